@@ -1,0 +1,218 @@
+//! Palisade's shared data model. Every other crate speaks in these types: a loaded
+//! [`Document`] (a JSON value plus a [`SpanTree`] giving the source line of every node),
+//! [`FieldPath`]s that rules return, [`Finding`]s and [`InputError`]s that printers render,
+//! and [`RuleMeta`], the metadata every rule in the catalog carries. It has almost no
+//! dependencies so that every crate can depend on it cheaply.
+
+mod path;
+mod span;
+
+pub use path::{FieldPath, PathSeg};
+pub use span::{Span, SpanChildren, SpanTree};
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::sync::Arc;
+
+/// How bad a finding is. Ordered: `Info < Low < Medium < High < Critical`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// Parses the lower-case names used on the command line and in JSON.
+    pub fn parse(s: &str) -> Option<Severity> {
+        Severity::ALL
+            .into_iter()
+            .find(|sev| sev.as_str().eq_ignore_ascii_case(s))
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One Kubernetes object read from a source file, ready for rules.
+///
+/// A `kind: List` (or any `*List`) document is expanded by the loader: each item becomes its
+/// own `Document` with the same `index` and `item = Some(i)`.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// Display name of the source: the path as given on the command line, or `<stdin>`.
+    pub file: Arc<str>,
+    /// 0-based index of the YAML document (or JSON value) within the file.
+    pub index: usize,
+    /// Position inside a `*List`'s `items`, when the object came from one.
+    pub item: Option<usize>,
+    /// The object, with scalars resolved as Kubernetes resolves them (YAML 1.1 booleans, octal).
+    pub value: serde_json::Value,
+    /// Source position of every node of `value`, same shape.
+    pub spans: SpanTree,
+}
+
+impl Document {
+    /// `apiVersion`/`kind`/`metadata.namespace`/`metadata.name` of the object.
+    pub fn object_ref(&self) -> ObjectRef {
+        ObjectRef::of(&self.value)
+    }
+
+    /// Source position of `path`, or of its deepest ancestor present in the source when the
+    /// field itself is missing (e.g. a finding about an unset field points at its parent).
+    pub fn locate(&self, path: &FieldPath) -> Span {
+        self.spans.locate(path)
+    }
+}
+
+/// Identity of a Kubernetes object as shown in findings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectRef {
+    pub api_version: String,
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl ObjectRef {
+    pub fn of(value: &serde_json::Value) -> ObjectRef {
+        let s = |v: Option<&serde_json::Value>| v.and_then(|v| v.as_str()).map(str::to_owned);
+        let meta = value.get("metadata");
+        ObjectRef {
+            api_version: s(value.get("apiVersion")).unwrap_or_default(),
+            kind: s(value.get("kind")).unwrap_or_default(),
+            namespace: s(meta.and_then(|m| m.get("namespace"))),
+            name: s(meta.and_then(|m| m.get("name")))
+                .or_else(|| s(meta.and_then(|m| m.get("generateName")))),
+        }
+    }
+}
+
+impl fmt::Display for ObjectRef {
+    /// `Kind/namespace/name`, or `Kind/name` without a namespace.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = if self.kind.is_empty() { "<no kind>" } else { &self.kind };
+        let name = self.name.as_deref().unwrap_or("<no name>");
+        match &self.namespace {
+            Some(ns) => write!(f, "{kind}/{ns}/{name}"),
+            None => write!(f, "{kind}/{name}"),
+        }
+    }
+}
+
+/// A rule's verdict on one object. The JSON shape is a documented, stable contract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Stable rule ID from the catalog, e.g. `PSS006`.
+    pub rule: String,
+    /// Rule family, e.g. `pss`.
+    pub family: String,
+    pub severity: Severity,
+    pub message: String,
+    pub file: String,
+    /// 1-based line of `field` (or of its nearest present ancestor).
+    pub line: u32,
+    /// 1-based column of the same node.
+    pub column: u32,
+    /// 0-based document index within `file`.
+    pub document: usize,
+    pub object: ObjectRef,
+    /// Path of the offending field, e.g. `spec.containers[0].securityContext.privileged`.
+    pub field: String,
+    /// Every offending field when the rule found several (first one = `field`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<String>,
+}
+
+/// A problem with the input itself (unreadable file, malformed YAML, limit exceeded, ...).
+/// Reported in every output format and makes the scan exit with status 2.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputError {
+    pub file: String,
+    /// 0-based document index, when the error is inside one document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
+    /// Short machine-readable category: `io`, `syntax`, `limit`, `encoding`, `not-object`, ...
+    pub kind: String,
+    pub message: String,
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(col) = self.column {
+                write!(f, ":{col}")?;
+            }
+        }
+        if let Some(doc) = self.document {
+            write!(f, " (document {})", doc + 1)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// A reference from a rule to a standard or a peer tool's equivalent check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Reference {
+    /// Who defines it: `PSS`, `CIS`, `NSA-CISA`, `Trivy`, `kubescape`, `Checkov`, `Polaris`, ...
+    pub source: &'static str,
+    /// Their identifier, e.g. `KSV-0017`, `C-0057`, `CKV_K8S_16`, `Privileged Containers`.
+    pub id: &'static str,
+    /// Link, when one exists.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub url: &'static str,
+}
+
+/// Metadata every rule in the catalog carries; printers (SARIF rule descriptors, docs) use it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RuleMeta {
+    /// Stable ID, never reused: e.g. `PSS006`.
+    pub id: &'static str,
+    /// Short kebab-case name, also selectable: e.g. `privileged`.
+    pub name: &'static str,
+    /// Family, selectable as a group: `pss`, `hardening`, `rbac`, `netpol`.
+    pub family: &'static str,
+    pub title: &'static str,
+    pub severity: Severity,
+    /// Why it matters.
+    pub rationale: &'static str,
+    /// What to do about it.
+    pub remediation: &'static str,
+    pub references: &'static [Reference],
+    /// Documentation link for the rule.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub help_uri: &'static str,
+}

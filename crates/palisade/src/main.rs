@@ -1,0 +1,3 @@
+//! The `palisade` command: argument parsing, dispatch and printing over the library crates.
+
+fn main() {}
