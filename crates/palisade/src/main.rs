@@ -1,3 +1,43 @@
 //! The `palisade` command: argument parsing, dispatch and printing over the library crates.
 
-fn main() {}
+mod cmd_audit;
+mod cmd_cvss;
+mod cmd_feed;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(name = "palisade", version, about = "Kubernetes security toolkit")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Build and query the Kubernetes CVE feed.
+    #[command(subcommand)]
+    Feed(cmd_feed::FeedCommand),
+    /// Score CVSS v3.0, v3.1 and v4.0 vectors.
+    Cvss(cmd_cvss::CvssArgs),
+    /// Detect suspicious activity in Kubernetes API audit logs.
+    #[command(subcommand)]
+    Audit(cmd_audit::AuditCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Feed(cmd) => cmd_feed::run(cmd),
+        Command::Cvss(args) => cmd_cvss::run(args),
+        Command::Audit(cmd) => cmd_audit::run(cmd),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! The Kubernetes CVE feed: build, parse affected versions, CVSS, OSV.
