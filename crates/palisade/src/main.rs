@@ -3,6 +3,9 @@
 mod cmd_audit;
 mod cmd_cvss;
 mod cmd_feed;
+mod cmd_rules;
+mod cmd_scan;
+mod output;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -16,6 +19,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Check Kubernetes manifests against the Pod Security Standards and the rule catalog.
+    Scan(cmd_scan::ScanArgs),
+    /// List the rule catalog.
+    Rules(cmd_rules::RulesArgs),
     /// Build and query the Kubernetes CVE feed.
     #[command(subcommand)]
     Feed(cmd_feed::FeedCommand),
@@ -29,6 +36,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Scan(args) => cmd_scan::run(args),
+        Command::Rules(args) => cmd_rules::run(args),
         Command::Feed(cmd) => cmd_feed::run(cmd),
         Command::Cvss(args) => cmd_cvss::run(args),
         Command::Audit(cmd) => cmd_audit::run(cmd),

@@ -1,0 +1,334 @@
+//! `palisade scan` and `palisade rules` through the real binary: exit codes, the JSON contract,
+//! file:line of findings, stdin, bad input, every output format.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn palisade() -> Command {
+    let mut cmd = Command::cargo_bin("palisade").unwrap();
+    cmd.current_dir(root()).env_remove("NO_COLOR");
+    cmd
+}
+
+fn scan_json(args: &[&str]) -> (i32, Value) {
+    let out = palisade()
+        .arg("scan")
+        .args(["--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    let code = out.status.code().unwrap();
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (code, json)
+}
+
+fn findings(json: &Value) -> &Vec<Value> {
+    json["findings"].as_array().unwrap()
+}
+
+/// (rule name-or-id, file suffix, line) triples of the findings, for compact assertions.
+fn where_(json: &Value) -> Vec<(String, String, u64)> {
+    findings(json)
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["file"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn good_example_passes_restricted() {
+    let (code, json) = scan_json(&["examples/good-deployment.yaml"]);
+    assert_eq!(code, 0, "{json:#}");
+    assert!(findings(&json).is_empty());
+    assert_eq!(json["summary"]["objects"], 1);
+    assert_eq!(json["errors"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn json_contract_fields_are_present() {
+    let (code, json) = scan_json(&["examples/privileged-daemonset.yaml"]);
+    assert_eq!(code, 1);
+    let f = &findings(&json)[0];
+    for key in ["rule", "severity", "message", "file", "line", "object", "field"] {
+        assert!(f.get(key).is_some(), "finding lacks {key}: {f:#}");
+    }
+    for key in ["apiVersion", "kind", "namespace", "name"] {
+        assert!(f["object"].get(key).is_some(), "object lacks {key}: {f:#}");
+    }
+    assert_eq!(f["object"]["kind"], "DaemonSet");
+    assert_eq!(f["object"]["name"], "node-agent");
+    for key in ["findings", "errors", "summary"] {
+        assert!(json.get(key).is_some());
+    }
+}
+
+#[test]
+fn privileged_on_is_privileged_and_points_at_its_line() {
+    let (_, json) = scan_json(&[
+        "--pss-level",
+        "baseline",
+        "examples/privileged-daemonset.yaml",
+    ]);
+    let priv_ = findings(&json)
+        .iter()
+        .find(|f| f["message"].as_str().unwrap().contains("privileged (container \"agent\""))
+        .unwrap_or_else(|| panic!("no privileged finding: {json:#}"));
+    assert_eq!(priv_["line"], 23, "{priv_:#}");
+    assert_eq!(
+        priv_["field"],
+        "spec.template.spec.containers[0].securityContext.privileged"
+    );
+    assert!(
+        priv_["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("violates PodSecurity \"baseline:latest\": ")
+    );
+    // hostNetwork (line 17), capabilities.add (line 25), hostPort (line 28), hostPath volume (line 34).
+    let lines: Vec<u64> = where_(&json).iter().map(|w| w.2).collect();
+    for l in [17, 25, 28, 34] {
+        assert!(lines.contains(&l), "no finding on line {l}: {lines:?}");
+    }
+}
+
+#[test]
+fn multi_document_streams_and_lists_report_their_own_lines() {
+    let (code, json) = scan_json(&["examples/mixed-stream.yaml", "examples/list.json"]);
+    assert_eq!(code, 1);
+    let w = where_(&json);
+    // The bare nginx pod (document 1) and the CronJob with lower-case "all" (document 3).
+    assert!(w.iter().any(|(_, f, l)| f.ends_with("mixed-stream.yaml") && *l == 10));
+    let cron: Vec<_> = findings(&json)
+        .iter()
+        .filter(|f| f["object"]["kind"] == "CronJob")
+        .collect();
+    assert_eq!(cron.len(), 1, "only the capabilities check fails: {cron:#?}");
+    assert_eq!(cron[0]["line"], 43);
+    assert_eq!(cron[0]["document"], 2);
+    // The List item at items[0] in JSON: hostIPC is on line 10.
+    let ipc = findings(&json)
+        .iter()
+        .find(|f| f["message"].as_str().unwrap().contains("hostIPC=true"))
+        .unwrap();
+    assert_eq!(ipc["line"], 10);
+    assert_eq!(ipc["object"]["name"], "debug");
+    // Service and ConfigMap are objects but have nothing to check.
+    assert_eq!(json["summary"]["objects"], 5);
+}
+
+#[test]
+fn pss_version_changes_the_verdict() {
+    // runAsUser=0 is checked from policy v1.23 on.
+    let (_, old) = scan_json(&["--pss-version", "v1.22", "examples/list.json"]);
+    let (_, new) = scan_json(&["--pss-version", "v1.23", "examples/list.json"]);
+    let has_run_as_user = |j: &Value| {
+        findings(j)
+            .iter()
+            .any(|f| f["message"].as_str().unwrap().contains("runAsUser=0"))
+    };
+    assert!(!has_run_as_user(&old));
+    assert!(has_run_as_user(&new));
+    assert!(
+        findings(&old)[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"restricted:v1.22\"")
+    );
+}
+
+#[test]
+fn privileged_level_has_no_pss_findings() {
+    let (code, json) = scan_json(&["--pss-level", "privileged", "examples/"]);
+    assert_eq!(code, 0);
+    assert!(findings(&json).is_empty());
+}
+
+#[test]
+fn fail_on_threshold_sets_exit_code() {
+    // The CronJob only violates restricted capabilities; whatever its severity, a threshold of
+    // critical must not fail on it unless that rule is critical.
+    let (_, json) = scan_json(&["examples/mixed-stream.yaml"]);
+    let max = findings(&json)
+        .iter()
+        .map(|f| f["severity"].as_str().unwrap().to_owned())
+        .collect::<Vec<_>>();
+    assert!(!max.is_empty());
+    let (code, _) = scan_json(&["--fail-on", "critical", "examples/good-deployment.yaml"]);
+    assert_eq!(code, 0);
+    let (code, _) = scan_json(&["--fail-on", "low", "examples/mixed-stream.yaml"]);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn select_and_ignore() {
+    let (_, all) = scan_json(&["examples/"]);
+    let (code, none) = scan_json(&["--ignore", "pss", "examples/"]);
+    assert!(!findings(&all).is_empty());
+    assert!(findings(&none).is_empty());
+    assert_eq!(code, 0);
+    let first_rule = findings(&all)[0]["rule"].as_str().unwrap().to_owned();
+    let (_, only) = scan_json(&["--select", &first_rule, "examples/"]);
+    assert!(findings(&only).iter().all(|f| f["rule"] == first_rule.as_str()));
+    assert!(!findings(&only).is_empty());
+    let out = palisade()
+        .args(["scan", "--select", "no-such-rule", "examples/"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-rule"));
+}
+
+#[test]
+fn stdin_is_read_with_dash() {
+    let out = palisade()
+        .args(["scan", "--format", "json", "-"])
+        .write_stdin(std::fs::read("examples/privileged-daemonset.yaml").unwrap_or_else(|_| {
+            std::fs::read(root().join("examples/privileged-daemonset.yaml")).unwrap()
+        }))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(findings(&json)[0]["file"], "<stdin>");
+}
+
+#[test]
+fn bad_input_is_reported_and_other_documents_still_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  hostPID: true\n  containers: [{name: c, image: i}]\n---\n- just\n- a list\n---\nkey: [unclosed\n",
+    )
+    .unwrap();
+    let binary = dir.path().join("binary.yaml");
+    std::fs::write(&binary, b"\x00\x01\x02\xff\xfe garbage").unwrap();
+    let empty = dir.path().join("empty.yaml");
+    std::fs::write(&empty, "").unwrap();
+    let (code, json) = scan_json(&[dir.path().to_str().unwrap()]);
+    assert_eq!(code, 2, "{json:#}");
+    let errors = json["errors"].as_array().unwrap();
+    let text = serde_json::to_string(errors).unwrap();
+    assert!(text.contains("binary.yaml"), "{text}");
+    assert!(text.contains("bad.yaml"), "{text}");
+    // The pod in the first document of bad.yaml is still scanned.
+    assert!(
+        findings(&json)
+            .iter()
+            .any(|f| f["message"].as_str().unwrap().contains("hostPID=true"))
+    );
+    // Errors carry a line where there is one.
+    assert!(errors.iter().any(|e| e["file"].as_str().unwrap().ends_with("bad.yaml")
+        && e.get("line").is_some()));
+}
+
+#[test]
+fn missing_path_is_an_error_not_a_silent_pass() {
+    let (code, json) = scan_json(&["does/not/exist.yaml"]);
+    assert_eq!(code, 2);
+    assert!(json["errors"][0]["message"].as_str().unwrap().len() > 5);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        vec!["scan"],
+        vec!["scan", "--pss-level", "strict", "examples/"],
+        vec!["scan", "--pss-version", "1.25", "examples/"],
+        vec!["scan", "--format", "xml", "examples/"],
+        vec!["scan", "--fail-on", "urgent", "examples/"],
+    ] {
+        let out = palisade().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
+fn every_format_renders_the_same_findings() {
+    for format in ["table", "sarif", "junit"] {
+        let out = palisade()
+            .args(["scan", "--format", format, "examples/privileged-daemonset.yaml"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("privileged-daemonset.yaml"), "{format}: {text}");
+    }
+}
+
+#[test]
+fn sarif_output_is_valid_sarif_2_1_0() {
+    let schema_path = root().join("testdata/sarif-schema/sarif-schema-2.1.0.json");
+    let schema: Value = serde_json::from_slice(&std::fs::read(schema_path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let out = palisade()
+        .args(["scan", "--format", "sarif", "examples/"])
+        .output()
+        .unwrap();
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert!(!sarif["runs"][0]["results"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn output_file_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.json");
+    palisade()
+        .args(["scan", "--format", "json", "--output"])
+        .arg(&path)
+        .arg("examples/good-deployment.yaml")
+        .assert()
+        .code(0)
+        .stdout("");
+    let json: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(json["summary"]["findings"], 0);
+}
+
+#[test]
+fn table_honours_no_color() {
+    let out = palisade()
+        .env("NO_COLOR", "1")
+        .args(["scan", "--color", "auto", "examples/privileged-daemonset.yaml"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains('\x1b'));
+    let out = palisade()
+        .args(["scan", "--color", "always", "examples/privileged-daemonset.yaml"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains('\x1b'));
+}
+
+#[test]
+fn rules_lists_the_catalog() {
+    let out = palisade().args(["rules", "--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let rules: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules = rules.as_array().unwrap();
+    assert!(rules.len() >= 19);
+    assert!(rules.iter().all(|r| r["family"].is_string() && r["id"].is_string()));
+    let md = palisade().args(["rules", "--format", "markdown"]).output().unwrap();
+    let committed = std::fs::read_to_string(root().join("docs/rules.md")).unwrap();
+    assert_eq!(String::from_utf8(md.stdout).unwrap(), committed);
+}

