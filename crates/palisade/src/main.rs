@@ -3,6 +3,8 @@
 mod cmd_audit;
 mod cmd_cvss;
 mod cmd_feed;
+mod cmd_netpol;
+mod cmd_rbac;
 mod cmd_rules;
 mod cmd_scan;
 mod output;
@@ -23,6 +25,12 @@ enum Command {
     Scan(cmd_scan::ScanArgs),
     /// List the rule catalog.
     Rules(cmd_rules::RulesArgs),
+    /// Query RBAC: who can do what, through which bindings and roles.
+    #[command(subcommand)]
+    Rbac(cmd_rbac::RbacCommand),
+    /// Query NetworkPolicy isolation and reachability.
+    #[command(subcommand)]
+    Netpol(cmd_netpol::NetpolCommand),
     /// Build and query the Kubernetes CVE feed.
     #[command(subcommand)]
     Feed(cmd_feed::FeedCommand),
@@ -38,6 +46,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => cmd_scan::run(args),
         Command::Rules(args) => cmd_rules::run(args),
+        Command::Rbac(cmd) => cmd_rbac::run(cmd),
+        Command::Netpol(cmd) => cmd_netpol::run(cmd),
         Command::Feed(cmd) => cmd_feed::run(cmd),
         Command::Cvss(args) => cmd_cvss::run(args),
         Command::Audit(cmd) => cmd_audit::run(cmd),
