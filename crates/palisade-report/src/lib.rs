@@ -1,1 +1,257 @@
 //! Printers for scan results: a terminal table, the JSON contract, SARIF 2.1.0 and JUnit XML.
+//!
+//! The binary gathers findings, input errors and a [`Summary`] into a [`Report`] and calls
+//! [`render`] with the format the user asked for; `palisade rules` calls [`render_rules`].
+//! Printers are pure: they never read files, never decide about colour (the caller passes
+//! [`Style`], having looked at `NO_COLOR` and the terminal) and never sort (the caller orders
+//! findings). Every format lists input errors: a scan with unreadable input must never look
+//! clean. The JSON and SARIF shapes are documented in `docs/output-formats.md`.
+
+mod json;
+mod junit;
+mod sarif;
+mod table;
+
+use palisade_core::{Finding, InputError, RuleMeta, Severity};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::Write;
+use std::str::FromStr;
+
+pub use sarif::{fingerprint, security_severity, to_sarif_uri};
+
+/// Output formats of `palisade scan`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Format {
+    Table,
+    Json,
+    Sarif,
+    Junit,
+}
+
+impl Format {
+    pub const ALL: [Format; 4] = [Format::Table, Format::Json, Format::Sarif, Format::Junit];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Junit => "junit",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `"xml"` is not accepted on purpose: JUnit is one XML dialect among several.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown output format {given:?}: expected one of table, json, sarif, junit")]
+pub struct ParseFormatError {
+    pub given: String,
+}
+
+impl FromStr for Format {
+    type Err = ParseFormatError;
+
+    fn from_str(s: &str) -> Result<Format, ParseFormatError> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| ParseFormatError {
+                given: s.to_owned(),
+            })
+    }
+}
+
+/// Totals of one scan. Serialised as the `summary` object of the JSON output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Files read (including files that produced only errors).
+    pub files: usize,
+    /// YAML documents / JSON values that held at least one object.
+    pub documents: usize,
+    /// Kubernetes objects checked (`*List` items counted one by one).
+    pub objects: usize,
+    pub findings: usize,
+    /// Findings per severity; all five keys are always present.
+    pub by_severity: BTreeMap<Severity, usize>,
+    /// Input errors (these make the scan exit with status 2).
+    pub errors: usize,
+    /// Skipped input that is not an error (e.g. a document that is not a Kubernetes object).
+    pub notes: usize,
+    pub pss_level: String,
+    pub pss_version: String,
+    /// Lowest severity that makes the scan fail.
+    pub fail_on: Severity,
+    /// Whether a finding at or above `fail_on` exists.
+    pub failed: bool,
+}
+
+impl Summary {
+    /// `by_severity` with all five keys, counted from `findings`.
+    pub fn count_by_severity(findings: &[Finding]) -> BTreeMap<Severity, usize> {
+        let mut map: BTreeMap<Severity, usize> =
+            Severity::ALL.into_iter().map(|s| (s, 0)).collect();
+        for f in findings {
+            *map.entry(f.severity).or_insert(0) += 1;
+        }
+        map
+    }
+}
+
+/// Everything a printer needs about one scan.
+#[derive(Debug, Clone)]
+pub struct Report<'a> {
+    /// In the order they should be printed (the caller sorts).
+    pub findings: &'a [Finding],
+    pub errors: &'a [InputError],
+    pub notes: &'a [InputError],
+    /// The rules that were run (SARIF lists them as rule descriptors).
+    pub rules: &'a [RuleMeta],
+    pub summary: Summary,
+    pub tool_name: &'a str,
+    pub tool_version: &'a str,
+}
+
+/// Presentation choices made by the caller.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Style {
+    /// ANSI colours in the table output. Machine formats ignore it.
+    pub color: bool,
+}
+
+/// Why a report could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("cannot write the {format} report: {source}")]
+    Io {
+        format: Format,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot serialise the {format} report: {source}")]
+    Json {
+        format: Format,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("cannot serialise the JUnit report: {source}")]
+    Junit {
+        #[source]
+        source: quick_junit::SerializeError,
+    },
+    #[error("{what} cannot be printed as {format}; use table or json")]
+    Unsupported { format: Format, what: &'static str },
+}
+
+impl ReportError {
+    fn io(format: Format) -> impl FnOnce(std::io::Error) -> ReportError {
+        move |source| ReportError::Io { format, source }
+    }
+}
+
+/// Width used for the table when `COLUMNS` is unset or unusable.
+pub const DEFAULT_WIDTH: usize = 120;
+
+/// Terminal width for table output: `COLUMNS` when it holds a sensible number, else 120.
+pub fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&w| (40..=1000).contains(&w))
+        .unwrap_or(DEFAULT_WIDTH)
+}
+
+/// Writes `report` in `format` to `out`. The table is laid out for [`terminal_width`].
+pub fn render(
+    format: Format,
+    report: &Report<'_>,
+    style: Style,
+    out: &mut dyn Write,
+) -> Result<(), ReportError> {
+    match format {
+        Format::Table => render_table(report, style, terminal_width(), out),
+        Format::Json => json::render(report, out),
+        Format::Sarif => sarif::render(report, out),
+        Format::Junit => junit::render(report, out),
+    }
+}
+
+/// The table output laid out for an explicit `width` (tests and callers that know better).
+pub fn render_table(
+    report: &Report<'_>,
+    style: Style,
+    width: usize,
+    out: &mut dyn Write,
+) -> Result<(), ReportError> {
+    table::render(report, style, width, out).map_err(ReportError::io(Format::Table))
+}
+
+/// `palisade rules`: the catalog as a table (id, name, family, severity, title) or as a JSON
+/// array of full [`RuleMeta`] objects. SARIF and JUnit are refused.
+pub fn render_rules(
+    format: Format,
+    rules: &[RuleMeta],
+    style: Style,
+    out: &mut dyn Write,
+) -> Result<(), ReportError> {
+    render_rules_width(format, rules, style, terminal_width(), out)
+}
+
+/// [`render_rules`] with an explicit table width.
+pub fn render_rules_width(
+    format: Format,
+    rules: &[RuleMeta],
+    style: Style,
+    width: usize,
+    out: &mut dyn Write,
+) -> Result<(), ReportError> {
+    match format {
+        Format::Table => {
+            table::render_rules(rules, style, width, out).map_err(ReportError::io(format))
+        }
+        Format::Json => json::write_pretty(&rules, format, out),
+        Format::Sarif | Format::Junit => Err(ReportError::Unsupported {
+            format,
+            what: "the rule list",
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_round_trips_through_its_name() {
+        for f in Format::ALL {
+            assert_eq!(f.as_str().parse::<Format>(), Ok(f));
+            assert_eq!(f.to_string(), f.as_str());
+        }
+        assert_eq!("SARIF".parse::<Format>(), Ok(Format::Sarif));
+        let err = "xml".parse::<Format>().unwrap_err();
+        assert!(err.to_string().contains("\"xml\""), "{err}");
+        assert!(err.to_string().contains("junit"), "{err}");
+    }
+
+    #[test]
+    fn by_severity_always_has_five_keys() {
+        let map = Summary::count_by_severity(&[]);
+        assert_eq!(map.len(), 5);
+        assert!(map.values().all(|&n| n == 0));
+    }
+
+    #[test]
+    fn rules_refuse_machine_formats_meant_for_findings() {
+        let mut out = Vec::new();
+        let err = render_rules(Format::Sarif, &[], Style::default(), &mut out).unwrap_err();
+        assert!(matches!(err, ReportError::Unsupported { .. }));
+        assert!(out.is_empty());
+    }
+}

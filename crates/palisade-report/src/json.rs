@@ -1,0 +1,47 @@
+//! The JSON contract: `{"findings":[...],"errors":[...],"notes":[...],"summary":{...}}`.
+//!
+//! Findings and input errors use the serde shapes of `palisade_core` unchanged, so the
+//! contract lives in one place; `docs/output-formats.md` describes every field.
+
+use crate::{Format, Report, ReportError, Summary};
+use palisade_core::{Finding, InputError};
+use serde::Serialize;
+use std::io::Write;
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    findings: &'a [Finding],
+    errors: &'a [InputError],
+    notes: &'a [InputError],
+    summary: &'a Summary,
+}
+
+pub(crate) fn render(report: &Report<'_>, out: &mut dyn Write) -> Result<(), ReportError> {
+    let doc = JsonReport {
+        findings: report.findings,
+        errors: report.errors,
+        notes: report.notes,
+        summary: &report.summary,
+    };
+    write_pretty(&doc, Format::Json, out)
+}
+
+/// Pretty-printed JSON followed by a newline (POSIX tools expect a final newline).
+pub(crate) fn write_pretty<T: Serialize + ?Sized>(
+    value: &T,
+    format: Format,
+    out: &mut dyn Write,
+) -> Result<(), ReportError> {
+    serde_json::to_writer_pretty(&mut *out, value).map_err(|source| {
+        if source.is_io() {
+            ReportError::Io {
+                format,
+                source: source.into(),
+            }
+        } else {
+            ReportError::Json { format, source }
+        }
+    })?;
+    out.write_all(b"\n")
+        .map_err(|source| ReportError::Io { format, source })
+}

@@ -1,0 +1,153 @@
+//! JUnit XML for CI systems (GitLab, Jenkins, Azure DevOps, CircleCI).
+//!
+//! Layout, as Checkov does it (one suite per check, one case per resource): one `<testsuite>`
+//! per rule that has findings, named `ID: title`, so a CI test-report page reads "which check
+//! failed, on what"; each finding is a failing `<testcase>` whose `classname` is the rule ID
+//! (GitLab shows it as the suite, Jenkins as the class), whose name is `file:line object`,
+//! and whose `file` attribute lets GitLab link the file. Input errors are `<error>` cases in a
+//! suite named `input`, skipped non-Kubernetes documents are `<skipped>` cases there. A clean
+//! scan has one passing case, so CI shows "1 passed" rather than an empty report. No
+//! timestamps or durations: the output is reproducible.
+
+use crate::{Report, ReportError};
+use palisade_core::{Finding, InputError, RuleMeta};
+use quick_junit::{
+    NonSuccessKind, Property, Report as JReport, TestCase, TestCaseStatus, TestSuite,
+};
+use std::collections::BTreeMap;
+use std::io::Write;
+
+pub(crate) fn render(report: &Report<'_>, out: &mut dyn Write) -> Result<(), ReportError> {
+    let junit = build(report);
+    junit
+        .serialize(&mut *out)
+        .map_err(|source| ReportError::Junit { source })?;
+    out.write_all(b"\n").map_err(|source| ReportError::Io {
+        format: crate::Format::Junit,
+        source,
+    })
+}
+
+fn build(report: &Report<'_>) -> JReport {
+    let mut junit = JReport::new(report.tool_name);
+
+    // Suites in rule-ID order; cases in the caller's finding order.
+    let mut by_rule: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    for f in report.findings {
+        by_rule.entry(f.rule.as_str()).or_default().push(f);
+    }
+    for (rule_id, findings) in by_rule {
+        let meta = report.rules.iter().find(|r| r.id == rule_id);
+        junit.add_test_suite(rule_suite(rule_id, meta, &findings));
+    }
+
+    if !report.errors.is_empty() || !report.notes.is_empty() {
+        let mut suite = TestSuite::new("input");
+        suite.add_test_cases(report.errors.iter().map(error_case));
+        suite.add_test_cases(report.notes.iter().map(note_case));
+        junit.add_test_suite(suite);
+    }
+
+    if report.findings.is_empty() && report.errors.is_empty() {
+        let s = &report.summary;
+        let mut case = TestCase::new("no findings", TestCaseStatus::success());
+        case.set_classname(report.tool_name);
+        case.set_system_out(format!(
+            "No findings at PSS {}:{} in {} objects from {} files.",
+            s.pss_level, s.pss_version, s.objects, s.files
+        ));
+        let mut suite = TestSuite::new(report.tool_name);
+        suite.add_test_case(case);
+        junit.add_test_suite(suite);
+    }
+    junit
+}
+
+fn rule_suite(rule_id: &str, meta: Option<&RuleMeta>, findings: &[&Finding]) -> TestSuite {
+    let name = match meta {
+        Some(m) => format!("{}: {}", m.id, m.title),
+        None => rule_id.to_owned(),
+    };
+    let mut suite = TestSuite::new(name);
+    if let Some(m) = meta {
+        suite.add_property(Property::new("family", m.family));
+        suite.add_property(Property::new("severity", m.severity.as_str()));
+        if !m.help_uri.is_empty() {
+            suite.add_property(Property::new("help", m.help_uri));
+        }
+    }
+    suite.add_test_cases(findings.iter().map(|f| finding_case(f, meta)));
+    suite
+}
+
+fn finding_case(f: &Finding, meta: Option<&RuleMeta>) -> TestCase {
+    let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+    status.set_message(f.message.as_str());
+    status.set_type(f.rule.as_str());
+    let mut body = match meta {
+        Some(m) => format!("{} ({}): {}\n", f.rule, f.severity, m.title),
+        None => format!("{} ({})\n", f.rule, f.severity),
+    };
+    body.push_str(&format!(
+        "file: {}:{}:{} (document {})\n",
+        f.file,
+        f.line,
+        f.column,
+        f.document + 1
+    ));
+    body.push_str(&format!(
+        "object: {} {}\n",
+        if f.object.api_version.is_empty() {
+            "<no apiVersion>"
+        } else {
+            &f.object.api_version
+        },
+        f.object
+    ));
+    body.push_str(&format!("field: {}\n", f.field));
+    if f.fields.len() > 1 {
+        body.push_str(&format!("fields: {}\n", f.fields.join(", ")));
+    }
+    body.push_str(&format!("message: {}\n", f.message));
+    if let Some(m) = meta {
+        body.push_str(&format!("remediation: {}\n", m.remediation));
+    }
+    status.set_description(body);
+
+    let mut case = TestCase::new(format!("{}:{} {}", f.file, f.line, f.object), status);
+    case.set_classname(f.rule.as_str());
+    case.extra.insert("file".into(), f.file.as_str().into());
+    case
+}
+
+fn input_case_name(e: &InputError) -> String {
+    let mut name = e.file.clone();
+    if let Some(line) = e.line {
+        name.push_str(&format!(":{line}"));
+    }
+    if let Some(doc) = e.document {
+        name.push_str(&format!(" (document {})", doc + 1));
+    }
+    name
+}
+
+fn error_case(e: &InputError) -> TestCase {
+    let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+    status.set_message(e.message.as_str());
+    status.set_type(e.kind.as_str());
+    status.set_description(format!("{e}\n"));
+    let mut case = TestCase::new(input_case_name(e), status);
+    case.set_classname("input");
+    case.extra.insert("file".into(), e.file.as_str().into());
+    case
+}
+
+fn note_case(e: &InputError) -> TestCase {
+    let mut status = TestCaseStatus::skipped();
+    status.set_message(e.message.as_str());
+    status.set_type(e.kind.as_str());
+    let mut case = TestCase::new(input_case_name(e), status);
+    case.set_classname("input");
+    case.extra.insert("file".into(), e.file.as_str().into());
+    case
+}

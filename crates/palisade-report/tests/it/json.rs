@@ -1,0 +1,120 @@
+use crate::fixtures::{Data, render_to_string};
+use palisade_core::{Finding, InputError};
+use palisade_report::Format;
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+const DOCS: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../docs/output-formats.md"
+));
+
+#[test]
+fn realistic_json() {
+    insta::assert_snapshot!(render_to_string(Format::Json, &Data::realistic().report()));
+}
+
+#[test]
+fn clean_json() {
+    insta::assert_snapshot!(render_to_string(Format::Json, &Data::clean().report()));
+}
+
+#[test]
+fn json_has_the_documented_top_level_shape() {
+    let data = Data::realistic();
+    let text = render_to_string(Format::Json, &data.report());
+    assert!(text.ends_with("}\n"));
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let keys: BTreeSet<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        BTreeSet::from(["findings", "errors", "notes", "summary"])
+    );
+
+    // Findings and errors are palisade_core's serde shapes, in the caller's order.
+    let findings: Vec<Finding> = serde_json::from_value(v["findings"].clone()).unwrap();
+    assert_eq!(findings, data.findings);
+    let errors: Vec<InputError> = serde_json::from_value(v["errors"].clone()).unwrap();
+    assert_eq!(errors, data.errors);
+    let notes: Vec<InputError> = serde_json::from_value(v["notes"].clone()).unwrap();
+    assert_eq!(notes, data.notes);
+
+    let first = &v["findings"][0];
+    for key in [
+        "rule", "family", "severity", "message", "file", "line", "column", "document", "object",
+        "field",
+    ] {
+        assert!(first.get(key).is_some(), "finding lacks {key}");
+    }
+    for key in ["apiVersion", "kind", "namespace", "name"] {
+        assert!(first["object"].get(key).is_some(), "object lacks {key}");
+    }
+    assert_eq!(first["severity"], "critical");
+    assert_eq!(first["line"], 18);
+    // The error without a position has no line/column/document keys at all.
+    assert!(v["errors"][1].get("line").is_none());
+    assert!(v["errors"][1].get("document").is_none());
+
+    let summary = &v["summary"];
+    assert_eq!(summary["findings"], 6);
+    assert_eq!(summary["errors"], 2);
+    assert_eq!(summary["notes"], 1);
+    assert_eq!(summary["fail_on"], "low");
+    assert_eq!(summary["failed"], true);
+    let sev: std::collections::BTreeMap<&str, u64> = summary["by_severity"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, n)| (k.as_str(), n.as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        sev,
+        std::collections::BTreeMap::from([
+            ("info", 1),
+            ("low", 1),
+            ("medium", 1),
+            ("high", 2),
+            ("critical", 1)
+        ])
+    );
+}
+
+#[test]
+fn clean_json_still_lists_all_severities() {
+    let text = render_to_string(Format::Json, &Data::clean().report());
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["findings"], Value::Array(vec![]));
+    assert_eq!(v["errors"], Value::Array(vec![]));
+    assert_eq!(v["summary"]["by_severity"].as_object().unwrap().len(), 5);
+    assert_eq!(v["summary"]["failed"], false);
+}
+
+fn collect_keys(v: &Value, keys: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                keys.insert(k.clone());
+                collect_keys(child, keys);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| collect_keys(i, keys)),
+        _ => {}
+    }
+}
+
+/// `docs/output-formats.md` is the contract: every key the JSON output can contain is named
+/// there (as `` `key` ``), so adding a field without documenting it fails here.
+#[test]
+fn every_json_key_is_documented() {
+    let mut keys = BTreeSet::new();
+    for data in [Data::realistic(), Data::clean()] {
+        let v: Value =
+            serde_json::from_str(&render_to_string(Format::Json, &data.report())).unwrap();
+        collect_keys(&v, &mut keys);
+    }
+    let missing: Vec<&String> = keys
+        .iter()
+        .filter(|k| !DOCS.contains(&format!("`{k}`")))
+        .collect();
+    assert!(missing.is_empty(), "undocumented JSON keys: {missing:?}");
+}

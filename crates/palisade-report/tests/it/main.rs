@@ -1,0 +1,14 @@
+//! Integration tests of every output format on a realistic report and on a clean one.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod fixtures;
+mod json;
+mod junit;
+mod rules;
+mod sarif;
+mod table;
