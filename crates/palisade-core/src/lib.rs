@@ -118,7 +118,11 @@ impl ObjectRef {
 impl fmt::Display for ObjectRef {
     /// `Kind/namespace/name`, or `Kind/name` without a namespace.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = if self.kind.is_empty() { "<no kind>" } else { &self.kind };
+        let kind = if self.kind.is_empty() {
+            "<no kind>"
+        } else {
+            &self.kind
+        };
         let name = self.name.as_deref().unwrap_or("<no name>");
         match &self.namespace {
             Some(ns) => write!(f, "{kind}/{ns}/{name}"),

@@ -112,8 +112,14 @@ mod tests {
     #[test]
     fn display_and_parse_round_trip() {
         let p = FieldPath::parse("spec.containers[0].securityContext.privileged");
-        assert_eq!(p.to_string(), "spec.containers[0].securityContext.privileged");
-        assert_eq!(p.to_pointer(), "/spec/containers/0/securityContext/privileged");
+        assert_eq!(
+            p.to_string(),
+            "spec.containers[0].securityContext.privileged"
+        );
+        assert_eq!(
+            p.to_pointer(),
+            "/spec/containers/0/securityContext/privileged"
+        );
         let a = FieldPath::root()
             .key("metadata")
             .key("annotations")

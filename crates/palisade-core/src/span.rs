@@ -40,9 +40,11 @@ impl SpanTree {
     /// The child at one path step, if present in the source.
     pub fn child(&self, seg: &PathSeg) -> Option<&SpanTree> {
         match (&self.children, seg) {
-            (SpanChildren::Map(entries), PathSeg::Key(k)) => {
-                entries.iter().rev().find(|(key, _)| key == k).map(|(_, t)| t)
-            }
+            (SpanChildren::Map(entries), PathSeg::Key(k)) => entries
+                .iter()
+                .rev()
+                .find(|(key, _)| key == k)
+                .map(|(_, t)| t),
             (SpanChildren::Seq(items), PathSeg::Index(i)) => items.get(*i),
             _ => None,
         }
@@ -93,8 +95,10 @@ mod tests {
         };
         assert_eq!(tree.locate(&FieldPath::parse("spec.containers[0]")).line, 4);
         assert_eq!(
-            tree.locate(&FieldPath::parse("spec.containers[0].securityContext.privileged"))
-                .line,
+            tree.locate(&FieldPath::parse(
+                "spec.containers[0].securityContext.privileged"
+            ))
+            .line,
             4
         );
         assert_eq!(tree.locate(&FieldPath::parse("spec.volumes[2]")).line, 2);

@@ -2,3 +2,360 @@
 //! YAML streams and JSON; `*List` expansion; scalars resolved the way Kubernetes (go-yaml v2,
 //! YAML 1.1) resolves them; a [`palisade_core::SpanTree`] for every document; and limits that
 //! turn hostile input into clear errors instead of hangs or panics.
+//!
+//! Entry points: [`load_paths`] (or [`load_paths_each`], one file at a time), [`load_bytes`],
+//! [`load_str`]. Each returns a [`Loaded`]:
+//! the Kubernetes objects found, the input errors (exit status 2 in the CLI) and notes
+//! (things skipped or suspicious, e.g. duplicate keys, documents that are not Kubernetes).
+//!
+//! Design: `saphyr-parser` produces events; `build` turns one document's events into a
+//! `serde_json::Value` plus a `SpanTree` with an explicit stack (no recursion), so depth,
+//! node count and alias expansion are checked as the tree grows. A file is first split at
+//! document markers (`---` at column 0, which YAML forbids inside any content), so a syntax
+//! error ends only its own document: the next `---` starts afresh. Input whose first
+//! non-blank character is `{` is read as a stream of JSON values, as kubectl does (with a
+//! fallback to YAML for non-`.json` files that are not valid JSON, e.g. `{a: 1}`).
+//!
+//! Decisions (Kubernetes = `sigs.k8s.io/yaml` over its go-yaml v2 fork, into `interface{}`):
+//! - Only plain scalars are resolved; quoted and block scalars are strings. Booleans:
+//!   `y Y yes Yes YES on On ON true True TRUE` and the `n`/`no`/`off`/`false` forms; null:
+//!   empty, `~`, `null`, `Null`, `NULL`; integers by Go's base-0 rules after removing `_`
+//!   (`0644` = 420, `0o17`, `0x1F`, `0b1010`, `+12`); `08` and `1e3` are floats; sexagesimal
+//!   (`1:20`) and timestamps (`2001-12-14`) stay strings (go-yaml v2 does the same).
+//! - Integers above `i64::MAX` that fit `u64` stay exact; larger decimal ones become floats
+//!   (as in go-yaml); larger hex/octal/binary ones (go-yaml: `big.Int`) become the nearest
+//!   `f64`, since `serde_json` values have no arbitrary precision.
+//! - `.inf`, `-.inf`, `.nan` are kept as their source string, with an `unsupported-value`
+//!   note: JSON has no such numbers, so kubectl's YAML-to-JSON conversion would fail.
+//! - Tags `!!str !!int !!float !!bool !!null` are honoured (`!!int abc` is an error, as in
+//!   go-yaml); other tags leave the scalar a string.
+//! - Map keys become JSON strings as `sigs.k8s.io/yaml` makes them: `on:` is `"true"`,
+//!   `0644:` is `"420"`, floats use Go's `%g` at 32-bit precision; null, `u64`-only and
+//!   collection keys are errors (kubectl rejects them).
+//! - Duplicate keys: the last wins (go-yaml v2 non-strict) and a `duplicate-key` note names
+//!   the key and both lines, since a later `privileged: true` silently overriding an earlier
+//!   `false` is an evasion vector.
+//! - Merge keys (`<<: *a`, `<<: [*a, *b]`) are merged the way go-yaml v2 does it: *in place*
+//!   at the `<<` entry, so keys after it override the merged ones, keys before it are
+//!   overridden (noted as `duplicate-key`), and in a list the earlier mapping wins.
+//! - Spans: 1-based line and column; a mapping entry's span is its key's; a sequence item's
+//!   is the item's; an alias's expansion has the alias site as its own span and the
+//!   anchor's positions for everything inside it (where that text is written).
+//! - `kind: List` and any `*List` with an `items` array: one [`Document`] per item
+//!   (`item: Some(i)`, spans = the item's subtree); nested Lists are flattened too.
+
+mod build;
+mod json;
+mod objects;
+mod paths;
+mod resolve;
+mod stream;
+
+pub use paths::{load_paths, load_paths_each};
+
+use palisade_core::{Document, InputError};
+use std::fmt;
+
+/// Input limits. Every one has a clear error naming it, its value and the CLI flag that
+/// raises it (see [`LimitKind::flag`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest file read (checked from metadata before reading, and again while reading).
+    pub max_file_bytes: u64,
+    /// Total bytes read across all inputs of one load; files after it are reported, not read.
+    pub max_total_bytes: u64,
+    /// Deepest nesting of mappings/sequences in a document (after alias expansion).
+    pub max_depth: usize,
+    /// Nodes (scalars, mappings, sequences) per document, after alias expansion.
+    pub max_nodes: usize,
+    /// Nodes produced by expanding aliases, per document (the billion-laughs guard).
+    pub max_alias_expansions: usize,
+    /// YAML documents (or JSON values) per file, empty ones included.
+    pub max_documents_per_file: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_file_bytes: 64 * 1024 * 1024,
+            max_total_bytes: 1024 * 1024 * 1024,
+            max_depth: 256,
+            max_nodes: 2_000_000,
+            max_alias_expansions: 100_000,
+            max_documents_per_file: 10_000,
+        }
+    }
+}
+
+/// Which limit was hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitKind {
+    FileBytes,
+    TotalBytes,
+    Depth,
+    Nodes,
+    AliasExpansions,
+    DocumentsPerFile,
+}
+
+impl LimitKind {
+    /// Field name in [`Limits`].
+    pub fn field(self) -> &'static str {
+        match self {
+            LimitKind::FileBytes => "max_file_bytes",
+            LimitKind::TotalBytes => "max_total_bytes",
+            LimitKind::Depth => "max_depth",
+            LimitKind::Nodes => "max_nodes",
+            LimitKind::AliasExpansions => "max_alias_expansions",
+            LimitKind::DocumentsPerFile => "max_documents_per_file",
+        }
+    }
+
+    /// The `palisade` command-line flag that raises it.
+    pub fn flag(self) -> &'static str {
+        match self {
+            LimitKind::FileBytes => "--max-file-size",
+            LimitKind::TotalBytes => "--max-total-size",
+            LimitKind::Depth => "--max-depth",
+            LimitKind::Nodes => "--max-nodes",
+            LimitKind::AliasExpansions => "--max-alias-expansions",
+            LimitKind::DocumentsPerFile => "--max-documents",
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            LimitKind::FileBytes => "file size",
+            LimitKind::TotalBytes => "total input size",
+            LimitKind::Depth => "nesting depth",
+            LimitKind::Nodes => "nodes per document",
+            LimitKind::AliasExpansions => "alias expansion",
+            LimitKind::DocumentsPerFile => "documents per file",
+        }
+    }
+}
+
+/// Everything wrong with the input, as structured errors; converted to
+/// [`palisade_core::InputError`] (kind = [`LoadError::kind`]) in [`Loaded`].
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read {path}: {reason}")]
+    Io { path: String, reason: String },
+    #[error(
+        "{} limit exceeded: {detail} (limit {} = {value}; raise it with {} if this input is trusted)",
+        limit.what(), limit.field(), limit.flag()
+    )]
+    Limit {
+        limit: LimitKind,
+        value: u64,
+        detail: String,
+    },
+    /// A limit built into the YAML parser that no option raises (flow nesting of 255).
+    #[error("{detail}")]
+    FixedLimit { detail: String },
+    #[error("{reason}")]
+    Encoding { reason: String },
+    #[error("invalid YAML: {reason}{}", if *rest_skipped { "; the rest of this document was not read" } else { "" })]
+    Syntax { reason: String, rest_skipped: bool },
+    #[error("{reason}")]
+    NotObject { reason: String },
+}
+
+impl LoadError {
+    /// The machine-readable kind used in `InputError::kind`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            LoadError::Io { .. } => "io",
+            LoadError::Limit { .. } | LoadError::FixedLimit { .. } => "limit",
+            LoadError::Encoding { .. } => "encoding",
+            LoadError::Syntax { .. } => "syntax",
+            LoadError::NotObject { .. } => "not-object",
+        }
+    }
+}
+
+/// The result of a load: objects, errors and notes, in input order.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    /// Kubernetes objects (one per document, or one per item of a `*List`).
+    pub documents: Vec<Document>,
+    /// Problems with the input; the CLI exits with status 2 when there is any.
+    pub errors: Vec<InputError>,
+    /// Informational: skipped documents (`not-kubernetes`), `empty` files, `duplicate-key`,
+    /// `unsupported-value` (`.inf`/`.nan`). Not errors.
+    pub notes: Vec<InputError>,
+    /// Files read (attempted).
+    pub files: usize,
+    /// Bytes read.
+    pub bytes: u64,
+}
+
+impl Loaded {
+    /// Appends another load's results (files and bytes are added up).
+    pub fn extend(&mut self, other: Loaded) {
+        self.documents.extend(other.documents);
+        self.errors.extend(other.errors);
+        self.notes.extend(other.notes);
+        self.files += other.files;
+        self.bytes += other.bytes;
+    }
+}
+
+/// Where a message belongs.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct At {
+    pub document: Option<usize>,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+}
+
+impl At {
+    pub(crate) fn doc(document: usize) -> At {
+        At {
+            document: Some(document),
+            ..At::default()
+        }
+    }
+    pub(crate) fn span(document: usize, span: palisade_core::Span) -> At {
+        At {
+            document: Some(document),
+            line: Some(span.line),
+            column: Some(span.column),
+        }
+    }
+}
+
+/// Collects the output of one file.
+pub(crate) struct Sink<'a> {
+    pub file: std::sync::Arc<str>,
+    pub out: &'a mut Loaded,
+}
+
+impl Sink<'_> {
+    pub(crate) fn error(&mut self, at: At, err: &LoadError) {
+        self.out
+            .errors
+            .push(self.input_error(at, err.kind(), err.to_string()));
+    }
+
+    pub(crate) fn note(&mut self, at: At, kind: &str, message: impl Into<String>) {
+        let n = self.input_error(at, kind, message.into());
+        self.out.notes.push(n);
+    }
+
+    fn input_error(&self, at: At, kind: &str, message: String) -> InputError {
+        InputError {
+            file: self.file.to_string(),
+            document: at.document,
+            line: at.line,
+            column: at.column,
+            kind: kind.to_owned(),
+            message,
+        }
+    }
+}
+
+pub(crate) fn limit_error(limit: LimitKind, value: u64, detail: impl fmt::Display) -> LoadError {
+    LoadError::Limit {
+        limit,
+        value,
+        detail: detail.to_string(),
+    }
+}
+
+/// Loads one file's text. `file` is the display name put in every document and error.
+pub fn load_str(file: &str, text: &str, limits: &Limits) -> Loaded {
+    let mut out = Loaded {
+        files: 1,
+        bytes: text.len() as u64,
+        ..Loaded::default()
+    };
+    let mut sink = Sink {
+        file: file.into(),
+        out: &mut out,
+    };
+    if text.len() as u64 > limits.max_file_bytes {
+        sink.error(
+            At::default(),
+            &limit_error(
+                LimitKind::FileBytes,
+                limits.max_file_bytes,
+                format_args!("the file has {} bytes; it was not read", text.len()),
+            ),
+        );
+        return out;
+    }
+    stream::load_text(&mut sink, text, limits);
+    out
+}
+
+/// Loads one file's bytes: checks the size, rejects binary (a NUL byte), UTF-16/32 and
+/// invalid UTF-8 with an `encoding` error, strips a UTF-8 byte-order mark, then parses.
+pub fn load_bytes(file: &str, bytes: &[u8], limits: &Limits) -> Loaded {
+    let mut out = Loaded {
+        files: 1,
+        bytes: bytes.len() as u64,
+        ..Loaded::default()
+    };
+    let mut sink = Sink {
+        file: file.into(),
+        out: &mut out,
+    };
+    if bytes.len() as u64 > limits.max_file_bytes {
+        sink.error(
+            At::default(),
+            &limit_error(
+                LimitKind::FileBytes,
+                limits.max_file_bytes,
+                format_args!("the file has {} bytes; it was not read", bytes.len()),
+            ),
+        );
+        return out;
+    }
+    match decode(bytes) {
+        Ok(text) => stream::load_text(&mut sink, text, limits),
+        Err((line, reason)) => {
+            let at = At {
+                line,
+                ..At::default()
+            };
+            sink.error(at, &LoadError::Encoding { reason });
+        }
+    }
+    out
+}
+
+/// UTF-8 text of `bytes`, or the line and reason why it is not.
+fn decode(bytes: &[u8]) -> Result<&str, (Option<u32>, String)> {
+    let line_of = |offset: usize| {
+        let nl = bytes
+            .get(..offset)
+            .unwrap_or(bytes)
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        u32::try_from(nl + 1).ok()
+    };
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err((
+            None,
+            "the file is UTF-16 or UTF-32 (byte-order mark); convert it to UTF-8".to_owned(),
+        ));
+    }
+    if let Some(pos) = bytes.iter().position(|&b| b == 0) {
+        return Err((
+            line_of(pos),
+            format!("binary file: NUL byte at offset {pos}; manifests must be UTF-8 text"),
+        ));
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(e) => Err((
+            line_of(e.valid_up_to()),
+            format!(
+                "invalid UTF-8 at byte offset {}; manifests must be UTF-8 text",
+                e.valid_up_to()
+            ),
+        )),
+    }
+}

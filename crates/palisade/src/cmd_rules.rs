@@ -26,7 +26,10 @@ pub fn run(args: RulesArgs) -> Result<ExitCode> {
     } else {
         let format = crate::cmd_scan::parse_format(&args.format).map_err(anyhow::Error::msg)?;
         if !matches!(format, Format::Table | Format::Json) {
-            anyhow::bail!("palisade rules prints table, json or markdown, not {}", args.format);
+            anyhow::bail!(
+                "palisade rules prints table, json or markdown, not {}",
+                args.format
+            );
         }
         let style = Style { color: out.color() };
         palisade_report::render_rules(format, palisade_rules::catalog(), style, out.writer())

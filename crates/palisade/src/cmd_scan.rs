@@ -67,10 +67,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     };
 
     let loaded = palisade_yaml::load_paths(&args.paths, &limits);
-    let options = ScanOptions {
-        policy: policy.clone(),
-        selection,
-    };
+    let options = ScanOptions { policy, selection };
     let mut findings: Vec<Finding> = loaded
         .documents
         .iter()
@@ -78,9 +75,8 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         .collect();
     // Deterministic order: by file, then position, then rule.
     findings.sort_by(|a, b| {
-        (&a.file, a.document, a.line, a.column, &a.rule).cmp(&(
-            &b.file, b.document, b.line, b.column, &b.rule,
-        ))
+        (&a.file, a.document, a.line, a.column, &a.rule)
+            .cmp(&(&b.file, b.document, b.line, b.column, &b.rule))
     });
     let errors: Vec<InputError> = loaded.errors;
     let failed = findings.iter().any(|f| f.severity >= args.fail_on);
@@ -121,9 +117,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     };
 
     let mut out = Output::open(args.output.as_deref(), args.color)?;
-    let style = Style {
-        color: out.color(),
-    };
+    let style = Style { color: out.color() };
     palisade_report::render(args.format, &report, style, out.writer())
         .context("writing the report")?;
     out.finish()?;

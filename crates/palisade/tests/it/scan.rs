@@ -65,7 +65,9 @@ fn json_contract_fields_are_present() {
     let (code, json) = scan_json(&["examples/privileged-daemonset.yaml"]);
     assert_eq!(code, 1);
     let f = &findings(&json)[0];
-    for key in ["rule", "severity", "message", "file", "line", "object", "field"] {
+    for key in [
+        "rule", "severity", "message", "file", "line", "object", "field",
+    ] {
         assert!(f.get(key).is_some(), "finding lacks {key}: {f:#}");
     }
     for key in ["apiVersion", "kind", "namespace", "name"] {
@@ -87,7 +89,12 @@ fn privileged_on_is_privileged_and_points_at_its_line() {
     ]);
     let priv_ = findings(&json)
         .iter()
-        .find(|f| f["message"].as_str().unwrap().contains("privileged (container \"agent\""))
+        .find(|f| {
+            f["message"]
+                .as_str()
+                .unwrap()
+                .contains("privileged (container \"agent\"")
+        })
         .unwrap_or_else(|| panic!("no privileged finding: {json:#}"));
     assert_eq!(priv_["line"], 23, "{priv_:#}");
     assert_eq!(
@@ -113,12 +120,19 @@ fn multi_document_streams_and_lists_report_their_own_lines() {
     assert_eq!(code, 1);
     let w = where_(&json);
     // The bare nginx pod (document 1) and the CronJob with lower-case "all" (document 3).
-    assert!(w.iter().any(|(_, f, l)| f.ends_with("mixed-stream.yaml") && *l == 10));
+    assert!(
+        w.iter()
+            .any(|(_, f, l)| f.ends_with("mixed-stream.yaml") && *l == 10)
+    );
     let cron: Vec<_> = findings(&json)
         .iter()
         .filter(|f| f["object"]["kind"] == "CronJob")
         .collect();
-    assert_eq!(cron.len(), 1, "only the capabilities check fails: {cron:#?}");
+    assert_eq!(
+        cron.len(),
+        1,
+        "only the capabilities check fails: {cron:#?}"
+    );
     assert_eq!(cron[0]["line"], 43);
     assert_eq!(cron[0]["document"], 2);
     // The List item at items[0] in JSON: hostIPC is on line 10.
@@ -184,7 +198,11 @@ fn select_and_ignore() {
     assert_eq!(code, 0);
     let first_rule = findings(&all)[0]["rule"].as_str().unwrap().to_owned();
     let (_, only) = scan_json(&["--select", &first_rule, "examples/"]);
-    assert!(findings(&only).iter().all(|f| f["rule"] == first_rule.as_str()));
+    assert!(
+        findings(&only)
+            .iter()
+            .all(|f| f["rule"] == first_rule.as_str())
+    );
     assert!(!findings(&only).is_empty());
     let out = palisade()
         .args(["scan", "--select", "no-such-rule", "examples/"])
@@ -198,9 +216,11 @@ fn select_and_ignore() {
 fn stdin_is_read_with_dash() {
     let out = palisade()
         .args(["scan", "--format", "json", "-"])
-        .write_stdin(std::fs::read("examples/privileged-daemonset.yaml").unwrap_or_else(|_| {
-            std::fs::read(root().join("examples/privileged-daemonset.yaml")).unwrap()
-        }))
+        .write_stdin(
+            std::fs::read("examples/privileged-daemonset.yaml").unwrap_or_else(|_| {
+                std::fs::read(root().join("examples/privileged-daemonset.yaml")).unwrap()
+            }),
+        )
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -234,8 +254,11 @@ fn bad_input_is_reported_and_other_documents_still_scanned() {
             .any(|f| f["message"].as_str().unwrap().contains("hostPID=true"))
     );
     // Errors carry a line where there is one.
-    assert!(errors.iter().any(|e| e["file"].as_str().unwrap().ends_with("bad.yaml")
-        && e.get("line").is_some()));
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["file"].as_str().unwrap().ends_with("bad.yaml") && e.get("line").is_some())
+    );
 }
 
 #[test]
@@ -263,12 +286,20 @@ fn usage_errors_exit_2() {
 fn every_format_renders_the_same_findings() {
     for format in ["table", "sarif", "junit"] {
         let out = palisade()
-            .args(["scan", "--format", format, "examples/privileged-daemonset.yaml"])
+            .args([
+                "scan",
+                "--format",
+                format,
+                "examples/privileged-daemonset.yaml",
+            ])
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(1), "{format}");
         let text = String::from_utf8(out.stdout).unwrap();
-        assert!(text.contains("privileged-daemonset.yaml"), "{format}: {text}");
+        assert!(
+            text.contains("privileged-daemonset.yaml"),
+            "{format}: {text}"
+        );
     }
 }
 
@@ -309,12 +340,22 @@ fn output_file_is_written() {
 fn table_honours_no_color() {
     let out = palisade()
         .env("NO_COLOR", "1")
-        .args(["scan", "--color", "auto", "examples/privileged-daemonset.yaml"])
+        .args([
+            "scan",
+            "--color",
+            "auto",
+            "examples/privileged-daemonset.yaml",
+        ])
         .output()
         .unwrap();
     assert!(!String::from_utf8_lossy(&out.stdout).contains('\x1b'));
     let out = palisade()
-        .args(["scan", "--color", "always", "examples/privileged-daemonset.yaml"])
+        .args([
+            "scan",
+            "--color",
+            "always",
+            "examples/privileged-daemonset.yaml",
+        ])
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains('\x1b'));
@@ -322,13 +363,23 @@ fn table_honours_no_color() {
 
 #[test]
 fn rules_lists_the_catalog() {
-    let out = palisade().args(["rules", "--format", "json"]).output().unwrap();
+    let out = palisade()
+        .args(["rules", "--format", "json"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let rules: Value = serde_json::from_slice(&out.stdout).unwrap();
     let rules = rules.as_array().unwrap();
     assert!(rules.len() >= 19);
-    assert!(rules.iter().all(|r| r["family"].is_string() && r["id"].is_string()));
-    let md = palisade().args(["rules", "--format", "markdown"]).output().unwrap();
+    assert!(
+        rules
+            .iter()
+            .all(|r| r["family"].is_string() && r["id"].is_string())
+    );
+    let md = palisade()
+        .args(["rules", "--format", "markdown"])
+        .output()
+        .unwrap();
     let committed = std::fs::read_to_string(root().join("docs/rules.md")).unwrap();
     assert_eq!(String::from_utf8(md.stdout).unwrap(), committed);
 }

@@ -1,0 +1,322 @@
+//! One file's text to documents: split at document markers, parse each piece, build each
+//! document, hand it to [`crate::objects`].
+
+use crate::build::{Builder, DocError, to_span};
+use crate::{At, LimitKind, Limits, LoadError, Sink, limit_error, objects};
+use saphyr_parser::{Event, Parser};
+
+/// A piece of the file starting at a line boundary.
+struct Chunk<'t> {
+    text: &'t str,
+    /// Lines before the chunk (added to the parser's 1-based lines).
+    line_offset: u32,
+}
+
+pub(crate) fn load_text(sink: &mut Sink<'_>, text: &str, limits: &Limits) {
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    if text.trim().is_empty() {
+        sink.note(At::default(), "empty", "empty file: no documents");
+        return;
+    }
+    // kubectl reads input that starts with `{` as a stream of JSON values.
+    if text.trim_start().starts_with('{') {
+        let strict = sink
+            .file
+            .rsplit('.')
+            .next()
+            .is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
+        // Other tools (kustomize, Helm) read such files as YAML, where `{a: 1}` is a flow
+        // mapping: a non-`.json` file that is not valid JSON is read again as YAML.
+        let mut json_out = crate::Loaded::default();
+        let ok = {
+            let mut json_sink = Sink {
+                file: sink.file.clone(),
+                out: &mut json_out,
+            };
+            crate::json::load_json(&mut json_sink, text, limits)
+        };
+        if ok || strict {
+            sink.out.extend(json_out);
+            return;
+        }
+    }
+    let mut docs = DocCounter {
+        next_index: 0,
+        seen: 0,
+        non_empty: 0,
+    };
+    for chunk in split_documents(text, limits.max_documents_per_file.saturating_add(2)) {
+        if !load_chunk(sink, &chunk, limits, &mut docs) {
+            return;
+        }
+    }
+    if docs.non_empty == 0 {
+        sink.note(
+            At::default(),
+            "empty",
+            "the file holds no documents (only comments, blank lines or empty documents)",
+        );
+    }
+}
+
+struct DocCounter {
+    /// Index the next document gets.
+    next_index: usize,
+    /// Documents started (for the per-file limit).
+    seen: usize,
+    /// Documents with content (an object, a value or an error).
+    non_empty: usize,
+}
+
+/// Splits at lines that are YAML document markers: `---` at column 0 followed by a blank,
+/// a line break or the end. YAML forbids such a line inside any content (block scalars and
+/// quoted scalars included), so every piece is self-contained. Directive lines (`%...`)
+/// just before a marker go with the document they introduce. Line breaks are counted the
+/// way the parser counts them (`\n`, `\r\n`, lone `\r`). Only `---` occurrences are
+/// examined (SIMD search), so this costs little next to parsing. At most `max_chunks`
+/// pieces (the last one holds the rest): every piece but the first holds a document, so the
+/// documents-per-file limit stops the parse before the cap matters.
+fn split_documents(text: &str, max_chunks: usize) -> Vec<Chunk<'_>> {
+    let bytes = text.as_bytes();
+    let mut chunks = Vec::new();
+    let mut chunk_start = 0usize;
+    let mut chunk_line = 0u32;
+    for p in memchr::memmem::find_iter(bytes, b"---") {
+        let at_line_start = p == 0 || matches!(bytes.get(p - 1), Some(b'\n' | b'\r'));
+        let terminated = matches!(bytes.get(p + 3), None | Some(b' ' | b'\t' | b'\n' | b'\r'));
+        if !at_line_start || !terminated || p <= chunk_start {
+            continue;
+        }
+        if chunks.len() + 1 >= max_chunks {
+            break;
+        }
+        let cut = directive_run_start(bytes, chunk_start, p);
+        if cut > chunk_start {
+            let piece = bytes.get(chunk_start..cut).unwrap_or_default();
+            chunks.push(Chunk {
+                text: text.get(chunk_start..cut).unwrap_or(""),
+                line_offset: chunk_line,
+            });
+            chunk_line = chunk_line.saturating_add(count_breaks(piece));
+            chunk_start = cut;
+        }
+    }
+    if chunk_start < bytes.len() {
+        chunks.push(Chunk {
+            text: text.get(chunk_start..).unwrap_or(""),
+            line_offset: chunk_line,
+        });
+    }
+    chunks
+}
+
+/// Start of the run of directive (`%`), blank and comment lines that ends just before the
+/// marker at `marker`, if that run holds a directive; else `marker`.
+fn directive_run_start(bytes: &[u8], floor: usize, marker: usize) -> usize {
+    let mut cut = marker;
+    let mut line_end = marker;
+    while line_end > floor {
+        // The previous line is bytes[start..line_end - break].
+        let body_end = if line_end >= 2 && bytes.get(line_end - 2..line_end) == Some(b"\r\n") {
+            line_end - 2
+        } else {
+            line_end - 1
+        };
+        let start = bytes
+            .get(floor..body_end)
+            .and_then(|b| memchr::memrchr2(b'\n', b'\r', b))
+            .map_or(floor, |i| floor + i + 1);
+        let line = bytes.get(start..body_end).unwrap_or_default();
+        match line.iter().find(|b| !matches!(b, b' ' | b'\t')) {
+            _ if line.first() == Some(&b'%') => cut = start,
+            None | Some(b'#') => {}
+            _ => break,
+        }
+        if start == floor {
+            break;
+        }
+        line_end = start;
+    }
+    cut
+}
+
+/// Line breaks in `b`: `\r\n`, `\n` and lone `\r` count one each.
+fn count_breaks(b: &[u8]) -> u32 {
+    let lf = memchr::memchr_iter(b'\n', b).count();
+    let lone_cr = if memchr::memchr(b'\r', b).is_some() {
+        memchr::memchr_iter(b'\r', b)
+            .filter(|&i| b.get(i + 1) != Some(&b'\n'))
+            .count()
+    } else {
+        0
+    };
+    u32::try_from(lf + lone_cr).unwrap_or(u32::MAX)
+}
+
+/// Parses one chunk (usually one document; more when `...` separates several). Returns
+/// false when the whole file must stop (documents-per-file limit).
+fn load_chunk(
+    sink: &mut Sink<'_>,
+    chunk: &Chunk<'_>,
+    limits: &Limits,
+    docs: &mut DocCounter,
+) -> bool {
+    let mut parser = Parser::new_from_str(chunk.text);
+    let mut builder: Option<Builder<'_>> = None;
+    // Inside a document whose build failed: skip its events until its end.
+    let mut skipping = false;
+    let mut in_doc = false;
+    while let Some(next) = parser.next_event() {
+        let (ev, span) = match next {
+            Ok(x) => x,
+            Err(e) => {
+                let sp = to_span(e.marker(), chunk.line_offset);
+                let index = docs.next_index;
+                if !in_doc {
+                    docs.seen += 1;
+                }
+                let err = if e.info().contains("recursion limit exceeded") {
+                    LoadError::FixedLimit {
+                        detail: "nesting limit exceeded: flow collections (`[`, `{`) nested deeper \
+                                 than 255 levels, a fixed limit of the YAML parser; document skipped"
+                            .to_owned(),
+                    }
+                } else {
+                    LoadError::Syntax {
+                        reason: e.info().to_owned(),
+                        rest_skipped: true,
+                    }
+                };
+                sink.error(At::span(index, sp), &err);
+                docs.non_empty += 1;
+                docs.next_index += 1;
+                return true;
+            }
+        };
+        match ev {
+            Event::StreamStart | Event::Nothing => {}
+            Event::StreamEnd => break,
+            Event::DocumentStart(_) => {
+                docs.seen += 1;
+                in_doc = true;
+                if docs.seen > limits.max_documents_per_file {
+                    sink.error(
+                        At::doc(docs.next_index),
+                        &limit_error(
+                            LimitKind::DocumentsPerFile,
+                            limits.max_documents_per_file as u64,
+                            format_args!(
+                                "the file has more than {} documents; the rest of the file was not read",
+                                limits.max_documents_per_file
+                            ),
+                        ),
+                    );
+                    return false;
+                }
+                builder = Some(Builder::new(limits, chunk.line_offset));
+                skipping = false;
+            }
+            Event::DocumentEnd => {
+                let index = docs.next_index;
+                docs.next_index += 1;
+                in_doc = false;
+                if let Some(mut b) = builder.take() {
+                    for n in &b.take_notes() {
+                        sink.note(At::span(index, n.span), n.kind, n.message.clone());
+                    }
+                    if let Some((value, spans)) = b.finish() {
+                        if !value.is_null() {
+                            docs.non_empty += 1;
+                        }
+                        value.is_null();
+                        objects::emit(sink, index, value, spans);
+                    }
+                }
+            }
+            ev => {
+                if skipping {
+                    continue;
+                }
+                if let Some(b) = builder.as_mut()
+                    && let Err(e) = b.event(ev, &span)
+                {
+                    let index = docs.next_index;
+                    report_doc_error(sink, index, &e);
+                    docs.non_empty += 1;
+                    builder = None;
+                    skipping = true;
+                }
+            }
+        }
+    }
+    true
+}
+
+pub(crate) fn report_doc_error(sink: &mut Sink<'_>, index: usize, e: &DocError) {
+    match e {
+        DocError::Invalid { span, message } => sink.error(
+            At::span(index, *span),
+            &LoadError::Syntax {
+                reason: message.clone(),
+                rest_skipped: false,
+            },
+        ),
+        DocError::Limit { span, limit, value } => {
+            let detail = match limit {
+                LimitKind::Depth => {
+                    "the document nests mappings/sequences deeper than that".to_owned()
+                }
+                LimitKind::Nodes => {
+                    "the document has more nodes than that (aliases expanded)".to_owned()
+                }
+                LimitKind::AliasExpansions => {
+                    "expanding aliases would produce more nodes than that (a YAML alias bomb?)"
+                        .to_owned()
+                }
+                _ => String::new(),
+            };
+            sink.error(
+                At::span(index, *span),
+                &limit_error(
+                    *limit,
+                    *value as u64,
+                    format_args!("{detail}; document skipped"),
+                ),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(s: &str) -> Vec<(u32, &str)> {
+        split_documents(s, usize::MAX)
+            .into_iter()
+            .map(|c| (c.line_offset, c.text))
+            .collect()
+    }
+
+    #[test]
+    fn splits_at_markers_only() {
+        assert_eq!(
+            split("a: 1\n---\nb: 2\n"),
+            vec![(0, "a: 1\n"), (1, "---\nb: 2\n")]
+        );
+        assert_eq!(split("---\na: 1\n"), vec![(0, "---\na: 1\n")]);
+        assert_eq!(
+            split("a: |\n  ---\n---x: 1\n"),
+            vec![(0, "a: |\n  ---\n---x: 1\n")]
+        );
+        assert_eq!(
+            split("a: 1\r\n--- \r\nb: 2"),
+            vec![(0, "a: 1\r\n"), (1, "--- \r\nb: 2")]
+        );
+        assert_eq!(split("a\rb\r---\rc"), vec![(0, "a\rb\r"), (2, "---\rc")]);
+        assert_eq!(
+            split("a: 1\n...\n%YAML 1.1\n# c\n---\nb: 1\n"),
+            vec![(0, "a: 1\n...\n"), (2, "%YAML 1.1\n# c\n---\nb: 1\n")]
+        );
+    }
+}

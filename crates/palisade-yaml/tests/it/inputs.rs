@@ -1,0 +1,120 @@
+//! Inputs: directories (recursive, sorted, hidden and non-manifest entries skipped),
+//! explicit files of any extension, missing paths, the total-size limit.
+
+use palisade_yaml::{Limits, load_paths};
+use std::fs;
+
+const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: NAME}\n";
+
+fn pod(name: &str) -> String {
+    POD.replace("NAME", name)
+}
+
+#[test]
+fn directories_are_walked_sorted_skipping_hidden_and_other_extensions() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fs::create_dir_all(root.join("b/sub")).unwrap();
+    fs::create_dir_all(root.join(".git")).unwrap();
+    fs::write(root.join("c.yaml"), pod("c")).unwrap();
+    fs::write(root.join("a.YML"), pod("a")).unwrap();
+    fs::write(
+        root.join("b/sub/d.json"),
+        r#"{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "d"}}"#,
+    )
+    .unwrap();
+    fs::write(root.join("b/a2.yaml"), pod("a2")).unwrap();
+    fs::write(root.join(".hidden.yaml"), pod("hidden")).unwrap();
+    fs::write(root.join(".git/x.yaml"), pod("git")).unwrap();
+    fs::write(root.join("notes.txt"), pod("txt")).unwrap();
+    fs::write(root.join("README.md"), "# not yaml: [").unwrap();
+    let l = load_paths(&[root], &Limits::default());
+    assert!(l.errors.is_empty(), "{:#?}", l.errors);
+    let names: Vec<_> = l
+        .documents
+        .iter()
+        .map(|d| d.object_ref().name.unwrap())
+        .collect();
+    assert_eq!(names, ["a", "a2", "d", "c"]);
+    assert_eq!(l.files, 4);
+    assert!(l.documents[2].file.ends_with("d.json"));
+    // An explicitly named file is read whatever its extension.
+    let l = load_paths(&[root.join("notes.txt")], &Limits::default());
+    assert_eq!(l.documents.len(), 1);
+    assert_eq!(
+        &*l.documents[0].file,
+        root.join("notes.txt").display().to_string()
+    );
+}
+
+#[test]
+fn load_paths_each_gives_the_same_results_file_by_file() {
+    let root = crate::testdata("corpus");
+    let all = load_paths(&[&root], &Limits::default());
+    let mut files = Vec::new();
+    let mut docs = Vec::new();
+    palisade_yaml::load_paths_each(&[&root], &Limits::default(), |l| {
+        assert_eq!(l.files, 1);
+        files.push(l.documents.first().map(|d| d.file.clone()));
+        docs.extend(l.documents.into_iter().map(|d| (d.file, d.index, d.item)));
+    });
+    assert_eq!(files.len(), 183);
+    let want: Vec<_> = all
+        .documents
+        .into_iter()
+        .map(|d| (d.file, d.index, d.item))
+        .collect();
+    assert_eq!(docs, want);
+}
+
+#[test]
+fn a_directory_without_manifests_gets_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("notes.txt"), "x").unwrap();
+    let l = load_paths(&[dir.path()], &Limits::default());
+    assert!(l.errors.is_empty() && l.documents.is_empty());
+    assert_eq!(l.notes.len(), 1);
+    assert_eq!(l.notes[0].kind, "empty");
+}
+
+#[test]
+fn missing_paths_are_io_errors_naming_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.yaml");
+    let good = dir.path().join("ok.yaml");
+    fs::write(&good, pod("ok")).unwrap();
+    let l = load_paths(&[&missing, &good], &Limits::default());
+    assert_eq!(l.errors.len(), 1);
+    let e = &l.errors[0];
+    assert_eq!(e.kind, "io");
+    assert!(
+        e.message.contains("nope.yaml") && e.file.ends_with("nope.yaml"),
+        "{e}"
+    );
+    assert_eq!(l.documents.len(), 1);
+}
+
+#[test]
+fn total_size_limit_stops_reading_and_says_what_was_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    for n in ["a", "b", "c", "d"] {
+        fs::write(dir.path().join(format!("{n}.yaml")), pod(n)).unwrap();
+    }
+    let per_file = pod("a").len() as u64;
+    let limits = Limits {
+        max_total_bytes: per_file * 2,
+        ..Limits::default()
+    };
+    let l = load_paths(&[dir.path()], &limits);
+    assert_eq!(l.documents.len(), 2);
+    assert_eq!(l.errors.len(), 1);
+    let e = &l.errors[0];
+    assert_eq!(e.kind, "limit");
+    assert!(e.file.ends_with("c.yaml"));
+    assert!(
+        e.message.contains("the 1 inputs after it were not read")
+            && e.message.contains("--max-total-size"),
+        "{}",
+        e.message
+    );
+}
