@@ -1,1 +1,309 @@
-//! Detection over Kubernetes API audit logs, compatible with Falco k8saudit rules.
+//! Detection over Kubernetes API audit logs, compatible with Falco's k8saudit rules.
+//!
+//! The crate reads audit events (JSON Lines, gzip, `EventList` batches, AKS wrappers; see
+//! [`input`]), loads Falco rules files (`rule`/`macro`/`list`, append and override,
+//! exceptions; see [`rules`]) into a [`RuleSet`] whose conditions are parsed once into an
+//! AST ([`cond`]) over the `ka.*`/`jevt.*` fields ([`fields`]), and turns matching events
+//! into Falco-compatible [`Alert`]s. Falco's own `k8s_audit_rules.yaml` is built in, next
+//! to Palisade's extra rules for the gaps Falco's file leaves. Each event is parsed once
+//! into a `serde_json::Value` because Falco fields need general access (JSON pointers,
+//! arbitrary paths); field extraction then borrows from it.
+
+pub mod cond;
+mod error;
+pub mod event;
+pub mod fields;
+pub mod follow;
+pub mod input;
+pub mod rules;
+pub mod serve;
+
+pub use error::RulesError;
+pub use event::Event;
+pub use input::{AuditEvent, EventReader, ReadItem, ReadStats, decode_events, maybe_gunzip};
+pub use palisade_core::InputError;
+pub use rules::{Priority, Rule, RuleSet, RuleSetBuilder};
+
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::BufRead;
+use std::sync::Arc;
+
+/// The `source` Falco reports for these alerts.
+pub const SOURCE: &str = "k8s_audit";
+
+/// One rule match, shaped like Falco's JSON output plus the input position.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Alert {
+    /// Event time, RFC 3339 with nanoseconds (Falco's `time`).
+    pub time: String,
+    pub rule: Arc<str>,
+    pub priority: &'static str,
+    /// `HH:MM:SS.nnnnnnnnn: Priority message`, as Falco prints it.
+    pub output: String,
+    pub output_fields: BTreeMap<Arc<str>, Option<String>>,
+    pub source: &'static str,
+    pub tags: Arc<[String]>,
+    /// `auditID` of the event.
+    pub audit_id: Option<String>,
+    /// Input the event came from and its 1-based line.
+    pub file: Arc<str>,
+    pub line: u64,
+    /// The rendered message alone (without Falco's time/priority prefix).
+    #[serde(skip)]
+    pub message: String,
+    #[serde(skip)]
+    pub priority_level: Priority,
+}
+
+/// Counts for the end-of-run summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub lines: u64,
+    pub bytes: u64,
+    pub events: u64,
+    pub bad_lines: u64,
+    pub alerts: u64,
+    pub alerts_by_rule: BTreeMap<String, u64>,
+}
+
+impl Summary {
+    pub fn add_read(&mut self, s: &ReadStats) {
+        self.lines += s.lines;
+        self.bytes += s.bytes;
+        self.events += s.events;
+        self.bad_lines += s.bad_lines;
+    }
+
+    pub fn add_alert(&mut self, a: &Alert) {
+        self.alerts += 1;
+        *self.alerts_by_rule.entry(a.rule.to_string()).or_default() += 1;
+    }
+}
+
+/// Evaluates a [`RuleSet`] over events.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    pub rules: RuleSet,
+    pub min_priority: Priority,
+}
+
+impl Engine {
+    pub fn new(rules: RuleSet) -> Self {
+        Engine {
+            rules,
+            min_priority: Priority::Debug,
+        }
+    }
+
+    /// Keeps only rules at or above `p` (decided once, not per event).
+    pub fn with_min_priority(mut self, p: Priority) -> Self {
+        self.min_priority = p;
+        self.rules.rules.retain(|r| r.priority >= p);
+        self
+    }
+
+    /// Runs every rule on one event, appending alerts to `out`.
+    pub fn process(&self, ev: &AuditEvent, out: &mut Vec<Alert>) {
+        let (stage, resource) = keys(&ev.event);
+        for rule in &self.rules.rules {
+            if rule.applies(stage, resource) && rule.cond.eval(&ev.event) {
+                out.push(self.alert(rule, ev));
+            }
+        }
+    }
+
+    /// Names of the rules that match (no rendering), for tests and benchmarks.
+    pub fn matching<'a>(&'a self, ev: &'a Event) -> impl Iterator<Item = &'a Arc<str>> + 'a {
+        let (stage, resource) = keys(ev);
+        self.rules
+            .rules
+            .iter()
+            .filter(move |r| r.applies(stage, resource) && r.cond.eval(ev))
+            .map(|r| &r.name)
+    }
+
+    fn alert(&self, rule: &Rule, ev: &AuditEvent) -> Alert {
+        let redacted;
+        let value = if needs_redaction(&ev.event) {
+            redacted = Event::from_value(&redact(&ev.event.to_value()));
+            &redacted
+        } else {
+            &ev.event
+        };
+        let (message, used) = rule.output.render(value);
+        let ns = ev.time().and_then(fields::parse_rfc3339_ns);
+        let time = match ns {
+            Some(ns) => format_rfc3339_ns(ns),
+            None => ev.time().unwrap_or_default().to_string(),
+        };
+        let clock = time.get(11..29).unwrap_or("00:00:00.000000000");
+        Alert {
+            output: format!("{clock}: {} {message}", rule.priority.as_str()),
+            time,
+            rule: rule.name.clone(),
+            priority: rule.priority.as_str(),
+            output_fields: used.into_iter().collect(),
+            source: SOURCE,
+            tags: rule.tags.clone(),
+            audit_id: ev.audit_id().map(str::to_string),
+            file: ev.file.clone(),
+            line: ev.line,
+            message,
+            priority_level: rule.priority,
+        }
+    }
+
+    /// Reads a whole JSON Lines stream, calling `on_alert` for each alert and `on_bad`
+    /// for each bad line. Returns the read counters.
+    pub fn scan<R: BufRead>(
+        &self,
+        reader: R,
+        name: &str,
+        max_line: usize,
+        mut on_alert: impl FnMut(&Alert),
+        mut on_bad: impl FnMut(&InputError),
+    ) -> ReadStats {
+        let mut rd = EventReader::new(reader, name).with_max_line(max_line);
+        let mut buf = Vec::new();
+        for item in &mut rd {
+            match item {
+                ReadItem::Event(ev) => {
+                    buf.clear();
+                    self.process(&ev, &mut buf);
+                    for a in &buf {
+                        on_alert(a);
+                    }
+                }
+                ReadItem::Bad(e) => on_bad(&e),
+            }
+        }
+        rd.stats
+    }
+}
+
+fn keys(ev: &Event) -> (Option<&str>, Option<&str>) {
+    (
+        ev.get_str("stage"),
+        ev.get("objectRef")
+            .and_then(|o| o.get("resource"))
+            .and_then(Value::as_str),
+    )
+}
+
+fn needs_redaction(ev: &Event) -> bool {
+    ev.get("objectRef")
+        .and_then(|o| o.get("resource"))
+        .and_then(Value::as_str)
+        == Some("secrets")
+}
+
+/// Secret payloads must never reach alert output: blank `data`/`stringData` of the
+/// request and response objects (and of list items in responses).
+pub fn redact(ev: &Value) -> Value {
+    let mut v = ev.clone();
+    for key in ["requestObject", "responseObject"] {
+        if let Some(obj) = v.get_mut(key) {
+            redact_obj(obj);
+            if let Some(Value::Array(items)) = obj.get_mut("items") {
+                items.iter_mut().for_each(redact_obj);
+            }
+        }
+    }
+    v
+}
+
+fn redact_obj(obj: &mut Value) {
+    if let Some(m) = obj.as_object_mut() {
+        for k in ["data", "stringData"] {
+            if let Some(Value::Object(d)) = m.get_mut(k) {
+                for val in d.values_mut() {
+                    *val = Value::String("<redacted>".into());
+                }
+            }
+        }
+    }
+}
+
+/// Nanoseconds since the epoch → `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`.
+pub fn format_rfc3339_ns(ns: i128) -> String {
+    let secs = ns.div_euclid(1_000_000_000);
+    let frac = ns.rem_euclid(1_000_000_000);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    // Civil from days (Howard Hinnant).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{frac:09}Z",
+        sod / 3600,
+        (sod / 60) % 60,
+        sod % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn time_round_trip() {
+        for t in [
+            "2018-10-25T14:09:12.123456789Z",
+            "1970-01-01T00:00:00.000000000Z",
+            "2024-02-29T23:59:59.000000001Z",
+        ] {
+            assert_eq!(format_rfc3339_ns(fields::parse_rfc3339_ns(t).unwrap()), t);
+        }
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_outputs() {
+        let rules = r#"
+- rule: S
+  desc: d
+  condition: ka.target.resource=secrets
+  output: "obj=%jevt.obj"
+  priority: ERROR
+"#;
+        let mut b = RuleSetBuilder::new();
+        b.add_str("s.yaml", rules).unwrap();
+        let engine = Engine::new(b.build().unwrap());
+        let ev = AuditEvent {
+            event: Event::from_value(
+                &json!({"kind":"Event","objectRef":{"resource":"secrets"},"stageTimestamp":"2020-01-01T00:00:00Z",
+                "requestObject":{"data":{"password":"c2VjcmV0"}},"responseObject":{"stringData":{"k":"plain"}}}),
+            ),
+            file: Arc::from("t"),
+            line: 3,
+        };
+        let mut out = Vec::new();
+        engine.process(&ev, &mut out);
+        let a = out.first().unwrap();
+        assert!(
+            !a.output.contains("c2VjcmV0") && !a.output.contains("plain"),
+            "{}",
+            a.output
+        );
+        assert!(a.output.starts_with("00:00:00.000000000: Error obj="));
+        assert_eq!(a.time, "2020-01-01T00:00:00.000000000Z");
+        assert_eq!(a.line, 3);
+    }
+
+    #[test]
+    fn min_priority_filters_rules() {
+        let e = Engine::new(RuleSet::builtin().unwrap()).with_min_priority(Priority::Error);
+        assert!(e.rules.rules.iter().all(|r| r.priority >= Priority::Error));
+        assert!(!e.rules.rules.is_empty());
+    }
+}
