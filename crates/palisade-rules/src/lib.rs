@@ -35,14 +35,22 @@ pub enum RulesError {
     },
 }
 
-/// Every rule, in ID order. IDs are stable and never reused.
+/// The one catalog: the per-object families first (PSS at indices 0..19, in PSA's check order,
+/// which [`check_document`] relies on), then the cross-object families of `palisade-graph`.
+static ALL_RULES: std::sync::LazyLock<Vec<RuleMeta>> = std::sync::LazyLock::new(|| {
+    let mut all = catalog::CATALOG.to_vec();
+    all.extend_from_slice(palisade_graph::rules());
+    all
+});
+
+/// Every rule, grouped by family, in ID order within a family. IDs are stable and never reused.
 pub fn catalog() -> &'static [RuleMeta] {
-    &catalog::CATALOG
+    &ALL_RULES
 }
 
 /// The rule with this ID, if any.
 pub fn rule(id: &str) -> Option<&'static RuleMeta> {
-    catalog::CATALOG.iter().find(|r| r.id == id)
+    catalog().iter().find(|r| r.id == id)
 }
 
 /// The catalog rule for a PSA check ID (e.g. `privileged` -> `PSS007`).
@@ -213,6 +221,19 @@ pub fn check_document(doc: &Document, opts: &ScanOptions) -> Vec<Finding> {
         .collect()
 }
 
+/// Runs every selected rule over a whole scan: the per-object rules on each document
+/// ([`check_document`]), then the cross-object rules (RBAC, NetworkPolicy) on the set.
+pub fn check_documents(docs: &[Document], opts: &ScanOptions) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = docs
+        .iter()
+        .flat_map(|doc| check_document(doc, opts))
+        .collect();
+    findings.extend(palisade_graph::analyze(docs, &|r| {
+        opts.selection.enabled(r)
+    }));
+    findings
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,7 +243,7 @@ mod tests {
     fn catalog_ids_and_names_unique_and_complete() {
         let mut ids = HashSet::new();
         let mut names = HashSet::new();
-        for (i, r) in catalog().iter().enumerate() {
+        for (i, r) in catalog().iter().filter(|r| r.family == "pss").enumerate() {
             assert!(ids.insert(r.id), "duplicate id {}", r.id);
             assert!(names.insert(r.name), "duplicate name {}", r.name);
             assert_eq!(
@@ -262,8 +283,8 @@ mod tests {
                 );
             }
         }
-        assert_eq!(catalog().len(), 19);
-        assert_eq!(catalog::PSS_DETAILS.len(), catalog().len());
+        assert_eq!(ids.len(), 19);
+        assert_eq!(catalog::PSS_DETAILS.len(), ids.len());
     }
 
     #[test]
@@ -301,7 +322,11 @@ mod tests {
         let all = s(&[], &[]).unwrap();
         assert!(catalog().iter().all(|r| all.enabled(r)));
         let pss = s(&["pss"], &[]).unwrap();
-        assert!(catalog().iter().all(|r| pss.enabled(r)));
+        assert!(
+            catalog()
+                .iter()
+                .all(|r| pss.enabled(r) == (r.family == "pss"))
+        );
         let one = s(&["pss007"], &[]).unwrap();
         assert_eq!(catalog().iter().filter(|r| one.enabled(r)).count(), 1);
         assert!(one.enabled(rule("PSS007").unwrap()));

@@ -68,11 +68,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
 
     let loaded = palisade_yaml::load_paths(&args.paths, &limits);
     let options = ScanOptions { policy, selection };
-    let mut findings: Vec<Finding> = loaded
-        .documents
-        .iter()
-        .flat_map(|doc| palisade_rules::check_document(doc, &options))
-        .collect();
+    let mut findings: Vec<Finding> = palisade_rules::check_documents(&loaded.documents, &options);
     // Deterministic order: by file, then position, then rule.
     findings.sort_by(|a, b| {
         (&a.file, a.document, a.line, a.column, &a.rule)
