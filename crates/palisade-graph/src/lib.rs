@@ -3,16 +3,102 @@
 //! Unlike the per-object rules in `palisade-rules`, these rules need every object at once (who
 //! is bound to what, which policies select which pods). `palisade-rules` merges [`rules`] into
 //! the one catalog and calls [`analyze`] once per scan with all loaded documents.
+//!
+//! - [`rbac`]: the RBAC model with Kubernetes' exact matching semantics, `who-can` and
+//!   `can --list` queries, and the `rbac` family (escalation paths R1..R29 of the research
+//!   catalog, each finding naming subject, binding, role, scope and the workloads holding it).
+//! - [`netpol`]: NetworkPolicy isolation per namespace and workload, reachability, and the
+//!   `netpol` family (isolation findings and lints).
 
-use palisade_core::{Document, Finding, RuleMeta};
+mod catalog;
+pub mod netpol;
+mod objects;
+pub mod rbac;
+
+pub use objects::{ContainerPort, Labels, Namespace, Selector, Workload};
+
+use palisade_core::{Document, FieldPath, Finding, ObjectRef, RuleMeta, Severity};
+
+/// Errors from queries (bad arguments); analysis itself never fails on odd input.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GraphError {
+    #[error(
+        "invalid subject {value:?}: use User:NAME, Group:NAME, ServiceAccount:NAMESPACE:NAME or system:serviceaccount:NAMESPACE:NAME"
+    )]
+    BadSubject { value: String },
+    #[error(
+        "invalid resource {value:?}: use RESOURCE, RESOURCE/SUBRESOURCE, RESOURCE.GROUP[/SUBRESOURCE] or a /non-resource/url"
+    )]
+    BadResource { value: String },
+    #[error("invalid workload {value:?}: use NAMESPACE/KIND/NAME, e.g. default/Deployment/web")]
+    BadWorkload { value: String },
+    #[error("workload {value:?} is not in the scanned objects (known: {known})")]
+    WorkloadNotFound { value: String, known: String },
+    #[error("invalid port {value:?}: a number 1-65535 or a port name")]
+    BadPort { value: String },
+    #[error("invalid protocol {value:?}: TCP, UDP or SCTP")]
+    BadProtocol { value: String },
+}
 
 /// The cross-object rules (families `rbac` and `netpol`), in ID order. IDs are stable.
 pub fn rules() -> &'static [RuleMeta] {
-    &[]
+    &catalog::RULES
+}
+
+/// Options of the cross-object analysis.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    pub rbac: rbac::RbacOptions,
 }
 
 /// Runs every cross-object rule for which `enabled` is true over the whole document set.
 pub fn analyze(docs: &[Document], enabled: &dyn Fn(&RuleMeta) -> bool) -> Vec<Finding> {
-    let _ = (docs, enabled);
-    Vec::new()
+    analyze_with(docs, enabled, &Options::default())
+}
+
+/// [`analyze`] with options (e.g. the RBAC bootstrap defaults).
+pub fn analyze_with(
+    docs: &[Document],
+    enabled: &dyn Fn(&RuleMeta) -> bool,
+    opts: &Options,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let any = |family: &str| {
+        catalog::RULES
+            .iter()
+            .any(|r| r.family == family && enabled(r))
+    };
+    if any("rbac") {
+        let m = rbac::Rbac::build(docs, opts.rbac);
+        out.extend(rbac::findings(docs, &m, enabled));
+    }
+    if any("netpol") {
+        let m = netpol::Netpol::build(docs);
+        out.extend(netpol::findings(docs, &m, enabled));
+    }
+    out
+}
+
+/// A finding on `doc` at `path` (its line, or its nearest present ancestor's).
+pub(crate) fn finding(
+    doc: &Document,
+    rule: &RuleMeta,
+    severity: Severity,
+    message: String,
+    path: &FieldPath,
+) -> Finding {
+    let span = doc.locate(path);
+    Finding {
+        rule: rule.id.to_owned(),
+        family: rule.family.to_owned(),
+        severity,
+        message,
+        file: doc.file.to_string(),
+        line: span.line,
+        column: span.column,
+        document: doc.index,
+        object: ObjectRef::of(&doc.value),
+        field: path.to_string(),
+        fields: Vec::new(),
+    }
 }

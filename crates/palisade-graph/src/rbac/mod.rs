@@ -1,0 +1,334 @@
+//! RBAC: the model ([`Rbac`]), queries (`who_can`, `can_list`) and the `rbac` rule family.
+
+mod defaults;
+mod model;
+mod paths;
+
+pub use model::{
+    Binding, CLUSTER_SCOPED, Grant, Permission, PolicyRule, Rbac, RbacOptions, Request, Role,
+    RoleKind, Scope, ServiceAccount, Subject, SubjectKind, Target, Via,
+};
+pub use paths::{Escalation, escalations};
+
+use crate::catalog::{RULES, ids};
+use crate::finding;
+use crate::objects::Workload;
+use palisade_core::{Document, FieldPath, Finding, RuleMeta, Severity};
+
+/// Subjects that mean "everyone" (or every holder of any token).
+fn is_everyone(s: &Subject) -> bool {
+    match s.kind {
+        SubjectKind::Group => matches!(
+            s.name.as_str(),
+            "system:authenticated" | "system:unauthenticated" | "system:serviceaccounts"
+        ),
+        SubjectKind::User => s.name == "system:anonymous",
+        SubjectKind::ServiceAccount => false,
+    }
+}
+
+fn scope_phrase(scope: &Scope) -> String {
+    match scope {
+        Scope::Cluster => "cluster-wide".to_owned(),
+        Scope::Namespace(ns) => format!("in namespace {ns}"),
+    }
+}
+
+fn list(items: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut s = items
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > SHOWN {
+        s.push_str(&format!(" and {} more", items.len() - SHOWN));
+    }
+    s
+}
+
+/// Message of a power finding: subject, what, scope, binding -> role (rule), workloads.
+pub fn escalation_message(m: &Rbac, e: &Escalation) -> String {
+    let binding = m
+        .bindings
+        .get(e.binding)
+        .map(Binding::display)
+        .unwrap_or_default();
+    let mut msg = format!(
+        "{} can {} {} via {} -> {} ({})",
+        e.subject,
+        e.what,
+        scope_phrase(&e.scope),
+        binding,
+        e.role.as_deref().unwrap_or("?"),
+        e.rule_ref
+    );
+    if !e.workloads.is_empty() {
+        msg.push_str(&format!(
+            "; held by workloads mounting its token: {}",
+            list(&e.workloads)
+        ));
+    }
+    msg
+}
+
+/// The `rbac` family's findings over `docs`.
+pub fn findings(docs: &[Document], m: &Rbac, enabled: &dyn Fn(&RuleMeta) -> bool) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let all = escalations(m, &|_| true);
+    let reported = if enabled(&RULES[ids::CLUSTER_ADMIN]) {
+        all.clone()
+    } else {
+        escalations(m, enabled)
+    };
+    for e in reported.iter().filter(|e| enabled(e.rule)) {
+        let Some(b) = m.bindings.get(e.binding) else {
+            continue;
+        };
+        let Some(doc) = b.doc.and_then(|d| docs.get(d)) else {
+            continue;
+        };
+        let path = model::subject_path(&doc.value, &e.subject);
+        out.push(finding(
+            doc,
+            e.rule,
+            e.severity,
+            escalation_message(m, e),
+            &path,
+        ));
+    }
+    binding_rules(docs, m, &all, enabled, &mut out);
+    workload_rules(docs, m, &all, enabled, &mut out);
+    service_account_rules(docs, m, enabled, &mut out);
+    out
+}
+
+/// RBAC026 (everyone) and RBAC027 (system:masters).
+fn binding_rules(
+    docs: &[Document],
+    m: &Rbac,
+    all: &[Escalation],
+    enabled: &dyn Fn(&RuleMeta) -> bool,
+    out: &mut Vec<Finding>,
+) {
+    let everyone = &RULES[ids::EVERYONE];
+    let masters = &RULES[ids::SYSTEM_MASTERS];
+    for (bi, b) in m.bindings.iter().enumerate() {
+        if b.bootstrap {
+            continue;
+        }
+        let Some(doc) = b.doc.and_then(|d| docs.get(d)) else {
+            continue;
+        };
+        let role = format!(
+            "{}/{}",
+            match b.role_kind {
+                RoleKind::Role => "Role",
+                RoleKind::ClusterRole => "ClusterRole",
+            },
+            b.role_name
+        );
+        for s in &b.subjects {
+            let path = model::subject_path(&doc.value, s);
+            if enabled(everyone) && is_everyone(s) {
+                let powers: Vec<String> = all
+                    .iter()
+                    .filter(|e| e.binding == bi && &e.subject == s)
+                    .map(|e| format!("{} ({})", e.what, e.rule.id))
+                    .collect();
+                let (sev, tail) = if powers.is_empty() {
+                    (Severity::Medium, String::new())
+                } else {
+                    (Severity::High, format!(", which can {}", list(&powers)))
+                };
+                out.push(finding(
+                    doc,
+                    everyone,
+                    sev,
+                    format!(
+                        "{} grants {role} {} to {s}{tail}",
+                        b.display(),
+                        scope_phrase(&b.scope())
+                    ),
+                    &path,
+                ));
+            }
+            if enabled(masters) && s.kind == SubjectKind::Group && s.name == "system:masters" {
+                out.push(finding(
+                    doc,
+                    masters,
+                    masters.severity,
+                    format!(
+                        "{} binds {role} to Group system:masters, which bypasses authorization anyway; members hold unrevocable superuser credentials",
+                        b.display()
+                    ),
+                    &path,
+                ));
+            }
+        }
+    }
+}
+
+fn sa_path(w: &Workload) -> FieldPath {
+    w.template.clone().key("spec").key("serviceAccountName")
+}
+
+/// RBAC028 (powerful token mounted) and RBAC030 (token of a bound account mounted).
+fn workload_rules(
+    docs: &[Document],
+    m: &Rbac,
+    all: &[Escalation],
+    enabled: &dyn Fn(&RuleMeta) -> bool,
+    out: &mut Vec<Finding>,
+) {
+    let powerful = &RULES[ids::POWERFUL_TOKEN];
+    let bound = &RULES[ids::BOUND_TOKEN];
+    if !enabled(powerful) && !enabled(bound) {
+        return;
+    }
+    for w in &m.workloads {
+        if !m.token_mounted(w) {
+            continue;
+        }
+        let Some(doc) = docs.get(w.doc) else {
+            continue;
+        };
+        let sa = format!("ServiceAccount {}/{}", w.namespace, w.service_account);
+        if enabled(powerful) {
+            let mut hits: Vec<&Escalation> = all
+                .iter()
+                .filter(|e| e.severity >= Severity::High && model::holds(&e.subject, w))
+                .collect();
+            hits.sort_by_key(|e| std::cmp::Reverse(e.severity));
+            if let Some(top) = hits.first() {
+                let sev = if top.severity == Severity::Critical {
+                    Severity::Critical
+                } else {
+                    Severity::High
+                };
+                let powers: Vec<String> = hits
+                    .iter()
+                    .map(|e| {
+                        let b = m
+                            .bindings
+                            .get(e.binding)
+                            .map(Binding::display)
+                            .unwrap_or_default();
+                        format!(
+                            "{} {} ({} via {b})",
+                            e.what,
+                            scope_phrase(&e.scope),
+                            e.rule.id
+                        )
+                    })
+                    .collect();
+                out.push(finding(
+                    doc,
+                    powerful,
+                    sev,
+                    format!(
+                        "{} runs as {sa} with its token mounted; through {} that token can {}",
+                        w.display(),
+                        if top.subject.kind == SubjectKind::ServiceAccount {
+                            "the account".to_owned()
+                        } else {
+                            top.subject.to_string()
+                        },
+                        list(&powers)
+                    ),
+                    &sa_path(w),
+                ));
+            }
+        }
+        if enabled(bound) {
+            let me = Subject::service_account(&w.namespace, &w.service_account);
+            let bindings: Vec<String> = m
+                .bindings
+                .iter()
+                .filter(|b| !b.bootstrap && b.subjects.contains(&me) && m.role_of(b).is_some())
+                .map(Binding::display)
+                .collect();
+            if !bindings.is_empty() {
+                out.push(finding(
+                    doc,
+                    bound,
+                    bound.severity,
+                    format!(
+                        "{} mounts the token of {sa}, which is bound by {}",
+                        w.display(),
+                        list(&bindings)
+                    ),
+                    &w.template
+                        .clone()
+                        .key("spec")
+                        .key("automountServiceAccountToken"),
+                ));
+            }
+        }
+    }
+}
+
+const IAM_ANNOTATIONS: &[&str] = &[
+    "eks.amazonaws.com/role-arn",
+    "iam.gke.io/gcp-service-account",
+    "azure.workload.identity/client-id",
+];
+
+/// RBAC029 (default account automounts) and RBAC031 (cloud IAM link).
+fn service_account_rules(
+    docs: &[Document],
+    m: &Rbac,
+    enabled: &dyn Fn(&RuleMeta) -> bool,
+    out: &mut Vec<Finding>,
+) {
+    let default_sa = &RULES[ids::DEFAULT_SA];
+    let iam = &RULES[ids::CLOUD_IAM];
+    for sa in &m.service_accounts {
+        let Some(doc) = docs.get(sa.doc) else {
+            continue;
+        };
+        if enabled(default_sa) && sa.name == "default" && sa.automount != Some(false) {
+            out.push(finding(
+                doc,
+                default_sa,
+                default_sa.severity,
+                format!(
+                    "ServiceAccount {}/default does not set automountServiceAccountToken: false, so every pod without serviceAccountName gets an API token",
+                    sa.namespace
+                ),
+                &FieldPath::root().key("automountServiceAccountToken"),
+            ));
+        }
+        if enabled(iam) {
+            for key in IAM_ANNOTATIONS {
+                let Some(val) = sa.annotations.get(*key) else {
+                    continue;
+                };
+                let users: Vec<String> = m
+                    .token_holders(&Subject::service_account(&sa.namespace, &sa.name))
+                    .iter()
+                    .map(|w| w.display())
+                    .collect();
+                let tail = if users.is_empty() {
+                    String::new()
+                } else {
+                    format!("; used by {}", list(&users))
+                };
+                out.push(finding(
+                    doc,
+                    iam,
+                    iam.severity,
+                    format!(
+                        "ServiceAccount {}/{} is linked to cloud identity {val} ({key}){tail}",
+                        sa.namespace, sa.name
+                    ),
+                    &FieldPath::root()
+                        .key("metadata")
+                        .key("annotations")
+                        .key(*key),
+                ));
+            }
+        }
+    }
+}

@@ -1,0 +1,1039 @@
+//! The RBAC model over a set of objects, and Kubernetes' authorization semantics on it
+//! (`pkg/apis/rbac/v1/evaluation_helpers.go` and the RBAC authorizer's rule visitor):
+//! verbs, API groups, resources and subresources (`*`, `*/sub`; `pods/*` is a literal and
+//! matches nothing), `resourceNames`, `nonResourceURLs` (exact, `*`, trailing-`*` prefix),
+//! binding scope (a RoleBinding grants in its namespace only, even with a ClusterRole, and
+//! never on cluster-scoped resources or non-resource URLs), aggregated ClusterRoles
+//! (label selectors, transitive), and `system:masters`, which bypasses authorization.
+
+use crate::objects::{self, Labels, Selector, Workload};
+use palisade_core::{Document, FieldPath};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
+
+/// One entry of a role's `rules`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyRule {
+    pub verbs: Vec<String>,
+    pub api_groups: Vec<String>,
+    pub resources: Vec<String>,
+    pub resource_names: Vec<String>,
+    pub non_resource_urls: Vec<String>,
+    /// The role whose `rules[index]` this is (differs from the holder for aggregated roles).
+    pub origin: usize,
+    pub index: usize,
+}
+
+impl PolicyRule {
+    fn parse(v: &Value, origin: usize, index: usize) -> PolicyRule {
+        PolicyRule {
+            verbs: objects::string_list(v.get("verbs")),
+            api_groups: objects::string_list(v.get("apiGroups")),
+            resources: objects::string_list(v.get("resources")),
+            resource_names: objects::string_list(v.get("resourceNames")),
+            non_resource_urls: objects::string_list(v.get("nonResourceURLs")),
+            origin,
+            index,
+        }
+    }
+
+    pub fn verb_matches(&self, verb: &str) -> bool {
+        self.verbs.iter().any(|v| v == "*" || v == verb)
+    }
+
+    pub fn group_matches(&self, group: &str) -> bool {
+        self.api_groups.iter().any(|g| g == "*" || g == group)
+    }
+
+    /// `ResourceMatches`: `*`, exact `resource[/sub]`, or `*/sub`. `pods/*` is not a pattern.
+    pub fn resource_matches(&self, resource: &str, sub: Option<&str>) -> bool {
+        self.resources.iter().any(|r| {
+            if r == "*" {
+                return true;
+            }
+            match sub {
+                None => r == resource,
+                Some(s) => {
+                    r.strip_prefix(resource)
+                        .and_then(|rest| rest.strip_prefix('/'))
+                        .is_some_and(|rest| rest == s)
+                        || r.strip_prefix("*/").is_some_and(|rest| rest == s)
+                }
+            }
+        })
+    }
+
+    /// `ResourceNameMatches`: no names = all; a request without a name (create, list,
+    /// deletecollection) is never granted by a rule that lists names.
+    pub fn name_matches(&self, name: Option<&str>) -> bool {
+        self.resource_names.is_empty()
+            || name.is_some_and(|n| self.resource_names.iter().any(|r| r == n))
+    }
+
+    pub fn url_matches(&self, path: &str) -> bool {
+        self.non_resource_urls.iter().any(|u| {
+            u == "*"
+                || u == path
+                || u.strip_suffix('*')
+                    .is_some_and(|prefix| path.starts_with(prefix))
+        })
+    }
+
+    pub fn allows(&self, req: &Request) -> bool {
+        match &req.target {
+            Target::Resource {
+                group,
+                resource,
+                sub,
+                name,
+            } => {
+                self.verb_matches(&req.verb)
+                    && self.group_matches(group)
+                    && self.resource_matches(resource, sub.as_deref())
+                    && self.name_matches(name.as_deref())
+            }
+            Target::NonResource { path } => self.verb_matches(&req.verb) && self.url_matches(path),
+        }
+    }
+
+    /// `verbs=[..] apiGroups=[..] resources=[..]` for messages and `can --list`.
+    pub fn display(&self) -> String {
+        let list = |xs: &[String]| {
+            xs.iter()
+                .map(|x| if x.is_empty() { "\"\"" } else { x.as_str() })
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let mut s = format!("verbs=[{}]", list(&self.verbs));
+        if !self.non_resource_urls.is_empty() {
+            s.push_str(&format!(
+                " nonResourceURLs=[{}]",
+                list(&self.non_resource_urls)
+            ));
+        }
+        if !self.resources.is_empty() || self.non_resource_urls.is_empty() {
+            s.push_str(&format!(
+                " apiGroups=[{}] resources=[{}]",
+                list(&self.api_groups),
+                list(&self.resources)
+            ));
+        }
+        if !self.resource_names.is_empty() {
+            s.push_str(&format!(" resourceNames=[{}]", list(&self.resource_names)));
+        }
+        s
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum RoleKind {
+    Role,
+    ClusterRole,
+}
+
+#[derive(Debug, Clone)]
+pub struct Role {
+    pub kind: RoleKind,
+    /// Set for a Role.
+    pub namespace: Option<String>,
+    pub name: String,
+    pub labels: Labels,
+    /// The object's own `rules`.
+    pub rules: Vec<PolicyRule>,
+    pub aggregation: Option<Vec<Selector>>,
+    /// Index into the analysed documents; `None` for built-in roles Palisade supplies.
+    pub doc: Option<usize>,
+}
+
+impl Role {
+    pub fn display(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("Role/{ns}/{}", self.name),
+            None => format!("ClusterRole/{}", self.name),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum SubjectKind {
+    User,
+    Group,
+    ServiceAccount,
+}
+
+impl fmt::Display for SubjectKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SubjectKind::User => "User",
+            SubjectKind::Group => "Group",
+            SubjectKind::ServiceAccount => "ServiceAccount",
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Subject {
+    pub kind: SubjectKind,
+    pub name: String,
+    /// A ServiceAccount's namespace (`null` for users and groups).
+    pub namespace: Option<String>,
+}
+
+impl Subject {
+    pub fn user(name: &str) -> Subject {
+        Subject {
+            kind: SubjectKind::User,
+            name: name.to_owned(),
+            namespace: None,
+        }
+    }
+
+    pub fn group(name: &str) -> Subject {
+        Subject {
+            kind: SubjectKind::Group,
+            name: name.to_owned(),
+            namespace: None,
+        }
+    }
+
+    pub fn service_account(namespace: &str, name: &str) -> Subject {
+        Subject {
+            kind: SubjectKind::ServiceAccount,
+            name: name.to_owned(),
+            namespace: Some(namespace.to_owned()),
+        }
+    }
+
+    /// The identities a request by this subject carries: itself, and for a service
+    /// account the groups the token authenticator adds (`system:serviceaccounts`,
+    /// `system:serviceaccounts:<ns>`, `system:authenticated`); users get
+    /// `system:authenticated` (their other groups are unknown offline).
+    pub fn identities(&self) -> Vec<Subject> {
+        let mut out = vec![self.clone()];
+        match (self.kind, &self.namespace) {
+            (SubjectKind::ServiceAccount, Some(ns)) => {
+                out.push(Subject::group("system:serviceaccounts"));
+                out.push(Subject::group(&format!("system:serviceaccounts:{ns}")));
+                out.push(Subject::group("system:authenticated"));
+            }
+            (SubjectKind::User, _) if self.name != "system:anonymous" => {
+                out.push(Subject::group("system:authenticated"));
+            }
+            (SubjectKind::User, _) => out.push(Subject::group("system:unauthenticated")),
+            _ => {}
+        }
+        out
+    }
+
+    /// Parses `User:jane`, `Group:dev`, `ServiceAccount:ns:name` (`sa:` and `serviceaccount:`
+    /// accepted), or a Kubernetes username `system:serviceaccount:ns:name`; a bare name is a user.
+    pub fn parse(s: &str) -> Result<Subject, crate::GraphError> {
+        let bad = || crate::GraphError::BadSubject {
+            value: s.to_owned(),
+        };
+        if let Some(rest) = s.strip_prefix("system:serviceaccount:") {
+            let (ns, name) = rest.split_once(':').ok_or_else(bad)?;
+            return Ok(Subject::service_account(ns, name));
+        }
+        let Some((kind, rest)) = s.split_once(':') else {
+            return if s.is_empty() {
+                Err(bad())
+            } else {
+                Ok(Subject::user(s))
+            };
+        };
+        match kind.to_ascii_lowercase().as_str() {
+            "user" if !rest.is_empty() => Ok(Subject::user(rest)),
+            "group" if !rest.is_empty() => Ok(Subject::group(rest)),
+            "serviceaccount" | "sa" => {
+                let (ns, name) = rest.split_once(['/', ':']).ok_or_else(bad)?;
+                if ns.is_empty() || name.is_empty() {
+                    return Err(bad());
+                }
+                Ok(Subject::service_account(ns, name))
+            }
+            // `system:masters` and other `system:` names without a kind prefix are users.
+            _ => Ok(Subject::user(s)),
+        }
+    }
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{} {ns}/{}", self.kind, self.name),
+            None => write!(f, "{} {}", self.kind, self.name),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Binding {
+    /// `ClusterRoleBinding` when `namespace` is `None`.
+    pub namespace: Option<String>,
+    pub name: String,
+    pub role_kind: RoleKind,
+    pub role_name: String,
+    pub subjects: Vec<Subject>,
+    /// Index into the analysed documents; `None` for bootstrap bindings Palisade supplies.
+    pub doc: Option<usize>,
+    /// One of the bindings every cluster is created with (unchanged).
+    pub bootstrap: bool,
+}
+
+impl Binding {
+    pub fn display(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("RoleBinding/{ns}/{}", self.name),
+            None => format!("ClusterRoleBinding/{}", self.name),
+        }
+    }
+
+    pub fn scope(&self) -> Scope {
+        match &self.namespace {
+            Some(ns) => Scope::Namespace(ns.clone()),
+            None => Scope::Cluster,
+        }
+    }
+}
+
+/// Where a grant applies.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Scope {
+    Cluster,
+    Namespace(String),
+}
+
+impl Scope {
+    /// Cluster-wide or `kube-system`: where a grant gives control over the cluster.
+    pub fn privileged(&self) -> bool {
+        match self {
+            Scope::Cluster => true,
+            Scope::Namespace(ns) => ns == "kube-system",
+        }
+    }
+}
+
+impl fmt::Display for Scope {
+    /// `cluster` or `namespace:<ns>` (a namespace may be called `cluster`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scope::Cluster => f.write_str("cluster"),
+            Scope::Namespace(ns) => write!(f, "namespace:{ns}"),
+        }
+    }
+}
+
+impl Serialize for Scope {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Resource {
+        group: String,
+        resource: String,
+        sub: Option<String>,
+        name: Option<String>,
+    },
+    NonResource {
+        path: String,
+    },
+}
+
+/// An authorization question: verb on a resource (or URL), optionally in one namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub verb: String,
+    pub target: Target,
+    /// `None`: in any namespace (or cluster-wide).
+    pub namespace: Option<String>,
+}
+
+impl Request {
+    pub fn resource(verb: &str, group: &str, resource: &str, sub: Option<&str>) -> Request {
+        Request {
+            verb: verb.to_owned(),
+            target: Target::Resource {
+                group: group.to_owned(),
+                resource: resource.to_owned(),
+                sub: sub.map(str::to_owned),
+                name: None,
+            },
+            namespace: None,
+        }
+    }
+
+    pub fn named(mut self, n: &str) -> Request {
+        if let Target::Resource { name, .. } = &mut self.target {
+            *name = Some(n.to_owned());
+        }
+        self
+    }
+
+    pub fn in_namespace(mut self, ns: Option<&str>) -> Request {
+        self.namespace = ns.map(str::to_owned);
+        self
+    }
+
+    /// Parses the CLI form `RESOURCE[/SUB]` (`RESOURCE.GROUP[/SUB]` for other groups, e.g.
+    /// `deployments.apps`), or a non-resource URL starting with `/`. Well-known resources
+    /// get their group automatically (`deployments` -> `apps`).
+    pub fn parse(verb: &str, what: &str) -> Result<Request, crate::GraphError> {
+        if verb.is_empty() || what.is_empty() {
+            return Err(crate::GraphError::BadResource {
+                value: what.to_owned(),
+            });
+        }
+        if what.starts_with('/') {
+            return Ok(Request {
+                verb: verb.to_owned(),
+                target: Target::NonResource {
+                    path: what.to_owned(),
+                },
+                namespace: None,
+            });
+        }
+        let (res, sub) = match what.split_once('/') {
+            Some((r, s)) if !s.is_empty() && !s.contains('/') => (r, Some(s)),
+            Some(_) => {
+                return Err(crate::GraphError::BadResource {
+                    value: what.to_owned(),
+                });
+            }
+            None => (what, None),
+        };
+        let (res, group) = match res.split_once('.') {
+            Some((r, g)) => (r.to_ascii_lowercase(), g.to_owned()),
+            None => {
+                let r = plural(&res.to_ascii_lowercase());
+                let g = default_group(&r).to_owned();
+                (r, g)
+            }
+        };
+        Ok(Request::resource(verb, &group, &res, sub))
+    }
+
+    fn cluster_scoped(&self) -> bool {
+        match &self.target {
+            Target::NonResource { .. } => true,
+            Target::Resource { resource, .. } => {
+                // `bind`/`escalate` on clusterroles are checked in the namespace of the
+                // binding or role being written (escalation_check.go), so a Role can grant them.
+                !(self.verb == "bind" && resource == "clusterroles")
+                    && CLUSTER_SCOPED.contains(&resource.as_str())
+            }
+        }
+    }
+
+    /// `get pods`, `create pods/exec`, `get secrets/x`, `get /healthz`.
+    pub fn display(&self) -> String {
+        match &self.target {
+            Target::NonResource { path } => format!("{} {path}", self.verb),
+            Target::Resource {
+                group,
+                resource,
+                sub,
+                name,
+            } => {
+                let mut s = format!("{} {resource}", self.verb);
+                if !group.is_empty() {
+                    s.push('.');
+                    s.push_str(group);
+                }
+                if let Some(sub) = sub {
+                    s.push('/');
+                    s.push_str(sub);
+                }
+                if let Some(n) = name {
+                    s.push_str(&format!(" named {n}"));
+                }
+                s
+            }
+        }
+    }
+}
+
+/// The simple plural a user may type as singular (`pod` -> `pods`, `policy` -> `policies`).
+fn plural(r: &str) -> String {
+    if r.ends_with('s') || r == "*" {
+        r.to_owned()
+    } else if let Some(stem) = r.strip_suffix('y') {
+        format!("{stem}ies")
+    } else {
+        format!("{r}s")
+    }
+}
+
+/// API group of well-known resources, so `who-can create deployments` needs no `.apps`.
+fn default_group(resource: &str) -> &'static str {
+    match resource {
+        "deployments" | "replicasets" | "statefulsets" | "daemonsets" | "controllerrevisions" => {
+            "apps"
+        }
+        "jobs" | "cronjobs" => "batch",
+        "roles" | "rolebindings" | "clusterroles" | "clusterrolebindings" => RBAC_GROUP,
+        "networkpolicies" | "ingresses" | "ingressclasses" => "networking.k8s.io",
+        "certificatesigningrequests" | "signers" => "certificates.k8s.io",
+        "validatingwebhookconfigurations"
+        | "mutatingwebhookconfigurations"
+        | "validatingadmissionpolicies"
+        | "validatingadmissionpolicybindings"
+        | "mutatingadmissionpolicies"
+        | "mutatingadmissionpolicybindings" => "admissionregistration.k8s.io",
+        "customresourcedefinitions" => "apiextensions.k8s.io",
+        "apiservices" => "apiregistration.k8s.io",
+        "horizontalpodautoscalers" => "autoscaling",
+        "poddisruptionbudgets" => "policy",
+        "storageclasses" | "volumeattachments" | "csidrivers" | "csinodes" => "storage.k8s.io",
+        "priorityclasses" => "scheduling.k8s.io",
+        "leases" => "coordination.k8s.io",
+        "endpointslices" => "discovery.k8s.io",
+        "tokenreviews" | "uids" | "userextras" => "authentication.k8s.io",
+        "subjectaccessreviews"
+        | "selfsubjectaccessreviews"
+        | "selfsubjectrulesreviews"
+        | "localsubjectaccessreviews" => "authorization.k8s.io",
+        _ => "",
+    }
+}
+
+/// Resources that live outside namespaces: a namespaced grant never reaches them.
+/// (`namespaces` is absent on purpose: requests on namespace `X` carry namespace `X`,
+/// so a RoleBinding in `X` can grant `update namespaces` on `X` itself.)
+pub const CLUSTER_SCOPED: &[&str] = &[
+    "nodes",
+    "persistentvolumes",
+    "componentstatuses",
+    "clusterroles",
+    "clusterrolebindings",
+    "certificatesigningrequests",
+    "signers",
+    "clustertrustbundles",
+    "validatingwebhookconfigurations",
+    "mutatingwebhookconfigurations",
+    "validatingadmissionpolicies",
+    "validatingadmissionpolicybindings",
+    "mutatingadmissionpolicies",
+    "mutatingadmissionpolicybindings",
+    "customresourcedefinitions",
+    "apiservices",
+    "storageclasses",
+    "csidrivers",
+    "csinodes",
+    "volumeattachments",
+    "priorityclasses",
+    "runtimeclasses",
+    "ingressclasses",
+    "podsecuritypolicies",
+    "users",
+    "groups",
+    "uids",
+    "userextras",
+    "tokenreviews",
+    "subjectaccessreviews",
+    "selfsubjectaccessreviews",
+    "selfsubjectrulesreviews",
+    "selfsubjectreviews",
+    "flowschemas",
+    "prioritylevelconfigurations",
+    "ipaddresses",
+    "servicecidrs",
+    "deviceclasses",
+    "resourceslices",
+];
+
+/// A ServiceAccount object.
+#[derive(Debug, Clone)]
+pub struct ServiceAccount {
+    pub namespace: String,
+    pub name: String,
+    pub automount: Option<bool>,
+    pub annotations: Labels,
+    pub doc: usize,
+}
+
+/// Options for building the model.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RbacOptions {
+    /// Add the roles and bindings every cluster is created with (`--rbac-defaults`).
+    pub defaults: bool,
+}
+
+/// The RBAC objects of a set of documents, with aggregation resolved.
+#[derive(Debug, Clone, Default)]
+pub struct Rbac {
+    pub roles: Vec<Role>,
+    /// Effective rules per role (after aggregation), parallel to `roles`.
+    pub effective: Vec<Vec<PolicyRule>>,
+    pub bindings: Vec<Binding>,
+    pub service_accounts: Vec<ServiceAccount>,
+    pub workloads: Vec<Workload>,
+    role_index: BTreeMap<(RoleKind, Option<String>, String), usize>,
+}
+
+/// One way a subject is granted a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Grant {
+    #[serde(flatten)]
+    pub subject: Subject,
+    pub via: Via,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Via {
+    /// `ClusterRoleBinding/<name>` or `RoleBinding/<ns>/<name>`.
+    pub binding: String,
+    /// `ClusterRole/<name>` or `Role/<ns>/<name>`.
+    pub role: String,
+    /// `cluster` or `namespace:<ns>`.
+    pub scope: Scope,
+    /// The role whose rule grants it (an aggregated source role) and the rule, e.g.
+    /// `ClusterRole/view rules[3]`.
+    pub rule: String,
+}
+
+impl Rbac {
+    pub fn build(docs: &[Document], opts: RbacOptions) -> Rbac {
+        let mut m = Rbac::default();
+        for (i, d) in docs.iter().enumerate() {
+            m.add(&d.value, Some(i));
+            if let Some(w) = objects::workload(i, d) {
+                m.workloads.push(w);
+            }
+        }
+        super::defaults::add(&mut m, opts.defaults);
+        m.resolve_aggregation();
+        m
+    }
+
+    /// Adds one object (anything not RBAC-related is ignored except workloads, which the
+    /// caller adds with [`objects::workload`]).
+    pub(crate) fn add(&mut self, v: &Value, doc: Option<usize>) {
+        let api = objects::str_at(v, &["apiVersion"]).unwrap_or("");
+        let group = objects::group_of(api);
+        let kind = objects::kind(v);
+        let meta = v.get("metadata");
+        let name = objects::name(v).to_owned();
+        match (group, kind) {
+            (RBAC_GROUP, "Role" | "ClusterRole") => {
+                let rk = if kind == "Role" {
+                    RoleKind::Role
+                } else {
+                    RoleKind::ClusterRole
+                };
+                let idx = self.roles.len();
+                let rules = match v.get("rules") {
+                    Some(Value::Array(rs)) => rs
+                        .iter()
+                        .enumerate()
+                        .map(|(j, r)| PolicyRule::parse(r, idx, j))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                let aggregation = v
+                    .get("aggregationRule")
+                    .filter(|_| rk == RoleKind::ClusterRole)
+                    .map(|a| match a.get("clusterRoleSelectors") {
+                        Some(Value::Array(sels)) => {
+                            sels.iter().map(|s| Selector::parse(Some(s))).collect()
+                        }
+                        _ => Vec::new(),
+                    });
+                let namespace = (rk == RoleKind::Role).then(|| objects::namespace(v).to_owned());
+                let key = (rk, namespace.clone(), name.clone());
+                // A later object with the same identity replaces the earlier (kubectl apply).
+                if let Some(&old) = self.role_index.get(&key) {
+                    if let Some(slot) = self.roles.get_mut(old) {
+                        let rules = rules
+                            .into_iter()
+                            .map(|mut r| {
+                                r.origin = old;
+                                r
+                            })
+                            .collect();
+                        *slot = Role {
+                            kind: rk,
+                            namespace,
+                            name,
+                            labels: objects::string_map(meta.and_then(|m| m.get("labels"))),
+                            rules,
+                            aggregation,
+                            doc,
+                        };
+                    }
+                    return;
+                }
+                self.role_index.insert(key, idx);
+                self.roles.push(Role {
+                    kind: rk,
+                    namespace,
+                    name,
+                    labels: objects::string_map(meta.and_then(|m| m.get("labels"))),
+                    rules,
+                    aggregation,
+                    doc,
+                });
+            }
+            (RBAC_GROUP, "RoleBinding" | "ClusterRoleBinding") => {
+                let role_ref = v.get("roleRef");
+                let role_kind = match objects::str_at(v, &["roleRef", "kind"]) {
+                    Some("Role") => RoleKind::Role,
+                    _ => RoleKind::ClusterRole,
+                };
+                let role_name = role_ref
+                    .and_then(|r| r.get("name"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned();
+                let namespace = (kind == "RoleBinding").then(|| objects::namespace(v).to_owned());
+                let subjects = match v.get("subjects") {
+                    Some(Value::Array(ss)) => ss
+                        .iter()
+                        .filter_map(|s| parse_subject(s, namespace.as_deref()))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                let bootstrap = namespace.is_none()
+                    && super::defaults::is_bootstrap_binding(&name, &role_name, &subjects);
+                self.bindings.push(Binding {
+                    namespace,
+                    name,
+                    role_kind,
+                    role_name,
+                    subjects,
+                    doc,
+                    bootstrap,
+                });
+            }
+            ("", "ServiceAccount") => {
+                if let Some(d) = doc {
+                    self.service_accounts.push(ServiceAccount {
+                        namespace: objects::namespace(v).to_owned(),
+                        name,
+                        automount: v
+                            .get("automountServiceAccountToken")
+                            .and_then(Value::as_bool),
+                        annotations: objects::string_map(meta.and_then(|m| m.get("annotations"))),
+                        doc: d,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub(crate) fn has_role(&self, kind: RoleKind, namespace: Option<&str>, name: &str) -> bool {
+        self.role_index
+            .contains_key(&(kind, namespace.map(str::to_owned), name.to_owned()))
+    }
+
+    /// Fills `effective`: own rules, plus for aggregated ClusterRoles the rules of every
+    /// ClusterRole matching a selector, transitively (the controller re-runs until stable).
+    fn resolve_aggregation(&mut self) {
+        self.effective = self.roles.iter().map(|r| r.rules.clone()).collect();
+        // Each round adds at least one rule set or stops; bounded by the number of roles.
+        for _ in 0..=self.roles.len() {
+            let mut changed = false;
+            for (i, role) in self.roles.iter().enumerate() {
+                let Some(sels) = &role.aggregation else {
+                    continue;
+                };
+                let mut add: Vec<PolicyRule> = Vec::new();
+                for (j, other) in self.roles.iter().enumerate() {
+                    if j == i || other.kind != RoleKind::ClusterRole {
+                        continue;
+                    }
+                    if sels.iter().any(|s| !s.invalid && s.matches(&other.labels))
+                        && let Some(rules) = self.effective.get(j)
+                    {
+                        add.extend(rules.iter().cloned());
+                    }
+                }
+                if let Some(mine) = self.effective.get_mut(i) {
+                    for r in add {
+                        if !mine
+                            .iter()
+                            .any(|m| m.origin == r.origin && m.index == r.index)
+                        {
+                            mine.push(r);
+                            changed = true;
+                        }
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+    }
+
+    /// The role a binding refers to (a RoleBinding's `Role` is looked up in its namespace).
+    pub fn role_of(&self, b: &Binding) -> Option<usize> {
+        let ns = match b.role_kind {
+            RoleKind::Role => b.namespace.clone(),
+            RoleKind::ClusterRole => None,
+        };
+        // A ClusterRoleBinding cannot refer to a Role (the API server rejects it).
+        if b.role_kind == RoleKind::Role && b.namespace.is_none() {
+            return None;
+        }
+        self.role_index
+            .get(&(b.role_kind, ns, b.role_name.clone()))
+            .copied()
+    }
+
+    pub fn rules_of(&self, role: usize) -> &[PolicyRule] {
+        self.effective.get(role).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn role(&self, i: usize) -> Option<&Role> {
+        self.roles.get(i)
+    }
+
+    /// The first rule of `role` that allows `req` when granted at `scope`.
+    pub fn rule_allowing(&self, role: usize, scope: &Scope, req: &Request) -> Option<&PolicyRule> {
+        if !scope_covers(scope, req) {
+            return None;
+        }
+        let req = match (scope, req.on_namespaces()) {
+            (Scope::Namespace(ns), Some(None)) => req.clone().named(ns),
+            (Scope::Namespace(ns), Some(Some(n))) if n != ns => return None,
+            _ => req.clone(),
+        };
+        self.rules_of(role).iter().find(|r| r.allows(&req))
+    }
+
+    fn via(&self, b: &Binding, role: usize, rule: &PolicyRule) -> Via {
+        let role_name = self.role(role).map(Role::display).unwrap_or_default();
+        let origin = self
+            .role(rule.origin)
+            .map(Role::display)
+            .unwrap_or_default();
+        Via {
+            binding: b.display(),
+            role: role_name,
+            scope: b.scope(),
+            rule: format!("{origin} rules[{}]", rule.index),
+        }
+    }
+
+    /// Every subject granted `req`, with the binding -> role -> rule that grants it; the
+    /// group `system:masters` first (it bypasses authorization), then by subject.
+    pub fn who_can(&self, req: &Request) -> Vec<Grant> {
+        let mut out = vec![Grant {
+            subject: Subject::group("system:masters"),
+            via: Via {
+                binding: "(none: system:masters bypasses authorization)".to_owned(),
+                role: "(all permissions)".to_owned(),
+                scope: Scope::Cluster,
+                rule: String::new(),
+            },
+        }];
+        let mut rest = Vec::new();
+        for b in &self.bindings {
+            let Some(role) = self.role_of(b) else {
+                continue;
+            };
+            let Some(rule) = self.rule_allowing(role, &b.scope(), req) else {
+                continue;
+            };
+            let via = self.via(b, role, rule);
+            for s in &b.subjects {
+                rest.push(Grant {
+                    subject: s.clone(),
+                    via: via.clone(),
+                });
+            }
+        }
+        rest.sort_by(|a, b| {
+            (&a.subject, &a.via.binding, &a.via.role).cmp(&(
+                &b.subject,
+                &b.via.binding,
+                &b.via.role,
+            ))
+        });
+        rest.dedup();
+        out.extend(rest);
+        out
+    }
+
+    /// Bindings that apply to `subject` (directly or through its implicit groups).
+    pub fn bindings_for<'a>(&'a self, subject: &Subject) -> Vec<(&'a Binding, Subject)> {
+        let ids = subject.identities();
+        let mut out = Vec::new();
+        for b in &self.bindings {
+            for s in &b.subjects {
+                if ids.contains(s) {
+                    out.push((b, s.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    /// Effective permissions of `subject`: every rule it holds, per binding and scope.
+    pub fn can_list(&self, subject: &Subject) -> Vec<Permission> {
+        let mut out = Vec::new();
+        if subject.kind == SubjectKind::Group && subject.name == "system:masters" {
+            out.push(Permission {
+                scope: Scope::Cluster,
+                rule: "all permissions (system:masters bypasses authorization)".to_owned(),
+                through: subject.clone(),
+                via: Via {
+                    binding: String::new(),
+                    role: String::new(),
+                    scope: Scope::Cluster,
+                    rule: String::new(),
+                },
+            });
+        }
+        for (b, through) in self.bindings_for(subject) {
+            let Some(role) = self.role_of(b) else {
+                continue;
+            };
+            for r in self.rules_of(role) {
+                // Non-resource URLs and cluster-scoped resources are inert in a RoleBinding.
+                let inert = b.namespace.is_some()
+                    && (!r.non_resource_urls.is_empty() && r.resources.is_empty());
+                if inert {
+                    continue;
+                }
+                out.push(Permission {
+                    scope: b.scope(),
+                    rule: r.display(),
+                    through: through.clone(),
+                    via: self.via(b, role, r),
+                });
+            }
+        }
+        out
+    }
+
+    /// Workloads whose pods run as this service account with its token mounted.
+    pub fn token_holders(&self, subject: &Subject) -> Vec<&Workload> {
+        self.workloads
+            .iter()
+            .filter(|w| self.token_mounted(w) && holds(subject, w))
+            .collect()
+    }
+
+    /// Whether the pods get the token: the pod spec's `automountServiceAccountToken` wins,
+    /// else the ServiceAccount's, else mounted (the API default).
+    pub fn token_mounted(&self, w: &Workload) -> bool {
+        w.automount.unwrap_or_else(|| {
+            self.service_account(&w.namespace, &w.service_account)
+                .and_then(|sa| sa.automount)
+                .unwrap_or(true)
+        })
+    }
+
+    pub fn service_account(&self, ns: &str, name: &str) -> Option<&ServiceAccount> {
+        self.service_accounts
+            .iter()
+            .rev()
+            .find(|s| s.namespace == ns && s.name == name)
+    }
+
+    /// Names of ClusterRoles (for `who-can` users to spot typos).
+    pub fn role_names(&self) -> BTreeSet<String> {
+        self.roles.iter().map(Role::display).collect()
+    }
+}
+
+/// Does `subject` (as written in a binding) cover workload `w`'s service account?
+pub(crate) fn holds(subject: &Subject, w: &Workload) -> bool {
+    match subject.kind {
+        SubjectKind::ServiceAccount => {
+            subject.name == w.service_account
+                && subject.namespace.as_deref() == Some(w.namespace.as_str())
+        }
+        SubjectKind::Group => {
+            subject.name == "system:serviceaccounts"
+                || subject.name == "system:authenticated"
+                || subject.name == format!("system:serviceaccounts:{}", w.namespace)
+        }
+        SubjectKind::User => {
+            subject.name
+                == format!(
+                    "system:serviceaccount:{}:{}",
+                    w.namespace, w.service_account
+                )
+        }
+    }
+}
+
+/// One effective permission of a subject.
+#[derive(Debug, Clone, Serialize)]
+pub struct Permission {
+    pub scope: Scope,
+    pub rule: String,
+    /// The identity the binding names (the subject itself or one of its groups).
+    pub through: Subject,
+    pub via: Via,
+}
+
+impl Request {
+    /// Requests on `namespaces` carry the namespace's own name as their namespace, so a
+    /// namespaced grant covers exactly that one Namespace object.
+    fn on_namespaces(&self) -> Option<Option<&str>> {
+        match &self.target {
+            Target::Resource { resource, name, .. } if resource == "namespaces" => {
+                Some(name.as_deref())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Does a grant at `scope` apply to `req`? Cluster grants apply everywhere; a namespace
+/// grant only to namespaced requests in that namespace (or in "any namespace").
+fn scope_covers(scope: &Scope, req: &Request) -> bool {
+    match scope {
+        Scope::Cluster => true,
+        Scope::Namespace(ns) => {
+            !req.cluster_scoped() && req.namespace.as_deref().is_none_or(|r| r == ns)
+        }
+    }
+}
+
+/// A binding's subject entry. ServiceAccount subjects without a namespace take the
+/// RoleBinding's (the API server requires one on ClusterRoleBindings; skipped there).
+fn parse_subject(v: &Value, binding_ns: Option<&str>) -> Option<Subject> {
+    let name = v.get("name").and_then(Value::as_str)?;
+    match v.get("kind").and_then(Value::as_str)? {
+        "User" => Some(Subject::user(name)),
+        "Group" => Some(Subject::group(name)),
+        "ServiceAccount" => {
+            let ns = v
+                .get("namespace")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .or(binding_ns)?;
+            Some(Subject::service_account(ns, name))
+        }
+        _ => None,
+    }
+}
+
+/// Path of `subjects[i]` in a binding object, for findings.
+pub fn subject_path(v: &Value, subject: &Subject) -> FieldPath {
+    if let Some(Value::Array(ss)) = v.get("subjects") {
+        for (i, s) in ss.iter().enumerate() {
+            let ns = v
+                .get("metadata")
+                .and_then(|m| m.get("namespace"))
+                .and_then(Value::as_str);
+            if parse_subject(s, ns.or(Some("default"))).as_ref() == Some(subject) {
+                return FieldPath::root().key("subjects").index(i);
+            }
+        }
+    }
+    FieldPath::root().key("subjects")
+}
