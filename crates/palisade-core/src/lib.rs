@@ -191,13 +191,56 @@ impl fmt::Display for InputError {
 /// A reference from a rule to a standard or a peer tool's equivalent check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Reference {
-    /// Who defines it: `PSS`, `CIS`, `NSA-CISA`, `Trivy`, `kubescape`, `Checkov`, `Polaris`, ...
+    /// Who defines it: one of [`REFERENCE_SOURCES`] (lower-case), e.g. `pss`, `cis`, `trivy`.
     pub source: &'static str,
     /// Their identifier, e.g. `KSV-0017`, `C-0057`, `CKV_K8S_16`, `Privileged Containers`.
     pub id: &'static str,
     /// Link, when one exists.
     #[serde(skip_serializing_if = "str::is_empty")]
     pub url: &'static str,
+}
+
+/// The allowed values of [`Reference::source`], the stable names `palisade rules --format json`
+/// prints: the Pod Security Standards, the CIS Kubernetes Benchmark (v1.12 numbering), the
+/// NSA/CISA Kubernetes Hardening Guidance (v1.2), the kubernetes.io security checklist, and
+/// the peer scanners whose equivalent check IDs the catalog cross-references.
+pub const REFERENCE_SOURCES: &[&str] = &[
+    "pss",
+    "cis",
+    "nsa",
+    "k8s-checklist",
+    "trivy",
+    "kubescape",
+    "checkov",
+    "polaris",
+    "kube-linter",
+    "kube-score",
+    "kubesec",
+    "kubeaudit",
+];
+
+/// How a finding was waived: by an annotation on the object (`annotation`) or by an exception
+/// in the scan configuration file (`config`). Waived findings are reported, marked suppressed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppression {
+    /// `annotation` or `config`.
+    pub kind: String,
+    /// The reason the waiver gives (always non-empty: a waiver without one is rejected).
+    pub reason: String,
+    /// Where the waiver is: `metadata.annotations["palisade.dev/ignore"]`, or
+    /// `.palisade.yaml:12` for a config exception.
+    pub source: String,
+    /// `YYYY-MM-DD` after which the waiver stops applying, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+}
+
+/// A finding that a waiver suppressed: the finding's fields plus `suppression`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuppressedFinding {
+    #[serde(flatten)]
+    pub finding: Finding,
+    pub suppression: Suppression,
 }
 
 /// Metadata every rule in the catalog carries; printers (SARIF rule descriptors, docs) use it.

@@ -1,27 +1,33 @@
-//! The JSON contract: `{"findings":[...],"errors":[...],"notes":[...],"summary":{...}}`.
+//! The JSON contract: `{"findings":[...],"suppressed":[...],"errors":[...],"notes":[...],
+//! "summary":{...}}`, plus `"compliance":{...}` after a `--framework` scan.
 //!
 //! Findings and input errors use the serde shapes of `palisade_core` unchanged, so the
 //! contract lives in one place; `docs/output-formats.md` describes every field.
 
-use crate::{Format, Report, ReportError, Summary};
-use palisade_core::{Finding, InputError};
+use crate::{Compliance, Format, Report, ReportError, Summary};
+use palisade_core::{Finding, InputError, SuppressedFinding};
 use serde::Serialize;
 use std::io::Write;
 
 #[derive(Serialize)]
 struct JsonReport<'a> {
     findings: &'a [Finding],
+    suppressed: &'a [SuppressedFinding],
     errors: &'a [InputError],
     notes: &'a [InputError],
     summary: &'a Summary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    compliance: Option<&'a Compliance>,
 }
 
 pub(crate) fn render(report: &Report<'_>, out: &mut dyn Write) -> Result<(), ReportError> {
     let doc = JsonReport {
         findings: report.findings,
+        suppressed: report.suppressed,
         errors: report.errors,
         notes: report.notes,
         summary: &report.summary,
+        compliance: report.compliance,
     };
     write_pretty(&doc, Format::Json, out)
 }

@@ -7,18 +7,22 @@
 //! findings). Every format lists input errors: a scan with unreadable input must never look
 //! clean. The JSON and SARIF shapes are documented in `docs/output-formats.md`.
 
+mod compliance;
 mod json;
 mod junit;
 mod sarif;
 mod table;
 
-use palisade_core::{Finding, InputError, RuleMeta, Severity};
+use palisade_core::{Finding, InputError, RuleMeta, Severity, SuppressedFinding};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Write;
 use std::str::FromStr;
 
+pub use compliance::{
+    Compliance, ControlInput, ControlStatus, ControlSummary, FrameworkSummary, compliance,
+};
 pub use sarif::{fingerprint, security_severity, to_sarif_uri};
 
 /// Output formats of `palisade scan`.
@@ -78,7 +82,12 @@ pub struct Summary {
     pub documents: usize,
     /// Kubernetes objects checked (`*List` items counted one by one).
     pub objects: usize,
+    /// Findings not waived (the ones that decide the exit status).
     pub findings: usize,
+    /// Findings waived by an annotation or a configuration exception (listed under `suppressed`).
+    pub suppressed: usize,
+    /// Configuration exceptions that had expired and no longer applied.
+    pub expired_waivers: usize,
     /// Findings per severity; all five keys are always present.
     pub by_severity: BTreeMap<Severity, usize>,
     /// Input errors (these make the scan exit with status 2).
@@ -87,6 +96,9 @@ pub struct Summary {
     pub notes: usize,
     pub pss_level: String,
     pub pss_version: String,
+    /// `--framework`, when one was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub framework: Option<String>,
     /// Lowest severity that makes the scan fail.
     pub fail_on: Severity,
     /// Whether a finding at or above `fail_on` exists.
@@ -110,6 +122,10 @@ impl Summary {
 pub struct Report<'a> {
     /// In the order they should be printed (the caller sorts).
     pub findings: &'a [Finding],
+    /// Waived findings, reported but not counted against the scan.
+    pub suppressed: &'a [SuppressedFinding],
+    /// Per-control summary when the scan ran a framework.
+    pub compliance: Option<&'a Compliance>,
     pub errors: &'a [InputError],
     pub notes: &'a [InputError],
     /// The rules that were run (SARIF lists them as rule descriptors).
@@ -202,6 +218,34 @@ pub fn render_rules(
     out: &mut dyn Write,
 ) -> Result<(), ReportError> {
     render_rules_width(format, rules, style, terminal_width(), out)
+}
+
+/// `palisade rules` with each rule's default state (`on`, `opt-in`, `off`): the JSON array
+/// gets a `default` member per rule; the table is [`render_rules`]'s.
+pub fn render_rule_list(
+    format: Format,
+    rules: &[RuleMeta],
+    default_state: &dyn Fn(&RuleMeta) -> &'static str,
+    style: Style,
+    out: &mut dyn Write,
+) -> Result<(), ReportError> {
+    if format != Format::Json {
+        return render_rules(format, rules, style, out);
+    }
+    #[derive(Serialize)]
+    struct WithDefault<'a> {
+        #[serde(flatten)]
+        rule: &'a RuleMeta,
+        default: &'static str,
+    }
+    let list: Vec<WithDefault<'_>> = rules
+        .iter()
+        .map(|rule| WithDefault {
+            rule,
+            default: default_state(rule),
+        })
+        .collect();
+    json::write_pretty(&list, format, out)
 }
 
 /// [`render_rules`] with an explicit table width.

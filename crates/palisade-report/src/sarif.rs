@@ -5,7 +5,10 @@
 //! descriptor carries the `security-severity` and `security` tag GitHub needs to rank alerts.
 //! Results point at `file:line:column` relative to `%SRCROOT%` and carry a line-independent
 //! `partialFingerprints` entry, so an alert survives edits that move it. Input errors become
-//! `toolExecutionNotifications` and turn `executionSuccessful` false.
+//! `toolExecutionNotifications` and turn `executionSuccessful` false. Waived findings are
+//! results too, with a `suppressions` entry (`inSource` for an annotation, `external` for a
+//! configuration exception) carrying the reason as `justification`, so code scanning shows
+//! them as dismissed rather than losing them.
 
 use crate::{Format, Report, ReportError};
 use palisade_core::{Finding, InputError, RuleMeta, Severity};
@@ -13,7 +16,8 @@ use serde_json::{Value, json};
 use serde_sarif::sarif::{
     ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString,
     Notification, PhysicalLocation, PropertyBag, Region, ReportingConfiguration,
-    ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Tool, ToolComponent,
+    ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Suppression, Tool,
+    ToolComponent,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -39,18 +43,44 @@ fn build(report: &Report<'_>) -> Sarif {
         .enumerate()
         .map(|(i, r)| (r.id.to_owned(), i))
         .collect();
-    for f in report.findings {
+    for f in report
+        .findings
+        .iter()
+        .chain(report.suppressed.iter().map(|s| &s.finding))
+    {
         if !index.contains_key(&f.rule) {
             index.insert(f.rule.clone(), rules.len());
             rules.push(fallback_descriptor(f));
         }
     }
 
-    let results: Vec<SarifResult> = report
+    let mut results: Vec<SarifResult> = report
         .findings
         .iter()
         .map(|f| result(f, index.get(&f.rule).copied()))
         .collect();
+    for s in report.suppressed {
+        let mut r = result(&s.finding, index.get(&s.finding.rule).copied());
+        let kind = if s.suppression.kind == "annotation" {
+            "inSource"
+        } else {
+            "external"
+        };
+        let mut props = BTreeMap::new();
+        props.insert("source".to_owned(), json!(s.suppression.source));
+        if let Some(e) = &s.suppression.expires {
+            props.insert("expires".to_owned(), json!(e));
+        }
+        r.suppressions = Some(vec![
+            Suppression::builder()
+                .kind(json!(kind))
+                .status(json!("accepted"))
+                .justification(s.suppression.reason.as_str())
+                .properties(PropertyBag::builder().additional_properties(props).build())
+                .build(),
+        ]);
+        results.push(r);
+    }
 
     let notifications: Vec<Notification> = report
         .errors
@@ -79,6 +109,12 @@ fn build(report: &Report<'_>) -> Sarif {
     let mut run_props = BTreeMap::new();
     run_props.insert("pssLevel".to_owned(), json!(report.summary.pss_level));
     run_props.insert("pssVersion".to_owned(), json!(report.summary.pss_version));
+    if let Some(c) = report.compliance {
+        run_props.insert(
+            "compliance".to_owned(),
+            serde_json::to_value(c).unwrap_or(Value::Null),
+        );
+    }
     let run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
         .results(results)

@@ -129,6 +129,29 @@ pub(crate) fn render(
     } else {
         write_findings(findings, style, width, out)?;
     }
+    if !report.suppressed.is_empty() {
+        writeln!(out)?;
+        let title = format!("Suppressed by waivers ({}):", report.suppressed.len());
+        writeln!(out, "{}", paint(&title, style, |s| s.bold().to_string()))?;
+        for s in report.suppressed {
+            let f = &s.finding;
+            let head = format!("  {}{GAP}{}{GAP}{}", location(f), f.rule, f.object);
+            let text = format!("{} ({})", s.suppression.reason, s.suppression.source);
+            write!(out, "{head}")?;
+            let col = width_of(&head) + GAP.len();
+            if width >= col + MIN_MESSAGE_WIDTH {
+                write!(out, "{GAP}")?;
+                write_wrapped(out, &text, col, width)?;
+            } else {
+                writeln!(out)?;
+                pad(out, 0, INDENT)?;
+                write_wrapped(out, &text, INDENT, width.max(INDENT + MIN_MESSAGE_WIDTH))?;
+            }
+        }
+    }
+    if let Some(c) = report.compliance {
+        write_compliance(c, style, width, out)?;
+    }
     if !report.errors.is_empty() {
         writeln!(out)?;
         let title = format!("Input errors ({}):", report.errors.len());
@@ -141,7 +164,7 @@ pub(crate) fn render(
     }
     if !report.notes.is_empty() {
         writeln!(out)?;
-        let title = format!("Skipped input ({}):", report.notes.len());
+        let title = format!("Notes ({}):", report.notes.len());
         writeln!(out, "{}", paint(&title, style, |s| s.bold().to_string()))?;
         write_input(report.notes, "NOTE", style, width, out)?;
     }
@@ -273,6 +296,55 @@ fn write_input(
     Ok(())
 }
 
+fn write_compliance(
+    c: &crate::Compliance,
+    style: Style,
+    width: usize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    for fw in &c.frameworks {
+        writeln!(out)?;
+        let title = format!(
+            "{} ({}): {} passed, {} failed, {} skipped",
+            fw.title,
+            fw.name,
+            fw.passed,
+            fw.failed,
+            fw.skipped
+        );
+        writeln!(out, "{}", paint(&title, style, |s| s.bold().to_string()))?;
+        let id_w = fw.controls.iter().map(|c| width_of(&c.id)).max().unwrap_or(0);
+        for ctl in &fw.controls {
+            let (label, failed) = match ctl.status {
+                crate::ControlStatus::Passed => ("PASS", false),
+                crate::ControlStatus::Failed => ("FAIL", true),
+                crate::ControlStatus::Skipped => ("SKIP", false),
+            };
+            let painted = match (style.color, failed) {
+                (false, _) => label.to_owned(),
+                (true, true) => label.red().bold().to_string(),
+                (true, false) => label.green().to_string(),
+            };
+            write!(out, "  {painted}  {}", ctl.id)?;
+            pad(out, width_of(&ctl.id), id_w)?;
+            let text = if failed {
+                format!(
+                    "{} [{}: {}]",
+                    ctl.title,
+                    ctl.rules.join(", "),
+                    plural(ctl.failed_objects, "object", "objects")
+                )
+            } else {
+                format!("{} [{}]", ctl.title, ctl.rules.join(", "))
+            };
+            let col = 2 + 4 + 2 + id_w + GAP.len();
+            write!(out, "{GAP}")?;
+            write_wrapped(out, &text, col, width.max(col + MIN_MESSAGE_WIDTH))?;
+        }
+    }
+    Ok(())
+}
+
 /// `N findings (x critical, y high, ...) in M objects from F files; E input errors`.
 pub(crate) fn summary_line(s: &Summary) -> String {
     let mut line = plural(s.findings, "finding", "findings");
@@ -290,6 +362,15 @@ pub(crate) fn summary_line(s: &Summary) -> String {
         plural(s.files, "file", "files"),
         plural(s.errors, "input error", "input errors"),
     ));
+    if s.suppressed > 0 {
+        line.push_str(&format!("; {} suppressed", s.suppressed));
+    }
+    if s.expired_waivers > 0 {
+        line.push_str(&format!(
+            "; {}",
+            plural(s.expired_waivers, "expired waiver", "expired waivers")
+        ));
+    }
     if s.notes > 0 {
         line.push_str(&format!("; {} skipped", s.notes));
     }

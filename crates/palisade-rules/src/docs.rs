@@ -1,10 +1,129 @@
-//! Markdown reference of the whole catalog, committed as `docs/rules.md` (a test fails when
-//! the committed file is stale).
+//! Markdown reference of the whole catalog, generated, never hand-edited: `docs/rules.md` (the
+//! index, with the PSS evaluation notes) and one page per rule, `docs/rules/<ID>.md`
+//! (`palisade rules --format markdown --out-dir docs/rules`). A test fails when the committed
+//! files are stale. Every rule in [`crate::catalog`] gets a page, whatever its family.
 
 use std::fmt::Write;
 
+use palisade_core::RuleMeta;
+
 use crate::catalog::{CATALOG, PSS_DETAILS};
+use crate::frameworks::{self, Framework};
 use crate::pss::{self, Level, NEWEST_VERSION};
+
+const FAMILIES: &[(&str, &str)] = &[
+    ("pss", "Pod Security Standards, exactly as Pod Security Admission decides them (on by default)"),
+    ("hardening", "workload hardening beyond PSS: NSA/CISA, CIS section 5, kubernetes.io checklist, peer scanners (on by default, opt-in rules excepted)"),
+    ("reliability", "probes (off by default: `--select reliability`)"),
+    ("rbac", "cross-object RBAC analysis (palisade-graph)"),
+    ("netpol", "cross-object NetworkPolicy analysis (palisade-graph)"),
+];
+
+fn default_state(r: &RuleMeta) -> &'static str {
+    if crate::default_enabled(r) {
+        "on"
+    } else if crate::is_opt_in(r.id) {
+        "opt-in"
+    } else {
+        "off"
+    }
+}
+
+/// The page of one rule: what `palisade rules explain <ID>` prints and `docs/rules/<ID>.md` holds.
+pub fn explain(id: &str) -> Option<String> {
+    let r = crate::catalog()
+        .iter()
+        .find(|r| r.id.eq_ignore_ascii_case(id) || r.name.eq_ignore_ascii_case(id))?;
+    Some(rule_page(r))
+}
+
+/// `(file name, Markdown)` for every rule: `<ID>.md`.
+pub fn rule_pages() -> Vec<(String, String)> {
+    crate::catalog()
+        .iter()
+        .map(|r| (format!("{}.md", r.id), rule_page(r)))
+        .collect()
+}
+
+fn reference_title(source: &str, id: &str) -> Option<&'static str> {
+    match source {
+        "cis" => frameworks::control_title(Framework::Cis, id),
+        "nsa" => frameworks::control_title(Framework::Nsa, id),
+        "k8s-checklist" => frameworks::checklist_title(id),
+        _ => None,
+    }
+}
+
+fn rule_page(r: &RuleMeta) -> String {
+    let mut md = String::new();
+    // `write!` into a String cannot fail; the results are ignored on purpose.
+    let _ = writeln!(md, "# {}: {}\n", r.id, r.title);
+    let _ = writeln!(
+        md,
+        "<!-- Generated from the rule catalog (`palisade rules --format markdown --out-dir docs/rules`). Do not edit. -->\n"
+    );
+    let _ = writeln!(
+        md,
+        "| ID | Name | Family | Severity | Default |\n|---|---|---|---|---|\n| `{}` | `{}` | `{}` | {} | {} |\n",
+        r.id,
+        r.name,
+        r.family,
+        r.severity,
+        default_state(r)
+    );
+    if let Some(i) = CATALOG.iter().position(|c| c.id == r.id)
+        && let (Some(c), Some((fields, history))) = (pss::CHECKS.get(i), PSS_DETAILS.get(i))
+    {
+        let _ = writeln!(
+            md,
+            "- PSA check: `{}` ({} level)\n- Versions: {}\n- Fields: {}",
+            c.id, c.level, history, fields
+        );
+        if c.level == Level::Restricted
+            && let Some(o) = c.overrides.and_then(|o| CATALOG.get(o))
+        {
+            let _ = writeln!(md, "- Overrides at restricted: [{}]({}.md) (`{}`)", o.id, o.id, o.name);
+        }
+        let _ = writeln!(md);
+    }
+    let _ = writeln!(md, "## Why\n\n{}\n", r.rationale);
+    let _ = writeln!(md, "## Fix\n\n{}\n", r.remediation);
+    if let Some(fix) = crate::fix_snippet(r.id) {
+        let _ = writeln!(md, "```yaml\n{}```\n", fix);
+    }
+    let fws: Vec<String> = [Framework::PssBaseline, Framework::PssRestricted, Framework::Nsa, Framework::Cis]
+        .into_iter()
+        .filter(|f| f.includes(r))
+        .map(|f| format!("`{}` ({})", f, f.control_ids(r).join(", ")))
+        .collect();
+    if !fws.is_empty() {
+        let _ = writeln!(md, "## Frameworks\n\n{}\n", fws.join("; "));
+    }
+    if !r.references.is_empty() {
+        let _ = writeln!(md, "## References\n\n| Source | ID | |\n|---|---|---|");
+        for x in r.references {
+            let id = if x.url.is_empty() {
+                format!("`{}`", x.id)
+            } else {
+                format!("[{}]({})", x.id, x.url)
+            };
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} |",
+                x.source,
+                id,
+                reference_title(x.source, x.id).unwrap_or("")
+            );
+        }
+        let _ = writeln!(md);
+    }
+    let _ = writeln!(
+        md,
+        "## Selecting and waiving\n\n- Run only this rule: `palisade scan --select {}` (or `--select {}`); skip it: `--ignore {}`.\n- Waive it on one object, with a reason: annotation `palisade.dev/ignore: \"{}: <reason>\"` (one container: `palisade.dev/ignore.<container>`), or an exception in `.palisade.yaml` (see [config](../config.md)).",
+        r.id, r.name, r.id, r.id
+    );
+    md
+}
 
 /// The rule reference as Markdown.
 pub fn render_docs() -> String {
@@ -17,8 +136,32 @@ pub fn render_docs() -> String {
     );
     let _ = writeln!(
         md,
-        "Select rules with `--select`/`--ignore` by family (`pss`), ID (`PSS007`) or name (`privileged`). IDs are stable and never reused.\n"
+        "Every rule has a page under [`rules/`](rules/) (also `palisade rules explain <ID>`). IDs are stable and never reused.\n"
     );
+    let _ = writeln!(md, "## Selecting rules\n");
+    for line in [
+        "- With no `--select`, `palisade scan` runs the default set: families `pss` and `hardening` (and the cross-object `rbac`/`netpol` families), without the opt-in rules.",
+        "- `--select` takes a family (`hardening`: its rules except the opt-in ones), a rule ID (`HRD007`) or name (`image-digest`), or `all` (every rule, opt-in and `reliability` included); repeat it or separate items with commas. `--ignore` removes rules the same way.",
+        "- `--framework pss-baseline|pss-restricted|nsa|cis|all` runs the rules that cite the framework (opt-in ones included) and prints a per-control compliance summary; `pss-baseline` evaluates PSS at the baseline level.",
+        "- `.palisade.yaml` can enable, disable and re-grade rules and waive findings with a reason: see [config.md](config.md).",
+    ] {
+        let _ = writeln!(md, "{line}");
+    }
+    let _ = writeln!(md, "\n| Family | What |\n|---|---|");
+    for (fam, what) in FAMILIES {
+        let _ = writeln!(md, "| `{fam}` | {what} |");
+    }
+    let _ = writeln!(md, "\n## All rules\n");
+    let _ = writeln!(md, "| ID | Name | Family | Severity | Default | Title |");
+    let _ = writeln!(md, "|---|---|---|---|---|---|");
+    for r in crate::catalog() {
+        let _ = writeln!(
+            md,
+            "| [{}](rules/{}.md) | `{}` | {} | {} | {} | {} |",
+            r.id, r.id, r.name, r.family, r.severity, default_state(r), r.title
+        );
+    }
+    let _ = writeln!(md);
     let _ = writeln!(md, "## Family `pss`: Pod Security Standards\n");
     let _ = writeln!(
         md,
@@ -43,46 +186,11 @@ pub fn render_docs() -> String {
     for (r, c) in CATALOG.iter().zip(pss::CHECKS.iter()) {
         let _ = writeln!(
             md,
-            "| [{}](#{}) | `{}` | {} | v1.{} | {} | {} |",
-            r.id,
-            r.id.to_ascii_lowercase(),
-            r.name,
-            c.level,
-            c.since,
-            r.severity,
-            r.title
+            "| [{}](rules/{}.md) | `{}` | {} | v1.{} | {} | {} |",
+            r.id, r.id, r.name, c.level, c.since, r.severity, r.title
         );
     }
     let _ = writeln!(md);
-    for ((r, c), (fields, history)) in CATALOG
-        .iter()
-        .zip(pss::CHECKS.iter())
-        .zip(PSS_DETAILS.iter())
-    {
-        let _ = writeln!(md, "### {}\n", r.id);
-        let _ = writeln!(md, "**{}** (`{}`)\n", r.title, r.name);
-        let _ = writeln!(
-            md,
-            "- Severity: {}\n- PSA check: `{}` ({} level)\n- Versions: {}\n- Fields: {}",
-            r.severity, c.id, c.level, history, fields
-        );
-        if c.level == Level::Restricted
-            && let Some(o) = c.overrides.and_then(|o| CATALOG.get(o))
-        {
-            let _ = writeln!(md, "- Overrides at restricted: {} (`{}`)", o.id, o.name);
-        }
-        let _ = writeln!(md, "\n{}\n", r.rationale);
-        let _ = writeln!(md, "**Fix:** {}\n", r.remediation);
-        let _ = writeln!(md, "References:\n");
-        for x in r.references {
-            if x.url.is_empty() {
-                let _ = writeln!(md, "- {}: `{}`", x.source, x.id);
-            } else {
-                let _ = writeln!(md, "- {}: [{}]({})", x.source, x.id, x.url);
-            }
-        }
-        let _ = writeln!(md);
-    }
     while md.ends_with("\n\n") {
         md.pop();
     }

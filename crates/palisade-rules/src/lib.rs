@@ -1,16 +1,24 @@
 //! Palisade's rule catalog and engine. Rules are data ([`palisade_core::RuleMeta`]) plus small
 //! pure functions over a loaded object; the Pod Security Standards family ([`pss`]) reproduces
-//! Pod Security Admission's decisions and messages exactly, at every policy version.
-//! [`check_document`] turns one loaded [`Document`] into [`Finding`]s; [`Selection`] implements
-//! `--select`/`--ignore`; [`render_docs`] generates the rule reference (`docs/rules.md`).
+//! Pod Security Admission's decisions and messages exactly, at every policy version; the
+//! `hardening` and `reliability` families cover what hardening guides and peer scanners check
+//! beyond PSS. [`check_document`] turns one loaded [`Document`] into [`Finding`]s;
+//! [`Selection`] implements `--select`/`--ignore` and `--framework`; [`config`] holds the
+//! `.palisade.yaml` format and waivers; [`render_docs`] and [`rule_pages`] generate the rule
+//! reference (`docs/rules.md`, `docs/rules/<ID>.md`).
 
 mod catalog;
+pub mod config;
 mod docs;
+pub mod frameworks;
+mod glob;
+mod hardening;
 pub mod pss;
 
 use palisade_core::{Document, Finding, ObjectRef, RuleMeta};
 
-pub use docs::render_docs;
+pub use docs::{explain, render_docs, rule_pages};
+pub use frameworks::Framework;
 
 /// Errors from parsing user choices (levels, versions, rule selectors).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,12 +44,42 @@ pub enum RulesError {
 }
 
 /// The one catalog: the per-object families first (PSS at indices 0..19, in PSA's check order,
-/// which [`check_document`] relies on), then the cross-object families of `palisade-graph`.
+/// which [`check_document`] relies on; then hardening and reliability at
+/// `HARDENING_START..`), then the cross-object families of `palisade-graph`.
 static ALL_RULES: std::sync::LazyLock<Vec<RuleMeta>> = std::sync::LazyLock::new(|| {
     let mut all = catalog::CATALOG.to_vec();
+    all.extend(hardening::RULES.iter().map(|r| r.meta));
     all.extend_from_slice(palisade_graph::rules());
     all
 });
+
+/// Catalog index of the first hardening rule.
+const HARDENING_START: usize = catalog::CATALOG.len();
+
+/// Whether a rule runs when nothing is selected: every family but `reliability`, except the
+/// opt-in hardening rules (digest pinning, high UID/GID, explicit AppArmor/SELinux).
+pub fn default_enabled(rule: &RuleMeta) -> bool {
+    rule.family != "reliability" && !is_opt_in(rule.id)
+}
+
+/// Opt-in rules run only when selected by ID or name, by a framework, or with `--select all`.
+pub fn is_opt_in(id: &str) -> bool {
+    hardening::RULES.iter().any(|r| r.opt_in && r.meta.id == id)
+}
+
+/// The corrected YAML snippet a rule's docs show, when the catalog has one.
+pub fn fix_snippet(id: &str) -> Option<&'static str> {
+    hardening::RULES
+        .iter()
+        .find(|r| r.meta.id == id)
+        .map(|r| r.fix)
+        .or_else(|| {
+            catalog::CATALOG
+                .iter()
+                .position(|r| r.id == id)
+                .and_then(|i| catalog::PSS_FIX.get(i).copied())
+        })
+}
 
 /// Every rule, grouped by family, in ID order within a family. IDs are stable and never reused.
 pub fn catalog() -> &'static [RuleMeta] {
@@ -67,7 +105,7 @@ pub struct Selection {
 
 impl Default for Selection {
     fn default() -> Selection {
-        Selection::all()
+        Selection::defaults()
     }
 }
 
@@ -79,27 +117,68 @@ impl Selection {
         }
     }
 
-    /// Each item is a family (`pss`), a rule ID (`PSS007`, any case) or a rule name
-    /// (`privileged`); items may also be comma-separated. An empty `select` means every rule;
-    /// `ignore` then removes rules. Unknown items are an error listing the valid ones.
+    /// The default rule set ([`default_enabled`]).
+    pub fn defaults() -> Selection {
+        Selection {
+            enabled: catalog().iter().map(default_enabled).collect(),
+        }
+    }
+
+    /// Each item is `all` (every rule, opt-in ones included), a family (`pss`: its rules
+    /// except opt-in ones), a rule ID (`PSS007`, any case) or a rule name (`privileged`);
+    /// items may also be comma-separated. An empty `select` means the default set
+    /// ([`default_enabled`]); `ignore` then removes rules. Unknown items are an error listing
+    /// the valid ones.
     pub fn new(select: &[String], ignore: &[String]) -> Result<Selection, RulesError> {
         let select_items: Vec<&str> = split_items(select).collect();
-        let mut enabled = vec![select_items.is_empty(); catalog().len()];
-        for item in select_items {
-            for i in matching("select", item)? {
-                if let Some(slot) = enabled.get_mut(i) {
-                    *slot = true;
+        let mut sel = if select_items.is_empty() {
+            Selection::defaults()
+        } else {
+            Selection {
+                enabled: vec![false; catalog().len()],
+            }
+        };
+        sel.apply("select", &select_items, true)?;
+        sel.apply("ignore", &split_items(ignore).collect::<Vec<_>>(), false)?;
+        Ok(sel)
+    }
+
+    /// The rules of `framework`, plus `select` items, minus `ignore` items.
+    pub fn for_framework(
+        framework: Framework,
+        select: &[String],
+        ignore: &[String],
+    ) -> Result<Selection, RulesError> {
+        let mut sel = Selection {
+            enabled: catalog()
+                .iter()
+                .map(|r| framework.includes(r))
+                .collect(),
+        };
+        sel.apply("select", &split_items(select).collect::<Vec<_>>(), true)?;
+        sel.apply("ignore", &split_items(ignore).collect::<Vec<_>>(), false)?;
+        Ok(sel)
+    }
+
+    fn apply(&mut self, option: &'static str, items: &[&str], on: bool) -> Result<(), RulesError> {
+        for item in items {
+            for i in matching(option, item)? {
+                if let Some(slot) = self.enabled.get_mut(i) {
+                    *slot = on;
                 }
             }
         }
-        for item in split_items(ignore) {
-            for i in matching("ignore", item)? {
-                if let Some(slot) = enabled.get_mut(i) {
-                    *slot = false;
-                }
-            }
-        }
-        Ok(Selection { enabled })
+        Ok(())
+    }
+
+    /// The enabled rules, in catalog order.
+    pub fn rules(&self) -> Vec<&'static RuleMeta> {
+        catalog()
+            .iter()
+            .zip(&self.enabled)
+            .filter(|(_, on)| **on)
+            .map(|(r, _)| r)
+            .collect()
     }
 
     pub fn enabled(&self, rule: &RuleMeta) -> bool {
@@ -125,11 +204,12 @@ fn split_items(items: &[String]) -> impl Iterator<Item = &str> {
 }
 
 fn matching(option: &'static str, item: &str) -> Result<Vec<usize>, RulesError> {
+    let all = item.eq_ignore_ascii_case("all");
     let found: Vec<usize> = catalog()
         .iter()
         .enumerate()
         .filter(|(_, r)| {
-            r.family.eq_ignore_ascii_case(item)
+            all || (r.family.eq_ignore_ascii_case(item) && !is_opt_in(r.id))
                 || r.id.eq_ignore_ascii_case(item)
                 || r.name.eq_ignore_ascii_case(item)
         })
@@ -138,14 +218,23 @@ fn matching(option: &'static str, item: &str) -> Result<Vec<usize>, RulesError> 
     if found.is_empty() {
         let mut families: Vec<&str> = catalog().iter().map(|r| r.family).collect();
         families.dedup();
-        let ids = match (catalog().first(), catalog().last()) {
-            (Some(a), Some(b)) => format!("{}..{}", a.id, b.id),
-            _ => String::new(),
-        };
+        // First..last ID of each family, e.g. `PSS001..PSS019, HRD001..HRD027`.
+        let ids = families
+            .iter()
+            .filter_map(|fam| {
+                let mut of = catalog().iter().filter(|r| r.family == *fam);
+                let first = of.next()?;
+                Some(match of.last() {
+                    Some(last) => format!("{}..{}", first.id, last.id),
+                    None => first.id.to_owned(),
+                })
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
         return Err(RulesError::UnknownSelector {
             option,
             value: item.to_owned(),
-            families: families.join(", "),
+            families: format!("all, {}", families.join(", ")),
             ids,
             names: catalog()
                 .iter()
@@ -172,7 +261,39 @@ pub struct ScanOptions {
 /// `capabilities-restricted` at restricted does not bring back `capabilities-baseline`).
 /// The finding's `field` is the first offending field (from the object root); `line`/`column`
 /// point at it, or at its deepest ancestor present in the source when it is missing.
+///
+/// Hardening and reliability rules then add one finding per offending container, volume or
+/// variable, with every offending field in `fields`.
 pub fn check_document(doc: &Document, opts: &ScanOptions) -> Vec<Finding> {
+    let mut findings = pss_findings(doc, opts);
+    let target = hardening::Target::new(&doc.value);
+    let mut object = None;
+    for (i, rule) in hardening::RULES.iter().enumerate() {
+        if !opts.selection.enabled_index(HARDENING_START + i) {
+            continue;
+        }
+        for hit in (rule.check)(&target) {
+            let first = hit.fields.first().cloned().unwrap_or_default();
+            let span = doc.locate(&first);
+            findings.push(Finding {
+                rule: rule.meta.id.to_owned(),
+                family: rule.meta.family.to_owned(),
+                severity: rule.meta.severity,
+                message: hit.message,
+                file: doc.file.to_string(),
+                line: span.line,
+                column: span.column,
+                document: doc.index,
+                object: object.get_or_insert_with(|| ObjectRef::of(&doc.value)).clone(),
+                field: first.to_string(),
+                fields: hit.fields.iter().map(ToString::to_string).collect(),
+            });
+        }
+    }
+    findings
+}
+
+fn pss_findings(doc: &Document, opts: &ScanOptions) -> Vec<Finding> {
     if opts.policy.level == pss::Level::Privileged {
         return Vec::new();
     }
@@ -239,18 +360,23 @@ mod tests {
     use super::*;
     use std::collections::HashSet;
 
+    /// Every rule of every family (graph rules included): unique ID and name, every field
+    /// filled, kebab-case name, IDs `<PREFIX>NNN` numbered 1.. in order within their prefix,
+    /// references from [`palisade_core::REFERENCE_SOURCES`] only.
     #[test]
     fn catalog_ids_and_names_unique_and_complete() {
         let mut ids = HashSet::new();
         let mut names = HashSet::new();
-        for (i, r) in catalog().iter().filter(|r| r.family == "pss").enumerate() {
+        let mut next: std::collections::HashMap<String, usize> = Default::default();
+        for r in catalog() {
             assert!(ids.insert(r.id), "duplicate id {}", r.id);
             assert!(names.insert(r.name), "duplicate name {}", r.name);
-            assert_eq!(
-                r.id,
-                format!("PSS{:03}", i + 1),
-                "IDs are PSS001.. in order"
-            );
+            let digits = r.id.trim_start_matches(|c: char| c.is_ascii_uppercase());
+            let prefix = &r.id[..r.id.len() - digits.len()];
+            assert!(!prefix.is_empty() && digits.len() == 3, "{} is not PREFIXnnn", r.id);
+            let n = next.entry(prefix.to_owned()).or_insert(1);
+            assert_eq!(digits.parse::<usize>().unwrap(), *n, "{} out of order", r.id);
+            *n += 1;
             for (what, s) in [
                 ("name", r.name),
                 ("family", r.family),
@@ -268,23 +394,46 @@ mod tests {
                 "{} name is not kebab-case",
                 r.id
             );
+            assert!(!r.references.is_empty(), "{} has no references", r.id);
+            for x in r.references {
+                assert!(
+                    palisade_core::REFERENCE_SOURCES.contains(&x.source),
+                    "{}: reference source {:?} is not one of {:?}",
+                    r.id,
+                    x.source,
+                    palisade_core::REFERENCE_SOURCES
+                );
+                assert!(!x.id.is_empty(), "{} bad reference", r.id);
+            }
+        }
+        let pss: Vec<_> = catalog().iter().filter(|r| r.family == "pss").collect();
+        assert_eq!(pss.len(), 19);
+        for (i, r) in pss.iter().enumerate() {
+            assert_eq!(r.id, format!("PSS{:03}", i + 1), "PSS rules are first, in order");
+            assert_eq!(catalog()[i].id, r.id, "PSS rules sit at catalog indices 0..19");
             assert!(
                 r.references
                     .iter()
-                    .any(|x| x.source == "PSS" && !x.url.is_empty()),
+                    .any(|x| x.source == "pss" && !x.url.is_empty()),
                 "{} has no PSS reference",
                 r.id
             );
+        }
+        assert_eq!(catalog::PSS_DETAILS.len(), 19);
+        assert_eq!(catalog::PSS_FIX.len(), 19);
+        // Palisade's own families: a fix snippet and CIS/NSA/checklist titles for every citation.
+        for r in catalog().iter().filter(|r| matches!(r.family, "pss" | "hardening" | "reliability")) {
+            assert!(fix_snippet(r.id).is_some_and(|f| f.ends_with('\n')), "{} fix", r.id);
             for x in r.references {
-                assert!(
-                    !x.source.is_empty() && !x.id.is_empty(),
-                    "{} bad reference",
-                    r.id
-                );
+                let known = match x.source {
+                    "cis" => frameworks::control_title(Framework::Cis, x.id).is_some(),
+                    "nsa" => frameworks::control_title(Framework::Nsa, x.id).is_some(),
+                    "k8s-checklist" => frameworks::checklist_title(x.id).is_some(),
+                    _ => true,
+                };
+                assert!(known, "{}: no title for {} {}", r.id, x.source, x.id);
             }
         }
-        assert_eq!(ids.len(), 19);
-        assert_eq!(catalog::PSS_DETAILS.len(), ids.len());
     }
 
     #[test]
@@ -319,8 +468,19 @@ mod tests {
             let ign: Vec<String> = ign.iter().map(|x| x.to_string()).collect();
             Selection::new(&sel, &ign)
         };
-        let all = s(&[], &[]).unwrap();
+        let defaults = s(&[], &[]).unwrap();
+        assert!(catalog().iter().all(|r| defaults.enabled(r) == default_enabled(r)));
+        assert!(defaults.enabled(rule("HRD001").unwrap()));
+        assert!(!defaults.enabled(rule("HRD007").unwrap()), "digest pinning is opt-in");
+        assert!(!defaults.enabled(rule("REL001").unwrap()), "reliability is off by default");
+        let all = s(&["all"], &[]).unwrap();
         assert!(catalog().iter().all(|r| all.enabled(r)));
+        let hardening = s(&["hardening"], &[]).unwrap();
+        assert!(hardening.enabled(rule("HRD001").unwrap()));
+        assert!(!hardening.enabled(rule("HRD007").unwrap()), "a family leaves opt-in rules out");
+        assert!(s(&["image-digest"], &[]).unwrap().enabled(rule("HRD007").unwrap()));
+        let rel = s(&["reliability"], &[]).unwrap();
+        assert_eq!(rel.rules().len(), 3);
         let pss = s(&["pss"], &[]).unwrap();
         assert!(
             catalog()
@@ -344,7 +504,7 @@ mod tests {
             "{err}"
         );
         assert!(
-            err.contains("PSS001..PSS019") && err.contains("privileged"),
+            err.contains("PSS001..PSS019") && err.contains("HRD001..") && err.contains("privileged"),
             "{err}"
         );
         assert!(

@@ -2,8 +2,10 @@
 //! with a space, one `List` item without a namespace), input errors with and without a line,
 //! and a skipped non-Kubernetes document; plus a clean scan.
 
-use palisade_core::{Finding, InputError, ObjectRef, Reference, RuleMeta, Severity};
-use palisade_report::{Report, Summary};
+use palisade_core::{
+    Finding, InputError, ObjectRef, Reference, RuleMeta, Severity, Suppression, SuppressedFinding,
+};
+use palisade_report::{Compliance, ControlInput, Report, Summary};
 
 pub static RULES: &[RuleMeta] = &[
     RuleMeta {
@@ -16,12 +18,12 @@ pub static RULES: &[RuleMeta] = &[
         remediation: "Remove spec.hostNetwork, spec.hostPID and spec.hostIPC or set them to false.",
         references: &[
             Reference {
-                source: "PSS",
+                source: "pss",
                 id: "Host Namespaces",
                 url: "https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline",
             },
             Reference {
-                source: "Trivy",
+                source: "trivy",
                 id: "KSV-0009",
                 url: "",
             },
@@ -37,7 +39,7 @@ pub static RULES: &[RuleMeta] = &[
         rationale: "A privileged container has every capability and access to all host devices.",
         remediation: "Remove securityContext.privileged or set it to false.",
         references: &[Reference {
-            source: "Checkov",
+            source: "checkov",
             id: "CKV_K8S_16",
             url: "",
         }],
@@ -233,17 +235,111 @@ pub fn notes() -> Vec<InputError> {
     }]
 }
 
+pub fn suppressed() -> Vec<SuppressedFinding> {
+    let agent = obj("apps/v1", "DaemonSet", Some("kube-system"), "node-agent");
+    vec![
+        SuppressedFinding {
+            finding: finding(
+                "HRD003",
+                Severity::Info,
+                "deploy/agent.yaml",
+                (30, 11),
+                0,
+                agent.clone(),
+                "spec.template.spec.containers[0].image",
+                &[],
+                "container \"agent\" uses image \"agent:latest\" with the mutable tag \"latest\"",
+            ),
+            suppression: Suppression {
+                kind: "annotation".to_owned(),
+                reason: "vendor publishes only latest; pinned by admission policy".to_owned(),
+                source: "metadata.annotations[\"palisade.dev/ignore\"]".to_owned(),
+                expires: None,
+            },
+        },
+        SuppressedFinding {
+            finding: finding(
+                "PSS001",
+                Severity::Critical,
+                "deploy/agent.yaml",
+                (21, 7),
+                0,
+                agent,
+                "spec.template.spec.hostNetwork",
+                &[],
+                "violates PodSecurity \"baseline:latest\": host namespaces (hostNetwork=true)",
+            ),
+            suppression: Suppression {
+                kind: "config".to_owned(),
+                reason: "CNI agent needs the host network".to_owned(),
+                source: ".palisade.yaml:9".to_owned(),
+                expires: Some("2999-12-31".to_owned()),
+            },
+        },
+    ]
+}
+
+/// A two-framework summary over the realistic findings.
+pub fn compliance(findings: &[Finding]) -> Compliance {
+    let controls = vec![
+        ControlInput {
+            framework: "pss-baseline",
+            framework_title: "Pod Security Standards: Baseline",
+            id: "Host Namespaces",
+            title: "Host Namespaces",
+            rules: vec!["PSS001"],
+            ran: vec!["PSS001"],
+        },
+        ControlInput {
+            framework: "pss-baseline",
+            framework_title: "Pod Security Standards: Baseline",
+            id: "Privileged Containers",
+            title: "Privileged Containers",
+            rules: vec!["PSS002"],
+            ran: vec!["PSS002"],
+        },
+        ControlInput {
+            framework: "pss-baseline",
+            framework_title: "Pod Security Standards: Baseline",
+            id: "Volume Types",
+            title: "Volume Types",
+            rules: vec!["PSS016"],
+            ran: vec![],
+        },
+        ControlInput {
+            framework: "cis",
+            framework_title: "CIS Kubernetes Benchmark v1.12 (section 5, policies)",
+            id: "5.2.6",
+            title: "Minimize the admission of containers with allowPrivilegeEscalation",
+            rules: vec!["PSS013"],
+            ran: vec!["PSS013"],
+        },
+        ControlInput {
+            framework: "cis",
+            framework_title: "CIS Kubernetes Benchmark v1.12 (section 5, policies)",
+            id: "5.6.2",
+            title: "Ensure that the seccomp profile is set to docker/default in your Pod definitions",
+            rules: vec!["PSS019"],
+            ran: vec!["PSS019"],
+        },
+    ];
+    palisade_report::compliance(&controls, findings)
+}
+
 pub fn summary(findings: &[Finding], errors: usize, notes: usize) -> Summary {
     Summary {
         files: 6,
         documents: 5,
         objects: 7,
         findings: findings.len(),
+        suppressed: 0,
+        expired_waivers: 0,
         by_severity: Summary::count_by_severity(findings),
         errors,
         notes,
         pss_level: "restricted".to_owned(),
         pss_version: "latest".to_owned(),
+        framework: None,
         fail_on: Severity::Low,
         failed: findings.iter().any(|f| f.severity >= Severity::Low),
     }
@@ -252,14 +348,19 @@ pub fn summary(findings: &[Finding], errors: usize, notes: usize) -> Summary {
 /// Owns the data a [`Report`] borrows.
 pub struct Data {
     pub findings: Vec<Finding>,
+    pub suppressed: Vec<SuppressedFinding>,
+    pub compliance: Option<Compliance>,
     pub errors: Vec<InputError>,
     pub notes: Vec<InputError>,
 }
 
 impl Data {
     pub fn realistic() -> Data {
+        let findings = findings();
         Data {
-            findings: findings(),
+            compliance: Some(compliance(&findings)),
+            findings,
+            suppressed: suppressed(),
             errors: errors(),
             notes: notes(),
         }
@@ -268,18 +369,27 @@ impl Data {
     pub fn clean() -> Data {
         Data {
             findings: Vec::new(),
+            suppressed: Vec::new(),
+            compliance: None,
             errors: Vec::new(),
             notes: Vec::new(),
         }
     }
 
     pub fn report(&self) -> Report<'_> {
+        let mut summary = summary(&self.findings, self.errors.len(), self.notes.len());
+        summary.suppressed = self.suppressed.len();
+        if self.compliance.is_some() {
+            summary.framework = Some("all".to_owned());
+        }
         Report {
             findings: &self.findings,
+            suppressed: &self.suppressed,
+            compliance: self.compliance.as_ref(),
             errors: &self.errors,
             notes: &self.notes,
             rules: RULES,
-            summary: summary(&self.findings, self.errors.len(), self.notes.len()),
+            summary,
             tool_name: "palisade",
             tool_version: env!("CARGO_PKG_VERSION"),
         }

@@ -28,8 +28,39 @@ fn json_has_the_documented_top_level_shape() {
     let keys: BTreeSet<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(
         keys,
-        BTreeSet::from(["findings", "errors", "notes", "summary"])
+        BTreeSet::from([
+            "findings",
+            "suppressed",
+            "errors",
+            "notes",
+            "summary",
+            "compliance"
+        ])
     );
+    // A clean scan without a framework has no `compliance` member, but always `suppressed`.
+    let clean: Value =
+        serde_json::from_str(&render_to_string(Format::Json, &Data::clean().report())).unwrap();
+    assert!(clean.get("compliance").is_none());
+    assert_eq!(clean["suppressed"], Value::Array(vec![]));
+
+    // Suppressed findings are the finding's own fields plus `suppression`.
+    let suppressed: Vec<palisade_core::SuppressedFinding> =
+        serde_json::from_value(v["suppressed"].clone()).unwrap();
+    assert_eq!(suppressed, data.suppressed);
+    assert_eq!(v["suppressed"][0]["rule"], "HRD003");
+    assert_eq!(v["suppressed"][0]["suppression"]["kind"], "annotation");
+    assert!(v["suppressed"][0]["suppression"].get("expires").is_none());
+    assert_eq!(v["suppressed"][1]["suppression"]["expires"], "2999-12-31");
+    assert_eq!(v["summary"]["suppressed"], 2);
+    // Compliance: one entry per framework, controls with their status.
+    let fws = v["compliance"]["frameworks"].as_array().unwrap();
+    assert_eq!(fws.len(), 2);
+    assert_eq!(fws[0]["name"], "pss-baseline");
+    assert_eq!(fws[0]["controls"][0]["status"], "failed");
+    assert_eq!(fws[0]["controls"][0]["failed_objects"], 1);
+    assert_eq!(fws[0]["controls"][1]["failed_objects"], 2);
+    assert_eq!(fws[0]["controls"][2]["status"], "skipped");
+    assert_eq!((fws[1]["passed"].as_u64(), fws[1]["failed"].as_u64()), (Some(1), Some(1)));
 
     // Findings and errors are palisade_core's serde shapes, in the caller's order.
     let findings: Vec<Finding> = serde_json::from_value(v["findings"].clone()).unwrap();

@@ -97,7 +97,17 @@ fn results_point_at_their_rules_and_files() {
     }
 
     let results = run["results"].as_array().unwrap();
-    assert_eq!(results.len(), data.findings.len());
+    assert_eq!(results.len(), data.findings.len() + data.suppressed.len());
+    // Waived findings come last, each with one accepted suppression carrying the reason.
+    for (res, s) in results[data.findings.len()..].iter().zip(&data.suppressed) {
+        assert_eq!(res["ruleId"], s.finding.rule.as_str());
+        let sup = &res["suppressions"][0];
+        assert_eq!(sup["justification"], s.suppression.reason.as_str());
+        assert_eq!(sup["status"], "accepted");
+        let kind = if s.suppression.kind == "annotation" { "inSource" } else { "external" };
+        assert_eq!(sup["kind"], kind);
+    }
+    assert!(results[..data.findings.len()].iter().all(|r| r.get("suppressions").is_none()));
     for (res, f) in results.iter().zip(&data.findings) {
         let idx = usize::try_from(res["ruleIndex"].as_u64().unwrap()).unwrap();
         assert_eq!(rules[idx]["id"], res["ruleId"]);
@@ -134,6 +144,7 @@ fn results_point_at_their_rules_and_files() {
         uris,
         BTreeSet::from([
             "charts/backup/cronjob.yaml",
+            "deploy/agent.yaml",
             "examples/bad/deployment.yaml",
             "examples/bad/pod%20list.yaml",
         ])

@@ -80,8 +80,19 @@ fn every_finding_and_input_error_is_listed() {
     assert_eq!(
         last,
         "6 findings (1 critical, 2 high, 1 medium, 1 low, 1 info) in 7 objects from 6 files; \
-         2 input errors; 1 skipped (PSS restricted:latest)"
+         2 input errors; 2 suppressed; 1 skipped (PSS restricted:latest)"
     );
+    for s in &data.suppressed {
+        assert!(
+            text.lines().any(|l| l.contains(&format!("{}:{}", s.finding.file, s.finding.line))
+                && l.contains(&s.finding.rule)),
+            "suppressed {} not listed",
+            s.finding.rule
+        );
+    }
+    assert!(text.contains("Suppressed by waivers (2):"));
+    assert!(text.contains("FAIL  Host Namespaces"), "{text}");
+    assert!(text.contains("SKIP  Volume Types"), "{text}");
     assert!(RULES.iter().all(|r| r.id.len() == 6));
 }
 

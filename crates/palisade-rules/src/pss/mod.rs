@@ -13,7 +13,7 @@
 //! `v1.36`, or lower [`EvalOptions::max_minor`] (PSA's emulation-version clamp).
 
 mod checks;
-mod util;
+pub(crate) mod util;
 
 use std::fmt;
 use std::str::FromStr;

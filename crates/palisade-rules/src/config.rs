@@ -1,0 +1,637 @@
+//! The scan configuration file (`.palisade.yaml`) and waivers.
+//!
+//! The file is a Kubernetes-style object, loaded by the same span-aware loader as manifests
+//! (so errors carry `file:line`), and parsed here from the loaded [`Document`]:
+//!
+//! ```yaml
+//! apiVersion: palisade.dev/v1alpha1
+//! kind: Config
+//! rules:
+//!   enable: [reliability, HRD007]   # like --select, added to the default set
+//!   disable: [HRD008]               # like --ignore
+//!   severity: {HRD022: medium}      # severity overrides
+//! exceptions:
+//!   - rules: [HRD013]               # IDs, names, families or "all"
+//!     namespaces: [kube-system]     # globs; unset = any
+//!     kinds: [DaemonSet]            # exact, case-insensitive
+//!     names: ["calico-*"]           # globs on metadata.name
+//!     paths: ["deploy/calico/**"]   # globs on the scanned file path
+//!     reason: CNI agents need the host network stack   # required
+//!     expires: 2027-01-31           # optional; from that day on the exception stops applying
+//! ```
+//!
+//! Waivers never hide a finding: a waived finding is returned as a
+//! [`SuppressedFinding`] with its reason, a waiver without a reason or naming an unknown rule
+//! is rejected with a note, and an expired exception stops applying and is reported.
+
+use palisade_core::{
+    Document, FieldPath, Finding, InputError, PathSeg, Severity, Suppression, SuppressedFinding,
+};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::fmt;
+
+use crate::glob;
+
+/// `apiVersion` of the configuration file.
+pub const API_VERSION: &str = "palisade.dev/v1alpha1";
+/// Object-wide waiver annotation: `palisade.dev/ignore: "<RULE>[,<RULE>]: <reason>"`.
+pub const IGNORE_ANNOTATION: &str = "palisade.dev/ignore";
+/// Container-scoped form: `palisade.dev/ignore.<container-name>: "<RULE>[,...]: <reason>"`.
+pub const IGNORE_CONTAINER_PREFIX: &str = "palisade.dev/ignore.";
+
+/// A configuration file that cannot be used: where and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {field}: {message}")]
+pub struct ConfigError {
+    pub file: String,
+    pub line: u32,
+    /// Path of the offending field, e.g. `exceptions[0].reason`.
+    pub field: String,
+    pub message: String,
+}
+
+/// A calendar date (`YYYY-MM-DD`), for waiver expiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    pub year: i32,
+    pub month: u32,
+    pub day: u32,
+}
+
+impl Date {
+    /// Parses `YYYY-MM-DD` with a real month and day (leap years included).
+    pub fn parse(s: &str) -> Option<Date> {
+        let mut it = s.trim().splitn(3, '-');
+        let (y, m, d) = (it.next()?, it.next()?, it.next()?);
+        if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+            return None;
+        }
+        let date = Date {
+            year: y.parse().ok()?,
+            month: m.parse().ok()?,
+            day: d.parse().ok()?,
+        };
+        let leap = (date.year % 4 == 0 && date.year % 100 != 0) || date.year % 400 == 0;
+        let days = match date.month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return None,
+        };
+        (1..=days).contains(&date.day).then_some(date)
+    }
+
+    /// The UTC date of a Unix time (days since 1970-01-01; Howard Hinnant's civil algorithm).
+    pub fn from_unix_seconds(secs: i64) -> Date {
+        let z = secs.div_euclid(86_400) + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        Date {
+            year: i32::try_from(year).unwrap_or(i32::MAX),
+            month: u32::try_from(month).unwrap_or(1),
+            day: u32::try_from(day).unwrap_or(1),
+        }
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+/// A waiver in the configuration file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exception {
+    pub rules: Vec<String>,
+    pub namespaces: Vec<String>,
+    pub kinds: Vec<String>,
+    pub names: Vec<String>,
+    pub paths: Vec<String>,
+    pub reason: String,
+    pub expires: Option<Date>,
+    /// `file:line` of the exception, for reports.
+    pub source: String,
+}
+
+/// A parsed `.palisade.yaml`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Config {
+    pub file: String,
+    pub enable: Vec<String>,
+    pub disable: Vec<String>,
+    pub severity: Vec<(String, Severity)>,
+    pub exceptions: Vec<Exception>,
+}
+
+struct Ctx<'a> {
+    doc: &'a Document,
+    errors: Vec<ConfigError>,
+}
+
+impl Ctx<'_> {
+    fn err(&mut self, path: &FieldPath, message: impl Into<String>) {
+        self.errors.push(ConfigError {
+            file: self.doc.file.to_string(),
+            line: self.doc.locate(path).line,
+            field: path.to_string(),
+            message: message.into(),
+        });
+    }
+
+    /// A list of strings (a single string is accepted as a one-item list).
+    fn strings(&mut self, v: Option<&Value>, path: &FieldPath) -> Vec<String> {
+        match v {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::String(s)) => vec![s.clone()],
+            Some(Value::Array(items)) => {
+                let mut out = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    match item.as_str() {
+                        Some(s) => out.push(s.to_owned()),
+                        None => self.err(&path.clone().index(i), "expected a string"),
+                    }
+                }
+                out
+            }
+            Some(_) => {
+                self.err(path, "expected a list of strings");
+                Vec::new()
+            }
+        }
+    }
+
+    fn check_rules(&mut self, items: &[String], path: &FieldPath) {
+        for (i, item) in items.iter().enumerate() {
+            if !rule_pattern_known(item) {
+                self.err(
+                    &path.clone().index(i),
+                    format!("unknown rule {item:?}: give a rule ID, rule name, family or \"all\" (see `palisade rules`)"),
+                );
+            }
+        }
+    }
+
+    fn check_keys(&mut self, v: &Value, path: &FieldPath, allowed: &[&str]) {
+        if let Some(map) = v.as_object() {
+            for k in map.keys() {
+                if !allowed.contains(&k.as_str()) {
+                    self.err(
+                        &path.clone().key(k.as_str()),
+                        format!("unknown field; expected one of {}", allowed.join(", ")),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn rule_pattern_known(item: &str) -> bool {
+    item.eq_ignore_ascii_case("all")
+        || crate::catalog().iter().any(|r| {
+            r.id.eq_ignore_ascii_case(item)
+                || r.name.eq_ignore_ascii_case(item)
+                || r.family.eq_ignore_ascii_case(item)
+        })
+}
+
+fn rule_pattern_matches(item: &str, f: &Finding) -> bool {
+    item.eq_ignore_ascii_case("all")
+        || f.rule.eq_ignore_ascii_case(item)
+        || f.family.eq_ignore_ascii_case(item)
+        || crate::rule(&f.rule).is_some_and(|r| r.name.eq_ignore_ascii_case(item))
+}
+
+impl Config {
+    /// Parses the configuration from its loaded document; every problem is reported, each
+    /// with the file, line and field.
+    pub fn from_document(doc: &Document) -> Result<Config, Vec<ConfigError>> {
+        let mut cx = Ctx {
+            doc,
+            errors: Vec::new(),
+        };
+        let v = &doc.value;
+        let root = FieldPath::root();
+        if v.get("apiVersion").and_then(Value::as_str) != Some(API_VERSION)
+            || v.get("kind").and_then(Value::as_str) != Some("Config")
+        {
+            cx.err(
+                &root.clone().key("apiVersion"),
+                format!("a Palisade configuration starts with `apiVersion: {API_VERSION}` and `kind: Config`"),
+            );
+        }
+        cx.check_keys(v, &root, &["apiVersion", "kind", "metadata", "rules", "exceptions"]);
+        let mut cfg = Config {
+            file: doc.file.to_string(),
+            ..Config::default()
+        };
+        if let Some(rules) = v.get("rules").filter(|r| !r.is_null()) {
+            let rp = root.clone().key("rules");
+            if !rules.is_object() {
+                cx.err(&rp, "expected a mapping with enable, disable, severity");
+            }
+            cx.check_keys(rules, &rp, &["enable", "disable", "severity"]);
+            cfg.enable = cx.strings(rules.get("enable"), &rp.clone().key("enable"));
+            cx.check_rules(&cfg.enable.clone(), &rp.clone().key("enable"));
+            cfg.disable = cx.strings(rules.get("disable"), &rp.clone().key("disable"));
+            cx.check_rules(&cfg.disable.clone(), &rp.clone().key("disable"));
+            if let Some(sev) = rules.get("severity").filter(|s| !s.is_null()) {
+                let sp = rp.clone().key("severity");
+                match sev.as_object() {
+                    Some(map) => {
+                        for (k, val) in map {
+                            let kp = sp.clone().key(k.as_str());
+                            let Some(rule) = crate::catalog().iter().find(|r| {
+                                r.id.eq_ignore_ascii_case(k) || r.name.eq_ignore_ascii_case(k)
+                            }) else {
+                                cx.err(&kp, format!("unknown rule {k:?}"));
+                                continue;
+                            };
+                            match val.as_str().and_then(Severity::parse) {
+                                Some(s) => cfg.severity.push((rule.id.to_owned(), s)),
+                                None => cx.err(
+                                    &kp,
+                                    "expected a severity: info, low, medium, high or critical",
+                                ),
+                            }
+                        }
+                    }
+                    None => cx.err(&sp, "expected a mapping of rule to severity"),
+                }
+            }
+        }
+        if let Some(ex) = v.get("exceptions").filter(|e| !e.is_null()) {
+            let ep = root.clone().key("exceptions");
+            match ex.as_array() {
+                Some(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        if let Some(e) = parse_exception(&mut cx, item, &ep.clone().index(i)) {
+                            cfg.exceptions.push(e);
+                        }
+                    }
+                }
+                None => cx.err(&ep, "expected a list of exceptions"),
+            }
+        }
+        if cx.errors.is_empty() {
+            Ok(cfg)
+        } else {
+            Err(cx.errors)
+        }
+    }
+
+    /// Applies the severity overrides to `findings` in place.
+    pub fn apply_severity(&self, findings: &mut [Finding]) {
+        if self.severity.is_empty() {
+            return;
+        }
+        let map: HashMap<&str, Severity> =
+            self.severity.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        for f in findings {
+            if let Some(s) = map.get(f.rule.as_str()) {
+                f.severity = *s;
+            }
+        }
+    }
+}
+
+fn parse_exception(cx: &mut Ctx<'_>, v: &Value, path: &FieldPath) -> Option<Exception> {
+    if !v.is_object() {
+        cx.err(path, "expected a mapping");
+        return None;
+    }
+    cx.check_keys(
+        v,
+        path,
+        &["rules", "namespaces", "kinds", "names", "paths", "reason", "expires"],
+    );
+    let rules = cx.strings(v.get("rules"), &path.clone().key("rules"));
+    if rules.is_empty() {
+        cx.err(
+            &path.clone().key("rules"),
+            "an exception must name the rules it waives (IDs, names, families or \"all\")",
+        );
+    }
+    cx.check_rules(&rules, &path.clone().key("rules"));
+    let reason = v
+        .get("reason")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .unwrap_or("");
+    if reason.is_empty() {
+        cx.err(
+            &path.clone().key("reason"),
+            "an exception needs a non-empty `reason` (say why the finding is acceptable)",
+        );
+    }
+    let expires = match v.get("expires") {
+        None | Some(Value::Null) => None,
+        Some(e) => match e.as_str().and_then(Date::parse) {
+            Some(d) => Some(d),
+            None => {
+                cx.err(&path.clone().key("expires"), "expected a date YYYY-MM-DD");
+                None
+            }
+        },
+    };
+    Some(Exception {
+        rules,
+        namespaces: cx.strings(v.get("namespaces"), &path.clone().key("namespaces")),
+        kinds: cx.strings(v.get("kinds"), &path.clone().key("kinds")),
+        names: cx.strings(v.get("names"), &path.clone().key("names")),
+        paths: cx.strings(v.get("paths"), &path.clone().key("paths")),
+        reason: reason.to_owned(),
+        expires,
+        source: format!("{}:{}", cx.doc.file, cx.doc.locate(path).line),
+    })
+}
+
+fn normalize_path(p: &str) -> &str {
+    let mut p = p;
+    while let Some(rest) = p.strip_prefix("./") {
+        p = rest;
+    }
+    p
+}
+
+impl Exception {
+    fn matches(&self, f: &Finding) -> bool {
+        let any = |pats: &[String], text: &str| pats.is_empty() || pats.iter().any(|p| glob::matches(p, text));
+        self.rules.iter().any(|r| rule_pattern_matches(r, f))
+            && any(&self.namespaces, f.object.namespace.as_deref().unwrap_or(""))
+            && (self.kinds.is_empty()
+                || self.kinds.iter().any(|k| k.eq_ignore_ascii_case(&f.object.kind)))
+            && any(&self.names, f.object.name.as_deref().unwrap_or(""))
+            && any(
+                &self.paths.iter().map(|p| normalize_path(p).to_owned()).collect::<Vec<_>>(),
+                normalize_path(&f.file),
+            )
+    }
+}
+
+/// Findings after waivers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Waived {
+    pub findings: Vec<Finding>,
+    pub suppressed: Vec<SuppressedFinding>,
+    /// Invalid waiver annotations and expired exceptions (kinds `invalid-waiver`,
+    /// `expired-waiver`): reported as notes, never silently dropped.
+    pub notes: Vec<InputError>,
+    /// How many configuration exceptions had expired.
+    pub expired: usize,
+}
+
+/// One parsed waiver annotation.
+struct AnnotationWaiver {
+    rules: Vec<String>,
+    reason: String,
+    /// `None` = the whole object; `Some(name)` = that container only.
+    container: Option<String>,
+    source: String,
+}
+
+/// Parses `"<RULE>[,<RULE>]: <reason>"`.
+fn parse_waiver_value(value: &str) -> Result<(Vec<String>, String), String> {
+    let Some((rules, reason)) = value.split_once(':') else {
+        return Err("expected \"<RULE>[,<RULE>]: <reason>\" (the reason is required)".to_owned());
+    };
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err("the waiver has no reason after the colon".to_owned());
+    }
+    let rules: Vec<String> = rules
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if rules.is_empty() {
+        return Err("the waiver names no rule before the colon".to_owned());
+    }
+    if let Some(bad) = rules.iter().find(|r| !rule_pattern_known(r)) {
+        return Err(format!("unknown rule {bad:?} (see `palisade rules`)"));
+    }
+    Ok((rules, reason.to_owned()))
+}
+
+/// Waiver annotations of an object and of its pod template, with invalid ones as notes.
+fn annotation_waivers(doc: &Document, notes: &mut Vec<InputError>) -> Vec<AnnotationWaiver> {
+    let mut out = Vec::new();
+    let mut holders = vec![FieldPath::root().key("metadata")];
+    if let Some(t) = crate::pss::pod_template(&doc.value) {
+        holders.push(t.base.key("metadata"));
+    }
+    for meta_path in holders {
+        let ann_path = meta_path.key("annotations");
+        let Some(ann) = value_at(&doc.value, &ann_path).and_then(Value::as_object) else {
+            continue;
+        };
+        for (k, v) in ann {
+            let container = if k == IGNORE_ANNOTATION {
+                None
+            } else if let Some(name) = k.strip_prefix(IGNORE_CONTAINER_PREFIX) {
+                Some(name.to_owned())
+            } else {
+                continue;
+            };
+            let field = ann_path.clone().key(k.as_str());
+            let source = field.to_string();
+            match v.as_str().ok_or_else(|| "the annotation value must be a string".to_owned()).and_then(parse_waiver_value) {
+                Ok((rules, reason)) => out.push(AnnotationWaiver {
+                    rules,
+                    reason,
+                    container,
+                    source,
+                }),
+                Err(msg) => {
+                    let span = doc.locate(&field);
+                    notes.push(InputError {
+                        file: doc.file.to_string(),
+                        document: Some(doc.index),
+                        line: Some(span.line),
+                        column: Some(span.column),
+                        kind: "invalid-waiver".to_owned(),
+                        message: format!("{source} is ignored: {msg}"),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+fn value_at<'a>(v: &'a Value, path: &FieldPath) -> Option<&'a Value> {
+    path.segments().iter().try_fold(v, |v, seg| match seg {
+        PathSeg::Key(k) => v.get(k.as_str()),
+        PathSeg::Index(i) => v.get(*i),
+    })
+}
+
+/// The container a field belongs to: the name of the `containers[i]` /
+/// `initContainers[i]` / `ephemeralContainers[i]` on its path.
+fn container_of(doc: &Document, field: &str) -> Option<String> {
+    let path = FieldPath::parse(field);
+    let segs = path.segments();
+    let pos = segs.windows(2).position(|w| {
+        matches!(w, [PathSeg::Key(k), PathSeg::Index(_)]
+            if k == "containers" || k == "initContainers" || k == "ephemeralContainers")
+    })?;
+    let prefix = FieldPath(segs.get(..pos + 2)?.to_vec());
+    value_at(&doc.value, &prefix)?
+        .get("name")?
+        .as_str()
+        .map(str::to_owned)
+}
+
+type DocKey<'a> = (&'a str, usize, &'a str, Option<&'a str>, Option<&'a str>);
+
+/// Applies severity overrides, annotation waivers and configuration exceptions.
+/// `today` decides which exceptions have expired (an exception expiring today no longer applies).
+pub fn apply(
+    docs: &[Document],
+    mut findings: Vec<Finding>,
+    config: Option<&Config>,
+    today: Date,
+) -> Waived {
+    let mut out = Waived::default();
+    if let Some(c) = config {
+        c.apply_severity(&mut findings);
+    }
+    let mut live: Vec<&Exception> = Vec::new();
+    for e in config.map(|c| c.exceptions.as_slice()).unwrap_or(&[]) {
+        match e.expires {
+            Some(d) if d <= today => {
+                out.expired += 1;
+                let (file, line) = e
+                    .source
+                    .rsplit_once(':')
+                    .map_or((e.source.as_str(), None), |(f, l)| (f, l.parse().ok()));
+                out.notes.push(InputError {
+                    file: file.to_owned(),
+                    document: None,
+                    line,
+                    column: None,
+                    kind: "expired-waiver".to_owned(),
+                    message: format!(
+                        "exception for {} expired on {d} and no longer applies (reason was: {})",
+                        e.rules.join(", "),
+                        e.reason
+                    ),
+                });
+            }
+            _ => live.push(e),
+        }
+    }
+    // Objects with waiver annotations, parsed once each.
+    let mut waivers: HashMap<DocKey<'_>, (&Document, Vec<AnnotationWaiver>)> = HashMap::new();
+    for doc in docs {
+        let w = annotation_waivers(doc, &mut out.notes);
+        if !w.is_empty() {
+            let obj = &doc.value;
+            let meta = obj.get("metadata");
+            let s = |k: &str| meta.and_then(|m| m.get(k)).and_then(Value::as_str);
+            waivers.insert(
+                (
+                    &doc.file,
+                    doc.index,
+                    obj.get("kind").and_then(Value::as_str).unwrap_or(""),
+                    s("namespace"),
+                    s("name").or_else(|| s("generateName")),
+                ),
+                (doc, w),
+            );
+        }
+    }
+    for f in findings {
+        let key: DocKey<'_> = (
+            &f.file,
+            f.document,
+            &f.object.kind,
+            f.object.namespace.as_deref(),
+            f.object.name.as_deref(),
+        );
+        let by_annotation = waivers.get(&key).and_then(|(doc, ws)| {
+            ws.iter().find(|w| {
+                w.rules.iter().any(|r| rule_pattern_matches(r, &f))
+                    && match &w.container {
+                        None => true,
+                        Some(name) => {
+                            let fields: Vec<&str> = if f.fields.is_empty() {
+                                vec![f.field.as_str()]
+                            } else {
+                                f.fields.iter().map(String::as_str).collect()
+                            };
+                            fields
+                                .iter()
+                                .all(|fl| container_of(doc, fl).as_deref() == Some(name.as_str()))
+                        }
+                    }
+            })
+        });
+        let suppression = match by_annotation {
+            Some(w) => Some(Suppression {
+                kind: "annotation".to_owned(),
+                reason: w.reason.clone(),
+                source: w.source.clone(),
+                expires: None,
+            }),
+            None => live.iter().find(|e| e.matches(&f)).map(|e| Suppression {
+                kind: "config".to_owned(),
+                reason: e.reason.clone(),
+                source: e.source.clone(),
+                expires: e.expires.map(|d| d.to_string()),
+            }),
+        };
+        match suppression {
+            Some(suppression) => out.suppressed.push(SuppressedFinding {
+                finding: f,
+                suppression,
+            }),
+            None => out.findings.push(f),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(
+            Date::parse("2024-02-29"),
+            Some(Date {
+                year: 2024,
+                month: 2,
+                day: 29
+            })
+        );
+        assert_eq!(Date::parse("2023-02-29"), None);
+        assert_eq!(Date::parse("2023-13-01"), None);
+        assert_eq!(Date::parse("23-01-01"), None);
+        assert_eq!(Date::from_unix_seconds(0).to_string(), "1970-01-01");
+        assert_eq!(Date::from_unix_seconds(951_782_400).to_string(), "2000-02-29");
+        assert_eq!(Date::from_unix_seconds(1_798_761_599).to_string(), "2026-12-31");
+    }
+
+    #[test]
+    fn waiver_values() {
+        assert_eq!(
+            parse_waiver_value("HRD001, privileged: needs it").unwrap(),
+            (vec!["HRD001".to_owned(), "privileged".to_owned()], "needs it".to_owned())
+        );
+        assert!(parse_waiver_value("HRD001").is_err());
+        assert!(parse_waiver_value("HRD001:  ").is_err());
+        assert!(parse_waiver_value(": reason").is_err());
+        assert!(parse_waiver_value("NOPE999: reason").is_err());
+    }
+}

@@ -1,0 +1,265 @@
+//! Compliance frameworks: named rule sets whose controls are read from the rules' own
+//! references, so a rule joins a framework by citing it (the graph rules too). `pss-baseline`
+//! and `pss-restricted` group the PSS rules by Pod Security Standards control; `nsa` groups
+//! rules by NSA/CISA Kubernetes Hardening Guidance (v1.2) section; `cis` by CIS Kubernetes
+//! Benchmark (v1.12) recommendation; `all` is all four.
+
+use palisade_core::RuleMeta;
+use std::fmt;
+use std::str::FromStr;
+
+use crate::catalog;
+use crate::pss::Level;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Framework {
+    PssBaseline,
+    PssRestricted,
+    Nsa,
+    Cis,
+    All,
+}
+
+impl Framework {
+    pub const ALL: [Framework; 5] = [
+        Framework::PssBaseline,
+        Framework::PssRestricted,
+        Framework::Nsa,
+        Framework::Cis,
+        Framework::All,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Framework::PssBaseline => "pss-baseline",
+            Framework::PssRestricted => "pss-restricted",
+            Framework::Nsa => "nsa",
+            Framework::Cis => "cis",
+            Framework::All => "all",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Framework::PssBaseline => "Pod Security Standards: Baseline",
+            Framework::PssRestricted => "Pod Security Standards: Restricted",
+            Framework::Nsa => "NSA/CISA Kubernetes Hardening Guidance v1.2",
+            Framework::Cis => "CIS Kubernetes Benchmark v1.12 (section 5, policies)",
+            Framework::All => "All frameworks",
+        }
+    }
+
+    /// The PSS level the framework implies: baseline for `pss-baseline` (so restricted
+    /// overrides do not hide baseline controls), restricted for the others.
+    pub fn pss_level(self) -> Level {
+        match self {
+            Framework::PssBaseline => Level::Baseline,
+            _ => Level::Restricted,
+        }
+    }
+
+    /// The frameworks whose summaries `self` prints (`all` = the four named ones).
+    pub fn parts(self) -> Vec<Framework> {
+        match self {
+            Framework::All => vec![
+                Framework::PssBaseline,
+                Framework::PssRestricted,
+                Framework::Nsa,
+                Framework::Cis,
+            ],
+            f => vec![f],
+        }
+    }
+
+    /// The control IDs `rule` maps to in this framework (empty: not part of it).
+    pub fn control_ids(self, rule: &RuleMeta) -> Vec<&'static str> {
+        let (source, baseline_only) = match self {
+            Framework::PssBaseline => ("pss", true),
+            Framework::PssRestricted => ("pss", false),
+            Framework::Nsa => ("nsa", false),
+            Framework::Cis => ("cis", false),
+            Framework::All => {
+                return Framework::All
+                    .parts()
+                    .into_iter()
+                    .flat_map(|f| f.control_ids(rule))
+                    .collect();
+            }
+        };
+        if baseline_only && !is_baseline(rule) {
+            return Vec::new();
+        }
+        rule.references
+            .iter()
+            .filter(|r| r.source == source)
+            .map(|r| r.id)
+            .collect()
+    }
+
+    /// Whether the framework runs `rule`.
+    pub fn includes(self, rule: &RuleMeta) -> bool {
+        !self.control_ids(rule).is_empty()
+    }
+
+    /// The framework's controls, in first-seen catalog order (PSS) or ID order (CIS, NSA),
+    /// each with the catalog rules that implement it.
+    pub fn controls(self) -> Vec<Control> {
+        let mut out: Vec<Control> = Vec::new();
+        for part in self.parts() {
+            let mut mine: Vec<Control> = Vec::new();
+            for rule in crate::catalog() {
+                for id in part.control_ids(rule) {
+                    match mine.iter_mut().find(|c| c.id == id) {
+                        Some(c) => c.rules.push(rule.id),
+                        None => mine.push(Control {
+                            framework: part,
+                            id,
+                            title: control_title(part, id).unwrap_or(id),
+                            rules: vec![rule.id],
+                        }),
+                    }
+                }
+            }
+            if part == Framework::Cis {
+                mine.sort_by_key(|c| cis_key(c.id));
+            }
+            out.extend(mine);
+        }
+        out
+    }
+}
+
+/// A baseline PSS rule: its PSS reference points at the baseline section.
+fn is_baseline(rule: &RuleMeta) -> bool {
+    rule.family == "pss"
+        && catalog::CATALOG.iter().any(|c| c.id == rule.id)
+        && rule
+            .references
+            .iter()
+            .any(|r| r.source == "pss" && r.url.ends_with("#baseline"))
+}
+
+fn cis_key(id: &str) -> Vec<u32> {
+    id.split('.').map(|p| p.parse().unwrap_or(u32::MAX)).collect()
+}
+
+impl fmt::Display for Framework {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown framework {given:?}: expected one of pss-baseline, pss-restricted, nsa, cis, all")]
+pub struct ParseFrameworkError {
+    pub given: String,
+}
+
+impl FromStr for Framework {
+    type Err = ParseFrameworkError;
+
+    fn from_str(s: &str) -> Result<Framework, ParseFrameworkError> {
+        Framework::ALL
+            .into_iter()
+            .find(|f| f.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| ParseFrameworkError {
+                given: s.to_owned(),
+            })
+    }
+}
+
+/// One control of a framework and the rules that check it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Control {
+    pub framework: Framework,
+    pub id: &'static str,
+    pub title: &'static str,
+    pub rules: Vec<&'static str>,
+}
+
+/// The published title of a control, when Palisade knows it.
+pub fn control_title(framework: Framework, id: &str) -> Option<&'static str> {
+    let table: &[(&str, &str)] = match framework {
+        Framework::Cis => CIS_TITLES,
+        Framework::Nsa => NSA_TITLES,
+        Framework::PssBaseline | Framework::PssRestricted => return None,
+        Framework::All => return None,
+    };
+    table.iter().find(|(k, _)| *k == id).map(|(_, t)| *t)
+}
+
+/// CIS Kubernetes Benchmark v1.12.0, section 5 (as kube-bench's `cis-1.12` ships it).
+pub(crate) static CIS_TITLES: &[(&str, &str)] = &[
+    ("5.1.1", "Ensure that the cluster-admin role is only used where required"),
+    ("5.1.2", "Minimize access to secrets"),
+    ("5.1.3", "Minimize wildcard use in Roles and ClusterRoles"),
+    ("5.1.4", "Minimize access to create pods"),
+    ("5.1.5", "Ensure that default service accounts are not actively used"),
+    ("5.1.6", "Ensure that Service Account Tokens are only mounted where necessary"),
+    ("5.1.7", "Avoid use of system:masters group"),
+    ("5.1.8", "Limit use of the Bind, Impersonate and Escalate permissions in the Kubernetes cluster"),
+    ("5.1.9", "Minimize access to create persistent volumes"),
+    ("5.1.10", "Minimize access to the proxy sub-resource of nodes"),
+    ("5.1.11", "Minimize access to the approval sub-resource of certificatesigningrequests objects"),
+    ("5.1.12", "Minimize access to webhook configuration objects"),
+    ("5.1.13", "Minimize access to the service account token creation"),
+    ("5.2.2", "Minimize the admission of privileged containers"),
+    ("5.2.3", "Minimize the admission of containers wishing to share the host process ID namespace"),
+    ("5.2.4", "Minimize the admission of containers wishing to share the host IPC namespace"),
+    ("5.2.5", "Minimize the admission of containers wishing to share the host network namespace"),
+    ("5.2.6", "Minimize the admission of containers with allowPrivilegeEscalation"),
+    ("5.2.7", "Minimize the admission of root containers"),
+    ("5.2.8", "Minimize the admission of containers with the NET_RAW capability"),
+    ("5.2.9", "Minimize the admission of containers with capabilities assigned"),
+    ("5.2.10", "Minimize the admission of Windows HostProcess containers"),
+    ("5.2.11", "Minimize the admission of HostPath volumes"),
+    ("5.2.12", "Minimize the admission of containers which use HostPorts"),
+    ("5.3.1", "Ensure that the CNI in use supports NetworkPolicies"),
+    ("5.3.2", "Ensure that all Namespaces have NetworkPolicies defined"),
+    ("5.4.1", "Prefer using Secrets as files over Secrets as environment variables"),
+    ("5.4.2", "Consider external secret storage"),
+    ("5.5.1", "Configure Image Provenance using ImagePolicyWebhook admission controller"),
+    ("5.6.1", "Create administrative boundaries between resources using namespaces"),
+    ("5.6.2", "Ensure that the seccomp profile is set to docker/default in your Pod definitions"),
+    ("5.6.3", "Apply SecurityContext to your Pods and Containers"),
+    ("5.6.4", "The default namespace should not be used"),
+];
+
+/// NSA/CISA Kubernetes Hardening Guidance v1.2 sections (the guide does not number its
+/// sub-sections; Palisade's IDs are `<section>.<sub-section>` slugs of their headings).
+pub(crate) static NSA_TITLES: &[(&str, &str)] = &[
+    ("pod-security.non-root", "Kubernetes Pod security: \"Non-root\" containers and \"rootless\" container engines"),
+    ("pod-security.immutable-filesystem", "Kubernetes Pod security: Immutable container file systems"),
+    ("pod-security.secure-images", "Kubernetes Pod security: Building secure container images"),
+    ("pod-security.enforcement", "Kubernetes Pod security: Pod security enforcement"),
+    ("pod-security.service-account-tokens", "Kubernetes Pod security: Protecting Pod service account tokens"),
+    ("pod-security.hardening-container-environments", "Kubernetes Pod security: Hardening container environments"),
+    ("network.namespaces", "Network separation and hardening: Namespaces"),
+    ("network.network-policies", "Network separation and hardening: Network policies"),
+    ("network.resource-policies", "Network separation and hardening: Resource policies"),
+    ("network.secrets", "Network separation and hardening: Secrets"),
+    ("authn-authz.authentication", "Authentication and authorization: Authentication"),
+    ("authn-authz.rbac", "Authentication and authorization: Role-based access control"),
+];
+
+/// kubernetes.io Security Checklist items Palisade cites (`source: k8s-checklist`).
+pub(crate) static CHECKLIST_TITLES: &[(&str, &str)] = &[
+    ("pod-security.pss-enforced", "Pod security: an appropriate Pod Security Standards policy is applied for all namespaces and enforced"),
+    ("pod-security.memory-limit", "Pod security: memory limit is set for the workloads with a limit equal to or inferior to the request"),
+    ("pod-security.cpu-limit", "Pod security: CPU limit might be set on sensitive workloads"),
+    ("pod-security.seccomp", "Pod security: for nodes that support it, Seccomp is enabled with appropriate syscalls profile for programs"),
+    ("pod-security.apparmor-or-selinux", "Pod security: for nodes that support it, AppArmor or SELinux is enabled with appropriate profile for programs"),
+    ("secrets.service-account-tokens", "Secrets: service account tokens are not mounted in pods that don't require them"),
+    ("secrets.no-configmaps", "Secrets: ConfigMaps are not used to hold confidential data"),
+    ("images.digest-or-signature", "Images: container images are referenced by sha256 digest or their signatures are validated at admission"),
+    ("admission.always-pull-images", "Admission controllers: AlwaysPullImages (situational)"),
+    ("network.loadbalancer-externalips", "Network security: the usage of LoadBalancer and ExternalIPs is restricted (CVE-2020-8554)"),
+];
+
+/// Title of a kubernetes.io checklist item Palisade cites.
+pub fn checklist_title(id: &str) -> Option<&'static str> {
+    CHECKLIST_TITLES
+        .iter()
+        .find(|(k, _)| *k == id)
+        .map(|(_, t)| *t)
+}

@@ -1,0 +1,1496 @@
+//! Workload hardening (family `hardening`) and reliability (family `reliability`) rules: what
+//! the NSA/CISA guide, CIS Kubernetes Benchmark section 5, the kubernetes.io checklist and the
+//! peer scanners ask for beyond the Pod Security Standards. Each rule is its metadata plus a
+//! pure function from an object to hits (offending field paths and a message); the engine in
+//! `lib.rs` turns hits into findings located at `file:line`.
+//!
+//! Semantics are chosen per rule and written in its rationale; where a peer differs (Trivy,
+//! Checkov, Polaris...), the difference is deliberate and listed with its reason in
+//! `testdata/peer-fixtures/allowlist.tsv`.
+
+use palisade_core::{FieldPath, Reference, RuleMeta, Severity};
+use serde_json::Value;
+
+use crate::pss::util::{get, get_arr, get_bool, get_int, get_obj, get_str, sub};
+use crate::pss::{PodTemplate, pod_template};
+
+/// One offending spot: the fields at fault (from the object root, first = where to point) and
+/// a message naming the container, volume or variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Hit {
+    pub fields: Vec<FieldPath>,
+    pub message: String,
+}
+
+/// What a check sees: the object, and its pod template when it has one.
+pub(crate) struct Target<'a> {
+    pub object: &'a Value,
+    pub kind: &'a str,
+    pub template: Option<PodTemplate<'a>>,
+}
+
+impl<'a> Target<'a> {
+    pub fn new(object: &'a Value) -> Target<'a> {
+        Target {
+            object,
+            kind: get_str(object, "kind").unwrap_or(""),
+            template: pod_template(object),
+        }
+    }
+}
+
+type CheckFn = fn(&Target<'_>) -> Vec<Hit>;
+
+/// A hardening or reliability rule: metadata, check, whether it runs by default, and the
+/// corrected YAML its docs page shows.
+pub(crate) struct Rule {
+    pub meta: RuleMeta,
+    pub check: CheckFn,
+    /// Off unless selected by ID/name or `--select all` (noisy or environment-specific).
+    pub opt_in: bool,
+    /// Corrected YAML for the docs page.
+    pub fix: &'static str,
+}
+
+const fn r(source: &'static str, id: &'static str) -> Reference {
+    Reference {
+        source,
+        id,
+        url: "",
+    }
+}
+const fn cis(id: &'static str) -> Reference {
+    r("cis", id)
+}
+const fn nsa(id: &'static str) -> Reference {
+    r("nsa", id)
+}
+const fn checklist(id: &'static str) -> Reference {
+    r("k8s-checklist", id)
+}
+
+const DOCS: &str = "https://example.invalid/palisade/docs/rules/";
+
+#[allow(clippy::too_many_arguments)]
+const fn rule(
+    id: &'static str,
+    name: &'static str,
+    family: &'static str,
+    title: &'static str,
+    severity: Severity,
+    rationale: &'static str,
+    remediation: &'static str,
+    references: &'static [Reference],
+    check: CheckFn,
+    opt_in: bool,
+    fix: &'static str,
+) -> Rule {
+    Rule {
+        meta: RuleMeta {
+            id,
+            name,
+            family,
+            title,
+            severity,
+            rationale,
+            remediation,
+            references,
+            help_uri: DOCS,
+        },
+        check,
+        opt_in,
+        fix,
+    }
+}
+
+use Severity::{Critical, High, Info, Low, Medium};
+
+const H: &str = "hardening";
+const REL: &str = "reliability";
+
+/// Hardening rules `HRD001..`, then reliability rules `REL001..`. IDs are never reused.
+pub(crate) static RULES: [Rule; 30] = [
+    rule(
+        "HRD001",
+        "read-only-root-filesystem",
+        H,
+        "Containers should run with a read-only root filesystem",
+        Medium,
+        "A writable root filesystem lets an attacker who gets code execution drop tools, modify binaries or persist in the container. An immutable filesystem with explicit `emptyDir` mounts for scratch space is one of the NSA/CISA guide's pod security basics.",
+        "Set `securityContext.readOnlyRootFilesystem: true` on every container and init container; mount an `emptyDir` where the application must write.",
+        &[
+            nsa("pod-security.immutable-filesystem"),
+            cis("5.6.3"),
+            r("trivy", "KSV-0014"),
+            r("kubescape", "C-0017"),
+            r("polaris", "notReadOnlyRootFilesystem"),
+            r("kube-linter", "no-read-only-root-fs"),
+            r("kube-score", "container-security-context-readonlyrootfilesystem"),
+            r("checkov", "CKV_K8S_22"),
+            r("kubesec", "ReadOnlyRootFilesystem"),
+            r("kubeaudit", "rootfs"),
+        ],
+        check_read_only_root_fs,
+        false,
+        "spec:\n  containers:\n    - name: app\n      image: registry.example/app:1.4.2\n      securityContext:\n        readOnlyRootFilesystem: true\n      volumeMounts:\n        - name: tmp\n          mountPath: /tmp\n  volumes:\n    - name: tmp\n      emptyDir: {}\n",
+    ),
+    rule(
+        "HRD002",
+        "cpu-requests",
+        H,
+        "Containers should request CPU",
+        Low,
+        "Without a CPU request the scheduler cannot place the pod sensibly and, under contention, the container gets the least CPU; a noisy neighbour can starve it. Requests also drive the QoS class.",
+        "Set `resources.requests.cpu` on every container and init container (for example `100m`).",
+        &[
+            nsa("network.resource-policies"),
+            r("trivy", "KSV-0015"),
+            r("kubescape", "C-0268"),
+            r("polaris", "cpuRequestsMissing"),
+            r("kube-linter", "unset-cpu-requirements"),
+            r("kube-score", "container-resources"),
+            r("checkov", "CKV_K8S_10"),
+            r("kubesec", "RequestsCPU"),
+        ],
+        check_cpu_requests,
+        false,
+        "resources:\n  requests:\n    cpu: 100m\n    memory: 128Mi\n  limits:\n    cpu: 500m\n    memory: 128Mi\n",
+    ),
+    rule(
+        "HRD003",
+        "cpu-limits",
+        H,
+        "Containers should limit CPU",
+        Low,
+        "A container without a CPU limit can use all CPU on its node, a denial-of-service risk for every other workload there (the kubernetes.io checklist asks for CPU limits on sensitive workloads; NSA/CISA for resource policies).",
+        "Set `resources.limits.cpu` on every container and init container, or enforce a default with a LimitRange in the namespace.",
+        &[
+            nsa("network.resource-policies"),
+            checklist("pod-security.cpu-limit"),
+            r("trivy", "KSV-0011"),
+            r("kubescape", "C-0270"),
+            r("polaris", "cpuLimitsMissing"),
+            r("checkov", "CKV_K8S_11"),
+            r("kubesec", "LimitsCPU"),
+            r("kubeaudit", "limits"),
+        ],
+        check_cpu_limits,
+        false,
+        "resources:\n  requests:\n    cpu: 100m\n  limits:\n    cpu: 500m\n",
+    ),
+    rule(
+        "HRD004",
+        "memory-requests",
+        H,
+        "Containers should request memory",
+        Low,
+        "Without a memory request the scheduler may overcommit the node and the container is among the first evicted or OOM-killed under memory pressure.",
+        "Set `resources.requests.memory` on every container and init container (for example `128Mi`).",
+        &[
+            nsa("network.resource-policies"),
+            r("trivy", "KSV-0016"),
+            r("kubescape", "C-0269"),
+            r("polaris", "memoryRequestsMissing"),
+            r("kube-linter", "unset-memory-requirements"),
+            r("kube-score", "container-resources"),
+            r("checkov", "CKV_K8S_12"),
+            r("kubesec", "RequestsMemory"),
+        ],
+        check_memory_requests,
+        false,
+        "resources:\n  requests:\n    memory: 128Mi\n  limits:\n    memory: 128Mi\n",
+    ),
+    rule(
+        "HRD005",
+        "memory-limits",
+        H,
+        "Containers should limit memory",
+        Low,
+        "A container without a memory limit can consume the node's memory until the kernel kills other workloads; the kubernetes.io checklist asks for a memory limit (at most the request) on every pod.",
+        "Set `resources.limits.memory` on every container and init container, or enforce a default with a LimitRange.",
+        &[
+            nsa("network.resource-policies"),
+            checklist("pod-security.memory-limit"),
+            r("trivy", "KSV-0018"),
+            r("kubescape", "C-0271"),
+            r("polaris", "memoryLimitsMissing"),
+            r("kube-linter", "unset-memory-requirements"),
+            r("kube-score", "container-resources"),
+            r("checkov", "CKV_K8S_13"),
+            r("kubesec", "LimitsMemory"),
+            r("kubeaudit", "limits"),
+        ],
+        check_memory_limits,
+        false,
+        "resources:\n  requests:\n    memory: 128Mi\n  limits:\n    memory: 128Mi\n",
+    ),
+    rule(
+        "HRD006",
+        "image-mutable-tag",
+        H,
+        "Images should not use the latest tag or no tag",
+        Medium,
+        "`:latest` and an image without a tag (which means `:latest`) can change under the same manifest: what runs is whatever was pushed last, so a compromised or broken push rolls out silently and rollbacks are not reproducible. An image pinned by digest passes whatever its tag.",
+        "Use an immutable version tag (`app:1.4.2`) or pin by digest (`app@sha256:...`).",
+        &[
+            checklist("images.digest-or-signature"),
+            r("trivy", "KSV-0013"),
+            r("polaris", "tagNotSpecified"),
+            r("kube-linter", "latest-tag"),
+            r("kube-score", "container-image-tag"),
+            r("checkov", "CKV_K8S_14"),
+            r("kubeaudit", "image"),
+        ],
+        check_image_tag,
+        false,
+        "containers:\n  - name: app\n    image: registry.example/app:1.4.2\n",
+    ),
+    rule(
+        "HRD007",
+        "image-digest",
+        H,
+        "Images should be pinned by digest",
+        Low,
+        "Tags are mutable even when they look like versions; only a `@sha256:` digest names exactly one image. The kubernetes.io checklist asks for images referenced by digest or verified by signature at admission. Opt-in: many teams verify signatures instead.",
+        "Reference images as `registry.example/app:1.4.2@sha256:<digest>` (tools such as `crane digest` print the digest).",
+        &[
+            checklist("images.digest-or-signature"),
+            cis("5.5.1"),
+            r("kubescape", "C-0306"),
+            r("checkov", "CKV_K8S_43"),
+        ],
+        check_image_digest,
+        true,
+        "containers:\n  - name: app\n    image: registry.example/app:1.4.2@sha256:4c1e9d0e5b6f9ab0c0f4e2c27e2b0b8d9f1d1e6bb7f8a3f7e7d1b8f1f0a3c2d1\n",
+    ),
+    rule(
+        "HRD008",
+        "image-pull-policy",
+        H,
+        "imagePullPolicy should be Always",
+        Low,
+        "With `IfNotPresent` or `Never`, a pod started on a node reuses whatever image is cached there under that name, without the registry checking that this pod may pull it (another tenant's private image can be run) and without picking up a re-pushed tag. Images pinned by digest are exempt: the cache cannot hold a different image under a digest.",
+        "Set `imagePullPolicy: Always` (or pin the image by digest), or enable the `AlwaysPullImages` admission plugin.",
+        &[
+            checklist("admission.always-pull-images"),
+            r("polaris", "pullPolicyNotAlways"),
+            r("kube-score", "container-image-pull-policy"),
+            r("checkov", "CKV_K8S_15"),
+        ],
+        check_pull_policy,
+        false,
+        "containers:\n  - name: app\n    image: registry.example/app:1.4.2\n    imagePullPolicy: Always\n",
+    ),
+    rule(
+        "HRD009",
+        "automount-service-account-token",
+        H,
+        "Pods should not automount a service account token",
+        Medium,
+        "By default every pod gets an API token for its service account. Most applications never call the Kubernetes API; for them the token is only a credential an attacker can steal from a compromised container. The pod spec is what this rule reads: a ServiceAccount with `automountServiceAccountToken: false` is not visible here.",
+        "Set `spec.automountServiceAccountToken: false` on pods that do not call the API (mount a projected token only where needed).",
+        &[
+            nsa("pod-security.service-account-tokens"),
+            cis("5.1.6"),
+            checklist("secrets.service-account-tokens"),
+            r("trivy", "KSV-0036"),
+            r("kubescape", "C-0034"),
+            r("kubescape", "C-0190"),
+            r("polaris", "automountServiceAccountToken"),
+            r("checkov", "CKV_K8S_38"),
+            r("kubesec", "AutomountServiceAccountToken"),
+            r("kubeaudit", "asat"),
+        ],
+        check_automount,
+        false,
+        "spec:\n  automountServiceAccountToken: false\n  serviceAccountName: app\n",
+    ),
+    rule(
+        "HRD010",
+        "default-service-account",
+        H,
+        "Pods should not use the default service account",
+        Low,
+        "Every pod in a namespace that does not name a service account runs as `default`; any permission granted to `default` is granted to all of them, and their API identities cannot be told apart in audit logs.",
+        "Create a ServiceAccount per workload and set `spec.serviceAccountName` to it.",
+        &[
+            cis("5.1.5"),
+            r("kubescape", "C-0189"),
+            r("kube-linter", "default-service-account"),
+            r("kubesec", "ServiceAccountName"),
+            r("kubeaudit", "asat"),
+        ],
+        check_default_sa,
+        false,
+        "spec:\n  serviceAccountName: app\n",
+    ),
+    rule(
+        "HRD011",
+        "net-raw-not-dropped",
+        H,
+        "Containers should drop NET_RAW",
+        Medium,
+        "`NET_RAW` is in the container runtime's default capability set. It allows raw and packet sockets: ARP and DNS spoofing of other pods on the node, and it has been the entry point of several kernel exploits. Dropping `ALL` drops it too.",
+        "Add `NET_RAW` (or `ALL`) to `securityContext.capabilities.drop` of every container.",
+        &[
+            cis("5.2.8"),
+            r("kubescape", "C-0199"),
+            r("kube-linter", "drop-net-raw-capability"),
+            r("checkov", "CKV_K8S_28"),
+            r("kubeaudit", "capabilities"),
+        ],
+        check_net_raw,
+        false,
+        "securityContext:\n  capabilities:\n    drop: [\"ALL\"]\n",
+    ),
+    rule(
+        "HRD012",
+        "dangerous-capabilities",
+        H,
+        "Containers must not add dangerous capabilities",
+        High,
+        "Some capabilities are each enough to escape a container or take over the node: `SYS_ADMIN` (mount, namespaces, BPF), `SYS_MODULE` (load kernel modules), `SYS_PTRACE` (inject into processes), `SYS_RAWIO`, `BPF`, `PERFMON`, `NET_ADMIN`, `NET_RAW`, `DAC_READ_SEARCH` (read any file by handle, the \"shocker\" escape), `SYS_BOOT`, `SYS_TIME`, `MAC_ADMIN`, `MAC_OVERRIDE`, `SYSLOG`, and `ALL`. This rule names them regardless of the PSS level you scan at.",
+        "Remove the capability from `securityContext.capabilities.add`; grant the narrow one the workload needs (for example `NET_BIND_SERVICE`).",
+        &[
+            cis("5.2.9"),
+            nsa("pod-security.enforcement"),
+            r("trivy", "KSV-0005"),
+            r("trivy", "KSV-0119"),
+            r("trivy", "KSV-0120"),
+            r("kubescape", "C-0046"),
+            r("polaris", "dangerousCapabilities"),
+            r("checkov", "CKV_K8S_39"),
+            r("kubesec", "CapSysAdmin"),
+        ],
+        check_dangerous_caps,
+        false,
+        "securityContext:\n  capabilities:\n    drop: [\"ALL\"]\n    add: [\"NET_BIND_SERVICE\"]\n",
+    ),
+    rule(
+        "HRD013",
+        "sensitive-host-path",
+        H,
+        "Pods must not mount sensitive host paths",
+        Critical,
+        "Some host paths are node takeover by themselves: container runtime sockets (`docker.sock`, `containerd.sock`, `crio.sock`) start privileged containers, `/var/lib/kubelet` holds credentials, and `/`, `/etc`, `/proc`, `/sys`, `/dev`, `/boot`, `/root`, `/var/run`, `/run`, `/var/lib/docker`, `/var/lib/containerd` expose host configuration, processes and devices.",
+        "Remove the `hostPath` volume; talk to the runtime through a narrow API, read node information through the Downward API or a DaemonSet with a dedicated, reviewed exception.",
+        &[
+            cis("5.2.11"),
+            nsa("pod-security.enforcement"),
+            r("trivy", "KSV-0006"),
+            r("trivy", "KSV-0121"),
+            r("kubescape", "C-0074"),
+            r("kube-linter", "sensitive-host-mounts"),
+            r("kube-linter", "docker-sock"),
+            r("checkov", "CKV_K8S_27"),
+            r("kubesec", "DockerSock"),
+            r("kubesec", "ProcMount"),
+            r("kubeaudit", "mounts"),
+        ],
+        check_sensitive_host_path,
+        false,
+        "volumes:\n  - name: cache\n    emptyDir: {}\n",
+    ),
+    rule(
+        "HRD014",
+        "writable-host-path",
+        H,
+        "hostPath volumes must be mounted read-only",
+        High,
+        "A hostPath mounted read-write lets the container change files on the node (binaries, configuration, other pods' data), which survives the pod and usually leads to node compromise.",
+        "Set `readOnly: true` on every `volumeMounts` entry of a hostPath volume, or replace the volume.",
+        &[
+            cis("5.2.11"),
+            r("kubescape", "C-0045"),
+            r("kube-linter", "writable-host-mount"),
+        ],
+        check_writable_host_path,
+        false,
+        "volumeMounts:\n  - name: host-logs\n    mountPath: /host/var/log\n    readOnly: true\n",
+    ),
+    rule(
+        "HRD015",
+        "run-as-high-uid",
+        H,
+        "Containers should run with a UID above 10000",
+        Low,
+        "Without user namespaces a container UID is the host UID. Low UIDs collide with system accounts on the node, so after an escape the process owns their files. A UID above 10000 is unlikely to exist on the host. Opt-in: irrelevant with `hostUsers: false`.",
+        "Set `securityContext.runAsUser` to a value above 10000 on the pod or every container.",
+        &[
+            r("trivy", "KSV-0020"),
+            r("kube-score", "container-security-context-user-group-id"),
+            r("checkov", "CKV_K8S_40"),
+            r("kubesec", "RunAsUser"),
+        ],
+        check_high_uid,
+        true,
+        "securityContext:\n  runAsNonRoot: true\n  runAsUser: 10001\n  runAsGroup: 10001\n",
+    ),
+    rule(
+        "HRD016",
+        "run-as-high-gid",
+        H,
+        "Containers should run with a GID above 10000",
+        Low,
+        "As for UIDs: without user namespaces a container's primary GID is the host GID, and low GIDs are system groups on the node. Opt-in.",
+        "Set `securityContext.runAsGroup` to a value above 10000 on the pod or every container.",
+        &[
+            r("trivy", "KSV-0021"),
+            r("kube-score", "container-security-context-user-group-id"),
+            r("kubesec", "RunAsGroup"),
+        ],
+        check_high_gid,
+        true,
+        "securityContext:\n  runAsGroup: 10001\n",
+    ),
+    rule(
+        "HRD017",
+        "root-group",
+        H,
+        "Pods should not run with the root group",
+        Low,
+        "GID 0 (as `runAsGroup`, `fsGroup` or in `supplementalGroups`) gives the process the root group's access to files in the image and on mounted volumes, which non-root UIDs alone do not prevent.",
+        "Use a non-zero `runAsGroup` and `fsGroup` and remove 0 from `supplementalGroups`.",
+        &[r("trivy", "KSV-0116")],
+        check_root_group,
+        false,
+        "securityContext:\n  runAsGroup: 10001\n  fsGroup: 10001\n",
+    ),
+    rule(
+        "HRD018",
+        "secret-in-env",
+        H,
+        "Secrets must not be written as plain environment values",
+        High,
+        "An environment variable whose name says it holds a secret (`*PASSWORD*`, `*SECRET*`, `*TOKEN*`, `*API_KEY*`, `*PRIVATE_KEY*`, `*ACCESS_KEY*`, `*CREDENTIAL*`) with a literal `value` puts the secret in the manifest, in Git, in `kubectl get -o yaml` for anyone who can read the workload, and in the API server's audit log.",
+        "Store the value in a Secret and mount it as a file (or, second best, reference it with `valueFrom.secretKeyRef`).",
+        &[
+            nsa("network.secrets"),
+            checklist("secrets.no-configmaps"),
+            r("kubescape", "C-0012"),
+            r("polaris", "sensitiveContainerEnvVar"),
+            r("kube-linter", "env-var-secret"),
+        ],
+        check_secret_env_value,
+        false,
+        "env:\n  - name: DB_PASSWORD_FILE\n    value: /secrets/db/password\nvolumeMounts:\n  - name: db\n    mountPath: /secrets/db\n    readOnly: true\n",
+    ),
+    rule(
+        "HRD019",
+        "secret-as-env",
+        H,
+        "Secrets should be mounted as files, not environment variables",
+        Low,
+        "Environment variables leak: into child processes, crash dumps, `/proc/<pid>/environ`, debug endpoints and logs; they cannot be rotated without a restart. CIS 5.4.1 prefers Secrets as files.",
+        "Replace `env[].valueFrom.secretKeyRef` and `envFrom[].secretRef` with a `secret` volume mounted read-only.",
+        &[
+            cis("5.4.1"),
+            nsa("network.secrets"),
+            r("kubescape", "C-0207"),
+            r("kube-linter", "read-secret-from-env-var"),
+            r("checkov", "CKV_K8S_35"),
+            r("kubesec", "SecretsAsEnvironmentVariables"),
+        ],
+        check_secret_as_env,
+        false,
+        "volumeMounts:\n  - name: db\n    mountPath: /secrets/db\n    readOnly: true\nvolumes:\n  - name: db\n    secret:\n      secretName: db\n",
+    ),
+    rule(
+        "HRD020",
+        "default-namespace",
+        H,
+        "Workloads should not be placed in the default namespace",
+        Low,
+        "The `default` namespace is where everything lands by accident: policies, quotas and RBAC are rarely tailored to it, so workloads there share a boundary with whatever else was put there. Only an explicit `namespace: default` is reported; a manifest without a namespace is deployed wherever its tooling says.",
+        "Create a namespace per application or team and set `metadata.namespace` to it.",
+        &[
+            cis("5.6.4"),
+            nsa("network.namespaces"),
+            r("trivy", "KSV-0110"),
+            r("kubescape", "C-0061"),
+            r("checkov", "CKV_K8S_21"),
+        ],
+        check_default_namespace,
+        false,
+        "metadata:\n  name: web\n  namespace: shop\n",
+    ),
+    rule(
+        "HRD021",
+        "host-aliases",
+        H,
+        "Pods should not override /etc/hosts with hostAliases",
+        Low,
+        "`hostAliases` writes entries into the pod's `/etc/hosts`, silently redirecting names away from cluster DNS; it hides where traffic goes and is a way to point a dependency at an attacker.",
+        "Remove `spec.hostAliases` and fix name resolution in DNS.",
+        &[r("trivy", "KSV-0007"), r("kubesec", "HostAliases")],
+        check_host_aliases,
+        false,
+        "spec:\n  containers:\n    - name: app\n      image: registry.example/app:1.4.2\n",
+    ),
+    rule(
+        "HRD022",
+        "service-exposed",
+        H,
+        "Services should not be exposed with NodePort or LoadBalancer",
+        Low,
+        "A `NodePort` Service opens the port on every node's addresses and a `LoadBalancer` Service usually gives it a public address; both bypass an Ingress or gateway where TLS, authentication and rate limits live.",
+        "Use `type: ClusterIP` behind an Ingress or Gateway, or restrict the load balancer with `loadBalancerSourceRanges` and document the exception.",
+        &[
+            checklist("network.loadbalancer-externalips"),
+            r("kube-linter", "exposed-services"),
+            r("kube-score", "service-type"),
+        ],
+        check_service_exposed,
+        false,
+        "spec:\n  type: ClusterIP\n  ports:\n    - port: 80\n      targetPort: 8080\n",
+    ),
+    rule(
+        "HRD023",
+        "service-external-ips",
+        H,
+        "Services must not set externalIPs",
+        High,
+        "Anyone who can create a Service with `externalIPs` can intercept traffic to those addresses cluster-wide (CVE-2020-8554, a man-in-the-middle with no fix other than forbidding the field; see the DenyServiceExternalIPs admission plugin).",
+        "Remove `spec.externalIPs`; use a `LoadBalancer` Service or an Ingress.",
+        &[
+            checklist("network.loadbalancer-externalips"),
+            r("trivy", "KSV-0108"),
+        ],
+        check_external_ips,
+        false,
+        "spec:\n  type: ClusterIP\n",
+    ),
+    rule(
+        "HRD024",
+        "share-process-namespace",
+        H,
+        "Pods should not share one process namespace",
+        Low,
+        "With `shareProcessNamespace: true` every container sees and can signal the others' processes and read their `/proc/<pid>/root` filesystems and environment, so a compromised sidecar reaches the main container's secrets.",
+        "Remove `spec.shareProcessNamespace` (or set it to `false`); use an ephemeral debug container when you need to inspect a pod.",
+        &[nsa("pod-security.hardening-container-environments")],
+        check_share_process_namespace,
+        false,
+        "spec:\n  shareProcessNamespace: false\n",
+    ),
+    rule(
+        "HRD025",
+        "mac-profile-absent",
+        H,
+        "Pods should set an AppArmor profile or SELinux options",
+        Info,
+        "NSA/CISA and the kubernetes.io checklist ask for AppArmor or SELinux confinement. Many runtimes apply a default AppArmor profile anyway, so an absent setting is not the same as unconfined (PSS001 reports `Unconfined`); this rule asks for it to be explicit. Opt-in.",
+        "Set `securityContext.appArmorProfile.type: RuntimeDefault` (or `Localhost`) on the pod, or `seLinuxOptions` on SELinux hosts.",
+        &[
+            nsa("pod-security.enforcement"),
+            checklist("pod-security.apparmor-or-selinux"),
+            r("kubescape", "C-0055"),
+            r("polaris", "linuxHardening"),
+            r("kubesec", "ApparmorAny"),
+            r("kubeaudit", "apparmor"),
+        ],
+        check_mac_absent,
+        true,
+        "spec:\n  securityContext:\n    appArmorProfile:\n      type: RuntimeDefault\n    seccompProfile:\n      type: RuntimeDefault\n",
+    ),
+    rule(
+        "HRD026",
+        "nginx-ingress-snippet",
+        H,
+        "Ingresses should not use ingress-nginx snippet annotations",
+        High,
+        "ingress-nginx `*-snippet` annotations inject raw NGINX configuration: anyone who can create an Ingress can read the controller's service account token and every Secret it can reach (CVE-2021-25742, CVE-2025-1974 family).",
+        "Remove the `nginx.ingress.kubernetes.io/*-snippet` annotations and set `allow-snippet-annotations: \"false\"` in the controller ConfigMap.",
+        &[
+            r("trivy", "KCV-0093"),
+            r("kubescape", "C-0059"),
+            r("checkov", "CKV_K8S_153"),
+        ],
+        check_nginx_snippet,
+        false,
+        "metadata:\n  annotations:\n    nginx.ingress.kubernetes.io/rewrite-target: /\n",
+    ),
+    rule(
+        "HRD027",
+        "configmap-secret-keys",
+        H,
+        "ConfigMaps should not hold secrets",
+        Medium,
+        "A ConfigMap whose keys say they hold a secret (`password`, `secret`, `token`, `api_key`, `private_key`, `access_key`, `credential`) is readable by everyone who can read ConfigMaps, is not encrypted at rest by the Secret encryption configuration and shows in plain text in `kubectl describe`.",
+        "Move the value into a Secret (and mount it as a file).",
+        &[
+            nsa("network.secrets"),
+            checklist("secrets.no-configmaps"),
+            r("trivy", "KSV-0109"),
+            r("trivy", "KSV-01010"),
+            r("kubescape", "C-0012"),
+            r("polaris", "sensitiveConfigmapContent"),
+        ],
+        check_configmap_secrets,
+        false,
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ntype: Opaque\nstringData:\n  password: change-me\n",
+    ),
+    rule(
+        "REL001",
+        "liveness-probe",
+        REL,
+        "Containers should have a liveness probe",
+        Info,
+        "Without a liveness probe a hung process keeps its pod Running forever. Jobs and CronJobs are exempt (they end on their own).",
+        "Add `livenessProbe` (an `httpGet`, `tcpSocket`, `grpc` or `exec` check) to every long-running container.",
+        &[
+            r("kubescape", "C-0056"),
+            r("polaris", "livenessProbeMissing"),
+            r("kube-linter", "no-liveness-probe"),
+            r("kube-score", "pod-probes"),
+            r("checkov", "CKV_K8S_8"),
+        ],
+        check_liveness,
+        false,
+        "livenessProbe:\n  httpGet:\n    path: /healthz\n    port: 8080\n  periodSeconds: 10\n",
+    ),
+    rule(
+        "REL002",
+        "readiness-probe",
+        REL,
+        "Containers should have a readiness probe",
+        Info,
+        "Without a readiness probe a pod receives traffic as soon as its process starts, before it can serve, and keeps receiving it while overloaded. Jobs and CronJobs are exempt.",
+        "Add `readinessProbe` to every container that serves traffic.",
+        &[
+            r("kubescape", "C-0018"),
+            r("polaris", "readinessProbeMissing"),
+            r("kube-linter", "no-readiness-probe"),
+            r("kube-score", "pod-probes"),
+            r("checkov", "CKV_K8S_9"),
+        ],
+        check_readiness,
+        false,
+        "readinessProbe:\n  httpGet:\n    path: /ready\n    port: 8080\n  periodSeconds: 5\n",
+    ),
+    rule(
+        "REL003",
+        "startup-probe",
+        REL,
+        "Slow-starting containers should have a startup probe",
+        Info,
+        "A container with a liveness probe but no startup probe is killed if it starts slower than the liveness budget. Reported for containers that have a liveness probe and no startup probe; Jobs and CronJobs are exempt.",
+        "Add `startupProbe` with a generous `failureThreshold` x `periodSeconds`, so the liveness probe only starts once the application is up.",
+        &[r("kube-score", "pod-probes")],
+        check_startup,
+        false,
+        "startupProbe:\n  httpGet:\n    path: /healthz\n    port: 8080\n  failureThreshold: 30\n  periodSeconds: 10\n",
+    ),
+];
+
+// ---- helpers --------------------------------------------------------------------------------
+
+/// Which container lists a rule looks at.
+#[derive(Clone, Copy)]
+enum Which {
+    /// `containers` only (probes).
+    Main,
+    /// `initContainers` and `containers` (resources, securityContext).
+    InitAndMain,
+    /// All three, including `ephemeralContainers` (images).
+    All,
+}
+
+struct Container<'a> {
+    path: FieldPath,
+    value: &'a Value,
+    name: &'a str,
+}
+
+fn containers<'a>(t: &PodTemplate<'a>, which: Which) -> Vec<Container<'a>> {
+    let keys: &[&str] = match which {
+        Which::Main => &["containers"],
+        Which::InitAndMain => &["initContainers", "containers"],
+        Which::All => &["initContainers", "containers", "ephemeralContainers"],
+    };
+    let spec_path = sub(&t.base, &["spec"]);
+    let mut out = Vec::new();
+    for key in keys {
+        for (i, c) in get_arr(t.spec, key).iter().enumerate() {
+            if c.is_object() {
+                out.push(Container {
+                    path: spec_path.clone().key(*key).index(i),
+                    value: c,
+                    name: get_str(c, "name").unwrap_or(""),
+                });
+            }
+        }
+    }
+    out
+}
+
+fn spec_path(t: &PodTemplate<'_>, keys: &[&str]) -> FieldPath {
+    sub(&sub(&t.base, &["spec"]), keys)
+}
+
+fn hit(field: FieldPath, message: String) -> Hit {
+    Hit {
+        fields: vec![field],
+        message,
+    }
+}
+
+/// One hit per container for which `bad` returns the field (relative to the container).
+fn per_container(
+    t: &Target<'_>,
+    which: Which,
+    bad: impl Fn(&Container<'_>) -> Option<(Vec<&'static str>, String)>,
+) -> Vec<Hit> {
+    let Some(tpl) = &t.template else {
+        return Vec::new();
+    };
+    containers(tpl, which)
+        .iter()
+        .filter_map(|c| bad(c).map(|(keys, msg)| hit(sub(&c.path, &keys), msg)))
+        .collect()
+}
+
+fn sc(c: &Value) -> Option<&Value> {
+    get_obj(c, "securityContext")
+}
+
+fn pod_sc<'a>(t: &PodTemplate<'a>) -> Option<&'a Value> {
+    get_obj(t.spec, "securityContext")
+}
+
+// ---- checks ---------------------------------------------------------------------------------
+
+fn check_read_only_root_fs(t: &Target<'_>) -> Vec<Hit> {
+    per_container(t, Which::InitAndMain, |c| {
+        (sc(c.value).and_then(|s| get_bool(s, "readOnlyRootFilesystem")) != Some(true)).then(
+            || {
+                (
+                    vec!["securityContext", "readOnlyRootFilesystem"],
+                    format!(
+                        "container {:?} does not set securityContext.readOnlyRootFilesystem=true",
+                        c.name
+                    ),
+                )
+            },
+        )
+    })
+}
+
+fn resource_check(t: &Target<'_>, kind: &'static str, res: &'static str) -> Vec<Hit> {
+    per_container(t, Which::InitAndMain, |c| {
+        let set = get_obj(c.value, "resources")
+            .and_then(|r| get_obj(r, kind))
+            .and_then(|m| get(m, res))
+            .is_some_and(|v| !matches!(v, Value::String(s) if s.is_empty()));
+        (!set).then(|| {
+            (
+                vec!["resources", kind, res],
+                format!("container {:?} does not set resources.{kind}.{res}", c.name),
+            )
+        })
+    })
+}
+
+fn check_cpu_requests(t: &Target<'_>) -> Vec<Hit> {
+    resource_check(t, "requests", "cpu")
+}
+fn check_cpu_limits(t: &Target<'_>) -> Vec<Hit> {
+    resource_check(t, "limits", "cpu")
+}
+fn check_memory_requests(t: &Target<'_>) -> Vec<Hit> {
+    resource_check(t, "requests", "memory")
+}
+fn check_memory_limits(t: &Target<'_>) -> Vec<Hit> {
+    resource_check(t, "limits", "memory")
+}
+
+/// `(name, tag, digest)` of an image reference. The tag is what follows the last `:` after
+/// the last `/` (a registry port such as `host:5000/app` is not a tag).
+pub(crate) fn split_image(image: &str) -> (&str, Option<&str>, Option<&str>) {
+    let (rest, digest) = match image.split_once('@') {
+        Some((a, d)) => (a, Some(d)),
+        None => (image, None),
+    };
+    let slash = rest.rfind('/').map_or(0, |i| i + 1);
+    match rest.get(slash..).and_then(|last| last.rfind(':')) {
+        Some(colon) => {
+            let at = slash + colon;
+            (
+                rest.get(..at).unwrap_or(rest),
+                rest.get(at + 1..),
+                digest,
+            )
+        }
+        None => (rest, None, digest),
+    }
+}
+
+fn check_image_tag(t: &Target<'_>) -> Vec<Hit> {
+    per_container(t, Which::All, |c| {
+        let image = get_str(c.value, "image")?;
+        let (_, tag, digest) = split_image(image.trim());
+        if digest.is_some() {
+            return None;
+        }
+        match tag {
+            Some(tag) if !tag.is_empty() && tag != "latest" => None,
+            _ => Some((
+                vec!["image"],
+                format!(
+                    "container {:?} uses image {image:?} with {}",
+                    c.name,
+                    if tag.is_some_and(|t| t == "latest") {
+                        "the mutable tag \"latest\""
+                    } else {
+                        "no tag (that is, \"latest\")"
+                    }
+                ),
+            )),
+        }
+    })
+}
+
+fn check_image_digest(t: &Target<'_>) -> Vec<Hit> {
+    per_container(t, Which::All, |c| {
+        let image = get_str(c.value, "image")?;
+        let (_, _, digest) = split_image(image.trim());
+        digest.is_none().then(|| {
+            (
+                vec!["image"],
+                format!("container {:?} image {image:?} is not pinned by digest", c.name),
+            )
+        })
+    })
+}
+
+fn check_pull_policy(t: &Target<'_>) -> Vec<Hit> {
+    per_container(t, Which::All, |c| {
+        let image = get_str(c.value, "image").unwrap_or("");
+        if split_image(image.trim()).2.is_some() {
+            return None;
+        }
+        match get_str(c.value, "imagePullPolicy") {
+            Some("Always") => None,
+            // Unset with a `latest`/missing tag defaults to Always (API server defaulting).
+            None if matches!(split_image(image.trim()).1, None | Some("latest")) => None,
+            other => Some((
+                vec!["imagePullPolicy"],
+                format!(
+                    "container {:?} has imagePullPolicy {}",
+                    c.name,
+                    other.map_or_else(|| "IfNotPresent (the default for a tagged image)".to_owned(), |p| format!("{p:?}"))
+                ),
+            )),
+        }
+    })
+}
+
+fn check_automount(t: &Target<'_>) -> Vec<Hit> {
+    let Some(tpl) = &t.template else {
+        return Vec::new();
+    };
+    if get_bool(tpl.spec, "automountServiceAccountToken") == Some(false) {
+        return Vec::new();
+    }
+    vec![hit(
+        spec_path(tpl, &["automountServiceAccountToken"]),
+        "pod does not set automountServiceAccountToken=false".to_owned(),
+    )]
+}
+
+fn check_default_sa(t: &Target<'_>) -> Vec<Hit> {
+    let Some(tpl) = &t.template else {
+        return Vec::new();
+    };
+    let name = get_str(tpl.spec, "serviceAccountName")
+        .filter(|s| !s.is_empty())
+        .or_else(|| get_str(tpl.spec, "serviceAccount").filter(|s| !s.is_empty()));
+    match name {
+        Some(n) if n != "default" => Vec::new(),
+        _ => vec![hit(
+            spec_path(tpl, &["serviceAccountName"]),
+            "pod runs as the namespace's default service account".to_owned(),
+        )],
+    }
+}
+
+/// A capability as the runtime reads it: upper case, without a `CAP_` prefix.
+fn cap_name(v: &Value) -> Option<String> {
+    let s = v.as_str()?.trim().to_ascii_uppercase();
+    Some(s.strip_prefix("CAP_").map(str::to_owned).unwrap_or(s))
+}
+
+fn caps<'a>(c: &'a Value, list: &str) -> &'a [Value] {
+    sc(c)
+        .and_then(|s| get_obj(s, "capabilities"))
+        .map_or(&[], |caps| get_arr(caps, list))
+}
+
+fn check_net_raw(t: &Target<'_>) -> Vec<Hit> {
+    per_container(t, Which::InitAndMain, |c| {
+        let dropped = caps(c.value, "drop")
+            .iter()
+            .filter_map(cap_name)
+            .any(|n| n == "NET_RAW" || n == "ALL");
+        (!dropped).then(|| {
+            (
+                vec!["securityContext", "capabilities", "drop"],
+                format!("container {:?} does not drop NET_RAW (or ALL)", c.name),
+            )
+        })
+    })
+}
+
+const DANGEROUS_CAPS: &[&str] = &[
+    "ALL",
+    "BPF",
+    "DAC_READ_SEARCH",
+    "MAC_ADMIN",
+    "MAC_OVERRIDE",
+    "NET_ADMIN",
+    "NET_RAW",
+    "PERFMON",
+    "SYSLOG",
+    "SYS_ADMIN",
+    "SYS_BOOT",
+    "SYS_MODULE",
+    "SYS_PTRACE",
+    "SYS_RAWIO",
+    "SYS_TIME",
+];
+
+fn check_dangerous_caps(t: &Target<'_>) -> Vec<Hit> {
+    let Some(tpl) = &t.template else {
+        return Vec::new();
+    };
+    let mut hits = Vec::new();
+    for c in containers(tpl, Which::All) {
+        let add = caps(c.value, "add");
+        let bad: Vec<(usize, String)> = add
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| cap_name(v).map(|n| (i, n)))
+            .filter(|(_, n)| DANGEROUS_CAPS.contains(&n.as_str()))
+            .collect();
+        if bad.is_empty() {
+            continue;
+        }
+        let base = sub(&c.path, &["securityContext", "capabilities", "add"]);
+        hits.push(Hit {
+            fields: bad.iter().map(|(i, _)| base.clone().index(*i)).collect(),
+            message: format!(
+                "container {:?} adds {}",
+                c.name,
+                bad.iter()
+                    .map(|(_, n)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    hits
+}
+
+const SENSITIVE_DIRS: &[&str] = &[
+    "/etc",
+    "/proc",
+    "/sys",
+    "/dev",
+    "/boot",
+    "/root",
+    "/var/run",
+    "/run",
+    "/var/lib/kubelet",
+    "/var/lib/docker",
+    "/var/lib/containerd",
+    "/var/lib/crio",
+    "/var/lib/etcd",
+    "/etc/kubernetes",
+];
+const RUNTIME_SOCKETS: &[&str] = &[
+    "docker.sock",
+    "containerd.sock",
+    "crio.sock",
+    "cri-dockerd.sock",
+    "dockershim.sock",
+    "podman.sock",
+];
+
+/// Why a host path is sensitive, if it is: `/` itself, a runtime socket anywhere, or at or
+/// under one of [`SENSITIVE_DIRS`].
+pub(crate) fn sensitive_host_path(path: &str) -> Option<&'static str> {
+    let p = path.trim();
+    let trimmed = p.trim_end_matches('/');
+    if p.starts_with('/') && trimmed.is_empty() {
+        return Some("the host's root filesystem");
+    }
+    let file = trimmed.rsplit('/').next().unwrap_or(trimmed);
+    if RUNTIME_SOCKETS.contains(&file) {
+        return Some("a container runtime socket");
+    }
+    SENSITIVE_DIRS
+        .iter()
+        .find(|d| {
+            trimmed == **d
+                || trimmed
+                    .strip_prefix(**d)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
+        .map(|_| "a sensitive host directory")
+}
+
+fn host_path_volumes<'a>(tpl: &PodTemplate<'a>) -> Vec<(usize, &'a str, &'a Value)> {
+    get_arr(tpl.spec, "volumes")
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| Some((i, get_str(v, "name").unwrap_or(""), get_obj(v, "hostPath")?)))
+        .collect()
+}
+
+fn check_sensitive_host_path(t: &Target<'_>) -> Vec<Hit> {
+    let Some(tpl) = &t.template else {
+        return Vec::new();
+    };
+    host_path_volumes(tpl)
+        .into_iter()
+        .filter_map(|(i, name, hp)| {
+            let path = get_str(hp, "path")?;
+            let why = sensitive_host_path(path)?;
+            Some(hit(
+                spec_path(tpl, &["volumes"]).index(i).key("hostPath").key("path"),
+                format!("volume {name:?} mounts hostPath {path:?}, {why}"),
+            ))
+        })
+        .collect()
+}
+
+fn check_writable_host_path(t: &Target<'_>) -> Vec<Hit> {
+    let Some(tpl) = &t.template else {
+        return Vec::new();
+    };
+    let host: Vec<&str> = host_path_volumes(tpl).iter().map(|(_, n, _)| *n).collect();
+    if host.is_empty() {
+        return Vec::new();
+    }
+    let mut hits = Vec::new();
+    for c in containers(tpl, Which::All) {
+        for (j, m) in get_arr(c.value, "volumeMounts").iter().enumerate() {
+            let Some(vol) = get_str(m, "name") else {
+                continue;
+            };
+            if host.contains(&vol) && get_bool(m, "readOnly") != Some(true) {
+                hits.push(hit(
+                    sub(&c.path, &["volumeMounts"]).index(j).key("readOnly"),
+                    format!(
+                        "container {:?} mounts hostPath volume {vol:?} writable",
+                        c.name
+                    ),
+                ));
+            }
+        }
+    }
+    hits
+}
+
+/// The effective value of an integer securityContext field: the container's, else the pod's.
+fn effective_int(tpl: &PodTemplate<'_>, c: &Value, key: &str) -> Option<i64> {
+    sc(c)
+        .and_then(|s| get_int(s, key))
+        .or_else(|| pod_sc(tpl).and_then(|s| get_int(s, key)))
+}
+
+fn high_id(t: &Target<'_>, key: &'static str, what: &str) -> Vec<Hit> {
+    let Some(tpl) = &t.template else {
+        return Vec::new();
+    };
+    containers(tpl, Which::InitAndMain)
+        .iter()
+        .filter_map(|c| {
+            let v = effective_int(tpl, c.value, key);
+            if v.is_some_and(|v| v > 10000) {
+                return None;
+            }
+            let field = if sc(c.value).and_then(|s| get_int(s, key)).is_some()
+                || pod_sc(tpl).and_then(|s| get_int(s, key)).is_none()
+            {
+                sub(&c.path, &["securityContext", key])
+            } else {
+                spec_path(tpl, &["securityContext", key])
+            };
+            Some(hit(
+                field,
+                match v {
+                    Some(v) => format!("container {:?} runs with {what} {v} (<= 10000)", c.name),
+                    None => format!("container {:?} does not set {key}", c.name),
+                },
+            ))
+        })
+        .collect()
+}
+
+fn check_high_uid(t: &Target<'_>) -> Vec<Hit> {
+    high_id(t, "runAsUser", "UID")
+}
+fn check_high_gid(t: &Target<'_>) -> Vec<Hit> {
+    high_id(t, "runAsGroup", "GID")
+}
+
+fn check_root_group(t: &Target<'_>) -> Vec<Hit> {
+    let Some(tpl) = &t.template else {
+        return Vec::new();
+    };
+    let mut fields = Vec::new();
+    if let Some(psc) = pod_sc(tpl) {
+        for key in ["runAsGroup", "fsGroup"] {
+            if get_int(psc, key) == Some(0) {
+                fields.push(spec_path(tpl, &["securityContext", key]));
+            }
+        }
+        for (i, g) in get_arr(psc, "supplementalGroups").iter().enumerate() {
+            if g.as_i64() == Some(0) {
+                fields.push(spec_path(tpl, &["securityContext", "supplementalGroups"]).index(i));
+            }
+        }
+    }
+    for c in containers(tpl, Which::All) {
+        if sc(c.value).and_then(|s| get_int(s, "runAsGroup")) == Some(0) {
+            fields.push(sub(&c.path, &["securityContext", "runAsGroup"]));
+        }
+    }
+    if fields.is_empty() {
+        return Vec::new();
+    }
+    vec![Hit {
+        message: format!(
+            "pod runs with the root group (GID 0) in {}",
+            fields
+                .iter()
+                .map(|f| f.segments().iter().rev().find_map(|s| match s {
+                    palisade_core::PathSeg::Key(k) => Some(k.as_str()),
+                    palisade_core::PathSeg::Index(_) => None,
+                }).unwrap_or(""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        fields,
+    }]
+}
+
+const SECRET_WORDS: &[&str] = &[
+    "PASSWORD",
+    "PASSWD",
+    "SECRET",
+    "TOKEN",
+    "API_KEY",
+    "APIKEY",
+    "PRIVATE_KEY",
+    "PRIVATEKEY",
+    "ACCESS_KEY",
+    "ACCESSKEY",
+    "CREDENTIAL",
+];
+
+/// Whether a variable or key name says it holds a secret. Names that say they hold a *path*
+/// or a *reference* to one (`*_FILE`, `*_PATH`, `*_DIR`, `*_NAME`, `*_REF`) do not.
+pub(crate) fn secret_like(name: &str) -> bool {
+    let n = name.to_ascii_uppercase().replace(['-', '.'], "_");
+    if ["_FILE", "_PATH", "_DIR", "_NAME", "_REF", "_URL"]
+        .iter()
+        .any(|s| n.ends_with(s))
+    {
+        return false;
+    }
+    SECRET_WORDS.iter().any(|w| n.contains(w))
+}
+
+fn check_secret_env_value(t: &Target<'_>) -> Vec<Hit> {
+    let Some(tpl) = &t.template else {
+        return Vec::new();
+    };
+    let mut hits = Vec::new();
+    for c in containers(tpl, Which::All) {
+        for (j, e) in get_arr(c.value, "env").iter().enumerate() {
+            let name = get_str(e, "name").unwrap_or("");
+            let literal = get_str(e, "value").is_some_and(|v| !v.trim().is_empty());
+            if literal && secret_like(name) {
+                hits.push(hit(
+                    sub(&c.path, &["env"]).index(j).key("value"),
+                    format!(
+                        "container {:?} sets secret-like variable {name:?} to a literal value",
+                        c.name
+                    ),
+                ));
+            }
+        }
+    }
+    hits
+}
+
+fn check_secret_as_env(t: &Target<'_>) -> Vec<Hit> {
+    let Some(tpl) = &t.template else {
+        return Vec::new();
+    };
+    let mut hits = Vec::new();
+    for c in containers(tpl, Which::All) {
+        let mut fields = Vec::new();
+        let mut names = Vec::new();
+        for (j, e) in get_arr(c.value, "env").iter().enumerate() {
+            if get_obj(e, "valueFrom")
+                .and_then(|v| get_obj(v, "secretKeyRef"))
+                .is_some()
+            {
+                fields.push(sub(&c.path, &["env"]).index(j).key("valueFrom"));
+                names.push(get_str(e, "name").unwrap_or("").to_owned());
+            }
+        }
+        for (j, e) in get_arr(c.value, "envFrom").iter().enumerate() {
+            if let Some(s) = get_obj(e, "secretRef") {
+                fields.push(sub(&c.path, &["envFrom"]).index(j).key("secretRef"));
+                names.push(format!("envFrom secret {:?}", get_str(s, "name").unwrap_or("")));
+            }
+        }
+        if !fields.is_empty() {
+            hits.push(Hit {
+                fields,
+                message: format!(
+                    "container {:?} reads Secrets into environment variables ({})",
+                    c.name,
+                    names.join(", ")
+                ),
+            });
+        }
+    }
+    hits
+}
+
+fn check_default_namespace(t: &Target<'_>) -> Vec<Hit> {
+    if t.template.is_none() {
+        return Vec::new();
+    }
+    let ns = get_obj(t.object, "metadata").and_then(|m| get_str(m, "namespace"));
+    if ns == Some("default") {
+        vec![hit(
+            FieldPath::parse("metadata.namespace"),
+            format!("{} is placed in the default namespace", t.kind),
+        )]
+    } else {
+        Vec::new()
+    }
+}
+
+fn check_host_aliases(t: &Target<'_>) -> Vec<Hit> {
+    let Some(tpl) = &t.template else {
+        return Vec::new();
+    };
+    if get_arr(tpl.spec, "hostAliases").is_empty() {
+        return Vec::new();
+    }
+    vec![hit(
+        spec_path(tpl, &["hostAliases"]),
+        "pod overrides /etc/hosts with hostAliases".to_owned(),
+    )]
+}
+
+fn is_service(t: &Target<'_>) -> bool {
+    t.kind == "Service" && get_str(t.object, "apiVersion") == Some("v1")
+}
+
+fn check_service_exposed(t: &Target<'_>) -> Vec<Hit> {
+    if !is_service(t) {
+        return Vec::new();
+    }
+    let spec = get_obj(t.object, "spec");
+    match spec.and_then(|s| get_str(s, "type")) {
+        Some(ty @ ("NodePort" | "LoadBalancer")) => vec![hit(
+            FieldPath::parse("spec.type"),
+            format!("Service is exposed outside the cluster with type {ty}"),
+        )],
+        _ => Vec::new(),
+    }
+}
+
+fn check_external_ips(t: &Target<'_>) -> Vec<Hit> {
+    if !is_service(t) {
+        return Vec::new();
+    }
+    let ips = get_obj(t.object, "spec").map_or(&[][..], |s| get_arr(s, "externalIPs"));
+    if ips.is_empty() {
+        return Vec::new();
+    }
+    vec![hit(
+        FieldPath::parse("spec.externalIPs"),
+        format!(
+            "Service sets externalIPs {}",
+            ips.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    )]
+}
+
+fn check_share_process_namespace(t: &Target<'_>) -> Vec<Hit> {
+    let Some(tpl) = &t.template else {
+        return Vec::new();
+    };
+    if get_bool(tpl.spec, "shareProcessNamespace") != Some(true) {
+        return Vec::new();
+    }
+    vec![hit(
+        spec_path(tpl, &["shareProcessNamespace"]),
+        "pod sets shareProcessNamespace=true".to_owned(),
+    )]
+}
+
+fn check_mac_absent(t: &Target<'_>) -> Vec<Hit> {
+    let Some(tpl) = &t.template else {
+        return Vec::new();
+    };
+    let set = |s: Option<&Value>| {
+        s.is_some_and(|s| {
+            get_obj(s, "appArmorProfile").is_some() || get_obj(s, "seLinuxOptions").is_some()
+        })
+    };
+    let annotated = get_obj(tpl.metadata, "annotations").is_some_and(|a| {
+        a.as_object().is_some_and(|m| {
+            m.keys()
+                .any(|k| k.starts_with("container.apparmor.security.beta.kubernetes.io/"))
+        })
+    });
+    if set(pod_sc(tpl)) || annotated {
+        return Vec::new();
+    }
+    let cs = containers(tpl, Which::InitAndMain);
+    if !cs.is_empty() && cs.iter().all(|c| set(sc(c.value))) {
+        return Vec::new();
+    }
+    vec![hit(
+        spec_path(tpl, &["securityContext", "appArmorProfile"]),
+        "pod sets neither an AppArmor profile nor SELinux options".to_owned(),
+    )]
+}
+
+fn check_nginx_snippet(t: &Target<'_>) -> Vec<Hit> {
+    if t.kind != "Ingress" {
+        return Vec::new();
+    }
+    let Some(ann) = get_obj(t.object, "metadata")
+        .and_then(|m| get_obj(m, "annotations"))
+        .and_then(Value::as_object)
+    else {
+        return Vec::new();
+    };
+    ann.keys()
+        .filter(|k| {
+            k.strip_prefix("nginx.ingress.kubernetes.io/")
+                .is_some_and(|n| n.ends_with("-snippet"))
+        })
+        .map(|k| {
+            hit(
+                FieldPath::root().key("metadata").key("annotations").key(k.as_str()),
+                format!("Ingress uses the ingress-nginx snippet annotation {k:?}"),
+            )
+        })
+        .collect()
+}
+
+fn check_configmap_secrets(t: &Target<'_>) -> Vec<Hit> {
+    if t.kind != "ConfigMap" || get_str(t.object, "apiVersion") != Some("v1") {
+        return Vec::new();
+    }
+    let Some(data) = get_obj(t.object, "data").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    data.iter()
+        .filter(|(k, v)| secret_like(k) && v.as_str().is_some_and(|s| !s.trim().is_empty()))
+        .map(|(k, _)| {
+            hit(
+                FieldPath::root().key("data").key(k.as_str()),
+                format!("ConfigMap key {k:?} looks like a secret"),
+            )
+        })
+        .collect()
+}
+
+/// Jobs and CronJobs run to completion: probes are for long-running pods.
+fn long_running(t: &Target<'_>) -> bool {
+    !matches!(t.kind, "Job" | "CronJob")
+        && t.template.as_ref().is_some_and(|tpl| {
+            !matches!(get_str(tpl.spec, "restartPolicy"), Some("Never" | "OnFailure"))
+        })
+}
+
+fn probe_check(t: &Target<'_>, probe: &'static str) -> Vec<Hit> {
+    if !long_running(t) {
+        return Vec::new();
+    }
+    per_container(t, Which::Main, |c| {
+        get_obj(c.value, probe)
+            .is_none()
+            .then(|| (vec![probe], format!("container {:?} has no {probe}", c.name)))
+    })
+}
+
+fn check_liveness(t: &Target<'_>) -> Vec<Hit> {
+    probe_check(t, "livenessProbe")
+}
+fn check_readiness(t: &Target<'_>) -> Vec<Hit> {
+    probe_check(t, "readinessProbe")
+}
+fn check_startup(t: &Target<'_>) -> Vec<Hit> {
+    if !long_running(t) {
+        return Vec::new();
+    }
+    per_container(t, Which::Main, |c| {
+        (get_obj(c.value, "livenessProbe").is_some() && get_obj(c.value, "startupProbe").is_none())
+            .then(|| {
+                (
+                    vec!["startupProbe"],
+                    format!(
+                        "container {:?} has a livenessProbe but no startupProbe",
+                        c.name
+                    ),
+                )
+            })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_references_split_at_tag_and_digest() {
+        assert_eq!(split_image("nginx"), ("nginx", None, None));
+        assert_eq!(split_image("nginx:1.25"), ("nginx", Some("1.25"), None));
+        assert_eq!(
+            split_image("host:5000/team/app"),
+            ("host:5000/team/app", None, None)
+        );
+        assert_eq!(
+            split_image("host:5000/app:v1@sha256:ab"),
+            ("host:5000/app", Some("v1"), Some("sha256:ab"))
+        );
+        assert_eq!(split_image("app@sha256:ab"), ("app", None, Some("sha256:ab")));
+    }
+
+    #[test]
+    fn sensitive_paths() {
+        for p in ["/", "//", "/etc", "/etc/", "/etc/ssl", "/var/run/docker.sock", "/run/containerd/containerd.sock", "/var/lib/kubelet/pods", "/proc"] {
+            assert!(sensitive_host_path(p).is_some(), "{p}");
+        }
+        for p in ["/data", "/var/log", "/etcd-backup", "/opt/app", "/var/lib/kubelet-data", ""] {
+            assert!(sensitive_host_path(p).is_none(), "{p}");
+        }
+    }
+
+    #[test]
+    fn secret_like_names() {
+        for n in ["DB_PASSWORD", "aws_secret_access_key", "GITHUB_TOKEN", "api-key", "MyApiKey"] {
+            assert!(secret_like(n), "{n}");
+        }
+        for n in ["PASSWORD_FILE", "TOKEN_PATH", "LOG_LEVEL", "SECRET_NAME", "HOSTNAME"] {
+            assert!(!secret_like(n), "{n}");
+        }
+    }
+}
