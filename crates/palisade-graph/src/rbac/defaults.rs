@@ -8,6 +8,11 @@
 //! a scanned ClusterRole labelled `aggregate-to-edit` must flow into it). The default
 //! bindings and the `system:` info roles are added only with `--rbac-defaults`.
 //! Controller roles (`system:controller:*`) and node roles are not included.
+//!
+//! A scanned object redefining a built-in role does not replace it: the API server
+//! reconciles bootstrap roles at start-up, adding back any missing rule (unless the role is
+//! annotated `rbac.authorization.kubernetes.io/autoupdate: "false"`), so the built-in rules
+//! are added to the scanned ones.
 
 use super::model::{Rbac, RoleKind, Subject, SubjectKind};
 use serde_json::Value;
@@ -110,7 +115,8 @@ pub(crate) fn add(m: &mut Rbac, all: bool) {
             .and_then(|m| m.get("name"))
             .and_then(Value::as_str)
             .unwrap_or("");
-        if is_role && m.has_role(RoleKind::ClusterRole, None, name) {
+        if is_role && let Some(existing) = m.find_role(RoleKind::ClusterRole, None, name) {
+            m.reconcile(existing, &v);
             continue;
         }
         m.add(&v, None);

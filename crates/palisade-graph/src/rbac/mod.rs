@@ -8,7 +8,7 @@ pub use model::{
     Binding, CLUSTER_SCOPED, Grant, Permission, PolicyRule, Rbac, RbacOptions, Request, Role,
     RoleKind, Scope, ServiceAccount, Subject, SubjectKind, Target, Via,
 };
-pub use paths::{Escalation, escalations};
+pub use paths::{Escalation, escalations, role_power};
 
 use crate::catalog::{RULES, ids};
 use crate::finding;
@@ -246,7 +246,7 @@ fn workload_rules(
             let bindings: Vec<String> = m
                 .bindings
                 .iter()
-                .filter(|b| !b.bootstrap && b.subjects.contains(&me) && m.role_of(b).is_some())
+                .filter(|b| !b.bootstrap && b.subjects.contains(&me))
                 .map(Binding::display)
                 .collect();
             if !bindings.is_empty() {

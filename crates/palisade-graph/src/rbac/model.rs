@@ -147,6 +147,9 @@ pub struct Role {
     pub aggregation: Option<Vec<Selector>>,
     /// Index into the analysed documents; `None` for built-in roles Palisade supplies.
     pub doc: Option<usize>,
+    /// The API server reconciles built-in roles at start-up (adding back missing rules)
+    /// unless the role is annotated `rbac.authorization.kubernetes.io/autoupdate: "false"`.
+    pub autoupdate: bool,
 }
 
 impl Role {
@@ -647,6 +650,14 @@ impl Rbac {
                         _ => Vec::new(),
                     });
                 let namespace = (rk == RoleKind::Role).then(|| objects::namespace(v).to_owned());
+                let autoupdate = objects::str_at(
+                    v,
+                    &[
+                        "metadata",
+                        "annotations",
+                        "rbac.authorization.kubernetes.io/autoupdate",
+                    ],
+                ) != Some("false");
                 let key = (rk, namespace.clone(), name.clone());
                 // A later object with the same identity replaces the earlier (kubectl apply).
                 if let Some(&old) = self.role_index.get(&key) {
@@ -666,6 +677,7 @@ impl Rbac {
                             rules,
                             aggregation,
                             doc,
+                            autoupdate,
                         };
                     }
                     return;
@@ -679,6 +691,7 @@ impl Rbac {
                     rules,
                     aggregation,
                     doc,
+                    autoupdate,
                 });
             }
             (RBAC_GROUP, "RoleBinding" | "ClusterRoleBinding") => {
@@ -729,9 +742,49 @@ impl Rbac {
         }
     }
 
-    pub(crate) fn has_role(&self, kind: RoleKind, namespace: Option<&str>, name: &str) -> bool {
+    pub(crate) fn find_role(
+        &self,
+        kind: RoleKind,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Option<usize> {
         self.role_index
-            .contains_key(&(kind, namespace.map(str::to_owned), name.to_owned()))
+            .get(&(kind, namespace.map(str::to_owned), name.to_owned()))
+            .copied()
+    }
+
+    /// Appends the rules of a built-in role's definition to the scanned role of that name
+    /// (what reconciliation does), numbered after its own rules.
+    pub(crate) fn reconcile(&mut self, role: usize, builtin: &Value) {
+        let Some(r) = self.roles.get_mut(role) else {
+            return;
+        };
+        if !r.autoupdate {
+            return;
+        }
+        if let Some(Value::Array(rules)) = builtin.get("rules") {
+            let start = r.rules.len();
+            for (j, rule) in rules.iter().enumerate() {
+                let p = PolicyRule::parse(rule, role, start + j);
+                if !r.rules.iter().any(|x| {
+                    x.verbs == p.verbs
+                        && x.api_groups == p.api_groups
+                        && x.resources == p.resources
+                        && x.non_resource_urls == p.non_resource_urls
+                        && x.resource_names == p.resource_names
+                }) {
+                    r.rules.push(p);
+                }
+            }
+        }
+        if r.aggregation.is_none()
+            && let Some(a) = builtin
+                .get("aggregationRule")
+                .and_then(|a| a.get("clusterRoleSelectors"))
+            && let Value::Array(sels) = a
+        {
+            r.aggregation = Some(sels.iter().map(|s| Selector::parse(Some(s))).collect());
+        }
     }
 
     /// Fills `effective`: own rules, plus for aggregated ClusterRoles the rules of every

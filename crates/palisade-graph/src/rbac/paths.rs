@@ -282,23 +282,31 @@ fn check(m: &Rbac, role: usize, scope: &Scope, c: &Check) -> Option<(String, Str
     }
 }
 
-/// `*` verbs on `*` resources in the core or `*` group, no resourceNames.
+/// Verbs that, all together on every resource, amount to `*` for takeover purposes (read
+/// every secret, create pods as any service account, rewrite any object).
+const ALL_CRUD: &[&str] = &[
+    "get", "list", "watch", "create", "update", "patch", "delete",
+];
+
+/// `*` verbs (or every CRUD verb) on `*` resources in the core or `*` group, no resourceNames.
 fn wildcard(m: &Rbac, role: usize, scope: &Scope) -> Option<(String, String)> {
     let _ = scope;
     m.rules_of(role)
         .iter()
         .find(|r| {
-            r.verbs.iter().any(|v| v == "*")
+            (r.verbs.iter().any(|v| v == "*") || ALL_CRUD.iter().all(|v| r.verb_matches(v)))
                 && r.resources.iter().any(|x| x == "*")
                 && r.api_groups.iter().any(|g| g == "*" || g.is_empty())
                 && r.resource_names.is_empty()
         })
         .map(|r| {
             let origin = m.role(r.origin).map(|x| x.display()).unwrap_or_default();
-            (
-                "do anything (`*` verbs on `*` resources)".to_owned(),
-                format!("{origin} rules[{}]", r.index),
-            )
+            let what = if r.verbs.iter().any(|v| v == "*") {
+                "do anything (`*` verbs on `*` resources)"
+            } else {
+                "read and write everything (every CRUD verb on `*` resources)"
+            };
+            (what.to_owned(), format!("{origin} rules[{}]", r.index))
         })
 }
 
@@ -374,4 +382,14 @@ fn escalation(
         rule_ref: rule_ref.to_owned(),
         workloads: m.token_holders(s).iter().map(|w| w.display()).collect(),
     }
+}
+
+/// What rule `rule_id` (an `rbac` power rule, RBAC001..RBAC025) finds in role `role` granted
+/// at `scope`, if anything: `(what, granting rule)`. For checking a role on its own.
+pub fn role_power(m: &Rbac, role: usize, scope: &Scope, rule_id: &str) -> Option<(String, String)> {
+    let i = RULES.iter().position(|r| r.id == rule_id)?;
+    if i == ids::CLUSTER_ADMIN {
+        return wildcard(m, role, scope);
+    }
+    check(m, role, scope, POWERS.get(i.checked_sub(1)?)?)
 }
