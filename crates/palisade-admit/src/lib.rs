@@ -1,0 +1,21 @@
+//! `palisade admit`: a validating admission webhook that decides Pods, pod templates and
+//! Namespaces exactly as Pod Security Admission (PSA) does (namespace labels, defaults and
+//! exemptions, significant updates, enforce/audit/warn, PSA's messages and audit
+//! annotations), and optionally enforces, warns on or audits the other rule families of the
+//! Palisade catalog. [`review`] is the AdmissionReview wire format, [`policy`] the label
+//! semantics, [`config`] the PodSecurityConfiguration-compatible config file, [`state`] the
+//! namespace/pod source, [`admission`] the decision, [`server`] the HTTPS server.
+
+pub mod admission;
+pub mod config;
+pub mod metrics;
+pub mod policy;
+pub mod review;
+pub mod server;
+pub mod state;
+
+pub use admission::Admitter;
+pub use config::{Config, ConfigError, Limits, Mode};
+pub use metrics::Metrics;
+pub use server::{App, ServeError, ServeOptions, Server, router, run_blocking};
+pub use state::{ClusterState, Namespace, ObjectsState, StateError};
