@@ -834,3 +834,71 @@ fn named_port_lint(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn policy(spec: Value) -> Policy {
+        Policy::parse(
+            0,
+            &json!({"kind": "NetworkPolicy", "metadata": {"name": "p", "namespace": "n"}, "spec": spec}),
+        )
+    }
+
+    #[test]
+    fn policy_types_inference() {
+        let p = policy(json!({"podSelector": {}, "egress": [{}]}));
+        assert!(p.ingress_type && p.egress_type);
+        assert!(p.is_default_deny(Direction::Ingress) && !p.is_default_deny(Direction::Egress));
+        let q = policy(json!({"podSelector": {}}));
+        assert!(q.ingress_type && !q.egress_type);
+        let r = policy(json!({"podSelector": {}, "policyTypes": ["Egress"], "ingress": [{}]}));
+        assert!(!r.ingress_type && r.egress_type && r.is_default_deny(Direction::Egress));
+        let s = policy(json!({"podSelector": {}, "egress": []}));
+        assert!(!s.egress_type, "an empty egress list does not add Egress");
+    }
+
+    #[test]
+    fn port_matching() {
+        let dest = Workload {
+            doc: 0,
+            kind: "Pod".into(),
+            namespace: "n".into(),
+            name: "d".into(),
+            labels: Labels::new(),
+            service_account: "default".into(),
+            automount: None,
+            ports: vec![objects::ContainerPort {
+                name: Some("http".into()),
+                port: 8080,
+                protocol: "TCP".into(),
+            }],
+            template: FieldPath::root(),
+        };
+        let rule = parse_rule(
+            &json!({"ports": [{"port": 80, "endPort": 90}, {"port": "http"}, {"protocol": "UDP"}]}),
+            "from",
+        );
+        let q = |n: u16| Some(PortQuery::Number(n));
+        assert!(ports_match(&rule.ports, &dest, q(85).as_ref(), "TCP"));
+        assert!(!ports_match(&rule.ports, &dest, q(91).as_ref(), "TCP"));
+        assert!(ports_match(&rule.ports, &dest, q(8080).as_ref(), "TCP"));
+        assert!(ports_match(&rule.ports, &dest, q(1).as_ref(), "UDP"));
+        assert!(!ports_match(&rule.ports, &dest, q(1).as_ref(), "SCTP"));
+        assert!(ports_match(
+            &rule.ports,
+            &dest,
+            Some(&PortQuery::Name("http".into())),
+            "TCP"
+        ));
+        assert!(ports_match(&[], &dest, q(1).as_ref(), "SCTP"));
+        assert!(allows_dns(&policy(
+            json!({"policyTypes": ["Egress"], "egress": [{"ports": [{"port": 53, "protocol": "UDP"}]}]})
+        )));
+        assert!(!allows_dns(&policy(
+            json!({"policyTypes": ["Egress"], "egress": [{"ports": [{"port": 443}]}]})
+        )));
+    }
+}

@@ -288,7 +288,7 @@ pub fn namespaces(docs: &[Document], used: impl Iterator<Item = String>) -> Vec<
     let mut out: BTreeMap<String, Namespace> = BTreeMap::new();
     for (i, d) in docs.iter().enumerate() {
         let v = &d.value;
-        if kind(v) == "Namespace" && group_of(str_at(v, &["apiVersion"]).unwrap_or("")) == "" {
+        if kind(v) == "Namespace" && group_of(str_at(v, &["apiVersion"]).unwrap_or("")).is_empty() {
             let n = name(v).to_owned();
             let mut labels = string_map(v.get("metadata").and_then(|m| m.get("labels")));
             labels.insert(NS_NAME_LABEL.to_owned(), n.clone());

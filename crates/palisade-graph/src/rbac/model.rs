@@ -250,8 +250,9 @@ impl Subject {
             };
         };
         match kind.to_ascii_lowercase().as_str() {
-            "user" if !rest.is_empty() => Ok(Subject::user(rest)),
-            "group" if !rest.is_empty() => Ok(Subject::group(rest)),
+            "user" | "group" if rest.is_empty() => Err(bad()),
+            "user" => Ok(Subject::user(rest)),
+            "group" => Ok(Subject::group(rest)),
             "serviceaccount" | "sa" => {
                 let (ns, name) = rest.split_once(['/', ':']).ok_or_else(bad)?;
                 if ns.is_empty() || name.is_empty() {
@@ -1089,4 +1090,96 @@ pub fn subject_path(v: &Value, subject: &Subject) -> FieldPath {
         }
     }
     FieldPath::root().key("subjects")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rule(v: Value) -> PolicyRule {
+        PolicyRule::parse(&v, 0, 0)
+    }
+
+    #[test]
+    fn resource_matching_follows_evaluation_helpers() {
+        let r = rule(json!({"resources": ["pods/*", "*/scale", "secrets"]}));
+        assert!(
+            !r.resource_matches("pods", Some("exec")),
+            "pods/* is literal"
+        );
+        assert!(!r.resource_matches("pods", None));
+        assert!(r.resource_matches("deployments", Some("scale")));
+        assert!(!r.resource_matches("deployments", None));
+        assert!(r.resource_matches("secrets", None));
+        assert!(!r.resource_matches("secrets", Some("x")));
+        let all = rule(json!({"resources": ["*"]}));
+        assert!(all.resource_matches("pods", Some("exec")));
+        let sub = rule(json!({"resources": ["pods/exec"]}));
+        assert!(sub.resource_matches("pods", Some("exec")) && !sub.resource_matches("pods", None));
+        assert!(!sub.resource_matches("pods", Some("exe")));
+    }
+
+    #[test]
+    fn names_urls_verbs_groups() {
+        let r = rule(
+            json!({"verbs": ["get"], "apiGroups": [""], "resources": ["secrets"], "resourceNames": ["a"]}),
+        );
+        assert!(r.name_matches(Some("a")) && !r.name_matches(Some("b")) && !r.name_matches(None));
+        assert!(r.verb_matches("get") && !r.verb_matches("list"));
+        assert!(r.group_matches("") && !r.group_matches("apps"));
+        let u = rule(json!({"verbs": ["*"], "nonResourceURLs": ["/metrics*", "/healthz"]}));
+        assert!(u.url_matches("/metrics") && u.url_matches("/metrics/slis"));
+        assert!(u.url_matches("/healthz") && !u.url_matches("/healthz/ping"));
+        assert!(rule(json!({"nonResourceURLs": ["*"]})).url_matches("/anything"));
+    }
+
+    #[test]
+    fn request_and_subject_parsing() {
+        let r = Request::parse("create", "deployment/scale").unwrap();
+        assert_eq!(r.display(), "create deployments.apps/scale");
+        assert_eq!(
+            Request::parse("get", "widgets.example.com")
+                .unwrap()
+                .display(),
+            "get widgets.example.com"
+        );
+        assert_eq!(
+            Request::parse("get", "policy").unwrap().display(),
+            "get policies"
+        );
+        assert!(Request::parse("get", "pods/a/b").is_err());
+        assert!(Request::parse("get", "").is_err());
+        assert!(matches!(
+            Request::parse("get", "/healthz").unwrap().target,
+            Target::NonResource { .. }
+        ));
+        assert_eq!(Subject::parse("Group:dev").unwrap(), Subject::group("dev"));
+        assert_eq!(Subject::parse("jane").unwrap(), Subject::user("jane"));
+        assert_eq!(
+            Subject::parse("sa:ns/x").unwrap(),
+            Subject::service_account("ns", "x")
+        );
+        assert!(Subject::parse("").is_err() && Subject::parse("User:").is_err());
+        let ids = Subject::service_account("ns", "x").identities();
+        assert!(ids.contains(&Subject::group("system:serviceaccounts:ns")));
+        assert!(
+            Subject::user("system:anonymous")
+                .identities()
+                .contains(&Subject::group("system:unauthenticated"))
+        );
+    }
+
+    #[test]
+    fn scope_rules() {
+        let pods = Request::resource("get", "", "pods", None);
+        let nodes = Request::resource("get", "", "nodes", None);
+        let ns = Scope::Namespace("a".into());
+        assert!(scope_covers(&ns, &pods) && !scope_covers(&ns, &nodes));
+        assert!(!scope_covers(&ns, &pods.clone().in_namespace(Some("b"))));
+        assert!(scope_covers(&Scope::Cluster, &nodes));
+        let bind = Request::resource("bind", RBAC_GROUP, "clusterroles", None);
+        assert!(scope_covers(&ns, &bind));
+        assert!(Scope::Namespace("kube-system".into()).privileged() && !ns.privileged());
+    }
 }
