@@ -1,6 +1,6 @@
 //! Load generator for `palisade admit`; `scripts/bench-admit.sh` drives it.
 //!
-//! `admit_load --addr HOST:PORT --ca CA.pem --body REVIEW.json[,REVIEW.json...]
+//! `admit_load --addr HOST:PORT --ca CA.pem [--server-name NAME] --body REVIEW.json[,...]
 //!   [--concurrency 50] [--duration 30] [--rate 0] [--threads 1]`
 //!
 //! Opens `concurrency` TLS keep-alive connections (HTTP/1.1, as the API server uses for
@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 struct Args {
     addr: SocketAddr,
     ca: String,
+    server_name: String,
     bodies: Vec<String>,
     concurrency: usize,
     duration: Duration,
@@ -33,6 +34,7 @@ fn parse_args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     let mut addr = None;
     let mut ca = None;
+    let mut server_name = "localhost".to_owned();
     let mut bodies = Vec::new();
     let (mut concurrency, mut duration, mut rate, mut threads) = (50usize, 30.0f64, 0.0f64, 1usize);
     while let Some(flag) = it.next() {
@@ -41,6 +43,7 @@ fn parse_args() -> Result<Args, String> {
         match flag.as_str() {
             "--addr" => addr = Some(value()?.parse().map_err(|e| format!("--addr: {e}"))?),
             "--ca" => ca = Some(value()?),
+            "--server-name" => server_name = value()?,
             "--body" => bodies.extend(value()?.split(',').map(str::to_owned)),
             "--concurrency" => concurrency = num(value()?)? as usize,
             "--duration" => duration = num(value()?)?,
@@ -52,6 +55,7 @@ fn parse_args() -> Result<Args, String> {
     Ok(Args {
         addr: addr.ok_or("--addr is required")?,
         ca: ca.ok_or("--ca is required")?,
+        server_name,
         bodies,
         concurrency: concurrency.max(1),
         duration: Duration::from_secs_f64(duration.max(0.1)),
@@ -68,8 +72,10 @@ struct Tally {
     allowed: u64,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn worker(
     addr: SocketAddr,
+    name: Arc<str>,
     tls: Arc<rustls::ClientConfig>,
     bodies: Arc<Vec<Vec<u8>>>,
     offset: usize,
@@ -78,7 +84,7 @@ async fn worker(
     end: Instant,
 ) -> Tally {
     let mut t = Tally::default();
-    let mut conn = match h1::Conn::connect(addr, tls.clone(), "localhost").await {
+    let mut conn = match h1::Conn::connect(addr, tls.clone(), &name).await {
         Ok(c) => c,
         Err(_) => {
             t.errors += 1;
@@ -86,9 +92,11 @@ async fn worker(
         }
     };
     let mut i = offset;
-    // Spread the open-loop schedule of the connections over one interval.
-    let mut next =
-        start + interval.map_or(Duration::ZERO, |d| d.mul_f64(offset as f64 / 50.0 % 1.0));
+    // Spread the connections' open-loop schedules over one interval (golden-ratio offsets).
+    let mut next = start
+        + interval.map_or(Duration::ZERO, |d| {
+            d.mul_f64((offset as f64 * 0.618_034) % 1.0)
+        });
     loop {
         let scheduled = match interval {
             Some(d) => {
@@ -121,7 +129,7 @@ async fn worker(
             }
             _ => {
                 t.errors += 1;
-                match h1::Conn::connect(addr, tls.clone(), "localhost").await {
+                match h1::Conn::connect(addr, tls.clone(), &name).await {
                     Ok(c) => conn = c,
                     Err(_) => break,
                 }
@@ -151,6 +159,7 @@ async fn run(args: Args) -> Result<String, String> {
         return Err("give at least one --body".into());
     }
     let bodies = Arc::new(bodies);
+    let name: Arc<str> = Arc::from(args.server_name.as_str());
     let interval =
         (args.rate > 0.0).then(|| Duration::from_secs_f64(args.concurrency as f64 / args.rate));
     let start = Instant::now();

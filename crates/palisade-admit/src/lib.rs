@@ -19,3 +19,11 @@ pub use config::{Config, ConfigError, Limits, Mode};
 pub use metrics::Metrics;
 pub use server::{App, ServeError, ServeOptions, Server, router, run_blocking};
 pub use state::{ClusterState, Namespace, ObjectsState, StateError};
+
+/// Installs rustls' ring provider as the process default (call at the top of `main`): the
+/// server builds its own configs with ring explicitly, and this keeps any other rustls user
+/// in the process on the same single provider. Installing twice is harmless.
+pub fn install_crypto_provider() {
+    // Err means a provider is already installed, which is fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

@@ -1,5 +1,6 @@
 //! The `palisade` command: argument parsing, dispatch and printing over the library crates.
 
+mod cmd_admit;
 mod cmd_audit;
 mod cmd_cvss;
 mod cmd_feed;
@@ -39,9 +40,13 @@ enum Command {
     /// Detect suspicious activity in Kubernetes API audit logs.
     #[command(subcommand)]
     Audit(cmd_audit::AuditCommand),
+    /// Validating admission webhook: Pod Security Admission semantics plus the rule catalog.
+    Admit(cmd_admit::AdmitArgs),
 }
 
 fn main() -> ExitCode {
+    // Exactly one rustls crypto provider (ring) for the whole process.
+    palisade_admit::install_crypto_provider();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => cmd_scan::run(args),
@@ -51,6 +56,7 @@ fn main() -> ExitCode {
         Command::Feed(cmd) => cmd_feed::run(cmd),
         Command::Cvss(args) => cmd_cvss::run(args),
         Command::Audit(cmd) => cmd_audit::run(cmd),
+        Command::Admit(args) => cmd_admit::run(args),
     };
     match result {
         Ok(code) => code,

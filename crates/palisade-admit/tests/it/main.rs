@@ -8,7 +8,12 @@
     clippy::indexing_slicing
 )]
 
+#[path = "../../examples/support/h1.rs"]
+#[allow(dead_code)]
+mod h1;
+
 mod conformance;
+mod deploy;
 mod objects;
 mod samples;
 mod semantics;

@@ -1,17 +1,13 @@
 //! `--objects` and `--config` end to end: Namespace and Pod objects and an
 //! AdmitConfiguration read from files, served over TLS, decided as in a cluster.
 
-#[path = "../../examples/support/h1.rs"]
-#[allow(dead_code)]
-mod h1;
-
 use std::sync::Arc;
 
 use palisade_admit::{Admitter, Config, Metrics, ObjectsState};
 use serde_json::{Value, json};
 
-use crate::testdata;
 use crate::tls::{pki, start};
+use crate::{h1, testdata};
 
 const NAMESPACES: &str = r#"
 apiVersion: v1

@@ -3,17 +3,13 @@
 //! missing request, 10 MB body, slow headers, slow body, plain HTTP, silent TCP, a pod with
 //! 10,000 containers). Each gets its status and the server keeps serving.
 
-#[path = "../../examples/support/h1.rs"]
-#[allow(dead_code)]
-mod h1;
-
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use h1::{Conn, client_config};
+use crate::h1::{Conn, client_config};
 use palisade_admit::{Admitter, Config, ServeOptions, Server};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

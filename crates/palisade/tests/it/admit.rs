@@ -1,0 +1,140 @@
+//! `palisade admit` through the real binary: argument and file errors, start-up and
+//! graceful stop on SIGTERM, and the deploy manifests scanning clean at restricted.
+
+use assert_cmd::Command;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn certs(dir: &Path) -> (PathBuf, PathBuf) {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let (c, k) = (dir.join("tls.crt"), dir.join("tls.key"));
+    std::fs::write(&c, cert.pem()).unwrap();
+    std::fs::write(&k, key.serialize_pem()).unwrap();
+    (c, k)
+}
+
+#[test]
+fn deploy_manifests_scan_clean_at_restricted() {
+    Command::cargo_bin("palisade")
+        .unwrap()
+        .current_dir(root())
+        .args(["scan", "--pss-level", "restricted", "deploy/admit/"])
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains("0 findings"));
+}
+
+#[test]
+fn admit_reports_bad_input_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = certs(dir.path());
+    let bad_config = dir.path().join("bad.yaml");
+    std::fs::write(
+        &bad_config,
+        "apiVersion: pod-security.admission.config.k8s.io/v1\nkind: PodSecurityConfiguration\ndefaults: {enforce: strict}\n",
+    )
+    .unwrap();
+    let ns = dir.path().join("ns.yaml");
+    std::fs::write(
+        &ns,
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n",
+    )
+    .unwrap();
+    let run = |extra: &[&Path]| {
+        let mut cmd = Command::cargo_bin("palisade").unwrap();
+        cmd.args(["admit", "--listen", "127.0.0.1:0", "--cert"])
+            .arg(&cert)
+            .arg("--key")
+            .arg(&key);
+        for a in extra {
+            cmd.arg(a);
+        }
+        cmd.timeout(Duration::from_secs(20)).assert().code(2)
+    };
+    run(&[
+        Path::new("--config"),
+        &bad_config,
+        Path::new("--objects"),
+        &ns,
+    ])
+    .stderr(predicates::str::contains("bad.yaml"))
+    .stderr(predicates::str::contains(
+        "defaults.enforce: Invalid value: \"strict\"",
+    ));
+    run(&[]).stderr(predicates::str::contains("--objects"));
+    run(&[Path::new("--objects"), &dir.path().join("missing.yaml")])
+        .stderr(predicates::str::contains("missing.yaml"));
+    let mut cmd = Command::cargo_bin("palisade").unwrap();
+    cmd.args([
+        "admit",
+        "--listen",
+        "127.0.0.1:0",
+        "--cert",
+        "nope.crt",
+        "--key",
+        "nope.key",
+        "--objects",
+    ])
+    .arg(&ns)
+    .timeout(Duration::from_secs(20))
+    .assert()
+    .code(2)
+    .stderr(predicates::str::contains(
+        "cannot read certificate file nope.crt",
+    ));
+}
+
+#[test]
+fn admit_serves_then_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = certs(dir.path());
+    let ns = dir.path().join("ns.yaml");
+    std::fs::write(
+        &ns,
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n",
+    )
+    .unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("palisade");
+    let mut child = std::process::Command::new(bin)
+        .args(["admit", "--listen", "127.0.0.1:0", "--cert"])
+        .arg(&cert)
+        .arg("--key")
+        .arg(&key)
+        .arg("--objects")
+        .arg(&ns)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    let listening = loop {
+        match lines.next() {
+            Some(Ok(l)) => {
+                let hit = l.contains("listening on https://127.0.0.1:");
+                seen.push(l);
+                if hit {
+                    break true;
+                }
+            }
+            _ => break false,
+        }
+    };
+    assert!(listening, "{seen:?}");
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+}
