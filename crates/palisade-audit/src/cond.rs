@@ -478,8 +478,17 @@ impl Cmp {
                 v.to_lowercase().as_bytes(),
             ),
             Op::PMatch => self.values.iter().any(|p| path_prefix(p, v)),
-            Op::In | Op::Intersects => self.set.contains(v),
+            Op::In | Op::Intersects => self.member(v),
             Op::Exists => true,
+        }
+    }
+
+    /// Set membership: a linear scan beats hashing for the short lists most rules use.
+    fn member(&self, v: &str) -> bool {
+        if self.values.len() <= 12 {
+            self.values.iter().any(|x| x == v)
+        } else {
+            self.set.contains(v)
         }
     }
 
@@ -492,7 +501,7 @@ impl Cmp {
         }
         match self.op {
             Op::Exists => true,
-            Op::In if self.field.list => vs.iter().all(|v| self.set.contains(v.as_ref())),
+            Op::In if self.field.list => vs.iter().all(|v| self.member(v)),
             Op::PMatch if self.field.list => vs.iter().all(|v| self.scalar(v)),
             // Falco rejects other operators on list fields; Palisade applies them to each
             // value and matches when any value does (documented in docs/audit.md).
@@ -616,18 +625,55 @@ pub enum Node {
     And(Vec<Node>),
     Or(Vec<Node>),
     Not(Box<Node>),
-    Shared(Arc<Node>),
+    /// A macro's condition, shared by every rule that uses the macro; the id indexes the
+    /// per-event memo, so a macro is evaluated at most once per event.
+    Shared(Arc<Node>, u32),
     Cmp(Box<Cmp>),
 }
 
+/// Per-event results of shared (macro) nodes: 0 unknown, 1 false, 2 true.
+#[derive(Debug, Clone, Default)]
+pub struct Memo(Vec<u8>);
+
+impl Memo {
+    pub fn new(slots: usize) -> Memo {
+        Memo(vec![0; slots])
+    }
+
+    /// Forgets all results (call before each event).
+    pub fn reset(&mut self) {
+        self.0.fill(0);
+    }
+}
+
 impl Node {
+    /// Evaluates without a memo (each macro is evaluated where it is used).
     pub fn eval(&self, ev: &Event) -> bool {
+        self.eval_memo(ev, &mut Memo::default())
+    }
+
+    /// Evaluates, reusing and recording macro results in `memo` (sized for the rule set;
+    /// a too-small memo only loses the reuse).
+    pub fn eval_memo(&self, ev: &Event, memo: &mut Memo) -> bool {
         match self {
             Node::Const(b) => *b,
-            Node::And(v) => v.iter().all(|n| n.eval(ev)),
-            Node::Or(v) => v.iter().any(|n| n.eval(ev)),
-            Node::Not(n) => !n.eval(ev),
-            Node::Shared(n) => n.eval(ev),
+            Node::And(v) => v.iter().all(|n| n.eval_memo(ev, memo)),
+            Node::Or(v) => v.iter().any(|n| n.eval_memo(ev, memo)),
+            Node::Not(n) => !n.eval_memo(ev, memo),
+            Node::Shared(n, id) => {
+                let slot = *id as usize;
+                match memo.0.get(slot) {
+                    Some(1) => false,
+                    Some(2) => true,
+                    _ => {
+                        let r = n.eval_memo(ev, memo);
+                        if let Some(s) = memo.0.get_mut(slot) {
+                            *s = if r { 2 } else { 1 };
+                        }
+                        r
+                    }
+                }
+            }
             Node::Cmp(c) if c.op == Op::Exists => c.field.exists(ev),
             Node::Cmp(c) => c.test(&c.field.extract(ev)),
         }
@@ -639,7 +685,7 @@ impl Node {
     pub fn required_values(&self, is_key: &dyn Fn(&Field) -> bool) -> Option<Vec<String>> {
         match self {
             Node::Const(_) | Node::Not(_) => None,
-            Node::Shared(n) => n.required_values(is_key),
+            Node::Shared(n, _) => n.required_values(is_key),
             Node::And(v) => {
                 let mut acc: Option<Vec<String>> = None;
                 for n in v {

@@ -6,7 +6,7 @@
 //! is *missing*: every comparison on it is false except that `not` inverts it.
 
 use crate::event::Event;
-use serde_json::Value;
+use crate::json::J;
 use std::borrow::Cow;
 
 /// Which container list of a pod spec a `ka.req.pod.<list>.*` field reads.
@@ -569,14 +569,16 @@ pub fn resolve(name: &str, arg: Option<&str>) -> Option<Field> {
     }
 }
 
-fn pointer<'a>(ev: &'a Event, tokens: &[String]) -> Option<&'a Value> {
+fn pointer<'a>(ev: &'a Event, tokens: &[String]) -> Option<J<'a>> {
     let (first, rest) = tokens.split_first()?;
     let mut cur = ev.get(first)?;
     for t in rest {
-        cur = match cur {
-            Value::Object(m) => m.get(t.as_str())?,
-            Value::Array(a) => a.get(t.parse::<usize>().ok()?)?,
-            _ => return None,
+        cur = if cur.is_object() {
+            cur.get(t)?
+        } else if cur.is_array() {
+            cur.index(t.parse::<usize>().ok()?)?
+        } else {
+            return None;
         };
     }
     Some(cur)
@@ -590,6 +592,22 @@ impl Field {
             FieldKind::JevtValue(tokens) => pointer(ev, tokens).is_some(),
             FieldKind::Path(path) if !self.list => root(ev, path).is_some(),
             _ => !self.extract(ev).as_slice().is_empty(),
+        }
+    }
+
+    /// Whether the field can expose request/response bodies (or the whole event).
+    pub fn reads_body(&self) -> bool {
+        match &self.kind {
+            FieldKind::Path(p) => matches!(p.first(), Some(&("requestObject" | "responseObject"))),
+            FieldKind::JevtValue(t) => t
+                .first()
+                .is_none_or(|s| s == "requestObject" || s == "responseObject"),
+            FieldKind::UriParam(_)
+            | FieldKind::JevtRawtime
+            | FieldKind::JevtTime
+            | FieldKind::JevtTimeIso => false,
+            // Whole event, or fields under requestObject.
+            _ => true,
         }
     }
 
@@ -607,25 +625,27 @@ impl Field {
     }
 }
 
-fn text(v: &Value) -> Cow<'_, str> {
-    match v {
-        Value::String(s) => Cow::Borrowed(s.as_str()),
-        other => Cow::Owned(other.to_string()),
-    }
+fn text(v: J<'_>) -> Cow<'_, str> {
+    v.text()
 }
 
 /// A key path from the event's top level.
-fn root<'a>(ev: &'a Event, path: &[&str]) -> Option<&'a Value> {
+fn root<'a>(ev: &'a Event, path: &[&str]) -> Option<J<'a>> {
     let (first, rest) = path.split_first()?;
     get_path(ev.get(first)?, rest)
 }
 
-fn get_path<'a>(ev: &'a Value, path: &[&str]) -> Option<&'a Value> {
-    let mut cur = ev;
+fn get_path<'a>(v: J<'a>, path: &[&str]) -> Option<J<'a>> {
+    let mut cur = v;
     for k in path {
-        cur = cur.get(*k)?;
+        cur = cur.get(k)?;
     }
     Some(cur)
+}
+
+/// The array at `v` (`None` if `v` is not an array).
+fn array(v: J<'_>) -> Option<J<'_>> {
+    v.is_array().then_some(v)
 }
 
 fn many(v: Vec<Cow<'_, str>>) -> Vals<'_> {
@@ -636,10 +656,11 @@ fn many(v: Vec<Cow<'_, str>>) -> Vals<'_> {
     }
 }
 
-fn pick(arr: &[Value], index: Option<usize>) -> Option<&[Value]> {
+/// All elements of an array, or only element `index`; `None` if that element is missing.
+fn pick(arr: J<'_>, index: Option<usize>) -> Option<Vec<J<'_>>> {
     match index {
-        None => Some(arr),
-        Some(i) => arr.get(i..=i),
+        None => Some(arr.items().collect()),
+        Some(i) => arr.index(i).map(|v| vec![v]),
     }
 }
 
@@ -651,7 +672,7 @@ fn repository(image: &str) -> &str {
 /// The pod spec a field reads: `requestObject.spec` for pods; for workloads the pod
 /// template's spec (`spec.template.spec`, or `spec.jobTemplate.spec.template.spec` for
 /// CronJobs), falling back to `spec` so that `ka.req.workload.*` also covers bare pods.
-fn pod_spec(ev: &Event, workload: bool) -> Option<&Value> {
+fn pod_spec(ev: &Event, workload: bool) -> Option<J<'_>> {
     let spec = root(ev, &["requestObject", "spec"])?;
     if !workload {
         return Some(spec);
@@ -671,7 +692,7 @@ fn container_values<'a>(
     let Some(spec) = pod_spec(ev, workload) else {
         return Vals::Missing;
     };
-    let Some(arr) = spec.get(key).and_then(Value::as_array) else {
+    let Some(arr) = spec.get(key).and_then(array) else {
         return Vals::Missing;
     };
     let Some(arr) = pick(arr, index) else {
@@ -679,6 +700,7 @@ fn container_values<'a>(
     };
     let mut out = Vec::with_capacity(arr.len());
     for c in arr {
+        let c = &c;
         match attr {
             ContainerAttr::Image => {
                 if let Some(i) = c.get("image") {
@@ -686,7 +708,7 @@ fn container_values<'a>(
                 }
             }
             ContainerAttr::Repository => {
-                if let Some(i) = c.get("image").and_then(Value::as_str) {
+                if let Some(i) = c.get("image").and_then(|v| v.as_str()) {
                     out.push(Cow::Borrowed(repository(i)));
                 }
             }
@@ -709,14 +731,14 @@ fn container_values<'a>(
                     .get("securityContext")
                     .and_then(|s| s.get("capabilities"))
                     .and_then(|s| s.get("add"))
-                    .and_then(Value::as_array)
+                    .and_then(array)
                 {
-                    out.extend(caps.iter().map(text));
+                    out.extend(caps.items().map(text));
                 }
             }
             ContainerAttr::HostPort => {
-                if let Some(ports) = c.get("ports").and_then(Value::as_array) {
-                    for p in ports {
+                if let Some(ports) = c.get("ports").and_then(array) {
+                    for p in ports.items() {
                         if let Some(v) = p.get("hostPort").or_else(|| p.get("containerPort")) {
                             out.push(text(v));
                         }
@@ -839,8 +861,8 @@ impl Field {
                     return Vals::Missing;
                 };
                 if self.list {
-                    match v.as_array() {
-                        Some(a) => many(a.iter().map(text).collect()),
+                    match array(v) {
+                        Some(a) => many(a.items().map(text).collect()),
                         None => Vals::Missing,
                     }
                 } else {
@@ -849,7 +871,7 @@ impl Field {
             }
             FieldKind::UriParam(k) => match ev
                 .get("requestURI")
-                .and_then(Value::as_str)
+                .and_then(|v| v.as_str())
                 .and_then(|u| uri_param(u, k))
             {
                 Some(v) => Vals::One(v),
@@ -861,7 +883,7 @@ impl Field {
                 index,
                 workload,
             } => container_values(ev, list.key(), *attr, *index, *workload),
-            FieldKind::WorkloadSpec(key) => match pod_spec(ev, true).and_then(|s| s.get(*key)) {
+            FieldKind::WorkloadSpec(key) => match pod_spec(ev, true).and_then(|s| s.get(key)) {
                 Some(v) => Vals::One(text(v)),
                 None => Vals::Missing,
             },
@@ -872,15 +894,14 @@ impl Field {
                 }
             }
             FieldKind::AnyContainerPrivileged => {
-                let Some(arr) =
-                    root(ev, &["requestObject", "spec", "containers"]).and_then(Value::as_array)
+                let Some(arr) = root(ev, &["requestObject", "spec", "containers"]).and_then(array)
                 else {
                     return Vals::Missing;
                 };
-                let any = arr.iter().any(|c| {
+                let any = arr.items().any(|c| {
                     c.get("securityContext")
                         .and_then(|s| s.get("privileged"))
-                        .and_then(Value::as_bool)
+                        .and_then(|v| v.as_bool())
                         .unwrap_or(false)
                 });
                 Vals::One(Cow::Borrowed(if any { "true" } else { "false" }))
@@ -890,8 +911,7 @@ impl Field {
                     Some(("subjects", k)) => ("subjects", k),
                     _ => ("rules", *key),
                 };
-                let Some(arr) = root(ev, &["requestObject", arr_key]).and_then(Value::as_array)
-                else {
+                let Some(arr) = root(ev, &["requestObject", arr_key]).and_then(array) else {
                     return Vals::Missing;
                 };
                 let Some(arr) = pick(arr, *index) else {
@@ -900,10 +920,11 @@ impl Field {
                 let mut out = Vec::new();
                 for r in arr {
                     match r.get(inner) {
-                        Some(Value::Array(vs)) => {
-                            out.extend(vs.iter().filter(|v| !v.is_null()).map(text))
+                        Some(vs) if vs.is_array() => {
+                            out.extend(vs.items().filter(|v| !v.is_null()).map(text))
                         }
-                        Some(Value::Null) | None => {}
+                        Some(v) if v.is_null() => {}
+                        None => {}
                         Some(v) => out.push(text(v)),
                     }
                 }
@@ -911,16 +932,15 @@ impl Field {
             }
             FieldKind::SubjectHasName => Vals::One(Cow::Borrowed("true")),
             FieldKind::VolumeHostpathArg(arg) => {
-                let Some(arr) =
-                    root(ev, &["requestObject", "spec", "volumes"]).and_then(Value::as_array)
+                let Some(arr) = root(ev, &["requestObject", "spec", "volumes"]).and_then(array)
                 else {
                     return Vals::Missing;
                 };
                 let prefix = arg.strip_suffix('*');
-                let hit = arr.iter().any(|v| {
+                let hit = arr.items().any(|v| {
                     v.get("hostPath")
                         .and_then(|h| h.get("path"))
-                        .and_then(Value::as_str)
+                        .and_then(|p| p.as_str())
                         .is_some_and(|p| match prefix {
                             Some(pre) => p.starts_with(pre),
                             None => p == arg,
@@ -935,7 +955,7 @@ impl Field {
             } => {
                 let Some(arr) = pod_spec(ev, *workload)
                     .and_then(|s| s.get("volumes"))
-                    .and_then(Value::as_array)
+                    .and_then(array)
                 else {
                     return Vals::Missing;
                 };
@@ -956,26 +976,27 @@ impl Field {
                             }
                         }
                         VolumeAttr::VolumeType => {
-                            if let Some(o) = v.as_object() {
-                                out.extend(
-                                    o.keys()
-                                        .filter(|k| k.as_str() != "name")
-                                        .map(|k| Cow::Borrowed(k.as_str())),
-                                );
-                            }
+                            // serde_json's map order (sorted keys), as before.
+                            let mut keys: Vec<&str> = v
+                                .entries()
+                                .map(|(k, _)| k)
+                                .filter(|k| *k != "name")
+                                .collect();
+                            keys.sort_unstable();
+                            keys.dedup();
+                            out.extend(keys.into_iter().map(Cow::Borrowed));
                         }
                     }
                 }
                 many(out)
             }
             FieldKind::ServicePorts(index) => {
-                let Some(arr) =
-                    root(ev, &["requestObject", "spec", "ports"]).and_then(Value::as_array)
+                let Some(arr) = root(ev, &["requestObject", "spec", "ports"]).and_then(array)
                 else {
                     return Vals::Missing;
                 };
                 match pick(arr, *index) {
-                    Some(a) => many(a.iter().map(text).collect()),
+                    Some(a) => many(a.into_iter().map(text).collect()),
                     None => Vals::Missing,
                 }
             }
@@ -984,11 +1005,11 @@ impl Field {
             FieldKind::JevtValue(tokens)
                 if tokens.len() == 1
                     && ev
-                        .raw(tokens.first().map(String::as_str).unwrap_or_default())
-                        .is_some_and(|r| r.starts_with(['{', '['])) =>
+                        .get(tokens.first().map(String::as_str).unwrap_or_default())
+                        .is_some_and(|v| v.is_object() || v.is_array()) =>
             {
                 match ev.raw(tokens.first().map(String::as_str).unwrap_or_default()) {
-                    Some(r) => Vals::One(Cow::Borrowed(r)),
+                    Some(r) => Vals::One(r),
                     None => Vals::Missing,
                 }
             }
@@ -1016,7 +1037,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn ex(name: &str, arg: Option<&str>, ev: &Value) -> Vec<String> {
+    fn ex(name: &str, arg: Option<&str>, ev: &serde_json::Value) -> Vec<String> {
         let f = resolve(name, arg).unwrap();
         let ev = Event::from_value(ev);
         f.extract(&ev)

@@ -4,7 +4,6 @@
 
 use crate::event::{Event, ParseFailure};
 use palisade_core::InputError;
-use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
 use std::sync::Arc;
 
@@ -75,29 +74,33 @@ fn collect(text: &str, depth: usize, out: &mut Vec<Event>) -> Result<(), String>
         Err(ParseFailure::Syntax(e)) => return Err(format!("invalid JSON: {e}")),
         Err(ParseFailure::NotObject) => return Err(format!("{NOT_EVENT}: not a JSON object")),
     };
-    match ev.get("kind") {
-        Some(Value::String(k)) if k == "Event" => {
+    let kind = ev.get("kind");
+    match kind.map(|k| k.as_str()) {
+        Some(Some("Event")) => {
             check_api_version(&ev)?;
             out.push(ev);
             Ok(())
         }
-        Some(Value::String(k)) if k == "EventList" => {
+        Some(Some("EventList")) => {
             check_api_version(&ev)?;
-            let Some(raw) = ev.raw("items") else {
-                // An empty batch serialises `items` as null or omits it: nothing to do.
+            // An empty batch serialises `items` as null or omits it: nothing to do.
+            let Some(items) = ev.get("items").filter(|i| !i.is_null()) else {
                 return Ok(());
             };
-            let items: Option<Vec<&serde_json::value::RawValue>> = serde_json::from_str(raw)
-                .map_err(|_| "EventList items is not an array".to_string())?;
-            for (i, item) in items.unwrap_or_default().iter().enumerate() {
-                let item = Event::parse(item.get())
-                    .map_err(|_| format!("EventList item {i} is not an audit Event"))?;
+            if !items.is_array() {
+                return Err("EventList items is not an array".to_string());
+            }
+            for (i, item) in items.items().enumerate() {
+                let bad = || format!("EventList item {i} is not an audit Event");
+                if !item.is_object() {
+                    return Err(bad());
+                }
                 match item.get("kind") {
                     None => {}
-                    Some(Value::String(k)) if k == "Event" => {}
-                    Some(_) => return Err(format!("EventList item {i} is not an audit Event")),
+                    Some(k) if k.as_str() == Some("Event") => {}
+                    Some(_) => return Err(bad()),
                 }
-                out.push(item);
+                out.push(Event::parse(&item.raw()).map_err(|_| bad())?);
             }
             Ok(())
         }
@@ -106,14 +109,14 @@ fn collect(text: &str, depth: usize, out: &mut Vec<Event>) -> Result<(), String>
             if let Some(log) = ev
                 .get("properties")
                 .and_then(|p| p.get("log"))
-                .and_then(Value::as_str)
+                .and_then(|l| l.as_str())
             {
                 return collect(log, depth + 1, out)
                     .map_err(|e| format!("AKS record, properties.log: {e}"));
             }
-            if let Some(Value::Array(records)) = ev.get("records") {
-                for rec in records {
-                    collect(&rec.to_string(), depth + 1, out)?;
+            if let Some(records) = ev.get("records").filter(|r| r.is_array()) {
+                for rec in records.items() {
+                    collect(&rec.raw(), depth + 1, out)?;
                 }
                 return Ok(());
             }
@@ -125,9 +128,10 @@ fn collect(text: &str, depth: usize, out: &mut Vec<Event>) -> Result<(), String>
 fn check_api_version(ev: &Event) -> Result<(), String> {
     match ev.get("apiVersion") {
         None => Ok(()),
-        Some(Value::String(v)) if v.starts_with("audit.k8s.io/") => Ok(()),
+        Some(v) if v.as_str().is_some_and(|v| v.starts_with("audit.k8s.io/")) => Ok(()),
         Some(other) => Err(format!(
-            "{NOT_EVENT}: apiVersion {other} is not audit.k8s.io/*"
+            "{NOT_EVENT}: apiVersion {} is not audit.k8s.io/*",
+            other.raw()
         )),
     }
 }

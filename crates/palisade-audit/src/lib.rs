@@ -15,6 +15,7 @@ pub mod event;
 pub mod fields;
 pub mod follow;
 pub mod input;
+pub mod json;
 pub mod rules;
 pub mod serve;
 
@@ -106,10 +107,14 @@ impl Engine {
 
     /// Runs every rule on one event, appending alerts to `out`.
     pub fn process(&self, ev: &AuditEvent, out: &mut Vec<Alert>) {
+        let mut memo = cond::Memo::new(self.rules.memo_slots);
         let (stage, resource) = keys(&ev.event);
+        // The alert time is the same for every alert of the event: computed on first use.
+        let mut time: Option<String> = None;
         for rule in &self.rules.rules {
-            if rule.applies(stage, resource) && rule.cond.eval(&ev.event) {
-                out.push(self.alert(rule, ev));
+            if rule.applies(stage, resource) && rule.cond.eval_memo(&ev.event, &mut memo) {
+                let t = time.get_or_insert_with(|| alert_time(ev)).clone();
+                out.push(self.alert(rule, ev, t));
             }
         }
     }
@@ -117,27 +122,23 @@ impl Engine {
     /// Names of the rules that match (no rendering), for tests and benchmarks.
     pub fn matching<'a>(&'a self, ev: &'a Event) -> impl Iterator<Item = &'a Arc<str>> + 'a {
         let (stage, resource) = keys(ev);
+        let mut memo = cond::Memo::new(self.rules.memo_slots);
         self.rules
             .rules
             .iter()
-            .filter(move |r| r.applies(stage, resource) && r.cond.eval(ev))
+            .filter(move |r| r.applies(stage, resource) && r.cond.eval_memo(ev, &mut memo))
             .map(|r| &r.name)
     }
 
-    fn alert(&self, rule: &Rule, ev: &AuditEvent) -> Alert {
+    fn alert(&self, rule: &Rule, ev: &AuditEvent, time: String) -> Alert {
         let redacted;
-        let value = if needs_redaction(&ev.event) {
+        let value = if rule.output.reads_body() && needs_redaction(&ev.event) {
             redacted = Event::from_value(&redact(&ev.event.to_value()));
             &redacted
         } else {
             &ev.event
         };
         let (message, used) = rule.output.render(value);
-        let ns = ev.time().and_then(fields::parse_rfc3339_ns);
-        let time = match ns {
-            Some(ns) => format_rfc3339_ns(ns),
-            None => ev.time().unwrap_or_default().to_string(),
-        };
         let clock = time.get(11..29).unwrap_or("00:00:00.000000000");
         Alert {
             output: format!("{clock}: {} {message}", rule.priority.as_str()),
@@ -183,20 +184,25 @@ impl Engine {
     }
 }
 
+/// Falco's `time` of an event: RFC 3339 with nanoseconds (the text as is if unparsable).
+fn alert_time(ev: &AuditEvent) -> String {
+    match ev.time().and_then(fields::parse_rfc3339_ns) {
+        Some(ns) => format_rfc3339_ns(ns),
+        None => ev.time().unwrap_or_default().to_string(),
+    }
+}
+
 fn keys(ev: &Event) -> (Option<&str>, Option<&str>) {
     (
         ev.get_str("stage"),
         ev.get("objectRef")
             .and_then(|o| o.get("resource"))
-            .and_then(Value::as_str),
+            .and_then(|r| r.as_str()),
     )
 }
 
 fn needs_redaction(ev: &Event) -> bool {
-    ev.get("objectRef")
-        .and_then(|o| o.get("resource"))
-        .and_then(Value::as_str)
-        == Some("secrets")
+    keys(ev).1 == Some("secrets")
 }
 
 /// Secret payloads must never reach alert output: blank `data`/`stringData` of the
@@ -228,8 +234,10 @@ fn redact_obj(obj: &mut Value) {
 
 /// Nanoseconds since the epoch → `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`.
 pub fn format_rfc3339_ns(ns: i128) -> String {
-    let secs = ns.div_euclid(1_000_000_000);
-    let frac = ns.rem_euclid(1_000_000_000);
+    // i64 arithmetic: i128 division is a slow library call (covers ±292 years around 1970
+    // in ns; anything outside is clamped).
+    let secs = i64::try_from(ns.div_euclid(1_000_000_000)).unwrap_or(0);
+    let frac = i64::try_from(ns.rem_euclid(1_000_000_000)).unwrap_or(0);
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);
     // Civil from days (Howard Hinnant).
@@ -243,12 +251,25 @@ pub fn format_rfc3339_ns(ns: i128) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{frac:09}Z",
-        sod / 3600,
-        (sod / 60) % 60,
-        sod % 60
-    )
+    // Digit by digit: `format!` with i128 arguments is slow, and this runs for every alert.
+    let mut out = String::with_capacity(30);
+    let mut num = |v: i64, width: u32, sep: char| {
+        let mut div = 10i64.pow(width.saturating_sub(1));
+        let v = v.rem_euclid(10i64.pow(width));
+        while div > 0 {
+            out.push(char::from(b'0' + u8::try_from((v / div) % 10).unwrap_or(0)));
+            div /= 10;
+        }
+        out.push(sep);
+    };
+    num(y, 4, '-');
+    num(m, 2, '-');
+    num(d, 2, 'T');
+    num(sod / 3600, 2, ':');
+    num((sod / 60) % 60, 2, ':');
+    num(sod % 60, 2, '.');
+    num(frac, 9, 'Z');
+    out
 }
 
 #[cfg(test)]

@@ -661,7 +661,11 @@ impl RuleSetBuilder {
                 output,
             });
         }
-        Ok(RuleSet { rules, warnings })
+        Ok(RuleSet {
+            rules,
+            warnings,
+            memo_slots: c.macro_cache.len(),
+        })
     }
 }
 
@@ -750,7 +754,7 @@ enum CompileErr {
 
 struct Compiler<'a> {
     b: &'a RuleSetBuilder,
-    macro_cache: HashMap<String, Arc<Node>>,
+    macro_cache: HashMap<String, (Arc<Node>, u32)>,
     list_cache: HashMap<String, Vec<String>>,
 }
 
@@ -813,8 +817,8 @@ impl Compiler<'_> {
             ),
             Expr::Not(x) => Node::Not(Box::new(self.compile(x, loc, what, text, stack)?)),
             Expr::Macro { name, pos } => {
-                if let Some(n) = self.macro_cache.get(name) {
-                    return Ok(Node::Shared(n.clone()));
+                if let Some((n, id)) = self.macro_cache.get(name) {
+                    return Ok(Node::Shared(n.clone(), *id));
                 }
                 let Some(m) = self.b.macros.get(name) else {
                     let msg = if fields::resolve(name, None).is_some() {
@@ -842,8 +846,9 @@ impl Compiler<'_> {
                     self.compile(&mexpr, &m.loc.clone(), &mwhat, &m.condition.clone(), stack);
                 stack.pop();
                 let node = Arc::new(node?);
-                self.macro_cache.insert(name.clone(), node.clone());
-                Node::Shared(node)
+                let id = u32::try_from(self.macro_cache.len()).unwrap_or(u32::MAX);
+                self.macro_cache.insert(name.clone(), (node.clone(), id));
+                Node::Shared(node, id)
             }
             Expr::Cmp {
                 field,
@@ -1030,6 +1035,8 @@ pub type UsedFields = Vec<(Arc<str>, Option<String>)>;
 #[derive(Debug, Clone)]
 pub struct Output {
     pieces: Vec<Piece>,
+    /// Whether a field may print request/response bodies (then secrets are redacted first).
+    body: bool,
 }
 
 impl Output {
@@ -1090,7 +1097,15 @@ impl Output {
         if !lit.is_empty() {
             pieces.push(Piece::Lit(lit));
         }
-        Ok(Output { pieces })
+        let body = pieces
+            .iter()
+            .any(|p| matches!(p, Piece::Field(f) if f.reads_body()));
+        Ok(Output { pieces, body })
+    }
+
+    /// Whether rendering may print request/response bodies.
+    pub fn reads_body(&self) -> bool {
+        self.body
     }
 
     /// Renders the template against an event, also returning the field values used.
@@ -1149,6 +1164,8 @@ impl Rule {
 pub struct RuleSet {
     pub rules: Vec<Rule>,
     pub warnings: Vec<String>,
+    /// Number of compiled macros (size of a [`cond::Memo`]).
+    pub memo_slots: usize,
 }
 
 impl RuleSet {

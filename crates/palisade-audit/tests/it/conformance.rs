@@ -1,6 +1,7 @@
 //! Falco's k8s audit regression matrix (66 cases over 47 traces): each case loads the rule
-//! files it names and must produce exactly the expected rule counts; negative cases must be
-//! silent. Known gaps live in testdata/audit/conformance/allowlist.txt.
+//! files it names and must produce exactly the expected rule counts and no other alert
+//! except those listed with reasons in testdata/audit/conformance/extra-alerts.txt;
+//! negative cases must be silent. Known gaps live in testdata/audit/conformance/allowlist.txt.
 
 use crate::{TESTDATA, run_file};
 use palisade_audit::{Engine, RuleSetBuilder};
@@ -54,6 +55,23 @@ fn allowlist() -> BTreeMap<String, String> {
         .collect()
 }
 
+/// (case, rule) → count of alerts a case rightly produces beyond its expected counts.
+fn extra_alerts() -> BTreeMap<(String, String), u64> {
+    load(&format!("{TESTDATA}/conformance/extra-alerts.txt"))
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let body = l.split_once(" # ").map_or(l, |(b, _)| b);
+            let parts: Vec<&str> = body.split('|').map(str::trim).collect();
+            assert_eq!(parts.len(), 3, "bad extra-alerts.txt line: {l}");
+            let n = parts[2]
+                .parse()
+                .unwrap_or_else(|_| panic!("bad count in: {l}"));
+            ((parts[0].to_string(), parts[1].to_string()), n)
+        })
+        .collect()
+}
+
 #[test]
 fn falco_k8s_audit_matrix() {
     let expected: Value = serde_json::from_str(&load(&format!(
@@ -63,6 +81,7 @@ fn falco_k8s_audit_matrix() {
     let tests = expected["tests"].as_array().unwrap();
     assert_eq!(tests.len(), 66);
     let allow = allowlist();
+    let mut extras = extra_alerts();
     let mut failures = Vec::new();
     let mut passed = 0;
     let mut stale = Vec::new();
@@ -94,6 +113,20 @@ fn falco_k8s_audit_matrix() {
                     ));
                 }
             }
+            for (rule, n) in &counts {
+                if t["expect_rule_counts_current_names"].get(rule).is_some() {
+                    continue;
+                }
+                match extras.remove(&(name.to_string(), rule.clone())) {
+                    Some(want) if want == *n => {}
+                    Some(want) => problems.push(format!(
+                        "extra rule '{rule}': extra-alerts.txt says {want}, got {n}"
+                    )),
+                    None => problems.push(format!(
+                        "unexpected alert '{rule}' x{n} (not expected, not in extra-alerts.txt)"
+                    )),
+                }
+            }
         } else if !counts.is_empty() {
             problems.push(format!("expected no alerts, got {counts:?}"));
         }
@@ -114,6 +147,10 @@ fn falco_k8s_audit_matrix() {
         traces_all.len()
     );
     assert!(failures.is_empty(), "regressions:\n{}", failures.join("\n"));
+    assert!(
+        extras.is_empty(),
+        "extra-alerts.txt lines that no longer happen (remove them): {extras:?}"
+    );
     assert!(
         stale.is_empty(),
         "allow-listed cases that now pass (remove them): {stale:?}"
