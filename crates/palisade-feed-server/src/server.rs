@@ -1,0 +1,515 @@
+//! Configuration, start-up (open the store, seed, restore or build the outputs, bind), the
+//! rebuild that every change goes through, and the periodic resync.
+
+use crate::metrics::Metrics;
+use crate::outputs::{self, Snapshot};
+use crate::store::{self, Store, StoredIssue};
+use crate::{ServerError, time};
+use palisade_feed::Limits;
+use palisade_feed::fetch::{EtagCache, FetchOptions};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+/// Largest webhook secret file read.
+pub const MAX_SECRET_BYTES: u64 = 4096;
+/// A complete resync only drops issues last updated this long before it started: GitHub's
+/// search index lags behind its webhooks, so a just-labelled issue may not be found yet.
+pub const RESYNC_GRACE: Duration = Duration::from_secs(15 * 60);
+
+#[derive(Debug, Clone)]
+pub struct Tls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    /// GitHub API pages (files or directories) to seed the store from, read as `feed build`
+    /// reads them.
+    pub inputs: Vec<PathBuf>,
+    /// `None`: the webhook endpoint answers 404 and only resync updates the feed.
+    pub webhook_secret: Option<Vec<u8>>,
+    pub repo: String,
+    pub label: String,
+    /// `None`: no polling.
+    pub resync_interval: Option<Duration>,
+    pub api_url: String,
+    pub token: Option<String>,
+    pub tls: Option<Tls>,
+    pub max_body_bytes: usize,
+    pub limits: Limits,
+}
+
+impl Config {
+    pub fn new(data_dir: PathBuf, listen: SocketAddr) -> Config {
+        Config {
+            data_dir,
+            listen,
+            inputs: Vec::new(),
+            webhook_secret: None,
+            repo: "kubernetes/kubernetes".to_owned(),
+            label: "official-cve-feed".to_owned(),
+            resync_interval: None,
+            api_url: palisade_feed::fetch::DEFAULT_API.to_owned(),
+            token: None,
+            tls: None,
+            max_body_bytes: crate::webhook::DEFAULT_MAX_BODY,
+            limits: Limits::default(),
+        }
+    }
+
+    fn validate(&self) -> Result<(), ServerError> {
+        let parts: Vec<&str> = self.repo.split('/').collect();
+        let ok_part =
+            |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+        if parts.len() != 2 || !parts.iter().all(|p| ok_part(p)) {
+            return Err(ServerError::Config {
+                setting: "--repo",
+                message: format!("`{}` is not OWNER/NAME", self.repo),
+            });
+        }
+        if self.label.trim().is_empty() || self.label.contains('"') {
+            return Err(ServerError::Config {
+                setting: "--label",
+                message: format!("`{}` is not a usable label name", self.label),
+            });
+        }
+        Ok(())
+    }
+
+    /// The search the resync runs: upstream's query for this repository and label.
+    pub fn fetch_options(&self) -> FetchOptions {
+        let label = if self.label.contains(' ') {
+            format!("\"{}\"", self.label)
+        } else {
+            self.label.clone()
+        };
+        FetchOptions {
+            api_url: self.api_url.clone(),
+            query: format!("is:issue label:{label} repo:{}", self.repo),
+            token: self.token.clone(),
+            limits: self.limits,
+            ..FetchOptions::default()
+        }
+    }
+}
+
+/// Reads a webhook secret: trailing newlines dropped (Kubernetes Secrets and `echo` add them),
+/// must not be empty, at most [`MAX_SECRET_BYTES`].
+pub fn read_secret(path: &Path) -> Result<Vec<u8>, ServerError> {
+    let bad = |message: String| ServerError::Secret {
+        path: path.to_owned(),
+        message,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| bad(e.to_string()))?;
+    if meta.len() > MAX_SECRET_BYTES {
+        return Err(bad(format!(
+            "{} bytes is over the {MAX_SECRET_BYTES}-byte limit for a secret",
+            meta.len()
+        )));
+    }
+    let mut bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+        bytes.pop();
+    }
+    if bytes.is_empty() {
+        return Err(bad("the secret is empty".to_owned()));
+    }
+    Ok(bytes)
+}
+
+/// Shared by every request handler.
+#[derive(Debug)]
+pub struct State {
+    pub config: Config,
+    pub store: Store,
+    pub metrics: Metrics,
+    pub out_dir: PathBuf,
+    snapshot: RwLock<Arc<Snapshot>>,
+    rebuild_lock: tokio::sync::Mutex<()>,
+    ready: AtomicBool,
+    /// The last rebuild failed: `/readyz` says so until one succeeds.
+    degraded: AtomicBool,
+}
+
+impl State {
+    pub fn current(&self) -> Arc<Snapshot> {
+        match self.snapshot.read() {
+            Ok(g) => g.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    fn swap(&self, s: Snapshot) {
+        let s = Arc::new(s);
+        match self.snapshot.write() {
+            Ok(mut g) => *g = s,
+            Err(poisoned) => *poisoned.into_inner() = s,
+        }
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::SeqCst) && !self.degraded.load(Ordering::SeqCst)
+    }
+
+    /// Rebuilds from the store now (blocking: redb and fsync).
+    fn rebuild_now(&self) -> Result<(), ServerError> {
+        let started = Instant::now();
+        let result = (|| {
+            let (generation, issues) = self.store.read_all()?;
+            let prev = self.current();
+            let built = outputs::build(
+                &issues,
+                &self.config.label,
+                generation,
+                Some(&prev),
+                &time::now_rfc3339(),
+                &self.config.limits,
+            )?;
+            outputs::write(&self.out_dir, &built.snapshot)?;
+            self.store.set_outputs_generation(generation)?;
+            let items = i64::try_from(built.snapshot.feed.items.len()).unwrap_or(i64::MAX);
+            self.swap(built.snapshot);
+            self.metrics.items.set(items);
+            Ok::<_, ServerError>(())
+        })();
+        self.metrics
+            .rebuild_seconds
+            .observe(started.elapsed().as_secs_f64());
+        match &result {
+            Ok(()) => {
+                Metrics::result(&self.metrics.rebuilds, "ok");
+                self.degraded.store(false, Ordering::SeqCst);
+            }
+            Err(e) => {
+                Metrics::result(&self.metrics.rebuilds, "error");
+                self.degraded.store(true, Ordering::SeqCst);
+                tracing::error!("rebuild failed: {e}");
+            }
+        }
+        result
+    }
+}
+
+/// Makes sure the served snapshot includes store generation `generation`. Concurrent callers
+/// share one rebuild: whoever gets the lock first builds from the newest store state, and the
+/// others find their generation already served.
+pub async fn ensure_built(state: &Arc<State>, generation: u64) -> Result<(), ServerError> {
+    if state.current().generation >= generation && !state.degraded.load(Ordering::SeqCst) {
+        return Ok(());
+    }
+    let _guard = state.rebuild_lock.lock().await;
+    if state.current().generation >= generation && !state.degraded.load(Ordering::SeqCst) {
+        return Ok(());
+    }
+    let st = state.clone();
+    tokio::task::spawn_blocking(move || st.rebuild_now())
+        .await
+        .map_err(|e| ServerError::Build {
+            message: format!("rebuild task failed: {e}"),
+        })?
+}
+
+/// Runs a blocking store operation off the async workers.
+pub async fn blocking<T: Send + 'static>(
+    state: &Arc<State>,
+    f: impl FnOnce(&State) -> Result<T, ServerError> + Send + 'static,
+) -> Result<T, ServerError> {
+    let st = state.clone();
+    tokio::task::spawn_blocking(move || f(&st))
+        .await
+        .map_err(|e| ServerError::Build {
+            message: format!("store task failed: {e}"),
+        })?
+}
+
+/// Opens the store, seeds it, and restores or builds the outputs. Blocking.
+pub fn prepare(config: Config) -> Result<State, ServerError> {
+    config.validate()?;
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| ServerError::Io {
+        path: config.data_dir.clone(),
+        source,
+    })?;
+    let store = Store::open(&config.data_dir.join(store::FILE_NAME))?;
+    let metrics = Metrics::new();
+    if !config.inputs.is_empty() {
+        let (issues, warnings) = palisade_feed::io::read_inputs(&config.inputs, &config.limits)?;
+        for w in &warnings {
+            tracing::warn!("seed: {w}");
+        }
+        let batch: Vec<StoredIssue> = issues.iter().map(StoredIssue::from_issue).collect();
+        let outside = batch.iter().filter(|i| !i.in_feed(&config.label)).count();
+        if outside > 0 {
+            tracing::warn!(
+                "seed: {outside} issues do not carry the label `{}` and are stored but not in the feed",
+                config.label
+            );
+        }
+        let applied = store.apply_batch(&batch, None)?;
+        tracing::info!(
+            "seeded {} issues from {} input paths (store generation {})",
+            batch.len(),
+            config.inputs.len(),
+            applied.generation
+        );
+    }
+    let out_dir = config.data_dir.join("out");
+    let generation = store.generation()?;
+    let on_disk = outputs::load(&out_dir, store.outputs_generation()?);
+    let restored = on_disk
+        .as_ref()
+        .is_some_and(|s| s.generation == generation && generation > 0);
+    let initial = match on_disk {
+        Some(s) if restored => s,
+        other => {
+            let issues = store.issues()?;
+            let built = outputs::build(
+                &issues,
+                &config.label,
+                generation,
+                other.as_ref(),
+                &time::now_rfc3339(),
+                &config.limits,
+            )?;
+            for w in &built.warnings {
+                tracing::warn!("build: {w}");
+            }
+            outputs::write(&out_dir, &built.snapshot)?;
+            store.set_outputs_generation(generation)?;
+            built.snapshot
+        }
+    };
+    tracing::info!(
+        "{} {} items (store generation {generation})",
+        if restored {
+            "serving the outputs on disk:"
+        } else {
+            "built"
+        },
+        initial.feed.items.len()
+    );
+    metrics
+        .items
+        .set(i64::try_from(initial.feed.items.len()).unwrap_or(i64::MAX));
+    if let Some(last) = store.meta(store::LAST_SYNC)? {
+        let mut b = [0u8; 8];
+        for (d, s) in b.iter_mut().zip(last.iter()) {
+            *d = *s;
+        }
+        metrics
+            .last_sync
+            .set(i64::try_from(u64::from_le_bytes(b)).unwrap_or(0));
+    }
+    Ok(State {
+        config,
+        store,
+        metrics,
+        out_dir,
+        snapshot: RwLock::new(Arc::new(initial)),
+        rebuild_lock: tokio::sync::Mutex::new(()),
+        ready: AtomicBool::new(true),
+        degraded: AtomicBool::new(false),
+    })
+}
+
+/// One resync: a conditional search, the result merged into the store, a rebuild if anything
+/// changed. Returns whether the feed changed.
+pub async fn resync_once(state: &Arc<State>) -> Result<bool, ServerError> {
+    let cache: EtagCache = state
+        .store
+        .meta(store::ETAG_CACHE)?
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let started = time::unix_now();
+    let fetched = match palisade_feed::fetch::fetch(&state.config.fetch_options(), &cache).await {
+        Ok(f) => f,
+        Err(e) => {
+            Metrics::result(&state.metrics.syncs, "error");
+            return Err(e.into());
+        }
+    };
+    for w in &fetched.warnings {
+        tracing::warn!("resync: {w}");
+    }
+    // A result cut short must not make issues disappear.
+    let complete = !fetched
+        .warnings
+        .iter()
+        .any(|w| w.message.contains("incomplete_results") || w.message.contains("max_pages"));
+    let unchanged = fetched.unchanged();
+    let cache_json = serde_json::to_vec(&fetched.cache).unwrap_or_default();
+    let label = state.config.label.clone();
+    let batch: Vec<StoredIssue> = fetched.issues.iter().map(StoredIssue::from_issue).collect();
+    let cutoff = time::rfc3339(started.saturating_sub(RESYNC_GRACE.as_secs()));
+    let applied = blocking(state, move |st| {
+        st.store.set_meta(store::ETAG_CACHE, &cache_json)?;
+        let applied = if unchanged {
+            None
+        } else {
+            let drop = complete.then_some((label.as_str(), cutoff.as_str()));
+            Some(st.store.apply_batch(&batch, drop)?)
+        };
+        st.store
+            .set_meta(store::LAST_SYNC, &started.to_le_bytes())?;
+        Ok(applied)
+    })
+    .await?;
+    state
+        .metrics
+        .last_sync
+        .set(i64::try_from(started).unwrap_or(0));
+    Metrics::result(
+        &state.metrics.syncs,
+        if unchanged { "not_modified" } else { "ok" },
+    );
+    match applied {
+        Some(a) if a.changed => {
+            ensure_built(state, a.generation).await?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
+async fn resync_loop(state: Arc<State>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match resync_once(&state).await {
+            Ok(changed) => tracing::info!("resync done (feed changed: {changed})"),
+            Err(e) => tracing::warn!("resync failed: {e}"),
+        }
+    }
+}
+
+/// A server running on its own tasks.
+#[derive(Debug)]
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub state: Arc<State>,
+    handle: axum_server::Handle,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    resync: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl RunningServer {
+    /// Stops accepting, lets requests in flight finish (up to 10 s), stops the resync.
+    pub async fn shutdown(self) -> Result<(), ServerError> {
+        self.handle
+            .graceful_shutdown(Some(Duration::from_secs(10)));
+        if let Some(r) = &self.resync {
+            r.abort();
+        }
+        self.wait().await
+    }
+
+    /// Waits until the server stops.
+    pub async fn wait(self) -> Result<(), ServerError> {
+        let addr = self.addr.to_string();
+        match self.task.await {
+            Ok(r) => r.map_err(|source| ServerError::Listen { addr, source }),
+            Err(e) => Err(ServerError::Listen {
+                addr,
+                source: std::io::Error::other(e.to_string()),
+            }),
+        }
+    }
+}
+
+/// Builds the rustls server configuration with the ring provider, whatever the process default.
+fn tls_config(tls: &Tls) -> Result<rustls::ServerConfig, ServerError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let e = |m: String| ServerError::Tls { message: m };
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&tls.cert)
+        .map_err(|x| e(format!("{}: {x}", tls.cert.display())))?
+        .collect::<Result<_, _>>()
+        .map_err(|x| e(format!("{}: {x}", tls.cert.display())))?;
+    if certs.is_empty() {
+        return Err(e(format!("{}: no certificate found", tls.cert.display())));
+    }
+    let key = PrivateKeyDer::from_pem_file(&tls.key)
+        .map_err(|x| e(format!("{}: {x}", tls.key.display())))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|x| e(x.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|x| e(format!("certificate and key do not fit together: {x}")))?;
+    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(cfg)
+}
+
+/// Prepares the state and starts serving on `config.listen`.
+pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
+    let listen = config.listen;
+    let tls = match &config.tls {
+        Some(t) => Some(tls_config(t)?),
+        None => None,
+    };
+    let state = tokio::task::spawn_blocking(move || prepare(config))
+        .await
+        .map_err(|e| ServerError::Build {
+            message: format!("start-up task failed: {e}"),
+        })??;
+    let state = Arc::new(state);
+    let listener = std::net::TcpListener::bind(listen).map_err(|source| ServerError::Listen {
+        addr: listen.to_string(),
+        source,
+    })?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|source| ServerError::Listen {
+            addr: listen.to_string(),
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ServerError::Listen {
+        addr: listen.to_string(),
+        source,
+    })?;
+    let app = crate::http::router(state.clone()).into_make_service();
+    let handle = axum_server::Handle::new();
+    let task = match tls {
+        Some(cfg) => {
+            let rustls = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(cfg));
+            let server = axum_server::from_tcp_rustls(listener, rustls).handle(handle.clone());
+            tokio::spawn(async move { server.serve(app).await })
+        }
+        None => {
+            let server = axum_server::from_tcp(listener).handle(handle.clone());
+            tokio::spawn(async move { server.serve(app).await })
+        }
+    };
+    let resync = state
+        .config
+        .resync_interval
+        .map(|every| tokio::spawn(resync_loop(state.clone(), every)));
+    tracing::info!(
+        "serving the CVE feed on {}://{addr}",
+        if state.config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    );
+    Ok(RunningServer {
+        addr,
+        state,
+        handle,
+        task,
+        resync,
+    })
+}
+
+/// Installs ring as the process-wide rustls provider (call once, first thing in `main`).
+/// Installing twice is harmless: the second call keeps the first provider.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

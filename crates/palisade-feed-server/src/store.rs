@@ -1,0 +1,500 @@
+//! The embedded store: one redb file holding the issues as last seen, the webhook delivery IDs
+//! already processed, and sync state (generation counters, the ETag cache, last sync time).
+//!
+//! Every change is one write transaction, committed durably (fsync) before the server answers
+//! GitHub, so an acknowledged delivery survives a crash. The `generation` counter moves with
+//! every change to issue data; `outputs_generation` records which generation the files on disk
+//! were built from, so a restart knows whether it can serve them as they are.
+
+use crate::ServerError;
+use palisade_feed::github::{Issue, Label};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+const ISSUES: TableDefinition<u64, &[u8]> = TableDefinition::new("issues");
+const DELIVERIES: TableDefinition<&str, u64> = TableDefinition::new("deliveries");
+const DELIVERY_SEQ: TableDefinition<u64, &str> = TableDefinition::new("delivery_seq");
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+
+/// File name of the store inside `--data-dir`.
+pub const FILE_NAME: &str = "feed.redb";
+/// Delivery IDs remembered for deduplication; the oldest are forgotten beyond this. GitHub
+/// redelivers within days, so 100,000 deliveries is weeks of traffic for one repository.
+pub const MAX_DELIVERIES: u64 = 100_000;
+/// Longest `X-GitHub-Delivery` accepted (GitHub sends a 36-character GUID).
+pub const MAX_DELIVERY_ID: usize = 128;
+
+const GENERATION: &str = "generation";
+const OUTPUTS_GENERATION: &str = "outputs_generation";
+const DELIVERY_COUNTER: &str = "delivery_seq";
+pub const ETAG_CACHE: &str = "etag_cache";
+pub const LAST_SYNC: &str = "last_sync_unix";
+
+/// An issue as last seen, or a tombstone for one deleted or transferred away.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredIssue {
+    pub number: u64,
+    pub title: String,
+    pub html_url: String,
+    pub state: String,
+    #[serde(default)]
+    pub state_reason: Option<String>,
+    #[serde(default)]
+    pub body: Option<String>,
+    pub created_at: String,
+    #[serde(default)]
+    pub updated_at: Option<String>,
+    #[serde(default)]
+    pub closed_at: Option<String>,
+    #[serde(default)]
+    pub labels: Vec<String>,
+    /// Set for `deleted` and `transferred`: kept so a late, older delivery cannot bring it back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed: Option<String>,
+}
+
+impl StoredIssue {
+    pub fn from_issue(i: &Issue) -> StoredIssue {
+        StoredIssue {
+            number: i.number,
+            title: i.title.clone(),
+            html_url: i.html_url.clone(),
+            state: i.state.clone(),
+            state_reason: i.state_reason.clone(),
+            body: i.body.clone(),
+            created_at: i.created_at.clone(),
+            updated_at: i.updated_at.clone(),
+            closed_at: i.closed_at.clone(),
+            labels: i.labels.iter().map(|l| l.name.clone()).collect(),
+            removed: None,
+        }
+    }
+
+    pub fn to_issue(&self) -> Issue {
+        Issue {
+            number: self.number,
+            title: self.title.clone(),
+            html_url: self.html_url.clone(),
+            state: self.state.clone(),
+            state_reason: self.state_reason.clone(),
+            body: self.body.clone(),
+            created_at: self.created_at.clone(),
+            updated_at: self.updated_at.clone(),
+            closed_at: self.closed_at.clone(),
+            labels: self
+                .labels
+                .iter()
+                .map(|n| Label { name: n.clone() })
+                .collect(),
+            pull_request: None,
+        }
+    }
+
+    /// In the feed: not removed and carrying the label.
+    pub fn in_feed(&self, label: &str) -> bool {
+        self.removed.is_none() && self.labels.iter().any(|l| l.eq_ignore_ascii_case(label))
+    }
+}
+
+/// What a delivery does to the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Upsert(StoredIssue),
+    /// `deleted` or `transferred`: the issue leaves this repository.
+    Remove(StoredIssue, &'static str),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    /// The delivery ID was seen before: nothing was done.
+    pub duplicate: bool,
+    /// Issue data changed (outputs need a rebuild).
+    pub changed: bool,
+    pub generation: u64,
+}
+
+#[derive(Debug)]
+pub struct Store {
+    db: Database,
+    path: PathBuf,
+    max_deliveries: u64,
+}
+
+/// Newer-or-equal `updated_at` wins; a tombstone wins over an upsert of the same age.
+/// Returns the record to write, or `None` when nothing changes.
+fn merge(existing: Option<StoredIssue>, change: &Change) -> Option<StoredIssue> {
+    let (incoming, removing) = match change {
+        Change::Upsert(i) => (i.clone(), false),
+        Change::Remove(i, reason) => {
+            let mut t = i.clone();
+            t.removed = Some((*reason).to_owned());
+            (t, true)
+        }
+    };
+    let Some(old) = existing else {
+        return Some(incoming);
+    };
+    if old == incoming {
+        return None;
+    }
+    let newer = match (&old.updated_at, &incoming.updated_at) {
+        (Some(o), Some(n)) => n > o || (n == o && (removing || old.removed.is_none())),
+        (Some(_), None) => false,
+        (None, _) => true,
+    };
+    newer.then_some(incoming)
+}
+
+impl Store {
+    /// Opens (or creates) the store. redb takes a lock on the file, so two servers cannot
+    /// share one data directory; after a crash it recovers to the last committed transaction.
+    pub fn open(path: &Path) -> Result<Store, ServerError> {
+        let db = Database::create(path).map_err(|e| ServerError::Store {
+            path: path.to_owned(),
+            message: format!("cannot open: {e}"),
+        })?;
+        let store = Store {
+            db,
+            path: path.to_owned(),
+            max_deliveries: MAX_DELIVERIES,
+        };
+        // Create the tables once so readers never see "table does not exist".
+        store.write(|tx| {
+            tx.open_table(ISSUES)?;
+            tx.open_table(DELIVERIES)?;
+            tx.open_table(DELIVERY_SEQ)?;
+            tx.open_table(META)?;
+            Ok(())
+        })?;
+        Ok(store)
+    }
+
+    /// Remembers at most `n` delivery IDs (at least 1).
+    pub fn with_max_deliveries(mut self, n: u64) -> Store {
+        self.max_deliveries = n.max(1);
+        self
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self, e: impl std::fmt::Display) -> ServerError {
+        ServerError::Store {
+            path: self.path.clone(),
+            message: e.to_string(),
+        }
+    }
+
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&redb::WriteTransaction) -> Result<T, redb::Error>,
+    ) -> Result<T, ServerError> {
+        let tx = self.db.begin_write().map_err(|e| self.err(e))?;
+        let out = f(&tx).map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(out)
+    }
+
+    /// Records a delivery and applies its change in one transaction.
+    pub fn apply_delivery(
+        &self,
+        delivery: &str,
+        change: Option<&Change>,
+    ) -> Result<Applied, ServerError> {
+        self.write(|tx| {
+            let mut deliveries = tx.open_table(DELIVERIES)?;
+            let mut meta = tx.open_table(META)?;
+            let generation = read_u64(&meta, GENERATION)?;
+            if deliveries.get(delivery)?.is_some() {
+                return Ok(Applied {
+                    duplicate: true,
+                    changed: false,
+                    generation,
+                });
+            }
+            let seq = read_u64(&meta, DELIVERY_COUNTER)? + 1;
+            deliveries.insert(delivery, seq)?;
+            let mut by_seq = tx.open_table(DELIVERY_SEQ)?;
+            by_seq.insert(seq, delivery)?;
+            if seq > self.max_deliveries {
+                let old = seq - self.max_deliveries;
+                let forgotten = by_seq.remove(old)?.map(|g| g.value().to_owned());
+                if let Some(id) = forgotten {
+                    deliveries.remove(id.as_str())?;
+                }
+            }
+            meta.insert(DELIVERY_COUNTER, seq.to_le_bytes().as_slice())?;
+            let mut changed = false;
+            if let Some(change) = change {
+                let mut issues = tx.open_table(ISSUES)?;
+                changed = apply_one(&mut issues, change)?;
+            }
+            let generation = if changed {
+                let g = generation + 1;
+                meta.insert(GENERATION, g.to_le_bytes().as_slice())?;
+                g
+            } else {
+                generation
+            };
+            Ok(Applied {
+                duplicate: false,
+                changed,
+                generation,
+            })
+        })
+    }
+
+    /// Applies a batch (seed pages, a resync). With `drop_absent = Some((label, cutoff))` the
+    /// batch is a complete search result: stored issues in the feed but not in the batch lose
+    /// the label, unless updated at or after `cutoff` (the search index lags behind webhooks).
+    pub fn apply_batch(
+        &self,
+        batch: &[StoredIssue],
+        drop_absent: Option<(&str, &str)>,
+    ) -> Result<Applied, ServerError> {
+        self.write(|tx| {
+            let mut meta = tx.open_table(META)?;
+            let mut issues = tx.open_table(ISSUES)?;
+            let mut changed = false;
+            for i in batch {
+                changed |= apply_one(&mut issues, &Change::Upsert(i.clone()))?;
+            }
+            if let Some((label, cutoff)) = drop_absent {
+                let mut drop = Vec::new();
+                for entry in issues.iter()? {
+                    let (k, v) = entry?;
+                    let Ok(s) = serde_json::from_slice::<StoredIssue>(v.value()) else {
+                        continue;
+                    };
+                    let old_enough = s.updated_at.as_deref().is_none_or(|u| u < cutoff);
+                    if s.in_feed(label) && old_enough && !batch.iter().any(|b| b.number == k.value())
+                    {
+                        drop.push(s);
+                    }
+                }
+                for mut s in drop {
+                    s.labels.retain(|l| !l.eq_ignore_ascii_case(label));
+                    let bytes = serde_json::to_vec(&s).map_err(storage)?;
+                    issues.insert(s.number, bytes.as_slice())?;
+                    changed = true;
+                }
+            }
+            let mut generation = read_u64(&meta, GENERATION)?;
+            if changed {
+                generation += 1;
+                meta.insert(GENERATION, generation.to_le_bytes().as_slice())?;
+            }
+            Ok(Applied {
+                duplicate: false,
+                changed,
+                generation,
+            })
+        })
+    }
+
+    /// Every stored record (tombstones included), by issue number.
+    pub fn issues(&self) -> Result<Vec<StoredIssue>, ServerError> {
+        Ok(self.read_all()?.1)
+    }
+
+    /// The generation and every record, read in one transaction so they agree.
+    pub fn read_all(&self) -> Result<(u64, Vec<StoredIssue>), ServerError> {
+        let tx = self.db.begin_read().map_err(|e| self.err(e))?;
+        let meta = tx.open_table(META).map_err(|e| self.err(e))?;
+        let generation = meta
+            .get(GENERATION)
+            .map_err(|e| self.err(e))?
+            .map_or(0, |g| u64_from(g.value()));
+        let table = tx.open_table(ISSUES).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for entry in table.iter().map_err(|e| self.err(e))? {
+            let (k, v) = entry.map_err(|e| self.err(e))?;
+            let issue = serde_json::from_slice(v.value()).map_err(|e| ServerError::Corrupt {
+                path: self.path.clone(),
+                key: format!("issues/{}", k.value()),
+                message: e.to_string(),
+            })?;
+            out.push(issue);
+        }
+        Ok((generation, out))
+    }
+
+    pub fn has_delivery(&self, delivery: &str) -> Result<bool, ServerError> {
+        let tx = self.db.begin_read().map_err(|e| self.err(e))?;
+        let table = tx.open_table(DELIVERIES).map_err(|e| self.err(e))?;
+        Ok(table.get(delivery).map_err(|e| self.err(e))?.is_some())
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, ServerError> {
+        let tx = self.db.begin_read().map_err(|e| self.err(e))?;
+        let table = tx.open_table(META).map_err(|e| self.err(e))?;
+        Ok(table
+            .get(key)
+            .map_err(|e| self.err(e))?
+            .map(|g| g.value().to_vec()))
+    }
+
+    pub fn set_meta(&self, key: &str, value: &[u8]) -> Result<(), ServerError> {
+        self.write(|tx| {
+            tx.open_table(META)?.insert(key, value)?;
+            Ok(())
+        })
+    }
+
+    pub fn meta_u64(&self, key: &str) -> Result<u64, ServerError> {
+        Ok(self.meta(key)?.map_or(0, |v| u64_from(&v)))
+    }
+
+    pub fn generation(&self) -> Result<u64, ServerError> {
+        self.meta_u64(GENERATION)
+    }
+
+    pub fn outputs_generation(&self) -> Result<u64, ServerError> {
+        self.meta_u64(OUTPUTS_GENERATION)
+    }
+
+    pub fn set_outputs_generation(&self, g: u64) -> Result<(), ServerError> {
+        self.set_meta(OUTPUTS_GENERATION, &g.to_le_bytes())
+    }
+}
+
+fn storage(e: impl std::fmt::Display) -> redb::Error {
+    redb::Error::Io(std::io::Error::other(e.to_string()))
+}
+
+fn u64_from(v: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    for (dst, src) in b.iter_mut().zip(v.iter()) {
+        *dst = *src;
+    }
+    u64::from_le_bytes(b)
+}
+
+fn read_u64(table: &redb::Table<&str, &[u8]>, key: &str) -> Result<u64, redb::Error> {
+    Ok(table.get(key)?.map_or(0, |g| u64_from(g.value())))
+}
+
+fn apply_one(table: &mut redb::Table<u64, &[u8]>, change: &Change) -> Result<bool, redb::Error> {
+    let number = match change {
+        Change::Upsert(i) | Change::Remove(i, _) => i.number,
+    };
+    let existing = match table.get(number)? {
+        Some(g) => serde_json::from_slice::<StoredIssue>(g.value()).ok(),
+        None => None,
+    };
+    match merge(existing, change) {
+        Some(new) => {
+            let bytes = serde_json::to_vec(&new).map_err(storage)?;
+            table.insert(number, bytes.as_slice())?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn issue(n: u64, updated: &str, labels: &[&str]) -> StoredIssue {
+        StoredIssue {
+            number: n,
+            title: format!("CVE-2099-{n}: t"),
+            html_url: format!("https://github.com/kubernetes/kubernetes/issues/{n}"),
+            state: "open".into(),
+            state_reason: None,
+            body: Some("b".into()),
+            created_at: "2024-01-01T00:00:00Z".into(),
+            updated_at: Some(updated.into()),
+            closed_at: None,
+            labels: labels.iter().map(|s| (*s).to_owned()).collect(),
+            removed: None,
+        }
+    }
+
+    #[test]
+    fn merge_rules() {
+        let a = issue(1, "2024-01-02T00:00:00Z", &["official-cve-feed"]);
+        let older = issue(1, "2024-01-01T00:00:00Z", &[]);
+        assert_eq!(merge(None, &Change::Upsert(a.clone())), Some(a.clone()));
+        assert_eq!(merge(Some(a.clone()), &Change::Upsert(a.clone())), None);
+        // An older delivery arriving late does not undo a newer one.
+        assert_eq!(merge(Some(a.clone()), &Change::Upsert(older)), None);
+        let gone = merge(Some(a.clone()), &Change::Remove(a.clone(), "deleted")).unwrap();
+        assert_eq!(gone.removed.as_deref(), Some("deleted"));
+        // Same age as the tombstone: stays deleted.
+        assert_eq!(merge(Some(gone.clone()), &Change::Upsert(a.clone())), None);
+        let newer = issue(1, "2024-01-03T00:00:00Z", &["official-cve-feed"]);
+        assert_eq!(
+            merge(Some(gone), &Change::Upsert(newer.clone())),
+            Some(newer)
+        );
+    }
+
+    #[test]
+    fn deliveries_are_deduplicated_and_survive_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let a = issue(7, "2024-01-02T00:00:00Z", &["official-cve-feed"]);
+        {
+            let s = Store::open(&path).unwrap();
+            let r = s.apply_delivery("d-1", Some(&Change::Upsert(a.clone()))).unwrap();
+            assert!(r.changed && !r.duplicate);
+            assert_eq!(r.generation, 1);
+            let r = s.apply_delivery("d-1", Some(&Change::Upsert(a.clone()))).unwrap();
+            assert!(r.duplicate && !r.changed);
+            // A new delivery with the same content changes nothing.
+            let r = s.apply_delivery("d-2", Some(&Change::Upsert(a.clone()))).unwrap();
+            assert!(!r.changed && !r.duplicate);
+            s.set_outputs_generation(1).unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        assert!(s.has_delivery("d-1").unwrap());
+        assert!(!s.has_delivery("d-3").unwrap());
+        assert_eq!(s.issues().unwrap(), vec![a]);
+        assert_eq!(s.generation().unwrap(), 1);
+        assert_eq!(s.outputs_generation().unwrap(), 1);
+    }
+
+    #[test]
+    fn delivery_memory_is_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join(FILE_NAME))
+            .unwrap()
+            .with_max_deliveries(3);
+        for n in 1..=5 {
+            s.apply_delivery(&format!("d-{n}"), None).unwrap();
+        }
+        let seen: Vec<bool> = (1..=5)
+            .map(|n| s.has_delivery(&format!("d-{n}")).unwrap())
+            .collect();
+        assert_eq!(seen, vec![false, false, true, true, true]);
+    }
+
+    #[test]
+    fn complete_resync_drops_absent_issues_but_not_fresh_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join(FILE_NAME)).unwrap();
+        let old = issue(1, "2024-01-01T00:00:00Z", &["official-cve-feed"]);
+        let fresh = issue(2, "2024-06-01T00:00:00Z", &["official-cve-feed"]);
+        let kept = issue(3, "2024-01-01T00:00:00Z", &["official-cve-feed"]);
+        s.apply_batch(&[old, fresh, kept.clone()], None).unwrap();
+        let r = s
+            .apply_batch(
+                std::slice::from_ref(&kept),
+                Some(("official-cve-feed", "2024-05-01T00:00:00Z")),
+            )
+            .unwrap();
+        assert!(r.changed);
+        let in_feed: Vec<u64> = s
+            .issues()
+            .unwrap()
+            .iter()
+            .filter(|i| i.in_feed("official-cve-feed"))
+            .map(|i| i.number)
+            .collect();
+        assert_eq!(in_feed, vec![2, 3]);
+    }
+}
