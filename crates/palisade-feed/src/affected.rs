@@ -121,8 +121,27 @@ pub fn parse_body(body: &str, cve: Option<&str>, title: &str) -> BodyVersions {
         let line = raw.trim();
         if let Some(heading) = heading_text(line) {
             section = classify_heading(&heading);
-            if section != Section::Other {
+            if matches!(section, Section::Affected | Section::Fixed) {
                 out.has_version_section = true;
+            }
+            continue;
+        }
+        if section == Section::Other && opens_version_list(line) {
+            section = Section::Affected;
+            out.has_version_section = true;
+            continue;
+        }
+        if section == Section::Components {
+            // "All Kubernetes versions are affected." under "Affected Components" (CVE-2020-8554).
+            let l = line.to_ascii_lowercase();
+            if l.starts_with("all ") && l.contains("versions") && l.contains("affected") {
+                out.has_version_section = true;
+                spans.push(Span {
+                    components: Vec::new(),
+                    lo: None,
+                    hi: None,
+                    inline_fix: None,
+                });
             }
             continue;
         }
@@ -155,7 +174,7 @@ pub fn parse_body(body: &str, cve: Option<&str>, title: &str) -> BodyVersions {
                     ));
                 }
                 FixLine::Prose => {
-                    if bullet || looks_versioned(item) {
+                    if looks_versioned(item) || (bullet && has_digit(item)) {
                         out.warnings.push(format!("fixed line not read: {item:?}"));
                     }
                 }
@@ -167,7 +186,7 @@ pub fn parse_body(body: &str, cve: Option<&str>, title: &str) -> BodyVersions {
             match read_affected_line(item) {
                 Ok(Some(span)) => spans.push(span),
                 Ok(None) => {
-                    if bullet || looks_versioned(item) {
+                    if looks_versioned(item) || (bullet && has_digit(item)) {
                         out.warnings
                             .push(format!("affected line not read: {item:?}"));
                     }
@@ -177,6 +196,13 @@ pub fn parse_body(body: &str, cve: Option<&str>, title: &str) -> BodyVersions {
                     .push(format!("affected line not read ({why}): {item:?}")),
             }
         }
+    }
+    if spans.is_empty() && !fixes.is_empty() {
+        // Only a fixed list (CVE-2018-1002102): each fixed branch was affected below its fix,
+        // the oldest fixed branch from the start.
+        spans = derive_from_fixes(&fixes);
+        out.warnings
+            .push("no affected lines: ranges derived from the fixed versions".to_owned());
     }
     let mut fixed_versions: Vec<Version> = fixes.iter().map(|f| f.version.clone()).collect();
     fixed_versions.extend(spans.iter().filter_map(|s| s.inline_fix.clone()));
@@ -241,6 +267,8 @@ fn cve_part<'a>(text: &'a str, cve: &str) -> &'a str {
 enum Section {
     Affected,
     Fixed,
+    /// "Affected Components and Configurations": prose, read only for "all versions".
+    Components,
     Other,
 }
 
@@ -264,6 +292,16 @@ fn heading_text(line: &str) -> Option<String> {
     )
 }
 
+/// A prose line introducing a list of affected versions: "In the following versions, X did
+/// not …:" (CVE-2019-11243).
+fn opens_version_list(line: &str) -> bool {
+    let l = line.to_ascii_lowercase();
+    l.ends_with(':')
+        && l.contains("following versions")
+        && !l.contains("fixed")
+        && !l.contains("patched")
+}
+
 fn classify_heading(h: &str) -> Section {
     let h = h.to_ascii_lowercase();
     if h.contains("fixed version") || h.contains("patched version") {
@@ -272,8 +310,11 @@ fn classify_heading(h: &str) -> Section {
         || h.contains("vulnerable version")
         || h.contains("versions are affected")
         || h.contains("versions affected")
+        || h.contains("who is affected")
     {
         Section::Affected
+    } else if h.contains("affected components") {
+        Section::Components
     } else {
         Section::Other
     }
@@ -293,6 +334,10 @@ fn strip_bullet(line: &str) -> (bool, &str) {
         return (true, rest.trim());
     }
     (false, line)
+}
+
+fn has_digit(s: &str) -> bool {
+    s.bytes().any(|b| b.is_ascii_digit())
 }
 
 /// Contains something shaped like `1.2` (a version-ish token), so an unreadable line is worth a warning.
@@ -534,6 +579,16 @@ fn read_affected_line(line: &str) -> Result<Option<Span>, &'static str> {
     let lower = head.to_ascii_lowercase();
     let toks = tokenize(&head)?;
     let (components, n) = leading_components(&toks);
+    let unknown = toks
+        .iter()
+        .take(n)
+        .filter(|t| matches!(t, Tok::Word(w) if component::lookup(w).is_none() && !FILLER.contains(&w.to_ascii_lowercase().as_str())))
+        .count();
+    if unknown > 2 {
+        // "kubeadm and GKE do not allow enabling PodSecurityPolicy in 1.5": a sentence that
+        // mentions a version, not a version line.
+        return Err("a sentence, not a version line");
+    }
     let rest = toks.get(n..).unwrap_or(&[]);
     let versions = rest.iter().filter(|t| matches!(t, Tok::Ver(..))).count();
     if versions == 0 {
@@ -603,6 +658,36 @@ fn read_affected_line(line: &str) -> Result<Option<Span>, &'static str> {
     Ok(Some(span))
 }
 
+/// Words that may stand before a version on a version line besides component names.
+const FILLER: &[&str] = &[
+    "kubernetes",
+    "k8s",
+    "version",
+    "versions",
+    "all",
+    "only",
+    "controller",
+    "release",
+    "releases",
+    "the",
+    "official",
+    "prior",
+    "before",
+    "older",
+    "than",
+    "image",
+    "builder",
+    "from",
+    "and",
+    "including",
+    "package",
+    "packages",
+    "binaries",
+    "binary",
+    "affected",
+    "in",
+];
+
 /// `<= 1.6.x` means all of 1.6; `<= 1.16.10` means up to and including it.
 fn upper_inclusive(v: &VersionSpec) -> UpperBound {
     v.as_upper()
@@ -655,6 +740,27 @@ fn read_fix_line(line: &str) -> FixLine {
         }
         _ => FixLine::Unreadable("more than one version on a fixed line"),
     }
+}
+
+fn derive_from_fixes(fixes: &[Fix]) -> Vec<Span> {
+    let lowest = fixes.iter().map(|f| &f.version).min();
+    fixes
+        .iter()
+        .map(|f| {
+            let oldest = Some(&f.version) == lowest;
+            let start = f.version.branch_start();
+            Span {
+                components: f.components.clone(),
+                lo: if oldest || start == f.version {
+                    None
+                } else {
+                    Some(start)
+                },
+                hi: Some(UpperBound::Exclusive(f.version.clone())),
+                inline_fix: None,
+            }
+        })
+        .collect()
 }
 
 /// Pairs spans with fixes per component and merges touching intervals.
@@ -816,10 +922,21 @@ fn pair(
             .any(|r| r.contains(&fix.version) || r.fixed.as_ref() == Some(&fix.version));
         let new_minor = fix.version.patch() == 0 && top.as_ref().is_none_or(|t| fix.version >= *t);
         if !paired && !covered && !new_minor && !fix.version.is_prerelease() {
-            warnings.push(format!(
-                "fixed version {} has no matching affected line",
-                fix.version
-            ));
+            // A fix on a branch the affected list left out (CVE-2025-0426 lists 1.30-1.32 but
+            // fixes 1.29.14 too): that branch was affected below its fix.
+            warnings.push(format!("fixed version {} has no matching affected line; {}.{}.x below it taken as affected", fix.version, fix.version.major(), fix.version.minor()));
+            let extra = Range {
+                introduced: Some(fix.version.branch_start()),
+                fixed: Some(fix.version.clone()),
+                last_affected: None,
+            };
+            for c in out.iter_mut().filter(|c| {
+                fix.components.is_empty() || fix.components.iter().any(|f| f.name == c.component)
+            }) {
+                let mut ranges = std::mem::take(&mut c.ranges);
+                ranges.push(extra.clone());
+                c.ranges = merge(ranges);
+            }
         }
     }
     out
@@ -1107,7 +1224,7 @@ mod tests {
             "#### Affected Versions\n- kubelet v1.2.3 v1.4.5 v1.6.7\n- kubelet v99999999999999999999999.0.0\n- something\n#### Fixed Versions\n- ingress-nginx [main@06c992a](https://github.com/x)\n- Kubernetes v1.10-v1.14 - Fix available as alpha\n",
         );
         assert!(b.affected.is_empty());
-        assert_eq!(b.warnings.len(), 6, "{:#?}", b.warnings);
+        assert_eq!(b.warnings.len(), 5, "{:#?}", b.warnings);
         let b = parse("no sections at all, v1.2.3 mentioned");
         assert!(!b.has_version_section && b.warnings.is_empty() && b.affected.is_empty());
     }

@@ -183,6 +183,32 @@ pub fn parse_utc(ts: &str) -> Option<(i64, u32, u32, u32, u32, u32)> {
     Some((i64::from(y), mo, d, h, mi, s))
 }
 
+/// Unix seconds -> `YYYY-MM-DDTHH:MM:SSZ` (the form GitHub and upstream's feed use).
+pub fn format_utc(secs: u64) -> String {
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Inverse of [`days_from_civil`].
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
 /// Days since 1970-01-01 (Howard Hinnant's algorithm); 1970-01-01 was a Thursday.
 fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -215,6 +241,9 @@ mod tests {
         );
         assert!(rfc2822("2019-13-18T21:31:53Z").is_none());
         assert!(rfc2822("yesterday").is_none());
+        assert_eq!(format_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_utc(1_555_623_113), "2019-04-18T21:31:53Z");
+        assert_eq!(format_utc(1_709_164_800), "2024-02-29T00:00:00Z");
     }
 
     #[test]

@@ -37,9 +37,14 @@ impl Version {
         !self.0.pre.is_empty()
     }
 
-    /// `X.Y.0` of this version's branch.
+    /// The lowest version of this version's branch: `X.Y.0`, or `X.Y.0-0` (below every
+    /// pre-release) when this is a pre-release of `X.Y.0` itself.
     pub fn branch_start(&self) -> Version {
-        Version::new(self.0.major, self.0.minor, 0)
+        let mut v = semver::Version::new(self.0.major, self.0.minor, 0);
+        if self.0.patch == 0 && self.is_prerelease() {
+            v.pre = semver::Prerelease::new("0").unwrap_or(semver::Prerelease::EMPTY);
+        }
+        Version(v)
     }
 
     /// Parses a full version; `v`/`V` prefix, build metadata and `+` ("and later") suffix are
@@ -114,9 +119,14 @@ impl VersionSpec {
             [major, minor] if core_end == t.len() => {
                 Ok(VersionSpec::Minor(num(major)?, num(minor)?))
             }
-            [_, _, _] => semver::Version::parse(t)
-                .map(|v| VersionSpec::Full(Version(v)))
-                .map_err(|_| err("not a SemVer 2.0 version")),
+            [major, minor, patch] => {
+                for part in [major, minor, patch] {
+                    num(part)?;
+                }
+                semver::Version::parse(t)
+                    .map(|v| VersionSpec::Full(Version(v)))
+                    .map_err(|_| err("not a SemVer 2.0 version"))
+            }
             _ => Err(err("expected X.Y or X.Y.Z")),
         }
     }

@@ -1,10 +1,277 @@
-//! `palisade feed ...`: owned by the CVE-feed work (issue 5).
+//! `palisade feed build | affected | fetch`: the Kubernetes CVE feed.
 
+use crate::cmd_cvss::TableOrJson;
+use anyhow::{Context, Result, bail};
+use palisade_feed::fetch::{EtagCache, FetchOptions};
+use palisade_feed::matcher::{self, Target};
+use palisade_feed::{BuildOptions, Feed, Limits};
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Subcommand)]
-pub enum FeedCommand {}
+pub enum FeedCommand {
+    /// Build official-cve-feed.json, feed.xml, atom.xml and osv/<CVE>.json from GitHub API pages.
+    Build(BuildArgs),
+    /// List the CVEs that affect a version or a cluster.
+    Affected(AffectedArgs),
+    /// Download the issue pages from the GitHub search API (conditional requests, pagination).
+    Fetch(FetchArgs),
+}
 
-pub fn run(cmd: FeedCommand) -> anyhow::Result<ExitCode> {
-    match cmd {}
+#[derive(Debug, clap::Args)]
+pub struct BuildArgs {
+    /// GitHub search-API pages or REST issue arrays: files, or directories of *.json.
+    #[arg(long = "input", value_name = "PATH", required = true, num_args = 1..)]
+    pub inputs: Vec<PathBuf>,
+
+    /// Output directory (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Largest input page, in bytes.
+    #[arg(long, default_value_t = Limits::default().max_page_bytes)]
+    pub max_page_bytes: usize,
+
+    /// Check time to record instead of the current time (RFC 3339, `Z`), for reproducible output.
+    #[arg(long, hide = true, env = "PALISADE_FEED_NOW")]
+    pub now: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AffectedArgs {
+    /// A feed written by `palisade feed build` (official-cve-feed.json).
+    #[arg(long, value_name = "FILE")]
+    pub feed: PathBuf,
+
+    /// Version to check (`v1.28.3`); without --component, every core component at that version.
+    #[arg(long, required_unless_present = "cluster")]
+    pub version: Option<String>,
+
+    /// Component (`kube-apiserver`, `kubelet`, `ingress-nginx`, …) or Go module (`k8s.io/apiserver`).
+    #[arg(long)]
+    pub component: Option<String>,
+
+    /// `kubectl version -o json` or `kubectl get nodes -o json` output (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub cluster: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, short = 'f', default_value = "table", value_enum)]
+    pub format: TableOrJson,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FetchArgs {
+    /// Directory for the pages (page-N.json) and the ETag cache (etags.json).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// GitHub API base URL.
+    #[arg(long, default_value = palisade_feed::fetch::DEFAULT_API)]
+    pub api_url: String,
+
+    /// Search query.
+    #[arg(long, default_value = palisade_feed::fetch::DEFAULT_QUERY)]
+    pub query: String,
+
+    /// API token (raises the rate limit); read from the environment, never printed.
+    #[arg(long, env = "GITHUB_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+
+    /// Most pages to follow.
+    #[arg(long, default_value_t = 20)]
+    pub max_pages: usize,
+}
+
+pub fn run(cmd: FeedCommand) -> Result<ExitCode> {
+    match cmd {
+        FeedCommand::Build(args) => build(args),
+        FeedCommand::Affected(args) => affected(args),
+        FeedCommand::Fetch(args) => fetch(args),
+    }
+}
+
+fn now_utc() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    palisade_feed::syndication::format_utc(secs)
+}
+
+fn build(args: BuildArgs) -> Result<ExitCode> {
+    let limits = Limits {
+        max_page_bytes: args.max_page_bytes,
+        ..Limits::default()
+    };
+    let (issues, warnings) = palisade_feed::io::read_inputs(&args.inputs, &limits)?;
+    let previous_path = args.out.join(palisade_feed::io::JSON_FEED);
+    // The previous output keeps `updated_at` still when nothing changed.
+    let previous = std::fs::read(&previous_path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    let options = BuildOptions {
+        now: args.now.unwrap_or_else(now_utc),
+        limits,
+        previous,
+        ..BuildOptions::default()
+    };
+    let feed = Feed::from_issues(&issues, &options);
+    let written = palisade_feed::io::write_outputs(&args.out, &feed)?;
+    let mut err = std::io::stderr().lock();
+    for w in warnings.iter().chain(&feed.warnings) {
+        writeln!(err, "warning: {w}")?;
+    }
+    for (item, w) in feed.item_warnings() {
+        writeln!(
+            err,
+            "warning: {} (issue #{}): {w}",
+            item.id, item.issue_number
+        )?;
+    }
+    let with_ranges = feed
+        .items
+        .iter()
+        .filter(|i| !i.versions.affected.is_empty())
+        .count();
+    writeln!(
+        err,
+        "{} CVEs from {} issues ({with_ranges} with affected ranges) -> {}, {}, {}, {} OSV records{}",
+        feed.items.len(),
+        issues.len(),
+        written.json_feed.display(),
+        written.rss.display(),
+        written.atom.display(),
+        written.osv.len(),
+        if feed.updated_at == feed.last_checked_at {
+            ""
+        } else {
+            " (content unchanged)"
+        }
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn affected(args: AffectedArgs) -> Result<ExitCode> {
+    let name = args.feed.display().to_string();
+    let bytes = palisade_feed::io::read_limited(&args.feed, Limits::default().max_page_bytes)?;
+    let feed = matcher::load_feed(&bytes, &name)?;
+    let mut targets = Vec::new();
+    if let Some(v) = &args.version {
+        let version = matcher::cluster_version(v).with_context(|| "--version")?;
+        targets.push(Target {
+            label: match &args.component {
+                Some(c) => format!("{c} {v}"),
+                None => v.clone(),
+            },
+            component: args.component.clone(),
+            version,
+        });
+    }
+    for file in &args.cluster {
+        let bytes = palisade_feed::io::read_limited(file, Limits::default().max_page_bytes)?;
+        let mut found = matcher::cluster_targets(&bytes, &file.display().to_string())?;
+        if let Some(c) = &args.component {
+            found.retain(|t| t.component.as_deref() == Some(c.as_str()));
+        }
+        targets.extend(found);
+    }
+    if targets.is_empty() {
+        bail!("nothing to check: the cluster files name no version for --component");
+    }
+    let matches = matcher::affected_all(&feed, &targets);
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        TableOrJson::Json => {
+            serde_json::to_writer_pretty(&mut out, &matches)?;
+            writeln!(out)?;
+        }
+        TableOrJson::Table => {
+            if matches.is_empty() {
+                writeln!(
+                    out,
+                    "no known CVE affects {}",
+                    targets
+                        .iter()
+                        .map(|t| t.label.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "{:<16}  {:<24}  {:<10}  {:<10}  {:<13}  TARGETS / SUMMARY",
+                    "CVE", "COMPONENT", "VERSION", "FIXED IN", "SEVERITY"
+                )?;
+                for m in &matches {
+                    let severity = match (&m.severity, m.base_score) {
+                        (Some(s), Some(n)) => format!("{s} {n:.1}"),
+                        _ => "-".to_owned(),
+                    };
+                    writeln!(
+                        out,
+                        "{:<16}  {:<24}  {:<10}  {:<10}  {:<13}  {}: {}",
+                        m.id,
+                        m.component,
+                        m.version,
+                        m.fixed.as_deref().unwrap_or("none"),
+                        severity,
+                        m.targets.join(", "),
+                        m.summary
+                    )?;
+                }
+            }
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn fetch(args: FetchArgs) -> Result<ExitCode> {
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let cache_path = args.out.join("etags.json");
+    let cache: EtagCache = match std::fs::read(&cache_path) {
+        Ok(b) => serde_json::from_slice(&b)
+            .with_context(|| format!("{}: not an ETag cache; delete it", cache_path.display()))?,
+        Err(_) => EtagCache::default(),
+    };
+    let options = FetchOptions {
+        api_url: args.api_url,
+        query: args.query,
+        token: args.token.filter(|t| !t.is_empty()),
+        max_pages: args.max_pages,
+        ..FetchOptions::default()
+    };
+    let fetched = palisade_feed::fetch::fetch_blocking(&options, &cache)?;
+    // Replace the previous pages: a shorter result must not leave stale pages behind.
+    for entry in std::fs::read_dir(&args.out)?.filter_map(Result::ok) {
+        let p = entry.path();
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with("page-") && name.ends_with(".json") {
+            std::fs::remove_file(&p).with_context(|| format!("removing {}", p.display()))?;
+        }
+    }
+    for (i, page) in fetched.pages.iter().enumerate() {
+        let p = args.out.join(format!("page-{}.json", i + 1));
+        std::fs::write(&p, &page.body).with_context(|| format!("writing {}", p.display()))?;
+    }
+    std::fs::write(&cache_path, serde_json::to_vec_pretty(&fetched.cache)?)
+        .with_context(|| format!("writing {}", cache_path.display()))?;
+    let mut err = std::io::stderr().lock();
+    for w in &fetched.warnings {
+        writeln!(err, "warning: {w}")?;
+    }
+    let unchanged = fetched.pages.iter().filter(|p| p.not_modified).count();
+    let rl = &fetched.rate_limit;
+    writeln!(
+        err,
+        "{} pages ({unchanged} unchanged), {} issues -> {}; rate limit {}/{}",
+        fetched.pages.len(),
+        fetched.issues.len(),
+        args.out.display(),
+        rl.remaining.map_or("?".to_owned(), |r| r.to_string()),
+        rl.limit.map_or("?".to_owned(), |r| r.to_string())
+    )?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -8,3 +8,5 @@
 
 mod admit;
 mod scan;
+mod cvss;
+mod feed;
