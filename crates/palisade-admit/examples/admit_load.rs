@@ -168,6 +168,7 @@ async fn run(args: Args) -> Result<String, String> {
         .map(|i| {
             tokio::spawn(worker(
                 args.addr,
+                name.clone(),
                 tls.clone(),
                 bodies.clone(),
                 i,
