@@ -620,6 +620,10 @@ impl Field {
         }
     }
 
+    pub fn is_verb(&self) -> bool {
+        matches!(&self.kind, FieldKind::Path(p) if *p == ["verb"])
+    }
+
     pub fn is_resource(&self) -> bool {
         matches!(&self.kind, FieldKind::Path(p) if *p == ["objectRef", "resource"])
     }

@@ -14,6 +14,9 @@ mod error;
 pub mod event;
 pub mod fields;
 pub mod follow;
+pub mod forward;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod input;
 pub mod json;
 pub mod rules;
@@ -108,11 +111,11 @@ impl Engine {
     /// Runs every rule on one event, appending alerts to `out`.
     pub fn process(&self, ev: &AuditEvent, out: &mut Vec<Alert>) {
         let mut memo = cond::Memo::new(self.rules.memo_slots);
-        let (stage, resource) = keys(&ev.event);
+        let k = keys(&ev.event);
         // The alert time is the same for every alert of the event: computed on first use.
         let mut time: Option<String> = None;
         for rule in &self.rules.rules {
-            if rule.applies(stage, resource) && rule.cond.eval_memo(&ev.event, &mut memo) {
+            if rule.applies_to(&k) && rule.cond.eval_memo(&ev.event, &mut memo) {
                 let t = time.get_or_insert_with(|| alert_time(ev)).clone();
                 out.push(self.alert(rule, ev, t));
             }
@@ -121,12 +124,12 @@ impl Engine {
 
     /// Names of the rules that match (no rendering), for tests and benchmarks.
     pub fn matching<'a>(&'a self, ev: &'a Event) -> impl Iterator<Item = &'a Arc<str>> + 'a {
-        let (stage, resource) = keys(ev);
+        let k = keys(ev);
         let mut memo = cond::Memo::new(self.rules.memo_slots);
         self.rules
             .rules
             .iter()
-            .filter(move |r| r.applies(stage, resource) && r.cond.eval_memo(ev, &mut memo))
+            .filter(move |r| r.applies_to(&k) && r.cond.eval_memo(ev, &mut memo))
             .map(|r| &r.name)
     }
 
@@ -192,17 +195,37 @@ fn alert_time(ev: &AuditEvent) -> String {
     }
 }
 
-fn keys(ev: &Event) -> (Option<&str>, Option<&str>) {
-    (
-        ev.get_str("stage"),
-        ev.get("objectRef")
-            .and_then(|o| o.get("resource"))
-            .and_then(|r| r.as_str()),
-    )
+fn key(v: Option<json::J<'_>>) -> rules::Key<'_> {
+    match v {
+        None => rules::Key::Missing,
+        Some(v) if v.is_object() || v.is_array() => rules::Key::Other,
+        Some(v) => match v.as_str() {
+            Some(s) => rules::Key::Text(s),
+            // Numbers and literals: their JSON text, as field extraction gives it.
+            None => match v.raw() {
+                std::borrow::Cow::Borrowed(s) => rules::Key::Text(s),
+                std::borrow::Cow::Owned(_) => rules::Key::Other,
+            },
+        },
+    }
+}
+
+fn keys(ev: &Event) -> rules::Keys<'_> {
+    rules::Keys {
+        stage: key(ev.get("stage")),
+        resource: key(ev.get("objectRef").and_then(|o| o.get("resource"))),
+        verb: key(ev.get("verb")),
+    }
+}
+
+fn resource(ev: &Event) -> Option<&str> {
+    ev.get("objectRef")
+        .and_then(|o| o.get("resource"))
+        .and_then(|r| r.as_str())
 }
 
 fn needs_redaction(ev: &Event) -> bool {
-    keys(ev).1 == Some("secrets")
+    resource(ev) == Some("secrets")
 }
 
 /// Secret payloads must never reach alert output: blank `data`/`stringData` of the

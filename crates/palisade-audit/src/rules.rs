@@ -657,6 +657,7 @@ impl RuleSetBuilder {
                 tags: Arc::from(raw.tags.as_slice()),
                 stages: cond.required_values(&|f: &fields::Field| f.is_stage()),
                 resources: cond.required_values(&|f: &fields::Field| f.is_resource()),
+                verbs: cond.required_values(&|f: &fields::Field| f.is_verb()),
                 cond,
                 output,
             });
@@ -1133,6 +1134,26 @@ impl Output {
     }
 }
 
+/// One prefilter value of an event, as the field extraction would see it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Key<'a> {
+    /// Absent: a rule that requires a value cannot match.
+    #[default]
+    Missing,
+    /// A string, number or literal, as its field text.
+    Text(&'a str),
+    /// An object or array: not used for filtering.
+    Other,
+}
+
+/// The event values the rule prefilter looks at.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Keys<'a> {
+    pub stage: Key<'a>,
+    pub resource: Key<'a>,
+    pub verb: Key<'a>,
+}
+
 /// One compiled rule.
 #[derive(Debug, Clone)]
 pub struct Rule {
@@ -1145,9 +1166,25 @@ pub struct Rule {
     /// Prefilter: the `stage` / `objectRef.resource` values the condition requires, if any.
     pub stages: Option<Vec<String>>,
     pub resources: Option<Vec<String>>,
+    pub verbs: Option<Vec<String>>,
 }
 
 impl Rule {
+    /// Cheap check that the rule could match an event with this stage, resource and verb.
+    pub fn applies_to(&self, k: &Keys<'_>) -> bool {
+        Self::allowed(&self.stages, k.stage)
+            && Self::allowed(&self.resources, k.resource)
+            && Self::allowed(&self.verbs, k.verb)
+    }
+
+    fn allowed(req: &Option<Vec<String>>, v: Key<'_>) -> bool {
+        match (req, v) {
+            (None, _) | (_, Key::Other) => true,
+            (Some(req), Key::Text(v)) => req.iter().any(|r| r == v),
+            (Some(_), Key::Missing) => false,
+        }
+    }
+
     /// Cheap check that the rule could match an event with this stage and resource.
     pub fn applies(&self, stage: Option<&str>, resource: Option<&str>) -> bool {
         let ok = |req: &Option<Vec<String>>, v: Option<&str>| match (req, v) {
@@ -1466,5 +1503,18 @@ mod prefilter_tests {
         assert!(get("Attach/Exec Pod").applies(Some("ResponseStarted"), Some("pods")));
         assert!(!get("Attach/Exec Pod").applies(Some("ResponseComplete"), Some("pods")));
         assert!(!get("Create Privileged Pod").applies(Some("ResponseComplete"), None));
+        assert_eq!(
+            get("Create Privileged Pod").verbs.as_deref(),
+            Some(&["create".to_string()][..])
+        );
+        let k = |verb| Keys {
+            stage: Key::Text("ResponseComplete"),
+            resource: Key::Text("pods"),
+            verb,
+        };
+        assert!(get("Create Privileged Pod").applies_to(&k(Key::Text("create"))));
+        assert!(!get("Create Privileged Pod").applies_to(&k(Key::Text("get"))));
+        assert!(!get("Create Privileged Pod").applies_to(&k(Key::Missing)));
+        assert!(get("Create Privileged Pod").applies_to(&k(Key::Other)));
     }
 }

@@ -8,6 +8,7 @@
 
 use anyhow::Context;
 use clap::{ArgMatches, Args, FromArgMatches, Subcommand};
+use palisade_audit::forward::Forwarder;
 use palisade_audit::{Alert, Engine, Priority, RuleSetBuilder, Summary};
 use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -37,6 +38,36 @@ pub struct RuleArgs {
     pub no_extra_rules: bool,
 }
 
+/// Optional HTTP forward output.
+#[derive(Debug, Clone, Args)]
+pub struct ForwardArgs {
+    /// Also POST each alert as JSON to this URL (Falco http_output format, e.g.
+    /// falcosidekick). https://, or http:// to a loopback address only.
+    #[arg(long, value_name = "URL")]
+    pub forward: Option<String>,
+    /// Extra CA certificate (PEM) to trust for --forward.
+    #[arg(long, value_name = "FILE", requires = "forward")]
+    pub forward_ca: Option<PathBuf>,
+    /// Alerts held while the --forward receiver is slow; beyond that they are dropped
+    /// from the forward output (and counted) but still written to the primary output.
+    #[arg(long, value_name = "N", default_value_t = palisade_audit::forward::DEFAULT_QUEUE)]
+    pub forward_queue: usize,
+}
+
+impl ForwardArgs {
+    fn start(&self) -> anyhow::Result<Option<Forwarder>> {
+        let Some(url) = &self.forward else {
+            return Ok(None);
+        };
+        Ok(Some(Forwarder::start(
+            url,
+            self.forward_ca.as_deref(),
+            self.forward_queue,
+            Duration::from_secs(5),
+        )?))
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ScanArgs {
     /// Audit log files (JSON Lines, optionally gzip-compressed); `-` or nothing reads stdin.
@@ -63,6 +94,8 @@ pub struct ScanArgs {
     /// Do not print the summary or progress on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    #[command(flatten)]
+    pub forward: ForwardArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -105,6 +138,8 @@ pub struct ServeArgs {
     /// How long a request waits for queue room before it is answered 503 (the API server retries).
     #[arg(long, value_name = "MS", default_value_t = 5000)]
     pub queue_wait_ms: u64,
+    #[command(flatten)]
+    pub forward: ForwardArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -193,6 +228,7 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         None => Box::new(std::io::stdout()),
     };
     let format = a.format;
+    let fwd = a.forward.start()?;
     let cfg = palisade_audit::serve::ServeConfig {
         listen: a.listen,
         cert: a.cert,
@@ -212,6 +248,9 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         engine,
         counters,
         move |alert| {
+            if let Some(f) = &fwd {
+                f.send(alert);
+            }
             // A failing output must not stop the worker: the queue keeps back-pressure.
             let _ = match format {
                 Format::Json => serde_json::to_writer(&mut out, alert)
@@ -318,6 +357,7 @@ fn scan(a: ScanArgs) -> anyhow::Result<ExitCode> {
     } else {
         a.paths.clone()
     };
+    let fwd = a.forward.start()?;
     let show_progress = !a.quiet && !a.follow && std::io::stderr().is_terminal();
     let mut summary = Summary::default();
     let mut input_errors = 0u64;
@@ -365,6 +405,9 @@ fn scan(a: ScanArgs) -> anyhow::Result<ExitCode> {
             a.max_line_bytes,
             |alert| {
                 summary.add_alert(alert);
+                if let Some(f) = &fwd {
+                    f.send(alert);
+                }
                 if write_err.is_some() {
                     return;
                 }
@@ -419,6 +462,15 @@ fn scan(a: ScanArgs) -> anyhow::Result<ExitCode> {
         );
         for (rule, n) in &summary.alerts_by_rule {
             eprintln!("  {n:>8}  {rule}");
+        }
+    }
+    if let Some(f) = fwd {
+        let st = f.finish();
+        if !a.quiet || st.dropped + st.failed > 0 {
+            eprintln!(
+                "audit: forwarded {} alerts, {} dropped (queue full), {} failed",
+                st.sent, st.dropped, st.failed
+            );
         }
     }
     Ok(if input_errors > 0 || summary.bad_lines > 0 {

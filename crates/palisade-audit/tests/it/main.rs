@@ -8,6 +8,7 @@
 
 mod conformance;
 mod extra_rules;
+mod fuzz_regressions;
 mod real_logs;
 
 pub const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/audit");

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Throughput of `palisade audit` on one core, and of `jq` on the same log in the same run.
+#
+#   scripts/bench-audit.sh [--events N] [--keep DIR]
+#
+# 1. Builds a JSON Lines log of N (default 1,000,000) real-shaped audit events by replicating
+#    and varying the saved traces under testdata/audit/ (Falco's 51 trace events, the 37-event
+#    audit2rbac log, the 6 rbac-tool events; every copy gets a fresh auditID and shifted
+#    timestamps, every 7th a varied user, every 5th a varied namespace/name):
+#    `cargo run --release --example audit_bench -- gen N FILE`.
+# 2. Runs the real binary with the full default rule set (Falco's k8s_audit_rules.yaml plus
+#    Palisade's extra rules), JSON alerts to a file, pinned to one core (`taskset -c 0`):
+#    `palisade audit --format json -q LOG > ALERTS`. Also on a tenth of the log, to show
+#    that memory does not grow with the input.
+# 3. Times `jq -c` with a filter equivalent to ONE rule (Falco's "Create Privileged Pod":
+#    completed, pods, no subresource, create, any container privileged), also on core 0.
+# Prints a Markdown table: wall time, events/s, MB/s, peak RSS, alerts or matches.
+# Installs jq (and GNU time) with apt-get if missing and allowed (root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+events=1000000; keep=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --events) events=$2; shift 2 ;;
+    --keep) keep=$2; shift 2 ;;
+    -h|--help) sed -n 2,19p "$0"; exit 0 ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+need() { # need CMD PACKAGE
+  command -v "$1" >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get install -y -q "$2" >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q "$2" >/dev/null; }
+  fi
+  command -v "$1" >/dev/null 2>&1 || { echo "needs $1 (apt-get install $2)" >&2; exit 2; }
+}
+need jq jq
+[ -x /usr/bin/time ] || need /usr/bin/time time
+need taskset util-linux
+
+cargo build --release -q -p palisade --bin palisade
+cargo build --release -q -p palisade-audit --example audit_bench
+pal=$PWD/target/release/palisade
+gen=$PWD/target/release/examples/audit_bench
+
+if [ -n "$keep" ]; then work=$keep; mkdir -p "$work"; else work=$(mktemp -d); trap 'rm -rf "$work"' EXIT; fi
+log=$work/audit.jsonl
+small=$work/audit-small.jsonl
+"$gen" gen "$events" "$log"
+"$gen" gen $((events / 10)) "$small"
+
+# measure NAME EVENTS FILE OUT CMD... -> one table row. GNU time: wall, user, sys, max RSS (KiB).
+rows=()
+measure() {
+  local name=$1 n=$2 file=$3 out=$4; shift 4
+  local rc=0
+  /usr/bin/time -f "%e %U %S %M" -o "$work/time" taskset -c 0 "$@" >"$out" 2>"$work/stderr" || rc=$?
+  # palisade exits 1 when there are alerts; 2 or more is a failure.
+  if [ "$rc" -ge 2 ]; then echo "$name failed (exit $rc):" >&2; cat "$work/stderr" >&2; exit 1; fi
+  read -r wall user sys rss < <(tail -1 "$work/time")
+  local bytes hits
+  bytes=$(stat -c %s "$file")
+  hits=$(wc -l <"$out")
+  rows+=("$(python3 -c '
+import sys
+name, n, b, wall, user, sys_, rss, hits = sys.argv[1:]
+n, b, wall, rss = int(n), int(b), float(wall), int(rss)
+print(f"| {name} | {n:,} | {b/1e6:,.0f} | {wall:.2f} | {float(user)+float(sys_):.2f} | {n/wall:,.0f} | {b/1e6/wall:,.1f} | {rss/1024:,.0f} | {int(hits):,} |")
+' "$name" "$n" "$bytes" "$wall" "$user" "$sys" "$rss" "$hits")")
+}
+
+rules=$("$pal" audit rules | wc -l)
+measure "palisade audit, all $rules default rules" "$events" "$log" "$work/alerts.jsonl" \
+  "$pal" audit --format json -q "$log"
+measure "palisade audit, all $rules default rules (1/10 of the log)" $((events / 10)) "$small" "$work/alerts-small.jsonl" \
+  "$pal" audit --format json -q "$small"
+filter='select(.stage=="ResponseComplete" and .objectRef.resource=="pods" and (.objectRef.subresource==null) and .verb=="create" and ([.requestObject.spec.containers[]?.securityContext.privileged] | any(. == true)))'
+measure "jq -c, one rule (Create Privileged Pod)" "$events" "$log" "$work/jq.jsonl" jq -c "$filter" "$log"
+
+# The jq filter and palisade's rule must agree on that one rule.
+pal_priv=$(grep -c '"rule":"Create Privileged Pod"' "$work/alerts.jsonl" || true)
+jq_priv=$(wc -l <"$work/jq.jsonl")
+
+echo
+echo "$(uname -m), $(nproc) cores, one used (taskset -c 0); $(date -u +%Y-%m-%d)"
+echo
+echo "| run | events | MB | wall s | cpu s | events/s | MB/s | peak RSS MB | alerts / matches |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+printf '%s\n' "${rows[@]}"
+echo
+echo "\"Create Privileged Pod\": palisade $pal_priv alerts, jq $jq_priv matches."
+if [ "$pal_priv" != "$jq_priv" ]; then echo "MISMATCH between palisade and jq on the one rule" >&2; exit 1; fi
