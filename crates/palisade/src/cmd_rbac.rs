@@ -1,10 +1,224 @@
-//! `palisade rbac ...`: owned by the cross-object analysis work (issue 4).
+//! `palisade rbac who-can ...` and `palisade rbac can SUBJECT --list`: RBAC queries over
+//! manifests or a `kubectl get ... -o json` dump. The logic is in `palisade_graph::rbac`.
 
+use anyhow::{Context, Result};
+use palisade_core::{Document, InputError};
+use palisade_graph::rbac::{Rbac, RbacOptions, Request, Subject};
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(Debug, clap::Subcommand)]
-pub enum RbacCommand {}
+use crate::output::{ColorChoice, Output};
 
-pub fn run(cmd: RbacCommand) -> anyhow::Result<ExitCode> {
-    match cmd {}
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum QueryFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum RbacCommand {
+    /// Subjects allowed VERB on RESOURCE[/SUB], with the binding -> role -> rule granting it.
+    WhoCan(WhoCanArgs),
+    /// Effective permissions of a subject (User:NAME, Group:NAME, ServiceAccount:NS:NAME).
+    Can(CanArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Common {
+    /// Output format: table or json.
+    #[arg(long, short = 'f', default_value = "table", value_enum)]
+    pub format: QueryFormat,
+
+    /// Add the roles and bindings every cluster is created with (system:masters ->
+    /// cluster-admin, discovery and info roles bound to all users).
+    #[arg(long)]
+    pub rbac_defaults: bool,
+
+    /// Colour: auto, always, never (tables only; currently uncoloured).
+    #[arg(long, default_value = "auto", value_enum)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct WhoCanArgs {
+    /// Verb, e.g. get, create, impersonate, bind.
+    pub verb: String,
+    /// RESOURCE[/SUBRESOURCE] (RESOURCE.GROUP for other groups, e.g. widgets.example.com),
+    /// or a non-resource URL such as /metrics.
+    pub resource: String,
+    /// Files or directories with the RBAC objects (`-` reads stdin).
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Only grants effective in this namespace (default: any namespace or cluster-wide).
+    #[arg(long, short = 'n')]
+    pub namespace: Option<String>,
+    /// The object's name (rules with resourceNames grant only named requests).
+    #[arg(long)]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CanArgs {
+    /// User:NAME, Group:NAME, ServiceAccount:NAMESPACE:NAME or system:serviceaccount:NS:NAME.
+    pub subject: String,
+    /// Files or directories with the RBAC objects (`-` reads stdin).
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// List every permission (required; the only mode).
+    #[arg(long, required = true)]
+    pub list: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Loads the inputs; input errors go to stderr and make the command exit 2 afterwards.
+pub(crate) fn load(paths: &[PathBuf]) -> (Vec<Document>, Vec<InputError>) {
+    let loaded = palisade_yaml::load_paths(paths, &palisade_yaml::Limits::default());
+    let mut stderr = std::io::stderr().lock();
+    for e in &loaded.errors {
+        let _ = writeln!(stderr, "error: {e}");
+    }
+    (loaded.documents, loaded.errors)
+}
+
+pub(crate) fn exit(errors: &[InputError]) -> ExitCode {
+    if errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    }
+}
+
+/// Left-aligned columns, two spaces apart.
+pub(crate) fn table(out: &mut dyn Write, header: &[&str], rows: &[Vec<String>]) -> Result<()> {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            if let Some(w) = widths.get_mut(i) {
+                *w = (*w).max(c.chars().count());
+            }
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut s = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            let w = widths.get(i).copied().unwrap_or(0);
+            if i + 1 == cells.len() {
+                s.push_str(c);
+            } else {
+                s.push_str(&format!("{c:<w$}  "));
+            }
+        }
+        s.trim_end().to_owned()
+    };
+    writeln!(out, "{}", line(header.to_vec()))?;
+    for r in rows {
+        writeln!(out, "{}", line(r.iter().map(String::as_str).collect()))?;
+    }
+    Ok(())
+}
+
+pub fn run(cmd: RbacCommand) -> Result<ExitCode> {
+    match cmd {
+        RbacCommand::WhoCan(a) => who_can(a),
+        RbacCommand::Can(a) => can(a),
+    }
+}
+
+fn who_can(a: WhoCanArgs) -> Result<ExitCode> {
+    let mut req = Request::parse(&a.verb, &a.resource)?.in_namespace(a.namespace.as_deref());
+    if let Some(n) = &a.name {
+        req = req.named(n);
+    }
+    let (docs, errors) = load(&a.paths);
+    let model = Rbac::build(
+        &docs,
+        RbacOptions {
+            defaults: a.common.rbac_defaults,
+        },
+    );
+    let grants = model.who_can(&req);
+    let mut out = Output::open(None, a.common.color)?;
+    match a.common.format {
+        QueryFormat::Json => {
+            serde_json::to_writer_pretty(out.writer(), &grants).context("writing JSON")?;
+            writeln!(out.writer())?;
+        }
+        QueryFormat::Table => {
+            writeln!(out.writer(), "who can {}:", req.display())?;
+            let rows: Vec<Vec<String>> = grants
+                .iter()
+                .map(|g| {
+                    vec![
+                        g.subject.kind.to_string(),
+                        g.subject.name.clone(),
+                        g.subject.namespace.clone().unwrap_or_default(),
+                        g.via.scope.to_string(),
+                        g.via.binding.clone(),
+                        g.via.role.clone(),
+                        g.via.rule.clone(),
+                    ]
+                })
+                .collect();
+            table(
+                out.writer(),
+                &[
+                    "KIND",
+                    "NAME",
+                    "NAMESPACE",
+                    "SCOPE",
+                    "BINDING",
+                    "ROLE",
+                    "RULE",
+                ],
+                &rows,
+            )?;
+        }
+    }
+    out.finish()?;
+    Ok(exit(&errors))
+}
+
+fn can(a: CanArgs) -> Result<ExitCode> {
+    let subject = Subject::parse(&a.subject)?;
+    let (docs, errors) = load(&a.paths);
+    let model = Rbac::build(
+        &docs,
+        RbacOptions {
+            defaults: a.common.rbac_defaults,
+        },
+    );
+    let perms = model.can_list(&subject);
+    let mut out = Output::open(None, a.common.color)?;
+    match a.common.format {
+        QueryFormat::Json => {
+            serde_json::to_writer_pretty(out.writer(), &perms).context("writing JSON")?;
+            writeln!(out.writer())?;
+        }
+        QueryFormat::Table => {
+            writeln!(out.writer(), "permissions of {subject}:")?;
+            let rows: Vec<Vec<String>> = perms
+                .iter()
+                .map(|p| {
+                    vec![
+                        p.scope.to_string(),
+                        p.rule.clone(),
+                        p.through.to_string(),
+                        p.via.binding.clone(),
+                        p.via.rule.clone(),
+                    ]
+                })
+                .collect();
+            table(
+                out.writer(),
+                &["SCOPE", "RULE", "AS", "BINDING", "FROM"],
+                &rows,
+            )?;
+        }
+    }
+    out.finish()?;
+    Ok(exit(&errors))
 }

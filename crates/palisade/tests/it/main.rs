@@ -10,3 +10,5 @@ mod admit;
 mod scan;
 mod cvss;
 mod feed;
+mod netpol;
+mod rbac;

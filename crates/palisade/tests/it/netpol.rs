@@ -1,0 +1,168 @@
+//! `palisade netpol can-reach` / `netpol report` and the `netpol` family in `palisade scan`.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn palisade() -> Command {
+    let mut cmd = Command::cargo_bin("palisade").unwrap();
+    cmd.current_dir(root()).env("NO_COLOR", "1");
+    cmd
+}
+
+const EDGE: &str = "testdata/netpol/edge-cases/policies.yaml";
+
+fn json(args: &[&str]) -> (i32, Value) {
+    let out = palisade().args(args).output().unwrap();
+    let v = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code().unwrap(), v)
+}
+
+#[test]
+fn can_reach_json_contract() {
+    let (code, v) = json(&[
+        "netpol",
+        "can-reach",
+        "monitoring/Deployment/prometheus",
+        "shop/Deployment/api",
+        "--port",
+        "9090",
+        "--format",
+        "json",
+        EDGE,
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(v["allowed"], true);
+    assert_eq!(
+        v["policies"],
+        serde_json::json!([
+            "monitoring/prometheus-split",
+            "shop/backend-from-prometheus"
+        ])
+    );
+    assert_eq!(v["protocol"], "TCP");
+    let (_, v) = json(&[
+        "netpol",
+        "can-reach",
+        "shop/deployment/frontend",
+        "shop/Deployment/api",
+        "--port",
+        "9090",
+        "--protocol",
+        "tcp",
+        "-f",
+        "json",
+        EDGE,
+    ]);
+    assert_eq!(v["allowed"], false);
+    assert_eq!(v["ingress"]["isolated"], true);
+    assert_eq!(v["egress"]["isolated"], false);
+    assert!(
+        v["policies"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("shop/default-deny"))
+    );
+}
+
+#[test]
+fn can_reach_table_and_errors() {
+    let out = palisade()
+        .args([
+            "netpol",
+            "can-reach",
+            "shop/StatefulSet/db",
+            "shop/Deployment/api",
+            EDGE,
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let t = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        t.starts_with("StatefulSet/shop/db -> Deployment/shop/api any port/TCP: DENIED"),
+        "{t}"
+    );
+    assert!(t.contains("denied: isolated by shop/db-egress"), "{t}");
+    let out = palisade()
+        .args([
+            "netpol",
+            "can-reach",
+            "shop/Deployment/nope",
+            "shop/Deployment/api",
+            EDGE,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        e.contains("\"shop/Deployment/nope\" is not in the scanned objects")
+            && e.contains("shop/Deployment/api"),
+        "{e}"
+    );
+    for bad in [["--port", "70000"], ["--protocol", "ICMP"]] {
+        let out = palisade()
+            .args([
+                "netpol",
+                "can-reach",
+                "shop/Deployment/frontend",
+                "shop/Deployment/api",
+            ])
+            .args(bad)
+            .arg(EDGE)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+    }
+}
+
+#[test]
+fn report_per_namespace_and_workload() {
+    let (code, v) = json(&["netpol", "report", "--format", "json", EDGE]);
+    assert_eq!(code, 0);
+    let shop = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["namespace"] == "shop")
+        .unwrap();
+    assert_eq!(shop["ingress"], "default-deny");
+    assert_eq!(shop["egress"], "allow-policies-only");
+    let fe = shop["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["workload"] == "Deployment/shop/frontend")
+        .unwrap();
+    assert_eq!(fe["egress"]["isolation"], "not-isolated");
+    let out = palisade()
+        .args(["netpol", "report", EDGE])
+        .output()
+        .unwrap();
+    let t = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        t.contains("namespace shop") && t.contains("default-deny"),
+        "{t}"
+    );
+}
+
+#[test]
+fn scan_reports_netpol_family() {
+    let out = palisade()
+        .args(["scan", "--format", "json", "--select", "netpol", EDGE])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = v["findings"].as_array().unwrap();
+    let split = f.iter().find(|x| x["rule"] == "NETPOL006").unwrap();
+    assert_eq!(split["field"], "spec.ingress[0].from");
+    assert_eq!(split["file"], EDGE);
+    assert!(split["line"].as_u64().unwrap() > 100);
+    assert!(f.iter().all(|x| x["family"] == "netpol"));
+}

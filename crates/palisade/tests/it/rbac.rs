@@ -1,0 +1,236 @@
+//! `palisade rbac who-can` / `rbac can --list` and the `rbac` family in `palisade scan`,
+//! through the real binary.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn palisade() -> Command {
+    let mut cmd = Command::cargo_bin("palisade").unwrap();
+    cmd.current_dir(root()).env("NO_COLOR", "1");
+    cmd
+}
+
+const EDGE: &str = "testdata/rbac/edge-cases/who-can.yaml";
+
+fn json(args: &[&str]) -> (i32, Value) {
+    let out = palisade().args(args).output().unwrap();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap(), v)
+}
+
+#[test]
+fn who_can_json_contract() {
+    let (code, v) = json(&[
+        "rbac", "who-can", "get", "secrets", "-n", "team-a", "--format", "json", EDGE,
+    ]);
+    assert_eq!(code, 0);
+    let a = v.as_array().unwrap();
+    assert_eq!(a[0]["kind"], "Group");
+    assert_eq!(a[0]["name"], "system:masters");
+    for g in a {
+        for k in ["kind", "name", "namespace", "via"] {
+            assert!(g.get(k).is_some(), "{k} missing in {g}");
+        }
+        for k in ["binding", "role", "scope"] {
+            assert!(g["via"][k].is_string(), "via.{k} missing in {g}");
+        }
+    }
+    let ci = a.iter().find(|g| g["name"] == "ci").unwrap();
+    assert_eq!(ci["kind"], "ServiceAccount");
+    assert_eq!(ci["namespace"], "team-a");
+    assert_eq!(ci["via"]["binding"], "RoleBinding/team-a/team-a-secrets");
+    assert_eq!(ci["via"]["role"], "ClusterRole/secrets-and-nodes");
+    assert_eq!(ci["via"]["scope"], "namespace:team-a");
+    // --name: the resourceNames rule applies.
+    let (_, v) = json(&[
+        "rbac",
+        "who-can",
+        "get",
+        "secrets",
+        "-n",
+        "team-a",
+        "--name",
+        "db-password",
+        "-f",
+        "json",
+        EDGE,
+    ]);
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["name"] == "named-user")
+    );
+}
+
+#[test]
+fn who_can_table_and_rbac_tool_fixture() {
+    let out = palisade()
+        .args([
+            "rbac",
+            "who-can",
+            "create",
+            "pods",
+            "testdata/rbac/rbac-tool/whocan/pod-creator.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("who can create pods:\nKIND"), "{text}");
+    for s in [
+        "test-pod-creator-user",
+        "test-pod-creator-group",
+        "test-pod-creator-sa",
+        "RoleBinding/test/pod-creator",
+    ] {
+        assert!(text.contains(s), "{s} missing:\n{text}");
+    }
+}
+
+#[test]
+fn can_list_and_bad_input() {
+    let (code, v) = json(&[
+        "rbac",
+        "can",
+        "ServiceAccount:team-c:builder",
+        "--list",
+        "--format",
+        "json",
+        EDGE,
+    ]);
+    assert_eq!(code, 0);
+    let p = v.as_array().unwrap();
+    assert!(p.iter().any(|x| {
+        x["rule"]
+            .as_str()
+            .unwrap()
+            .contains("resources=[namespaces]")
+            && x["through"]["name"] == "system:serviceaccounts:team-c"
+            && x["scope"] == "namespace:team-c"
+    }));
+    let out = palisade()
+        .args(["rbac", "can", "ServiceAccount:nope", "--list", EDGE])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("invalid subject \"ServiceAccount:nope\"")
+    );
+    let out = palisade()
+        .args(["rbac", "who-can", "get", "pods/a/b", EDGE])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid resource"));
+    // An unreadable input is reported and makes the exit status 2 (the answer is still printed).
+    let out = palisade()
+        .args(["rbac", "who-can", "get", "pods", "no/such/file.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/file.yaml"));
+}
+
+#[test]
+fn cluster_dump_list_and_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("dump.json");
+    std::fs::write(
+        &dump,
+        r#"{"apiVersion": "v1", "kind": "List", "items": [
+          {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+           "metadata": {"name": "ops-admin"},
+           "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+           "subjects": [{"kind": "Group", "name": "ops"}]}]}"#,
+    )
+    .unwrap();
+    let d = dump.to_str().unwrap();
+    let (code, v) = json(&["rbac", "who-can", "delete", "nodes", "-f", "json", d]);
+    assert_eq!(code, 0);
+    let names: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["system:masters", "ops"],
+        "built-in cluster-admin is known"
+    );
+    let (_, v) = json(&[
+        "rbac",
+        "who-can",
+        "get",
+        "/version",
+        "-f",
+        "json",
+        "--rbac-defaults",
+        d,
+    ]);
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["name"] == "system:unauthenticated")
+    );
+}
+
+#[test]
+fn scan_reports_rbac_family() {
+    let out = palisade()
+        .args(["scan", "--format", "json", "--select", "rbac", EDGE])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = v["findings"].as_array().unwrap();
+    assert!(!f.is_empty());
+    assert!(f.iter().all(|x| x["family"] == "rbac"));
+    let ci = f
+        .iter()
+        .find(|x| {
+            x["rule"] == "RBAC002"
+                && x["message"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("ServiceAccount team-a/ci")
+        })
+        .unwrap();
+    assert_eq!(ci["object"]["kind"], "RoleBinding");
+    assert_eq!(ci["field"], "subjects[0]");
+    assert!(ci["line"].as_u64().unwrap() > 1);
+    assert_eq!(out.status.code(), Some(1));
+    let out = palisade()
+        .args([
+            "scan",
+            "--format",
+            "json",
+            "--select",
+            "rbac",
+            "--ignore",
+            "RBAC002,rbac-exec-pods",
+            EDGE,
+        ])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x["rule"] != "RBAC002" && x["rule"] != "RBAC005")
+    );
+}
