@@ -131,7 +131,11 @@ async fn atom(st: AppState, headers: HeaderMap) -> Response {
 async fn osv(st: AppState, Path(file): Path<String>, headers: HeaderMap) -> Response {
     let snap = st.current();
     if file == OSV_ZIP {
-        return serve(&headers, snap.assets.get(&format!("{OSV_DIR}/{OSV_ZIP}")), ZIP);
+        return serve(
+            &headers,
+            snap.assets.get(&format!("{OSV_DIR}/{OSV_ZIP}")),
+            ZIP,
+        );
     }
     let asset = file
         .strip_suffix(".json")
@@ -232,19 +236,35 @@ async fn github_webhook(st: AppState, req: Request) -> Response {
     };
     let limit = st.config.max_body_bytes;
     let declared = h("content-length").and_then(|v| v.parse::<u64>().ok());
-    let too_large = format!(
-        "the body is over the {limit}-byte limit for a webhook delivery"
-    );
+    let too_large = format!("the body is over the {limit}-byte limit for a webhook delivery");
     if declared.is_some_and(|n| n > limit as u64) {
-        return reject(&st, &event, "too_large", StatusCode::PAYLOAD_TOO_LARGE, &too_large);
+        return reject(
+            &st,
+            &event,
+            "too_large",
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &too_large,
+        );
     }
     let body = match read_body(req.into_body(), limit).await {
         Ok(b) => b,
         Err(true) => {
-            return reject(&st, &event, "too_large", StatusCode::PAYLOAD_TOO_LARGE, &too_large);
+            return reject(
+                &st,
+                &event,
+                "too_large",
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &too_large,
+            );
         }
         Err(false) => {
-            return reject(&st, &event, "bad_body", StatusCode::BAD_REQUEST, "the body could not be read");
+            return reject(
+                &st,
+                &event,
+                "bad_body",
+                StatusCode::BAD_REQUEST,
+                "the body could not be read",
+            );
         }
     };
     if !webhook::verify_signature(&secret, &body, h("x-hub-signature-256")) {
@@ -301,13 +321,25 @@ async fn github_webhook(st: AppState, req: Request) -> Response {
         Ok(a) => a,
         Err(e) => {
             tracing::error!("webhook {delivery}: store: {e}");
-            return reject(&st, &event, "error", StatusCode::INTERNAL_SERVER_ERROR, "could not store the delivery; GitHub may redeliver it");
+            return reject(
+                &st,
+                &event,
+                "error",
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "could not store the delivery; GitHub may redeliver it",
+            );
         }
     };
     // Also on a duplicate: a redelivery after a failed rebuild retries it.
     if let Err(e) = ensure_built(&st, applied.generation).await {
         tracing::error!("webhook {delivery}: rebuild: {e}");
-        return reject(&st, &event, "error", StatusCode::INTERNAL_SERVER_ERROR, "stored, but the outputs could not be rebuilt");
+        return reject(
+            &st,
+            &event,
+            "error",
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "stored, but the outputs could not be rebuilt",
+        );
     }
     let status = if applied.duplicate {
         "duplicate"
@@ -317,7 +349,10 @@ async fn github_webhook(st: AppState, req: Request) -> Response {
         "unchanged"
     };
     st.metrics.event(&event, status);
-    tracing::info!("webhook {delivery}: {status} (generation {})", applied.generation);
+    tracing::info!(
+        "webhook {delivery}: {status} (generation {})",
+        applied.generation
+    );
     json_reply(
         StatusCode::OK,
         serde_json::json!({ "status": status, "generation": applied.generation }),
@@ -344,7 +379,10 @@ mod tests {
         assert!(!not_modified(&h, &a));
         h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"abc\""));
         assert!(not_modified(&h, &a));
-        h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("W/\"x\", W/\"abc\""));
+        h.insert(
+            header::IF_NONE_MATCH,
+            HeaderValue::from_static("W/\"x\", W/\"abc\""),
+        );
         assert!(not_modified(&h, &a));
         h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("W/\"zzz\""));
         // If-None-Match wins over If-Modified-Since.

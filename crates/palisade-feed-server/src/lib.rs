@@ -22,7 +22,9 @@ pub mod store;
 pub mod time;
 pub mod webhook;
 
-pub use server::{Config, RunningServer, Tls, install_crypto_provider, read_secret, start};
+pub use server::{
+    Config, RunningServer, Tls, install_crypto_provider, read_secret, run_blocking, start,
+};
 
 use std::path::PathBuf;
 

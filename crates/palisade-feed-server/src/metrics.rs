@@ -40,11 +40,7 @@ impl Metrics {
             events.clone(),
         );
         let rebuilds = Family::<ResultLabels, Counter>::default();
-        registry.register(
-            "rebuilds",
-            "Output rebuilds, by result",
-            rebuilds.clone(),
-        );
+        registry.register("rebuilds", "Output rebuilds, by result", rebuilds.clone());
         // 1 ms .. ~2 s: a rebuild of the whole feed takes milliseconds.
         let rebuild_seconds = Histogram::new(
             [
@@ -84,11 +80,12 @@ impl Metrics {
 
     pub fn event(&self, event: &str, outcome: &str) {
         // Bound label values: the event name comes from a request header.
-        let event = if event.len() <= 40 && event.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
-            event
-        } else {
-            "other"
-        };
+        let event =
+            if event.len() <= 40 && event.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+                event
+            } else {
+                "other"
+            };
         self.events
             .get_or_create(&EventLabels {
                 event: event.to_owned(),

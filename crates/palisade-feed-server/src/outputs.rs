@@ -33,11 +33,7 @@ pub struct Asset {
 impl Asset {
     fn new(bytes: Vec<u8>, last_modified: SystemTime) -> Asset {
         let digest = Sha256::digest(&bytes);
-        let hex: String = digest
-            .iter()
-            .take(16)
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
         Asset {
             bytes: Bytes::from(bytes),
             etag: format!("W/\"{hex}\""),
@@ -103,7 +99,10 @@ pub fn build(
             JSON_FEED.to_owned(),
             palisade_feed::render_json_feed(&feed).into_bytes(),
         ),
-        (RSS.to_owned(), palisade_feed::render_rss(&feed).into_bytes()),
+        (
+            RSS.to_owned(),
+            palisade_feed::render_rss(&feed).into_bytes(),
+        ),
         (
             ATOM.to_owned(),
             palisade_feed::render_atom(&feed).into_bytes(),
@@ -275,13 +274,19 @@ mod tests {
     #[test]
     fn zip_is_deterministic_and_readable_by_name() {
         let recs = vec![
-            ("CVE-2024-2".to_owned(), "{\"id\":\"CVE-2024-2\"}".to_owned()),
-            ("CVE-2024-1".to_owned(), "{\"id\":\"CVE-2024-1\"}".to_owned()),
+            (
+                "CVE-2024-2".to_owned(),
+                "{\"id\":\"CVE-2024-2\"}".to_owned(),
+            ),
+            (
+                "CVE-2024-1".to_owned(),
+                "{\"id\":\"CVE-2024-1\"}".to_owned(),
+            ),
         ];
         let a = zip_records(&recs).unwrap();
         assert_eq!(a, zip_records(&recs).unwrap());
         let mut z = zip::ZipArchive::new(std::io::Cursor::new(a)).unwrap();
         assert_eq!(z.len(), 2);
-        assert_eq!(z.by_index(0).unwrap().name(), "CVE-2024-1.json");
+        assert_eq!(z.by_index(0).unwrap().name().unwrap(), "CVE-2024-1.json");
     }
 }

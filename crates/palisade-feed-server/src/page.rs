@@ -104,7 +104,9 @@ pub fn render(feed: &JsonFeed, filter: &Filter) -> (StatusCode, String) {
             }
             Err(e) => {
                 status = StatusCode::BAD_REQUEST;
-                notice = Some(format!("Version `{v}` not understood: {e}. Showing every CVE."));
+                notice = Some(format!(
+                    "Version `{v}` not understood: {e}. Showing every CVE."
+                ));
             }
         }
     }
@@ -120,7 +122,12 @@ pub fn render(feed: &JsonFeed, filter: &Filter) -> (StatusCode, String) {
     let components: BTreeSet<&str> = feed
         .items
         .iter()
-        .flat_map(|i| i.kubernetes_io.affected.iter().map(|c| c.component.as_str()))
+        .flat_map(|i| {
+            i.kubernetes_io
+                .affected
+                .iter()
+                .map(|c| c.component.as_str())
+        })
         .collect();
 
     let mut h = String::with_capacity(64 * 1024);
@@ -138,7 +145,11 @@ pub fn render(feed: &JsonFeed, filter: &Filter) -> (StatusCode, String) {
 <a href=\"/docs/reference/issues-security/official-cve-feed/index.json\">kubernetes.io path</a></p>\n",
         title = esc(&feed.title),
         updated = esc(&feed.kubernetes_io.updated_at),
-        checked = esc(feed.kubernetes_io.last_checked_at.as_deref().unwrap_or("unknown")),
+        checked = esc(feed
+            .kubernetes_io
+            .last_checked_at
+            .as_deref()
+            .unwrap_or("unknown")),
     );
     let _ = write!(
         h,
@@ -155,7 +166,9 @@ pub fn render(feed: &JsonFeed, filter: &Filter) -> (StatusCode, String) {
         };
         let _ = write!(h, "<option value=\"{c}\"{sel}>{c}</option>", c = esc(c));
     }
-    h.push_str("</select></label><button type=\"submit\">Filter</button> <a href=\"/\">clear</a></form>\n");
+    h.push_str(
+        "</select></label><button type=\"submit\">Filter</button> <a href=\"/\">clear</a></form>\n",
+    );
     if let Some(n) = &notice {
         let _ = writeln!(h, "<p class=\"note\" id=\"notice\">{}</p>", esc(n));
     }
@@ -184,13 +197,16 @@ pub fn render(feed: &JsonFeed, filter: &Filter) -> (StatusCode, String) {
 
 fn row(h: &mut String, item: &JsonItem, fixed_on_branch: Option<String>) {
     let id = esc(&item.id);
-    let (sev, score) = item
-        .kubernetes_io
-        .cvss
-        .as_ref()
-        .map_or((String::new(), String::new()), |c| {
-            (c.score.severity.to_ascii_uppercase(), format!("{:.1}", c.score.base_score))
-        });
+    let (sev, score) =
+        item.kubernetes_io
+            .cvss
+            .as_ref()
+            .map_or((String::new(), String::new()), |c| {
+                (
+                    c.score.severity.to_ascii_uppercase(),
+                    format!("{:.1}", c.score.base_score),
+                )
+            });
     let _ = write!(
         h,
         "<tr class=\"cve\" id=\"{id}\"><td data-label=\"ID\"><a href=\"{ext}\">{id}</a></td>\
@@ -214,7 +230,10 @@ fn row(h: &mut String, item: &JsonItem, fixed_on_branch: Option<String>) {
         Some(f) => format!("<strong>{}</strong>", esc(&f)),
         None => esc(&item.kubernetes_io.fixed_versions.join(", ")),
     };
-    let date = item.date_published.get(..10).unwrap_or(&item.date_published);
+    let date = item
+        .date_published
+        .get(..10)
+        .unwrap_or(&item.date_published);
     let _ = writeln!(
         h,
         "</ul></td><td data-label=\"Fixed in\">{fixed}</td><td data-label=\"Status\">{status}</td>\

@@ -65,8 +65,11 @@ impl Config {
 
     fn validate(&self) -> Result<(), ServerError> {
         let parts: Vec<&str> = self.repo.split('/').collect();
-        let ok_part =
-            |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+        let ok_part = |p: &str| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        };
         if parts.len() != 2 || !parts.iter().all(|p| ok_part(p)) {
             return Err(ServerError::Config {
                 setting: "--repo",
@@ -401,8 +404,7 @@ pub struct RunningServer {
 impl RunningServer {
     /// Stops accepting, lets requests in flight finish (up to 10 s), stops the resync.
     pub async fn shutdown(self) -> Result<(), ServerError> {
-        self.handle
-            .graceful_shutdown(Some(Duration::from_secs(10)));
+        self.handle.graceful_shutdown(Some(Duration::from_secs(10)));
         if let Some(r) = &self.resync {
             r.abort();
         }
@@ -470,10 +472,12 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
             addr: listen.to_string(),
             source,
         })?;
-    let addr = listener.local_addr().map_err(|source| ServerError::Listen {
-        addr: listen.to_string(),
-        source,
-    })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| ServerError::Listen {
+            addr: listen.to_string(),
+            source,
+        })?;
     let app = crate::http::router(state.clone()).into_make_service();
     let handle = axum_server::Handle::new();
     let task = match tls {
@@ -512,4 +516,47 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
 /// Installing twice is harmless: the second call keeps the first provider.
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Runs the server on its own runtime until SIGTERM or Ctrl-C, then shuts down gracefully.
+/// `on_listening` gets the bound address (useful with port 0).
+pub fn run_blocking(
+    config: Config,
+    on_listening: impl FnOnce(SocketAddr),
+) -> Result<(), ServerError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| ServerError::Listen {
+            addr: config.listen.to_string(),
+            source,
+        })?;
+    rt.block_on(async move {
+        let server = start(config).await?;
+        on_listening(server.addr);
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        server.shutdown().await
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
 }

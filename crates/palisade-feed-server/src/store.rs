@@ -269,7 +269,9 @@ impl Store {
                         continue;
                     };
                     let old_enough = s.updated_at.as_deref().is_none_or(|u| u < cutoff);
-                    if s.in_feed(label) && old_enough && !batch.iter().any(|b| b.number == k.value())
+                    if s.in_feed(label)
+                        && old_enough
+                        && !batch.iter().any(|b| b.number == k.value())
                     {
                         drop.push(s);
                     }
@@ -440,13 +442,19 @@ mod tests {
         let a = issue(7, "2024-01-02T00:00:00Z", &["official-cve-feed"]);
         {
             let s = Store::open(&path).unwrap();
-            let r = s.apply_delivery("d-1", Some(&Change::Upsert(a.clone()))).unwrap();
+            let r = s
+                .apply_delivery("d-1", Some(&Change::Upsert(a.clone())))
+                .unwrap();
             assert!(r.changed && !r.duplicate);
             assert_eq!(r.generation, 1);
-            let r = s.apply_delivery("d-1", Some(&Change::Upsert(a.clone()))).unwrap();
+            let r = s
+                .apply_delivery("d-1", Some(&Change::Upsert(a.clone())))
+                .unwrap();
             assert!(r.duplicate && !r.changed);
             // A new delivery with the same content changes nothing.
-            let r = s.apply_delivery("d-2", Some(&Change::Upsert(a.clone()))).unwrap();
+            let r = s
+                .apply_delivery("d-2", Some(&Change::Upsert(a.clone())))
+                .unwrap();
             assert!(!r.changed && !r.duplicate);
             s.set_outputs_generation(1).unwrap();
         }
