@@ -388,15 +388,15 @@ fn clean(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     let mut rest = line;
     while !rest.is_empty() {
-        if let Some(after) = rest.strip_prefix('[') {
-            if let Some(close) = after.find("](") {
-                let text = after.get(..close).unwrap_or("");
-                let tail = after.get(close + 2..).unwrap_or("");
-                if let Some(end) = tail.find(')') {
-                    out.push_str(text);
-                    rest = tail.get(end + 1..).unwrap_or("");
-                    continue;
-                }
+        if let Some(after) = rest.strip_prefix('[')
+            && let Some(close) = after.find("](")
+        {
+            let text = after.get(..close).unwrap_or("");
+            let tail = after.get(close + 2..).unwrap_or("");
+            if let Some(end) = tail.find(')') {
+                out.push_str(text);
+                rest = tail.get(end + 1..).unwrap_or("");
+                continue;
             }
         }
         if rest.starts_with("http://") || rest.starts_with("https://") {
@@ -412,10 +412,11 @@ fn clean(line: &str) -> String {
             }
         }
         let mut chars = rest.chars();
-        if let Some(c) = chars.next() {
-            if c != '`' && c != '*' {
-                out.push(c);
-            }
+        if let Some(c) = chars.next()
+            && c != '`'
+            && c != '*'
+        {
+            out.push(c);
         }
         rest = chars.as_str();
     }
@@ -843,10 +844,11 @@ fn pair(
                 }
                 Some(UpperBound::Exclusive(x)) => {
                     for (k, f) in &my_fixes {
-                        if f.version.branch() == x.branch() && f.version <= *x {
-                            if let Some(p) = paired_fixes.get_mut(*k) {
-                                *p = true;
-                            }
+                        if f.version.branch() == x.branch()
+                            && f.version <= *x
+                            && let Some(p) = paired_fixes.get_mut(*k)
+                        {
+                            *p = true;
                         }
                     }
                     ranges.push(Range {
@@ -891,11 +893,14 @@ fn pair(
             }
         }
         for r in &mut ranges {
-            if let (Some(f), Some(l)) = (&r.fixed, &r.last_affected) {
-                if f <= l {
-                    warnings.push(format!("{}: fixed version {f} is not above last affected {l}; fixed version dropped", comp.name));
-                    r.fixed = None;
-                }
+            if let (Some(f), Some(l)) = (&r.fixed, &r.last_affected)
+                && f <= l
+            {
+                warnings.push(format!(
+                    "{}: fixed version {f} is not above last affected {l}; fixed version dropped",
+                    comp.name
+                ));
+                r.fixed = None;
             }
         }
         let ranges = merge(ranges);

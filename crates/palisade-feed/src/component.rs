@@ -126,10 +126,10 @@ pub fn from_words(words: &[&str]) -> Vec<Component> {
         }
     }
     for w in joined.split([' ', '/']).filter(|w| !w.is_empty()) {
-        if let Some(c) = lookup(w) {
-            if !found.contains(&c) {
-                found.push(c);
-            }
+        if let Some(c) = lookup(w)
+            && !found.contains(&c)
+        {
+            found.push(c);
         }
     }
     if found.len() > 1 {

@@ -166,21 +166,21 @@ pub fn from_body(body: &str) -> BodyCvss {
         });
     }
     if let Some(primary) = out.scores.first() {
-        if let Some(s) = out.stated_score {
-            if (s - primary.base_score).abs() > 0.05 {
-                out.warnings.push(format!(
-                    "body states score {s} but {} scores {}",
-                    primary.vector, primary.base_score
-                ));
-            }
+        if let Some(s) = out.stated_score
+            && (s - primary.base_score).abs() > 0.05
+        {
+            out.warnings.push(format!(
+                "body states score {s} but {} scores {}",
+                primary.vector, primary.base_score
+            ));
         }
-        if let Some(sev) = &out.stated_severity {
-            if *sev != primary.severity {
-                out.warnings.push(format!(
-                    "body states severity {sev} but {} is {}",
-                    primary.vector, primary.severity
-                ));
-            }
+        if let Some(sev) = &out.stated_severity
+            && *sev != primary.severity
+        {
+            out.warnings.push(format!(
+                "body states severity {sev} but {} is {}",
+                primary.vector, primary.severity
+            ));
         }
     }
     out
@@ -227,12 +227,12 @@ fn stated(line: &str) -> (Option<f64>, Option<String>) {
         let w = word
             .trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '.')
             .trim_end_matches('.');
-        if score.is_none() && w.contains('.') {
-            if let Ok(n) = w.parse::<f64>() {
-                if (0.0..=10.0).contains(&n) {
-                    score = Some(n);
-                }
-            }
+        if score.is_none()
+            && w.contains('.')
+            && let Ok(n) = w.parse::<f64>()
+            && (0.0..=10.0).contains(&n)
+        {
+            score = Some(n);
         }
         if severity.is_none() {
             let lw = w.to_ascii_lowercase();

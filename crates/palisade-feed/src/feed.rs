@@ -151,7 +151,7 @@ impl Feed {
                     }
                     item_warnings.append(&mut versions.warnings);
                     let mut cvss = cvss::from_body(&body);
-                    item_warnings.extend(cvss.warnings.drain(..));
+                    item_warnings.append(&mut cvss.warnings);
                     (versions, cvss)
                 } else {
                     item_warnings.push(format!(
@@ -195,10 +195,10 @@ impl Feed {
             last_checked_at: options.now.clone(),
             warnings,
         };
-        if let Some(prev) = &options.previous {
-            if let Some(prev_updated) = unchanged_since(prev, &feed) {
-                feed.updated_at = prev_updated;
-            }
+        if let Some(prev) = &options.previous
+            && let Some(prev_updated) = unchanged_since(prev, &feed)
+        {
+            feed.updated_at = prev_updated;
         }
         feed
     }

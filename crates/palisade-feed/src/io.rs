@@ -60,7 +60,15 @@ pub fn read_inputs(
         }
     }
     if failed > 0 && failed == files.len() {
-        return Err(FeedError::NoInput { count: failed });
+        let details = warnings
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n  ");
+        return Err(FeedError::NoInput {
+            count: failed,
+            details,
+        });
     }
     Ok((issues, warnings))
 }

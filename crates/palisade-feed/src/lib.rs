@@ -78,8 +78,8 @@ pub enum FeedError {
         "{url}: GitHub API rate limit exhausted; it resets at {reset} (Unix time). Use a token (GITHUB_TOKEN) for a higher limit"
     )]
     RateLimited { url: String, reset: String },
-    #[error("no input pages could be read ({count} failed); see the warnings")]
-    NoInput { count: usize },
+    #[error("no input page could be read ({count} failed):\n  {details}")]
+    NoInput { count: usize, details: String },
 }
 
 /// Something skipped or doubtful, with where it came from. Never fatal.

@@ -17,6 +17,8 @@ pub enum FeedCommand {
     Affected(AffectedArgs),
     /// Download the issue pages from the GitHub search API (conditional requests, pagination).
     Fetch(FetchArgs),
+    /// Serve the feed live: GitHub webhooks, persistent store, resync, web page.
+    Serve(crate::cmd_feed_serve::ServeArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -89,6 +91,7 @@ pub fn run(cmd: FeedCommand) -> Result<ExitCode> {
         FeedCommand::Build(args) => build(args),
         FeedCommand::Affected(args) => affected(args),
         FeedCommand::Fetch(args) => fetch(args),
+        FeedCommand::Serve(args) => crate::cmd_feed_serve::run(args),
     }
 }
 

@@ -65,7 +65,8 @@ fn nothing_readable_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("x.json"), b"[").unwrap();
     let e = read_inputs(&[dir.path().to_owned()], &Limits::default()).unwrap_err();
-    assert!(matches!(e, FeedError::NoInput { count: 1 }), "{e}");
+    assert!(matches!(e, FeedError::NoInput { count: 1, .. }), "{e}");
+    assert!(e.to_string().contains("x.json: page skipped: "), "{e}");
     let missing = dir.path().join("missing");
     let e = read_inputs(&[missing], &Limits::default()).unwrap_err();
     assert!(e.to_string().contains("missing"), "{e}");

@@ -120,6 +120,9 @@ fn diff(
     )
 }
 
+/// A curated source for one CVE: name, "is this version affected", versions it mentions.
+type Source = (&'static str, Box<dyn Fn(&Version) -> bool>, Vec<Version>);
+
 /// `(cve, source) -> diff` from the allow-list.
 fn allow_list() -> BTreeMap<(String, String), String> {
     let text = std::fs::read_to_string(testdata("cve-feed/range-disagreements.tsv")).unwrap();
@@ -163,7 +166,7 @@ fn ranges_agree_with_curated_sources_or_are_explained() {
         let osv =
             std::fs::read_to_string(testdata(&format!("cve-feed/cve-feed-osv/{}.json", item.id)))
                 .ok();
-        let mut sources: Vec<(&str, Box<dyn Fn(&Version) -> bool>, Vec<Version>)> = Vec::new();
+        let mut sources: Vec<Source> = Vec::new();
         if let Some(text) = stackrox {
             // The manifest loader keeps only Kubernetes-shaped objects; give the record that shape.
             let text = format!("apiVersion: stackrox/v1\nkind: CVE\n{text}");
