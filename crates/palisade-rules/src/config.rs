@@ -196,6 +196,7 @@ impl Ctx<'_> {
 
 fn rule_pattern_known(item: &str) -> bool {
     item.eq_ignore_ascii_case("all")
+        || item.eq_ignore_ascii_case("default")
         || crate::catalog().iter().any(|r| {
             r.id.eq_ignore_ascii_case(item)
                 || r.name.eq_ignore_ascii_case(item)
@@ -205,6 +206,8 @@ fn rule_pattern_known(item: &str) -> bool {
 
 fn rule_pattern_matches(item: &str, f: &Finding) -> bool {
     item.eq_ignore_ascii_case("all")
+        || (item.eq_ignore_ascii_case("default")
+            && crate::rule(&f.rule).is_some_and(crate::default_enabled))
         || f.rule.eq_ignore_ascii_case(item)
         || f.family.eq_ignore_ascii_case(item)
         || crate::rule(&f.rule).is_some_and(|r| r.name.eq_ignore_ascii_case(item))

@@ -19,7 +19,9 @@ const FAMILIES: &[(&str, &str)] = &[
     ("netpol", "cross-object NetworkPolicy analysis (palisade-graph)"),
 ];
 
-fn default_state(r: &RuleMeta) -> &'static str {
+/// Whether a scan without `--select` runs the rule: `on`, `opt-in` (only when selected by ID,
+/// name, framework or `all`) or `off` (its family is off by default).
+pub fn default_state(r: &RuleMeta) -> &'static str {
     if crate::default_enabled(r) {
         "on"
     } else if crate::is_opt_in(r.id) {

@@ -335,7 +335,6 @@ pub(crate) static RULES: [Rule; 30] = [
         &[
             cis("5.2.8"),
             r("kubescape", "C-0199"),
-            r("kube-linter", "drop-net-raw-capability"),
             r("checkov", "CKV_K8S_28"),
             r("kubeaudit", "capabilities"),
         ],
@@ -359,6 +358,7 @@ pub(crate) static RULES: [Rule; 30] = [
             r("trivy", "KSV-0120"),
             r("kubescape", "C-0046"),
             r("polaris", "dangerousCapabilities"),
+            r("kube-linter", "drop-net-raw-capability"),
             r("checkov", "CKV_K8S_39"),
             r("kubesec", "CapSysAdmin"),
         ],
@@ -414,7 +414,7 @@ pub(crate) static RULES: [Rule; 30] = [
         H,
         "Containers should run with a UID above 10000",
         Low,
-        "Without user namespaces a container UID is the host UID. Low UIDs collide with system accounts on the node, so after an escape the process owns their files. A UID above 10000 is unlikely to exist on the host. Opt-in: irrelevant with `hostUsers: false`.",
+        "Without user namespaces a container UID is the host UID. Low UIDs collide with system accounts on the node, so after an escape the process owns their files. A UID above 10000 is unlikely to exist on the host. Pods with `hostUsers: false` (a user namespace) are exempt. Opt-in.",
         "Set `securityContext.runAsUser` to a value above 10000 on the pod or every container.",
         &[
             r("trivy", "KSV-0020"),
@@ -432,7 +432,7 @@ pub(crate) static RULES: [Rule; 30] = [
         H,
         "Containers should run with a GID above 10000",
         Low,
-        "As for UIDs: without user namespaces a container's primary GID is the host GID, and low GIDs are system groups on the node. Opt-in.",
+        "As for UIDs: without user namespaces a container's primary GID is the host GID, and low GIDs are system groups on the node. Pods with `hostUsers: false` are exempt. Opt-in.",
         "Set `securityContext.runAsGroup` to a value above 10000 on the pod or every container.",
         &[
             r("trivy", "KSV-0021"),
@@ -462,7 +462,7 @@ pub(crate) static RULES: [Rule; 30] = [
         H,
         "Secrets must not be written as plain environment values",
         High,
-        "An environment variable whose name says it holds a secret (`*PASSWORD*`, `*SECRET*`, `*TOKEN*`, `*API_KEY*`, `*PRIVATE_KEY*`, `*ACCESS_KEY*`, `*CREDENTIAL*`) with a literal `value` puts the secret in the manifest, in Git, in `kubectl get -o yaml` for anyone who can read the workload, and in the API server's audit log.",
+        "An environment variable whose name says it holds a secret (`*PASSWORD*`, `*SECRET*`, `*TOKEN*`, `*API_KEY*`, `*PRIVATE_KEY*`, `*ACCESS_KEY*`, `*CREDENTIAL*`; not `*_FILE`, `*_PATH`, `*_NAME`...) with a literal `value`, or whose value is a PEM private key or a pasted `NAME=value` line with such a name, puts the secret in the manifest, in Git, in `kubectl get -o yaml` for anyone who can read the workload, and in the API server's audit log.",
         "Store the value in a Secret and mount it as a file (or, second best, reference it with `valueFrom.secretKeyRef`).",
         &[
             nsa("network.secrets"),
@@ -616,7 +616,7 @@ pub(crate) static RULES: [Rule; 30] = [
         H,
         "ConfigMaps should not hold secrets",
         Medium,
-        "A ConfigMap whose keys say they hold a secret (`password`, `secret`, `token`, `api_key`, `private_key`, `access_key`, `credential`) is readable by everyone who can read ConfigMaps, is not encrypted at rest by the Secret encryption configuration and shows in plain text in `kubectl describe`.",
+        "A ConfigMap whose keys say they hold a secret (`password`, `secret`, `token`, `api_key`, `private_key`, `access_key`, `credential`), or whose values contain a PEM private key or `NAME=value` lines with such names, is readable by everyone who can read ConfigMaps, is not encrypted at rest by the Secret encryption configuration and shows in plain text in `kubectl describe`.",
         "Move the value into a Secret (and mount it as a file).",
         &[
             nsa("network.secrets"),
@@ -1103,6 +1103,10 @@ fn high_id(t: &Target<'_>, key: &'static str, what: &str) -> Vec<Hit> {
     let Some(tpl) = &t.template else {
         return Vec::new();
     };
+    // In a user namespace container IDs are not host IDs: nothing to collide with.
+    if get_bool(tpl.spec, "hostUsers") == Some(false) {
+        return Vec::new();
+    }
     containers(tpl, Which::InitAndMain)
         .iter()
         .filter_map(|c| {
@@ -1203,6 +1207,34 @@ pub(crate) fn secret_like(name: &str) -> bool {
     SECRET_WORDS.iter().any(|w| n.contains(w))
 }
 
+/// Whether a literal value itself is a secret: a PEM private key block, or a line
+/// `NAME=value` / `NAME: value` whose name is [`secret_like`] (an env file or properties
+/// file pasted into a value).
+pub(crate) fn secret_value(value: &str) -> bool {
+    // `-----BEGIN RSA PRIVATE KEY-----`, also with fewer dashes as people paste them.
+    let pem = value.lines().any(|l| {
+        let l = l.trim();
+        l.starts_with("--")
+            && l.trim_start_matches('-').starts_with("BEGIN ")
+            && l.contains("PRIVATE KEY")
+    });
+    pem || value.lines().any(|line| {
+        let line = line.trim().trim_start_matches("export ").trim();
+        line.split_once(['=', ':']).is_some_and(|(k, v)| {
+            let k = k.trim();
+            let v = v.trim().trim_matches(['"', '\'']);
+            // `${VAR}` / `$(VAR)` is a reference filled in at runtime, not the secret.
+            let reference = (v.starts_with("${") && v.ends_with('}'))
+                || (v.starts_with("$(") && v.ends_with(')'));
+            !k.is_empty()
+                && !k.contains(char::is_whitespace)
+                && secret_like(k)
+                && !v.is_empty()
+                && !reference
+        })
+    })
+}
+
 fn check_secret_env_value(t: &Target<'_>) -> Vec<Hit> {
     let Some(tpl) = &t.template else {
         return Vec::new();
@@ -1211,14 +1243,22 @@ fn check_secret_env_value(t: &Target<'_>) -> Vec<Hit> {
     for c in containers(tpl, Which::All) {
         for (j, e) in get_arr(c.value, "env").iter().enumerate() {
             let name = get_str(e, "name").unwrap_or("");
-            let literal = get_str(e, "value").is_some_and(|v| !v.trim().is_empty());
-            if literal && secret_like(name) {
+            let value = get_str(e, "value").unwrap_or("");
+            let by_name = !value.trim().is_empty() && secret_like(name);
+            if by_name || secret_value(value) {
                 hits.push(hit(
                     sub(&c.path, &["env"]).index(j).key("value"),
-                    format!(
-                        "container {:?} sets secret-like variable {name:?} to a literal value",
-                        c.name
-                    ),
+                    if by_name {
+                        format!(
+                            "container {:?} sets secret-like variable {name:?} to a literal value",
+                            c.name
+                        )
+                    } else {
+                        format!(
+                            "container {:?} variable {name:?} holds a secret (a private key or a secret-like NAME=value)",
+                            c.name
+                        )
+                    },
                 ));
             }
         }
@@ -1402,12 +1442,19 @@ fn check_configmap_secrets(t: &Target<'_>) -> Vec<Hit> {
         return Vec::new();
     };
     data.iter()
-        .filter(|(k, v)| secret_like(k) && v.as_str().is_some_and(|s| !s.trim().is_empty()))
-        .map(|(k, _)| {
-            hit(
+        .filter_map(|(k, v)| {
+            let v = v.as_str()?;
+            let why = if secret_like(k) && !v.trim().is_empty() {
+                "its name says it holds a secret"
+            } else if secret_value(v) {
+                "its value holds a private key or a secret-like NAME=value line"
+            } else {
+                return None;
+            };
+            Some(hit(
                 FieldPath::root().key("data").key(k.as_str()),
-                format!("ConfigMap key {k:?} looks like a secret"),
-            )
+                format!("ConfigMap key {k:?} looks like a secret: {why}"),
+            ))
         })
         .collect()
 }
@@ -1482,6 +1529,19 @@ mod tests {
         for p in ["/data", "/var/log", "/etcd-backup", "/opt/app", "/var/lib/kubelet-data", ""] {
             assert!(sensitive_host_path(p).is_none(), "{p}");
         }
+    }
+
+    #[test]
+    fn secret_values() {
+        assert!(secret_value("REDIS_PASSWORD=abcd1234"));
+        assert!(secret_value("a: 1\nexport API_TOKEN=\"x\"\n"));
+        assert!(secret_value("-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----"));
+        assert!(!secret_value("PASSWORD_FILE=/run/secrets/db"));
+        assert!(!secret_value("password="));
+        assert!(!secret_value("REDIS_PASSWORD=${REDIS_PASSWORD}"));
+        assert!(secret_value("---BEGIN OPENSSH PRIVATE KEY---\nxxxxx\n"));
+        assert!(!secret_value("log level: debug"));
+        assert!(!secret_value("-----BEGIN CERTIFICATE-----"));
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub mod pss;
 
 use palisade_core::{Document, Finding, ObjectRef, RuleMeta};
 
-pub use docs::{explain, render_docs, rule_pages};
+pub use docs::{default_state, explain, render_docs, rule_pages};
 pub use frameworks::Framework;
 
 /// Errors from parsing user choices (levels, versions, rule selectors).
@@ -96,6 +96,15 @@ pub fn rule_for_check(check_id: &str) -> Option<&'static RuleMeta> {
     pss::check_index(check_id).and_then(|i| catalog::CATALOG.get(i))
 }
 
+/// The PSA check ID of a PSS rule (e.g. `PSS007` -> `privileged`).
+pub fn psa_check_for(rule_id: &str) -> Option<&'static str> {
+    catalog::CATALOG
+        .iter()
+        .position(|r| r.id == rule_id)
+        .and_then(|i| pss::CHECKS.get(i))
+        .map(|c| c.id)
+}
+
 /// Which rules run: built from `--select` and `--ignore` lists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Selection {
@@ -124,7 +133,7 @@ impl Selection {
         }
     }
 
-    /// Each item is `all` (every rule, opt-in ones included), a family (`pss`: its rules
+    /// Each item is `all` (every rule, opt-in ones included), `default` (the default set), a family (`pss`: its rules
     /// except opt-in ones), a rule ID (`PSS007`, any case) or a rule name (`privileged`);
     /// items may also be comma-separated. An empty `select` means the default set
     /// ([`default_enabled`]); `ignore` then removes rules. Unknown items are an error listing
@@ -205,11 +214,13 @@ fn split_items(items: &[String]) -> impl Iterator<Item = &str> {
 
 fn matching(option: &'static str, item: &str) -> Result<Vec<usize>, RulesError> {
     let all = item.eq_ignore_ascii_case("all");
+    let default = item.eq_ignore_ascii_case("default");
     let found: Vec<usize> = catalog()
         .iter()
         .enumerate()
         .filter(|(_, r)| {
-            all || (r.family.eq_ignore_ascii_case(item) && !is_opt_in(r.id))
+            all || (default && default_enabled(r))
+                || (r.family.eq_ignore_ascii_case(item) && !is_opt_in(r.id))
                 || r.id.eq_ignore_ascii_case(item)
                 || r.name.eq_ignore_ascii_case(item)
         })
@@ -234,7 +245,7 @@ fn matching(option: &'static str, item: &str) -> Result<Vec<usize>, RulesError> 
         return Err(RulesError::UnknownSelector {
             option,
             value: item.to_owned(),
-            families: format!("all, {}", families.join(", ")),
+            families: format!("all, default, {}", families.join(", ")),
             ids,
             names: catalog()
                 .iter()

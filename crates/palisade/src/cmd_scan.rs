@@ -2,9 +2,10 @@
 
 use anyhow::{Context, Result};
 use palisade_core::{Finding, InputError, Severity};
-use palisade_report::{Format, Report, Style, Summary};
+use palisade_report::{ControlInput, Format, Report, Style, Summary};
+use palisade_rules::config::{Config, Date};
 use palisade_rules::pss::{Level, Policy, Version};
-use palisade_rules::{ScanOptions, Selection};
+use palisade_rules::{Framework, ScanOptions, Selection};
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::PathBuf;
@@ -34,9 +35,24 @@ pub struct ScanArgs {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Run only these rule families, rule IDs or rule names (repeatable; default: all).
+    /// Run only these rule families, rule IDs or rule names, or `all` (repeatable; default:
+    /// families pss and hardening without opt-in rules, see docs/rules.md).
     #[arg(long, value_name = "FAMILY|RULE")]
     pub select: Vec<String>,
+
+    /// Run a framework's rules and print a per-control compliance summary:
+    /// pss-baseline, pss-restricted, nsa, cis or all.
+    #[arg(long, value_name = "NAME", value_parser = parse_framework)]
+    pub framework: Option<Framework>,
+
+    /// Scan configuration (rule enable/disable, severity overrides, waivers); default:
+    /// `.palisade.yaml` in the current directory when it exists.
+    #[arg(long, value_name = "FILE", env = "PALISADE_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore `.palisade.yaml` even if it exists.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
 
     /// Skip these rule families, rule IDs or rule names (repeatable).
     #[arg(long, value_name = "FAMILY|RULE")]
@@ -55,25 +71,113 @@ pub struct ScanArgs {
     pub color: ColorChoice,
 }
 
-pub fn run(args: ScanArgs) -> Result<ExitCode> {
-    let selection = Selection::new(&args.select, &args.ignore)?;
-    let policy = Policy {
-        level: args.pss_level,
-        version: args.pss_version,
+/// Loads the configuration file: the one named, or `.palisade.yaml` when present.
+fn load_config(args: &ScanArgs, limits: &palisade_yaml::Limits) -> Result<Option<Config>> {
+    if args.no_config {
+        return Ok(None);
+    }
+    let path = match &args.config {
+        Some(p) => p.clone(),
+        None => {
+            let default = PathBuf::from(".palisade.yaml");
+            if !default.exists() {
+                return Ok(None);
+            }
+            default
+        }
     };
+    let loaded = palisade_yaml::load_paths(std::slice::from_ref(&path), limits);
+    if let Some(e) = loaded.errors.first() {
+        anyhow::bail!("configuration {}: {e}", path.display());
+    }
+    let Some(doc) = loaded.documents.first() else {
+        anyhow::bail!(
+            "configuration {}: no configuration found; it must start with `apiVersion: {}` and `kind: Config`",
+            path.display(),
+            palisade_rules::config::API_VERSION
+        );
+    };
+    if loaded.documents.len() > 1 {
+        anyhow::bail!("configuration {}: expected one document", path.display());
+    }
+    match Config::from_document(doc) {
+        Ok(c) => Ok(Some(c)),
+        Err(errors) => {
+            let list: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
+            anyhow::bail!("invalid configuration:\n{}", list.join("\n"))
+        }
+    }
+}
+
+fn today() -> Date {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    Date::from_unix_seconds(secs)
+}
+
+pub fn run(args: ScanArgs) -> Result<ExitCode> {
     let limits = palisade_yaml::Limits {
         max_file_bytes: args.max_file_size,
         ..palisade_yaml::Limits::default()
     };
+    let config = load_config(&args, &limits)?;
+    // Config enable/disable act like --select/--ignore; command-line --select replaces the
+    // configured `enable`, since it says exactly what to run.
+    let mut ignore = args.ignore.clone();
+    let mut select = args.select.clone();
+    if let Some(c) = &config {
+        ignore.extend(c.disable.iter().cloned());
+        if select.is_empty() && !c.enable.is_empty() && args.framework.is_none() {
+            select = std::iter::once("default".to_owned())
+                .chain(c.enable.iter().cloned())
+                .collect();
+        }
+    }
+    let selection = match args.framework {
+        Some(f) => Selection::for_framework(f, &select, &ignore)?,
+        None => Selection::new(&select, &ignore)?,
+    };
+    let policy = Policy {
+        level: args.framework.map_or(args.pss_level, |f| f.pss_level()),
+        version: args.pss_version,
+    };
 
     let loaded = palisade_yaml::load_paths(&args.paths, &limits);
+    let ran: Vec<&str> = selection.rules().iter().map(|r| r.id).collect();
     let options = ScanOptions { policy, selection };
-    let mut findings: Vec<Finding> = palisade_rules::check_documents(&loaded.documents, &options);
+    let all_findings: Vec<Finding> = palisade_rules::check_documents(&loaded.documents, &options);
+    let waived =
+        palisade_rules::config::apply(&loaded.documents, all_findings, config.as_ref(), today());
+    let mut findings = waived.findings;
+    let mut suppressed = waived.suppressed;
+    let mut notes = loaded.notes;
+    notes.extend(waived.notes);
     // Deterministic order: by file, then position, then rule.
     findings.sort_by(|a, b| {
         (&a.file, a.document, a.line, a.column, &a.rule)
             .cmp(&(&b.file, b.document, b.line, b.column, &b.rule))
     });
+    suppressed.sort_by(|a, b| {
+        let (a, b) = (&a.finding, &b.finding);
+        (&a.file, a.document, a.line, a.column, &a.rule)
+            .cmp(&(&b.file, b.document, b.line, b.column, &b.rule))
+    });
+    let controls = args.framework.map(|f| f.controls()).unwrap_or_default();
+    let inputs: Vec<ControlInput<'_>> = controls
+        .iter()
+        .map(|c| ControlInput {
+            framework: c.framework.as_str(),
+            framework_title: c.framework.title(),
+            id: c.id,
+            title: c.title,
+            rules: c.rules.clone(),
+            ran: c.rules.iter().copied().filter(|r| ran.contains(r)).collect(),
+        })
+        .collect();
+    let compliance = args
+        .framework
+        .map(|_| palisade_report::compliance(&inputs, &findings));
     let errors: Vec<InputError> = loaded.errors;
     let failed = findings.iter().any(|f| f.severity >= args.fail_on);
 
@@ -82,31 +186,31 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         .iter()
         .map(|d| (&*d.file, d.index))
         .collect();
-    let mut by_severity = std::collections::BTreeMap::new();
-    for sev in Severity::ALL {
-        by_severity.insert(sev, 0);
-    }
-    for f in &findings {
-        *by_severity.entry(f.severity).or_insert(0) += 1;
-    }
     let summary = Summary {
         files: loaded.files,
         documents: documents.len(),
         objects: loaded.documents.len(),
         findings: findings.len(),
-        by_severity,
+        suppressed: suppressed.len(),
+        expired_waivers: waived.expired,
+        by_severity: Summary::count_by_severity(&findings),
         errors: errors.len(),
-        notes: loaded.notes.len(),
+        notes: notes.len(),
         pss_level: policy.level.to_string(),
         pss_version: policy.version.to_string(),
+        framework: args.framework.map(|f| f.to_string()),
         fail_on: args.fail_on,
         failed,
     };
+    let ran_rules: Vec<palisade_core::RuleMeta> =
+        options.selection.rules().into_iter().copied().collect();
     let report = Report {
         findings: &findings,
+        suppressed: &suppressed,
+        compliance: compliance.as_ref(),
         errors: &errors,
-        notes: &loaded.notes,
-        rules: palisade_rules::catalog(),
+        notes: &notes,
+        rules: &ran_rules,
         summary,
         tool_name: "palisade",
         tool_version: env!("CARGO_PKG_VERSION"),
@@ -145,6 +249,10 @@ fn parse_version(s: &str) -> Result<Version, String> {
 
 pub(crate) fn parse_format(s: &str) -> Result<Format, String> {
     s.parse::<Format>().map_err(|e| e.to_string())
+}
+
+fn parse_framework(s: &str) -> Result<Framework, String> {
+    s.parse::<Framework>().map_err(|e| e.to_string())
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {

@@ -91,6 +91,10 @@ fn extra_fixtures_meet_expectations() {
             }
         }
         assert!(!checks.is_empty(), "{case}: no assertion");
+        // These fixtures are about PSS: without a `select=` the PSS family runs alone.
+        if select.is_empty() {
+            select.push("pss".to_owned());
+        }
         let opts = ScanOptions {
             policy,
             selection: Selection::new(&select, &ignore).unwrap(),

@@ -10,6 +10,8 @@
 mod conformance;
 mod docs;
 mod extra;
+mod hardening;
+mod peers;
 
 use std::path::PathBuf;
 
