@@ -7,8 +7,10 @@
 )]
 
 mod admit;
+mod hardening;
 mod scan;
 mod cvss;
 mod feed;
+mod feed_serve;
 mod netpol;
 mod rbac;

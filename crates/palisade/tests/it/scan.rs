@@ -53,7 +53,9 @@ fn where_(json: &Value) -> Vec<(String, String, u64)> {
 
 #[test]
 fn good_example_passes_restricted() {
-    let (code, json) = scan_json(&["examples/good-deployment.yaml"]);
+    // PSS restricted and the default hardening rules; the cross-object netpol family (another
+    // family, which wants a NetworkPolicy next to the Deployment) is not part of this example.
+    let (code, json) = scan_json(&["--select", "pss,hardening", "examples/good-deployment.yaml"]);
     assert_eq!(code, 0, "{json:#}");
     assert!(findings(&json).is_empty());
     assert_eq!(json["summary"]["objects"], 1);
@@ -126,7 +128,7 @@ fn multi_document_streams_and_lists_report_their_own_lines() {
     );
     let cron: Vec<_> = findings(&json)
         .iter()
-        .filter(|f| f["object"]["kind"] == "CronJob")
+        .filter(|f| f["object"]["kind"] == "CronJob" && f["family"] == "pss")
         .collect();
     assert_eq!(
         cron.len(),
@@ -149,8 +151,8 @@ fn multi_document_streams_and_lists_report_their_own_lines() {
 #[test]
 fn pss_version_changes_the_verdict() {
     // runAsUser=0 is checked from policy v1.23 on.
-    let (_, old) = scan_json(&["--pss-version", "v1.22", "examples/list.json"]);
-    let (_, new) = scan_json(&["--pss-version", "v1.23", "examples/list.json"]);
+    let (_, old) = scan_json(&["--select", "pss", "--pss-version", "v1.22", "examples/list.json"]);
+    let (_, new) = scan_json(&["--select", "pss", "--pss-version", "v1.23", "examples/list.json"]);
     let has_run_as_user = |j: &Value| {
         findings(j)
             .iter()
@@ -168,9 +170,13 @@ fn pss_version_changes_the_verdict() {
 
 #[test]
 fn privileged_level_has_no_pss_findings() {
-    let (code, json) = scan_json(&["--pss-level", "privileged", "examples/"]);
+    let (code, json) = scan_json(&["--pss-level", "privileged", "--select", "pss", "examples/"]);
     assert_eq!(code, 0);
     assert!(findings(&json).is_empty());
+    // The hardening family does not depend on the PSS level.
+    let (_, json) = scan_json(&["--pss-level", "privileged", "examples/"]);
+    assert!(!findings(&json).is_empty());
+    assert!(findings(&json).iter().all(|f| f["family"] != "pss"));
 }
 
 #[test]
@@ -192,8 +198,12 @@ fn fail_on_threshold_sets_exit_code() {
 #[test]
 fn select_and_ignore() {
     let (_, all) = scan_json(&["examples/"]);
-    let (code, none) = scan_json(&["--ignore", "pss", "examples/"]);
+    let (_, no_pss) = scan_json(&["--ignore", "pss", "examples/"]);
     assert!(!findings(&all).is_empty());
+    assert!(findings(&all).iter().any(|f| f["family"] == "pss"));
+    assert!(!findings(&no_pss).is_empty());
+    assert!(findings(&no_pss).iter().all(|f| f["family"] != "pss"));
+    let (code, none) = scan_json(&["--select", "pss", "--ignore", "pss", "examples/"]);
     assert!(findings(&none).is_empty());
     assert_eq!(code, 0);
     let first_rule = findings(&all)[0]["rule"].as_str().unwrap().to_owned();
@@ -326,7 +336,7 @@ fn output_file_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("report.json");
     palisade()
-        .args(["scan", "--format", "json", "--output"])
+        .args(["scan", "--format", "json", "--select", "pss,hardening", "--output"])
         .arg(&path)
         .arg("examples/good-deployment.yaml")
         .assert()
@@ -376,6 +386,23 @@ fn rules_lists_the_catalog() {
             .iter()
             .all(|r| r["family"].is_string() && r["id"].is_string())
     );
+    // The interface scripts depend on: id, title, family, severity, references with
+    // lower-case sources from the documented list.
+    let sources = [
+        "pss", "cis", "nsa", "k8s-checklist", "trivy", "kubescape", "checkov", "polaris",
+        "kube-linter", "kube-score", "kubesec", "kubeaudit",
+    ];
+    for r in rules {
+        for key in ["id", "title", "family", "severity", "default"] {
+            assert!(r[key].is_string(), "{key} in {r}");
+        }
+        for x in r["references"].as_array().unwrap() {
+            assert!(sources.contains(&x["source"].as_str().unwrap()), "{x}");
+            assert!(x["id"].is_string());
+        }
+    }
+    let ro = rules.iter().find(|r| r["id"] == "HRD001").unwrap();
+    assert!(ro["references"].as_array().unwrap().iter().any(|x| x["source"] == "trivy" && x["id"] == "KSV-0014"));
     let md = palisade()
         .args(["rules", "--format", "markdown"])
         .output()
