@@ -218,6 +218,21 @@ pub fn write(dir: &Path, snapshot: &Snapshot) -> Result<(), ServerError> {
     sync_dir(&osv_dir)
 }
 
+/// Removes temporary files a crash left behind mid-write (never served: only renamed files are).
+pub fn clean_temporaries(dir: &Path) {
+    for d in [dir.to_owned(), dir.join(OSV_DIR)] {
+        let Ok(entries) = fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.filter_map(Result::ok) {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') && name.ends_with(".tmp") {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
 /// Reads the outputs written by [`write`], for serving after a restart. `None` when a file is
 /// missing or the JSON Feed does not parse (then the caller rebuilds).
 pub fn load(dir: &Path, generation: u64) -> Option<Snapshot> {

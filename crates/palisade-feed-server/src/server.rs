@@ -262,6 +262,7 @@ pub fn prepare(config: Config) -> Result<State, ServerError> {
         );
     }
     let out_dir = config.data_dir.join("out");
+    outputs::clean_temporaries(&out_dir);
     let generation = store.generation()?;
     let on_disk = outputs::load(&out_dir, store.outputs_generation()?);
     let restored = on_disk

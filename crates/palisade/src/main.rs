@@ -4,6 +4,7 @@ mod cmd_admit;
 mod cmd_audit;
 mod cmd_cvss;
 mod cmd_feed;
+mod cmd_feed_serve;
 mod cmd_netpol;
 mod cmd_rbac;
 mod cmd_rules;
