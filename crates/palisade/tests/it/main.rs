@@ -8,6 +8,7 @@
 
 mod admit;
 mod hardening;
+mod hardening;
 mod scan;
 mod cvss;
 mod feed;
