@@ -8,7 +8,6 @@
 
 mod admit;
 mod hardening;
-mod hardening;
 mod scan;
 mod cvss;
 mod feed;
