@@ -19,7 +19,7 @@ rate="${RATE:-5000}"
 conc="${CONCURRENCY:-50}"
 port="${PORT:-18443}"
 
-cargo build --release --locked -q -p palisade -p palisade-admit --example admit_load
+cargo build --release -q -p palisade -p palisade-admit --example admit_load
 bin=target/release/palisade
 load=target/release/examples/admit_load
 

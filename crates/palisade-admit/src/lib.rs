@@ -4,7 +4,7 @@
 //! annotations), and optionally enforces, warns on or audits the other rule families of the
 //! Palisade catalog. [`review`] is the AdmissionReview wire format, [`policy`] the label
 //! semantics, [`config`] the PodSecurityConfiguration-compatible config file, [`state`] the
-//! namespace/pod source, [`admission`] the decision, [`server`] the HTTPS server.
+//! namespace/pod source (files, or [`watch`] for a live cluster), [`admission`] the decision, [`server`] the HTTPS server.
 
 pub mod admission;
 pub mod config;
@@ -13,12 +13,14 @@ pub mod policy;
 pub mod review;
 pub mod server;
 pub mod state;
+pub mod watch;
 
 pub use admission::Admitter;
 pub use config::{Config, ConfigError, Limits, Mode};
 pub use metrics::Metrics;
-pub use server::{App, ServeError, ServeOptions, Server, router, run_blocking};
+pub use server::{App, ServeError, ServeOptions, Server, router, run_blocking, run_in_cluster};
 pub use state::{ClusterState, Namespace, ObjectsState, StateError};
+pub use watch::{ApiClient, ClusterWatch, WatchError};
 
 /// Installs rustls' ring provider as the process default (call at the top of `main`): the
 /// server builds its own configs with ring explicitly, and this keeps any other rustls user

@@ -67,6 +67,8 @@ pub enum ServeError {
         #[source]
         source: io::Error,
     },
+    #[error("{0}")]
+    Cluster(#[source] crate::watch::WatchError),
     #[error("cannot start the server runtime: {0}")]
     Runtime(#[source] io::Error),
     #[error("server on {addr} failed: {source}")]
@@ -506,31 +508,68 @@ pub fn run_blocking(
         .build()
         .map_err(ServeError::Runtime)?;
     rt.block_on(async move {
+        let stop = shutdown_signal();
         let server = Server::bind(opts, admitter).await?;
         on_listening(server.local_addr());
-        server.run(shutdown_signal()).await
+        server.run(stop).await
     })
 }
 
-async fn shutdown_signal() {
+/// Runs the server against a live cluster (in-cluster service account): namespaces and
+/// pods come from a list+watch; `/readyz` is 503 until both are listed.
+pub fn run_in_cluster(
+    opts: ServeOptions,
+    config: crate::Config,
+    metrics: Arc<crate::Metrics>,
+    on_listening: impl FnOnce(SocketAddr),
+) -> Result<(), ServeError> {
+    let client = crate::watch::ApiClient::in_cluster().map_err(ServeError::Cluster)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(ServeError::Runtime)?;
+    rt.block_on(async move {
+        let watch = crate::watch::ClusterWatch::new();
+        let tasks = watch.spawn(Arc::new(client));
+        let admitter = Arc::new(Admitter::new(config, watch, metrics));
+        let stop = shutdown_signal();
+        let server = Server::bind(opts, admitter).await?;
+        on_listening(server.local_addr());
+        let result = server.run(stop).await;
+        for t in tasks {
+            t.abort();
+        }
+        result
+    })
+}
+
+/// SIGTERM or Ctrl-C. The handlers are installed now (not at first poll), so a signal
+/// that arrives right after "listening" is not lost to the default action.
+fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
+        let term = signal(SignalKind::terminate());
+        let int = signal(SignalKind::interrupt());
+        async move {
+            match (term, int) {
+                (Ok(mut term), Ok(mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = int.recv() => {}
+                    }
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 

@@ -1,11 +1,12 @@
-//! `palisade admit`: parse arguments, load the config and `--objects`, run the webhook.
+//! `palisade admit`: parse arguments, load the config and `--objects` (or watch the
+//! cluster), run the webhook.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Args;
 use palisade_admit::{Admitter, Config, Metrics, ObjectsState, ServeOptions};
 
@@ -23,8 +24,8 @@ pub struct AdmitArgs {
     /// PodSecurityConfiguration, AdmissionConfiguration or palisade AdmitConfiguration file.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Files or directories of Namespace (and Pod) objects to decide against, instead of
-    /// watching a cluster.
+    /// Files or directories of Namespace (and Pod) objects to decide against. Without it
+    /// the server lists and watches them through the in-cluster service account.
     #[arg(long, value_name = "PATH", num_args = 1..)]
     objects: Vec<PathBuf>,
 }
@@ -38,10 +39,19 @@ pub fn run(args: AdmitArgs) -> anyhow::Result<ExitCode> {
         Some(path) => Config::load(path)?,
         None => Config::default(),
     };
+    let opts = ServeOptions {
+        listen: args.listen,
+        cert: args.cert,
+        key: args.key,
+    };
+    let on_listening = |addr| {
+        tracing::info!("listening on https://{addr} (POST /validate, /healthz, /readyz, /metrics)");
+    };
     if args.objects.is_empty() {
-        bail!(
-            "this build cannot watch a cluster: pass --objects with the Namespace (and Pod) manifests to decide against"
-        );
+        tracing::info!("watching namespaces and pods through the in-cluster service account");
+        palisade_admit::run_in_cluster(opts, config, Arc::new(Metrics::new()), on_listening)
+            .context("palisade admit")?;
+        return Ok(ExitCode::SUCCESS);
     }
     let (state, summary) = ObjectsState::load(&args.objects)?;
     tracing::info!(
@@ -55,14 +65,6 @@ pub fn run(args: AdmitArgs) -> anyhow::Result<ExitCode> {
         Arc::new(state),
         Arc::new(Metrics::new()),
     ));
-    let opts = ServeOptions {
-        listen: args.listen,
-        cert: args.cert,
-        key: args.key,
-    };
-    palisade_admit::run_blocking(opts, admitter, |addr| {
-        tracing::info!("listening on https://{addr} (POST /validate, /healthz, /readyz, /metrics)");
-    })
-    .context("palisade admit")?;
+    palisade_admit::run_blocking(opts, admitter, on_listening).context("palisade admit")?;
     Ok(ExitCode::SUCCESS)
 }

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use palisade_admit::{Config, ObjectsState};
+use palisade_admit::Config;
 use serde_json::Value;
 
 use crate::testdata;
@@ -72,11 +72,8 @@ fn replicas_budget_rbac_and_config() {
     let config =
         Config::from_bytes("admit.yaml", cm["admit.yaml"].as_str().unwrap().as_bytes()).unwrap();
     assert!(config.defaults.fully_privileged());
-    let dir = tempfile::tempdir().unwrap();
-    let objects = dir.path().join("objects.yaml");
-    std::fs::write(&objects, cm["objects.yaml"].as_str().unwrap()).unwrap();
-    ObjectsState::load(&[objects]).unwrap();
-    // The container reads what the ConfigMap mounts.
+    // The container reads what the ConfigMap mounts, and watches the cluster (no --objects)
+    // with a projected token where the in-cluster client looks for it.
     let args: Vec<&str> = d["spec"]["template"]["spec"]["containers"][0]["args"]
         .as_array()
         .unwrap()
@@ -85,5 +82,13 @@ fn replicas_budget_rbac_and_config() {
         .collect();
     assert_eq!(args[0], "admit");
     assert!(args.contains(&"--config=/etc/palisade/config/admit.yaml"));
-    assert!(args.contains(&"--objects=/etc/palisade/config/objects.yaml"));
+    assert!(!args.iter().any(|a| a.starts_with("--objects")));
+    let mounts = &d["spec"]["template"]["spec"]["containers"][0]["volumeMounts"];
+    assert!(
+        mounts
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["mountPath"] == "/var/run/secrets/kubernetes.io/serviceaccount")
+    );
 }

@@ -18,6 +18,7 @@ mod objects;
 mod samples;
 mod semantics;
 mod tls;
+mod watch;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
