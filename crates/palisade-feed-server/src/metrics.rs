@@ -42,12 +42,9 @@ impl Metrics {
         let rebuilds = Family::<ResultLabels, Counter>::default();
         registry.register("rebuilds", "Output rebuilds, by result", rebuilds.clone());
         // 1 ms .. ~2 s: a rebuild of the whole feed takes milliseconds.
-        let rebuild_seconds = Histogram::new(
-            [
-                0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0,
-            ]
-            .into_iter(),
-        );
+        let rebuild_seconds = Histogram::new([
+            0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0,
+        ]);
         registry.register(
             "rebuild_duration_seconds",
             "Time to rebuild, write and swap in every output",

@@ -238,7 +238,7 @@ pub fn prepare(config: Config) -> Result<State, ServerError> {
         path: config.data_dir.clone(),
         source,
     })?;
-    let store = Store::open(&config.data_dir.join(store::FILE_NAME))?;
+    let store = Store::open(&config.data_dir.join(store::FILE_NAME))?.with_label(&config.label);
     let metrics = Metrics::new();
     if !config.inputs.is_empty() {
         let (issues, warnings) = palisade_feed::io::read_inputs(&config.inputs, &config.limits)?;
@@ -249,7 +249,7 @@ pub fn prepare(config: Config) -> Result<State, ServerError> {
         let outside = batch.iter().filter(|i| !i.in_feed(&config.label)).count();
         if outside > 0 {
             tracing::warn!(
-                "seed: {outside} issues do not carry the label `{}` and are stored but not in the feed",
+                "seed: {outside} issues do not carry the label `{}`: not in the feed",
                 config.label
             );
         }
@@ -300,14 +300,9 @@ pub fn prepare(config: Config) -> Result<State, ServerError> {
     metrics
         .items
         .set(i64::try_from(initial.feed.items.len()).unwrap_or(i64::MAX));
-    if let Some(last) = store.meta(store::LAST_SYNC)? {
-        let mut b = [0u8; 8];
-        for (d, s) in b.iter_mut().zip(last.iter()) {
-            *d = *s;
-        }
-        metrics
-            .last_sync
-            .set(i64::try_from(u64::from_le_bytes(b)).unwrap_or(0));
+    let last_sync = store.meta_u64(store::LAST_SYNC)?;
+    if last_sync > 0 {
+        metrics.last_sync.set(i64::try_from(last_sync).unwrap_or(0));
     }
     Ok(State {
         config,

@@ -119,6 +119,9 @@ pub struct Store {
     db: Database,
     path: PathBuf,
     max_deliveries: u64,
+    /// With a label, issues that neither carry it nor were in the feed are not stored: a
+    /// repository-wide webhook sends every issue event, and those cannot change the feed.
+    label: Option<String>,
 }
 
 /// Newer-or-equal `updated_at` wins; a tombstone wins over an upsert of the same age.
@@ -158,6 +161,7 @@ impl Store {
             db,
             path: path.to_owned(),
             max_deliveries: MAX_DELIVERIES,
+            label: None,
         };
         // Create the tables once so readers never see "table does not exist".
         store.write(|tx| {
@@ -173,6 +177,12 @@ impl Store {
     /// Remembers at most `n` delivery IDs (at least 1).
     pub fn with_max_deliveries(mut self, n: u64) -> Store {
         self.max_deliveries = n.max(1);
+        self
+    }
+
+    /// Stores only issues that carry `label` or were in the feed before.
+    pub fn with_label(mut self, label: &str) -> Store {
+        self.label = Some(label.to_owned());
         self
     }
 
@@ -229,7 +239,7 @@ impl Store {
             let mut changed = false;
             if let Some(change) = change {
                 let mut issues = tx.open_table(ISSUES)?;
-                changed = apply_one(&mut issues, change)?;
+                changed = apply_one(&mut issues, change, self.label.as_deref())?;
             }
             let generation = if changed {
                 let g = generation + 1;
@@ -259,7 +269,11 @@ impl Store {
             let mut issues = tx.open_table(ISSUES)?;
             let mut changed = false;
             for i in batch {
-                changed |= apply_one(&mut issues, &Change::Upsert(i.clone()))?;
+                changed |= apply_one(
+                    &mut issues,
+                    &Change::Upsert(i.clone()),
+                    self.label.as_deref(),
+                )?;
             }
             if let Some((label, cutoff)) = drop_absent {
                 let mut drop = Vec::new();
@@ -378,7 +392,11 @@ fn read_u64(table: &redb::Table<&str, &[u8]>, key: &str) -> Result<u64, redb::Er
     Ok(table.get(key)?.map_or(0, |g| u64_from(g.value())))
 }
 
-fn apply_one(table: &mut redb::Table<u64, &[u8]>, change: &Change) -> Result<bool, redb::Error> {
+fn apply_one(
+    table: &mut redb::Table<u64, &[u8]>,
+    change: &Change,
+    label: Option<&str>,
+) -> Result<bool, redb::Error> {
     let number = match change {
         Change::Upsert(i) | Change::Remove(i, _) => i.number,
     };
@@ -386,6 +404,17 @@ fn apply_one(table: &mut redb::Table<u64, &[u8]>, change: &Change) -> Result<boo
         Some(g) => serde_json::from_slice::<StoredIssue>(g.value()).ok(),
         None => None,
     };
+    if let Some(label) = label {
+        let was_in_feed = existing.as_ref().is_some_and(|e| e.in_feed(label));
+        let skip = match change {
+            Change::Upsert(incoming) => !incoming.in_feed(label) && !was_in_feed,
+            // Nothing stored: nothing to remove.
+            Change::Remove(..) => existing.is_none(),
+        };
+        if skip {
+            return Ok(false);
+        }
+    }
     match merge(existing, change) {
         Some(new) => {
             let bytes = serde_json::to_vec(&new).map_err(storage)?;
@@ -464,6 +493,32 @@ mod tests {
         assert_eq!(s.issues().unwrap(), vec![a]);
         assert_eq!(s.generation().unwrap(), 1);
         assert_eq!(s.outputs_generation().unwrap(), 1);
+    }
+
+    #[test]
+    fn issues_outside_the_feed_are_not_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join(FILE_NAME))
+            .unwrap()
+            .with_label("official-cve-feed");
+        let other = issue(9, "2024-01-01T00:00:00Z", &["kind/bug"]);
+        let r = s.apply_delivery("o", Some(&Change::Upsert(other))).unwrap();
+        assert!(!r.changed && !r.duplicate);
+        assert!(s.issues().unwrap().is_empty());
+        // Once in the feed, losing the label is recorded.
+        let cve = issue(9, "2024-01-02T00:00:00Z", &["official-cve-feed"]);
+        assert!(
+            s.apply_delivery("a", Some(&Change::Upsert(cve)))
+                .unwrap()
+                .changed
+        );
+        let unl = issue(9, "2024-01-03T00:00:00Z", &[]);
+        assert!(
+            s.apply_delivery("b", Some(&Change::Upsert(unl)))
+                .unwrap()
+                .changed
+        );
+        assert!(!s.issues().unwrap()[0].in_feed("official-cve-feed"));
     }
 
     #[test]

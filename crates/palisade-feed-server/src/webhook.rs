@@ -83,7 +83,7 @@ struct Repository {
 /// What to do with a verified `issues` delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
-    Apply(Change),
+    Apply(Box<Change>),
     /// Valid but not for us: another repository, or an action that cannot change the feed.
     Ignore(String),
 }
@@ -108,9 +108,9 @@ pub fn decide(body: &[u8], repo: &str) -> Result<Decision, String> {
     }
     let stored = StoredIssue::from_issue(&ev.issue);
     Ok(match ev.action.as_str() {
-        "deleted" => Decision::Apply(Change::Remove(stored, "deleted")),
-        "transferred" => Decision::Apply(Change::Remove(stored, "transferred")),
-        a if HANDLED_ACTIONS.contains(&a) => Decision::Apply(Change::Upsert(stored)),
+        "deleted" => Decision::Apply(Box::new(Change::Remove(stored, "deleted"))),
+        "transferred" => Decision::Apply(Box::new(Change::Remove(stored, "transferred"))),
+        a if HANDLED_ACTIONS.contains(&a) => Decision::Apply(Box::new(Change::Upsert(stored))),
         other => Decision::Ignore(format!("action `{other}` does not change the feed")),
     })
 }
@@ -147,11 +147,11 @@ mod tests {
         let r = "kubernetes/kubernetes";
         assert!(matches!(
             decide(payload("labeled", r).as_bytes(), r).unwrap(),
-            Decision::Apply(Change::Upsert(_))
+            Decision::Apply(c) if matches!(*c, Change::Upsert(_))
         ));
         assert!(matches!(
             decide(payload("deleted", "Kubernetes/Kubernetes").as_bytes(), r).unwrap(),
-            Decision::Apply(Change::Remove(_, "deleted"))
+            Decision::Apply(c) if matches!(*c, Change::Remove(_, "deleted"))
         ));
         assert!(matches!(
             decide(payload("pinned", r).as_bytes(), r).unwrap(),
