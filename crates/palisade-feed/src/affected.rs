@@ -892,18 +892,7 @@ fn pair(
                 }
             }
         }
-        for r in &mut ranges {
-            if let (Some(f), Some(l)) = (&r.fixed, &r.last_affected)
-                && f <= l
-            {
-                warnings.push(format!(
-                    "{}: fixed version {f} is not above last affected {l}; fixed version dropped",
-                    comp.name
-                ));
-                r.fixed = None;
-            }
-        }
-        let ranges = merge(ranges);
+        let ranges = merge(sanitize(ranges, &comp.name, warnings));
         if !ranges.is_empty() {
             out.push(AffectedComponent {
                 component: comp.name.clone(),
@@ -954,6 +943,85 @@ fn cmp_hi(a: Option<&UpperBound>, b: Option<&UpperBound>) -> std::cmp::Ordering 
         (None, Some(_)) => std::cmp::Ordering::Greater,
         (None, None) => std::cmp::Ordering::Equal,
     }
+}
+
+/// Drops ends that contradict their start (a fix at or below `introduced`, a last affected
+/// version below it), with a warning, so every range is a non-empty interval.
+pub fn sanitize(ranges: Vec<Range>, what: &str, warnings: &mut Vec<String>) -> Vec<Range> {
+    let mut out = Vec::with_capacity(ranges.len());
+    for mut r in ranges {
+        if let (Some(lo), Some(f)) = (&r.introduced, &r.fixed)
+            && f <= lo
+        {
+            warnings.push(format!(
+                "{what}: fixed version {f} is not above the range start {lo}; fixed version dropped"
+            ));
+            r.fixed = None;
+        }
+        if let (Some(f), Some(l)) = (&r.fixed, &r.last_affected)
+            && f <= l
+        {
+            warnings.push(format!(
+                "{what}: fixed version {f} is not above last affected {l}; fixed version dropped"
+            ));
+            r.fixed = None;
+        }
+        if let (Some(lo), Some(l)) = (&r.introduced, &r.last_affected)
+            && l < lo
+        {
+            warnings.push(format!(
+                "{what}: last affected {l} is below the range start {lo}; range dropped"
+            ));
+            continue;
+        }
+        out.push(r);
+    }
+    out
+}
+
+/// What the parser guarantees about its output (checked by the fuzz target and the regression
+/// replay): per component, non-empty intervals, sorted, neither overlapping nor touching.
+pub fn check_invariants(b: &BodyVersions) -> Result<(), String> {
+    for c in &b.affected {
+        if c.component.is_empty() || c.package.is_empty() {
+            return Err(format!("empty component or package: {c:?}"));
+        }
+        for r in &c.ranges {
+            let lo = r.introduced.as_ref();
+            let bad_fixed = r.fixed.as_ref().is_some_and(|f| {
+                lo.is_some_and(|lo| f <= lo) || r.last_affected.as_ref().is_some_and(|l| f <= l)
+            });
+            let bad_last = r
+                .last_affected
+                .as_ref()
+                .is_some_and(|l| lo.is_some_and(|lo| l < lo));
+            if bad_fixed || bad_last {
+                return Err(format!("{}: empty range {r:?}", c.component));
+            }
+        }
+        for w in c.ranges.windows(2) {
+            if let [a, b] = w {
+                let Some(next) = &b.introduced else {
+                    return Err(format!(
+                        "{}: introduced 0 after another range: {:?}",
+                        c.component, c.ranges
+                    ));
+                };
+                let separate = match a.end_key() {
+                    End::Before(f) => f < next,
+                    End::AtOrBefore(l) => l < next,
+                    End::Open => false,
+                };
+                if !separate {
+                    return Err(format!(
+                        "{}: ranges overlap or touch: {:?}",
+                        c.component, c.ranges
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Sorts by start and merges overlapping or touching intervals (`… fixed 1.7.0` + `introduced

@@ -110,7 +110,11 @@ fn parse_block(block: &str) -> Result<BodyVersions, String> {
         out.affected.push(AffectedComponent {
             component: comp.name,
             package: comp.package,
-            ranges: affected::merge(ranges),
+            ranges: affected::merge(affected::sanitize(
+                ranges,
+                "embedded OSV",
+                &mut out.warnings,
+            )),
         });
     }
     out.fixed_versions.sort();

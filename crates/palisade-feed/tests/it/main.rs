@@ -14,6 +14,7 @@ mod golden;
 mod matcher;
 mod osv;
 mod ranges;
+mod regressions;
 mod syndication;
 
 use palisade_feed::{BuildOptions, Feed, Issue, Limits};
