@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Side-by-side speed and memory of `palisade scan` against Checkov and Trivy on the same files.
 #
-#   scripts/bench-scan.sh [--runs N] [--x10] [--install-peers] [CORPUS_DIR]
+#   scripts/bench-scan.sh [--runs N] [--x10] [--install-peers] [--families] [CORPUS_DIR]
 #
+# --families also times Palisade with only the PSS family (`--select pss`) and with every rule
+# family (`--select all`: pss, hardening with opt-in rules, reliability, rbac, netpol), to
+# check that the full catalog stays within 2x of the PSS-only run.
 # CORPUS_DIR defaults to testdata/corpus (866 real objects from 23 projects, vendored from
 # ../shared/data/corpus). --x10 also measures a copy whose files each repeat their documents 10
 # times (the peers' runbook's "x10" corpus). Peers are looked up on PATH, then in
@@ -12,13 +15,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-runs=3; x10=0; install=0; corpus=testdata/corpus
+runs=3; x10=0; install=0; families=0; corpus=testdata/corpus
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
     --x10) x10=1; shift ;;
     --install-peers) install=1; shift ;;
-    -h|--help) sed -n 2,11p "$0"; exit 0 ;;
+    --families) families=1; shift ;;
+    -h|--help) sed -n 2,15p "$0"; exit 0 ;;
     *) corpus=$1; shift ;;
   esac
 done
@@ -81,7 +85,7 @@ try:
     d = json.load(open(path))
 except Exception:
     print("?"); sys.exit()
-if name == "palisade":
+if name.startswith("palisade"):
     print(len(d["findings"]))
 elif name == "checkov":
     d = d if isinstance(d, list) else [d]
@@ -93,7 +97,11 @@ PY
 
 for dir in "${corpora[@]}"; do
   label=$(basename "$dir")
-  measure palisade "$label" "$pal" scan --format json "$dir"
+  measure palisade "$label" "$pal" scan --format json --no-config "$dir"
+  if [ "$families" = 1 ]; then
+    measure palisade-pss "$label" "$pal" scan --format json --no-config --select pss "$dir"
+    measure palisade-all "$label" "$pal" scan --format json --no-config --select all "$dir"
+  fi
   if [ -n "$checkov" ]; then
     measure checkov "$label" $nonet "$checkov" -d "$dir" --framework kubernetes -o json --quiet --skip-download --soft-fail
   fi
@@ -111,9 +119,13 @@ awk -F'|' '
   END {
     for (i=1; i<=NR; i++) {
       split(rows[i], f, "|")
-      ratio = (f[1]=="palisade" || base[f[2]]==0) ? "-" : sprintf("%.0fx", f[3]/base[f[2]])
+      ratio = (f[1] ~ /^palisade/ || base[f[2]]==0) ? "-" : sprintf("%.0fx", f[3]/base[f[2]])
       printf "| %s | %s | %.3f s | %.2f s | %.0f MB | %s | %s |\n", f[2], f[1], f[3], f[4], f[5], f[6], ratio
     }
   }' "$work/rows"
+if [ "$families" = 1 ]; then
+  awk -F'|' '$1=="palisade-pss"{p[$2]=$3} $1=="palisade-all"{a[$2]=$3}
+    END{for (c in p) if (p[c]>0) printf "all families / PSS only on %s: %.2fx wall time\n", c, a[c]/p[c]}' "$work/rows"
+fi
 [ -n "$checkov" ] || echo "(checkov not found: run with --install-peers or put it on PATH)"
 [ -n "$trivy" ] || echo "(trivy not found: run with --install-peers or put it on PATH)"

@@ -306,14 +306,15 @@ fn write_compliance(
         writeln!(out)?;
         let title = format!(
             "{} ({}): {} passed, {} failed, {} skipped",
-            fw.title,
-            fw.name,
-            fw.passed,
-            fw.failed,
-            fw.skipped
+            fw.title, fw.name, fw.passed, fw.failed, fw.skipped
         );
         writeln!(out, "{}", paint(&title, style, |s| s.bold().to_string()))?;
-        let id_w = fw.controls.iter().map(|c| width_of(&c.id)).max().unwrap_or(0);
+        let id_w = fw
+            .controls
+            .iter()
+            .map(|c| width_of(&c.id))
+            .max()
+            .unwrap_or(0);
         for ctl in &fw.controls {
             let (label, failed) = match ctl.status {
                 crate::ControlStatus::Passed => ("PASS", false),

@@ -25,7 +25,7 @@
 //! is rejected with a note, and an expired exception stops applying and is reported.
 
 use palisade_core::{
-    Document, FieldPath, Finding, InputError, PathSeg, Severity, Suppression, SuppressedFinding,
+    Document, FieldPath, Finding, InputError, PathSeg, Severity, SuppressedFinding, Suppression,
 };
 use serde_json::Value;
 use std::collections::HashMap;
@@ -231,7 +231,11 @@ impl Config {
                 format!("a Palisade configuration starts with `apiVersion: {API_VERSION}` and `kind: Config`"),
             );
         }
-        cx.check_keys(v, &root, &["apiVersion", "kind", "metadata", "rules", "exceptions"]);
+        cx.check_keys(
+            v,
+            &root,
+            &["apiVersion", "kind", "metadata", "rules", "exceptions"],
+        );
         let mut cfg = Config {
             file: doc.file.to_string(),
             ..Config::default()
@@ -296,8 +300,11 @@ impl Config {
         if self.severity.is_empty() {
             return;
         }
-        let map: HashMap<&str, Severity> =
-            self.severity.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        let map: HashMap<&str, Severity> = self
+            .severity
+            .iter()
+            .map(|(k, v)| (k.as_str(), *v))
+            .collect();
         for f in findings {
             if let Some(s) = map.get(f.rule.as_str()) {
                 f.severity = *s;
@@ -314,7 +321,15 @@ fn parse_exception(cx: &mut Ctx<'_>, v: &Value, path: &FieldPath) -> Option<Exce
     cx.check_keys(
         v,
         path,
-        &["rules", "namespaces", "kinds", "names", "paths", "reason", "expires"],
+        &[
+            "rules",
+            "namespaces",
+            "kinds",
+            "names",
+            "paths",
+            "reason",
+            "expires",
+        ],
     );
     let rules = cx.strings(v.get("rules"), &path.clone().key("rules"));
     if rules.is_empty() {
@@ -367,14 +382,26 @@ fn normalize_path(p: &str) -> &str {
 
 impl Exception {
     fn matches(&self, f: &Finding) -> bool {
-        let any = |pats: &[String], text: &str| pats.is_empty() || pats.iter().any(|p| glob::matches(p, text));
+        let any = |pats: &[String], text: &str| {
+            pats.is_empty() || pats.iter().any(|p| glob::matches(p, text))
+        };
         self.rules.iter().any(|r| rule_pattern_matches(r, f))
-            && any(&self.namespaces, f.object.namespace.as_deref().unwrap_or(""))
+            && any(
+                &self.namespaces,
+                f.object.namespace.as_deref().unwrap_or(""),
+            )
             && (self.kinds.is_empty()
-                || self.kinds.iter().any(|k| k.eq_ignore_ascii_case(&f.object.kind)))
+                || self
+                    .kinds
+                    .iter()
+                    .any(|k| k.eq_ignore_ascii_case(&f.object.kind)))
             && any(&self.names, f.object.name.as_deref().unwrap_or(""))
             && any(
-                &self.paths.iter().map(|p| normalize_path(p).to_owned()).collect::<Vec<_>>(),
+                &self
+                    .paths
+                    .iter()
+                    .map(|p| normalize_path(p).to_owned())
+                    .collect::<Vec<_>>(),
                 normalize_path(&f.file),
             )
     }
@@ -447,7 +474,11 @@ fn annotation_waivers(doc: &Document, notes: &mut Vec<InputError>) -> Vec<Annota
             };
             let field = ann_path.clone().key(k.as_str());
             let source = field.to_string();
-            match v.as_str().ok_or_else(|| "the annotation value must be a string".to_owned()).and_then(parse_waiver_value) {
+            match v
+                .as_str()
+                .ok_or_else(|| "the annotation value must be a string".to_owned())
+                .and_then(parse_waiver_value)
+            {
                 Ok((rules, reason)) => out.push(AnnotationWaiver {
                     rules,
                     reason,
@@ -622,15 +653,24 @@ mod tests {
         assert_eq!(Date::parse("2023-13-01"), None);
         assert_eq!(Date::parse("23-01-01"), None);
         assert_eq!(Date::from_unix_seconds(0).to_string(), "1970-01-01");
-        assert_eq!(Date::from_unix_seconds(951_782_400).to_string(), "2000-02-29");
-        assert_eq!(Date::from_unix_seconds(1_798_761_599).to_string(), "2026-12-31");
+        assert_eq!(
+            Date::from_unix_seconds(951_782_400).to_string(),
+            "2000-02-29"
+        );
+        assert_eq!(
+            Date::from_unix_seconds(1_798_761_599).to_string(),
+            "2026-12-31"
+        );
     }
 
     #[test]
     fn waiver_values() {
         assert_eq!(
             parse_waiver_value("HRD001, privileged: needs it").unwrap(),
-            (vec!["HRD001".to_owned(), "privileged".to_owned()], "needs it".to_owned())
+            (
+                vec!["HRD001".to_owned(), "privileged".to_owned()],
+                "needs it".to_owned()
+            )
         );
         assert!(parse_waiver_value("HRD001").is_err());
         assert!(parse_waiver_value("HRD001:  ").is_err());

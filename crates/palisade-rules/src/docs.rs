@@ -12,11 +12,23 @@ use crate::frameworks::{self, Framework};
 use crate::pss::{self, Level, NEWEST_VERSION};
 
 const FAMILIES: &[(&str, &str)] = &[
-    ("pss", "Pod Security Standards, exactly as Pod Security Admission decides them (on by default)"),
-    ("hardening", "workload hardening beyond PSS: NSA/CISA, CIS section 5, kubernetes.io checklist, peer scanners (on by default, opt-in rules excepted)"),
-    ("reliability", "probes (off by default: `--select reliability`)"),
+    (
+        "pss",
+        "Pod Security Standards, exactly as Pod Security Admission decides them (on by default)",
+    ),
+    (
+        "hardening",
+        "workload hardening beyond PSS: NSA/CISA, CIS section 5, kubernetes.io checklist, peer scanners (on by default, opt-in rules excepted)",
+    ),
+    (
+        "reliability",
+        "probes (off by default: `--select reliability`)",
+    ),
     ("rbac", "cross-object RBAC analysis (palisade-graph)"),
-    ("netpol", "cross-object NetworkPolicy analysis (palisade-graph)"),
+    (
+        "netpol",
+        "cross-object NetworkPolicy analysis (palisade-graph)",
+    ),
 ];
 
 /// Whether a scan without `--select` runs the rule: `on`, `opt-in` (only when selected by ID,
@@ -84,7 +96,11 @@ fn rule_page(r: &RuleMeta) -> String {
         if c.level == Level::Restricted
             && let Some(o) = c.overrides.and_then(|o| CATALOG.get(o))
         {
-            let _ = writeln!(md, "- Overrides at restricted: [{}]({}.md) (`{}`)", o.id, o.id, o.name);
+            let _ = writeln!(
+                md,
+                "- Overrides at restricted: [{}]({}.md) (`{}`)",
+                o.id, o.id, o.name
+            );
         }
         let _ = writeln!(md);
     }
@@ -93,11 +109,16 @@ fn rule_page(r: &RuleMeta) -> String {
     if let Some(fix) = crate::fix_snippet(r.id) {
         let _ = writeln!(md, "```yaml\n{}```\n", fix);
     }
-    let fws: Vec<String> = [Framework::PssBaseline, Framework::PssRestricted, Framework::Nsa, Framework::Cis]
-        .into_iter()
-        .filter(|f| f.includes(r))
-        .map(|f| format!("`{}` ({})", f, f.control_ids(r).join(", ")))
-        .collect();
+    let fws: Vec<String> = [
+        Framework::PssBaseline,
+        Framework::PssRestricted,
+        Framework::Nsa,
+        Framework::Cis,
+    ]
+    .into_iter()
+    .filter(|f| f.includes(r))
+    .map(|f| format!("`{}` ({})", f, f.control_ids(r).join(", ")))
+    .collect();
     if !fws.is_empty() {
         let _ = writeln!(md, "## Frameworks\n\n{}\n", fws.join("; "));
     }
@@ -160,7 +181,13 @@ pub fn render_docs() -> String {
         let _ = writeln!(
             md,
             "| [{}](rules/{}.md) | `{}` | {} | {} | {} | {} |",
-            r.id, r.id, r.name, r.family, r.severity, default_state(r), r.title
+            r.id,
+            r.id,
+            r.name,
+            r.family,
+            r.severity,
+            default_state(r),
+            r.title
         );
     }
     let _ = writeln!(md);

@@ -140,7 +140,9 @@ fn is_baseline(rule: &RuleMeta) -> bool {
 }
 
 fn cis_key(id: &str) -> Vec<u32> {
-    id.split('.').map(|p| p.parse().unwrap_or(u32::MAX)).collect()
+    id.split('.')
+        .map(|p| p.parse().unwrap_or(u32::MAX))
+        .collect()
 }
 
 impl fmt::Display for Framework {
@@ -190,37 +192,100 @@ pub fn control_title(framework: Framework, id: &str) -> Option<&'static str> {
 
 /// CIS Kubernetes Benchmark v1.12.0, section 5 (as kube-bench's `cis-1.12` ships it).
 pub(crate) static CIS_TITLES: &[(&str, &str)] = &[
-    ("5.1.1", "Ensure that the cluster-admin role is only used where required"),
+    (
+        "5.1.1",
+        "Ensure that the cluster-admin role is only used where required",
+    ),
     ("5.1.2", "Minimize access to secrets"),
     ("5.1.3", "Minimize wildcard use in Roles and ClusterRoles"),
     ("5.1.4", "Minimize access to create pods"),
-    ("5.1.5", "Ensure that default service accounts are not actively used"),
-    ("5.1.6", "Ensure that Service Account Tokens are only mounted where necessary"),
+    (
+        "5.1.5",
+        "Ensure that default service accounts are not actively used",
+    ),
+    (
+        "5.1.6",
+        "Ensure that Service Account Tokens are only mounted where necessary",
+    ),
     ("5.1.7", "Avoid use of system:masters group"),
-    ("5.1.8", "Limit use of the Bind, Impersonate and Escalate permissions in the Kubernetes cluster"),
+    (
+        "5.1.8",
+        "Limit use of the Bind, Impersonate and Escalate permissions in the Kubernetes cluster",
+    ),
     ("5.1.9", "Minimize access to create persistent volumes"),
-    ("5.1.10", "Minimize access to the proxy sub-resource of nodes"),
-    ("5.1.11", "Minimize access to the approval sub-resource of certificatesigningrequests objects"),
+    (
+        "5.1.10",
+        "Minimize access to the proxy sub-resource of nodes",
+    ),
+    (
+        "5.1.11",
+        "Minimize access to the approval sub-resource of certificatesigningrequests objects",
+    ),
     ("5.1.12", "Minimize access to webhook configuration objects"),
-    ("5.1.13", "Minimize access to the service account token creation"),
+    (
+        "5.1.13",
+        "Minimize access to the service account token creation",
+    ),
     ("5.2.2", "Minimize the admission of privileged containers"),
-    ("5.2.3", "Minimize the admission of containers wishing to share the host process ID namespace"),
-    ("5.2.4", "Minimize the admission of containers wishing to share the host IPC namespace"),
-    ("5.2.5", "Minimize the admission of containers wishing to share the host network namespace"),
-    ("5.2.6", "Minimize the admission of containers with allowPrivilegeEscalation"),
+    (
+        "5.2.3",
+        "Minimize the admission of containers wishing to share the host process ID namespace",
+    ),
+    (
+        "5.2.4",
+        "Minimize the admission of containers wishing to share the host IPC namespace",
+    ),
+    (
+        "5.2.5",
+        "Minimize the admission of containers wishing to share the host network namespace",
+    ),
+    (
+        "5.2.6",
+        "Minimize the admission of containers with allowPrivilegeEscalation",
+    ),
     ("5.2.7", "Minimize the admission of root containers"),
-    ("5.2.8", "Minimize the admission of containers with the NET_RAW capability"),
-    ("5.2.9", "Minimize the admission of containers with capabilities assigned"),
-    ("5.2.10", "Minimize the admission of Windows HostProcess containers"),
+    (
+        "5.2.8",
+        "Minimize the admission of containers with the NET_RAW capability",
+    ),
+    (
+        "5.2.9",
+        "Minimize the admission of containers with capabilities assigned",
+    ),
+    (
+        "5.2.10",
+        "Minimize the admission of Windows HostProcess containers",
+    ),
     ("5.2.11", "Minimize the admission of HostPath volumes"),
-    ("5.2.12", "Minimize the admission of containers which use HostPorts"),
-    ("5.3.1", "Ensure that the CNI in use supports NetworkPolicies"),
-    ("5.3.2", "Ensure that all Namespaces have NetworkPolicies defined"),
-    ("5.4.1", "Prefer using Secrets as files over Secrets as environment variables"),
+    (
+        "5.2.12",
+        "Minimize the admission of containers which use HostPorts",
+    ),
+    (
+        "5.3.1",
+        "Ensure that the CNI in use supports NetworkPolicies",
+    ),
+    (
+        "5.3.2",
+        "Ensure that all Namespaces have NetworkPolicies defined",
+    ),
+    (
+        "5.4.1",
+        "Prefer using Secrets as files over Secrets as environment variables",
+    ),
     ("5.4.2", "Consider external secret storage"),
-    ("5.5.1", "Configure Image Provenance using ImagePolicyWebhook admission controller"),
-    ("5.6.1", "Create administrative boundaries between resources using namespaces"),
-    ("5.6.2", "Ensure that the seccomp profile is set to docker/default in your Pod definitions"),
+    (
+        "5.5.1",
+        "Configure Image Provenance using ImagePolicyWebhook admission controller",
+    ),
+    (
+        "5.6.1",
+        "Create administrative boundaries between resources using namespaces",
+    ),
+    (
+        "5.6.2",
+        "Ensure that the seccomp profile is set to docker/default in your Pod definitions",
+    ),
     ("5.6.3", "Apply SecurityContext to your Pods and Containers"),
     ("5.6.4", "The default namespace should not be used"),
 ];
@@ -228,32 +293,98 @@ pub(crate) static CIS_TITLES: &[(&str, &str)] = &[
 /// NSA/CISA Kubernetes Hardening Guidance v1.2 sections (the guide does not number its
 /// sub-sections; Palisade's IDs are `<section>.<sub-section>` slugs of their headings).
 pub(crate) static NSA_TITLES: &[(&str, &str)] = &[
-    ("pod-security.non-root", "Kubernetes Pod security: \"Non-root\" containers and \"rootless\" container engines"),
-    ("pod-security.immutable-filesystem", "Kubernetes Pod security: Immutable container file systems"),
-    ("pod-security.secure-images", "Kubernetes Pod security: Building secure container images"),
-    ("pod-security.enforcement", "Kubernetes Pod security: Pod security enforcement"),
-    ("pod-security.service-account-tokens", "Kubernetes Pod security: Protecting Pod service account tokens"),
-    ("pod-security.hardening-container-environments", "Kubernetes Pod security: Hardening container environments"),
-    ("network.namespaces", "Network separation and hardening: Namespaces"),
-    ("network.network-policies", "Network separation and hardening: Network policies"),
-    ("network.resource-policies", "Network separation and hardening: Resource policies"),
-    ("network.secrets", "Network separation and hardening: Secrets"),
-    ("authn-authz.authentication", "Authentication and authorization: Authentication"),
-    ("authn-authz.rbac", "Authentication and authorization: Role-based access control"),
+    (
+        "pod-security.non-root",
+        "Kubernetes Pod security: \"Non-root\" containers and \"rootless\" container engines",
+    ),
+    (
+        "pod-security.immutable-filesystem",
+        "Kubernetes Pod security: Immutable container file systems",
+    ),
+    (
+        "pod-security.secure-images",
+        "Kubernetes Pod security: Building secure container images",
+    ),
+    (
+        "pod-security.enforcement",
+        "Kubernetes Pod security: Pod security enforcement",
+    ),
+    (
+        "pod-security.service-account-tokens",
+        "Kubernetes Pod security: Protecting Pod service account tokens",
+    ),
+    (
+        "pod-security.hardening-container-environments",
+        "Kubernetes Pod security: Hardening container environments",
+    ),
+    (
+        "network.namespaces",
+        "Network separation and hardening: Namespaces",
+    ),
+    (
+        "network.network-policies",
+        "Network separation and hardening: Network policies",
+    ),
+    (
+        "network.resource-policies",
+        "Network separation and hardening: Resource policies",
+    ),
+    (
+        "network.secrets",
+        "Network separation and hardening: Secrets",
+    ),
+    (
+        "authn-authz.authentication",
+        "Authentication and authorization: Authentication",
+    ),
+    (
+        "authn-authz.rbac",
+        "Authentication and authorization: Role-based access control",
+    ),
 ];
 
 /// kubernetes.io Security Checklist items Palisade cites (`source: k8s-checklist`).
 pub(crate) static CHECKLIST_TITLES: &[(&str, &str)] = &[
-    ("pod-security.pss-enforced", "Pod security: an appropriate Pod Security Standards policy is applied for all namespaces and enforced"),
-    ("pod-security.memory-limit", "Pod security: memory limit is set for the workloads with a limit equal to or inferior to the request"),
-    ("pod-security.cpu-limit", "Pod security: CPU limit might be set on sensitive workloads"),
-    ("pod-security.seccomp", "Pod security: for nodes that support it, Seccomp is enabled with appropriate syscalls profile for programs"),
-    ("pod-security.apparmor-or-selinux", "Pod security: for nodes that support it, AppArmor or SELinux is enabled with appropriate profile for programs"),
-    ("secrets.service-account-tokens", "Secrets: service account tokens are not mounted in pods that don't require them"),
-    ("secrets.no-configmaps", "Secrets: ConfigMaps are not used to hold confidential data"),
-    ("images.digest-or-signature", "Images: container images are referenced by sha256 digest or their signatures are validated at admission"),
-    ("admission.always-pull-images", "Admission controllers: AlwaysPullImages (situational)"),
-    ("network.loadbalancer-externalips", "Network security: the usage of LoadBalancer and ExternalIPs is restricted (CVE-2020-8554)"),
+    (
+        "pod-security.pss-enforced",
+        "Pod security: an appropriate Pod Security Standards policy is applied for all namespaces and enforced",
+    ),
+    (
+        "pod-security.memory-limit",
+        "Pod security: memory limit is set for the workloads with a limit equal to or inferior to the request",
+    ),
+    (
+        "pod-security.cpu-limit",
+        "Pod security: CPU limit might be set on sensitive workloads",
+    ),
+    (
+        "pod-security.seccomp",
+        "Pod security: for nodes that support it, Seccomp is enabled with appropriate syscalls profile for programs",
+    ),
+    (
+        "pod-security.apparmor-or-selinux",
+        "Pod security: for nodes that support it, AppArmor or SELinux is enabled with appropriate profile for programs",
+    ),
+    (
+        "secrets.service-account-tokens",
+        "Secrets: service account tokens are not mounted in pods that don't require them",
+    ),
+    (
+        "secrets.no-configmaps",
+        "Secrets: ConfigMaps are not used to hold confidential data",
+    ),
+    (
+        "images.digest-or-signature",
+        "Images: container images are referenced by sha256 digest or their signatures are validated at admission",
+    ),
+    (
+        "admission.always-pull-images",
+        "Admission controllers: AlwaysPullImages (situational)",
+    ),
+    (
+        "network.loadbalancer-externalips",
+        "Network security: the usage of LoadBalancer and ExternalIPs is restricted (CVE-2020-8554)",
+    ),
 ];
 
 /// Title of a kubernetes.io checklist item Palisade cites.

@@ -125,7 +125,10 @@ mod tests {
         assert!(matches("deploy/*.yaml", "deploy/a.yaml"));
         assert!(!matches("deploy/*.yaml", "deploy/x/a.yaml"));
         assert!(matches("deploy/**", "deploy/x/y/a.yaml"));
-        assert!(matches("**/calico/*.yaml", "testdata/corpus/calico/calico.yaml"));
+        assert!(matches(
+            "**/calico/*.yaml",
+            "testdata/corpus/calico/calico.yaml"
+        ));
         assert!(matches("**/calico.yaml", "calico.yaml"));
         assert!(matches("a?c", "abc"));
         assert!(!matches("a?c", "a/c"));

@@ -125,7 +125,10 @@ pub(crate) static RULES: [Rule; 30] = [
             r("kubescape", "C-0017"),
             r("polaris", "notReadOnlyRootFilesystem"),
             r("kube-linter", "no-read-only-root-fs"),
-            r("kube-score", "container-security-context-readonlyrootfilesystem"),
+            r(
+                "kube-score",
+                "container-security-context-readonlyrootfilesystem",
+            ),
             r("checkov", "CKV_K8S_22"),
             r("kubesec", "ReadOnlyRootFilesystem"),
             r("kubeaudit", "rootfs"),
@@ -762,17 +765,15 @@ fn pod_sc<'a>(t: &PodTemplate<'a>) -> Option<&'a Value> {
 
 fn check_read_only_root_fs(t: &Target<'_>) -> Vec<Hit> {
     per_container(t, Which::InitAndMain, |c| {
-        (sc(c.value).and_then(|s| get_bool(s, "readOnlyRootFilesystem")) != Some(true)).then(
-            || {
-                (
-                    vec!["securityContext", "readOnlyRootFilesystem"],
-                    format!(
-                        "container {:?} does not set securityContext.readOnlyRootFilesystem=true",
-                        c.name
-                    ),
-                )
-            },
-        )
+        (sc(c.value).and_then(|s| get_bool(s, "readOnlyRootFilesystem")) != Some(true)).then(|| {
+            (
+                vec!["securityContext", "readOnlyRootFilesystem"],
+                format!(
+                    "container {:?} does not set securityContext.readOnlyRootFilesystem=true",
+                    c.name
+                ),
+            )
+        })
     })
 }
 
@@ -815,11 +816,7 @@ pub(crate) fn split_image(image: &str) -> (&str, Option<&str>, Option<&str>) {
     match rest.get(slash..).and_then(|last| last.rfind(':')) {
         Some(colon) => {
             let at = slash + colon;
-            (
-                rest.get(..at).unwrap_or(rest),
-                rest.get(at + 1..),
-                digest,
-            )
+            (rest.get(..at).unwrap_or(rest), rest.get(at + 1..), digest)
         }
         None => (rest, None, digest),
     }
@@ -857,7 +854,10 @@ fn check_image_digest(t: &Target<'_>) -> Vec<Hit> {
         digest.is_none().then(|| {
             (
                 vec!["image"],
-                format!("container {:?} image {image:?} is not pinned by digest", c.name),
+                format!(
+                    "container {:?} image {image:?} is not pinned by digest",
+                    c.name
+                ),
             )
         })
     })
@@ -878,7 +878,10 @@ fn check_pull_policy(t: &Target<'_>) -> Vec<Hit> {
                 format!(
                     "container {:?} has imagePullPolicy {}",
                     c.name,
-                    other.map_or_else(|| "IfNotPresent (the default for a tagged image)".to_owned(), |p| format!("{p:?}"))
+                    other.map_or_else(
+                        || "IfNotPresent (the default for a tagged image)".to_owned(),
+                        |p| format!("{p:?}")
+                    )
                 ),
             )),
         }
@@ -1057,7 +1060,10 @@ fn check_sensitive_host_path(t: &Target<'_>) -> Vec<Hit> {
             let path = get_str(hp, "path")?;
             let why = sensitive_host_path(path)?;
             Some(hit(
-                spec_path(tpl, &["volumes"]).index(i).key("hostPath").key("path"),
+                spec_path(tpl, &["volumes"])
+                    .index(i)
+                    .key("hostPath")
+                    .key("path"),
                 format!("volume {name:?} mounts hostPath {path:?}, {why}"),
             ))
         })
@@ -1169,10 +1175,15 @@ fn check_root_group(t: &Target<'_>) -> Vec<Hit> {
             "pod runs with the root group (GID 0) in {}",
             fields
                 .iter()
-                .map(|f| f.segments().iter().rev().find_map(|s| match s {
-                    palisade_core::PathSeg::Key(k) => Some(k.as_str()),
-                    palisade_core::PathSeg::Index(_) => None,
-                }).unwrap_or(""))
+                .map(|f| f
+                    .segments()
+                    .iter()
+                    .rev()
+                    .find_map(|s| match s {
+                        palisade_core::PathSeg::Key(k) => Some(k.as_str()),
+                        palisade_core::PathSeg::Index(_) => None,
+                    })
+                    .unwrap_or(""))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -1286,7 +1297,10 @@ fn check_secret_as_env(t: &Target<'_>) -> Vec<Hit> {
         for (j, e) in get_arr(c.value, "envFrom").iter().enumerate() {
             if let Some(s) = get_obj(e, "secretRef") {
                 fields.push(sub(&c.path, &["envFrom"]).index(j).key("secretRef"));
-                names.push(format!("envFrom secret {:?}", get_str(s, "name").unwrap_or("")));
+                names.push(format!(
+                    "envFrom secret {:?}",
+                    get_str(s, "name").unwrap_or("")
+                ));
             }
         }
         if !fields.is_empty() {
@@ -1427,7 +1441,10 @@ fn check_nginx_snippet(t: &Target<'_>) -> Vec<Hit> {
         })
         .map(|k| {
             hit(
-                FieldPath::root().key("metadata").key("annotations").key(k.as_str()),
+                FieldPath::root()
+                    .key("metadata")
+                    .key("annotations")
+                    .key(k.as_str()),
                 format!("Ingress uses the ingress-nginx snippet annotation {k:?}"),
             )
         })
@@ -1463,7 +1480,10 @@ fn check_configmap_secrets(t: &Target<'_>) -> Vec<Hit> {
 fn long_running(t: &Target<'_>) -> bool {
     !matches!(t.kind, "Job" | "CronJob")
         && t.template.as_ref().is_some_and(|tpl| {
-            !matches!(get_str(tpl.spec, "restartPolicy"), Some("Never" | "OnFailure"))
+            !matches!(
+                get_str(tpl.spec, "restartPolicy"),
+                Some("Never" | "OnFailure")
+            )
         })
 }
 
@@ -1472,9 +1492,12 @@ fn probe_check(t: &Target<'_>, probe: &'static str) -> Vec<Hit> {
         return Vec::new();
     }
     per_container(t, Which::Main, |c| {
-        get_obj(c.value, probe)
-            .is_none()
-            .then(|| (vec![probe], format!("container {:?} has no {probe}", c.name)))
+        get_obj(c.value, probe).is_none().then(|| {
+            (
+                vec![probe],
+                format!("container {:?} has no {probe}", c.name),
+            )
+        })
     })
 }
 
@@ -1518,15 +1541,35 @@ mod tests {
             split_image("host:5000/app:v1@sha256:ab"),
             ("host:5000/app", Some("v1"), Some("sha256:ab"))
         );
-        assert_eq!(split_image("app@sha256:ab"), ("app", None, Some("sha256:ab")));
+        assert_eq!(
+            split_image("app@sha256:ab"),
+            ("app", None, Some("sha256:ab"))
+        );
     }
 
     #[test]
     fn sensitive_paths() {
-        for p in ["/", "//", "/etc", "/etc/", "/etc/ssl", "/var/run/docker.sock", "/run/containerd/containerd.sock", "/var/lib/kubelet/pods", "/proc"] {
+        for p in [
+            "/",
+            "//",
+            "/etc",
+            "/etc/",
+            "/etc/ssl",
+            "/var/run/docker.sock",
+            "/run/containerd/containerd.sock",
+            "/var/lib/kubelet/pods",
+            "/proc",
+        ] {
             assert!(sensitive_host_path(p).is_some(), "{p}");
         }
-        for p in ["/data", "/var/log", "/etcd-backup", "/opt/app", "/var/lib/kubelet-data", ""] {
+        for p in [
+            "/data",
+            "/var/log",
+            "/etcd-backup",
+            "/opt/app",
+            "/var/lib/kubelet-data",
+            "",
+        ] {
             assert!(sensitive_host_path(p).is_none(), "{p}");
         }
     }
@@ -1535,7 +1578,9 @@ mod tests {
     fn secret_values() {
         assert!(secret_value("REDIS_PASSWORD=abcd1234"));
         assert!(secret_value("a: 1\nexport API_TOKEN=\"x\"\n"));
-        assert!(secret_value("-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----"));
+        assert!(secret_value(
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----"
+        ));
         assert!(!secret_value("PASSWORD_FILE=/run/secrets/db"));
         assert!(!secret_value("password="));
         assert!(!secret_value("REDIS_PASSWORD=${REDIS_PASSWORD}"));
@@ -1546,10 +1591,22 @@ mod tests {
 
     #[test]
     fn secret_like_names() {
-        for n in ["DB_PASSWORD", "aws_secret_access_key", "GITHUB_TOKEN", "api-key", "MyApiKey"] {
+        for n in [
+            "DB_PASSWORD",
+            "aws_secret_access_key",
+            "GITHUB_TOKEN",
+            "api-key",
+            "MyApiKey",
+        ] {
             assert!(secret_like(n), "{n}");
         }
-        for n in ["PASSWORD_FILE", "TOKEN_PATH", "LOG_LEVEL", "SECRET_NAME", "HOSTNAME"] {
+        for n in [
+            "PASSWORD_FILE",
+            "TOKEN_PATH",
+            "LOG_LEVEL",
+            "SECRET_NAME",
+            "HOSTNAME",
+        ] {
             assert!(!secret_like(n), "{n}");
         }
     }

@@ -159,10 +159,7 @@ impl Selection {
         ignore: &[String],
     ) -> Result<Selection, RulesError> {
         let mut sel = Selection {
-            enabled: catalog()
-                .iter()
-                .map(|r| framework.includes(r))
-                .collect(),
+            enabled: catalog().iter().map(|r| framework.includes(r)).collect(),
         };
         sel.apply("select", &split_items(select).collect::<Vec<_>>(), true)?;
         sel.apply("ignore", &split_items(ignore).collect::<Vec<_>>(), false)?;
@@ -235,7 +232,7 @@ fn matching(option: &'static str, item: &str) -> Result<Vec<usize>, RulesError> 
             .filter_map(|fam| {
                 let mut of = catalog().iter().filter(|r| r.family == *fam);
                 let first = of.next()?;
-                Some(match of.last() {
+                Some(match of.next_back() {
                     Some(last) => format!("{}..{}", first.id, last.id),
                     None => first.id.to_owned(),
                 })
@@ -295,7 +292,9 @@ pub fn check_document(doc: &Document, opts: &ScanOptions) -> Vec<Finding> {
                 line: span.line,
                 column: span.column,
                 document: doc.index,
-                object: object.get_or_insert_with(|| ObjectRef::of(&doc.value)).clone(),
+                object: object
+                    .get_or_insert_with(|| ObjectRef::of(&doc.value))
+                    .clone(),
                 field: first.to_string(),
                 fields: hit.fields.iter().map(ToString::to_string).collect(),
             });
@@ -384,9 +383,18 @@ mod tests {
             assert!(names.insert(r.name), "duplicate name {}", r.name);
             let digits = r.id.trim_start_matches(|c: char| c.is_ascii_uppercase());
             let prefix = &r.id[..r.id.len() - digits.len()];
-            assert!(!prefix.is_empty() && digits.len() == 3, "{} is not PREFIXnnn", r.id);
+            assert!(
+                !prefix.is_empty() && digits.len() == 3,
+                "{} is not PREFIXnnn",
+                r.id
+            );
             let n = next.entry(prefix.to_owned()).or_insert(1);
-            assert_eq!(digits.parse::<usize>().unwrap(), *n, "{} out of order", r.id);
+            assert_eq!(
+                digits.parse::<usize>().unwrap(),
+                *n,
+                "{} out of order",
+                r.id
+            );
             *n += 1;
             for (what, s) in [
                 ("name", r.name),
@@ -420,8 +428,16 @@ mod tests {
         let pss: Vec<_> = catalog().iter().filter(|r| r.family == "pss").collect();
         assert_eq!(pss.len(), 19);
         for (i, r) in pss.iter().enumerate() {
-            assert_eq!(r.id, format!("PSS{:03}", i + 1), "PSS rules are first, in order");
-            assert_eq!(catalog()[i].id, r.id, "PSS rules sit at catalog indices 0..19");
+            assert_eq!(
+                r.id,
+                format!("PSS{:03}", i + 1),
+                "PSS rules are first, in order"
+            );
+            assert_eq!(
+                catalog()[i].id,
+                r.id,
+                "PSS rules sit at catalog indices 0..19"
+            );
             assert!(
                 r.references
                     .iter()
@@ -433,8 +449,15 @@ mod tests {
         assert_eq!(catalog::PSS_DETAILS.len(), 19);
         assert_eq!(catalog::PSS_FIX.len(), 19);
         // Palisade's own families: a fix snippet and CIS/NSA/checklist titles for every citation.
-        for r in catalog().iter().filter(|r| matches!(r.family, "pss" | "hardening" | "reliability")) {
-            assert!(fix_snippet(r.id).is_some_and(|f| f.ends_with('\n')), "{} fix", r.id);
+        for r in catalog()
+            .iter()
+            .filter(|r| matches!(r.family, "pss" | "hardening" | "reliability"))
+        {
+            assert!(
+                fix_snippet(r.id).is_some_and(|f| f.ends_with('\n')),
+                "{} fix",
+                r.id
+            );
             for x in r.references {
                 let known = match x.source {
                     "cis" => frameworks::control_title(Framework::Cis, x.id).is_some(),
@@ -480,16 +503,33 @@ mod tests {
             Selection::new(&sel, &ign)
         };
         let defaults = s(&[], &[]).unwrap();
-        assert!(catalog().iter().all(|r| defaults.enabled(r) == default_enabled(r)));
+        assert!(
+            catalog()
+                .iter()
+                .all(|r| defaults.enabled(r) == default_enabled(r))
+        );
         assert!(defaults.enabled(rule("HRD001").unwrap()));
-        assert!(!defaults.enabled(rule("HRD007").unwrap()), "digest pinning is opt-in");
-        assert!(!defaults.enabled(rule("REL001").unwrap()), "reliability is off by default");
+        assert!(
+            !defaults.enabled(rule("HRD007").unwrap()),
+            "digest pinning is opt-in"
+        );
+        assert!(
+            !defaults.enabled(rule("REL001").unwrap()),
+            "reliability is off by default"
+        );
         let all = s(&["all"], &[]).unwrap();
         assert!(catalog().iter().all(|r| all.enabled(r)));
         let hardening = s(&["hardening"], &[]).unwrap();
         assert!(hardening.enabled(rule("HRD001").unwrap()));
-        assert!(!hardening.enabled(rule("HRD007").unwrap()), "a family leaves opt-in rules out");
-        assert!(s(&["image-digest"], &[]).unwrap().enabled(rule("HRD007").unwrap()));
+        assert!(
+            !hardening.enabled(rule("HRD007").unwrap()),
+            "a family leaves opt-in rules out"
+        );
+        assert!(
+            s(&["image-digest"], &[])
+                .unwrap()
+                .enabled(rule("HRD007").unwrap())
+        );
         let rel = s(&["reliability"], &[]).unwrap();
         assert_eq!(rel.rules().len(), 3);
         let pss = s(&["pss"], &[]).unwrap();
@@ -515,7 +555,9 @@ mod tests {
             "{err}"
         );
         assert!(
-            err.contains("PSS001..PSS019") && err.contains("HRD001..") && err.contains("privileged"),
+            err.contains("PSS001..PSS019")
+                && err.contains("HRD001..")
+                && err.contains("privileged"),
             "{err}"
         );
         assert!(

@@ -49,7 +49,9 @@ pub fn run(args: RulesArgs) -> Result<ExitCode> {
     }
     if let Some(dir) = &args.out_dir {
         if args.format != "markdown" {
-            anyhow::bail!("--out-dir writes the Markdown rule pages: use it with --format markdown");
+            anyhow::bail!(
+                "--out-dir writes the Markdown rule pages: use it with --format markdown"
+            );
         }
         write_pages(dir)?;
         return Ok(ExitCode::SUCCESS);

@@ -172,7 +172,12 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             id: c.id,
             title: c.title,
             rules: c.rules.clone(),
-            ran: c.rules.iter().copied().filter(|r| ran.contains(r)).collect(),
+            ran: c
+                .rules
+                .iter()
+                .copied()
+                .filter(|r| ran.contains(r))
+                .collect(),
         })
         .collect();
     let compliance = args

@@ -3,7 +3,7 @@
 //! and a skipped non-Kubernetes document; plus a clean scan.
 
 use palisade_core::{
-    Finding, InputError, ObjectRef, Reference, RuleMeta, Severity, Suppression, SuppressedFinding,
+    Finding, InputError, ObjectRef, Reference, RuleMeta, Severity, SuppressedFinding, Suppression,
 };
 use palisade_report::{Compliance, ControlInput, Report, Summary};
 

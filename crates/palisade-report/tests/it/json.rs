@@ -60,7 +60,10 @@ fn json_has_the_documented_top_level_shape() {
     assert_eq!(fws[0]["controls"][0]["failed_objects"], 1);
     assert_eq!(fws[0]["controls"][1]["failed_objects"], 2);
     assert_eq!(fws[0]["controls"][2]["status"], "skipped");
-    assert_eq!((fws[1]["passed"].as_u64(), fws[1]["failed"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (fws[1]["passed"].as_u64(), fws[1]["failed"].as_u64()),
+        (Some(1), Some(1))
+    );
 
     // Findings and errors are palisade_core's serde shapes, in the caller's order.
     let findings: Vec<Finding> = serde_json::from_value(v["findings"].clone()).unwrap();

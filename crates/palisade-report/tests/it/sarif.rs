@@ -104,10 +104,18 @@ fn results_point_at_their_rules_and_files() {
         let sup = &res["suppressions"][0];
         assert_eq!(sup["justification"], s.suppression.reason.as_str());
         assert_eq!(sup["status"], "accepted");
-        let kind = if s.suppression.kind == "annotation" { "inSource" } else { "external" };
+        let kind = if s.suppression.kind == "annotation" {
+            "inSource"
+        } else {
+            "external"
+        };
         assert_eq!(sup["kind"], kind);
     }
-    assert!(results[..data.findings.len()].iter().all(|r| r.get("suppressions").is_none()));
+    assert!(
+        results[..data.findings.len()]
+            .iter()
+            .all(|r| r.get("suppressions").is_none())
+    );
     for (res, f) in results.iter().zip(&data.findings) {
         let idx = usize::try_from(res["ruleIndex"].as_u64().unwrap()).unwrap();
         assert_eq!(rules[idx]["id"], res["ruleId"]);

@@ -84,8 +84,10 @@ fn every_finding_and_input_error_is_listed() {
     );
     for s in &data.suppressed {
         assert!(
-            text.lines().any(|l| l.contains(&format!("{}:{}", s.finding.file, s.finding.line))
-                && l.contains(&s.finding.rule)),
+            text.lines().any(
+                |l| l.contains(&format!("{}:{}", s.finding.file, s.finding.line))
+                    && l.contains(&s.finding.rule)
+            ),
             "suppressed {} not listed",
             s.finding.rule
         );

@@ -69,7 +69,14 @@ fn explain_prints_the_page_by_id_or_name() {
     let by_name = palisade_rules::explain("sensitive-host-path").unwrap();
     assert_eq!(by_id, by_name);
     assert!(by_id.starts_with("# HRD013: "));
-    for section in ["## Why", "## Fix", "```yaml", "## References", "5.2.11", "palisade.dev/ignore"] {
+    for section in [
+        "## Why",
+        "## Fix",
+        "```yaml",
+        "## References",
+        "5.2.11",
+        "palisade.dev/ignore",
+    ] {
         assert!(by_id.contains(section), "{section}");
     }
     assert!(palisade_rules::explain("NOPE001").is_none());

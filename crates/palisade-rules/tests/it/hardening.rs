@@ -47,9 +47,17 @@ fn every_rule_fails_and_passes_where_its_fixture_says() {
             assert!(findings.iter().all(|f| f.rule == rule.id));
             if name.starts_with("pass-") {
                 passes += 1;
-                assert!(findings.is_empty(), "{}: {name} must pass: {findings:#?}", rule.id);
+                assert!(
+                    findings.is_empty(),
+                    "{}: {name} must pass: {findings:#?}",
+                    rule.id
+                );
             } else {
-                assert!(name.starts_with("fail-"), "{}: object {name:?} is neither pass- nor fail-", rule.id);
+                assert!(
+                    name.starts_with("fail-"),
+                    "{}: object {name:?} is neither pass- nor fail-",
+                    rule.id
+                );
                 fails += 1;
                 assert!(!findings.is_empty(), "{}: {name} must fail", rule.id);
             }
@@ -67,8 +75,16 @@ fn every_rule_fails_and_passes_where_its_fixture_says() {
                 seen.insert(f.line);
             }
         }
-        assert_eq!(seen, expected, "{}: every `# expect:` line gets a finding", rule.id);
-        assert!(fails >= 1 && passes >= 1, "{}: needs failing and passing objects", rule.id);
+        assert_eq!(
+            seen, expected,
+            "{}: every `# expect:` line gets a finding",
+            rule.id
+        );
+        assert!(
+            fails >= 1 && passes >= 1,
+            "{}: needs failing and passing objects",
+            rule.id
+        );
         checked += 1;
     }
     assert_eq!(checked, 30, "hardening + reliability rules with fixtures");
@@ -76,7 +92,10 @@ fn every_rule_fails_and_passes_where_its_fixture_says() {
     for entry in std::fs::read_dir(&dir).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
         if let Some(id) = name.strip_suffix(".yaml") {
-            assert!(palisade_rules::rule(id).is_some(), "fixture {name} names no rule");
+            assert!(
+                palisade_rules::rule(id).is_some(),
+                "fixture {name} names no rule"
+            );
         }
     }
 }
@@ -86,7 +105,10 @@ fn every_rule_fails_and_passes_where_its_fixture_says() {
 #[test]
 fn every_pss_rule_has_psa_pass_and_fail_fixtures() {
     let root = testdata("psa-testdata");
-    for rule in palisade_rules::catalog().iter().filter(|r| r.family == "pss") {
+    for rule in palisade_rules::catalog()
+        .iter()
+        .filter(|r| r.family == "pss")
+    {
         let check = palisade_rules::psa_check_for(rule.id).unwrap();
         let mut found = (false, false);
         for level in ["baseline", "restricted"] {
@@ -99,12 +121,16 @@ fn every_pss_rule_has_psa_pass_and_fail_fixtures() {
                     // PSA names fixtures after the lower-cased check ID: `capabilities_baseline0.yaml`.
                     let want = check.to_ascii_lowercase();
                     let hit = files.into_iter().any(|f| {
-                        let name = f.unwrap().file_name().to_string_lossy().to_ascii_lowercase();
+                        let name = f
+                            .unwrap()
+                            .file_name()
+                            .to_string_lossy()
+                            .to_ascii_lowercase();
                         // `base.yaml` is PSA's minimal pod that passes every check.
                         (slot == 0 && name == "base.yaml")
-                            || name.strip_prefix(&want).is_some_and(|rest| {
-                                rest.starts_with(|c: char| c.is_ascii_digit())
-                            })
+                            || name
+                                .strip_prefix(&want)
+                                .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
                     });
                     if hit {
                         if slot == 0 {
@@ -116,6 +142,12 @@ fn every_pss_rule_has_psa_pass_and_fail_fixtures() {
                 }
             }
         }
-        assert!(found.0 && found.1, "{} ({check}): pass {} fail {}", rule.id, found.0, found.1);
+        assert!(
+            found.0 && found.1,
+            "{} ({check}): pass {} fail {}",
+            rule.id,
+            found.0,
+            found.1
+        );
     }
 }

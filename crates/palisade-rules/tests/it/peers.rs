@@ -62,7 +62,10 @@ fn trivy_cases(path: &Path) -> Vec<Case> {
     let outer = &docs.first().expect("example file").value;
     let mut cases = Vec::new();
     for (label, fires) in [("good", false), ("bad", true)] {
-        let list = outer["kubernetes"][label].as_array().cloned().unwrap_or_default();
+        let list = outer["kubernetes"][label]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         for (i, m) in list.iter().enumerate() {
             let name = format!("{}#{label}[{i}]", file_name(path));
             cases.push(Case {
@@ -106,9 +109,8 @@ fn checkov_cases(dir: &Path) -> Vec<Case> {
         .filter_map(|p| {
             let name = file_name(&p);
             let label = |word: &str| {
-                name.match_indices(word).any(|(i, _)| {
-                    !name[..i].ends_with(|c: char| c.is_ascii_digit())
-                })
+                name.match_indices(word)
+                    .any(|(i, _)| !name[..i].ends_with(|c: char| c.is_ascii_digit()))
             };
             let counted = |word: &str| {
                 name.match_indices(word)
@@ -223,17 +225,30 @@ fn peer_fixtures_agree_outside_the_allowlist() {
     let allow_text = std::fs::read_to_string(root.join("allowlist.tsv")).unwrap();
     // (source, check, case) -> reason
     let mut allow: BTreeMap<(String, String, String), String> = BTreeMap::new();
-    for line in allow_text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+    for line in allow_text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
         let f: Vec<&str> = line.split('\t').collect();
-        assert_eq!(f.len(), 4, "allowlist.tsv: source, check, case, reason: {line}");
-        assert!(f[3].trim().len() > 10, "allowlist.tsv: a real reason is required: {line}");
+        assert_eq!(
+            f.len(),
+            4,
+            "allowlist.tsv: source, check, case, reason: {line}"
+        );
+        assert!(
+            f[3].trim().len() > 10,
+            "allowlist.tsv: a real reason is required: {line}"
+        );
         allow.insert((f[0].into(), f[1].into(), f[2].into()), f[3].into());
     }
     let mapping = std::fs::read_to_string(root.join("MAPPING.tsv")).unwrap();
     let mut tally: BTreeMap<String, Tally> = BTreeMap::new();
     let mut unexpected = Vec::new();
     let mut used_allow = BTreeSet::new();
-    for line in mapping.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+    for line in mapping
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
         let f: Vec<&str> = line.split('\t').collect();
         let [source, check, rules, locator] = f[..] else {
             panic!("MAPPING.tsv: bad row {line:?}");
@@ -243,7 +258,10 @@ fn peer_fixtures_agree_outside_the_allowlist() {
         // equivalent the catalog lists): keeps MAPPING.tsv and the catalog's references in step.
         for id in &rules {
             let r = palisade_rules::rule(id).unwrap();
-            if !(r.references.iter().any(|x| x.source == source && x.id == check)
+            if !(r
+                .references
+                .iter()
+                .any(|x| x.source == source && x.id == check)
                 || source == "kube-score")
             {
                 unexpected.push(format!(
@@ -301,7 +319,9 @@ fn peer_fixtures_agree_outside_the_allowlist() {
             unexpected.push(format!("allowlist.tsv entry matches no case: {key:?}"));
         }
     }
-    println!("| source | rules compared | cases | agree | documented disagreements | agreement outside the allow-list |");
+    println!(
+        "| source | rules compared | cases | agree | documented disagreements | agreement outside the allow-list |"
+    );
     println!("|---|---:|---:|---:|---:|---:|");
     for (source, t) in &tally {
         let outside = t.cases - t.allowed;

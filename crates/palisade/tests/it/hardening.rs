@@ -34,6 +34,15 @@ fn scan(args: &[&str]) -> (i32, Value) {
     run_json(palisade().args(["scan", "--format", "json"]).args(args))
 }
 
+/// The first item of the array `list` whose `key` equals `value`.
+fn find<'a>(list: &'a Value, key: &str, value: &str) -> &'a Value {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x[key] == value)
+        .unwrap_or_else(|| panic!("no {key}={value} in {list:#}"))
+}
+
 fn rules_of(list: &Value) -> Vec<&str> {
     list.as_array()
         .unwrap()
@@ -44,14 +53,24 @@ fn rules_of(list: &Value) -> Vec<&str> {
 
 #[test]
 fn defaults_leave_out_opt_in_and_reliability_rules() {
-    let (_, def) = scan(&["testdata/hardening/HRD007.yaml", "testdata/hardening/REL001.yaml"]);
+    let (_, def) = scan(&[
+        "testdata/hardening/HRD007.yaml",
+        "testdata/hardening/REL001.yaml",
+    ]);
     let r = rules_of(&def["findings"]);
     assert!(r.contains(&"HRD006") || r.contains(&"HRD001"), "{r:?}");
     assert!(!r.contains(&"HRD007"), "digest pinning is opt-in: {r:?}");
-    assert!(!r.iter().any(|x| x.starts_with("REL")), "reliability is off: {r:?}");
+    assert!(
+        !r.iter().any(|x| x.starts_with("REL")),
+        "reliability is off: {r:?}"
+    );
     let (_, opt) = scan(&["--select", "image-digest", "testdata/hardening/HRD007.yaml"]);
     assert_eq!(rules_of(&opt["findings"]), vec!["HRD007"]);
-    let (_, rel) = scan(&["--select", "default,reliability", "testdata/hardening/REL001.yaml"]);
+    let (_, rel) = scan(&[
+        "--select",
+        "default,reliability",
+        "testdata/hardening/REL001.yaml",
+    ]);
     let r = rules_of(&rel["findings"]);
     assert!(r.contains(&"REL001") && r.contains(&"HRD001"), "{r:?}");
     let (_, all) = scan(&["--select", "all", "testdata/hardening/HRD007.yaml"]);
@@ -87,9 +106,17 @@ fn framework_cis_prints_a_per_control_summary() {
     let get = |id: &str| controls.iter().find(|c| c["id"] == id).unwrap();
     assert_eq!(get("5.2.2")["status"], "failed"); // privileged
     assert_eq!(get("5.2.2")["failed_objects"], 1);
-    assert!(get("5.2.2")["rules"].as_array().unwrap().contains(&Value::from("PSS007")));
+    assert!(
+        get("5.2.2")["rules"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("PSS007"))
+    );
     assert_eq!(get("5.2.10")["status"], "passed"); // no HostProcess
-    assert_eq!(get("5.2.2")["title"], "Minimize the admission of privileged containers");
+    assert_eq!(
+        get("5.2.2")["title"],
+        "Minimize the admission of privileged containers"
+    );
     let ids: Vec<&str> = controls.iter().map(|c| c["id"].as_str().unwrap()).collect();
     let mut sorted = ids.clone();
     sorted.sort_by_key(|id| {
@@ -101,20 +128,29 @@ fn framework_cis_prints_a_per_control_summary() {
     // Only rules citing CIS ran: every finding's rule is in some control.
     for f in json["findings"].as_array().unwrap() {
         assert!(
-            controls.iter().any(|c| c["rules"].as_array().unwrap().contains(&f["rule"])),
+            controls
+                .iter()
+                .any(|c| c["rules"].as_array().unwrap().contains(&f["rule"])),
             "{f}"
         );
     }
     assert_eq!(
-        fws[0]["passed"].as_u64().unwrap() + fws[0]["failed"].as_u64().unwrap()
+        fws[0]["passed"].as_u64().unwrap()
+            + fws[0]["failed"].as_u64().unwrap()
             + fws[0]["skipped"].as_u64().unwrap(),
         controls.len() as u64
     );
     // Ignoring a control's only rule skips it.
     let (_, json) = scan(&[
-        "--framework", "cis", "--ignore", "PSS012", "examples/privileged-daemonset.yaml",
+        "--framework",
+        "cis",
+        "--ignore",
+        "PSS012",
+        "examples/privileged-daemonset.yaml",
     ]);
-    let controls = json["compliance"]["frameworks"][0]["controls"].as_array().unwrap();
+    let controls = json["compliance"]["frameworks"][0]["controls"]
+        .as_array()
+        .unwrap();
     let hp = controls.iter().find(|c| c["id"] == "5.2.10").unwrap();
     assert_eq!(hp["status"], "skipped");
 }
@@ -125,14 +161,18 @@ fn framework_pss_baseline_runs_at_baseline_and_all_has_four_parts() {
     assert_eq!(json["summary"]["pss_level"], "baseline");
     let f = &json["compliance"]["frameworks"][0];
     assert_eq!(f["name"], "pss-baseline");
-    assert!(json["findings"].as_array().unwrap().iter().all(|f| f["family"] == "pss"));
-    let hostpath = f["controls"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "HostPath Volumes")
-        .unwrap();
-    assert_eq!(hostpath["status"], "failed", "baseline reports hostPath itself");
+    assert!(
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["family"] == "pss")
+    );
+    let hostpath = find(&f["controls"], "id", "HostPath Volumes");
+    assert_eq!(
+        hostpath["status"], "failed",
+        "baseline reports hostPath itself"
+    );
     let (_, json) = scan(&["--framework", "all", "examples/"]);
     let names: Vec<&str> = json["compliance"]["frameworks"]
         .as_array()
@@ -142,13 +182,24 @@ fn framework_pss_baseline_runs_at_baseline_and_all_has_four_parts() {
         .collect();
     assert_eq!(names, ["pss-baseline", "pss-restricted", "nsa", "cis"]);
     let out = palisade()
-        .args(["scan", "--framework", "nsa", "examples/privileged-daemonset.yaml"])
+        .args([
+            "scan",
+            "--framework",
+            "nsa",
+            "examples/privileged-daemonset.yaml",
+        ])
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("NSA/CISA Kubernetes Hardening Guidance v1.2 (nsa):"), "{text}");
+    assert!(
+        text.contains("NSA/CISA Kubernetes Hardening Guidance v1.2 (nsa):"),
+        "{text}"
+    );
     assert!(text.contains("FAIL  pod-security.enforcement"), "{text}");
-    let out = palisade().args(["scan", "--framework", "soc2", "examples/"]).output().unwrap();
+    let out = palisade()
+        .args(["scan", "--framework", "soc2", "examples/"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("pss-baseline"));
 }
@@ -186,8 +237,14 @@ fn annotation_waivers_suppress_with_their_reason_and_bad_ones_are_reported() {
     let active = rules_of(&json["findings"]);
     let suppressed = rules_of(&json["suppressed"]);
     // Object-wide: HRD013 by ID, PSS007 by name.
-    assert!(suppressed.contains(&"HRD013") && suppressed.contains(&"PSS007"), "{suppressed:?}");
-    assert!(!active.contains(&"HRD013") && !active.contains(&"PSS007"), "{active:?}");
+    assert!(
+        suppressed.contains(&"HRD013") && suppressed.contains(&"PSS007"),
+        "{suppressed:?}"
+    );
+    assert!(
+        !active.contains(&"HRD013") && !active.contains(&"PSS007"),
+        "{active:?}"
+    );
     // Container-scoped: the sidecar's HRD001 is waived, the app's is not.
     let hrd001: Vec<&Value> = json["suppressed"]
         .as_array()
@@ -196,26 +253,29 @@ fn annotation_waivers_suppress_with_their_reason_and_bad_ones_are_reported() {
         .filter(|f| f["rule"] == "HRD001")
         .collect();
     assert_eq!(hrd001.len(), 1);
-    assert_eq!(hrd001[0]["field"], "spec.containers[1].securityContext.readOnlyRootFilesystem");
+    assert_eq!(
+        hrd001[0]["field"],
+        "spec.containers[1].securityContext.readOnlyRootFilesystem"
+    );
     assert_eq!(hrd001[0]["suppression"]["kind"], "annotation");
     assert_eq!(hrd001[0]["suppression"]["reason"], "writes its spool to /");
     assert!(active.contains(&"HRD001"));
     assert_eq!(
-        json["suppressed"].as_array().unwrap().iter().find(|f| f["rule"] == "HRD013").unwrap()
-            ["suppression"]["reason"],
+        find(&json["suppressed"], "rule", "HRD013")["suppression"]["reason"],
         "node agent, reviewed in SEC-42"
     );
     // The waiver without a reason is not applied and is reported with its line.
     assert!(active.contains(&"HRD002"));
-    let note = json["notes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["kind"] == "invalid-waiver")
-        .unwrap();
+    let note = find(&json["notes"], "kind", "invalid-waiver");
     assert_eq!(note["line"], 9);
-    assert_eq!(json["summary"]["suppressed"], json["suppressed"].as_array().unwrap().len());
-    assert_eq!(json["summary"]["findings"], json["findings"].as_array().unwrap().len());
+    assert_eq!(
+        json["summary"]["suppressed"],
+        json["suppressed"].as_array().unwrap().len()
+    );
+    assert_eq!(
+        json["summary"]["findings"],
+        json["findings"].as_array().unwrap().len()
+    );
 
     // SARIF: suppressed results carry `suppressions` and the log stays schema-valid.
     let out = palisade()
@@ -229,12 +289,22 @@ fn annotation_waivers_suppress_with_their_reason_and_bad_ones_are_reported() {
     )
     .unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&sarif).map(|e| e.to_string()).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| e.to_string())
+        .collect();
     assert!(errors.is_empty(), "{errors:#?}");
     let results = sarif["runs"][0]["results"].as_array().unwrap();
-    let with_sup: Vec<&Value> = results.iter().filter(|r| r.get("suppressions").is_some()).collect();
+    let with_sup: Vec<&Value> = results
+        .iter()
+        .filter(|r| r.get("suppressions").is_some())
+        .collect();
     assert_eq!(with_sup.len(), suppressed.len());
-    assert!(with_sup.iter().all(|r| r["suppressions"][0]["kind"] == "inSource"));
+    assert!(
+        with_sup
+            .iter()
+            .all(|r| r["suppressions"][0]["kind"] == "inSource")
+    );
 }
 
 #[test]
@@ -257,19 +327,36 @@ fn config_file_overrides_waives_and_expires() {
     assert_eq!(code, 1);
     let active = rules_of(&json["findings"]);
     // The hardening family is waived for this DaemonSet; PSS is not.
-    assert!(active.iter().all(|r| r.starts_with("PSS") || r.starts_with("NETPOL")), "{active:?}");
+    assert!(
+        active
+            .iter()
+            .all(|r| r.starts_with("PSS") || r.starts_with("NETPOL")),
+        "{active:?}"
+    );
     let sup = json["suppressed"].as_array().unwrap();
     assert!(sup.iter().any(|f| f["rule"] == "HRD013"));
     assert!(sup.iter().all(|f| f["suppression"]["kind"] == "config"));
-    assert!(sup.iter().all(|f| f["suppression"]["expires"] == "2999-12-31"));
-    assert!(sup[0]["suppression"]["source"].as_str().unwrap().ends_with(".palisade.yaml:8"));
+    assert!(
+        sup.iter()
+            .all(|f| f["suppression"]["expires"] == "2999-12-31")
+    );
+    assert!(
+        sup[0]["suppression"]["source"]
+            .as_str()
+            .unwrap()
+            .ends_with(".palisade.yaml:8")
+    );
     // Disabled rule: not even suppressed. Severity override applies to suppressed ones too.
     assert!(!sup.iter().any(|f| f["rule"] == "HRD008"));
-    assert!(sup.iter().filter(|f| f["rule"] == "HRD011").all(|f| f["severity"] == "critical"));
+    assert!(
+        sup.iter()
+            .filter(|f| f["rule"] == "HRD011")
+            .all(|f| f["severity"] == "critical")
+    );
     // The expired exception does not apply, and says so.
     assert!(active.contains(&"PSS007"));
     assert_eq!(json["summary"]["expired_waivers"], 1);
-    let note = json["notes"].as_array().unwrap().iter().find(|n| n["kind"] == "expired-waiver").unwrap();
+    let note = find(&json["notes"], "kind", "expired-waiver");
     assert_eq!(note["line"], 15);
     assert!(note["message"].as_str().unwrap().contains("2020-01-01"));
 
@@ -309,14 +396,22 @@ fn bad_config_is_an_error_with_file_line_and_field() {
         assert!(err.contains(want), "missing {want:?} in:\n{err}");
     }
     std::fs::write(&config, "kind: Something\n").unwrap();
-    let out = palisade().args(["scan", "--config"]).arg(&config).arg("examples/").output().unwrap();
+    let out = palisade()
+        .args(["scan", "--config"])
+        .arg(&config)
+        .arg("examples/")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("apiVersion: palisade.dev/v1alpha1"));
 }
 
 #[test]
 fn rules_explain_and_page_generator() {
-    let out = palisade().args(["rules", "explain", "HRD009"]).output().unwrap();
+    let out = palisade()
+        .args(["rules", "explain", "HRD009"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let page = String::from_utf8(out.stdout).unwrap();
     assert_eq!(
@@ -324,7 +419,10 @@ fn rules_explain_and_page_generator() {
         std::fs::read_to_string(root().join("docs/rules/HRD009.md")).unwrap()
     );
     assert!(page.contains("KSV-0036") && page.contains("5.1.6"));
-    let out = palisade().args(["rules", "explain", "NOPE001"]).output().unwrap();
+    let out = palisade()
+        .args(["rules", "explain", "NOPE001"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown rule"));
 
@@ -347,6 +445,9 @@ fn rules_explain_and_page_generator() {
         n += 1;
     }
     assert!(n >= 49);
-    assert!(!dir.path().join("ZZZ999.md").exists(), "stale rule page removed");
+    assert!(
+        !dir.path().join("ZZZ999.md").exists(),
+        "stale rule page removed"
+    );
     assert!(dir.path().join("notes.md").exists(), "other files kept");
 }

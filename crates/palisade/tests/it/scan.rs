@@ -151,8 +151,20 @@ fn multi_document_streams_and_lists_report_their_own_lines() {
 #[test]
 fn pss_version_changes_the_verdict() {
     // runAsUser=0 is checked from policy v1.23 on.
-    let (_, old) = scan_json(&["--select", "pss", "--pss-version", "v1.22", "examples/list.json"]);
-    let (_, new) = scan_json(&["--select", "pss", "--pss-version", "v1.23", "examples/list.json"]);
+    let (_, old) = scan_json(&[
+        "--select",
+        "pss",
+        "--pss-version",
+        "v1.22",
+        "examples/list.json",
+    ]);
+    let (_, new) = scan_json(&[
+        "--select",
+        "pss",
+        "--pss-version",
+        "v1.23",
+        "examples/list.json",
+    ]);
     let has_run_as_user = |j: &Value| {
         findings(j)
             .iter()
@@ -336,7 +348,14 @@ fn output_file_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("report.json");
     palisade()
-        .args(["scan", "--format", "json", "--select", "pss,hardening", "--output"])
+        .args([
+            "scan",
+            "--format",
+            "json",
+            "--select",
+            "pss,hardening",
+            "--output",
+        ])
         .arg(&path)
         .arg("examples/good-deployment.yaml")
         .assert()
@@ -387,10 +406,21 @@ fn rules_lists_the_catalog() {
             .all(|r| r["family"].is_string() && r["id"].is_string())
     );
     // The interface scripts depend on: id, title, family, severity, references with
-    // lower-case sources from the documented list.
+    // lower-case sources from the documented list (written out here on purpose rather than
+    // read from palisade_core::REFERENCE_SOURCES: changing the interface must fail a test).
     let sources = [
-        "pss", "cis", "nsa", "k8s-checklist", "trivy", "kubescape", "checkov", "polaris",
-        "kube-linter", "kube-score", "kubesec", "kubeaudit",
+        "pss",
+        "cis",
+        "nsa",
+        "k8s-checklist",
+        "trivy",
+        "kubescape",
+        "checkov",
+        "polaris",
+        "kube-linter",
+        "kube-score",
+        "kubesec",
+        "kubeaudit",
     ];
     for r in rules {
         for key in ["id", "title", "family", "severity", "default"] {
@@ -402,7 +432,13 @@ fn rules_lists_the_catalog() {
         }
     }
     let ro = rules.iter().find(|r| r["id"] == "HRD001").unwrap();
-    assert!(ro["references"].as_array().unwrap().iter().any(|x| x["source"] == "trivy" && x["id"] == "KSV-0014"));
+    assert!(
+        ro["references"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["source"] == "trivy" && x["id"] == "KSV-0014")
+    );
     let md = palisade()
         .args(["rules", "--format", "markdown"])
         .output()
