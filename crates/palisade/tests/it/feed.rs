@@ -15,6 +15,15 @@ fn palisade() -> Command {
     cmd
 }
 
+fn assert_success(out: &std::process::Output) {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn build(out: &Path) -> std::process::Output {
     palisade()
         .args([
@@ -33,12 +42,7 @@ fn build(out: &Path) -> std::process::Output {
 fn build_writes_the_four_outputs() {
     let dir = tempfile::tempdir().unwrap();
     let out = build(dir.path());
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("71 CVEs from 70 issues"), "{stderr}");
     let feed: Value =
@@ -106,12 +110,7 @@ fn affected_json_for_kube_apiserver_1_27_1() {
         .arg(dir.path().join("official-cve-feed.json"))
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let list: Value = serde_json::from_slice(&out.stdout).unwrap();
     let hit = list
         .as_array()
@@ -148,12 +147,7 @@ fn affected_cluster_table() {
         .arg(dir.path().join("nodes.json"))
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("CVE "), "{text}");
     let line = text
