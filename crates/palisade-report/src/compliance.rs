@@ -16,6 +16,30 @@ pub struct ControlInput<'a> {
     pub rules: Vec<&'a str>,
     /// Which of `rules` actually ran.
     pub ran: Vec<&'a str>,
+    /// `(rule, field suffix)`: only findings of that rule with a field ending in the suffix
+    /// count against this control (a rule that covers several controls).
+    pub field_filters: Vec<(&'a str, &'a str)>,
+}
+
+impl ControlInput<'_> {
+    fn counts(&self, f: &Finding) -> bool {
+        if !self.rules.contains(&f.rule.as_str()) {
+            return false;
+        }
+        let mut filters = self
+            .field_filters
+            .iter()
+            .filter(|(r, _)| *r == f.rule)
+            .peekable();
+        if filters.peek().is_none() {
+            return true;
+        }
+        filters.any(|(_, suffix)| {
+            std::iter::once(&f.field)
+                .chain(&f.fields)
+                .any(|field| field.ends_with(suffix))
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -60,10 +84,7 @@ pub struct Compliance {
 pub fn compliance(controls: &[ControlInput<'_>], findings: &[Finding]) -> Compliance {
     let mut frameworks: Vec<FrameworkSummary> = Vec::new();
     for c in controls {
-        let mine: Vec<&Finding> = findings
-            .iter()
-            .filter(|f| c.rules.contains(&f.rule.as_str()))
-            .collect();
+        let mine: Vec<&Finding> = findings.iter().filter(|f| c.counts(f)).collect();
         let objects: BTreeSet<(&str, usize, &ObjectRef)> = mine
             .iter()
             .map(|f| (f.file.as_str(), f.document, &f.object))

@@ -343,7 +343,6 @@ pub(crate) static CATALOG: [RuleMeta; 19] = [
         "Set `securityContext.capabilities.drop: [\"ALL\"]` on every container and remove everything but `NET_BIND_SERVICE` from `capabilities.add`.",
         &[
             pss("Capabilities (v1.22+)", true),
-            cis("5.2.8"),
             cis("5.2.9"),
             nsa("pod-security.enforcement"),
             checklist("pod-security.pss-enforced"),

@@ -116,12 +116,22 @@ impl Framework {
                             id,
                             title: control_title(part, id).unwrap_or(id),
                             rules: vec![rule.id],
+                            field_filters: Vec::new(),
                         }),
                     }
                 }
             }
             if part == Framework::Cis {
                 mine.sort_by_key(|c| cis_key(c.id));
+            }
+            for c in &mut mine {
+                c.field_filters = FIELD_FILTERS
+                    .iter()
+                    .filter(|(fw, ctl, rule, _)| {
+                        *fw == part && *ctl == c.id && c.rules.contains(rule)
+                    })
+                    .map(|(_, _, rule, suffix)| (*rule, *suffix))
+                    .collect();
             }
             out.extend(mine);
         }
@@ -177,7 +187,19 @@ pub struct Control {
     pub id: &'static str,
     pub title: &'static str,
     pub rules: Vec<&'static str>,
+    /// `(rule, field suffix)`: only that rule's findings naming a field ending in the suffix
+    /// count against the control (one PSS rule covers several CIS controls).
+    pub field_filters: Vec<(&'static str, &'static str)>,
 }
+
+/// Where one rule covers several controls: PSS003 (host namespaces) is three CIS
+/// recommendations, one per namespace, so a pod with only `hostNetwork` fails 5.2.5 alone
+/// (the mapping Trivy's NSA spec gets wrong).
+static FIELD_FILTERS: &[(Framework, &str, &str, &str)] = &[
+    (Framework::Cis, "5.2.3", "PSS003", "hostPID"),
+    (Framework::Cis, "5.2.4", "PSS003", "hostIPC"),
+    (Framework::Cis, "5.2.5", "PSS003", "hostNetwork"),
+];
 
 /// The published title of a control, when Palisade knows it.
 pub fn control_title(framework: Framework, id: &str) -> Option<&'static str> {

@@ -178,6 +178,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
                 .copied()
                 .filter(|r| ran.contains(r))
                 .collect(),
+            field_filters: c.field_filters.clone(),
         })
         .collect();
     let compliance = args

@@ -289,6 +289,7 @@ pub fn compliance(findings: &[Finding]) -> Compliance {
             title: "Host Namespaces",
             rules: vec!["PSS001"],
             ran: vec!["PSS001"],
+            field_filters: vec![],
         },
         ControlInput {
             framework: "pss-baseline",
@@ -297,6 +298,7 @@ pub fn compliance(findings: &[Finding]) -> Compliance {
             title: "Privileged Containers",
             rules: vec!["PSS002"],
             ran: vec!["PSS002"],
+            field_filters: vec![],
         },
         ControlInput {
             framework: "pss-baseline",
@@ -305,6 +307,7 @@ pub fn compliance(findings: &[Finding]) -> Compliance {
             title: "Volume Types",
             rules: vec!["PSS016"],
             ran: vec![],
+            field_filters: vec![],
         },
         ControlInput {
             framework: "cis",
@@ -313,6 +316,7 @@ pub fn compliance(findings: &[Finding]) -> Compliance {
             title: "Minimize the admission of containers with allowPrivilegeEscalation",
             rules: vec!["PSS013"],
             ran: vec!["PSS013"],
+            field_filters: vec![],
         },
         ControlInput {
             framework: "cis",
@@ -321,6 +325,7 @@ pub fn compliance(findings: &[Finding]) -> Compliance {
             title: "Ensure that the seccomp profile is set to docker/default in your Pod definitions",
             rules: vec!["PSS019"],
             ran: vec!["PSS019"],
+            field_filters: vec![("PSS019", "seccompProfile.type")],
         },
     ];
     palisade_report::compliance(&controls, findings)

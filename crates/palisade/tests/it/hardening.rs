@@ -113,6 +113,10 @@ fn framework_cis_prints_a_per_control_summary() {
             .contains(&Value::from("PSS007"))
     );
     assert_eq!(get("5.2.10")["status"], "passed"); // no HostProcess
+    // PSS003 covers three CIS controls: hostNetwork and hostPID are set, hostIPC is not.
+    assert_eq!(get("5.2.5")["status"], "failed");
+    assert_eq!(get("5.2.3")["status"], "failed");
+    assert_eq!(get("5.2.4")["status"], "passed");
     assert_eq!(
         get("5.2.2")["title"],
         "Minimize the admission of privileged containers"
