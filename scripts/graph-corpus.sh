@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 ROUNDS="${1:-10}"
 CORPUS=testdata/corpus
 
-cargo build --release -q -p palisade -p palisade-graph --example graph_bench
+cargo build --release -q -p palisade && cargo build --release -q -p palisade-graph --example graph_bench
 echo "## Per-project findings (palisade-graph, all rbac and netpol rules)"
 echo
 target/release/examples/graph_bench "$CORPUS" "$ROUNDS"

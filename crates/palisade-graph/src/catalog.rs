@@ -18,7 +18,10 @@ const RBAC_GP: &str = "https://kubernetes.io/docs/concepts/security/rbac-good-pr
 const NETPOL_DOC: &str =
     "https://kubernetes.io/docs/concepts/services-networking/network-policies/";
 
-const fn rbac(
+#[allow(clippy::too_many_arguments)]
+const fn meta(
+    family: &'static str,
+    help_uri: &'static str,
     id: &'static str,
     name: &'static str,
     title: &'static str,
@@ -30,14 +33,36 @@ const fn rbac(
     RuleMeta {
         id,
         name,
-        family: "rbac",
+        family,
         title,
         severity,
         rationale,
         remediation,
         references,
-        help_uri: RBAC_GP,
+        help_uri,
     }
+}
+
+const fn rbac(
+    id: &'static str,
+    name: &'static str,
+    title: &'static str,
+    severity: Severity,
+    rationale: &'static str,
+    remediation: &'static str,
+    references: &'static [Reference],
+) -> RuleMeta {
+    meta(
+        "rbac",
+        RBAC_GP,
+        id,
+        name,
+        title,
+        severity,
+        rationale,
+        remediation,
+        references,
+    )
 }
 
 const fn netpol(
@@ -49,17 +74,17 @@ const fn netpol(
     remediation: &'static str,
     references: &'static [Reference],
 ) -> RuleMeta {
-    RuleMeta {
+    meta(
+        "netpol",
+        NETPOL_DOC,
         id,
         name,
-        family: "netpol",
         title,
         severity,
         rationale,
         remediation,
         references,
-        help_uri: NETPOL_DOC,
-    }
+    )
 }
 
 /// Indices into [`RULES`], named for the code that emits them.

@@ -7,7 +7,7 @@ use palisade_graph::netpol::{Isolation, Netpol, PortQuery};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::cmd_rbac::{Common, QueryFormat, exit, load, table};
+use crate::cmd_rbac::{Common, QueryFormat, exit, load, print};
 use crate::output::Output;
 
 #[derive(Debug, clap::Subcommand)]
@@ -129,13 +129,12 @@ fn report(a: ReportArgs) -> Result<ExitCode> {
     let (docs, errors) = load(&a.paths);
     let model = Netpol::build(&docs);
     let rep = model.report();
-    let mut out = Output::open(None, a.common.color)?;
-    match a.common.format {
-        QueryFormat::Json => {
-            serde_json::to_writer_pretty(out.writer(), &rep).context("writing JSON")?;
-            writeln!(out.writer())?;
-        }
-        QueryFormat::Table => {
+    print(
+        &a.common,
+        &rep,
+        "",
+        &["OBJECT", "INGRESS", "EGRESS", "POLICIES"],
+        || {
             let mut rows = Vec::new();
             for n in &rep {
                 rows.push(vec![
@@ -145,27 +144,20 @@ fn report(a: ReportArgs) -> Result<ExitCode> {
                     format!("{} policies", n.policies),
                 ]);
                 for w in &n.workloads {
+                    let mut p = w.ingress.policies.clone();
+                    p.extend(w.egress.policies.iter().cloned());
+                    p.sort();
+                    p.dedup();
                     rows.push(vec![
                         format!("  {}", w.workload),
                         iso(w.ingress.isolation).to_owned(),
                         iso(w.egress.isolation).to_owned(),
-                        {
-                            let mut p = w.ingress.policies.clone();
-                            p.extend(w.egress.policies.iter().cloned());
-                            p.sort();
-                            p.dedup();
-                            p.join(", ")
-                        },
+                        p.join(", "),
                     ]);
                 }
             }
-            table(
-                out.writer(),
-                &["OBJECT", "INGRESS", "EGRESS", "POLICIES"],
-                &rows,
-            )?;
-        }
-    }
-    out.finish()?;
+            rows
+        },
+    )?;
     Ok(exit(&errors))
 }

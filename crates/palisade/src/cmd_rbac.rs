@@ -121,6 +121,30 @@ pub(crate) fn table(out: &mut dyn Write, header: &[&str], rows: &[Vec<String>]) 
     Ok(())
 }
 
+/// Prints `value` as JSON, or as a table (`title`, `header`, rows from `rows`).
+pub(crate) fn print<T: serde::Serialize>(
+    common: &Common,
+    value: &T,
+    title: &str,
+    header: &[&str],
+    rows: impl FnOnce() -> Vec<Vec<String>>,
+) -> Result<()> {
+    let mut out = Output::open(None, common.color)?;
+    match common.format {
+        QueryFormat::Json => {
+            serde_json::to_writer_pretty(out.writer(), value).context("writing JSON")?;
+            writeln!(out.writer())?;
+        }
+        QueryFormat::Table => {
+            if !title.is_empty() {
+                writeln!(out.writer(), "{title}")?;
+            }
+            table(out.writer(), header, &rows())?;
+        }
+    }
+    out.finish()
+}
+
 pub fn run(cmd: RbacCommand) -> Result<ExitCode> {
     match cmd {
         RbacCommand::WhoCan(a) => who_can(a),
@@ -141,15 +165,21 @@ fn who_can(a: WhoCanArgs) -> Result<ExitCode> {
         },
     );
     let grants = model.who_can(&req);
-    let mut out = Output::open(None, a.common.color)?;
-    match a.common.format {
-        QueryFormat::Json => {
-            serde_json::to_writer_pretty(out.writer(), &grants).context("writing JSON")?;
-            writeln!(out.writer())?;
-        }
-        QueryFormat::Table => {
-            writeln!(out.writer(), "who can {}:", req.display())?;
-            let rows: Vec<Vec<String>> = grants
+    print(
+        &a.common,
+        &grants,
+        &format!("who can {}:", req.display()),
+        &[
+            "KIND",
+            "NAME",
+            "NAMESPACE",
+            "SCOPE",
+            "BINDING",
+            "ROLE",
+            "RULE",
+        ],
+        || {
+            grants
                 .iter()
                 .map(|g| {
                     vec![
@@ -162,23 +192,9 @@ fn who_can(a: WhoCanArgs) -> Result<ExitCode> {
                         g.via.rule.clone(),
                     ]
                 })
-                .collect();
-            table(
-                out.writer(),
-                &[
-                    "KIND",
-                    "NAME",
-                    "NAMESPACE",
-                    "SCOPE",
-                    "BINDING",
-                    "ROLE",
-                    "RULE",
-                ],
-                &rows,
-            )?;
-        }
-    }
-    out.finish()?;
+                .collect()
+        },
+    )?;
     Ok(exit(&errors))
 }
 
@@ -192,15 +208,13 @@ fn can(a: CanArgs) -> Result<ExitCode> {
         },
     );
     let perms = model.can_list(&subject);
-    let mut out = Output::open(None, a.common.color)?;
-    match a.common.format {
-        QueryFormat::Json => {
-            serde_json::to_writer_pretty(out.writer(), &perms).context("writing JSON")?;
-            writeln!(out.writer())?;
-        }
-        QueryFormat::Table => {
-            writeln!(out.writer(), "permissions of {subject}:")?;
-            let rows: Vec<Vec<String>> = perms
+    print(
+        &a.common,
+        &perms,
+        &format!("permissions of {subject}:"),
+        &["SCOPE", "RULE", "AS", "BINDING", "FROM"],
+        || {
+            perms
                 .iter()
                 .map(|p| {
                     vec![
@@ -211,14 +225,8 @@ fn can(a: CanArgs) -> Result<ExitCode> {
                         p.via.rule.clone(),
                     ]
                 })
-                .collect();
-            table(
-                out.writer(),
-                &["SCOPE", "RULE", "AS", "BINDING", "FROM"],
-                &rows,
-            )?;
-        }
-    }
-    out.finish()?;
+                .collect()
+        },
+    )?;
     Ok(exit(&errors))
 }

@@ -152,12 +152,17 @@ pub struct Role {
     pub autoupdate: bool,
 }
 
+/// `Kind/ns/name` for the namespaced kind, `ClusterKind/name` for the cluster one.
+fn qualified(namespaced: &str, cluster: &str, ns: Option<&str>, name: &str) -> String {
+    match ns {
+        Some(ns) => format!("{namespaced}/{ns}/{name}"),
+        None => format!("{cluster}/{name}"),
+    }
+}
+
 impl Role {
     pub fn display(&self) -> String {
-        match &self.namespace {
-            Some(ns) => format!("Role/{ns}/{}", self.name),
-            None => format!("ClusterRole/{}", self.name),
-        }
+        qualified("Role", "ClusterRole", self.namespace.as_deref(), &self.name)
     }
 }
 
@@ -291,10 +296,12 @@ pub struct Binding {
 
 impl Binding {
     pub fn display(&self) -> String {
-        match &self.namespace {
-            Some(ns) => format!("RoleBinding/{ns}/{}", self.name),
-            None => format!("ClusterRoleBinding/{}", self.name),
-        }
+        qualified(
+            "RoleBinding",
+            "ClusterRoleBinding",
+            self.namespace.as_deref(),
+            &self.name,
+        )
     }
 
     pub fn scope(&self) -> Scope {

@@ -342,38 +342,28 @@ fn isolation_report() {
     let m = netpol();
     let w = |s: &str| m.find(s).unwrap();
     let iso = |s: &str, d| m.workload_isolation(w(s), d).isolation;
-    assert_eq!(
-        iso("shop/Deployment/frontend", Direction::Ingress),
-        Isolation::DefaultDeny
-    );
-    assert_eq!(
-        iso("shop/Deployment/frontend", Direction::Egress),
-        Isolation::NotIsolated
-    );
-    assert_eq!(
-        iso("shop/StatefulSet/db", Direction::Egress),
-        Isolation::AllowPoliciesOnly
-    );
-    assert_eq!(
-        iso("monitoring/Deployment/prometheus", Direction::Ingress),
-        Isolation::AllowPoliciesOnly
-    );
-    assert_eq!(
-        iso("monitoring/Deployment/intruder", Direction::Ingress),
-        Isolation::NotIsolated
-    );
-    assert_eq!(
-        m.namespace_isolation("shop", Direction::Ingress),
-        Isolation::DefaultDeny
-    );
-    assert_eq!(
-        m.namespace_isolation("shop", Direction::Egress),
-        Isolation::AllowPoliciesOnly
-    );
-    assert_eq!(
-        m.namespace_isolation("monitoring", Direction::Ingress),
-        Isolation::AllowPoliciesOnly
-    );
+    use Direction::{Egress, Ingress};
+    use Isolation::{AllowPoliciesOnly, DefaultDeny, NotIsolated};
+    for (workload, d, want) in [
+        ("shop/Deployment/frontend", Ingress, DefaultDeny),
+        ("shop/Deployment/frontend", Egress, NotIsolated),
+        ("shop/StatefulSet/db", Egress, AllowPoliciesOnly),
+        (
+            "monitoring/Deployment/prometheus",
+            Ingress,
+            AllowPoliciesOnly,
+        ),
+        ("monitoring/Deployment/intruder", Ingress, NotIsolated),
+    ] {
+        assert_eq!(iso(workload, d), want, "{workload} {d:?}");
+    }
+    for (ns, d, want) in [
+        ("shop", Ingress, DefaultDeny),
+        ("shop", Egress, AllowPoliciesOnly),
+        ("monitoring", Ingress, AllowPoliciesOnly),
+    ] {
+        assert_eq!(m.namespace_isolation(ns, d), want, "{ns} {d:?}");
+    }
     let rep = m.report();
     assert_eq!(
         rep.iter().map(|n| n.namespace.as_str()).collect::<Vec<_>>(),

@@ -1,27 +1,9 @@
 //! `palisade netpol can-reach` / `netpol report` and the `netpol` family in `palisade scan`.
 
-use assert_cmd::Command;
+use crate::rbac::{json, palisade};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn palisade() -> Command {
-    let mut cmd = Command::cargo_bin("palisade").unwrap();
-    cmd.current_dir(root()).env("NO_COLOR", "1");
-    cmd
-}
 
 const EDGE: &str = "testdata/netpol/edge-cases/policies.yaml";
-
-fn json(args: &[&str]) -> (i32, Value) {
-    let out = palisade().args(args).output().unwrap();
-    let v = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
-    (out.status.code().unwrap(), v)
-}
 
 #[test]
 fn can_reach_json_contract() {

@@ -9,7 +9,7 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn palisade() -> Command {
+pub(crate) fn palisade() -> Command {
     let mut cmd = Command::cargo_bin("palisade").unwrap();
     cmd.current_dir(root()).env("NO_COLOR", "1");
     cmd
@@ -17,7 +17,8 @@ fn palisade() -> Command {
 
 const EDGE: &str = "testdata/rbac/edge-cases/who-can.yaml";
 
-fn json(args: &[&str]) -> (i32, Value) {
+/// Runs the binary and parses its stdout as JSON: (exit code, value).
+pub(crate) fn json(args: &[&str]) -> (i32, Value) {
     let out = palisade().args(args).output().unwrap();
     let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
