@@ -74,6 +74,8 @@ pub fn finding_subject(docs: &[Document], f: &Finding) -> Option<String> {
 /// A known, deliberate disagreement with a peer: `source<TAB>case<TAB>reason` lines.
 pub struct AllowList {
     entries: BTreeMap<(String, String), String>,
+    /// `rbac` or `netpol` (the testdata folder), for the printed summary.
+    family: String,
 }
 
 impl AllowList {
@@ -95,7 +97,12 @@ impl AllowList {
             );
             entries.insert((s.to_owned(), c.to_owned()), r.to_owned());
         }
-        AllowList { entries }
+        let family = path
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        AllowList { entries, family }
     }
 }
 
@@ -142,7 +149,8 @@ pub fn judge(source: &str, outcomes: &[Outcome], allow: &AllowList) -> (usize, u
         problems.push(format!("{source} {c}: allow-listed but no such case"));
     }
     eprintln!(
-        "conformance {source}: {agree}/{} agree, {} deliberate disagreements",
+        "conformance {} {source}: {agree}/{} agree, {} deliberate disagreements",
+        allow.family,
         outcomes.len(),
         outcomes.len() - agree
     );
