@@ -1,7 +1,7 @@
 //! Load generator for `palisade admit`; `scripts/bench-admit.sh` drives it.
 //!
 //! `admit_load --addr HOST:PORT --ca CA.pem [--server-name NAME] --body REVIEW.json[,...]
-//!   [--concurrency 50] [--duration 30] [--rate 0] [--threads 1]`
+//!   [--concurrency 50] [--duration 30] [--rate 0] [--threads 1] [--metrics-out FILE]`
 //!
 //! Opens `concurrency` TLS keep-alive connections (HTTP/1.1, as the API server uses for
 //! service webhooks) and POSTs the review bodies round-robin to `/validate`. `--rate 0`
@@ -28,6 +28,7 @@ struct Args {
     duration: Duration,
     rate: f64,
     threads: usize,
+    metrics_out: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -35,6 +36,7 @@ fn parse_args() -> Result<Args, String> {
     let mut addr = None;
     let mut ca = None;
     let mut server_name = "localhost".to_owned();
+    let mut metrics_out = None;
     let mut bodies = Vec::new();
     let (mut concurrency, mut duration, mut rate, mut threads) = (50usize, 30.0f64, 0.0f64, 1usize);
     while let Some(flag) = it.next() {
@@ -44,6 +46,7 @@ fn parse_args() -> Result<Args, String> {
             "--addr" => addr = Some(value()?.parse().map_err(|e| format!("--addr: {e}"))?),
             "--ca" => ca = Some(value()?),
             "--server-name" => server_name = value()?,
+            "--metrics-out" => metrics_out = Some(value()?),
             "--body" => bodies.extend(value()?.split(',').map(str::to_owned)),
             "--concurrency" => concurrency = num(value()?)? as usize,
             "--duration" => duration = num(value()?)?,
@@ -61,6 +64,7 @@ fn parse_args() -> Result<Args, String> {
         duration: Duration::from_secs_f64(duration.max(0.1)),
         rate,
         threads: threads.max(1),
+        metrics_out,
     })
 }
 
@@ -121,7 +125,8 @@ async fn worker(
             Ok(r) if r.status == 200 => {
                 let us = scheduled.elapsed().as_micros();
                 t.latencies_us.push(u32::try_from(us).unwrap_or(u32::MAX));
-                if r.body.windows(16).any(|w| w == b"\"allowed\":false") {
+                const DENIED: &[u8] = b"\"allowed\":false";
+                if r.body.windows(DENIED.len()).any(|w| w == DENIED) {
                     t.denied += 1;
                 } else {
                     t.allowed += 1;
@@ -187,6 +192,14 @@ async fn run(args: Args) -> Result<String, String> {
         all.allowed += t.allowed;
     }
     let elapsed = start.elapsed().as_secs_f64();
+    // The server's own view (decision time, without TLS and HTTP), for the report.
+    if let Some(out) = &args.metrics_out {
+        let mut c = h1::Conn::connect(args.addr, tls.clone(), &name)
+            .await
+            .map_err(|e| e.to_string())?;
+        let m = c.get("/metrics").await.map_err(|e| e.to_string())?;
+        std::fs::write(out, &m.body).map_err(|e| format!("{out}: {e}"))?;
+    }
     all.latencies_us.sort_unstable();
     let n = all.latencies_us.len();
     let l = &all.latencies_us;

@@ -119,7 +119,17 @@ impl Admitter {
     /// Decides one request. `deadline` is when the API server stops waiting (it bounds
     /// the namespace relabel check). The response's `uid` is left for the caller.
     pub fn admit(&self, req: &AdmissionRequest, deadline: Instant) -> AdmissionResponse {
-        let start = Instant::now();
+        self.admit_since(req, Instant::now(), deadline)
+    }
+
+    /// [`Admitter::admit`], recording the time since `received` (so the server's latency
+    /// metric includes decoding the review).
+    pub fn admit_since(
+        &self,
+        req: &AdmissionRequest,
+        received: Instant,
+        deadline: Instant,
+    ) -> AdmissionResponse {
         let mut resp = self.validate(req, deadline);
         if self.extra.is_some() {
             self.apply_extra_rules(req, &mut resp);
@@ -134,7 +144,7 @@ impl Admitter {
             &req.resource.resource,
             &req.operation,
             decision,
-            start.elapsed(),
+            received.elapsed(),
         );
         resp
     }

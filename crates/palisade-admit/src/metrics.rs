@@ -99,7 +99,7 @@ impl Metrics {
         );
         registry.register(
             "palisade_admit_review_duration_seconds",
-            "Time from request received to answer written, for answered reviews",
+            "Time to decode and decide one review (from the body received, TLS and HTTP excluded)",
             duration.clone(),
         );
         registry.register(

@@ -262,6 +262,8 @@ async fn validate(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    // The body has been read by now: the deadline below runs from here, the overall
+    // request deadline (middleware) from the first byte.
     let received = Instant::now();
     let metrics = app.admitter.metrics();
     let json = headers
@@ -295,7 +297,7 @@ async fn validate(
     let budget = timeout_param(&uri)
         .unwrap_or(app.limits().request_timeout)
         .min(app.limits().request_timeout);
-    let resp = app.admitter.admit(&req, received + budget);
+    let resp = app.admitter.admit_since(&req, received, received + budget);
     let review = resp.into_review(&req.uid);
     match serde_json::to_vec(&review) {
         Ok(bytes) => (

@@ -110,22 +110,37 @@ async fn call(router: &axum::Router, review: &Value) -> Value {
     v["response"].clone()
 }
 
-#[tokio::test]
-async fn psa_fixtures_as_pod_reviews_in_enforce_namespaces() {
-    let fixtures = fixtures();
-    let mut namespaces = Vec::new();
+/// One namespace per level and policy version, labelled for `modes` at that level:version.
+fn namespaces(prefix: &str, modes: &[&str]) -> Vec<palisade_admit::Namespace> {
+    let mut out = Vec::new();
     for level in ["baseline", "restricted"] {
         for minor in 0..=pss::NEWEST_VERSION {
             let version = format!("v1.{minor}");
-            namespaces.push(ns(
-                &ns_name("enforce", level.parse().unwrap(), minor),
-                &[
-                    ("pod-security.kubernetes.io/enforce", level),
-                    ("pod-security.kubernetes.io/enforce-version", &version),
-                ],
-            ));
+            let mut labels = Vec::new();
+            for mode in modes {
+                labels.push((
+                    format!("pod-security.kubernetes.io/{mode}"),
+                    level.to_owned(),
+                ));
+                labels.push((
+                    format!("pod-security.kubernetes.io/{mode}-version"),
+                    version.clone(),
+                ));
+            }
+            let pairs: Vec<(&str, &str)> = labels
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            out.push(ns(&ns_name(prefix, level.parse().unwrap(), minor), &pairs));
         }
     }
+    out
+}
+
+#[tokio::test]
+async fn psa_fixtures_as_pod_reviews_in_enforce_namespaces() {
+    let fixtures = fixtures();
+    let namespaces = namespaces("enforce", &["enforce"]);
     let app = admitter(Config::default(), namespaces, vec![]);
     let router = router(App::new(app));
     let (mut denied, mut allowed) = (0, 0);
@@ -183,23 +198,7 @@ async fn psa_fixtures_as_pod_reviews_in_enforce_namespaces() {
 #[tokio::test]
 async fn psa_fixtures_as_deployment_templates_warn_and_audit_only() {
     let fixtures = fixtures();
-    let mut namespaces = Vec::new();
-    for level in ["baseline", "restricted"] {
-        for minor in 0..=pss::NEWEST_VERSION {
-            let version = format!("v1.{minor}");
-            namespaces.push(ns(
-                &ns_name("advisory", level.parse().unwrap(), minor),
-                &[
-                    ("pod-security.kubernetes.io/enforce", level),
-                    ("pod-security.kubernetes.io/enforce-version", &version),
-                    ("pod-security.kubernetes.io/audit", level),
-                    ("pod-security.kubernetes.io/audit-version", &version),
-                    ("pod-security.kubernetes.io/warn", level),
-                    ("pod-security.kubernetes.io/warn-version", &version),
-                ],
-            ));
-        }
-    }
+    let namespaces = namespaces("advisory", &["enforce", "audit", "warn"]);
     let app = admitter(Config::default(), namespaces, vec![]);
     let router = router(App::new(app));
     let mut failures = Vec::new();

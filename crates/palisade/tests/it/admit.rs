@@ -11,6 +11,17 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// A namespace file for `--objects`.
+fn objects(dir: &Path) -> PathBuf {
+    let ns = dir.join("ns.yaml");
+    std::fs::write(
+        &ns,
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n",
+    )
+    .unwrap();
+    ns
+}
+
 fn certs(dir: &Path) -> (PathBuf, PathBuf) {
     let key = rcgen::KeyPair::generate().unwrap();
     let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
@@ -44,12 +55,7 @@ fn admit_reports_bad_input_and_exits_2() {
         "apiVersion: pod-security.admission.config.k8s.io/v1\nkind: PodSecurityConfiguration\ndefaults: {enforce: strict}\n",
     )
     .unwrap();
-    let ns = dir.path().join("ns.yaml");
-    std::fs::write(
-        &ns,
-        "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n",
-    )
-    .unwrap();
+    let ns = objects(dir.path());
     let run = |extra: &[&Path]| {
         let mut cmd = Command::cargo_bin("palisade").unwrap();
         cmd.env_remove("KUBERNETES_SERVICE_HOST")
@@ -101,12 +107,7 @@ fn admit_reports_bad_input_and_exits_2() {
 fn admit_serves_then_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = certs(dir.path());
-    let ns = dir.path().join("ns.yaml");
-    std::fs::write(
-        &ns,
-        "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n",
-    )
-    .unwrap();
+    let ns = objects(dir.path());
     let bin = assert_cmd::cargo::cargo_bin("palisade");
     let mut child = std::process::Command::new(bin)
         .args(["admit", "--listen", "127.0.0.1:0", "--cert"])
