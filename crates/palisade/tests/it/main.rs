@@ -7,10 +7,10 @@
 )]
 
 mod admit;
-mod hardening;
-mod scan;
 mod cvss;
 mod feed;
 mod feed_serve;
+mod hardening;
 mod netpol;
 mod rbac;
+mod scan;
