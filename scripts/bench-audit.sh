@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Throughput of `palisade audit` on one core, and of `jq` on the same log in the same run.
 #
-#   scripts/bench-audit.sh [--events N] [--keep DIR]
+#   scripts/bench-audit.sh [--events N] [--keep DIR] [--no-build]
 #
 # 1. Builds a JSON Lines log of N (default 1,000,000) real-shaped audit events by replicating
 #    and varying the saved traces under testdata/audit/ (Falco's 51 trace events, the 37-event
@@ -19,12 +19,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-events=1000000; keep=""
+events=1000000; keep=""; build=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --events) events=$2; shift 2 ;;
     --keep) keep=$2; shift 2 ;;
-    -h|--help) sed -n 2,19p "$0"; exit 0 ;;
+    --no-build) build=0; shift ;;  # use the release binaries already in target/
+    -h|--help) sed -n 2,20p "$0"; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -40,8 +41,10 @@ need jq jq
 [ -x /usr/bin/time ] || need /usr/bin/time time
 need taskset util-linux
 
-cargo build --release -q -p palisade --bin palisade
-cargo build --release -q -p palisade-audit --example audit_bench
+if [ "$build" = 1 ]; then
+  cargo build --release -q -p palisade --bin palisade
+  cargo build --release -q -p palisade-audit --example audit_bench
+fi
 pal=$PWD/target/release/palisade
 gen=$PWD/target/release/examples/audit_bench
 

@@ -213,3 +213,80 @@ fn rules_subcommand_lists_builtin_rules() {
             .any(|r| r["rule"] == "Impersonation of Privileged Identity")
     );
 }
+
+/// A loopback HTTP/1.1 receiver on std only: answers 200 to every POST and hands the
+/// bodies to the returned channel.
+fn http_receiver() -> (String, std::sync::mpsc::Receiver<String>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { return };
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let mut w = conn.try_clone().unwrap();
+                let mut r = BufReader::new(conn);
+                loop {
+                    let mut len = 0usize;
+                    let mut line = String::new();
+                    loop {
+                        line.clear();
+                        if r.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                            len = v.trim().parse().unwrap();
+                        }
+                    }
+                    let mut body = vec![0; len];
+                    r.read_exact(&mut body).unwrap();
+                    tx.send(String::from_utf8(body).unwrap()).unwrap();
+                    w.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                        .unwrap();
+                }
+            });
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn forward_posts_falco_json_alerts() {
+    let (url, rx) = http_receiver();
+    let out = audit()
+        .args([
+            "--forward",
+            &url,
+            "--format",
+            "json",
+            &format!("{TRACES}/create_nginx_pod_privileged.json"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let got = rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+    let v: Value = serde_json::from_str(&got).unwrap();
+    assert_eq!(v["rule"], "Create Privileged Pod");
+    assert_eq!(v["source"], "k8s_audit");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("forwarded 1 alerts, 0 dropped"));
+}
+
+#[test]
+fn forward_refuses_plain_http_to_remote_hosts() {
+    let out = audit()
+        .args([
+            "--forward",
+            "http://alerts.example.com/",
+            &format!("{TRACES}/create_nginx_pod_privileged.json"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unencrypted") && err.contains("https://"), "{err}");
+}

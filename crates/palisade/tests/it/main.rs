@@ -7,6 +7,7 @@
 )]
 
 mod admit;
+mod audit;
 mod cvss;
 mod feed;
 mod feed_serve;
