@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Per-rule findings of `palisade scan` next to Trivy's and Checkov's equivalent checks.
 #
-#   scripts/compare-peers.sh [--install-peers] [CORPUS_DIR]
+#   [PALISADE_BIN=target/release/palisade] scripts/compare-peers.sh [--install-peers] [CORPUS_DIR]
 #
 # CORPUS_DIR defaults to testdata/corpus (866 real objects from 23 projects). Runs Palisade with
 # every rule (`--select all`, PSS restricted:latest), and Checkov and Trivy (looked up on PATH,
@@ -34,8 +34,13 @@ find_tool() { command -v "$1" 2>/dev/null || { [ -x "$PEERS_VENV/bin/$1" ] && ec
 checkov=$(find_tool checkov); trivy=$(find_tool trivy)
 nonet=""; if unshare -n true 2>/dev/null; then nonet="unshare -n"; fi
 
-cargo build --release --locked -q -p palisade
-pal=$PWD/target/release/palisade
+# PALISADE_BIN=path skips the build (e.g. a binary built earlier from the same commit).
+if [ -n "${PALISADE_BIN:-}" ]; then
+  pal=$PALISADE_BIN
+else
+  cargo build --release --locked -q -p palisade
+  pal=$PWD/target/release/palisade
+fi
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 
 "$pal" rules --format json > "$work/rules.json"
