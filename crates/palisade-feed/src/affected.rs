@@ -915,7 +915,13 @@ fn pair(
             .flat_map(|c| &c.ranges)
             .any(|r| r.contains(&fix.version) || r.fixed.as_ref() == Some(&fix.version));
         let new_minor = fix.version.patch() == 0 && top.as_ref().is_none_or(|t| fix.version >= *t);
-        if !paired && !covered && !new_minor && !fix.version.is_prerelease() {
+        // `X.Y.0` has nothing below it on its branch (the fuzzer found the empty range this made).
+        if !paired
+            && !covered
+            && !new_minor
+            && !fix.version.is_prerelease()
+            && fix.version.branch_start() < fix.version
+        {
             // A fix on a branch the affected list left out (CVE-2025-0426 lists 1.30-1.32 but
             // fixes 1.29.14 too): that branch was affected below its fix.
             warnings.push(format!("fixed version {} has no matching affected line; {}.{}.x below it taken as affected", fix.version, fix.version.major(), fix.version.minor()));
