@@ -170,6 +170,16 @@ fn io_err(path: &Path) -> impl Fn(std::io::Error) -> ServerError + '_ {
 
 /// Writes `bytes` to `path` through a temporary file: write, fsync, rename, fsync the directory.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ServerError> {
+    replace_file(path, bytes)?;
+    match path.parent() {
+        Some(dir) => sync_dir(dir),
+        None => Ok(()),
+    }
+}
+
+/// Write to a temporary name, fsync, rename over `path`. The caller fsyncs the directory (once
+/// for several files) so the renames are durable.
+fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), ServerError> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -180,11 +190,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ServerError> {
         f.write_all(bytes).map_err(io_err(&tmp))?;
         f.sync_all().map_err(io_err(&tmp))?;
     }
-    fs::rename(&tmp, path).map_err(io_err(path))?;
-    if let Some(dir) = path.parent() {
-        sync_dir(dir)?;
-    }
-    Ok(())
+    fs::rename(&tmp, path).map_err(io_err(path))
 }
 
 fn sync_dir(dir: &Path) -> Result<(), ServerError> {
@@ -194,8 +200,9 @@ fn sync_dir(dir: &Path) -> Result<(), ServerError> {
 }
 
 /// Writes every asset that differs from what is on disk and removes OSV records of CVEs no
-/// longer in the feed.
-pub fn write(dir: &Path, snapshot: &Snapshot) -> Result<(), ServerError> {
+/// longer in the feed. Returns how many files were written.
+pub fn write(dir: &Path, snapshot: &Snapshot) -> Result<usize, ServerError> {
+    let mut written = 0;
     let osv_dir = dir.join(OSV_DIR);
     fs::create_dir_all(&osv_dir).map_err(io_err(&osv_dir))?;
     for (name, asset) in &snapshot.assets {
@@ -203,8 +210,10 @@ pub fn write(dir: &Path, snapshot: &Snapshot) -> Result<(), ServerError> {
         if fs::read(&path).is_ok_and(|old| old == asset.bytes.as_ref()) {
             continue;
         }
-        write_atomic(&path, &asset.bytes)?;
+        replace_file(&path, &asset.bytes)?;
+        written += 1;
     }
+    sync_dir(dir)?;
     for entry in fs::read_dir(&osv_dir).map_err(io_err(&osv_dir))? {
         let Ok(entry) = entry else { continue };
         let file = entry.file_name().to_string_lossy().into_owned();
@@ -215,7 +224,8 @@ pub fn write(dir: &Path, snapshot: &Snapshot) -> Result<(), ServerError> {
             fs::remove_file(&p).map_err(io_err(&p))?;
         }
     }
-    sync_dir(&osv_dir)
+    sync_dir(&osv_dir)?;
+    Ok(written)
 }
 
 /// Removes temporary files a crash left behind mid-write (never served: only renamed files are).

@@ -134,7 +134,7 @@ pub struct State {
     pub metrics: Metrics,
     pub out_dir: PathBuf,
     snapshot: RwLock<Arc<Snapshot>>,
-    rebuild_lock: tokio::sync::Mutex<()>,
+    rebuild_lock: Arc<tokio::sync::Mutex<()>>,
     ready: AtomicBool,
     /// The last rebuild failed: `/readyz` says so until one succeeds.
     degraded: AtomicBool,
@@ -156,12 +156,23 @@ impl State {
         }
     }
 
+    /// Waits until no rebuild is running, so the files on disk match what is served.
+    pub async fn settle(&self) {
+        drop(self.rebuild_lock.lock().await);
+    }
+
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::SeqCst) && !self.degraded.load(Ordering::SeqCst)
     }
 
-    /// Rebuilds from the store now (blocking: redb and fsync).
-    fn rebuild_now(&self) -> Result<(), ServerError> {
+    /// Rebuilds from the store now (blocking: redb and fsync). `swapped` is told as soon as the
+    /// new outputs are served from memory; the files on disk are written after that. The store
+    /// already holds the change durably, and a restart rebuilds when the files lag behind it
+    /// (`outputs_generation`), so a reader need not wait for the disk.
+    fn rebuild_now(
+        &self,
+        swapped: Option<tokio::sync::oneshot::Sender<()>>,
+    ) -> Result<(), ServerError> {
         let started = Instant::now();
         let result = (|| {
             let (generation, issues) = self.store.read_all()?;
@@ -174,11 +185,21 @@ impl State {
                 &time::now_rfc3339(),
                 &self.config.limits,
             )?;
-            outputs::write(&self.out_dir, &built.snapshot)?;
-            self.store.set_outputs_generation(generation)?;
+            let build_time = started.elapsed();
             let items = i64::try_from(built.snapshot.feed.items.len()).unwrap_or(i64::MAX);
             self.swap(built.snapshot);
             self.metrics.items.set(items);
+            if let Some(tx) = swapped {
+                let _ = tx.send(());
+            }
+            let current = self.current();
+            let written = outputs::write(&self.out_dir, &current)?;
+            self.store.set_outputs_generation(generation)?;
+            tracing::info!(
+                "rebuilt generation {generation}: {items} items in {:.1} ms (build {:.1} ms, {written} files written)",
+                started.elapsed().as_secs_f64() * 1000.0,
+                build_time.as_secs_f64() * 1000.0
+            );
             Ok::<_, ServerError>(())
         })();
         self.metrics
@@ -206,16 +227,27 @@ pub async fn ensure_built(state: &Arc<State>, generation: u64) -> Result<(), Ser
     if state.current().generation >= generation && !state.degraded.load(Ordering::SeqCst) {
         return Ok(());
     }
-    let _guard = state.rebuild_lock.lock().await;
+    let guard = state.rebuild_lock.clone().lock_owned().await;
     if state.current().generation >= generation && !state.degraded.load(Ordering::SeqCst) {
         return Ok(());
     }
     let st = state.clone();
-    tokio::task::spawn_blocking(move || st.rebuild_now())
-        .await
-        .map_err(|e| ServerError::Build {
-            message: format!("rebuild task failed: {e}"),
-        })?
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    // The lock is held until the files are on disk, so rebuilds never overlap.
+    let task = tokio::task::spawn_blocking(move || {
+        let _guard = guard;
+        st.rebuild_now(Some(tx))
+    });
+    if rx.await.is_ok() {
+        return Ok(());
+    }
+    // Not swapped: the build itself failed; report why.
+    task.await.map_err(|e| ServerError::Build {
+        message: format!("rebuild task failed: {e}"),
+    })??;
+    Err(ServerError::Build {
+        message: "rebuild ended without new outputs".to_owned(),
+    })
 }
 
 /// Runs a blocking store operation off the async workers.
@@ -310,7 +342,7 @@ pub fn prepare(config: Config) -> Result<State, ServerError> {
         metrics,
         out_dir,
         snapshot: RwLock::new(Arc::new(initial)),
-        rebuild_lock: tokio::sync::Mutex::new(()),
+        rebuild_lock: Arc::new(tokio::sync::Mutex::new(())),
         ready: AtomicBool::new(true),
         degraded: AtomicBool::new(false),
     })
@@ -404,7 +436,11 @@ impl RunningServer {
         if let Some(r) = &self.resync {
             r.abort();
         }
-        self.wait().await
+        let state = self.state.clone();
+        let result = self.wait().await;
+        // Files of a rebuild already acknowledged are finished before the store is closed.
+        state.settle().await;
+        result
     }
 
     /// Waits until the server stops.

@@ -411,6 +411,7 @@ async fn unlabel_close_delete_and_transfer_follow_github() {
     );
     assert!(!ids(&h.feed().await).contains(&NEW_CVE.to_owned()));
     assert_eq!(h.get(&format!("/osv/{NEW_CVE}.json")).await.status(), 404);
+    h.server.state.settle().await;
     assert!(
         !h.dir
             .path()

@@ -146,6 +146,7 @@ impl Harness {
             let b = self.bytes(&p).await;
             out.insert(format!("served {p}"), b);
         }
+        self.server.state.settle().await;
         let disk = self.dir.path().join("out");
         let mut stack = vec![disk.clone()];
         while let Some(d) = stack.pop() {

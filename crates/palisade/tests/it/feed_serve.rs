@@ -107,7 +107,9 @@ fn delivery(n: u64) -> (String, Vec<u8>) {
     (cve, serde_json::to_vec(&v).unwrap())
 }
 
-fn check_outputs_parse(out: &Path) -> Value {
+/// Every file parses; with `consistent`, they also agree with each other (after a SIGKILL
+/// mid-rebuild they may come from two consecutive generations, each file whole).
+fn check_outputs_parse(out: &Path, consistent: bool) -> Value {
     let feed: Value =
         serde_json::from_slice(&std::fs::read(out.join("official-cve-feed.json")).unwrap())
             .unwrap();
@@ -126,8 +128,10 @@ fn check_outputs_parse(out: &Path) -> Value {
         }
     }
     let zip = zip::ZipArchive::new(std::fs::File::open(out.join("osv/all.zip")).unwrap()).unwrap();
-    assert_eq!(zip.len(), n, "archive and records agree");
-    assert_eq!(feed["items"].as_array().unwrap().len(), n);
+    if consistent {
+        assert_eq!(zip.len(), n, "archive and records agree");
+        assert_eq!(feed["items"].as_array().unwrap().len(), n);
+    }
     feed
 }
 
@@ -183,7 +187,7 @@ fn sigkill_mid_burst_then_restart_keeps_every_acknowledged_delivery() {
     assert!(acked.len() >= 25);
 
     // On disk, every file is whole.
-    check_outputs_parse(&data.join("out"));
+    check_outputs_parse(&data.join("out"), false);
 
     // Restarted without --input: every acknowledged delivery is served.
     let (mut child, addr) = serve(&data, &secret, false);
@@ -205,7 +209,7 @@ fn sigkill_mid_burst_then_restart_keeps_every_acknowledged_delivery() {
         assert_eq!(status, 200, "{cve}");
     }
     assert!(ids.len() >= 43 + acked.len());
-    let on_disk = check_outputs_parse(&data.join("out"));
+    let on_disk = check_outputs_parse(&data.join("out"), true);
     assert_eq!(on_disk, feed);
     // A redelivery of an acknowledged delivery is recognised after the restart.
     let (_, body) = delivery(0);
