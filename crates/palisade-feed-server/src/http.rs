@@ -85,6 +85,26 @@ fn not_modified(headers: &HeaderMap, asset: &Asset) -> bool {
     }
 }
 
+/// `Accept-Encoding` names gzip with a non-zero quality.
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|part| {
+            let mut it = part.split(';');
+            let coding = it.next().unwrap_or("").trim();
+            let q_zero = it.any(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !q_zero
+        })
+}
+
 fn serve(headers: &HeaderMap, asset: Option<&Asset>, content_type: &'static str) -> Response {
     let Some(asset) = asset else {
         return (StatusCode::NOT_FOUND, "not found\n").into_response();
@@ -92,11 +112,21 @@ fn serve(headers: &HeaderMap, asset: Option<&Asset>, content_type: &'static str)
     let mut resp = if not_modified(headers, asset) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let mut r = Response::new(Body::from(asset.bytes.clone()));
+        let pre = asset.gzip.as_ref().filter(|_| accepts_gzip(headers));
+        let mut r = Response::new(Body::from(pre.unwrap_or(&asset.bytes).clone()));
         r.headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        if pre.is_some() {
+            // Already encoded: the compression layer leaves it alone.
+            r.headers_mut()
+                .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
         r
     };
+    if asset.gzip.is_some() {
+        resp.headers_mut()
+            .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
     let h = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&asset.etag) {
         h.insert(header::ETAG, v);
@@ -369,7 +399,23 @@ mod tests {
             bytes: Bytes::from_static(b"x"),
             etag: "W/\"abc\"".to_owned(),
             last_modified: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+            gzip: None,
         }
+    }
+
+    #[test]
+    fn accept_encoding() {
+        let h = |v: &'static str| {
+            let mut m = HeaderMap::new();
+            m.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(v));
+            accepts_gzip(&m)
+        };
+        assert!(h("gzip"));
+        assert!(h("br, gzip;q=0.8"));
+        assert!(h("*"));
+        assert!(!h("gzip;q=0"));
+        assert!(!h("br, deflate"));
+        assert!(!accepts_gzip(&HeaderMap::new()));
     }
 
     #[test]

@@ -21,6 +21,15 @@ use std::time::SystemTime;
 /// Name of the archive of every OSV record, inside `osv/`.
 pub const OSV_ZIP: &str = "all.zip";
 
+/// Files at least this large are stored precompressed.
+pub const GZIP_MIN_BYTES: usize = 16 * 1024;
+
+fn gzip(bytes: &[u8]) -> Option<Bytes> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(bytes).ok()?;
+    enc.finish().ok().map(Bytes::from)
+}
+
 /// One served file.
 #[derive(Debug, Clone)]
 pub struct Asset {
@@ -28,16 +37,23 @@ pub struct Asset {
     /// Weak: the same entity may be sent gzip-compressed.
     pub etag: String,
     pub last_modified: SystemTime,
+    /// The bytes gzip-compressed once per build, for clients that accept it (large files only:
+    /// compressing the feed on every request would cost more CPU than serving it).
+    pub gzip: Option<Bytes>,
 }
 
 impl Asset {
-    fn new(bytes: Vec<u8>, last_modified: SystemTime) -> Asset {
+    fn new(name: &str, bytes: Vec<u8>, last_modified: SystemTime) -> Asset {
         let digest = Sha256::digest(&bytes);
         let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        // The archive is already deflated.
+        let worth = bytes.len() >= GZIP_MIN_BYTES && !name.ends_with(".zip");
+        let gzip = worth.then(|| gzip(&bytes)).flatten();
         Asset {
             bytes: Bytes::from(bytes),
             etag: format!("W/\"{hex}\""),
             last_modified,
+            gzip,
         }
     }
 }
@@ -128,7 +144,8 @@ pub fn build(
                 .and_then(|p| p.assets.get(&name))
                 .filter(|a| a.bytes.as_ref() == bytes.as_slice())
                 .map_or(now_t, |a| a.last_modified);
-            (name, Asset::new(bytes, last_modified))
+            let asset = Asset::new(&name, bytes, last_modified);
+            (name, asset)
         })
         .collect();
     Ok(Built {
@@ -268,7 +285,8 @@ pub fn load(dir: &Path, generation: u64) -> Option<Snapshot> {
         let mtime = fs::metadata(&path)
             .and_then(|m| m.modified())
             .unwrap_or_else(|_| SystemTime::now());
-        assets.insert(name, Asset::new(bytes, mtime));
+        let asset = Asset::new(&name, bytes, mtime);
+        assets.insert(name, asset);
     }
     let feed = palisade_feed::matcher::load_feed(&assets.get(JSON_FEED)?.bytes, JSON_FEED).ok()?;
     Some(Snapshot {
