@@ -45,6 +45,31 @@ pub fn rules() -> &'static [RuleMeta] {
     &catalog::RULES
 }
 
+/// Whether [`analyze`] reads this object at all: RBAC objects, ServiceAccounts, Namespaces,
+/// NetworkPolicies and Pods or workloads with a pod template. A streaming scan keeps only
+/// these in memory for the cross-object pass (CRDs and ConfigMaps are most of a real tree).
+pub fn relevant(doc: &Document) -> bool {
+    matches!(
+        objects::kind(&doc.value),
+        "Role"
+            | "ClusterRole"
+            | "RoleBinding"
+            | "ClusterRoleBinding"
+            | "ServiceAccount"
+            | "Namespace"
+            | "NetworkPolicy"
+            | "Pod"
+            | "PodTemplate"
+            | "ReplicationController"
+            | "Deployment"
+            | "ReplicaSet"
+            | "DaemonSet"
+            | "StatefulSet"
+            | "Job"
+            | "CronJob"
+    )
+}
+
 /// Options of the cross-object analysis.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {

@@ -531,15 +531,22 @@ type DocKey<'a> = (&'a str, usize, &'a str, Option<&'a str>, Option<&'a str>);
 /// `today` decides which exceptions have expired (an exception expiring today no longer applies).
 pub fn apply(
     docs: &[Document],
-    mut findings: Vec<Finding>,
+    findings: Vec<Finding>,
     config: Option<&Config>,
     today: Date,
 ) -> Waived {
+    let mut out = expired(config, today);
+    let waived = waive(docs, findings, config, today);
+    out.findings = waived.findings;
+    out.suppressed = waived.suppressed;
+    out.notes.extend(waived.notes);
+    out
+}
+
+/// The expired exceptions of `config`: their count and one `expired-waiver` note each.
+/// Split from [`waive`] so a streaming scan, which waives file by file, reports them once.
+pub fn expired(config: Option<&Config>, today: Date) -> Waived {
     let mut out = Waived::default();
-    if let Some(c) = config {
-        c.apply_severity(&mut findings);
-    }
-    let mut live: Vec<&Exception> = Vec::new();
     for e in config.map(|c| c.exceptions.as_slice()).unwrap_or(&[]) {
         match e.expires {
             Some(d) if d <= today => {
@@ -561,9 +568,31 @@ pub fn apply(
                     ),
                 });
             }
-            _ => live.push(e),
+            _ => {}
         }
     }
+    out
+}
+
+/// Applies severity overrides, annotation waivers and the live (unexpired) exceptions to
+/// findings on `docs` (the documents the findings point at; others are not waived by
+/// annotation). Expired exceptions are skipped silently here: see [`expired`].
+pub fn waive(
+    docs: &[Document],
+    mut findings: Vec<Finding>,
+    config: Option<&Config>,
+    today: Date,
+) -> Waived {
+    let mut out = Waived::default();
+    if let Some(c) = config {
+        c.apply_severity(&mut findings);
+    }
+    let live: Vec<&Exception> = config
+        .map(|c| c.exceptions.as_slice())
+        .unwrap_or(&[])
+        .iter()
+        .filter(|e| !matches!(e.expires, Some(d) if d <= today))
+        .collect();
     // Objects with waiver annotations, parsed once each.
     let mut waivers: HashMap<DocKey<'_>, (&Document, Vec<AnnotationWaiver>)> = HashMap::new();
     for doc in docs {

@@ -57,55 +57,37 @@ pub(crate) fn matches(pattern: &str, text: &str) -> bool {
     }
     for tok in toks {
         let mut next = vec![false; t.len() + 1];
-        for j in 0..=t.len() {
-            if !reach.get(j).copied().unwrap_or(false) {
-                continue;
-            }
-            match tok {
-                Tok::Lit(c) => {
-                    if t.get(j) == Some(&c)
-                        && let Some(n) = next.get_mut(j + 1)
-                    {
-                        *n = true;
-                    }
-                }
-                Tok::One => {
-                    if t.get(j).is_some_and(|&c| c != '/')
-                        && let Some(n) = next.get_mut(j + 1)
-                    {
-                        *n = true;
-                    }
-                }
-                Tok::Star => {
-                    let mut k = j;
-                    loop {
-                        if let Some(n) = next.get_mut(k) {
-                            *n = true;
+        // `seen`: some reachable position at or before j with no `/` since (for `*`), or
+        // any reachable position at or before j (for `**`, `**/`). One pass per token keeps
+        // the whole match O(pattern x text) even for `*a*a*a...` against a long text.
+        let mut seen = false;
+        for (j, slot) in next.iter_mut().enumerate() {
+            let here = reach.get(j).copied().unwrap_or(false);
+            let prev = j.checked_sub(1).and_then(|p| t.get(p).map(|&c| (p, c)));
+            *slot =
+                match tok {
+                    Tok::Lit(c) => prev
+                        .is_some_and(|(p, pc)| pc == c && reach.get(p).copied().unwrap_or(false)),
+                    Tok::One => prev
+                        .is_some_and(|(p, pc)| pc != '/' && reach.get(p).copied().unwrap_or(false)),
+                    Tok::Star => {
+                        if prev.is_some_and(|(_, pc)| pc == '/') {
+                            seen = false;
                         }
-                        match t.get(k) {
-                            Some(&c) if c != '/' => k += 1,
-                            _ => break,
-                        }
+                        seen |= here;
+                        seen
                     }
-                }
-                Tok::Any => {
-                    for n in next.iter_mut().skip(j) {
-                        *n = true;
+                    Tok::Any => {
+                        seen |= here;
+                        seen
                     }
-                }
-                Tok::Dirs => {
-                    if let Some(n) = next.get_mut(j) {
-                        *n = true;
+                    Tok::Dirs => {
+                        // Empty, or anything up to and including a `/`.
+                        let through_slash = seen && prev.is_some_and(|(_, pc)| pc == '/');
+                        seen |= here;
+                        here || through_slash
                     }
-                    for k in j..t.len() {
-                        if t.get(k) == Some(&'/')
-                            && let Some(n) = next.get_mut(k + 1)
-                        {
-                            *n = true;
-                        }
-                    }
-                }
-            }
+                };
         }
         reach = next;
     }

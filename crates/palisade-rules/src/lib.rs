@@ -352,6 +352,19 @@ fn pss_findings(doc: &Document, opts: &ScanOptions) -> Vec<Finding> {
         .collect()
 }
 
+/// Whether any cross-object rule (RBAC, NetworkPolicy) is selected, i.e. whether a scan must
+/// keep the [`palisade_graph::relevant`] documents for [`check_cross_object`].
+pub fn needs_cross_object(opts: &ScanOptions) -> bool {
+    palisade_graph::rules()
+        .iter()
+        .any(|r| opts.selection.enabled(r))
+}
+
+/// The cross-object rules alone, over the whole set (the second half of [`check_documents`]).
+pub fn check_cross_object(docs: &[Document], opts: &ScanOptions) -> Vec<Finding> {
+    palisade_graph::analyze(docs, &|r| opts.selection.enabled(r))
+}
+
 /// Runs every selected rule over a whole scan: the per-object rules on each document
 /// ([`check_document`]), then the cross-object rules (RBAC, NetworkPolicy) on the set.
 pub fn check_documents(docs: &[Document], opts: &ScanOptions) -> Vec<Finding> {

@@ -143,16 +143,59 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         version: args.pss_version,
     };
 
-    let loaded = palisade_yaml::load_paths(&args.paths, &limits);
     let ran: Vec<&str> = selection.rules().iter().map(|r| r.id).collect();
     let options = ScanOptions { policy, selection };
-    let all_findings: Vec<Finding> = palisade_rules::check_documents(&loaded.documents, &options);
-    let waived =
-        palisade_rules::config::apply(&loaded.documents, all_findings, config.as_ref(), today());
-    let mut findings = waived.findings;
-    let mut suppressed = waived.suppressed;
-    let mut notes = loaded.notes;
-    notes.extend(waived.notes);
+    // Streaming: each file is checked and waived as soon as it is parsed, then dropped, so
+    // memory follows the largest file, not the tree. Only what the cross-object rules read
+    // (RBAC objects, workloads, NetworkPolicies, Namespaces) is kept, and only when one of
+    // them is selected.
+    let cross = palisade_rules::needs_cross_object(&options);
+    let today = today();
+    let mut kept: Vec<palisade_core::Document> = Vec::new();
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut suppressed = Vec::new();
+    let mut notes: Vec<InputError> = Vec::new();
+    let mut errors: Vec<InputError> = Vec::new();
+    let (mut files, mut documents, mut objects) = (0, 0, 0);
+    palisade_yaml::load_paths_each(&args.paths, &limits, |loaded| {
+        files += loaded.files;
+        objects += loaded.documents.len();
+        documents += loaded
+            .documents
+            .iter()
+            .map(|d| (&*d.file, d.index))
+            .collect::<BTreeSet<_>>()
+            .len();
+        let per_object: Vec<Finding> = loaded
+            .documents
+            .iter()
+            .flat_map(|doc| palisade_rules::check_document(doc, &options))
+            .collect();
+        let waived =
+            palisade_rules::config::waive(&loaded.documents, per_object, config.as_ref(), today);
+        findings.extend(waived.findings);
+        suppressed.extend(waived.suppressed);
+        notes.extend(loaded.notes);
+        notes.extend(waived.notes);
+        errors.extend(loaded.errors);
+        if cross {
+            kept.extend(
+                loaded
+                    .documents
+                    .into_iter()
+                    .filter(palisade_graph::relevant),
+            );
+        }
+    });
+    let expired = palisade_rules::config::expired(config.as_ref(), today);
+    notes.extend(expired.notes);
+    if cross {
+        let graph = palisade_rules::check_cross_object(&kept, &options);
+        let waived = palisade_rules::config::waive(&kept, graph, config.as_ref(), today);
+        findings.extend(waived.findings);
+        suppressed.extend(waived.suppressed);
+        // waived.notes repeats the annotation notes of `kept`, already reported above.
+    }
     // Deterministic order: by file, then position, then rule.
     findings.sort_by(|a, b| {
         (&a.file, a.document, a.line, a.column, &a.rule)
@@ -184,21 +227,15 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     let compliance = args
         .framework
         .map(|_| palisade_report::compliance(&inputs, &findings));
-    let errors: Vec<InputError> = loaded.errors;
     let failed = findings.iter().any(|f| f.severity >= args.fail_on);
 
-    let documents: BTreeSet<(&str, usize)> = loaded
-        .documents
-        .iter()
-        .map(|d| (&*d.file, d.index))
-        .collect();
     let summary = Summary {
-        files: loaded.files,
-        documents: documents.len(),
-        objects: loaded.documents.len(),
+        files,
+        documents,
+        objects,
         findings: findings.len(),
         suppressed: suppressed.len(),
-        expired_waivers: waived.expired,
+        expired_waivers: expired.expired,
         by_severity: Summary::count_by_severity(&findings),
         errors: errors.len(),
         notes: notes.len(),
