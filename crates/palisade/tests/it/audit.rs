@@ -288,5 +288,8 @@ fn forward_refuses_plain_http_to_remote_hosts() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("unencrypted") && err.contains("https://"), "{err}");
+    assert!(
+        err.contains("unencrypted") && err.contains("https://"),
+        "{err}"
+    );
 }
