@@ -185,36 +185,8 @@ fn io_err(path: &Path) -> impl Fn(std::io::Error) -> ServerError + '_ {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file: write, fsync, rename, fsync the directory.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ServerError> {
-    replace_file(path, bytes)?;
-    match path.parent() {
-        Some(dir) => sync_dir(dir),
-        None => Ok(()),
-    }
-}
-
-/// Write to a temporary name, fsync, rename over `path`. The caller fsyncs the directory (once
-/// for several files) so the renames are durable.
-fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), ServerError> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp"));
-    {
-        let mut f = fs::File::create(&tmp).map_err(io_err(&tmp))?;
-        f.write_all(bytes).map_err(io_err(&tmp))?;
-        f.sync_all().map_err(io_err(&tmp))?;
-    }
-    fs::rename(&tmp, path).map_err(io_err(path))
-}
-
-fn sync_dir(dir: &Path) -> Result<(), ServerError> {
-    fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io_err(dir))
-}
+pub use palisade_feed::io::write_atomic;
+use palisade_feed::io::{replace_file, sync_dir};
 
 /// Writes every asset that differs from what is on disk and removes OSV records of CVEs no
 /// longer in the feed. Returns how many files were written.

@@ -149,14 +149,45 @@ pub fn write_outputs(dir: &Path, feed: &Feed) -> Result<Written, FeedError> {
     })
 }
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FeedError> {
-    let tmp = path.with_extension("tmp");
-    fs::write(&tmp, bytes).map_err(|source| FeedError::Io {
-        path: tmp.clone(),
-        source,
-    })?;
-    fs::rename(&tmp, path).map_err(|source| FeedError::Io {
+/// Writes `bytes` to `path` through a temporary file (write, fsync, rename), then fsyncs the
+/// directory so the rename is durable: a crash leaves the old file or the whole new one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FeedError> {
+    replace_file(path, bytes)?;
+    match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => sync_dir(dir),
+        None => Ok(()),
+    }
+}
+
+/// Write to `.<name>.tmp` beside `path`, fsync, rename over `path`. The caller fsyncs the
+/// directory (once for several files). The hidden, per-name temporary never collides with
+/// another output and is never served.
+pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), FeedError> {
+    use std::io::Write;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    {
+        let mut f = fs::File::create(&tmp).map_err(io_err(&tmp))?;
+        f.write_all(bytes).map_err(io_err(&tmp))?;
+        // fsync before the rename: ext4/xfs may otherwise persist the rename before the data.
+        f.sync_all().map_err(io_err(&tmp))?;
+    }
+    fs::rename(&tmp, path).map_err(io_err(path))
+}
+
+/// fsync a directory, making renames inside it durable.
+pub fn sync_dir(dir: &Path) -> Result<(), FeedError> {
+    fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err(dir))
+}
+
+fn io_err(path: &Path) -> impl Fn(std::io::Error) -> FeedError + '_ {
+    move |source| FeedError::Io {
         path: path.to_owned(),
         source,
-    })
+    }
 }
