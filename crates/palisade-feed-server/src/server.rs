@@ -368,10 +368,7 @@ pub async fn resync_once(state: &Arc<State>) -> Result<bool, ServerError> {
         tracing::warn!("resync: {w}");
     }
     // A result cut short must not make issues disappear.
-    let complete = !fetched
-        .warnings
-        .iter()
-        .any(|w| w.message.contains("incomplete_results") || w.message.contains("max_pages"));
+    let complete = fetched.complete;
     let unchanged = fetched.unchanged();
     let cache_json = serde_json::to_vec(&fetched.cache).unwrap_or_default();
     let label = state.config.label.clone();

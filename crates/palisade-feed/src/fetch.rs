@@ -83,6 +83,10 @@ pub struct Fetched {
     pub cache: EtagCache,
     /// From the last response.
     pub rate_limit: RateLimit,
+    /// Every issue matching the search was returned: false when GitHub reported
+    /// `incomplete_results` or `max_pages` stopped the walk. An incomplete result must not make
+    /// issues disappear from a stored feed.
+    pub complete: bool,
 }
 
 impl Fetched {
@@ -172,6 +176,7 @@ pub async fn fetch(options: &FetchOptions, cache: &EtagCache) -> Result<Fetched,
         warnings: Vec::new(),
         cache: EtagCache::default(),
         rate_limit: RateLimit::default(),
+        complete: true,
     };
     let mut next = Some(first.to_string());
     while let Some(url) = next.take() {
@@ -183,6 +188,7 @@ pub async fn fetch(options: &FetchOptions, cache: &EtagCache) -> Result<Fetched,
                     options.max_pages
                 ),
             ));
+            out.complete = false;
             break;
         }
         check_url(&url)?;
@@ -201,6 +207,7 @@ pub async fn fetch(options: &FetchOptions, cache: &EtagCache) -> Result<Fetched,
             || page.body.contains("\"incomplete_results\":true")
         {
             warnings.push(Warning::page(&url, "GitHub reports incomplete_results: the search timed out; some issues may be missing".to_owned()));
+            out.complete = false;
         }
         out.issues.append(&mut issues);
         out.warnings.append(&mut warnings);

@@ -305,4 +305,11 @@ fn max_pages_stops_with_a_warning() {
             .iter()
             .any(|w| w.message.contains("max_pages"))
     );
+    assert!(!fetched.complete, "a walk cut short is not complete");
+    let all = fetch_blocking(&options(&base), &EtagCache::default()).unwrap();
+    assert!(
+        all.complete && all.warnings.is_empty(),
+        "{:?}",
+        all.warnings
+    );
 }
