@@ -5,12 +5,15 @@
 //! failed, on what"; each finding is a failing `<testcase>` whose `classname` is the rule ID
 //! (GitLab shows it as the suite, Jenkins as the class), whose name is `file:line object`,
 //! and whose `file` attribute lets GitLab link the file. Input errors are `<error>` cases in a
-//! suite named `input`, skipped non-Kubernetes documents are `<skipped>` cases there. A clean
-//! scan has one passing case, so CI shows "1 passed" rather than an empty report. No
-//! timestamps or durations: the output is reproducible.
+//! suite named `input`, skipped non-Kubernetes documents are `<skipped>` cases there. Waived
+//! findings are `<skipped>` cases in their rule's suite whose message is the waiver's reason,
+//! so CI counts them as skipped (never silently gone, never failing), as JSON and SARIF list
+//! them as suppressed. A scan without unwaived findings has one passing case, so CI shows
+//! "1 passed" rather than an empty report. No timestamps or durations: the output is
+//! reproducible.
 
 use crate::{Report, ReportError};
-use palisade_core::{Finding, InputError, RuleMeta};
+use palisade_core::{Finding, InputError, RuleMeta, SuppressedFinding};
 use quick_junit::{
     NonSuccessKind, Property, Report as JReport, TestCase, TestCaseStatus, TestSuite,
 };
@@ -31,14 +34,21 @@ pub(crate) fn render(report: &Report<'_>, out: &mut dyn Write) -> Result<(), Rep
 fn build(report: &Report<'_>) -> JReport {
     let mut junit = JReport::new(report.tool_name);
 
-    // Suites in rule-ID order; cases in the caller's finding order.
-    let mut by_rule: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    // Suites in rule-ID order; failing cases in the caller's finding order, then the waived.
+    let mut by_rule: BTreeMap<&str, (Vec<&Finding>, Vec<&SuppressedFinding>)> = BTreeMap::new();
     for f in report.findings {
-        by_rule.entry(f.rule.as_str()).or_default().push(f);
+        by_rule.entry(f.rule.as_str()).or_default().0.push(f);
     }
-    for (rule_id, findings) in by_rule {
+    for s in report.suppressed {
+        by_rule
+            .entry(s.finding.rule.as_str())
+            .or_default()
+            .1
+            .push(s);
+    }
+    for (rule_id, (findings, suppressed)) in by_rule {
         let meta = report.rules.iter().find(|r| r.id == rule_id);
-        junit.add_test_suite(rule_suite(rule_id, meta, &findings));
+        junit.add_test_suite(rule_suite(rule_id, meta, &findings, &suppressed));
     }
 
     if !report.errors.is_empty() || !report.notes.is_empty() {
@@ -52,8 +62,12 @@ fn build(report: &Report<'_>) -> JReport {
         let s = &report.summary;
         let mut case = TestCase::new("no findings", TestCaseStatus::success());
         case.set_classname(report.tool_name);
+        let waived = match s.suppressed {
+            0 => String::new(),
+            n => format!(" {n} waived (skipped cases)."),
+        };
         case.set_system_out(format!(
-            "No findings at PSS {}:{} in {} objects from {} files.",
+            "No findings at PSS {}:{} in {} objects from {} files.{waived}",
             s.pss_level, s.pss_version, s.objects, s.files
         ));
         let mut suite = TestSuite::new(report.tool_name);
@@ -63,7 +77,12 @@ fn build(report: &Report<'_>) -> JReport {
     junit
 }
 
-fn rule_suite(rule_id: &str, meta: Option<&RuleMeta>, findings: &[&Finding]) -> TestSuite {
+fn rule_suite(
+    rule_id: &str,
+    meta: Option<&RuleMeta>,
+    findings: &[&Finding],
+    suppressed: &[&SuppressedFinding],
+) -> TestSuite {
     let name = match meta {
         Some(m) => format!("{}: {}", m.id, m.title),
         None => rule_id.to_owned(),
@@ -77,6 +96,7 @@ fn rule_suite(rule_id: &str, meta: Option<&RuleMeta>, findings: &[&Finding]) -> 
         }
     }
     suite.add_test_cases(findings.iter().map(|f| finding_case(f, meta)));
+    suite.add_test_cases(suppressed.iter().map(|s| suppressed_case(s, meta)));
     suite
 }
 
@@ -84,6 +104,35 @@ fn finding_case(f: &Finding, meta: Option<&RuleMeta>) -> TestCase {
     let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
     status.set_message(f.message.as_str());
     status.set_type(f.rule.as_str());
+    status.set_description(finding_body(f, meta));
+    case_for(f, status)
+}
+
+/// A waived finding: skipped, the waiver's reason as the message (what CI pages show), the
+/// finding and the waiver in the body.
+fn suppressed_case(s: &SuppressedFinding, meta: Option<&RuleMeta>) -> TestCase {
+    let (f, w) = (&s.finding, &s.suppression);
+    let mut status = TestCaseStatus::skipped();
+    status.set_message(format!("waived: {}", w.reason));
+    status.set_type(format!("suppressed-{}", w.kind));
+    let mut body = finding_body(f, meta);
+    body.push_str(&format!("suppressed: by {} at {}\n", w.kind, w.source));
+    body.push_str(&format!("reason: {}\n", w.reason));
+    if let Some(e) = &w.expires {
+        body.push_str(&format!("expires: {e}\n"));
+    }
+    status.set_description(body);
+    case_for(f, status)
+}
+
+fn case_for(f: &Finding, status: TestCaseStatus) -> TestCase {
+    let mut case = TestCase::new(format!("{}:{} {}", f.file, f.line, f.object), status);
+    case.set_classname(f.rule.as_str());
+    case.extra.insert("file".into(), f.file.as_str().into());
+    case
+}
+
+fn finding_body(f: &Finding, meta: Option<&RuleMeta>) -> String {
     let mut body = match meta {
         Some(m) => format!("{} ({}): {}\n", f.rule, f.severity, m.title),
         None => format!("{} ({})\n", f.rule, f.severity),
@@ -112,12 +161,7 @@ fn finding_case(f: &Finding, meta: Option<&RuleMeta>) -> TestCase {
     if let Some(m) = meta {
         body.push_str(&format!("remediation: {}\n", m.remediation));
     }
-    status.set_description(body);
-
-    let mut case = TestCase::new(format!("{}:{} {}", f.file, f.line, f.object), status);
-    case.set_classname(f.rule.as_str());
-    case.extra.insert("file".into(), f.file.as_str().into());
-    case
+    body
 }
 
 fn input_case_name(e: &InputError) -> String {

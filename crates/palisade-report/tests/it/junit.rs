@@ -20,13 +20,15 @@ fn junit_parses_back_with_the_right_counts() {
     let xml = render_to_string(Format::Junit, &data.report());
     assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));
     let report = Report::deserialize_from_str(&xml).unwrap();
+    assert!(!data.suppressed.is_empty());
     assert_eq!(
         report.tests,
-        data.findings.len() + data.errors.len() + data.notes.len()
+        data.findings.len() + data.suppressed.len() + data.errors.len() + data.notes.len()
     );
     assert_eq!(report.failures, data.findings.len());
     assert_eq!(report.errors, data.errors.len());
-    assert_eq!(report.skipped, data.notes.len());
+    // Waived findings are skipped cases, as are skipped documents.
+    assert_eq!(report.skipped, data.notes.len() + data.suppressed.len());
 
     // One suite per rule with findings (PSS002 has two), then the input suite.
     let names: Vec<&str> = report.test_suites.iter().map(|s| s.name.as_str()).collect();
@@ -43,6 +45,9 @@ fn junit_parses_back_with_the_right_counts() {
     );
     let pss002 = &report.test_suites[2];
     assert_eq!(pss002.failures, 2);
+    // PSS001 has one finding and one waived finding (skipped, after the failure).
+    let pss001 = &report.test_suites[1];
+    assert_eq!((pss001.failures, pss001.skipped), (1, 1));
     for case in report.test_suites.iter().flat_map(|s| &s.test_cases) {
         match &case.status {
             TestCaseStatus::NonSuccess {
@@ -80,6 +85,42 @@ fn junit_parses_back_with_the_right_counts() {
                 let kind = ty.as_ref().unwrap().as_str();
                 assert!(data.errors.iter().any(|e| e.kind == kind));
             }
+            TestCaseStatus::Skipped {
+                message,
+                ty,
+                description,
+            } if case.classname.as_ref().unwrap().as_str() != "input" => {
+                let rule = case.classname.as_ref().unwrap().as_str();
+                let s = data
+                    .suppressed
+                    .iter()
+                    .find(|s| {
+                        s.finding.rule == rule
+                            && case.name.as_str()
+                                == format!(
+                                    "{}:{} {}",
+                                    s.finding.file, s.finding.line, s.finding.object
+                                )
+                    })
+                    .unwrap_or_else(|| panic!("no waived finding for {:?}", case.name));
+                assert_eq!(
+                    message.as_ref().unwrap().as_str(),
+                    format!("waived: {}", s.suppression.reason)
+                );
+                assert_eq!(
+                    ty.as_ref().unwrap().as_str(),
+                    format!("suppressed-{}", s.suppression.kind)
+                );
+                let body = description.as_ref().unwrap().as_str();
+                assert!(body.contains(&s.suppression.source), "{body}");
+                assert!(
+                    body.contains(&format!("field: {}", s.finding.field)),
+                    "{body}"
+                );
+                if let Some(e) = &s.suppression.expires {
+                    assert!(body.contains(&format!("expires: {e}")), "{body}");
+                }
+            }
             TestCaseStatus::Skipped { message, .. } => {
                 assert_eq!(message.as_ref().unwrap().as_str(), data.notes[0].message);
             }
@@ -93,6 +134,21 @@ fn clean_junit_has_one_passing_case() {
     let xml = render_to_string(Format::Junit, &Data::clean().report());
     let report = Report::deserialize_from_str(&xml).unwrap();
     assert_eq!((report.tests, report.failures, report.errors), (1, 0, 0));
+}
+
+/// Everything waived: CI shows one pass and the waived findings as skipped, not an empty or
+/// failing report.
+#[test]
+fn only_waived_findings_pass_with_skipped_cases() {
+    let mut data = Data::clean();
+    data.suppressed = crate::fixtures::suppressed();
+    let xml = render_to_string(Format::Junit, &data.report());
+    let report = Report::deserialize_from_str(&xml).unwrap();
+    assert_eq!(
+        (report.tests, report.failures, report.errors, report.skipped),
+        (3, 0, 0, 2)
+    );
+    assert!(xml.contains("2 waived (skipped cases)"), "{xml}");
 }
 
 #[test]
