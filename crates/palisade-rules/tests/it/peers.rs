@@ -190,6 +190,129 @@ fn kube_score_cases(tsv: &Path, check: &str) -> Vec<Case> {
     cases
 }
 
+/// kubesec: its bats tests assert whole-manifest scores, so per-rule verdicts are derived from
+/// each scored test's assertion and the rule its name is about (`RULE-UNDER-TEST.tsv`; the
+/// derivation is written at its top). A kubesec rule's points say what a match means for
+/// Palisade: a critical (negative) rule matching is a finding, an advisory (positive) rule
+/// matching is the hardening being present. A case is one asset; where several tests share an
+/// asset (the piped-input tests) it is kept once.
+fn kubesec_cases(tsv: &Path, check: &str) -> Vec<Case> {
+    let dir = tsv.parent().unwrap();
+    let table = |name: &str| -> Vec<Vec<String>> {
+        std::fs::read_to_string(dir.join(name))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .map(|l| l.split('\t').map(str::to_owned).collect())
+            .collect()
+    };
+    // CATALOG.tsv: id, points, ...; the first row is the header.
+    let points: BTreeMap<String, i64> = table("CATALOG.tsv")
+        .into_iter()
+        .skip(1)
+        .map(|f| (f[0].clone(), f[1].parse().unwrap()))
+        .collect();
+    let critical = |rule: &str| points[rule] < 0;
+    assert!(
+        points.contains_key(check),
+        "kubesec {check}: not in CATALOG.tsv"
+    );
+    let named: BTreeMap<String, String> = table("RULE-UNDER-TEST.tsv")
+        .into_iter()
+        .map(|f| (f[0].clone(), f[1].clone()))
+        .collect();
+    let mut seen = BTreeSet::new();
+    let mut cases = Vec::new();
+    for f in table("EXPECTATIONS.tsv").into_iter().skip(1) {
+        let [_, test, asset, assertion] = &f[..] else {
+            continue;
+        };
+        let score = [
+            "assert_lt_zero_points",
+            "assert_gt_zero_points",
+            "assert_zero_points",
+        ]
+        .into_iter()
+        .find(|a| assertion.split_whitespace().any(|w| w == *a));
+        let Some(score) = score else { continue };
+        // The remote-server tests post a form body (`file=` prefix), not a manifest.
+        if asset.starts_with("form-prefix") {
+            continue;
+        }
+        let under_test = || {
+            named.get(test).unwrap_or_else(|| {
+                panic!("RULE-UNDER-TEST.tsv: no row for lt/gt-scored test {test:?}")
+            })
+        };
+        let matches = match score {
+            "assert_zero_points" => Some(false),
+            _ if under_test() == check => Some(true),
+            "assert_gt_zero_points" if critical(check) => Some(false),
+            _ => None,
+        };
+        let Some(matches) = matches else { continue };
+        if !seen.insert(asset.clone()) {
+            continue;
+        }
+        cases.push(Case {
+            docs: load_file(&dir.join("test/asset").join(asset)),
+            name: asset.clone(),
+            fires: matches == critical(check),
+        });
+    }
+    cases
+}
+
+/// kubeaudit: `EXPECTATIONS.tsv` holds, per auditor, the rows of its Go test tables (result
+/// names the auditor must report on a fixture). The locator names the result codes that mean
+/// the mapped rule fires (`EXPECTATIONS.tsv:PrivilegedTrue`); a code with kubeaudit's
+/// `Allowed` suffix is the same finding waived by a kubeaudit label, which Palisade does not
+/// read, so it counts as firing. Only audit rows with the default auditor configuration are
+/// cases (`[]string{...}` preceded by nothing, `fixtureDir` or empty config strings); rows of
+/// the autofix tests and of non-default configurations (limits maxima, expected image) are not;
+/// a row whose expected list is `nil` is a case with no result.
+fn kubeaudit_cases(locator: &Path, check: &str) -> Vec<Case> {
+    let locator = locator.to_string_lossy();
+    let (tsv, codes) = locator.rsplit_once(':').unwrap();
+    let codes: Vec<&str> = codes.split(',').collect();
+    let text = std::fs::read_to_string(tsv).unwrap();
+    let dir = Path::new(tsv)
+        .parent()
+        .unwrap()
+        .join("auditors")
+        .join(check);
+    let mut seen = BTreeSet::new();
+    let mut cases = Vec::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split('\t').collect();
+        let [auditor, fixture, expected, raw] = f[..] else {
+            continue;
+        };
+        // `nil, ...`: the table's expected list is nil (no result at all).
+        let config = match raw.split_once("[]string{") {
+            Some((config, _)) => config,
+            None if raw.starts_with("nil,") => "",
+            None => continue,
+        };
+        let default_config = config
+            .split(',')
+            .map(str::trim)
+            .all(|a| a.is_empty() || a == "fixtureDir" || a == "\"\"" || a == "nil");
+        if auditor != check || !default_config || !seen.insert(fixture.to_owned()) {
+            continue;
+        }
+        let fires = expected
+            .split_whitespace()
+            .any(|code| codes.contains(&code.strip_suffix("Allowed").unwrap_or(code)));
+        cases.push(Case {
+            docs: load_file(&dir.join("fixtures").join(fixture)),
+            name: fixture.to_owned(),
+            fires,
+        });
+    }
+    cases
+}
+
 /// Whether any of `rules` fires on the case. PSS rules run at their own level (baseline rules
 /// at baseline, so a restricted override does not hide them), each rule alone.
 fn palisade_fires(rules: &[&str], docs: &[Document]) -> bool {
@@ -276,6 +399,8 @@ fn peer_fixtures_agree_outside_the_allowlist() {
             "checkov" => checkov_cases(&path),
             "kube-linter" => kube_linter_cases(&path),
             "kube-score" => kube_score_cases(&path, check),
+            "kubesec" => kubesec_cases(&path, check),
+            "kubeaudit" => kubeaudit_cases(&path, check),
             other => panic!("MAPPING.tsv: unknown source {other}"),
         };
         if cases.is_empty() {
@@ -334,7 +459,7 @@ fn peer_fixtures_agree_outside_the_allowlist() {
             100.0 * t.agree as f64 / outside.max(1) as f64
         );
     }
-    assert!(tally.len() >= 5, "every source is compared");
+    assert!(tally.len() >= 6, "every source is compared");
     assert!(
         unexpected.is_empty(),
         "{} unexpected disagreement(s):\n{}",
