@@ -314,6 +314,7 @@ pub(crate) static CATALOG: [RuleMeta; 19] = [
             checklist("pod-security.pss-enforced"),
             peer("trivy", "KSV-0103"),
             peer("kubescape", "C-0202"),
+            peer("kubescape", "C-0211"),
             peer("polaris", "hostProcess"),
         ],
     ),

@@ -338,6 +338,7 @@ pub(crate) static RULES: [Rule; 30] = [
         &[
             cis("5.2.8"),
             r("kubescape", "C-0199"),
+            r("kubescape", "C-0211"),
             r("checkov", "CKV_K8S_28"),
             r("kubeaudit", "capabilities"),
         ],
@@ -360,6 +361,7 @@ pub(crate) static RULES: [Rule; 30] = [
             r("trivy", "KSV-0119"),
             r("trivy", "KSV-0120"),
             r("kubescape", "C-0046"),
+            r("kubescape", "C-0057"),
             r("polaris", "dangerousCapabilities"),
             r("kube-linter", "drop-net-raw-capability"),
             r("checkov", "CKV_K8S_39"),
@@ -465,7 +467,7 @@ pub(crate) static RULES: [Rule; 30] = [
         H,
         "Secrets must not be written as plain environment values",
         High,
-        "An environment variable whose name says it holds a secret (`*PASSWORD*`, `*SECRET*`, `*TOKEN*`, `*API_KEY*`, `*PRIVATE_KEY*`, `*ACCESS_KEY*`, `*CREDENTIAL*`; not `*_FILE`, `*_PATH`, `*_NAME`...) with a literal `value`, or whose value is a PEM private key or a pasted `NAME=value` line with such a name, puts the secret in the manifest, in Git, in `kubectl get -o yaml` for anyone who can read the workload, and in the API server's audit log.",
+        "An environment variable whose name says it holds a secret (`*PASSWORD*`, `*SECRET*`, `*TOKEN*`, `*API_KEY*`, `*PRIVATE_KEY*`, `*ACCESS_KEY*`, `*CREDENTIAL*`; not `*_FILE`, `*_PATH`, `*_NAME`...) with a literal `value`, or whose value is a PEM private key, an AWS access key ID (`AKIA…`/`ASIA…`) or a pasted `NAME=value` line with such a name, puts the secret in the manifest, in Git, in `kubectl get -o yaml` for anyone who can read the workload, and in the API server's audit log.",
         "Store the value in a Secret and mount it as a file (or, second best, reference it with `valueFrom.secretKeyRef`).",
         &[
             nsa("network.secrets"),
@@ -619,7 +621,7 @@ pub(crate) static RULES: [Rule; 30] = [
         H,
         "ConfigMaps should not hold secrets",
         Medium,
-        "A ConfigMap whose keys say they hold a secret (`password`, `secret`, `token`, `api_key`, `private_key`, `access_key`, `credential`), or whose values contain a PEM private key or `NAME=value` lines with such names, is readable by everyone who can read ConfigMaps, is not encrypted at rest by the Secret encryption configuration and shows in plain text in `kubectl describe`.",
+        "A ConfigMap whose keys say they hold a secret (`password`, `secret`, `token`, `api_key`, `private_key`, `access_key`, `credential`), or whose values contain a PEM private key, an AWS access key ID or `NAME=value` lines with such names, is readable by everyone who can read ConfigMaps, is not encrypted at rest by the Secret encryption configuration and shows in plain text in `kubectl describe`.",
         "Move the value into a Secret (and mount it as a file).",
         &[
             nsa("network.secrets"),
@@ -693,9 +695,11 @@ pub(crate) static RULES: [Rule; 30] = [
 enum Which {
     /// `containers` only (probes).
     Main,
-    /// `initContainers` and `containers` (resources, securityContext).
+    /// `initContainers` and `containers` (resources: the API forbids them on ephemeral
+    /// containers).
     InitAndMain,
-    /// All three, including `ephemeralContainers` (images).
+    /// All three, including `ephemeralContainers` (images, securityContext: a debug container
+    /// runs in the pod's namespaces with whatever securityContext it sets, and PSA checks it).
     All,
 }
 
@@ -764,7 +768,7 @@ fn pod_sc<'a>(t: &PodTemplate<'a>) -> Option<&'a Value> {
 // ---- checks ---------------------------------------------------------------------------------
 
 fn check_read_only_root_fs(t: &Target<'_>) -> Vec<Hit> {
-    per_container(t, Which::InitAndMain, |c| {
+    per_container(t, Which::All, |c| {
         (sc(c.value).and_then(|s| get_bool(s, "readOnlyRootFilesystem")) != Some(true)).then(|| {
             (
                 vec!["securityContext", "readOnlyRootFilesystem"],
@@ -930,7 +934,7 @@ fn caps<'a>(c: &'a Value, list: &str) -> &'a [Value] {
 }
 
 fn check_net_raw(t: &Target<'_>) -> Vec<Hit> {
-    per_container(t, Which::InitAndMain, |c| {
+    per_container(t, Which::All, |c| {
         let dropped = caps(c.value, "drop")
             .iter()
             .filter_map(cap_name)
@@ -1113,7 +1117,7 @@ fn high_id(t: &Target<'_>, key: &'static str, what: &str) -> Vec<Hit> {
     if get_bool(tpl.spec, "hostUsers") == Some(false) {
         return Vec::new();
     }
-    containers(tpl, Which::InitAndMain)
+    containers(tpl, Which::All)
         .iter()
         .filter_map(|c| {
             let v = effective_int(tpl, c.value, key);
@@ -1218,10 +1222,25 @@ pub(crate) fn secret_like(name: &str) -> bool {
     SECRET_WORDS.iter().any(|w| n.contains(w))
 }
 
-/// Whether a literal value itself is a secret: a PEM private key block, or a line
-/// `NAME=value` / `NAME: value` whose name is [`secret_like`] (an env file or properties
-/// file pasted into a value).
+/// An AWS access key ID (`AKIA` long-term, `ASIA` temporary, then 16 upper-case letters or
+/// digits): a fixed, documented format, so matching it has almost no false positives,
+/// whatever the variable or key is called.
+fn aws_access_key_id(value: &str) -> bool {
+    value.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| {
+        w.len() == 20
+            && (w.starts_with("AKIA") || w.starts_with("ASIA"))
+            && w.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    })
+}
+
+/// Whether a literal value itself is a secret: a PEM private key block, an AWS access key
+/// ID, or a line `NAME=value` / `NAME: value` whose name is [`secret_like`] (an env file or
+/// properties file pasted into a value).
 pub(crate) fn secret_value(value: &str) -> bool {
+    if aws_access_key_id(value) {
+        return true;
+    }
     // `-----BEGIN RSA PRIVATE KEY-----`, also with fewer dashes as people paste them.
     let pem = value.lines().any(|l| {
         let l = l.trim();
@@ -1266,7 +1285,7 @@ fn check_secret_env_value(t: &Target<'_>) -> Vec<Hit> {
                         )
                     } else {
                         format!(
-                            "container {:?} variable {name:?} holds a secret (a private key or a secret-like NAME=value)",
+                            "container {:?} variable {name:?} holds a secret (a private key, an AWS access key ID or a secret-like NAME=value)",
                             c.name
                         )
                     },
@@ -1414,7 +1433,7 @@ fn check_mac_absent(t: &Target<'_>) -> Vec<Hit> {
     if set(pod_sc(tpl)) || annotated {
         return Vec::new();
     }
-    let cs = containers(tpl, Which::InitAndMain);
+    let cs = containers(tpl, Which::All);
     if !cs.is_empty() && cs.iter().all(|c| set(sc(c.value))) {
         return Vec::new();
     }
@@ -1464,7 +1483,7 @@ fn check_configmap_secrets(t: &Target<'_>) -> Vec<Hit> {
             let why = if secret_like(k) && !v.trim().is_empty() {
                 "its name says it holds a secret"
             } else if secret_value(v) {
-                "its value holds a private key or a secret-like NAME=value line"
+                "its value holds a private key, an AWS access key ID or a secret-like NAME=value line"
             } else {
                 return None;
             };
@@ -1574,6 +1593,54 @@ mod tests {
         }
     }
 
+    /// Ephemeral (debug) containers may set a securityContext and run in the pod's namespaces,
+    /// so the securityContext rules check them (found by kubescape's
+    /// immutable-container-filesystem/pod-ephemeralcontainer fixture); resources are forbidden
+    /// on them, so the resource rules do not.
+    #[test]
+    fn security_context_rules_check_ephemeral_containers() {
+        let hardened = serde_json::json!({
+            "readOnlyRootFilesystem": true,
+            "runAsUser": 20000, "runAsGroup": 20000,
+            "capabilities": {"drop": ["ALL"]},
+            "appArmorProfile": {"type": "RuntimeDefault"},
+        });
+        let pod = |debug_sc: Value| {
+            serde_json::json!({
+                "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                "spec": {
+                    "containers": [{"name": "app", "image": "app:1",
+                        "securityContext": hardened,
+                        "resources": {"requests": {"cpu": "1", "memory": "1Gi"},
+                                      "limits": {"cpu": "1", "memory": "1Gi"}}}],
+                    "ephemeralContainers": [{"name": "debug", "image": "busybox:1",
+                        "securityContext": debug_sc}],
+                },
+            })
+        };
+        let run = |id: &str, obj: &Value| {
+            let rule = RULES.iter().find(|r| r.meta.id == id).unwrap();
+            (rule.check)(&Target::new(obj))
+        };
+        let bare = pod(serde_json::json!({}));
+        let good = pod(hardened.clone());
+        for id in ["HRD001", "HRD011", "HRD015", "HRD016", "HRD025"] {
+            let hits = run(id, &bare);
+            assert_eq!(hits.len(), 1, "{id}: {hits:?}");
+            assert!(
+                hits[0].message.contains("debug") || id == "HRD025",
+                "{id}: {hits:?}"
+            );
+            assert!(run(id, &good).is_empty(), "{id}");
+        }
+        for id in ["HRD002", "HRD003", "HRD004", "HRD005"] {
+            assert!(
+                run(id, &bare).is_empty(),
+                "{id}: no resources on ephemeral containers"
+            );
+        }
+    }
+
     #[test]
     fn secret_values() {
         assert!(secret_value("REDIS_PASSWORD=abcd1234"));
@@ -1584,6 +1651,12 @@ mod tests {
         assert!(!secret_value("PASSWORD_FILE=/run/secrets/db"));
         assert!(!secret_value("password="));
         assert!(!secret_value("REDIS_PASSWORD=${REDIS_PASSWORD}"));
+        // AWS access key IDs by format, alone or inside a line; not look-alikes.
+        assert!(secret_value("AKIAIOSFODNN7EXAMPLE"));
+        assert!(secret_value("aws --key ASIAY34FZKBOKMUTVV7A --region x"));
+        assert!(!secret_value("AKIAIOSFODNN7EXAMPL"));
+        assert!(!secret_value("AKIAIOSFODNN7EXAMPLE1"));
+        assert!(!secret_value("akiaiosfodnn7example"));
         assert!(secret_value("---BEGIN OPENSSH PRIVATE KEY---\nxxxxx\n"));
         assert!(!secret_value("log level: debug"));
         assert!(!secret_value("-----BEGIN CERTIFICATE-----"));

@@ -313,6 +313,64 @@ fn kubeaudit_cases(locator: &Path, check: &str) -> Vec<Case> {
     cases
 }
 
+/// kubescape regolibrary: `rules/<rule>/test/<case>/input` (a directory or one file) holds the
+/// objects, `expected.json` the alerts the rule must raise (`[]`: none). A case is one input
+/// object; it fires when an alert names it (`alertObject.k8sApiObjects[]` kind and name).
+/// Test cases with a `data.json` run the rule under a non-default control configuration
+/// (custom sensitive names, resource bounds) and are not cases.
+fn kubescape_cases(rule_dir: &Path) -> Vec<Case> {
+    let rule = file_name(rule_dir);
+    let mut cases = Vec::new();
+    let mut tests: Vec<_> = std::fs::read_dir(rule_dir.join("test"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    tests.sort();
+    for test in tests {
+        if test.join("data.json").exists() {
+            continue;
+        }
+        let expected: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(test.join("expected.json")).unwrap())
+                .unwrap();
+        let alerted: BTreeSet<(String, String)> = expected
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|a| a["alertObject"]["k8sApiObjects"].as_array().unwrap().iter())
+            .map(|o| {
+                let name = o["metadata"]["name"].as_str().unwrap_or_default();
+                (o["kind"].as_str().unwrap().to_owned(), name.to_owned())
+            })
+            .collect();
+        let inputs = if test.join("input").is_dir() {
+            sorted_files(&test.join("input"))
+        } else {
+            sorted_files(&test)
+                .into_iter()
+                .filter(|p| file_name(p).starts_with("input"))
+                .collect()
+        };
+        for input in inputs {
+            for doc in load_file(&input) {
+                let o = doc.object_ref();
+                let name = o.name.clone().unwrap_or_default();
+                cases.push(Case {
+                    name: format!(
+                        "{rule}/{}/{}#{}/{name}",
+                        file_name(&test),
+                        file_name(&input),
+                        o.kind
+                    ),
+                    fires: alerted.contains(&(o.kind.clone(), name)),
+                    docs: vec![doc],
+                });
+            }
+        }
+    }
+    cases
+}
+
 /// Whether any of `rules` fires on the case. PSS rules run at their own level (baseline rules
 /// at baseline, so a restricted override does not hide them), each rule alone.
 fn palisade_fires(rules: &[&str], docs: &[Document]) -> bool {
@@ -401,6 +459,7 @@ fn peer_fixtures_agree_outside_the_allowlist() {
             "kube-score" => kube_score_cases(&path, check),
             "kubesec" => kubesec_cases(&path, check),
             "kubeaudit" => kubeaudit_cases(&path, check),
+            "kubescape" => kubescape_cases(&path),
             other => panic!("MAPPING.tsv: unknown source {other}"),
         };
         if cases.is_empty() {
