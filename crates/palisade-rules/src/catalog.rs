@@ -83,6 +83,7 @@ pub(crate) static CATALOG: [RuleMeta; 19] = [
         "Remove `appArmorProfile` (the runtime default applies) or set `securityContext.appArmorProfile.type` to `RuntimeDefault` or `Localhost` (with `localhostProfile`); for the deprecated `container.apparmor.security.beta.kubernetes.io/<container>` annotations use `runtime/default` or `localhost/<profile>`.",
         &[
             pss("AppArmor", false),
+            checklist("app.apparmor-selinux"),
             nsa("pod-security.enforcement"),
             checklist("pod-security.apparmor-or-selinux"),
             checklist("pod-security.pss-enforced"),
@@ -102,6 +103,7 @@ pub(crate) static CATALOG: [RuleMeta; 19] = [
         "Remove the capability from `securityContext.capabilities.add`, or add only values from the default set: AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, NET_BIND_SERVICE, SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT (exact upper-case names, no `CAP_` prefix).",
         &[
             pss("Capabilities", false),
+            checklist("app.drop-capabilities"),
             cis("5.2.9"),
             nsa("pod-security.enforcement"),
             checklist("pod-security.pss-enforced"),
@@ -216,6 +218,7 @@ pub(crate) static CATALOG: [RuleMeta; 19] = [
         "Remove `securityContext.privileged` or set it to `false`; grant the specific capability or device the workload needs instead.",
         &[
             pss("Privileged Containers", false),
+            checklist("app.no-privileged"),
             cis("5.2.2"),
             nsa("pod-security.enforcement"),
             checklist("pod-security.pss-enforced"),
@@ -255,6 +258,7 @@ pub(crate) static CATALOG: [RuleMeta; 19] = [
         "Remove `seLinuxOptions.user` and `seLinuxOptions.role`; leave `type` unset or use `container_t`, `container_init_t`, `container_kvm_t` (or `container_engine_t` from policy v1.31). `level` may be set.",
         &[
             pss("SELinux", false),
+            checklist("app.apparmor-selinux"),
             nsa("pod-security.enforcement"),
             checklist("pod-security.apparmor-or-selinux"),
             checklist("pod-security.pss-enforced"),
@@ -272,6 +276,7 @@ pub(crate) static CATALOG: [RuleMeta; 19] = [
         "Set `securityContext.seccompProfile.type` to `RuntimeDefault` or `Localhost` (or remove the `Unconfined` setting). For policy versions before v1.19, use `runtime/default`, `docker/default` or `localhost/<profile>` in the seccomp annotations. At restricted (v1.19+) this is reported by `seccomp-profile-restricted` (PSS019).",
         &[
             pss("Seccomp", false),
+            checklist("app.seccomp"),
             cis("5.6.2"),
             nsa("pod-security.enforcement"),
             checklist("pod-security.seccomp"),
@@ -327,6 +332,7 @@ pub(crate) static CATALOG: [RuleMeta; 19] = [
         "Set `securityContext.allowPrivilegeEscalation: false` on every container, init container and ephemeral container.",
         &[
             pss("Privilege Escalation (v1.8+)", true),
+            checklist("app.no-privilege-escalation"),
             cis("5.2.6"),
             nsa("pod-security.enforcement"),
             checklist("pod-security.pss-enforced"),
@@ -349,6 +355,7 @@ pub(crate) static CATALOG: [RuleMeta; 19] = [
         "Set `securityContext.capabilities.drop: [\"ALL\"]` on every container and remove everything but `NET_BIND_SERVICE` from `capabilities.add`.",
         &[
             pss("Capabilities (v1.22+)", true),
+            checklist("app.drop-capabilities"),
             cis("5.2.9"),
             nsa("pod-security.enforcement"),
             checklist("pod-security.pss-enforced"),
@@ -403,6 +410,8 @@ pub(crate) static CATALOG: [RuleMeta; 19] = [
         "Set `spec.securityContext.runAsNonRoot: true` (or on every container) and make sure the image runs as a non-zero UID (`USER` in the Dockerfile or `runAsUser`).",
         &[
             pss("Running as Non-root", true),
+            checklist("images.unprivileged-user"),
+            checklist("app.run-as-non-root"),
             cis("5.2.7"),
             nsa("pod-security.non-root"),
             checklist("pod-security.pss-enforced"),
@@ -425,6 +434,8 @@ pub(crate) static CATALOG: [RuleMeta; 19] = [
         "Remove `runAsUser: 0` from the pod and container security contexts or set a non-zero UID.",
         &[
             pss("Running as Non-root user (v1.23+)", true),
+            checklist("images.unprivileged-user"),
+            checklist("app.less-privileged-user"),
             cis("5.2.7"),
             nsa("pod-security.non-root"),
             checklist("pod-security.pss-enforced"),
@@ -444,6 +455,7 @@ pub(crate) static CATALOG: [RuleMeta; 19] = [
         "Set `spec.securityContext.seccompProfile.type: RuntimeDefault` (or `Localhost` with `localhostProfile`), or the same on every container.",
         &[
             pss("Seccomp (v1.19+)", true),
+            checklist("app.seccomp"),
             cis("5.6.2"),
             nsa("pod-security.enforcement"),
             checklist("pod-security.seccomp"),

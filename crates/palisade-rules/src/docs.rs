@@ -114,6 +114,7 @@ fn rule_page(r: &RuleMeta) -> String {
         Framework::PssRestricted,
         Framework::Nsa,
         Framework::Cis,
+        Framework::K8sChecklist,
     ]
     .into_iter()
     .filter(|f| f.includes(r))

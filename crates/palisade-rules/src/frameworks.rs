@@ -2,7 +2,9 @@
 //! references, so a rule joins a framework by citing it (the graph rules too). `pss-baseline`
 //! and `pss-restricted` group the PSS rules by Pod Security Standards control; `nsa` groups
 //! rules by NSA/CISA Kubernetes Hardening Guidance (v1.2) section; `cis` by CIS Kubernetes
-//! Benchmark (v1.12) recommendation; `all` is all four.
+//! Benchmark (v1.12) recommendation; `k8s-checklist` by item of the kubernetes.io Security
+//! Checklist and Application Security Checklist; `all` is the first four (the set the scan
+//! contract has promised since frameworks were introduced).
 
 use palisade_core::RuleMeta;
 use std::fmt;
@@ -17,15 +19,17 @@ pub enum Framework {
     PssRestricted,
     Nsa,
     Cis,
+    K8sChecklist,
     All,
 }
 
 impl Framework {
-    pub const ALL: [Framework; 5] = [
+    pub const ALL: [Framework; 6] = [
         Framework::PssBaseline,
         Framework::PssRestricted,
         Framework::Nsa,
         Framework::Cis,
+        Framework::K8sChecklist,
         Framework::All,
     ];
 
@@ -35,6 +39,7 @@ impl Framework {
             Framework::PssRestricted => "pss-restricted",
             Framework::Nsa => "nsa",
             Framework::Cis => "cis",
+            Framework::K8sChecklist => "k8s-checklist",
             Framework::All => "all",
         }
     }
@@ -45,6 +50,9 @@ impl Framework {
             Framework::PssRestricted => "Pod Security Standards: Restricted",
             Framework::Nsa => "NSA/CISA Kubernetes Hardening Guidance v1.2",
             Framework::Cis => "CIS Kubernetes Benchmark v1.12 (section 5, policies)",
+            Framework::K8sChecklist => {
+                "kubernetes.io Security Checklist and Application Security Checklist"
+            }
             Framework::All => "All frameworks",
         }
     }
@@ -58,7 +66,8 @@ impl Framework {
         }
     }
 
-    /// The frameworks whose summaries `self` prints (`all` = the four named ones).
+    /// The frameworks whose summaries `self` prints (`all` = pss-baseline, pss-restricted, nsa
+    /// and cis).
     pub fn parts(self) -> Vec<Framework> {
         match self {
             Framework::All => vec![
@@ -78,6 +87,7 @@ impl Framework {
             Framework::PssRestricted => ("pss", false),
             Framework::Nsa => ("nsa", false),
             Framework::Cis => ("cis", false),
+            Framework::K8sChecklist => ("k8s-checklist", false),
             Framework::All => {
                 return Framework::All
                     .parts()
@@ -101,8 +111,8 @@ impl Framework {
         !self.control_ids(rule).is_empty()
     }
 
-    /// The framework's controls, in first-seen catalog order (PSS) or ID order (CIS, NSA),
-    /// each with the catalog rules that implement it.
+    /// The framework's controls, in first-seen catalog order (PSS, NSA), ID order (CIS) or the
+    /// checklists' own order (k8s-checklist), each with the catalog rules that implement it.
     pub fn controls(self) -> Vec<Control> {
         let mut out: Vec<Control> = Vec::new();
         for part in self.parts() {
@@ -121,8 +131,15 @@ impl Framework {
                     }
                 }
             }
-            if part == Framework::Cis {
-                mine.sort_by_key(|c| cis_key(c.id));
+            match part {
+                Framework::Cis => mine.sort_by_key(|c| cis_key(c.id)),
+                Framework::K8sChecklist => mine.sort_by_key(|c| {
+                    CHECKLIST_TITLES
+                        .iter()
+                        .position(|(id, _)| *id == c.id)
+                        .unwrap_or(usize::MAX)
+                }),
+                _ => {}
             }
             for c in &mut mine {
                 c.field_filters = FIELD_FILTERS
@@ -162,7 +179,9 @@ impl fmt::Display for Framework {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown framework {given:?}: expected one of pss-baseline, pss-restricted, nsa, cis, all")]
+#[error(
+    "unknown framework {given:?}: expected one of pss-baseline, pss-restricted, nsa, cis, k8s-checklist, all"
+)]
 pub struct ParseFrameworkError {
     pub given: String,
 }
@@ -206,6 +225,7 @@ pub fn control_title(framework: Framework, id: &str) -> Option<&'static str> {
     let table: &[(&str, &str)] = match framework {
         Framework::Cis => CIS_TITLES,
         Framework::Nsa => NSA_TITLES,
+        Framework::K8sChecklist => CHECKLIST_TITLES,
         Framework::PssBaseline | Framework::PssRestricted => return None,
         Framework::All => return None,
     };
@@ -365,7 +385,10 @@ pub(crate) static NSA_TITLES: &[(&str, &str)] = &[
     ),
 ];
 
-/// kubernetes.io Security Checklist items Palisade cites (`source: k8s-checklist`).
+/// kubernetes.io checklist items Palisade cites (`source: k8s-checklist`), in the pages' order:
+/// the Security Checklist (`concepts/security/security-checklist`, IDs `<section>.<item>`),
+/// then the Application Security Checklist (`concepts/security/application-security-checklist`,
+/// IDs `app.<item>`). The pages do not number their items; the titles paraphrase them.
 pub(crate) static CHECKLIST_TITLES: &[(&str, &str)] = &[
     (
         "pod-security.pss-enforced",
@@ -396,6 +419,10 @@ pub(crate) static CHECKLIST_TITLES: &[(&str, &str)] = &[
         "Secrets: ConfigMaps are not used to hold confidential data",
     ),
     (
+        "images.unprivileged-user",
+        "Images: the container runs as an unprivileged user",
+    ),
+    (
         "images.digest-or-signature",
         "Images: container images are referenced by sha256 digest or their signatures are validated at admission",
     ),
@@ -407,6 +434,50 @@ pub(crate) static CHECKLIST_TITLES: &[(&str, &str)] = &[
         "network.loadbalancer-externalips",
         "Network security: the usage of LoadBalancer and ExternalIPs is restricted (CVE-2020-8554)",
     ),
+    (
+        "app.resources-qos",
+        "Application security, application design: the QoS class is set through resource requests and limits (memory limit set, CPU limit on sensitive workloads)",
+    ),
+    (
+        "app.default-service-account",
+        "Application security, service account: the default ServiceAccount is not used; each workload has its own",
+    ),
+    (
+        "app.automount-token",
+        "Application security, service account: automountServiceAccountToken is false unless the pod needs the Kubernetes API",
+    ),
+    (
+        "app.run-as-non-root",
+        "Application security, pod securityContext: runAsNonRoot is true",
+    ),
+    (
+        "app.less-privileged-user",
+        "Application security, pod securityContext: the container runs as a less privileged user and group (runAsUser, runAsGroup)",
+    ),
+    (
+        "app.no-privilege-escalation",
+        "Application security, container securityContext: allowPrivilegeEscalation is false",
+    ),
+    (
+        "app.read-only-root-filesystem",
+        "Application security, container securityContext: the root filesystem is read-only",
+    ),
+    (
+        "app.no-privileged",
+        "Application security, container securityContext: the container is not privileged",
+    ),
+    (
+        "app.drop-capabilities",
+        "Application security, container securityContext: all capabilities are dropped and only needed ones added back",
+    ),
+    (
+        "app.seccomp",
+        "Application security, advanced: an appropriate seccomp profile is set",
+    ),
+    (
+        "app.apparmor-selinux",
+        "Application security, advanced: an AppArmor profile or SELinux labels are set",
+    ),
 ];
 
 /// Title of a kubernetes.io checklist item Palisade cites.
@@ -415,4 +486,58 @@ pub fn checklist_title(id: &str) -> Option<&'static str> {
         .iter()
         .find(|(k, _)| *k == id)
         .map(|(_, t)| *t)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    #[test]
+    fn k8s_checklist_parses_and_is_not_part_of_all() {
+        let f: Framework = "k8s-checklist".parse().unwrap();
+        assert_eq!(f, Framework::K8sChecklist);
+        assert_eq!(f.to_string(), "k8s-checklist");
+        assert_eq!(f.pss_level(), Level::Restricted);
+        assert!(!Framework::All.parts().contains(&f));
+        let err = "soc2".parse::<Framework>().unwrap_err().to_string();
+        assert!(err.contains("k8s-checklist"), "{err}");
+    }
+
+    /// Controls come from the rules' `k8s-checklist` references, each with its published item
+    /// (never the bare ID), in the checklists' order; every item Palisade knows is checked by
+    /// some rule, so the summary has no control that can never fail.
+    #[test]
+    fn k8s_checklist_controls_are_the_cited_items_in_page_order() {
+        let controls = Framework::K8sChecklist.controls();
+        let ids: Vec<&str> = controls.iter().map(|c| c.id).collect();
+        let table: Vec<&str> = CHECKLIST_TITLES.iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, table, "every item cited, in page order");
+        for c in &controls {
+            assert_eq!(Some(c.title), checklist_title(c.id));
+            assert!(!c.rules.is_empty());
+            assert_eq!(c.framework, Framework::K8sChecklist);
+        }
+        let rules = |id: &str| {
+            controls
+                .iter()
+                .find(|c| c.id == id)
+                .map(|c| c.rules.clone())
+                .unwrap()
+        };
+        assert_eq!(rules("app.run-as-non-root"), ["PSS017"]);
+        assert_eq!(rules("app.default-service-account"), ["HRD010"]);
+        assert_eq!(rules("app.no-privileged"), ["PSS007"]);
+        assert_eq!(
+            rules("app.resources-qos"),
+            ["HRD002", "HRD003", "HRD004", "HRD005"]
+        );
+        // Graph rules join by citing the item too (RBAC021: services/status, CVE-2020-8554).
+        assert!(rules("network.loadbalancer-externalips").contains(&"RBAC021"));
+        // The framework runs exactly the rules that cite it.
+        for r in crate::catalog() {
+            let cited = r.references.iter().any(|x| x.source == "k8s-checklist");
+            assert_eq!(Framework::K8sChecklist.includes(r), cited, "{}", r.id);
+        }
+    }
 }

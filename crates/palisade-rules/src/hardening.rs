@@ -119,6 +119,7 @@ pub(crate) static RULES: [Rule; 30] = [
         "A writable root filesystem lets an attacker who gets code execution drop tools, modify binaries or persist in the container. An immutable filesystem with explicit `emptyDir` mounts for scratch space is one of the NSA/CISA guide's pod security basics.",
         "Set `securityContext.readOnlyRootFilesystem: true` on every container and init container; mount an `emptyDir` where the application must write.",
         &[
+            checklist("app.read-only-root-filesystem"),
             nsa("pod-security.immutable-filesystem"),
             cis("5.6.3"),
             r("trivy", "KSV-0014"),
@@ -146,6 +147,7 @@ pub(crate) static RULES: [Rule; 30] = [
         "Without a CPU request the scheduler cannot place the pod sensibly and, under contention, the container gets the least CPU; a noisy neighbour can starve it. Requests also drive the QoS class.",
         "Set `resources.requests.cpu` on every container and init container (for example `100m`).",
         &[
+            checklist("app.resources-qos"),
             nsa("network.resource-policies"),
             r("trivy", "KSV-0015"),
             r("kubescape", "C-0268"),
@@ -168,6 +170,7 @@ pub(crate) static RULES: [Rule; 30] = [
         "A container without a CPU limit can use all CPU on its node, a denial-of-service risk for every other workload there (the kubernetes.io checklist asks for CPU limits on sensitive workloads; NSA/CISA for resource policies).",
         "Set `resources.limits.cpu` on every container and init container, or enforce a default with a LimitRange in the namespace.",
         &[
+            checklist("app.resources-qos"),
             nsa("network.resource-policies"),
             checklist("pod-security.cpu-limit"),
             r("trivy", "KSV-0011"),
@@ -190,6 +193,7 @@ pub(crate) static RULES: [Rule; 30] = [
         "Without a memory request the scheduler may overcommit the node and the container is among the first evicted or OOM-killed under memory pressure.",
         "Set `resources.requests.memory` on every container and init container (for example `128Mi`).",
         &[
+            checklist("app.resources-qos"),
             nsa("network.resource-policies"),
             r("trivy", "KSV-0016"),
             r("kubescape", "C-0269"),
@@ -212,6 +216,7 @@ pub(crate) static RULES: [Rule; 30] = [
         "A container without a memory limit can consume the node's memory until the kernel kills other workloads; the kubernetes.io checklist asks for a memory limit (at most the request) on every pod.",
         "Set `resources.limits.memory` on every container and init container, or enforce a default with a LimitRange.",
         &[
+            checklist("app.resources-qos"),
             nsa("network.resource-policies"),
             checklist("pod-security.memory-limit"),
             r("trivy", "KSV-0018"),
@@ -293,6 +298,7 @@ pub(crate) static RULES: [Rule; 30] = [
         "By default every pod gets an API token for its service account. Most applications never call the Kubernetes API; for them the token is only a credential an attacker can steal from a compromised container. The pod spec is what this rule reads: a ServiceAccount with `automountServiceAccountToken: false` is not visible here.",
         "Set `spec.automountServiceAccountToken: false` on pods that do not call the API (mount a projected token only where needed).",
         &[
+            checklist("app.automount-token"),
             nsa("pod-security.service-account-tokens"),
             cis("5.1.6"),
             checklist("secrets.service-account-tokens"),
@@ -317,6 +323,7 @@ pub(crate) static RULES: [Rule; 30] = [
         "Every pod in a namespace that does not name a service account runs as `default`; any permission granted to `default` is granted to all of them, and their API identities cannot be told apart in audit logs.",
         "Create a ServiceAccount per workload and set `spec.serviceAccountName` to it.",
         &[
+            checklist("app.default-service-account"),
             cis("5.1.5"),
             r("kubescape", "C-0189"),
             r("kube-linter", "default-service-account"),
@@ -336,6 +343,7 @@ pub(crate) static RULES: [Rule; 30] = [
         "`NET_RAW` is in the container runtime's default capability set. It allows raw and packet sockets: ARP and DNS spoofing of other pods on the node, and it has been the entry point of several kernel exploits. Dropping `ALL` drops it too.",
         "Add `NET_RAW` (or `ALL`) to `securityContext.capabilities.drop` of every container.",
         &[
+            checklist("app.drop-capabilities"),
             cis("5.2.8"),
             r("kubescape", "C-0199"),
             r("kubescape", "C-0211"),
@@ -355,6 +363,7 @@ pub(crate) static RULES: [Rule; 30] = [
         "Some capabilities are each enough to escape a container or take over the node: `SYS_ADMIN` (mount, namespaces, BPF), `SYS_MODULE` (load kernel modules), `SYS_PTRACE` (inject into processes), `SYS_RAWIO`, `BPF`, `PERFMON`, `NET_ADMIN`, `NET_RAW`, `DAC_READ_SEARCH` (read any file by handle, the \"shocker\" escape), `SYS_BOOT`, `SYS_TIME`, `MAC_ADMIN`, `MAC_OVERRIDE`, `SYSLOG`, and `ALL`. This rule names them regardless of the PSS level you scan at.",
         "Remove the capability from `securityContext.capabilities.add`; grant the narrow one the workload needs (for example `NET_BIND_SERVICE`).",
         &[
+            checklist("app.drop-capabilities"),
             cis("5.2.9"),
             nsa("pod-security.enforcement"),
             r("trivy", "KSV-0005"),
@@ -422,6 +431,7 @@ pub(crate) static RULES: [Rule; 30] = [
         "Without user namespaces a container UID is the host UID. Low UIDs collide with system accounts on the node, so after an escape the process owns their files. A UID above 10000 is unlikely to exist on the host. Pods with `hostUsers: false` (a user namespace) are exempt. Opt-in.",
         "Set `securityContext.runAsUser` to a value above 10000 on the pod or every container.",
         &[
+            checklist("app.less-privileged-user"),
             r("trivy", "KSV-0020"),
             r("kube-score", "container-security-context-user-group-id"),
             r("checkov", "CKV_K8S_40"),
@@ -440,6 +450,7 @@ pub(crate) static RULES: [Rule; 30] = [
         "As for UIDs: without user namespaces a container's primary GID is the host GID, and low GIDs are system groups on the node. Pods with `hostUsers: false` are exempt. Opt-in.",
         "Set `securityContext.runAsGroup` to a value above 10000 on the pod or every container.",
         &[
+            checklist("app.less-privileged-user"),
             r("trivy", "KSV-0021"),
             r("kube-score", "container-security-context-user-group-id"),
             r("kubesec", "RunAsGroup"),
@@ -456,7 +467,10 @@ pub(crate) static RULES: [Rule; 30] = [
         Low,
         "GID 0 (as `runAsGroup`, `fsGroup` or in `supplementalGroups`) gives the process the root group's access to files in the image and on mounted volumes, which non-root UIDs alone do not prevent.",
         "Use a non-zero `runAsGroup` and `fsGroup` and remove 0 from `supplementalGroups`.",
-        &[r("trivy", "KSV-0116")],
+        &[
+            checklist("app.less-privileged-user"),
+            r("trivy", "KSV-0116"),
+        ],
         check_root_group,
         false,
         "securityContext:\n  runAsGroup: 10001\n  fsGroup: 10001\n",
@@ -587,6 +601,7 @@ pub(crate) static RULES: [Rule; 30] = [
         "NSA/CISA and the kubernetes.io checklist ask for AppArmor or SELinux confinement. Many runtimes apply a default AppArmor profile anyway, so an absent setting is not the same as unconfined (PSS001 reports `Unconfined`); this rule asks for it to be explicit. Opt-in.",
         "Set `securityContext.appArmorProfile.type: RuntimeDefault` (or `Localhost`) on the pod, or `seLinuxOptions` on SELinux hosts.",
         &[
+            checklist("app.apparmor-selinux"),
             nsa("pod-security.enforcement"),
             checklist("pod-security.apparmor-or-selinux"),
             r("kubescape", "C-0055"),
