@@ -77,24 +77,26 @@ fn u32_of(n: usize) -> u32 {
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
 
-/// True if any byte of `w` may be `"`, `\` or a control character (false positives are
-/// fine: the caller then looks at the bytes one by one).
-fn special_in(w: u64) -> bool {
+/// A mask with the high bit set in the lowest byte of `w` that is `"`, `\\` or a control
+/// character (higher bytes may be false positives after a true one: only the lowest set
+/// bit is exact, which is all the caller uses).
+fn special_mask(w: u64) -> u64 {
     let quote = w ^ (LO * u64::from(b'"'));
     let bs = w ^ (LO * u64::from(b'\\'));
     let zero = |x: u64| x.wrapping_sub(LO) & !x & HI;
     let ctrl = w.wrapping_sub(LO * 0x20) & !w & HI;
-    (zero(quote) | zero(bs) | ctrl) != 0
+    zero(quote) | zero(bs) | ctrl
 }
 
 /// Index of the first `"`, `\\` or control byte at or after `i` (or `b.len()`).
 fn plain_run(b: &[u8], mut i: usize) -> usize {
-    // 8 plain bytes at a time, then byte by byte up to the special one.
+    // 8 bytes at a time; the lowest flagged byte of a word is the answer.
     while let Some(w) = b.get(i..i + 8) {
         let mut a = [0u8; 8];
         a.copy_from_slice(w);
-        if special_in(u64::from_le_bytes(a)) {
-            break;
+        let m = special_mask(u64::from_le_bytes(a));
+        if m != 0 {
+            return i + (m.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }

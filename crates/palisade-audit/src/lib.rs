@@ -19,6 +19,7 @@ pub mod forward;
 pub mod fuzzing;
 pub mod input;
 pub mod json;
+pub mod prefilter;
 pub mod rules;
 pub mod serve;
 
@@ -89,13 +90,16 @@ impl Summary {
 /// Evaluates a [`RuleSet`] over events.
 #[derive(Debug, Clone)]
 pub struct Engine {
+    /// The rules (change them only through `Engine` methods: the prefilter indexes them).
     pub rules: RuleSet,
     pub min_priority: Priority,
+    prefilter: prefilter::Prefilter,
 }
 
 impl Engine {
     pub fn new(rules: RuleSet) -> Self {
         Engine {
+            prefilter: prefilter::Prefilter::new(&rules.rules),
             rules,
             min_priority: Priority::Debug,
         }
@@ -105,17 +109,30 @@ impl Engine {
     pub fn with_min_priority(mut self, p: Priority) -> Self {
         self.min_priority = p;
         self.rules.rules.retain(|r| r.priority >= p);
+        self.prefilter = prefilter::Prefilter::new(&self.rules.rules);
         self
+    }
+
+    /// The rules that may match `ev` after the prefilter, in rule order.
+    fn candidates<'a>(&'a self, ev: &'a Event) -> impl Iterator<Item = &'a Rule> + 'a {
+        self.prefilter
+            .candidates(keys(ev))
+            .filter_map(|i| self.rules.rules.get(i))
     }
 
     /// Runs every rule on one event, appending alerts to `out`.
     pub fn process(&self, ev: &AuditEvent, out: &mut Vec<Alert>) {
-        let mut memo = cond::Memo::new(self.rules.memo_slots);
-        let k = keys(&ev.event);
+        self.process_memo(ev, out, &mut cond::Memo::new(self.rules.memo_slots));
+    }
+
+    /// [`Engine::process`] with a caller-owned memo (reset here), so a stream of events
+    /// allocates it once.
+    pub fn process_memo(&self, ev: &AuditEvent, out: &mut Vec<Alert>, memo: &mut cond::Memo) {
+        memo.reset();
         // The alert time is the same for every alert of the event: computed on first use.
         let mut time: Option<String> = None;
-        for rule in &self.rules.rules {
-            if rule.applies_to(&k) && rule.cond.eval_memo(&ev.event, &mut memo) {
+        for rule in self.candidates(&ev.event) {
+            if rule.cond.eval_memo(&ev.event, memo) {
                 let t = time.get_or_insert_with(|| alert_time(ev)).clone();
                 out.push(self.alert(rule, ev, t));
             }
@@ -124,12 +141,9 @@ impl Engine {
 
     /// Names of the rules that match (no rendering), for tests and benchmarks.
     pub fn matching<'a>(&'a self, ev: &'a Event) -> impl Iterator<Item = &'a Arc<str>> + 'a {
-        let k = keys(ev);
         let mut memo = cond::Memo::new(self.rules.memo_slots);
-        self.rules
-            .rules
-            .iter()
-            .filter(move |r| r.applies_to(&k) && r.cond.eval_memo(ev, &mut memo))
+        self.candidates(ev)
+            .filter(move |r| r.cond.eval_memo(ev, &mut memo))
             .map(|r| &r.name)
     }
 
@@ -171,11 +185,12 @@ impl Engine {
     ) -> ReadStats {
         let mut rd = EventReader::new(reader, name).with_max_line(max_line);
         let mut buf = Vec::new();
+        let mut memo = cond::Memo::new(self.rules.memo_slots);
         for item in &mut rd {
             match item {
                 ReadItem::Event(ev) => {
                     buf.clear();
-                    self.process(&ev, &mut buf);
+                    self.process_memo(&ev, &mut buf, &mut memo);
                     for a in &buf {
                         on_alert(a);
                     }

@@ -150,6 +150,7 @@ pub fn worker(
 ) {
     let file: Arc<str> = Arc::from("<webhook>");
     let mut buf = Vec::new();
+    let mut memo = crate::cond::Memo::new(engine.rules.memo_slots);
     let mut seq = 0u64;
     while let Some(batch) = rx.blocking_recv() {
         seq += 1;
@@ -160,7 +161,7 @@ pub fn worker(
                 line: seq,
             };
             buf.clear();
-            engine.process(&ev, &mut buf);
+            engine.process_memo(&ev, &mut buf, &mut memo);
             counters.processed_events.fetch_add(1, Ordering::Relaxed);
             for a in &buf {
                 counters.alerts.fetch_add(1, Ordering::Relaxed);
