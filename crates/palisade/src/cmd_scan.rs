@@ -41,7 +41,7 @@ pub struct ScanArgs {
     pub select: Vec<String>,
 
     /// Run a framework's rules and print a per-control compliance summary:
-    /// pss-baseline, pss-restricted, nsa, cis or all.
+    /// pss-baseline, pss-restricted, nsa, cis, k8s-checklist or all.
     #[arg(long, value_name = "NAME", value_parser = parse_framework)]
     pub framework: Option<Framework>,
 
