@@ -48,10 +48,11 @@ mod build;
 mod json;
 mod objects;
 mod paths;
+mod pipeline;
 mod resolve;
 mod stream;
 
-pub use paths::{load_paths, load_paths_each};
+pub use paths::{PIECE_BYTES, load_paths, load_paths_each, load_paths_map};
 
 use palisade_core::{Document, InputError};
 use std::fmt;
@@ -274,18 +275,9 @@ pub fn load_str(file: &str, text: &str, limits: &Limits) -> Loaded {
         file: file.into(),
         out: &mut out,
     };
-    if text.len() as u64 > limits.max_file_bytes {
-        sink.error(
-            At::default(),
-            &limit_error(
-                LimitKind::FileBytes,
-                limits.max_file_bytes,
-                format_args!("the file has {} bytes; it was not read", text.len()),
-            ),
-        );
-        return out;
+    if check_size(&mut sink, text.len(), limits) {
+        stream::load_text(&mut sink, text, limits);
     }
-    stream::load_text(&mut sink, text, limits);
     out
 }
 
@@ -301,28 +293,44 @@ pub fn load_bytes(file: &str, bytes: &[u8], limits: &Limits) -> Loaded {
         file: file.into(),
         out: &mut out,
     };
-    if bytes.len() as u64 > limits.max_file_bytes {
-        sink.error(
-            At::default(),
-            &limit_error(
-                LimitKind::FileBytes,
-                limits.max_file_bytes,
-                format_args!("the file has {} bytes; it was not read", bytes.len()),
-            ),
-        );
+    if !check_size(&mut sink, bytes.len(), limits) {
         return out;
     }
     match decode(bytes) {
         Ok(text) => stream::load_text(&mut sink, text, limits),
-        Err((line, reason)) => {
-            let at = At {
-                line,
-                ..At::default()
-            };
-            sink.error(at, &LoadError::Encoding { reason });
-        }
+        Err(e) => encoding_error(&mut sink, e),
     }
     out
+}
+
+/// False (and the error reported) when a file is over `max_file_bytes`.
+pub(crate) fn check_size(sink: &mut Sink<'_>, len: usize, limits: &Limits) -> bool {
+    if len as u64 <= limits.max_file_bytes {
+        return true;
+    }
+    sink.error(
+        At::default(),
+        &limit_error(
+            LimitKind::FileBytes,
+            limits.max_file_bytes,
+            format_args!("the file has {len} bytes; it was not read"),
+        ),
+    );
+    false
+}
+
+pub(crate) fn encoding_error(sink: &mut Sink<'_>, (line, reason): (Option<u32>, String)) {
+    let at = At {
+        line,
+        ..At::default()
+    };
+    sink.error(at, &LoadError::Encoding { reason });
+}
+
+/// [`decode`] keeping the buffer.
+pub(crate) fn decode_owned(bytes: Vec<u8>) -> Result<String, (Option<u32>, String)> {
+    decode(&bytes)?;
+    String::from_utf8(bytes).map_err(|e| (None, format!("invalid UTF-8: {e}")))
 }
 
 /// UTF-8 text of `bytes`, or the line and reason why it is not.

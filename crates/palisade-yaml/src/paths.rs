@@ -1,7 +1,7 @@
 //! Inputs to bytes: files, directories (recursive, sorted, hidden entries and non-manifest
 //! extensions skipped), and `-` for stdin; with the size limits checked before reading.
 
-use crate::{At, LimitKind, Limits, LoadError, Loaded, Sink, limit_error, load_bytes};
+use crate::{At, LimitKind, Limits, LoadError, Loaded, Sink, limit_error};
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -16,20 +16,17 @@ enum Source {
 }
 
 /// Loads files, directories and `-` (stdin, shown as `<stdin>`), in the order given;
-/// directory contents sorted by path. Files are parsed on all cores; everything is returned
-/// at once (see [`load_paths_each`] to bound memory on large inputs).
+/// directory contents sorted by path. Parsed on all cores; everything is returned at once
+/// (see [`load_paths_map`] to bound memory on large inputs).
 pub fn load_paths<P: AsRef<Path>>(inputs: &[P], limits: &Limits) -> Loaded {
-    let (mut out, jobs, over_total) = plan(inputs, limits);
-    for r in run_jobs(jobs, limits) {
-        out.extend(r);
-    }
-    out.extend(over_total);
+    let mut out = Loaded::default();
+    crate::pipeline::run(inputs, limits, &|l| l, &mut |l, _| out.extend(l));
     out
 }
 
 /// Like [`load_paths`], but hands each file's result to `each` as soon as it and all the
-/// files before it are done, in the same order, so a caller that checks and drops each
-/// file's documents keeps only a few files in memory (a small batch is parsed in parallel).
+/// files before it are done, in the same order. A file is held whole until it is handed
+/// over; [`load_paths_map`] holds only a few documents at a time.
 /// Errors and notes not tied to one file (missing paths, empty directories) come first; the
 /// total-size limit error, if any, comes last.
 pub fn load_paths_each<P: AsRef<Path>>(
@@ -37,26 +34,40 @@ pub fn load_paths_each<P: AsRef<Path>>(
     limits: &Limits,
     mut each: impl FnMut(Loaded),
 ) {
-    let (prelude, jobs, over_total) = plan(inputs, limits);
-    if !(prelude.errors.is_empty() && prelude.notes.is_empty()) {
-        each(prelude);
-    }
-    let batch = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get) * 2;
-    let mut jobs = jobs.into_iter().peekable();
-    while jobs.peek().is_some() {
-        let chunk: Vec<(Job, u64)> = jobs.by_ref().take(batch).collect();
-        for r in run_jobs(chunk, limits) {
-            each(r);
+    let mut file = Loaded::default();
+    crate::pipeline::run(inputs, limits, &|l| l, &mut |l, end| {
+        file.extend(l);
+        if end {
+            each(std::mem::take(&mut file));
         }
-    }
-    if !over_total.errors.is_empty() {
-        each(over_total);
-    }
+    });
 }
+
+/// Streams the inputs in pieces: `map` runs on worker threads over each piece as soon as it
+/// is parsed (and its documents are dropped after it), and `each` gets the results on the
+/// calling thread, in input order. A piece holds whole YAML documents of one file (every
+/// object of a `*List` is in the same piece), about [`PIECE_BYTES`] of source at a time;
+/// a file's `files` and `bytes` are counted in its first piece. Pieces in flight are
+/// bounded, so memory follows the largest document, not the largest file; the text of the
+/// file being read is held while its pieces are parsed.
+/// Pieces together hold exactly what [`load_paths`] returns, in the same order.
+pub fn load_paths_map<P: AsRef<Path>, R: Send>(
+    inputs: &[P],
+    limits: &Limits,
+    map: &(dyn Fn(Loaded) -> R + Sync),
+    mut each: impl FnMut(R),
+) {
+    crate::pipeline::run(inputs, limits, map, &mut |r, _| each(r));
+}
+
+pub use crate::pipeline::PIECE_BYTES;
 
 /// Expands the inputs into read jobs: (errors and notes so far, jobs with their expected
 /// sizes, the total-size limit error if it was reached).
-fn plan<P: AsRef<Path>>(inputs: &[P], limits: &Limits) -> (Loaded, Vec<(Job, u64)>, Loaded) {
+pub(crate) fn plan<P: AsRef<Path>>(
+    inputs: &[P],
+    limits: &Limits,
+) -> (Loaded, Vec<(Job, u64)>, Loaded) {
     let mut out = Loaded::default();
     let mut sources = Vec::new();
     for input in inputs {
@@ -122,87 +133,21 @@ fn plan<P: AsRef<Path>>(inputs: &[P], limits: &Limits) -> (Loaded, Vec<(Job, u64
     (out, jobs, over_total)
 }
 
-enum Job {
+pub(crate) enum Job {
     Read(String, Result<Vec<u8>, ReadError>),
     File { path: PathBuf, name: String },
 }
 
 impl Job {
-    fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         match self {
             Job::Read(name, _) | Job::File { name, .. } => name,
         }
     }
 }
 
-/// Runs the jobs (each with its expected size) on up to 8 threads, largest first so that one
-/// big file does not finish last; results come back in job order.
-fn run_jobs(jobs: Vec<(Job, u64)>, limits: &Limits) -> Vec<Loaded> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZeroUsize::get)
-        .min(jobs.len())
-        .min(8);
-    if workers <= 1 {
-        return jobs.into_iter().map(|(j, _)| run_job(j, limits)).collect();
-    }
-    let n = jobs.len();
-    let mut order: Vec<(usize, Job, u64)> = jobs
-        .into_iter()
-        .enumerate()
-        .map(|(i, (j, size))| (i, j, size))
-        .collect();
-    order.sort_by_key(|(i, _, size)| (std::cmp::Reverse(*size), *i));
-    let queue = std::sync::Mutex::new(order.into_iter().map(|(i, j, _)| (i, j)));
-    let mut done: Vec<(usize, Loaded)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let next = match queue.lock() {
-                            Ok(mut q) => q.next(),
-                            Err(_) => None,
-                        };
-                        let Some((i, job)) = next else { break };
-                        mine.push((i, run_job(job, limits)));
-                    }
-                    mine
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
-    done.sort_by_key(|(i, _)| *i);
-    let mut out = Vec::with_capacity(n);
-    let mut results = done.into_iter().peekable();
-    for i in 0..n {
-        match results.next_if(|(j, _)| *j == i) {
-            Some((_, l)) => out.push(l),
-            None => {
-                // Only if a worker died: say so rather than drop the input silently.
-                let mut l = Loaded::default();
-                let mut sink = Sink {
-                    file: "<input>".into(),
-                    out: &mut l,
-                };
-                sink.error(
-                    At::default(),
-                    &LoadError::Io {
-                        path: format!("input #{}", i + 1),
-                        reason: "internal error while loading it".to_owned(),
-                    },
-                );
-                out.push(l);
-            }
-        }
-    }
-    out
-}
-
-fn run_job(job: Job, limits: &Limits) -> Loaded {
+/// Reads a job's bytes, or the result that reports why they could not be read.
+pub(crate) fn read_job(job: Job, limits: &Limits) -> Result<(String, Vec<u8>), Loaded> {
     let (name, read) = match job {
         Job::Read(name, read) => (name, read),
         Job::File { path, name } => {
@@ -217,14 +162,14 @@ fn run_job(job: Job, limits: &Limits) -> Loaded {
         }
     };
     match read {
-        Ok(bytes) => load_bytes(&name, &bytes, limits),
+        Ok(bytes) => Ok((name, bytes)),
         Err(ReadError::Io(e)) => {
             let mut out = Loaded {
                 files: 1,
                 ..Loaded::default()
             };
             io_error(&mut out, &name, &e);
-            out
+            Err(out)
         }
         Err(ReadError::TooLarge(size)) => {
             let mut out = Loaded {
@@ -243,12 +188,12 @@ fn run_job(job: Job, limits: &Limits) -> Loaded {
                 At::default(),
                 &limit_error(LimitKind::FileBytes, limits.max_file_bytes, detail),
             );
-            out
+            Err(out)
         }
     }
 }
 
-enum ReadError {
+pub(crate) enum ReadError {
     Io(std::io::Error),
     /// Over `max_file_bytes`; the size when known from metadata.
     TooLarge(Option<u64>),

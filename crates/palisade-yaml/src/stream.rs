@@ -1,56 +1,146 @@
 //! One file's text to documents: split at document markers, parse each piece, build each
 //! document, hand it to [`crate::objects`].
+//!
+//! [`load_text`] does a whole file in order. [`prepare`] and [`load_chunks`] are the same
+//! work cut in pieces for [`crate::paths`], which parses the pieces of one file on several
+//! threads: [`Split::first_indices`] says, before parsing, which document index each piece
+//! starts at, where that is certain.
 
 use crate::build::{Builder, DocError, to_span};
 use crate::{At, LimitKind, Limits, LoadError, Sink, limit_error, objects};
 use saphyr_parser::{Event, Parser};
 
-/// A piece of the file starting at a line boundary.
-struct Chunk<'t> {
-    text: &'t str,
+/// A piece of the file starting at a line boundary: `text[start..end]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Chunk {
+    pub start: usize,
+    pub end: usize,
     /// Lines before the chunk (added to the parser's 1-based lines).
-    line_offset: u32,
+    pub line_offset: u32,
 }
 
-pub(crate) fn load_text(sink: &mut Sink<'_>, text: &str, limits: &Limits) {
+/// What a file's text is, decided without parsing it.
+pub(crate) enum Prepared<'t> {
+    /// Nothing to parse (an empty file: the note is already in the sink).
+    Done,
+    /// A stream of JSON values (kubectl's rule: the first non-blank character is `{`).
+    Json(&'t str),
+    /// YAML, split at document markers.
+    Yaml(Split<'t>),
+}
+
+pub(crate) struct Split<'t> {
+    /// The text after any byte-order mark; chunk offsets index it.
+    pub text: &'t str,
+    pub chunks: Vec<Chunk>,
+}
+
+impl Split<'_> {
+    /// The document index each chunk starts at (and, last, the number of documents), when that is known without parsing: every
+    /// chunk but the first starts with `---` and so holds exactly one document (or one
+    /// syntax error, which also takes one index), and the first holds one unless it is only
+    /// blank and comment lines. Not known (None) when a `...` line could start further
+    /// documents inside a chunk, or when the documents-per-file limit cuts the file short:
+    /// such files are read in order by [`load_chunks`] over all their chunks.
+    pub(crate) fn first_indices(&self, limits: &Limits) -> Option<Vec<usize>> {
+        let bytes = self.text.as_bytes();
+        if has_document_end_marker(bytes) {
+            return None;
+        }
+        let mut next = 0usize;
+        let mut out = Vec::with_capacity(self.chunks.len());
+        for (i, c) in self.chunks.iter().enumerate() {
+            out.push(next);
+            let piece = bytes.get(c.start..c.end).unwrap_or_default();
+            if i > 0 || !only_blank_or_comments(piece) {
+                next += 1;
+            }
+        }
+        out.push(next);
+        (next <= limits.max_documents_per_file).then_some(out)
+    }
+}
+
+/// A line that is exactly a `...` document end marker (followed by a blank, a break or the end).
+fn has_document_end_marker(bytes: &[u8]) -> bool {
+    memchr::memmem::find_iter(bytes, b"...").any(|p| {
+        (p == 0 || matches!(bytes.get(p - 1), Some(b'\n' | b'\r')))
+            && matches!(bytes.get(p + 3), None | Some(b' ' | b'\t' | b'\n' | b'\r'))
+    })
+}
+
+/// Every line blank (spaces and tabs) or a comment: the parser starts no document for it.
+fn only_blank_or_comments(bytes: &[u8]) -> bool {
+    bytes.split(|&b| b == b'\n' || b == b'\r').all(|line| {
+        matches!(
+            line.iter().find(|b| !matches!(b, b' ' | b'\t')),
+            None | Some(b'#')
+        )
+    })
+}
+
+/// Strips a byte-order mark, notes an empty file, and tells JSON from YAML.
+pub(crate) fn prepare<'t>(sink: &mut Sink<'_>, text: &'t str, limits: &Limits) -> Prepared<'t> {
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     if text.trim().is_empty() {
         sink.note(At::default(), "empty", "empty file: no documents");
-        return;
+        return Prepared::Done;
     }
-    // kubectl reads input that starts with `{` as a stream of JSON values.
     if text.trim_start().starts_with('{') {
-        let strict = sink
-            .file
-            .rsplit('.')
-            .next()
-            .is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
-        // Other tools (kustomize, Helm) read such files as YAML, where `{a: 1}` is a flow
-        // mapping: a non-`.json` file that is not valid JSON is read again as YAML.
-        let mut json_out = crate::Loaded::default();
-        let ok = {
-            let mut json_sink = Sink {
-                file: sink.file.clone(),
-                out: &mut json_out,
-            };
-            crate::json::load_json(&mut json_sink, text, limits)
+        return Prepared::Json(text);
+    }
+    Prepared::Yaml(Split {
+        text,
+        chunks: split_documents(text, limits.max_documents_per_file.saturating_add(2)),
+    })
+}
+
+/// A stream of JSON values; Returns false when the text should be read as YAML instead.
+pub(crate) fn load_json_text(sink: &mut Sink<'_>, text: &str, limits: &Limits) -> bool {
+    let strict = sink
+        .file
+        .rsplit('.')
+        .next()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
+    // Other tools (kustomize, Helm) read such files as YAML, where `{a: 1}` is a flow
+    // mapping: a non-`.json` file that is not valid JSON is read again as YAML.
+    let mut json_out = crate::Loaded::default();
+    let ok = {
+        let mut json_sink = Sink {
+            file: sink.file.clone(),
+            out: &mut json_out,
         };
-        if ok || strict {
-            sink.out.extend(json_out);
-            return;
-        }
-    }
-    let mut docs = DocCounter {
-        next_index: 0,
-        seen: 0,
-        non_empty: 0,
+        crate::json::load_json(&mut json_sink, text, limits)
     };
-    for chunk in split_documents(text, limits.max_documents_per_file.saturating_add(2)) {
-        if !load_chunk(sink, &chunk, limits, &mut docs) {
-            return;
-        }
+    if ok || strict {
+        sink.out.extend(json_out);
+        return true;
     }
-    if docs.non_empty == 0 {
+    false
+}
+
+pub(crate) fn load_text(sink: &mut Sink<'_>, text: &str, limits: &Limits) {
+    let split = match prepare(sink, text, limits) {
+        Prepared::Done => return,
+        Prepared::Json(text) => {
+            if load_json_text(sink, text, limits) {
+                return;
+            }
+            Split {
+                text,
+                chunks: split_documents(text, limits.max_documents_per_file.saturating_add(2)),
+            }
+        }
+        Prepared::Yaml(split) => split,
+    };
+    let mut docs = DocCounter::starting_at(0);
+    load_chunks(sink, split.text, &split.chunks, limits, &mut docs);
+    note_if_no_documents(sink, docs.non_empty);
+}
+
+/// The file-level note for a file in which no document had content.
+pub(crate) fn note_if_no_documents(sink: &mut Sink<'_>, non_empty: usize) {
+    if non_empty == 0 {
         sink.note(
             At::default(),
             "empty",
@@ -59,13 +149,41 @@ pub(crate) fn load_text(sink: &mut Sink<'_>, text: &str, limits: &Limits) {
     }
 }
 
-struct DocCounter {
+/// Parses `chunks` of `text` in order, numbering documents from `docs`. Stops early at the
+/// documents-per-file limit.
+pub(crate) fn load_chunks(
+    sink: &mut Sink<'_>,
+    text: &str,
+    chunks: &[Chunk],
+    limits: &Limits,
+    docs: &mut DocCounter,
+) {
+    for chunk in chunks {
+        let piece = text.get(chunk.start..chunk.end).unwrap_or("");
+        if !load_chunk(sink, piece, chunk.line_offset, limits, docs) {
+            return;
+        }
+    }
+}
+
+pub(crate) struct DocCounter {
     /// Index the next document gets.
-    next_index: usize,
+    pub next_index: usize,
     /// Documents started (for the per-file limit).
     seen: usize,
     /// Documents with content (an object, a value or an error).
-    non_empty: usize,
+    pub non_empty: usize,
+}
+
+impl DocCounter {
+    /// Counting from document `index` of a file (all documents before it started).
+    pub(crate) fn starting_at(index: usize) -> DocCounter {
+        DocCounter {
+            next_index: index,
+            seen: index,
+            non_empty: 0,
+        }
+    }
 }
 
 /// Splits at lines that are YAML document markers: `---` at column 0 followed by a blank,
@@ -76,7 +194,7 @@ struct DocCounter {
 /// examined (SIMD search), so this costs little next to parsing. At most `max_chunks`
 /// pieces (the last one holds the rest): every piece but the first holds a document, so the
 /// documents-per-file limit stops the parse before the cap matters.
-fn split_documents(text: &str, max_chunks: usize) -> Vec<Chunk<'_>> {
+fn split_documents(text: &str, max_chunks: usize) -> Vec<Chunk> {
     let bytes = text.as_bytes();
     let mut chunks = Vec::new();
     let mut chunk_start = 0usize;
@@ -94,7 +212,8 @@ fn split_documents(text: &str, max_chunks: usize) -> Vec<Chunk<'_>> {
         if cut > chunk_start {
             let piece = bytes.get(chunk_start..cut).unwrap_or_default();
             chunks.push(Chunk {
-                text: text.get(chunk_start..cut).unwrap_or(""),
+                start: chunk_start,
+                end: cut,
                 line_offset: chunk_line,
             });
             chunk_line = chunk_line.saturating_add(count_breaks(piece));
@@ -103,7 +222,8 @@ fn split_documents(text: &str, max_chunks: usize) -> Vec<Chunk<'_>> {
     }
     if chunk_start < bytes.len() {
         chunks.push(Chunk {
-            text: text.get(chunk_start..).unwrap_or(""),
+            start: chunk_start,
+            end: bytes.len(),
             line_offset: chunk_line,
         });
     }
@@ -157,11 +277,12 @@ fn count_breaks(b: &[u8]) -> u32 {
 /// false when the whole file must stop (documents-per-file limit).
 fn load_chunk(
     sink: &mut Sink<'_>,
-    chunk: &Chunk<'_>,
+    text: &str,
+    line_offset: u32,
     limits: &Limits,
     docs: &mut DocCounter,
 ) -> bool {
-    let mut parser = Parser::new_from_str(chunk.text);
+    let mut parser = Parser::new_from_str(text);
     let mut builder: Option<Builder<'_>> = None;
     // Inside a document whose build failed: skip its events until its end.
     let mut skipping = false;
@@ -170,7 +291,7 @@ fn load_chunk(
         let (ev, span) = match next {
             Ok(x) => x,
             Err(e) => {
-                let sp = to_span(e.marker(), chunk.line_offset);
+                let sp = to_span(e.marker(), line_offset);
                 let index = docs.next_index;
                 if !in_doc {
                     docs.seen += 1;
@@ -213,7 +334,7 @@ fn load_chunk(
                     );
                     return false;
                 }
-                builder = Some(Builder::new(limits, chunk.line_offset));
+                builder = Some(Builder::new(limits, line_offset));
                 skipping = false;
             }
             Event::DocumentEnd => {
@@ -228,7 +349,6 @@ fn load_chunk(
                         if !value.is_null() {
                             docs.non_empty += 1;
                         }
-                        value.is_null();
                         objects::emit(sink, index, value, spans);
                     }
                 }
@@ -294,7 +414,7 @@ mod tests {
     fn split(s: &str) -> Vec<(u32, &str)> {
         split_documents(s, usize::MAX)
             .into_iter()
-            .map(|c| (c.line_offset, c.text))
+            .map(|c| (c.line_offset, s.get(c.start..c.end).unwrap_or("")))
             .collect()
     }
 

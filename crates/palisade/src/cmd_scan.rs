@@ -71,6 +71,17 @@ pub struct ScanArgs {
     pub color: ColorChoice,
 }
 
+/// What the per-object pass keeps of one piece of input.
+struct Checked {
+    files: usize,
+    documents: usize,
+    objects: usize,
+    waived: palisade_rules::config::Waived,
+    notes: Vec<InputError>,
+    errors: Vec<InputError>,
+    kept: Vec<palisade_core::Document>,
+}
+
 /// Loads the configuration file: the one named, or `.palisade.yaml` when present.
 fn load_config(args: &ScanArgs, limits: &palisade_yaml::Limits) -> Result<Option<Config>> {
     if args.no_config {
@@ -145,10 +156,10 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
 
     let ran: Vec<&str> = selection.rules().iter().map(|r| r.id).collect();
     let options = ScanOptions { policy, selection };
-    // Streaming: each file is checked and waived as soon as it is parsed, then dropped, so
-    // memory follows the largest file, not the tree. Only what the cross-object rules read
-    // (RBAC objects, workloads, NetworkPolicies, Namespaces) is kept, and only when one of
-    // them is selected.
+    // Streaming: each piece of a file (whole documents) is checked and waived on a worker
+    // thread as soon as it is parsed, then dropped, so memory follows the pieces in flight,
+    // not the tree. Only what the cross-object rules read (RBAC objects, workloads,
+    // NetworkPolicies, Namespaces) is kept, and only when one of them is selected.
     let cross = palisade_rules::needs_cross_object(&options);
     let today = today();
     let mut kept: Vec<palisade_core::Document> = Vec::new();
@@ -157,15 +168,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     let mut notes: Vec<InputError> = Vec::new();
     let mut errors: Vec<InputError> = Vec::new();
     let (mut files, mut documents, mut objects) = (0, 0, 0);
-    palisade_yaml::load_paths_each(&args.paths, &limits, |loaded| {
-        files += loaded.files;
-        objects += loaded.documents.len();
-        documents += loaded
-            .documents
-            .iter()
-            .map(|d| (&*d.file, d.index))
-            .collect::<BTreeSet<_>>()
-            .len();
+    let check = |loaded: palisade_yaml::Loaded| {
         let per_object: Vec<Finding> = loaded
             .documents
             .iter()
@@ -173,19 +176,42 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             .collect();
         let waived =
             palisade_rules::config::waive(&loaded.documents, per_object, config.as_ref(), today);
-        findings.extend(waived.findings);
-        suppressed.extend(waived.suppressed);
-        notes.extend(loaded.notes);
-        notes.extend(waived.notes);
-        errors.extend(loaded.errors);
-        if cross {
-            kept.extend(
-                loaded
-                    .documents
-                    .into_iter()
-                    .filter(palisade_graph::relevant),
-            );
+        let documents = loaded
+            .documents
+            .iter()
+            .map(|d| (&*d.file, d.index))
+            .collect::<BTreeSet<_>>()
+            .len();
+        let objects = loaded.documents.len();
+        let kept: Vec<palisade_core::Document> = if cross {
+            loaded
+                .documents
+                .into_iter()
+                .filter(palisade_graph::relevant)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Checked {
+            files: loaded.files,
+            documents,
+            objects,
+            waived,
+            notes: loaded.notes,
+            errors: loaded.errors,
+            kept,
         }
+    };
+    palisade_yaml::load_paths_map(&args.paths, &limits, &check, |c| {
+        files += c.files;
+        documents += c.documents;
+        objects += c.objects;
+        findings.extend(c.waived.findings);
+        suppressed.extend(c.waived.suppressed);
+        notes.extend(c.notes);
+        notes.extend(c.waived.notes);
+        errors.extend(c.errors);
+        kept.extend(c.kept);
     });
     let expired = palisade_rules::config::expired(config.as_ref(), today);
     notes.extend(expired.notes);

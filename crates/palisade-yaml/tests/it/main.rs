@@ -11,6 +11,7 @@
 mod corpus;
 mod hostile;
 mod inputs;
+mod pieces;
 mod regressions;
 mod resolution;
 mod roundtrip;

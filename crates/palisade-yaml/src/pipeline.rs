@@ -1,0 +1,460 @@
+//! The parallel, memory-bounded load behind [`crate::load_paths`], [`crate::load_paths_each`]
+//! and [`crate::load_paths_map`].
+//!
+//! Files are read in input order and cut into *pieces* of whole YAML documents (the chunks
+//! of [`crate::stream`], grouped to about [`PIECE_BYTES`]). Worker threads take pieces in
+//! order, parse them, run the caller's `map` over each and drop the documents; the calling
+//! thread receives the results in input order. So one large file is parsed on every core,
+//! and memory holds the text of the file being read plus a bounded number of pieces
+//! ([`WINDOW_PER_WORKER`] per worker, counted from the oldest piece not yet handed over),
+//! not every document of the file.
+//!
+//! Documents are numbered before parsing ([`crate::stream::Split::first_indices`]); a file
+//! where that is not certain (a `...` marker, more documents than the per-file limit) and
+//! JSON are parsed whole by one worker, in order, exactly as [`crate::load_bytes`] does.
+
+use crate::paths::{Job, plan, read_job};
+use crate::stream::{self, Chunk, DocCounter, Prepared};
+use crate::{Limits, Loaded, Sink};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+/// Source bytes per piece: small enough that a piece's tree (roughly 10x its text) stays a
+/// few MB, large enough that the hand-over costs nothing next to parsing. A document larger
+/// than this is a piece of its own.
+pub const PIECE_BYTES: usize = 128 * 1024;
+
+/// Pieces taken by workers but not yet handed to the caller, per worker.
+const WINDOW_PER_WORKER: usize = 4;
+
+/// One unit of work for a worker.
+enum Unit {
+    /// Already complete (a read or encoding error, an empty file).
+    Ready(Loaded),
+    /// A whole file parsed in order (JSON, or YAML whose document numbering is not known
+    /// before parsing).
+    Whole {
+        name: Arc<str>,
+        text: Arc<String>,
+        bytes: u64,
+    },
+    /// Consecutive chunks of a YAML file whose document numbering is known.
+    Chunks {
+        name: Arc<str>,
+        text: Arc<String>,
+        /// Offset of the text the chunks index (after a byte-order mark).
+        base: usize,
+        chunks: Vec<Chunk>,
+        first_index: usize,
+        /// Index after the last document of these chunks (checked after parsing).
+        end_index: usize,
+        /// The file's byte count, on its first piece only.
+        bytes: Option<u64>,
+        /// The file's last piece: the file-level "no documents" note is decided after it.
+        last: bool,
+    },
+}
+
+/// A file being handed out in pieces.
+struct OpenFile {
+    name: Arc<str>,
+    text: Arc<String>,
+    base: usize,
+    chunks: Vec<Chunk>,
+    /// Document index each chunk starts at, plus the total at the end.
+    firsts: Vec<usize>,
+    next: usize,
+    bytes: u64,
+}
+
+struct Source {
+    jobs: std::vec::IntoIter<(Job, u64)>,
+    open: Option<OpenFile>,
+    next_seq: usize,
+}
+
+/// What a piece contributes to its file's "no documents" note.
+#[derive(Clone, Copy)]
+struct Tally {
+    non_empty: usize,
+    last: bool,
+}
+
+struct Delivered<R> {
+    result: R,
+    /// Set for pieces of split files; None for units that are a whole file.
+    tally: Option<Tally>,
+    file: Arc<str>,
+}
+
+struct Results<R> {
+    ready: BTreeMap<usize, Delivered<R>>,
+    /// Units reserved by workers (taken, or about to be).
+    reserved: usize,
+    /// Units handed to the caller.
+    consumed: usize,
+    exited: usize,
+}
+
+struct Shared<R> {
+    source: Mutex<Source>,
+    results: Mutex<Results<R>>,
+    /// Workers wait here for the window to have room.
+    room: Condvar,
+    /// The caller waits here for the next result.
+    arrived: Condvar,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A worker that panicked is reported as such below; its data is still consistent
+    // (every update is a single assignment), so a poisoned lock is used as is.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Loads `inputs`, calling `each(map(piece), file_ended)` in input order.
+pub(crate) fn run<P: AsRef<Path>, R: Send>(
+    inputs: &[P],
+    limits: &Limits,
+    map: &(dyn Fn(Loaded) -> R + Sync),
+    each: &mut dyn FnMut(R, bool),
+) {
+    let (prelude, jobs, over_total) = plan(inputs, limits);
+    if !(prelude.errors.is_empty() && prelude.notes.is_empty()) {
+        each(map(prelude), true);
+    }
+    // Even a single file is split over every worker.
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(8);
+    if !jobs.is_empty() {
+        let shared = Shared {
+            source: Mutex::new(Source {
+                jobs: jobs.into_iter(),
+                open: None,
+                next_seq: 0,
+            }),
+            results: Mutex::new(Results {
+                ready: BTreeMap::new(),
+                reserved: 0,
+                consumed: 0,
+                exited: 0,
+            }),
+            room: Condvar::new(),
+            arrived: Condvar::new(),
+        };
+        let window = WINDOW_PER_WORKER * workers;
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| work(&shared, limits, map, window));
+            }
+            consume(&shared, workers, map, each);
+        });
+    }
+    if !over_total.errors.is_empty() {
+        each(map(over_total), true);
+    }
+}
+
+/// The caller's side: results in sequence order, plus each split file's "no documents" note.
+fn consume<R: Send>(
+    shared: &Shared<R>,
+    workers: usize,
+    map: &(dyn Fn(Loaded) -> R + Sync),
+    each: &mut dyn FnMut(R, bool),
+) {
+    let mut non_empty = 0usize;
+    loop {
+        let next = {
+            let mut res = lock(&shared.results);
+            loop {
+                let want = res.consumed;
+                if let Some(d) = res.ready.remove(&want) {
+                    res.consumed += 1;
+                    break Some(d);
+                }
+                if res.exited == workers {
+                    // Every taken unit is delivered before its worker exits, so nothing
+                    // is missing; take whatever is left in order all the same.
+                    let first = res.ready.keys().next().copied();
+                    break first.and_then(|k| {
+                        res.consumed = k + 1;
+                        res.ready.remove(&k)
+                    });
+                }
+                res = shared
+                    .arrived
+                    .wait(res)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
+        };
+        shared.room.notify_all();
+        let Some(d) = next else { return };
+        match d.tally {
+            None => each(d.result, true),
+            Some(t) => {
+                non_empty += t.non_empty;
+                if !t.last {
+                    each(d.result, false);
+                } else if non_empty > 0 {
+                    non_empty = 0;
+                    each(d.result, true);
+                } else {
+                    each(d.result, false);
+                    let mut note = Loaded::default();
+                    let mut sink = Sink {
+                        file: d.file,
+                        out: &mut note,
+                    };
+                    stream::note_if_no_documents(&mut sink, 0);
+                    each(map(note), true);
+                }
+            }
+        }
+    }
+}
+
+fn work<R: Send>(
+    shared: &Shared<R>,
+    limits: &Limits,
+    map: &(dyn Fn(Loaded) -> R + Sync),
+    window: usize,
+) {
+    loop {
+        {
+            let mut res = lock(&shared.results);
+            while res.reserved - res.consumed >= window {
+                res = shared
+                    .room
+                    .wait(res)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
+            res.reserved += 1;
+        }
+        let taken = {
+            let mut src = lock(&shared.source);
+            next_unit(&mut src, limits).map(|u| {
+                let seq = src.next_seq;
+                src.next_seq += 1;
+                (seq, u)
+            })
+        };
+        let Some((seq, unit)) = taken else {
+            let mut res = lock(&shared.results);
+            res.reserved -= 1;
+            res.exited += 1;
+            drop(res);
+            shared.arrived.notify_all();
+            shared.room.notify_all();
+            return;
+        };
+        let file = unit_file(&unit);
+        let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let (loaded, tally) = process(unit, limits);
+            (map(loaded), tally)
+        }));
+        let delivered = match done {
+            Ok((result, tally)) => Delivered {
+                result,
+                tally,
+                file,
+            },
+            // Only on a bug: say so rather than drop the input silently.
+            Err(_) => Delivered {
+                result: map(internal_error(&file)),
+                tally: None,
+                file,
+            },
+        };
+        lock(&shared.results).ready.insert(seq, delivered);
+        shared.arrived.notify_all();
+    }
+}
+
+fn internal_error(file: &Arc<str>) -> Loaded {
+    let mut l = Loaded::default();
+    let mut sink = Sink {
+        file: file.clone(),
+        out: &mut l,
+    };
+    sink.error(
+        crate::At::default(),
+        &crate::LoadError::Io {
+            path: file.to_string(),
+            reason: "internal error while loading it".to_owned(),
+        },
+    );
+    l
+}
+
+fn unit_file(unit: &Unit) -> Arc<str> {
+    match unit {
+        Unit::Ready(l) => l
+            .errors
+            .first()
+            .or(l.notes.first())
+            .map_or_else(|| "<input>".into(), |e| e.file.as_str().into()),
+        Unit::Whole { name, .. } | Unit::Chunks { name, .. } => name.clone(),
+    }
+}
+
+/// The next unit in input order: the next piece of the open file, or the next file.
+fn next_unit(src: &mut Source, limits: &Limits) -> Option<Unit> {
+    loop {
+        if let Some(f) = src.open.as_mut() {
+            if let Some(unit) = next_piece(f) {
+                return Some(unit);
+            }
+            src.open = None;
+        }
+        let (job, _) = src.jobs.next()?;
+        match read_job(job, limits) {
+            Err(loaded) => return Some(Unit::Ready(loaded)),
+            Ok((name, bytes)) => match open(name, bytes, limits) {
+                Opened::Unit(u) => return Some(u),
+                Opened::File(f) => src.open = Some(f),
+            },
+        }
+    }
+}
+
+fn next_piece(f: &mut OpenFile) -> Option<Unit> {
+    let start = f.next;
+    let mut size = 0usize;
+    while let Some(c) = f.chunks.get(f.next) {
+        let len = c.end - c.start;
+        if f.next > start && size + len > PIECE_BYTES {
+            break;
+        }
+        size += len;
+        f.next += 1;
+    }
+    if f.next == start {
+        return None;
+    }
+    let index_at = |i: usize| f.firsts.get(i).copied().unwrap_or(0);
+    Some(Unit::Chunks {
+        name: f.name.clone(),
+        text: f.text.clone(),
+        base: f.base,
+        chunks: f.chunks.get(start..f.next).unwrap_or_default().to_vec(),
+        first_index: index_at(start),
+        end_index: index_at(f.next),
+        bytes: (start == 0).then_some(f.bytes),
+        last: f.next == f.chunks.len(),
+    })
+}
+
+enum Opened {
+    Unit(Unit),
+    File(OpenFile),
+}
+
+/// Decodes a file and decides how it is cut: the checks of [`crate::load_bytes`], then
+/// [`stream::prepare`].
+fn open(name: String, bytes: Vec<u8>, limits: &Limits) -> Opened {
+    let name: Arc<str> = name.into();
+    let size = bytes.len() as u64;
+    let mut out = Loaded {
+        files: 1,
+        bytes: size,
+        ..Loaded::default()
+    };
+    let text = {
+        let mut sink = Sink {
+            file: name.clone(),
+            out: &mut out,
+        };
+        if !crate::check_size(&mut sink, bytes.len(), limits) {
+            return Opened::Unit(Unit::Ready(out));
+        }
+        match crate::decode_owned(bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                crate::encoding_error(&mut sink, e);
+                return Opened::Unit(Unit::Ready(out));
+            }
+        }
+    };
+    let (base, chunks, firsts) = {
+        let mut sink = Sink {
+            file: name.clone(),
+            out: &mut out,
+        };
+        match stream::prepare(&mut sink, &text, limits) {
+            Prepared::Done => return Opened::Unit(Unit::Ready(out)),
+            Prepared::Json(_) => (0, Vec::new(), None),
+            Prepared::Yaml(split) => {
+                let firsts = split.first_indices(limits);
+                (text.len() - split.text.len(), split.chunks, firsts)
+            }
+        }
+    };
+    let text = Arc::new(text);
+    match firsts {
+        Some(firsts) => Opened::File(OpenFile {
+            name,
+            text,
+            base,
+            chunks,
+            firsts,
+            next: 0,
+            bytes: size,
+        }),
+        None => Opened::Unit(Unit::Whole {
+            name,
+            text,
+            bytes: size,
+        }),
+    }
+}
+
+/// Parses one unit; for pieces of a split file, also what it adds to the file's tally.
+fn process(unit: Unit, limits: &Limits) -> (Loaded, Option<Tally>) {
+    match unit {
+        Unit::Ready(l) => (l, None),
+        Unit::Whole { name, text, bytes } => {
+            let mut out = Loaded {
+                files: 1,
+                bytes,
+                ..Loaded::default()
+            };
+            let mut sink = Sink {
+                file: name,
+                out: &mut out,
+            };
+            stream::load_text(&mut sink, &text, limits);
+            (out, None)
+        }
+        Unit::Chunks {
+            name,
+            text,
+            base,
+            chunks,
+            first_index,
+            end_index,
+            bytes,
+            last,
+        } => {
+            let mut out = Loaded {
+                files: usize::from(bytes.is_some()),
+                bytes: bytes.unwrap_or(0),
+                ..Loaded::default()
+            };
+            let mut sink = Sink {
+                file: name,
+                out: &mut out,
+            };
+            let mut docs = DocCounter::starting_at(first_index);
+            let text = text.get(base..).unwrap_or("");
+            stream::load_chunks(&mut sink, text, &chunks, limits, &mut docs);
+            // `first_indices` promised this; the equivalence tests hold it to that.
+            debug_assert_eq!(docs.next_index, end_index, "document numbering");
+            let tally = Tally {
+                non_empty: docs.non_empty,
+                last,
+            };
+            (out, Some(tally))
+        }
+    }
+}
