@@ -8,6 +8,7 @@
 )]
 
 mod conformance;
+mod coverage;
 mod docs;
 mod extra;
 mod hardening;
