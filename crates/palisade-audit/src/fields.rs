@@ -1027,7 +1027,12 @@ impl Field {
                 None => Vals::Missing,
             },
             FieldKind::JevtRawtime => match event_time(ev).and_then(parse_rfc3339_ns) {
-                Some(ns) => Vals::One(Cow::Owned(ns.to_string())),
+                // Through i64 when it fits: i128 formatting is a slow library path, and
+                // Falco's `k8s_audit_never_true` macro reads this field for every event.
+                Some(ns) => Vals::One(Cow::Owned(match i64::try_from(ns) {
+                    Ok(n) => n.to_string(),
+                    Err(_) => ns.to_string(),
+                })),
                 // The json plugin always has an event timestamp (the capture time when the
                 // event carries none), so the field exists; we use 1 so `jevt.rawtime=0` stays false.
                 None => Vals::One(Cow::Borrowed("1")),

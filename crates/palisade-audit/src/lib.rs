@@ -62,6 +62,57 @@ pub struct Alert {
     pub priority_level: Priority,
 }
 
+impl Alert {
+    /// Appends the alert as one JSON line (with the newline) to `out`: the same bytes as
+    /// `serde_json::to_writer(alert)` + `\n`, without serde's per-field calls through the
+    /// writer (the alert path of a whole-log run is mostly output).
+    pub fn write_json_line(&self, out: &mut Vec<u8>) {
+        fn s(out: &mut Vec<u8>, v: &str) {
+            // serde_json's own escaping; writing into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut *out, v);
+        }
+        out.extend_from_slice(b"{\"time\":");
+        s(out, &self.time);
+        out.extend_from_slice(b",\"rule\":");
+        s(out, &self.rule);
+        out.extend_from_slice(b",\"priority\":");
+        s(out, self.priority);
+        out.extend_from_slice(b",\"output\":");
+        s(out, &self.output);
+        out.extend_from_slice(b",\"output_fields\":{");
+        for (i, (k, v)) in self.output_fields.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            s(out, k);
+            out.push(b':');
+            match v {
+                Some(v) => s(out, v),
+                None => out.extend_from_slice(b"null"),
+            }
+        }
+        out.extend_from_slice(b"},\"source\":");
+        s(out, self.source);
+        out.extend_from_slice(b",\"tags\":[");
+        for (i, t) in self.tags.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            s(out, t);
+        }
+        out.extend_from_slice(b"],\"audit_id\":");
+        match &self.audit_id {
+            Some(id) => s(out, id),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"file\":");
+        s(out, &self.file);
+        out.extend_from_slice(b",\"line\":");
+        out.extend_from_slice(self.line.to_string().as_bytes());
+        out.extend_from_slice(b"}\n");
+    }
+}
+
 /// Counts for the end-of-run summary.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
@@ -357,6 +408,43 @@ mod tests {
         assert!(a.output.starts_with("00:00:00.000000000: Error obj="));
         assert_eq!(a.time, "2020-01-01T00:00:00.000000000Z");
         assert_eq!(a.line, 3);
+    }
+
+    /// The hand-written JSON line is byte for byte serde's, escapes and nulls included.
+    #[test]
+    fn json_line_equals_serde() {
+        let mut a = Alert {
+            time: "2020-01-01T00:00:00.000000000Z".into(),
+            rule: Arc::from("R \"q\" \\ é"),
+            priority: "Warning",
+            output: "00:00:00: Warning x=\u{1}\n\t<NA>".into(),
+            output_fields: [
+                (Arc::from("ka.user.name"), Some("a\"b".to_string())),
+                (Arc::from("ka.target.name"), None),
+            ]
+            .into_iter()
+            .collect(),
+            source: SOURCE,
+            tags: Arc::from(vec!["k8s".to_string(), "t\u{7f}".to_string()]),
+            audit_id: None,
+            file: Arc::from("/tmp/a b.log"),
+            line: 18_446_744_073_709_551_615,
+            message: String::new(),
+            priority_level: Priority::Warning,
+        };
+        for _ in 0..2 {
+            let mut want = serde_json::to_vec(&a).unwrap();
+            want.push(b'\n');
+            let mut got = Vec::new();
+            a.write_json_line(&mut got);
+            assert_eq!(
+                String::from_utf8(got).unwrap(),
+                String::from_utf8(want).unwrap()
+            );
+            a.audit_id = Some("id".into());
+            a.output_fields.clear();
+            a.tags = Arc::from(Vec::<String>::new());
+        }
     }
 
     #[test]

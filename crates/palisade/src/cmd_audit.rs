@@ -243,6 +243,7 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         engine.rules.rules.len()
     );
     let counters = Arc::new(palisade_audit::serve::Counters::default());
+    let mut line = Vec::new();
     palisade_audit::serve::run(
         cfg,
         engine,
@@ -253,9 +254,11 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
             }
             // A failing output must not stop the worker: the queue keeps back-pressure.
             let _ = match format {
-                Format::Json => serde_json::to_writer(&mut out, alert)
-                    .map_err(std::io::Error::other)
-                    .and_then(|()| out.write_all(b"\n")),
+                Format::Json => {
+                    line.clear();
+                    alert.write_json_line(&mut line);
+                    out.write_all(&line)
+                }
                 Format::Text => writeln!(out, "{}", text_line(alert)),
             }
             .and_then(|()| out.flush());
@@ -346,11 +349,17 @@ fn scan(a: ScanArgs) -> anyhow::Result<ExitCode> {
     if let Some(p) = a.min_priority {
         engine = engine.with_min_priority(p);
     }
+    // Large buffer: one write(2) per 256 KiB of alerts on whole-log runs.
+    const OUT_BUF: usize = 256 * 1024;
     let mut out: Box<dyn Write> = match &a.output {
-        Some(p) => Box::new(std::io::BufWriter::new(
+        Some(p) => Box::new(std::io::BufWriter::with_capacity(
+            OUT_BUF,
             std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
         )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+        None => Box::new(std::io::BufWriter::with_capacity(
+            OUT_BUF,
+            std::io::stdout().lock(),
+        )),
     };
     let paths = if a.paths.is_empty() {
         vec!["-".to_string()]
@@ -363,6 +372,7 @@ fn scan(a: ScanArgs) -> anyhow::Result<ExitCode> {
     let mut input_errors = 0u64;
     let mut shown_bad = 0u64;
     let mut write_err: Option<std::io::Error> = None;
+    let mut line = Vec::new();
     const MAX_SHOWN_BAD: u64 = 20;
 
     // Following several files at once would need one thread per file; they share the engine.
@@ -412,9 +422,11 @@ fn scan(a: ScanArgs) -> anyhow::Result<ExitCode> {
                     return;
                 }
                 let r = match a.format {
-                    Format::Json => serde_json::to_writer(&mut out, alert)
-                        .map_err(std::io::Error::other)
-                        .and_then(|()| out.write_all(b"\n")),
+                    Format::Json => {
+                        line.clear();
+                        alert.write_json_line(&mut line);
+                        out.write_all(&line)
+                    }
                     Format::Text => writeln!(out, "{}", text_line(alert)),
                 };
                 let r = if follow {

@@ -26,7 +26,15 @@ pub fn run_file(engine: &Engine, path: &str) -> (BTreeMap<String, u64>, ReadStat
         r,
         path,
         palisade_audit::input::DEFAULT_MAX_LINE_BYTES,
-        |a| *counts.entry(a.rule.to_string()).or_insert(0) += 1,
+        |a| {
+            *counts.entry(a.rule.to_string()).or_insert(0) += 1;
+            // The fast JSON writer must produce serde's bytes for every real alert.
+            let mut want = serde_json::to_vec(a).unwrap();
+            want.push(b'\n');
+            let mut got = Vec::new();
+            a.write_json_line(&mut got);
+            assert_eq!(got, want, "{path}");
+        },
         |e| bad.push(e.to_string()),
     );
     (counts, stats, bad)
