@@ -166,7 +166,7 @@ pub fn render_docs() -> String {
     for line in [
         "- With no `--select`, `palisade scan` runs the default set: families `pss` and `hardening` (and the cross-object `rbac`/`netpol` families), without the opt-in rules.",
         "- `--select` takes a family (`hardening`: its rules except the opt-in ones), a rule ID (`HRD007`) or name (`image-digest`), or `all` (every rule, opt-in and `reliability` included); repeat it or separate items with commas. `--ignore` removes rules the same way.",
-        "- `--framework pss-baseline|pss-restricted|nsa|cis|all` runs the rules that cite the framework (opt-in ones included) and prints a per-control compliance summary; `pss-baseline` evaluates PSS at the baseline level.",
+        "- `--framework pss-baseline|pss-restricted|nsa|cis|k8s-checklist|all` runs the rules that cite the framework (opt-in ones included) and prints a per-control compliance summary; `pss-baseline` evaluates PSS at the baseline level.",
         "- `.palisade.yaml` can enable, disable and re-grade rules and waive findings with a reason: see [config.md](config.md).",
     ] {
         let _ = writeln!(md, "{line}");

@@ -3,8 +3,7 @@
 //! and `pss-restricted` group the PSS rules by Pod Security Standards control; `nsa` groups
 //! rules by NSA/CISA Kubernetes Hardening Guidance (v1.2) section; `cis` by CIS Kubernetes
 //! Benchmark (v1.12) recommendation; `k8s-checklist` by item of the kubernetes.io Security
-//! Checklist and Application Security Checklist; `all` is the first four (the set the scan
-//! contract has promised since frameworks were introduced).
+//! Checklist and Application Security Checklist; `all` is every one of them.
 
 use palisade_core::RuleMeta;
 use std::fmt;
@@ -75,6 +74,7 @@ impl Framework {
                 Framework::PssRestricted,
                 Framework::Nsa,
                 Framework::Cis,
+                Framework::K8sChecklist,
             ],
             f => vec![f],
         }
@@ -494,12 +494,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn k8s_checklist_parses_and_is_not_part_of_all() {
+    fn k8s_checklist_parses_and_is_part_of_all() {
         let f: Framework = "k8s-checklist".parse().unwrap();
         assert_eq!(f, Framework::K8sChecklist);
         assert_eq!(f.to_string(), "k8s-checklist");
         assert_eq!(f.pss_level(), Level::Restricted);
-        assert!(!Framework::All.parts().contains(&f));
+        assert!(Framework::All.parts().contains(&f));
         let err = "soc2".parse::<Framework>().unwrap_err().to_string();
         assert!(err.contains("k8s-checklist"), "{err}");
     }

@@ -184,7 +184,10 @@ fn framework_pss_baseline_runs_at_baseline_and_all_has_four_parts() {
         .iter()
         .map(|f| f["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["pss-baseline", "pss-restricted", "nsa", "cis"]);
+    assert_eq!(
+        names,
+        ["pss-baseline", "pss-restricted", "nsa", "cis", "k8s-checklist"]
+    );
     let out = palisade()
         .args([
             "scan",
