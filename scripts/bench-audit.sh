@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Throughput of `palisade audit` on one core, and of `jq` on the same log in the same run.
 #
-#   scripts/bench-audit.sh [--events N] [--keep DIR] [--no-build]
+#   scripts/bench-audit.sh [--events N] [--repeat R] [--keep DIR] [--no-build]
 #
 # 1. Builds two JSON Lines logs of N (default 1,000,000) events from the saved data under
 #    testdata/audit/ (`cargo run --release --example audit_bench -- gen N FILE MIX`):
 #    - `real`: real-shaped: 95% control-plane/node background traffic (lease renewals,
 #      get/list/watch by the controller manager, scheduler, kubelets, kube-proxy, CoreDNS,
 #      node status patches) in the field layout of the saved audit2rbac log, 5% copies of
-#      the saved Falco traces and real logs; ~4.6% of the events alert (docs/audit.md).
+#      the saved Falco traces and real logs; ~3% of the events alert (docs/audit.md).
 #    - `traces`: only copies of the saved traces (fresh auditID, shifted timestamps, every
-#      7th a varied user, every 5th a varied namespace/name); ~83% alert: the worst case.
+#      7th a varied user, every 5th a varied namespace/name); 54% of the events alert,
+#      0.83 alerts per event: the worst case.
 # 2. Runs the real binary with the full default rule set (Falco's k8s_audit_rules.yaml plus
 #    Palisade's extra rules), JSON alerts to a file, pinned to one core (`taskset -c 0`):
 #    `palisade audit --format json -q LOG > ALERTS`, on both logs, and on a tenth of the
@@ -18,18 +19,21 @@
 # 3. Times `jq -c` with a filter equivalent to ONE rule (Falco's "Create Privileged Pod":
 #    completed, pods, no subresource, create, any container privileged), also on core 0,
 #    on the real-shaped log.
+# Every run is repeated R times (default 3) and the one with the least CPU time is reported:
+# the machine is shared, and other processes' load only ever adds time.
 # Prints a Markdown table: wall time, events/s, MB/s, peak RSS, alerts or matches.
 # Installs jq (and GNU time) with apt-get if missing and allowed (root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-events=1000000; keep=""; build=1
+events=1000000; keep=""; build=1; repeat=3
 while [ $# -gt 0 ]; do
   case "$1" in
     --events) events=$2; shift 2 ;;
     --keep) keep=$2; shift 2 ;;
+    --repeat) repeat=$2; shift 2 ;;
     --no-build) build=0; shift ;;  # use the release binaries already in target/
-    -h|--help) sed -n 2,25p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,27p "$0"; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -64,11 +68,17 @@ worst=$work/audit-traces.jsonl
 rows=()
 measure() {
   local name=$1 n=$2 file=$3 out=$4; shift 4
-  local rc=0
-  /usr/bin/time -f "%e %U %S %M" -o "$work/time" taskset -c 0 "$@" >"$out" 2>"$work/stderr" || rc=$?
-  # palisade exits 1 when there are alerts; 2 or more is a failure.
-  if [ "$rc" -ge 2 ]; then echo "$name failed (exit $rc):" >&2; cat "$work/stderr" >&2; exit 1; fi
-  read -r wall user sys rss < <(tail -1 "$work/time")
+  local rc i best="" wall user sys rss
+  for ((i = 0; i < repeat; i++)); do
+    rc=0
+    /usr/bin/time -f "%e %U %S %M" -o "$work/time" taskset -c 0 "$@" >"$out" 2>"$work/stderr" || rc=$?
+    # palisade exits 1 when there are alerts; 2 or more is a failure.
+    if [ "$rc" -ge 2 ]; then echo "$name failed (exit $rc):" >&2; cat "$work/stderr" >&2; exit 1; fi
+    read -r w u s m < <(tail -1 "$work/time")
+    if [ -z "$best" ] || python3 -c "import sys; sys.exit(0 if $u + $s < $best else 1)"; then
+      best=$(python3 -c "print($u + $s)"); wall=$w; user=$u; sys=$s; rss=$m
+    fi
+  done
   local bytes hits
   bytes=$(stat -c %s "$file")
   hits=$(wc -l <"$out")
@@ -86,7 +96,7 @@ measure "palisade audit, all $rules default rules, real-shaped log" "$events" "$
   "$pal" audit --format json -q "$log"
 measure "palisade audit, all $rules default rules, real-shaped (1/10 of the log)" $((events / 10)) "$small" "$work/alerts-small.jsonl" \
   "$pal" audit --format json -q "$small"
-measure "palisade audit, all $rules default rules, traces only (83% alert)" "$events" "$worst" "$work/alerts-traces.jsonl" \
+measure "palisade audit, all $rules default rules, traces only (worst case)" "$events" "$worst" "$work/alerts-traces.jsonl" \
   "$pal" audit --format json -q "$worst"
 filter='select(.stage=="ResponseComplete" and .objectRef.resource=="pods" and (.objectRef.subresource==null) and .verb=="create" and ([.requestObject.spec.containers[]?.securityContext.privileged] | any(. == true)))'
 measure "jq -c, one rule (Create Privileged Pod)" "$events" "$log" "$work/jq.jsonl" jq -c "$filter" "$log"
@@ -96,12 +106,20 @@ pal_priv=$(grep -c '"rule":"Create Privileged Pod"' "$work/alerts.jsonl" || true
 jq_priv=$(wc -l <"$work/jq.jsonl")
 
 echo
-echo "$(uname -m), $(nproc) cores, one used (taskset -c 0); $(date -u +%Y-%m-%d)"
+echo "$(uname -m), $(nproc) cores, one used (taskset -c 0); fastest (CPU time) of $repeat runs each; $(date -u +%Y-%m-%d)"
 echo
 # events/s per CPU second as well: on a shared machine wall time includes waiting for the core.
 echo "| run | events | MB | wall s | cpu s | events/s (wall) | events/s (cpu) | MB/s (wall) | MB/s (cpu) | peak RSS MB | alerts / matches |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${rows[@]}"
 echo
+for f in alerts alerts-traces; do
+  python3 -c '
+import json, sys
+path, n, name = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+lines = {json.loads(l)["line"] for l in open(path)}
+print(f"{name}: {len(lines):,} of {n:,} events ({100 * len(lines) / n:.1f}%) raise at least one alert.")
+' "$work/$f.jsonl" "$events" "$([ $f = alerts ] && echo real-shaped || echo traces-only)"
+done
 echo "\"Create Privileged Pod\": palisade $pal_priv alerts, jq $jq_priv matches."
 if [ "$pal_priv" != "$jq_priv" ]; then echo "MISMATCH between palisade and jq on the one rule" >&2; exit 1; fi
