@@ -14,7 +14,8 @@
 //!     (the security-relevant writes). The mix is in `BACKGROUND` and docs/audit.md.
 //! - `audit_bench stages LOG`: times each stage over LOG on one thread (read + decode only;
 //!   decode + all default rules, no rendering; the whole pipeline with alerts serialised to
-//!   JSON as `palisade audit --format json` does), for profiling.
+//!   JSON as `palisade audit --format json` does), for profiling. `ONLY=decode|rules|full`
+//!   runs one stage (for `perf record`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -663,6 +664,7 @@ fn stages(log: &str) {
     }
     let start = Instant::now();
     let mut sink = std::io::sink();
+    let mut line = Vec::new();
     let mut alerts = 0u64;
     let stats = engine.scan(
         data.as_slice(),
@@ -670,8 +672,9 @@ fn stages(log: &str) {
         palisade_audit::input::DEFAULT_MAX_LINE_BYTES,
         |a| {
             alerts += 1;
-            serde_json::to_writer(&mut sink, a).unwrap();
-            sink.write_all(b"\n").unwrap();
+            line.clear();
+            a.write_json_line(&mut line);
+            sink.write_all(&line).unwrap();
         },
         |_| {},
     );

@@ -134,7 +134,13 @@ impl Summary {
 
     pub fn add_alert(&mut self, a: &Alert) {
         self.alerts += 1;
-        *self.alerts_by_rule.entry(a.rule.to_string()).or_default() += 1;
+        // Look up before inserting: `entry` would allocate the key for every alert.
+        match self.alerts_by_rule.get_mut(&*a.rule) {
+            Some(n) => *n += 1,
+            None => {
+                self.alerts_by_rule.insert(a.rule.to_string(), 1);
+            }
+        }
     }
 }
 
