@@ -200,6 +200,23 @@ pub struct Reference {
     pub url: &'static str,
 }
 
+impl Reference {
+    /// A reference without a link; `source` is one of [`REFERENCE_SOURCES`]. `const` so the
+    /// static rule catalogs can build their reference lists at compile time.
+    pub const fn new(source: &'static str, id: &'static str) -> Reference {
+        Reference {
+            source,
+            id,
+            url: "",
+        }
+    }
+
+    /// The same reference with a link.
+    pub const fn with_url(self, url: &'static str) -> Reference {
+        Reference { url, ..self }
+    }
+}
+
 /// The allowed values of [`Reference::source`], the stable names `palisade rules --format json`
 /// prints: the Pod Security Standards, the CIS Kubernetes Benchmark (v1.12 numbering), the
 /// NSA/CISA Kubernetes Hardening Guidance (v1.2), the kubernetes.io security checklist, and
@@ -262,4 +279,53 @@ pub struct RuleMeta {
     /// Documentation link for the rule.
     #[serde(skip_serializing_if = "str::is_empty")]
     pub help_uri: &'static str,
+}
+
+impl RuleMeta {
+    /// The same rule with another documentation link.
+    pub const fn with_help_uri(self, help_uri: &'static str) -> RuleMeta {
+        RuleMeta { help_uri, ..self }
+    }
+}
+
+/// What the rules of one family share, so a catalog names the family and its help page once
+/// and builds each [`RuleMeta`] in a `const` context with [`RuleFamily::rule`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleFamily {
+    /// [`RuleMeta::family`] of its rules.
+    pub name: &'static str,
+    /// [`RuleMeta::help_uri`] of its rules (empty: none).
+    pub help_uri: &'static str,
+}
+
+impl RuleFamily {
+    pub const fn new(name: &'static str, help_uri: &'static str) -> RuleFamily {
+        RuleFamily { name, help_uri }
+    }
+
+    /// A rule of this family, linking to the family's help page. Positional arguments, in
+    /// [`RuleMeta`]'s field order, keep the catalogs' long tables of these calls compact.
+    #[allow(clippy::too_many_arguments)]
+    pub const fn rule(
+        self,
+        id: &'static str,
+        name: &'static str,
+        title: &'static str,
+        severity: Severity,
+        rationale: &'static str,
+        remediation: &'static str,
+        references: &'static [Reference],
+    ) -> RuleMeta {
+        RuleMeta {
+            id,
+            name,
+            family: self.name,
+            title,
+            severity,
+            rationale,
+            remediation,
+            references,
+            help_uri: self.help_uri,
+        }
+    }
 }
