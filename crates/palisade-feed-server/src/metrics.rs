@@ -28,6 +28,7 @@ pub struct Metrics {
     pub syncs: Family<ResultLabels, Counter>,
     pub last_sync: Gauge,
     pub items: Gauge,
+    pub cert_reloads: Family<ResultLabels, Counter>,
 }
 
 impl Metrics {
@@ -64,6 +65,12 @@ impl Metrics {
         );
         let items = Gauge::default();
         registry.register("items", "Items in the served feed", items.clone());
+        let cert_reloads = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "cert_reloads",
+            "TLS certificate reloads after the files changed, by result (ok, error: the previous certificate kept serving)",
+            cert_reloads.clone(),
+        );
         Metrics {
             registry,
             events,
@@ -72,6 +79,7 @@ impl Metrics {
             syncs,
             last_sync,
             items,
+            cert_reloads,
         }
     }
 

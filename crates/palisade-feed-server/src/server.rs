@@ -19,6 +19,10 @@ pub const MAX_SECRET_BYTES: u64 = 4096;
 /// search index lags behind its webhooks, so a just-labelled issue may not be found yet.
 pub const RESYNC_GRACE: Duration = Duration::from_secs(15 * 60);
 
+/// How often certificate files are checked by default: cert-manager and kubelet secret
+/// updates take about a minute to appear, so 5 s adds little to a rotation.
+pub const DEFAULT_CERT_RELOAD: Duration = Duration::from_secs(5);
+
 #[derive(Debug, Clone)]
 pub struct Tls {
     pub cert: PathBuf,
@@ -41,6 +45,8 @@ pub struct Config {
     pub api_url: String,
     pub token: Option<String>,
     pub tls: Option<Tls>,
+    /// How often the TLS certificate and key files are checked for a rotation; `None`: never.
+    pub cert_reload_interval: Option<Duration>,
     pub max_body_bytes: usize,
     pub limits: Limits,
 }
@@ -58,6 +64,7 @@ impl Config {
             api_url: palisade_feed::fetch::DEFAULT_API.to_owned(),
             token: None,
             tls: None,
+            cert_reload_interval: Some(DEFAULT_CERT_RELOAD),
             max_body_bytes: crate::webhook::DEFAULT_MAX_BODY,
             limits: Limits::default(),
         }
@@ -424,13 +431,14 @@ pub struct RunningServer {
     handle: axum_server::Handle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     resync: Option<tokio::task::JoinHandle<()>>,
+    reload: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningServer {
     /// Stops accepting, lets requests in flight finish (up to 10 s), stops the resync.
     pub async fn shutdown(self) -> Result<(), ServerError> {
         self.handle.graceful_shutdown(Some(Duration::from_secs(10)));
-        if let Some(r) = &self.resync {
+        for r in [&self.resync, &self.reload].into_iter().flatten() {
             r.abort();
         }
         let state = self.state.clone();
@@ -453,20 +461,38 @@ impl RunningServer {
     }
 }
 
-/// Builds the rustls server configuration with the ring provider, whatever the process default.
-fn tls_config(tls: &Tls) -> Result<rustls::ServerConfig, ServerError> {
+/// Reads the certificate and key files as they are now.
+async fn read_pair(tls: &Tls) -> Result<(Vec<u8>, Vec<u8>), ServerError> {
+    let err = |p: &Path, x: std::io::Error| ServerError::Tls {
+        message: format!("{}: {x}", p.display()),
+    };
+    let cert = tokio::fs::read(&tls.cert)
+        .await
+        .map_err(|x| err(&tls.cert, x))?;
+    let key = tokio::fs::read(&tls.key)
+        .await
+        .map_err(|x| err(&tls.key, x))?;
+    Ok((cert, key))
+}
+
+/// Builds the rustls server configuration from PEM bytes, with the ring provider whatever the
+/// process default.
+fn tls_config(
+    tls: &Tls,
+    cert: &[u8],
+    key: &[u8],
+) -> Result<Arc<rustls::ServerConfig>, ServerError> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let e = |m: String| ServerError::Tls { message: m };
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&tls.cert)
-        .map_err(|x| e(format!("{}: {x}", tls.cert.display())))?
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert)
         .collect::<Result<_, _>>()
         .map_err(|x| e(format!("{}: {x}", tls.cert.display())))?;
     if certs.is_empty() {
         return Err(e(format!("{}: no certificate found", tls.cert.display())));
     }
-    let key = PrivateKeyDer::from_pem_file(&tls.key)
-        .map_err(|x| e(format!("{}: {x}", tls.key.display())))?;
+    let key =
+        PrivateKeyDer::from_pem_slice(key).map_err(|x| e(format!("{}: {x}", tls.key.display())))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -475,14 +501,55 @@ fn tls_config(tls: &Tls) -> Result<rustls::ServerConfig, ServerError> {
         .with_single_cert(certs, key)
         .map_err(|x| e(format!("certificate and key do not fit together: {x}")))?;
     cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(cfg)
+    Ok(Arc::new(cfg))
+}
+
+/// Re-reads the certificate and key every `every`; when either changed and the pair is valid,
+/// new handshakes use it (open connections keep theirs). A bad or half-written pair (the key
+/// rotated before the certificate, a file missing for a moment) keeps the old one serving, is
+/// logged and counted, and is retried when the files change again.
+async fn watch_certificates(
+    rustls: axum_server::tls_rustls::RustlsConfig,
+    tls: Tls,
+    every: Duration,
+    state: Arc<State>,
+    mut last: (Vec<u8>, Vec<u8>),
+) {
+    loop {
+        tokio::time::sleep(every).await;
+        let (pair, result) = match read_pair(&tls).await {
+            Ok(pair) if pair == last => continue,
+            Ok(pair) => {
+                let built = tls_config(&tls, &pair.0, &pair.1);
+                (pair, built)
+            }
+            // Remembered as an empty pair: an unreadable file counts once, not on every tick.
+            Err(_) if last.0.is_empty() && last.1.is_empty() => continue,
+            Err(e) => ((Vec::new(), Vec::new()), Err(e)),
+        };
+        match result {
+            Ok(cfg) => {
+                rustls.reload_from_config(cfg);
+                Metrics::result(&state.metrics.cert_reloads, "ok");
+                tracing::info!("serving certificate reloaded from {}", tls.cert.display());
+            }
+            Err(e) => {
+                Metrics::result(&state.metrics.cert_reloads, "error");
+                tracing::warn!("new certificate not loaded, still serving the previous one: {e}");
+            }
+        }
+        last = pair;
+    }
 }
 
 /// Prepares the state and starts serving on `config.listen`.
 pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     let listen = config.listen;
     let tls = match &config.tls {
-        Some(t) => Some(tls_config(t)?),
+        Some(t) => {
+            let pair = read_pair(t).await?;
+            Some((tls_config(t, &pair.0, &pair.1)?, t.clone(), pair))
+        }
         None => None,
     };
     let state = tokio::task::spawn_blocking(move || prepare(config))
@@ -509,9 +576,19 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         })?;
     let app = crate::http::router(state.clone()).into_make_service();
     let handle = axum_server::Handle::new();
+    let mut reload = None;
     let task = match tls {
-        Some(cfg) => {
-            let rustls = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(cfg));
+        Some((cfg, files, pair)) => {
+            let rustls = axum_server::tls_rustls::RustlsConfig::from_config(cfg);
+            if let Some(every) = state.config.cert_reload_interval {
+                reload = Some(tokio::spawn(watch_certificates(
+                    rustls.clone(),
+                    files,
+                    every,
+                    state.clone(),
+                    pair,
+                )));
+            }
             let server = axum_server::from_tcp_rustls(listener, rustls).handle(handle.clone());
             tokio::spawn(async move { server.serve(app).await })
         }
@@ -538,6 +615,7 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         handle,
         task,
         resync,
+        reload,
     })
 }
 

@@ -47,6 +47,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE", requires = "cert")]
     pub key: Option<PathBuf>,
 
+    /// How often the --cert/--key files are checked for a rotation (`5s`, `1m`); `0` disables
+    /// it. A new pair is used for new connections; a bad one keeps the old pair serving.
+    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    pub cert_reload_interval: String,
+
     /// Largest webhook delivery body, in bytes (larger deliveries get 413).
     #[arg(long, default_value_t = palisade_feed_server::webhook::DEFAULT_MAX_BODY)]
     pub max_body_bytes: usize,
@@ -67,6 +72,8 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         .init();
     let resync = palisade_feed_server::duration::parse(&args.resync_interval)
         .map_err(|e| anyhow::anyhow!("--resync-interval: {e}"))?;
+    let cert_reload = palisade_feed_server::duration::parse(&args.cert_reload_interval)
+        .map_err(|e| anyhow::anyhow!("--cert-reload-interval: {e}"))?;
     let secret = match &args.webhook_secret_file {
         Some(p) => Some(palisade_feed_server::read_secret(p)?),
         None => None,
@@ -85,6 +92,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     config.api_url = args.api_url;
     config.token = args.token.filter(|t| !t.is_empty());
     config.max_body_bytes = args.max_body_bytes;
+    config.cert_reload_interval = cert_reload;
     config.tls = match (args.cert, args.key) {
         (Some(cert), Some(key)) => Some(Tls { cert, key }),
         _ => None,

@@ -11,6 +11,7 @@
 mod browser;
 mod e2e;
 mod resync;
+mod tls;
 
 use palisade_feed_server::{Config, RunningServer, webhook};
 use serde_json::Value;
