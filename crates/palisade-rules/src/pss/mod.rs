@@ -13,6 +13,7 @@
 //! `v1.36`, or lower [`EvalOptions::max_minor`] (PSA's emulation-version clamp).
 
 mod checks;
+pub mod fixtures;
 pub(crate) mod util;
 
 use std::fmt;
