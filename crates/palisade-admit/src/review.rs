@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -80,10 +81,19 @@ pub struct AdmissionRequest {
     pub operation: String,
     #[serde(default)]
     pub user_info: UserInfo,
-    /// `null` for DELETE; kept as `Value::Null` when absent.
-    #[serde(default, skip_serializing_if = "Value::is_null")]
+    /// `null` for DELETE; kept as `Value::Null` when absent. `metadata.managedFields` is
+    /// not kept (see [`object_without_managed_fields`]).
+    #[serde(
+        default,
+        skip_serializing_if = "Value::is_null",
+        deserialize_with = "object_without_managed_fields"
+    )]
     pub object: Value,
-    #[serde(default, skip_serializing_if = "Value::is_null")]
+    #[serde(
+        default,
+        skip_serializing_if = "Value::is_null",
+        deserialize_with = "object_without_managed_fields"
+    )]
     pub old_object: Value,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -228,6 +238,41 @@ fn json_error(e: &serde_json::Error, what: &str) -> ReviewError {
 
 /// Decodes and checks a review request body.
 pub fn parse_request(body: &[u8]) -> Result<AdmissionRequest, ReviewError> {
+    // One pass for the common, well-formed case; a body that does not decode is parsed
+    // again envelope first, so that the error names the right problem.
+    let Ok(review) = serde_json::from_slice::<Incoming>(body) else {
+        return parse_request_slow(body);
+    };
+    if review.api_version != API_VERSION {
+        return Err(ReviewError::ApiVersion {
+            found: review.api_version.into_owned(),
+        });
+    }
+    if review.kind != KIND {
+        return Err(ReviewError::Kind {
+            found: review.kind.into_owned(),
+        });
+    }
+    let request = review.request.ok_or(ReviewError::MissingRequest)?;
+    if request.uid.is_empty() {
+        return Err(ReviewError::MissingUid);
+    }
+    Ok(request)
+}
+
+/// A request review in one pass (`response`, if any, is skipped).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Incoming<'a> {
+    #[serde(default, borrow)]
+    api_version: std::borrow::Cow<'a, str>,
+    #[serde(default, borrow)]
+    kind: std::borrow::Cow<'a, str>,
+    #[serde(default)]
+    request: Option<AdmissionRequest>,
+}
+
+fn parse_request_slow(body: &[u8]) -> Result<AdmissionRequest, ReviewError> {
     let env: Envelope<'_> = serde_json::from_slice(body).map_err(|e| json_error(&e, ""))?;
     let api_version = env.api_version.unwrap_or_default();
     if api_version != API_VERSION {
@@ -251,6 +296,94 @@ pub fn parse_request(body: &[u8]) -> Result<AdmissionRequest, ReviewError> {
         return Err(ReviewError::MissingUid);
     }
     Ok(request)
+}
+
+/// Decodes an object as a JSON value without `metadata.managedFields`: no rule reads it,
+/// the response never echoes the object, and in real requests it is the bulk of the
+/// metadata (hundreds of small maps to allocate and free). Everything else is kept as is.
+pub fn object_without_managed_fields<'de, D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
+    d.deserialize_any(ValueVisitor {
+        skip: Skip::Metadata,
+    })
+}
+
+/// Which key of the map being visited is dropped or descended into specially.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Skip {
+    /// The object: its `metadata` is visited with [`Skip::ManagedFields`].
+    Metadata,
+    /// `metadata`: its `managedFields` is skipped.
+    ManagedFields,
+}
+
+struct ValueVisitor {
+    skip: Skip,
+}
+
+impl<'de> DeserializeSeed<'de> for ValueVisitor {
+    type Value = Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        self.deserialize(d)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(v) = seq.next_element::<Value>()? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value = match (self.skip, key.as_str()) {
+                (Skip::Metadata, "metadata") => map.next_value_seed(ValueVisitor {
+                    skip: Skip::ManagedFields,
+                })?,
+                (Skip::ManagedFields, "managedFields") => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+                _ => map.next_value::<Value>()?,
+            };
+            out.insert(key, value);
+        }
+        Ok(Value::Object(out))
+    }
 }
 
 #[cfg(test)]
@@ -283,6 +416,33 @@ mod tests {
             "]".repeat(100_000)
         );
         assert!(matches!(err(&deep), ReviewError::Json { .. }));
+    }
+
+    #[test]
+    fn objects_keep_everything_but_managed_fields() {
+        let body = r#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{},"resource":{},"operation":"UPDATE",
+            "object":{"kind":"Pod","metadata":{"name":"p","managedFields":[{"manager":"kubectl","fieldsV1":{"f:spec":{}}}],"labels":{"a":"b"}},
+                      "spec":{"managedFields":1,"containers":[{"name":"c","n":-1,"f":1.5,"t":true,"x":null}]}},
+            "oldObject":{"metadata":{"managedFields":[]}}}}"#;
+        let req = parse_request(body.as_bytes()).unwrap();
+        assert_eq!(
+            req.object,
+            serde_json::json!({"kind":"Pod","metadata":{"name":"p","labels":{"a":"b"}},
+                "spec":{"managedFields":1,"containers":[{"name":"c","n":-1,"f":1.5,"t":true,"x":null}]}})
+        );
+        assert_eq!(req.old_object, serde_json::json!({"metadata":{}}));
+        // Not an object: kept as it came, for the decision to refuse.
+        let body = r#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","kind":{},"resource":{},"operation":"CREATE","object":[1,"x"]}}"#;
+        assert_eq!(
+            parse_request(body.as_bytes()).unwrap().object,
+            serde_json::json!([1, "x"])
+        );
+        // A bad request with a wrong apiVersion is reported as the wrong apiVersion.
+        let body = r#"{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{"uid":7}}"#;
+        assert!(matches!(
+            parse_request(body.as_bytes()).unwrap_err(),
+            ReviewError::ApiVersion { .. }
+        ));
     }
 
     #[test]

@@ -40,6 +40,28 @@ pub struct ServeOptions {
     pub listen: SocketAddr,
     pub cert: PathBuf,
     pub key: PathBuf,
+    /// Runtime worker threads; `None` = the CPUs this process may use (affinity mask and
+    /// cgroup CPU quota, as `std::thread::available_parallelism` reports them).
+    pub workers: Option<usize>,
+}
+
+/// Worker threads for the server runtime: as many as the CPUs it may use. Sizing to the
+/// container's CPU limit, not the node's cores, is what Go's GOMAXPROCS does with a quota:
+/// more runnable threads than CPUs only queue behind each other and lengthen the tail.
+pub fn worker_threads(requested: Option<usize>) -> usize {
+    requested
+        .filter(|n| *n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+}
+
+fn runtime(workers: Option<usize>) -> Result<tokio::runtime::Runtime, ServeError> {
+    let n = worker_threads(workers);
+    tracing::info!(worker_threads = n, "server runtime");
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(n)
+        .enable_all()
+        .build()
+        .map_err(ServeError::Runtime)
 }
 
 /// Failure to start (or keep) serving.
@@ -505,10 +527,7 @@ pub fn run_blocking(
     admitter: Arc<Admitter>,
     on_listening: impl FnOnce(SocketAddr),
 ) -> Result<(), ServeError> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(ServeError::Runtime)?;
+    let rt = runtime(opts.workers)?;
     rt.block_on(async move {
         let stop = shutdown_signal();
         let server = Server::bind(opts, admitter).await?;
@@ -517,19 +536,17 @@ pub fn run_blocking(
     })
 }
 
-/// Runs the server against a live cluster (in-cluster service account): namespaces and
-/// pods come from a list+watch; `/readyz` is 503 until both are listed.
+/// Runs the server against a live cluster through `client` (see
+/// [`crate::ApiClient::discover`]): namespaces and pods come from a list+watch; `/readyz`
+/// is 503 until both are listed.
 pub fn run_in_cluster(
     opts: ServeOptions,
+    client: crate::watch::ApiClient,
     config: crate::Config,
     metrics: Arc<crate::Metrics>,
     on_listening: impl FnOnce(SocketAddr),
 ) -> Result<(), ServeError> {
-    let client = crate::watch::ApiClient::in_cluster().map_err(ServeError::Cluster)?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(ServeError::Runtime)?;
+    let rt = runtime(opts.workers)?;
     rt.block_on(async move {
         let watch = crate::watch::ClusterWatch::new();
         let tasks = watch.spawn(Arc::new(client));

@@ -7,8 +7,10 @@
 //!
 //! Built on the hyper/rustls stack the server already uses rather than kube-rs: the
 //! webhook needs two read-only watches, and `kube` + `k8s-openapi` would roughly double
-//! this crate's compile time on the project's 2-core CI. In-cluster configuration only
-//! (service account token, re-read on every request since bound tokens rotate).
+//! this crate's compile time on the project's 2-core CI. Credentials are found the way
+//! controller-runtime finds them ([`ApiClient::discover`]): `--kubeconfig`, `$KUBECONFIG`,
+//! the in-cluster service account (token re-read on every request since bound tokens
+//! rotate), then `~/.kube/config` ([`crate::kubeconfig`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -19,7 +21,7 @@ use std::time::Duration;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::{Bytes, Incoming};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use serde_json::Value;
 use tokio::net::TcpStream;
 
@@ -32,8 +34,14 @@ const MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
 /// Why the API server could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WatchError {
-    #[error("not running in a cluster ({0}); pass --objects to run outside one")]
+    #[error(
+        "not running in a cluster ({0}) and no kubeconfig found ($KUBECONFIG unset, no ~/.kube/config); pass --kubeconfig FILE, or --objects to run without a cluster"
+    )]
     NotInCluster(String),
+    #[error("{0}")]
+    Kubeconfig(#[from] crate::kubeconfig::KubeconfigError),
+    #[error("kubeconfig credentials: {0}")]
+    Credentials(String),
     #[error("API server URL {0:?} is not http(s)://host[:port]")]
     Url(String),
     #[error("cannot reach the API server: {0}")]
@@ -55,6 +63,8 @@ pub enum WatchError {
 pub struct ApiClient {
     host: String,
     port: u16,
+    /// Path prefix of the server URL (e.g. `/k8s/clusters/c-1` behind a proxy), no trailing `/`.
+    base_path: String,
     tls: Option<(Arc<rustls::ClientConfig>, ServerName<'static>)>,
     token: Token,
 }
@@ -64,6 +74,7 @@ impl std::fmt::Debug for ApiClient {
         f.debug_struct("ApiClient")
             .field("host", &self.host)
             .field("port", &self.port)
+            .field("base_path", &self.base_path)
             .finish_non_exhaustive()
     }
 }
@@ -72,6 +83,15 @@ enum Token {
     None,
     Fixed(String),
     File(PathBuf),
+}
+
+/// How to verify the server and prove who we are.
+#[derive(Default)]
+struct TlsOptions<'a> {
+    ca_pem: Option<&'a [u8]>,
+    server_name: Option<&'a str>,
+    /// PEM certificate chain and PEM private key.
+    client_cert: Option<(&'a [u8], &'a [u8])>,
 }
 
 impl ApiClient {
@@ -94,12 +114,62 @@ impl ApiClient {
         Ok(c)
     }
 
+    /// Finds credentials as controller-runtime's `GetConfig` does: `explicit` (the
+    /// `--kubeconfig` flag), then `$KUBECONFIG`, then the in-cluster service account, then
+    /// `~/.kube/config`. Returns the client and where its credentials came from.
+    pub fn discover(explicit: Option<&std::path::Path>) -> Result<(ApiClient, String), WatchError> {
+        let env = std::env::var("KUBECONFIG").ok();
+        if let Some(files) = crate::kubeconfig::configured_files(explicit, env.as_deref()) {
+            return ApiClient::from_kubeconfig(&files);
+        }
+        match ApiClient::in_cluster() {
+            Ok(c) => Ok((c, "the in-cluster service account".to_owned())),
+            Err(in_cluster) => {
+                let home = std::env::var_os("HOME").map(PathBuf::from);
+                match home.map(|h| h.join(".kube").join("config")) {
+                    Some(p) if p.is_file() => ApiClient::from_kubeconfig(&[p]),
+                    _ => Err(in_cluster),
+                }
+            }
+        }
+    }
+
+    /// A client for the current context of the (merged) kubeconfig `files`.
+    pub fn from_kubeconfig(files: &[PathBuf]) -> Result<(ApiClient, String), WatchError> {
+        let access = crate::kubeconfig::load(files)?;
+        let tls = TlsOptions {
+            ca_pem: Some(&access.ca_pem),
+            server_name: access.tls_server_name.as_deref(),
+            client_cert: access
+                .client_cert
+                .as_ref()
+                .map(|(c, k)| (c.as_slice(), k.as_slice())),
+        };
+        let mut client = ApiClient::build(&access.server, &tls)?;
+        client.token = match access.token {
+            None => Token::None,
+            Some(crate::kubeconfig::TokenSource::Fixed(t)) => Token::Fixed(t),
+            Some(crate::kubeconfig::TokenSource::File(p)) => Token::File(p),
+        };
+        Ok((client, access.description))
+    }
+
     /// A client for `base` (`https://host:port`, or `http://` for tests), trusting `ca_pem`.
     pub fn new(
         base: &str,
         ca_pem: Option<&[u8]>,
         token: Option<String>,
     ) -> Result<ApiClient, WatchError> {
+        let tls = TlsOptions {
+            ca_pem,
+            ..TlsOptions::default()
+        };
+        let mut client = ApiClient::build(base, &tls)?;
+        client.token = token.map_or(Token::None, Token::Fixed);
+        Ok(client)
+    }
+
+    fn build(base: &str, opts: &TlsOptions<'_>) -> Result<ApiClient, WatchError> {
         let url = || WatchError::Url(base.to_owned());
         let (tls, rest) = match base.split_once("://") {
             Some(("https", rest)) => (true, rest),
@@ -107,6 +177,13 @@ impl ApiClient {
             _ => return Err(url()),
         };
         let rest = rest.trim_end_matches('/');
+        let (rest, base_path) = match rest.find('/') {
+            Some(i) => rest.split_at(i),
+            None => (rest, ""),
+        };
+        if base_path.contains(['?', '#']) {
+            return Err(url());
+        }
         let (host, port) = match rest.rsplit_once(':') {
             Some((h, p)) if !h.is_empty() && !p.contains(']') => {
                 (h, p.parse::<u16>().map_err(|_| url())?)
@@ -122,19 +199,45 @@ impl ApiClient {
             .to_owned();
         let tls = if tls {
             let mut roots = rustls::RootCertStore::empty();
-            for cert in CertificateDer::pem_slice_iter(ca_pem.unwrap_or_default()).flatten() {
+            for cert in CertificateDer::pem_slice_iter(opts.ca_pem.unwrap_or_default()).flatten() {
                 roots
                     .add(cert)
                     .map_err(|e| WatchError::Connect(format!("cluster CA: {e}")))?;
             }
-            let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            if roots.is_empty() {
+                return Err(WatchError::Credentials(
+                    "the cluster CA has no PEM CERTIFICATE".into(),
+                ));
+            }
+            let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
                 rustls::crypto::ring::default_provider(),
             ))
             .with_safe_default_protocol_versions()
             .map_err(|e| WatchError::Connect(e.to_string()))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-            let name = ServerName::try_from(host.clone()).map_err(|_| url())?;
+            .with_root_certificates(roots);
+            let config = match opts.client_cert {
+                None => builder.with_no_client_auth(),
+                Some((cert, key)) => {
+                    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert)
+                        .filter_map(Result::ok)
+                        .collect();
+                    if chain.is_empty() {
+                        return Err(WatchError::Credentials(
+                            "the client certificate has no PEM CERTIFICATE".into(),
+                        ));
+                    }
+                    let key = PrivateKeyDer::from_pem_slice(key).map_err(|e| {
+                        WatchError::Credentials(format!(
+                            "the client key is not a PEM private key: {e}"
+                        ))
+                    })?;
+                    builder.with_client_auth_cert(chain, key).map_err(|e| {
+                        WatchError::Credentials(format!("client certificate and key: {e}"))
+                    })?
+                }
+            };
+            let name = opts.server_name.map_or_else(|| host.clone(), str::to_owned);
+            let name = ServerName::try_from(name).map_err(|_| url())?;
             Some((Arc::new(config), name))
         } else {
             None
@@ -142,8 +245,9 @@ impl ApiClient {
         Ok(ApiClient {
             host,
             port,
+            base_path: base_path.to_owned(),
             tls,
-            token: token.map_or(Token::None, Token::Fixed),
+            token: Token::None,
         })
     }
 
@@ -163,7 +267,7 @@ impl ApiClient {
                     .to_owned(),
             ),
         };
-        let mut req = hyper::Request::get(path)
+        let mut req = hyper::Request::get(format!("{}{path}", self.base_path))
             .header(hyper::header::HOST, self.host.as_str())
             .header(hyper::header::ACCEPT, "application/json");
         if let Some(t) = token {
@@ -543,10 +647,16 @@ mod tests {
     fn urls() {
         let c = ApiClient::new("http://127.0.0.1:8080/", None, None).unwrap();
         assert_eq!((c.host.as_str(), c.port), ("127.0.0.1", 8080));
-        let c = ApiClient::new("https://[fd00::1]:6443", Some(b""), None).unwrap();
+        let c = ApiClient::new("http://[fd00::1]:6443", None, None).unwrap();
         assert_eq!((c.host.as_str(), c.port), ("fd00::1", 6443));
-        let c = ApiClient::new("https://kubernetes.default.svc", Some(b""), None).unwrap();
-        assert_eq!(c.port, 443);
+        let c = ApiClient::new("http://kubernetes.default.svc", None, None).unwrap();
+        assert_eq!(c.port, 80);
+        let c = ApiClient::new("http://proxy:8080/k8s/clusters/c-1/", None, None).unwrap();
+        assert_eq!(
+            (c.host.as_str(), c.base_path.as_str()),
+            ("proxy", "/k8s/clusters/c-1")
+        );
+        assert!(ApiClient::new("https://k", Some(b"no pem"), None).is_err());
         assert!(ApiClient::new("ftp://x", None, None).is_err());
         assert!(ApiClient::new("http://x:notaport", None, None).is_err());
     }

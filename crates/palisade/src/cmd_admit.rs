@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
-use palisade_admit::{Admitter, Config, Metrics, ObjectsState, ServeOptions};
+use palisade_admit::{Admitter, ApiClient, Config, Metrics, ObjectsState, ServeOptions};
 
 #[derive(Debug, Args)]
 pub struct AdmitArgs {
@@ -25,9 +25,17 @@ pub struct AdmitArgs {
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Files or directories of Namespace (and Pod) objects to decide against. Without it
-    /// the server lists and watches them through the in-cluster service account.
+    /// the server lists and watches them in the cluster: credentials from --kubeconfig,
+    /// $KUBECONFIG, the in-cluster service account, then ~/.kube/config.
     #[arg(long, value_name = "PATH", num_args = 1..)]
     objects: Vec<PathBuf>,
+    /// kubeconfig file for the cluster watch (its current context).
+    #[arg(long, value_name = "FILE", conflicts_with = "objects")]
+    kubeconfig: Option<PathBuf>,
+    /// Server worker threads [default: the CPUs this process may use, which follows the
+    /// container's CPU limit and any affinity mask].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    workers: Option<u16>,
 }
 
 pub fn run(args: AdmitArgs) -> anyhow::Result<ExitCode> {
@@ -43,14 +51,23 @@ pub fn run(args: AdmitArgs) -> anyhow::Result<ExitCode> {
         listen: args.listen,
         cert: args.cert,
         key: args.key,
+        workers: args.workers.map(usize::from),
     };
     let on_listening = |addr| {
         tracing::info!("listening on https://{addr} (POST /validate, /healthz, /readyz, /metrics)");
     };
     if args.objects.is_empty() {
-        tracing::info!("watching namespaces and pods through the in-cluster service account");
-        palisade_admit::run_in_cluster(opts, config, Arc::new(Metrics::new()), on_listening)
-            .context("palisade admit")?;
+        let (client, source) =
+            ApiClient::discover(args.kubeconfig.as_deref()).context("palisade admit")?;
+        tracing::info!("watching namespaces and pods through {source}");
+        palisade_admit::run_in_cluster(
+            opts,
+            client,
+            config,
+            Arc::new(Metrics::new()),
+            on_listening,
+        )
+        .context("palisade admit")?;
         return Ok(ExitCode::SUCCESS);
     }
     let (state, summary) = ObjectsState::load(&args.objects)?;

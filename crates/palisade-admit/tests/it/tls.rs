@@ -71,6 +71,7 @@ pub async fn start_with(app: Arc<Admitter>, cert: PathBuf, key: PathBuf) -> Runn
         listen: "127.0.0.1:0".parse().unwrap(),
         cert: cert.clone(),
         key: key.clone(),
+        workers: None,
     };
     let server = Server::bind(opts, app).await.unwrap();
     let addr = server.local_addr();
@@ -435,6 +436,7 @@ async fn startup_errors_name_the_file() {
         listen: "127.0.0.1:0".parse().unwrap(),
         cert: cert.to_owned(),
         key: key.to_owned(),
+        workers: None,
     };
     let app = baseline_app(Config::default());
     let missing = dir.path().join("missing.crt");

@@ -194,3 +194,228 @@ async fn api_errors_are_retried_and_not_ready() {
         t.abort();
     }
 }
+
+/// A CA, an API server certificate for `kubernetes.internal` (not the loopback address the
+/// kubeconfig's `server` names, so `tls-server-name` is needed) and a client certificate.
+struct ClusterPki {
+    ca_pem: String,
+    server: (String, String),
+    client: (String, String),
+}
+
+fn cluster_pki() -> ClusterPki {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let leaf = |names: Vec<String>, cn: &str| {
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(names).unwrap();
+        params.distinguished_name.push(DnType::CommonName, cn);
+        let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
+        (cert.pem(), key.serialize_pem())
+    };
+    ClusterPki {
+        server: leaf(vec!["kubernetes.internal".into()], "kube-apiserver"),
+        client: leaf(Vec::new(), "palisade-admit"),
+        ca_pem: ca.pem(),
+    }
+}
+
+/// An API server on loopback TLS under `prefix` that lists one namespace and holds
+/// watches open. With `client_ca` it requires a client certificate signed by it (as the
+/// API server does for x509 users); otherwise it requires `Bearer t0ken`.
+async fn tls_api_server(pki: &ClusterPki, prefix: &str, mtls: bool) -> std::net::SocketAddr {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let certs = CertificateDer::pem_slice_iter(pki.server.0.as_bytes())
+        .map(Result::unwrap)
+        .collect();
+    let key = PrivateKeyDer::from_pem_slice(pki.server.1.as_bytes()).unwrap();
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .unwrap();
+    let config = if mtls {
+        let mut roots = rustls::RootCertStore::empty();
+        for c in CertificateDer::pem_slice_iter(pki.ca_pem.as_bytes()) {
+            roots.add(c.unwrap()).unwrap();
+        }
+        let verifier =
+            rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .unwrap();
+        builder.with_client_cert_verifier(verifier)
+    } else {
+        builder.with_no_client_auth()
+    }
+    .with_single_cert(certs, key)
+    .unwrap();
+    async fn list(headers: HeaderMap, uri: Uri, mtls: bool) -> (StatusCode, String) {
+        let bearer = headers.get("authorization").and_then(|v| v.to_str().ok());
+        if !mtls && bearer != Some("Bearer t0ken") {
+            return (StatusCode::UNAUTHORIZED, "{}".into());
+        }
+        if query(&uri).contains_key("watch") {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            return (StatusCode::OK, String::new());
+        }
+        let items = if uri.path().ends_with("/namespaces") {
+            vec![ns("team", "1", "restricted")]
+        } else {
+            Vec::new()
+        };
+        let list = json!({"kind": "List", "metadata": {"resourceVersion": "2"}, "items": items});
+        (StatusCode::OK, list.to_string())
+    }
+    let app = axum::Router::new()
+        .route(
+            &format!("{prefix}/api/v1/namespaces"),
+            get(move |h, u| list(h, u, mtls)),
+        )
+        .route(
+            &format!("{prefix}/api/v1/pods"),
+            get(move |h, u| list(h, u, mtls)),
+        );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(
+        axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(config)),
+    );
+    tokio::spawn(
+        axum_server::from_tcp(listener)
+            .acceptor(acceptor)
+            .serve(app.into_make_service()),
+    );
+    addr
+}
+
+fn b64(s: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+async fn watch_until_ready(client: ApiClient) -> Arc<ClusterWatch> {
+    let watch = ClusterWatch::new();
+    let tasks = watch.spawn(Arc::new(client));
+    wait_for("both lists", || watch.ready()).await;
+    for t in tasks {
+        t.abort();
+    }
+    watch
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubeconfig_with_client_certificate_data() {
+    let pki = cluster_pki();
+    let addr = tls_api_server(&pki, "", true).await;
+    let dir = tempfile::tempdir().unwrap();
+    // Shaped like `kind get kubeconfig`: everything inline, plus an unused second context.
+    let config = format!(
+        "apiVersion: v1
+kind: Config
+preferences: {{}}
+current-context: kind-palisade
+clusters:
+- name: kind-palisade
+  cluster:
+    server: https://{addr}
+    certificate-authority-data: {ca}
+    tls-server-name: kubernetes.internal
+- name: other
+  cluster: {{server: 'https://other.example:6443', insecure-skip-tls-verify: true}}
+contexts:
+- name: kind-palisade
+  context: {{cluster: kind-palisade, user: kind-palisade, namespace: default}}
+- name: other
+  context: {{cluster: other, user: cloud}}
+users:
+- name: kind-palisade
+  user:
+    client-certificate-data: {cert}
+    client-key-data: {key}
+- name: cloud
+  user:
+    exec: {{apiVersion: client.authentication.k8s.io/v1, command: gke-gcloud-auth-plugin}}
+",
+        ca = b64(&pki.ca_pem),
+        cert = b64(&pki.client.0),
+        key = b64(&pki.client.1),
+    );
+    let file = dir.path().join("config");
+    std::fs::write(&file, config).unwrap();
+    let (client, source) = ApiClient::from_kubeconfig(std::slice::from_ref(&file)).unwrap();
+    assert!(source.contains("\"kind-palisade\""), "{source}");
+    let watch = watch_until_ready(client).await;
+    assert_eq!(
+        watch.namespace("team").unwrap().labels["pod-security.kubernetes.io/enforce"],
+        "restricted"
+    );
+
+    // Switching to the context with an exec plugin is a clear error, not a silent fallback.
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace("current-context: kind-palisade", "current-context: other"),
+    )
+    .unwrap();
+    let e = ApiClient::from_kubeconfig(std::slice::from_ref(&file))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("clusters[1].cluster.insecure-skip-tls-verify: is true"),
+        "{e}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubeconfig_with_files_token_and_path_prefix() {
+    let pki = cluster_pki();
+    let addr = tls_api_server(&pki, "/k8s/clusters/c-1", false).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ca.crt"), &pki.ca_pem).unwrap();
+    std::fs::write(dir.path().join("token"), "t0ken\n").unwrap();
+    // Relative paths are resolved against the kubeconfig's directory, not the cwd.
+    let config = format!(
+        "apiVersion: v1
+kind: Config
+current-context: proxied
+clusters:
+- name: c
+  cluster: {{server: 'https://{addr}/k8s/clusters/c-1', certificate-authority: ca.crt, tls-server-name: kubernetes.internal}}
+contexts:
+- name: proxied
+  context: {{cluster: c, user: sa}}
+users:
+- name: sa
+  user: {{tokenFile: token}}
+"
+    );
+    let file = dir.path().join("kubeconfig.yaml");
+    std::fs::write(&file, config).unwrap();
+    let (client, _) = ApiClient::from_kubeconfig(&[file]).unwrap();
+    let watch = watch_until_ready(client).await;
+    assert!(watch.namespace("team").is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubeconfig_without_tls_server_name_is_not_trusted() {
+    // The certificate names kubernetes.internal, the URL 127.0.0.1: verification must fail.
+    let pki = cluster_pki();
+    let addr = tls_api_server(&pki, "", false).await;
+    let client = ApiClient::new(
+        &format!("https://{addr}"),
+        Some(pki.ca_pem.as_bytes()),
+        Some("t0ken".into()),
+    )
+    .unwrap();
+    let watch = ClusterWatch::new();
+    let tasks = watch.spawn(Arc::new(client));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!watch.ready());
+    for t in tasks {
+        t.abort();
+    }
+}
