@@ -17,28 +17,12 @@ use tower::ServiceExt;
 
 use crate::{admitter, ns, review, testdata};
 
-/// PSA's expected error substring per fixture generator (test/fixtures_*.go).
+/// PSA's expected error substring for a failing fixture, shared with palisade-rules' own
+/// PSA conformance test.
 fn expected_substring(stem: &str) -> &'static str {
-    match stem.trim_end_matches(|c: char| c.is_ascii_digit()) {
-        "apparmorprofile" => "forbidden AppArmor profile",
-        "capabilities_baseline" => "capabilities",
-        "capabilities_restricted" => "unrestricted capabilities",
-        "hostnamespaces" => "host namespaces",
-        "hostpathvolumes" => "hostPath",
-        "hostports" => "hostPort",
-        "hostprobesandhostlifecycle" => "probe or lifecycle host",
-        "procmount" | "procmount_restricted" => "procMount",
-        "restrictedvolumes" => "restricted volume types",
-        "selinuxoptions" => "seLinuxOptions",
-        "seccompprofile_baseline" | "seccompprofile_restricted" => "seccompProfile",
-        "sysctls" => "forbidden sysctl",
-        "windowshostprocess" => "hostProcess",
-        "allowprivilegeescalation" => "allowPrivilegeEscalation",
-        "privileged" => "privileged",
-        "runasnonroot" => "runAsNonRoot",
-        "runasuser" => "runAsUser",
-        other => panic!("fixture generator {other:?} has no expected substring"),
-    }
+    pss::fixtures::expected_substring(stem).unwrap_or_else(|| {
+        panic!("fixture {stem:?} has no PSA generator with an expected substring")
+    })
 }
 
 struct Fixture {
