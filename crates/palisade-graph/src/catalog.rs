@@ -47,6 +47,7 @@ pub static RULES: [RuleMeta; 40] = [
             Reference::new("nsa", "authn-authz.rbac"),
             Reference::new("cis", "5.1.1"),
             Reference::new("cis", "5.1.3"),
+            Reference::new("k8s-checklist", "authn.rbac-good-practices"),
             Reference::new("kubescape", "C-0035"),
             Reference::new("kubescape", "C-0185"),
             Reference::new("kubescape", "C-0187"),
@@ -65,6 +66,7 @@ pub static RULES: [RuleMeta; 40] = [
         &[
             Reference::new("nsa", "authn-authz.rbac"),
             Reference::new("cis", "5.1.2"),
+            Reference::new("k8s-checklist", "authn.rbac-good-practices"),
             Reference::new("kubescape", "C-0015"),
             Reference::new("kubescape", "C-0186"),
         ],
@@ -79,6 +81,7 @@ pub static RULES: [RuleMeta; 40] = [
         &[
             Reference::new("nsa", "authn-authz.rbac"),
             Reference::new("cis", "5.1.4"),
+            Reference::new("k8s-checklist", "pod-security.rbac-workload-rights"),
             Reference::new("kubescape", "C-0188"),
         ],
     ),
@@ -89,7 +92,10 @@ pub static RULES: [RuleMeta; 40] = [
         High,
         "Changing a running pod's container image runs attacker code with the pod's service account and mounts.",
         "Remove `update`/`patch` on pods, or restrict it with `resourceNames`.",
-        &[Reference::new("nsa", "authn-authz.rbac")],
+        &[
+            Reference::new("nsa", "authn-authz.rbac"),
+            Reference::new("k8s-checklist", "pod-security.rbac-workload-rights"),
+        ],
     ),
     RBAC.rule(
         "RBAC005",
@@ -319,7 +325,11 @@ pub static RULES: [RuleMeta; 40] = [
         Medium,
         "Delete rights on pods, controllers, secrets, config maps, volumes, namespaces or nodes are a denial-of-service and data-destruction path, and deleting pods or nodes moves workloads.",
         "Grant delete only where it is needed.",
-        &[Reference::new("nsa", "authn-authz.rbac"), Reference::new("kubescape", "C-0007")],
+        &[
+            Reference::new("nsa", "authn-authz.rbac"),
+            Reference::new("k8s-checklist", "pod-security.rbac-workload-rights"),
+            Reference::new("kubescape", "C-0007"),
+        ],
     ),
     RBAC.rule(
         "RBAC026",
@@ -344,6 +354,7 @@ pub static RULES: [RuleMeta; 40] = [
         &[
             Reference::new("nsa", "authn-authz.rbac"),
             Reference::new("cis", "5.1.7"),
+            Reference::new("k8s-checklist", "authn.no-system-masters"),
             Reference::new("kubescape", "C-0246"),
         ],
     ),
@@ -409,6 +420,7 @@ pub static RULES: [RuleMeta; 40] = [
         "Add a default-deny ingress policy in the namespace (`podSelector: {}`, `policyTypes: [Ingress]`) and allow-policies for the traffic the workload needs.",
         &[
             Reference::new("nsa", "network.network-policies"),
+            Reference::new("k8s-checklist", "network.ingress-egress-policies"),
             Reference::new("kubescape", "C-0260"),
             Reference::new("kube-score", "pod-networkpolicy"),
             Reference::new("polaris", "missingNetworkPolicy"),
@@ -423,6 +435,7 @@ pub static RULES: [RuleMeta; 40] = [
         "Add a default-deny egress policy (`policyTypes: [Egress]`) with an allowance for DNS, then allow the destinations the workload needs.",
         &[
             Reference::new("nsa", "network.network-policies"),
+            Reference::new("k8s-checklist", "network.ingress-egress-policies"),
             Reference::new("kube-score", "pod-networkpolicy"),
             Reference::new("polaris", "missingNetworkPolicy"),
         ],
@@ -437,6 +450,7 @@ pub static RULES: [RuleMeta; 40] = [
         &[
             Reference::new("nsa", "network.network-policies"),
             Reference::new("cis", "5.3.2"),
+            Reference::new("k8s-checklist", "network.default-deny"),
             Reference::new("kubescape", "C-0206"),
             Reference::new("kubeaudit", "MissingDefaultDenyIngressNetworkPolicy"),
         ],
@@ -450,6 +464,7 @@ pub static RULES: [RuleMeta; 40] = [
         "Add `podSelector: {}` / `policyTypes: [Egress]` with no `egress` rules, plus a DNS allowance.",
         &[
             Reference::new("nsa", "network.network-policies"),
+            Reference::new("k8s-checklist", "network.default-deny"),
             Reference::new("kubeaudit", "MissingDefaultDenyEgressNetworkPolicy"),
         ],
     ),

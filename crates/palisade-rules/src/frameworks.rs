@@ -391,6 +391,30 @@ pub(crate) static NSA_TITLES: &[(&str, &str)] = &[
 /// IDs `app.<item>`). The pages do not number their items; the titles paraphrase them.
 pub(crate) static CHECKLIST_TITLES: &[(&str, &str)] = &[
     (
+        "authn.no-system-masters",
+        "Authentication & Authorization: the system:masters group is not used for user or component authentication after bootstrapping",
+    ),
+    (
+        "authn.rbac-good-practices",
+        "Authentication & Authorization: the Role Based Access Control Good Practices are followed",
+    ),
+    (
+        "network.ingress-egress-policies",
+        "Network security: ingress and egress network policies are applied to all workloads in the cluster",
+    ),
+    (
+        "network.default-deny",
+        "Network security: default network policies within each namespace, selecting all pods, denying everything, are in place",
+    ),
+    (
+        "network.loadbalancer-externalips",
+        "Network security: the usage of LoadBalancer and ExternalIPs is restricted (CVE-2020-8554)",
+    ),
+    (
+        "pod-security.rbac-workload-rights",
+        "Pod security: RBAC rights to create, update, patch, delete workloads are only granted if necessary",
+    ),
+    (
         "pod-security.pss-enforced",
         "Pod security: an appropriate Pod Security Standards policy is applied for all namespaces and enforced",
     ),
@@ -429,10 +453,6 @@ pub(crate) static CHECKLIST_TITLES: &[(&str, &str)] = &[
     (
         "admission.always-pull-images",
         "Admission controllers: AlwaysPullImages (situational)",
-    ),
-    (
-        "network.loadbalancer-externalips",
-        "Network security: the usage of LoadBalancer and ExternalIPs is restricted (CVE-2020-8554)",
     ),
     (
         "app.resources-qos",
@@ -533,7 +553,25 @@ mod tests {
             ["HRD002", "HRD003", "HRD004", "HRD005"]
         );
         // Graph rules join by citing the item too (RBAC021: services/status, CVE-2020-8554).
-        assert!(rules("network.loadbalancer-externalips").contains(&"RBAC021"));
+        assert_eq!(
+            rules("network.loadbalancer-externalips"),
+            ["HRD022", "HRD023", "RBAC021"]
+        );
+        assert_eq!(rules("authn.no-system-masters"), ["RBAC027"]);
+        assert_eq!(rules("authn.rbac-good-practices"), ["RBAC001", "RBAC002"]);
+        assert_eq!(
+            rules("pod-security.rbac-workload-rights"),
+            ["RBAC003", "RBAC004", "RBAC025"]
+        );
+        assert_eq!(
+            rules("network.ingress-egress-policies"),
+            ["NETPOL001", "NETPOL002"]
+        );
+        assert_eq!(rules("network.default-deny"), ["NETPOL003", "NETPOL004"]);
+        assert_eq!(
+            rules("secrets.service-account-tokens"),
+            ["HRD009", "RBAC030"]
+        );
         // The framework runs exactly the rules that cite it.
         for r in crate::catalog() {
             let cited = r.references.iter().any(|x| x.source == "k8s-checklist");
