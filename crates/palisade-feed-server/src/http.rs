@@ -176,7 +176,7 @@ async fn osv(st: AppState, Path(file): Path<String>, headers: HeaderMap) -> Resp
 
 async fn page(st: AppState, Query(q): Query<crate::page::Filter>) -> Response {
     let snap = st.current();
-    let (status, html) = crate::page::render(&snap.feed, &q);
+    let (status, html) = crate::page::render(&snap.feed, &q, st.config.link_base());
     let mut r = (status, html).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -10,13 +10,14 @@
 //!
 //! Layout: [`store`] (issues as last seen, delivery IDs, sync state), [`outputs`] (building,
 //! atomic writes, the served snapshot), [`webhook`] (signature, events), [`http`] (routes,
-//! conditional GET), [`page`] (the HTML page), [`metrics`], [`duration`] (`--resync-interval`).
+//! conditional GET), [`page`] (the HTML page), [`metrics`], [`duration`] (`--resync-interval`), [`public_url`] (`--public-url`).
 
 pub mod duration;
 pub mod http;
 pub mod metrics;
 pub mod outputs;
 pub mod page;
+pub mod public_url;
 pub mod server;
 pub mod store;
 pub mod time;

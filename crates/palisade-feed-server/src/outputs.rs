@@ -85,11 +85,12 @@ pub struct Built {
     pub warnings: Vec<Warning>,
 }
 
-/// Builds every output from the stored issues carrying `label`. `previous` keeps
+/// Builds every output from the stored issues carrying `label`, describing itself as `site`. `previous` keeps
 /// `updated_at` and per-file `Last-Modified` still when content did not change.
 pub fn build(
     stored: &[StoredIssue],
     label: &str,
+    site: &Site,
     generation: u64,
     previous: Option<&Snapshot>,
     now: &str,
@@ -105,7 +106,7 @@ pub fn build(
         .and_then(|a| serde_json::from_slice(&a.bytes).ok());
     let options = BuildOptions {
         now: now.to_owned(),
-        site: Site::default(),
+        site: site.clone(),
         limits: *limits,
         previous: prev_json,
     };

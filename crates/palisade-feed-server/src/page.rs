@@ -80,7 +80,8 @@ th{background:#f3f3f3}.sev-CRITICAL,.sev-HIGH{color:#a40000;font-weight:600}.sev
 td{border:0;padding:.15rem .25rem}td::before{content:attr(data-label) \": \";font-weight:600}}";
 
 /// Renders the page. `400` when the version cannot be read (the page says why).
-pub fn render(feed: &JsonFeed, filter: &Filter) -> (StatusCode, String) {
+pub fn render(feed: &JsonFeed, filter: &Filter, base: &str) -> (StatusCode, String) {
+    let base = esc(base);
     let mut status = StatusCode::OK;
     let mut notice = None;
     let version_text = nonempty(&filter.version);
@@ -135,14 +136,15 @@ pub fn render(feed: &JsonFeed, filter: &Filter) -> (StatusCode, String) {
         h,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<title>{title}</title><link rel=\"alternate\" type=\"application/feed+json\" href=\"/feed.json\">\
-<link rel=\"alternate\" type=\"application/rss+xml\" href=\"/feed.xml\">\
-<link rel=\"alternate\" type=\"application/atom+xml\" href=\"/atom.xml\">\
+<title>{title}</title><link rel=\"alternate\" type=\"application/feed+json\" href=\"{base}/feed.json\">\
+<link rel=\"alternate\" type=\"application/rss+xml\" href=\"{base}/feed.xml\">\
+<link rel=\"alternate\" type=\"application/atom+xml\" href=\"{base}/atom.xml\">\
 <style>{STYLE}</style></head><body>\n<h1>{title}</h1>\n\
 <p>Updated <time id=\"updated\">{updated}</time>; last checked {checked}.</p>\n\
-<p class=\"outputs\">Outputs: <a href=\"/feed.json\">JSON Feed</a><a href=\"/feed.xml\">RSS</a>\
-<a href=\"/atom.xml\">Atom</a><a href=\"/osv/all.zip\">OSV (zip)</a>\
-<a href=\"/docs/reference/issues-security/official-cve-feed/index.json\">kubernetes.io path</a></p>\n",
+<p class=\"outputs\">Outputs: <a href=\"{base}/feed.json\">JSON Feed</a><a href=\"{base}/feed.xml\">RSS</a>\
+<a href=\"{base}/atom.xml\">Atom</a><a href=\"{base}/osv/all.zip\">OSV (zip)</a>\
+<a href=\"{base}/docs/reference/issues-security/official-cve-feed/index.json\">kubernetes.io path</a></p>\n",
+        base = base,
         title = esc(&feed.title),
         updated = esc(&feed.kubernetes_io.updated_at),
         checked = esc(feed
@@ -153,10 +155,11 @@ pub fn render(feed: &JsonFeed, filter: &Filter) -> (StatusCode, String) {
     );
     let _ = write!(
         h,
-        "<form method=\"get\" action=\"/\" id=\"filter\"><label>Kubernetes or component version\
+        "<form method=\"get\" action=\"{base}/\" id=\"filter\"><label>Kubernetes or component version\
 <input name=\"version\" id=\"version\" value=\"{v}\" placeholder=\"1.30.2\" inputmode=\"decimal\"></label>\
 <label>Component<select name=\"component\" id=\"component\"><option value=\"\">any</option>",
-        v = esc(version_text.unwrap_or(""))
+        v = esc(version_text.unwrap_or("")),
+        base = base,
     );
     for c in &components {
         let sel = if wanted.as_deref() == Some(*c) {
@@ -166,8 +169,9 @@ pub fn render(feed: &JsonFeed, filter: &Filter) -> (StatusCode, String) {
         };
         let _ = write!(h, "<option value=\"{c}\"{sel}>{c}</option>", c = esc(c));
     }
-    h.push_str(
-        "</select></label><button type=\"submit\">Filter</button> <a href=\"/\">clear</a></form>\n",
+    let _ = writeln!(
+        h,
+        "</select></label><button type=\"submit\">Filter</button> <a href=\"{base}/\">clear</a></form>",
     );
     if let Some(n) = &notice {
         let _ = writeln!(h, "<p class=\"note\" id=\"notice\">{}</p>", esc(n));
@@ -189,13 +193,19 @@ pub fn render(feed: &JsonFeed, filter: &Filter) -> (StatusCode, String) {
 <th>Affected</th><th>Fixed in</th><th>Status</th><th>Published</th><th>Links</th></tr></thead><tbody>\n",
     );
     for item in shown {
-        row(&mut h, item, fixed_for.get(&item.id).cloned().flatten());
+        row(
+            &mut h,
+            item,
+            fixed_for.get(&item.id).cloned().flatten(),
+            &base,
+        );
     }
     h.push_str("</tbody></table>\n</body></html>\n");
     (status, h)
 }
 
-fn row(h: &mut String, item: &JsonItem, fixed_on_branch: Option<String>) {
+/// `base`: already escaped.
+fn row(h: &mut String, item: &JsonItem, fixed_on_branch: Option<String>, base: &str) {
     let id = esc(&item.id);
     let (sev, score) =
         item.kubernetes_io
@@ -238,7 +248,7 @@ fn row(h: &mut String, item: &JsonItem, fixed_on_branch: Option<String>) {
         h,
         "</ul></td><td data-label=\"Fixed in\">{fixed}</td><td data-label=\"Status\">{status}</td>\
 <td data-label=\"Published\"><time datetime=\"{dp}\">{date}</time></td>\
-<td data-label=\"Links\"><a href=\"{url}\">issue #{n}</a> <a href=\"/osv/{id}.json\">OSV</a></td></tr>",
+<td data-label=\"Links\"><a href=\"{url}\">issue #{n}</a> <a href=\"{base}/osv/{id}.json\">OSV</a></td></tr>",
         status = esc(item.status.as_deref().unwrap_or("")),
         dp = esc(&item.date_published),
         date = esc(date),

@@ -45,6 +45,9 @@ pub struct Config {
     pub api_url: String,
     pub token: Option<String>,
     pub tls: Option<Tls>,
+    /// Where readers reach this server (`https://…`); the feed's own links point there.
+    /// `None`: upstream's kubernetes.io URLs. Checked and normalised at start.
+    pub public_url: Option<String>,
     /// How often the TLS certificate and key files are checked for a rotation; `None`: never.
     pub cert_reload_interval: Option<Duration>,
     pub max_body_bytes: usize,
@@ -64,13 +67,19 @@ impl Config {
             api_url: palisade_feed::fetch::DEFAULT_API.to_owned(),
             token: None,
             tls: None,
+            public_url: None,
             cert_reload_interval: Some(DEFAULT_CERT_RELOAD),
             max_body_bytes: crate::webhook::DEFAULT_MAX_BODY,
             limits: Limits::default(),
         }
     }
 
-    fn validate(&self) -> Result<(), ServerError> {
+    fn validate(&mut self) -> Result<(), ServerError> {
+        self.public_url = self
+            .public_url
+            .as_deref()
+            .map(crate::public_url::parse)
+            .transpose()?;
         let parts: Vec<&str> = self.repo.split('/').collect();
         let ok_part = |p: &str| {
             !p.is_empty()
@@ -93,6 +102,16 @@ impl Config {
     }
 
     /// The search the resync runs: upstream's query for this repository and label.
+    /// The base the page's links start with: the public URL, or `` for root-relative links.
+    pub fn link_base(&self) -> &str {
+        self.public_url.as_deref().unwrap_or("")
+    }
+
+    /// The feed's self description: upstream's, or pointing at `public_url`.
+    pub fn site(&self) -> palisade_feed::Site {
+        crate::public_url::site(self.public_url.as_deref())
+    }
+
     pub fn fetch_options(&self) -> FetchOptions {
         let label = if self.label.contains(' ') {
             format!("\"{}\"", self.label)
@@ -187,6 +206,7 @@ impl State {
             let built = outputs::build(
                 &issues,
                 &self.config.label,
+                &self.config.site(),
                 generation,
                 Some(&prev),
                 &time::now_rfc3339(),
@@ -271,7 +291,7 @@ pub async fn blocking<T: Send + 'static>(
 }
 
 /// Opens the store, seeds it, and restores or builds the outputs. Blocking.
-pub fn prepare(config: Config) -> Result<State, ServerError> {
+pub fn prepare(mut config: Config) -> Result<State, ServerError> {
     config.validate()?;
     std::fs::create_dir_all(&config.data_dir).map_err(|source| ServerError::Io {
         path: config.data_dir.clone(),
@@ -304,9 +324,11 @@ pub fn prepare(config: Config) -> Result<State, ServerError> {
     outputs::clean_temporaries(&out_dir);
     let generation = store.generation()?;
     let on_disk = outputs::load(&out_dir, store.outputs_generation()?);
-    let restored = on_disk
-        .as_ref()
-        .is_some_and(|s| s.generation == generation && generation > 0);
+    let site = config.site();
+    // Files built for another --public-url are rebuilt, or they would keep the old links.
+    let restored = on_disk.as_ref().is_some_and(|s| {
+        s.generation == generation && generation > 0 && s.feed.feed_url == site.feed_url
+    });
     let initial = match on_disk {
         Some(s) if restored => s,
         other => {
@@ -314,6 +336,7 @@ pub fn prepare(config: Config) -> Result<State, ServerError> {
             let built = outputs::build(
                 &issues,
                 &config.label,
+                &site,
                 generation,
                 other.as_ref(),
                 &time::now_rfc3339(),

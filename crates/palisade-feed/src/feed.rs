@@ -21,6 +21,9 @@ pub struct Site {
     pub atom_url: String,
     pub description: String,
     pub feed_refresh_job: String,
+    /// A page of this feed's own showing each CVE at `{cve_page_url}{CVE-ID}`, added to every
+    /// OSV record as a `WEB` reference. `None` (upstream's feed) adds none.
+    pub cve_page_url: Option<String>,
 }
 
 impl Default for Site {
@@ -37,6 +40,7 @@ impl Default for Site {
             feed_refresh_job:
                 "https://testgrid.k8s.io/sig-security-cve-feed#auto-refreshing-official-cve-feed"
                     .to_owned(),
+            cve_page_url: None,
         }
     }
 }

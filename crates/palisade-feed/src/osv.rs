@@ -186,12 +186,20 @@ pub fn osv_record(item: &Item) -> OsvRecord {
     }
 }
 
-/// One record per CVE, as `(CVE ID, JSON text)` pairs, in feed order.
+/// One record per CVE, as `(CVE ID, JSON text)` pairs, in feed order. With
+/// [`crate::Site::cve_page_url`], each also references that page.
 pub fn osv_records(feed: &Feed) -> Vec<(String, String)> {
     feed.items
         .iter()
         .map(|item| {
-            let text = serde_json::to_string_pretty(&osv_record(item)).unwrap_or_default();
+            let mut record = osv_record(item);
+            if let Some(page) = &feed.site.cve_page_url {
+                record.references.push(OsvReference {
+                    kind: "WEB",
+                    url: format!("{page}{}", item.id),
+                });
+            }
+            let text = serde_json::to_string_pretty(&record).unwrap_or_default();
             (item.id.clone(), text + "\n")
         })
         .collect()

@@ -47,6 +47,12 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE", requires = "cert")]
     pub key: Option<PathBuf>,
 
+    /// Where readers reach this server (https://…, or http:// for a loopback host): the feed's
+    /// own links (JSON Feed feed_url/home_page_url, RSS/Atom self links, OSV records, the
+    /// page) point there. Without it they keep kubernetes.io's URLs, as `feed build` writes.
+    #[arg(long, value_name = "URL", env = "PALISADE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
     /// How often the --cert/--key files are checked for a rotation (`5s`, `1m`); `0` disables
     /// it. A new pair is used for new connections; a bad one keeps the old pair serving.
     #[arg(long, value_name = "DURATION", default_value = "5s")]
@@ -93,6 +99,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     config.token = args.token.filter(|t| !t.is_empty());
     config.max_body_bytes = args.max_body_bytes;
     config.cert_reload_interval = cert_reload;
+    config.public_url = args.public_url.filter(|u| !u.is_empty());
     config.tls = match (args.cert, args.key) {
         (Some(cert), Some(key)) => Some(Tls { cert, key }),
         _ => None,

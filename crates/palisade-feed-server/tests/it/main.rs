@@ -10,6 +10,7 @@
 
 mod browser;
 mod e2e;
+mod public_url;
 mod resync;
 mod tls;
 

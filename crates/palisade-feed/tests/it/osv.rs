@@ -116,3 +116,29 @@ fn record_for_cve_2023_2727() {
     );
     assert_eq!(r["affected"][0]["package"]["name"], "k8s.io/apiserver");
 }
+
+#[test]
+fn a_cve_page_of_our_own_is_a_web_reference_and_still_validates() {
+    let validator = schema();
+    let mut feed = build("cve-feed/github-pages-2023");
+    let web = |text: &str| -> Vec<String> {
+        let record: Value = serde_json::from_str(text).unwrap();
+        record["references"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["type"] == "WEB")
+            .map(|r| r["url"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Upstream's records have no reference to a page of ours.
+    assert!(osv_records(&feed).iter().all(|(_, t)| web(t).is_empty()));
+    feed.site.cve_page_url = Some("https://cve.example.org/#".to_owned());
+    for (id, text) in osv_records(&feed) {
+        assert_eq!(web(&text), [format!("https://cve.example.org/#{id}")]);
+        assert!(
+            validator.is_valid(&serde_json::from_str(&text).unwrap()),
+            "{id}"
+        );
+    }
+}
