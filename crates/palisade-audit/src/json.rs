@@ -89,7 +89,7 @@ fn special_mask(w: u64) -> u64 {
 }
 
 /// Index of the first `"`, `\\` or control byte at or after `i` (or `b.len()`).
-fn plain_run(b: &[u8], mut i: usize) -> usize {
+pub(crate) fn plain_run(b: &[u8], mut i: usize) -> usize {
     // 8 bytes at a time; the lowest flagged byte of a word is the answer.
     while let Some(w) = b.get(i..i + 8) {
         let mut a = [0u8; 8];
@@ -107,6 +107,38 @@ fn plain_run(b: &[u8], mut i: usize) -> usize {
         i += 1;
     }
     i
+}
+
+/// Appends `s` as a JSON string: the same bytes as `serde_json::to_writer(s)` (escapes
+/// only `"`, `\\` and control characters; `\b \f \n \r \t` short, others `\u00xx`),
+/// copying the runs between escapes whole.
+pub fn write_str(out: &mut Vec<u8>, s: &str) {
+    let b = s.as_bytes();
+    out.reserve(b.len() + 2);
+    out.push(b'"');
+    let mut i = 0;
+    while i < b.len() {
+        let j = plain_run(b, i);
+        out.extend_from_slice(b.get(i..j).unwrap_or_default());
+        let Some(&c) = b.get(j) else { break };
+        match c {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX.get(usize::from(c >> 4)).copied().unwrap_or(b'0'));
+                out.push(HEX.get(usize::from(c & 0xf)).copied().unwrap_or(b'0'));
+            }
+        }
+        i = j + 1;
+    }
+    out.push(b'"');
 }
 
 impl Parser<'_> {
@@ -672,6 +704,32 @@ mod tests {
         let keys: Vec<_> = r.entries().map(|(k, _)| k).collect();
         assert_eq!(keys, ["a", "a2", "a2", "long"]);
         assert!(r.get("missing").is_none() && b.get("x").is_none());
+    }
+
+    #[test]
+    fn write_str_equals_serde() {
+        let mut all = String::new();
+        for c in (0u8..=0x7f)
+            .map(char::from)
+            .chain(['é', '€', '😀', '\u{2028}'])
+        {
+            all.push(c);
+            all.push_str("ab");
+        }
+        for s in ["", "plain", "\"", "a\\b\"c", "01234567\n", all.as_str()] {
+            let mut got = Vec::new();
+            write_str(&mut got, s);
+            assert_eq!(got, serde_json::to_vec(s).unwrap(), "{s:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn write_str_agrees_with_serde(s in "\\PC{0,40}|[\\x00-\\x20\"\\\\a]{0,20}") {
+            let mut got = Vec::new();
+            write_str(&mut got, &s);
+            proptest::prop_assert_eq!(got, serde_json::to_vec(&s).unwrap());
+        }
     }
 
     #[test]

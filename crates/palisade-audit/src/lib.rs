@@ -65,12 +65,10 @@ pub struct Alert {
 impl Alert {
     /// Appends the alert as one JSON line (with the newline) to `out`: the same bytes as
     /// `serde_json::to_writer(alert)` + `\n`, without serde's per-field calls through the
-    /// writer (the alert path of a whole-log run is mostly output).
+    /// writer and with a word-at-a-time string escaper (the alert path of a whole-log run
+    /// is mostly output).
     pub fn write_json_line(&self, out: &mut Vec<u8>) {
-        fn s(out: &mut Vec<u8>, v: &str) {
-            // serde_json's own escaping; writing into a Vec cannot fail.
-            let _ = serde_json::to_writer(&mut *out, v);
-        }
+        let s = json::write_str;
         out.extend_from_slice(b"{\"time\":");
         s(out, &self.time);
         out.extend_from_slice(b",\"rule\":");
