@@ -3,81 +3,66 @@
 //! and a skipped non-Kubernetes document; plus a clean scan.
 
 use palisade_core::{
-    Finding, InputError, ObjectRef, Reference, RuleMeta, Severity, SuppressedFinding, Suppression,
+    Finding, InputError, ObjectRef, Reference, RuleFamily, RuleMeta, Severity, SuppressedFinding,
+    Suppression,
 };
 use palisade_report::{Compliance, ControlInput, Report, Summary};
 
+const PSS: RuleFamily = RuleFamily::new("pss", "");
+const HARDENING: RuleFamily = RuleFamily::new("hardening", "");
+
 pub static RULES: &[RuleMeta] = &[
-    RuleMeta {
-        id: "PSS001",
-        name: "host-namespaces",
-        family: "pss",
-        title: "Host namespaces must not be shared",
-        severity: Severity::Critical,
-        rationale: "Sharing the host's network, PID or IPC namespace lets a container see and reach host processes and interfaces.",
-        remediation: "Remove spec.hostNetwork, spec.hostPID and spec.hostIPC or set them to false.",
-        references: &[
-            Reference {
-                source: "pss",
-                id: "Host Namespaces",
-                url: "https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline",
-            },
-            Reference {
-                source: "trivy",
-                id: "KSV-0009",
-                url: "",
-            },
+    PSS.rule(
+        "PSS001",
+        "host-namespaces",
+        "Host namespaces must not be shared",
+        Severity::Critical,
+        "Sharing the host's network, PID or IPC namespace lets a container see and reach host processes and interfaces.",
+        "Remove spec.hostNetwork, spec.hostPID and spec.hostIPC or set them to false.",
+        &[
+            Reference::new("pss", "Host Namespaces").with_url(
+                "https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline",
+            ),
+            Reference::new("trivy", "KSV-0009"),
         ],
-        help_uri: "https://example.invalid/palisade/rules/PSS001",
-    },
-    RuleMeta {
-        id: "PSS002",
-        name: "privileged",
-        family: "pss",
-        title: "Privileged containers are disallowed",
-        severity: Severity::High,
-        rationale: "A privileged container has every capability and access to all host devices.",
-        remediation: "Remove securityContext.privileged or set it to false.",
-        references: &[Reference {
-            source: "checkov",
-            id: "CKV_K8S_16",
-            url: "",
-        }],
-        help_uri: "",
-    },
-    RuleMeta {
-        id: "PSS013",
-        name: "allow-privilege-escalation",
-        family: "pss",
-        title: "Privilege escalation must be disallowed",
-        severity: Severity::Medium,
-        rationale: "Without allowPrivilegeEscalation=false a process can gain more privileges than its parent through setuid binaries.",
-        remediation: "Set securityContext.allowPrivilegeEscalation to false in every container.",
-        references: &[],
-        help_uri: "",
-    },
-    RuleMeta {
-        id: "PSS016",
-        name: "seccomp",
-        family: "pss",
-        title: "A seccomp profile must be set",
-        severity: Severity::Low,
-        rationale: "The default seccomp profile blocks system calls that containers do not need.",
-        remediation: "Set securityContext.seccompProfile.type to RuntimeDefault or Localhost.",
-        references: &[],
-        help_uri: "",
-    },
-    RuleMeta {
-        id: "HRD003",
-        name: "latest-tag",
-        family: "hardening",
-        title: "Images should be pinned",
-        severity: Severity::Info,
-        rationale: "A mutable tag can change what runs without any change to the manifest.",
-        remediation: "Pin the image by digest or by an immutable version tag.",
-        references: &[],
-        help_uri: "",
-    },
+    )
+    .with_help_uri("https://example.invalid/palisade/rules/PSS001"),
+    PSS.rule(
+        "PSS002",
+        "privileged",
+        "Privileged containers are disallowed",
+        Severity::High,
+        "A privileged container has every capability and access to all host devices.",
+        "Remove securityContext.privileged or set it to false.",
+        &[Reference::new("checkov", "CKV_K8S_16")],
+    ),
+    PSS.rule(
+        "PSS013",
+        "allow-privilege-escalation",
+        "Privilege escalation must be disallowed",
+        Severity::Medium,
+        "Without allowPrivilegeEscalation=false a process can gain more privileges than its parent through setuid binaries.",
+        "Set securityContext.allowPrivilegeEscalation to false in every container.",
+        &[],
+    ),
+    PSS.rule(
+        "PSS016",
+        "seccomp",
+        "A seccomp profile must be set",
+        Severity::Low,
+        "The default seccomp profile blocks system calls that containers do not need.",
+        "Set securityContext.seccompProfile.type to RuntimeDefault or Localhost.",
+        &[],
+    ),
+    HARDENING.rule(
+        "HRD003",
+        "latest-tag",
+        "Images should be pinned",
+        Severity::Info,
+        "A mutable tag can change what runs without any change to the manifest.",
+        "Pin the image by digest or by an immutable version tag.",
+        &[],
+    ),
 ];
 
 fn obj(api_version: &str, kind: &str, namespace: Option<&str>, name: &str) -> ObjectRef {
@@ -89,35 +74,37 @@ fn obj(api_version: &str, kind: &str, namespace: Option<&str>, name: &str) -> Ob
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn finding(
-    rule: &str,
-    severity: Severity,
-    file: &str,
-    (line, column): (u32, u32),
+/// One object in one file: the findings on it share file, document and object.
+struct At<'a> {
+    file: &'a str,
     document: usize,
-    object: ObjectRef,
-    field: &str,
-    fields: &[&str],
-    message: &str,
-) -> Finding {
-    Finding {
-        rule: rule.to_owned(),
-        family: if rule.starts_with("PSS") {
-            "pss"
-        } else {
-            "hardening"
+    object: &'a ObjectRef,
+}
+
+impl At<'_> {
+    /// A finding of `rule` (family and severity as in [`RULES`], as a scan reports them).
+    fn finding(
+        &self,
+        rule: &str,
+        (line, column): (u32, u32),
+        field: &str,
+        fields: &[&str],
+        message: &str,
+    ) -> Finding {
+        let meta = RULES.iter().find(|r| r.id == rule).unwrap();
+        Finding {
+            rule: rule.to_owned(),
+            family: meta.family.to_owned(),
+            severity: meta.severity,
+            message: message.to_owned(),
+            file: self.file.to_owned(),
+            line,
+            column,
+            document: self.document,
+            object: self.object.clone(),
+            field: field.to_owned(),
+            fields: fields.iter().map(|s| (*s).to_owned()).collect(),
         }
-        .to_owned(),
-        severity,
-        message: message.to_owned(),
-        file: file.to_owned(),
-        line,
-        column,
-        document,
-        object,
-        field: field.to_owned(),
-        fields: fields.iter().map(|s| (*s).to_owned()).collect(),
     }
 }
 
@@ -130,36 +117,39 @@ pub fn findings() -> Vec<Finding> {
         Some("ops"),
         "nightly-backup-with-a-rather-long-name",
     );
+    let web = At {
+        file: "examples/bad/deployment.yaml",
+        document: 0,
+        object: &web,
+    };
+    let debug = At {
+        file: "examples/bad/pod list.yaml",
+        document: 0,
+        object: &debug,
+    };
+    let job = At {
+        file: "./charts/backup/cronjob.yaml",
+        document: 1,
+        object: &job,
+    };
     vec![
-        finding(
+        web.finding(
             "PSS001",
-            Severity::Critical,
-            "examples/bad/deployment.yaml",
             (18, 7),
-            0,
-            web.clone(),
             "spec.template.spec.hostNetwork",
             &[],
             "violates PodSecurity \"baseline:latest\": host namespaces (hostNetwork=true)",
         ),
-        finding(
+        web.finding(
             "PSS002",
-            Severity::High,
-            "examples/bad/deployment.yaml",
             (27, 13),
-            0,
-            web.clone(),
             "spec.template.spec.containers[0].securityContext.privileged",
             &[],
             "violates PodSecurity \"baseline:latest\": privileged (container \"nginx\" must not set securityContext.privileged=true)",
         ),
-        finding(
+        web.finding(
             "PSS013",
-            Severity::Medium,
-            "examples/bad/deployment.yaml",
             (27, 13),
-            0,
-            web,
             "spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation",
             &[
                 "spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation",
@@ -167,35 +157,23 @@ pub fn findings() -> Vec<Finding> {
             ],
             "violates PodSecurity \"restricted:latest\": allowPrivilegeEscalation != false (containers \"init\", \"nginx\" must set securityContext.allowPrivilegeEscalation=false)",
         ),
-        finding(
+        debug.finding(
             "PSS016",
-            Severity::Low,
-            "examples/bad/pod list.yaml",
             (9, 5),
-            0,
-            debug.clone(),
             "spec",
             &[],
             "violates PodSecurity \"restricted:latest\": seccompProfile (pod or container \"shell\" must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\")",
         ),
-        finding(
+        debug.finding(
             "HRD003",
-            Severity::Info,
-            "examples/bad/pod list.yaml",
             (12, 16),
-            0,
-            debug,
             "spec.containers[0].image",
             &[],
             "container \"shell\" uses image \"busybox:latest\" with a mutable tag",
         ),
-        finding(
+        job.finding(
             "PSS002",
-            Severity::High,
-            "./charts/backup/cronjob.yaml",
             (40, 19),
-            1,
-            job,
             "spec.jobTemplate.spec.template.spec.containers[0].securityContext.privileged",
             &[],
             "violates PodSecurity \"baseline:latest\": privileged (container \"backup\" must not set securityContext.privileged=true)",
@@ -203,129 +181,157 @@ pub fn findings() -> Vec<Finding> {
     ]
 }
 
+/// An input error or note; `at` is `(document, line, column)` when it has a place in the file.
+fn input_error(file: &str, at: Option<(usize, u32, u32)>, kind: &str, message: &str) -> InputError {
+    InputError {
+        file: file.to_owned(),
+        document: at.map(|(d, _, _)| d),
+        line: at.map(|(_, l, _)| l),
+        column: at.map(|(_, _, c)| c),
+        kind: kind.to_owned(),
+        message: message.to_owned(),
+    }
+}
+
 pub fn errors() -> Vec<InputError> {
     vec![
-        InputError {
-            file: "examples/bad/broken.yaml".to_owned(),
-            document: Some(1),
-            line: Some(7),
-            column: Some(3),
-            kind: "syntax".to_owned(),
-            message: "mapping values are not allowed in this context".to_owned(),
-        },
-        InputError {
-            file: "examples/huge.yaml".to_owned(),
-            document: None,
-            line: None,
-            column: None,
-            kind: "limit".to_owned(),
-            message: "file is 104857600 bytes, over the 67108864-byte limit; raise it with --max-file-size".to_owned(),
-        },
+        input_error(
+            "examples/bad/broken.yaml",
+            Some((1, 7, 3)),
+            "syntax",
+            "mapping values are not allowed in this context",
+        ),
+        input_error(
+            "examples/huge.yaml",
+            None,
+            "limit",
+            "file is 104857600 bytes, over the 67108864-byte limit; raise it with --max-file-size",
+        ),
     ]
 }
 
 pub fn notes() -> Vec<InputError> {
-    vec![InputError {
-        file: "examples/kustomization.yaml".to_owned(),
-        document: Some(0),
-        line: Some(1),
-        column: Some(1),
-        kind: "not-kubernetes".to_owned(),
-        message: "document has no apiVersion/kind; skipped".to_owned(),
-    }]
+    vec![input_error(
+        "examples/kustomization.yaml",
+        Some((0, 1, 1)),
+        "not-kubernetes",
+        "document has no apiVersion/kind; skipped",
+    )]
+}
+
+fn waived(
+    finding: Finding,
+    kind: &str,
+    reason: &str,
+    source: &str,
+    expires: Option<&str>,
+) -> SuppressedFinding {
+    SuppressedFinding {
+        finding,
+        suppression: Suppression {
+            kind: kind.to_owned(),
+            reason: reason.to_owned(),
+            source: source.to_owned(),
+            expires: expires.map(str::to_owned),
+        },
+    }
 }
 
 pub fn suppressed() -> Vec<SuppressedFinding> {
     let agent = obj("apps/v1", "DaemonSet", Some("kube-system"), "node-agent");
+    let agent = At {
+        file: "deploy/agent.yaml",
+        document: 0,
+        object: &agent,
+    };
     vec![
-        SuppressedFinding {
-            finding: finding(
+        waived(
+            agent.finding(
                 "HRD003",
-                Severity::Info,
-                "deploy/agent.yaml",
                 (30, 11),
-                0,
-                agent.clone(),
                 "spec.template.spec.containers[0].image",
                 &[],
                 "container \"agent\" uses image \"agent:latest\" with the mutable tag \"latest\"",
             ),
-            suppression: Suppression {
-                kind: "annotation".to_owned(),
-                reason: "vendor publishes only latest; pinned by admission policy".to_owned(),
-                source: "metadata.annotations[\"palisade.dev/ignore\"]".to_owned(),
-                expires: None,
-            },
-        },
-        SuppressedFinding {
-            finding: finding(
+            "annotation",
+            "vendor publishes only latest; pinned by admission policy",
+            "metadata.annotations[\"palisade.dev/ignore\"]",
+            None,
+        ),
+        waived(
+            agent.finding(
                 "PSS001",
-                Severity::Critical,
-                "deploy/agent.yaml",
                 (21, 7),
-                0,
-                agent,
                 "spec.template.spec.hostNetwork",
                 &[],
                 "violates PodSecurity \"baseline:latest\": host namespaces (hostNetwork=true)",
             ),
-            suppression: Suppression {
-                kind: "config".to_owned(),
-                reason: "CNI agent needs the host network".to_owned(),
-                source: ".palisade.yaml:9".to_owned(),
-                expires: Some("2999-12-31".to_owned()),
-            },
-        },
+            "config",
+            "CNI agent needs the host network",
+            ".palisade.yaml:9",
+            Some("2999-12-31"),
+        ),
     ]
+}
+
+const BASELINE: (&str, &str) = ("pss-baseline", "Pod Security Standards: Baseline");
+const CIS: (&str, &str) = (
+    "cis",
+    "CIS Kubernetes Benchmark v1.12 (section 5, policies)",
+);
+
+fn control<'a>(
+    (framework, framework_title): (&'a str, &'a str),
+    id: &'a str,
+    title: &'a str,
+    rule: &'a str,
+    ran: bool,
+) -> ControlInput<'a> {
+    ControlInput {
+        framework,
+        framework_title,
+        id,
+        title,
+        rules: vec![rule],
+        ran: if ran { vec![rule] } else { vec![] },
+        field_filters: vec![],
+    }
 }
 
 /// A two-framework summary over the realistic findings.
 pub fn compliance(findings: &[Finding]) -> Compliance {
     let controls = vec![
+        control(
+            BASELINE,
+            "Host Namespaces",
+            "Host Namespaces",
+            "PSS001",
+            true,
+        ),
+        control(
+            BASELINE,
+            "Privileged Containers",
+            "Privileged Containers",
+            "PSS002",
+            true,
+        ),
+        control(BASELINE, "Volume Types", "Volume Types", "PSS016", false),
+        control(
+            CIS,
+            "5.2.6",
+            "Minimize the admission of containers with allowPrivilegeEscalation",
+            "PSS013",
+            true,
+        ),
         ControlInput {
-            framework: "pss-baseline",
-            framework_title: "Pod Security Standards: Baseline",
-            id: "Host Namespaces",
-            title: "Host Namespaces",
-            rules: vec!["PSS001"],
-            ran: vec!["PSS001"],
-            field_filters: vec![],
-        },
-        ControlInput {
-            framework: "pss-baseline",
-            framework_title: "Pod Security Standards: Baseline",
-            id: "Privileged Containers",
-            title: "Privileged Containers",
-            rules: vec!["PSS002"],
-            ran: vec!["PSS002"],
-            field_filters: vec![],
-        },
-        ControlInput {
-            framework: "pss-baseline",
-            framework_title: "Pod Security Standards: Baseline",
-            id: "Volume Types",
-            title: "Volume Types",
-            rules: vec!["PSS016"],
-            ran: vec![],
-            field_filters: vec![],
-        },
-        ControlInput {
-            framework: "cis",
-            framework_title: "CIS Kubernetes Benchmark v1.12 (section 5, policies)",
-            id: "5.2.6",
-            title: "Minimize the admission of containers with allowPrivilegeEscalation",
-            rules: vec!["PSS013"],
-            ran: vec!["PSS013"],
-            field_filters: vec![],
-        },
-        ControlInput {
-            framework: "cis",
-            framework_title: "CIS Kubernetes Benchmark v1.12 (section 5, policies)",
-            id: "5.6.2",
-            title: "Ensure that the seccomp profile is set to docker/default in your Pod definitions",
-            rules: vec!["PSS019"],
-            ran: vec!["PSS019"],
             field_filters: vec![("PSS019", "seccompProfile.type")],
+            ..control(
+                CIS,
+                "5.6.2",
+                "Ensure that the seccomp profile is set to docker/default in your Pod definitions",
+                "PSS019",
+                true,
+            )
         },
     ];
     palisade_report::compliance(&controls, findings)
@@ -351,6 +357,7 @@ pub fn summary(findings: &[Finding], errors: usize, notes: usize) -> Summary {
 }
 
 /// Owns the data a [`Report`] borrows.
+#[derive(Default)]
 pub struct Data {
     pub findings: Vec<Finding>,
     pub suppressed: Vec<SuppressedFinding>,
@@ -372,13 +379,7 @@ impl Data {
     }
 
     pub fn clean() -> Data {
-        Data {
-            findings: Vec::new(),
-            suppressed: Vec::new(),
-            compliance: None,
-            errors: Vec::new(),
-            notes: Vec::new(),
-        }
+        Data::default()
     }
 
     pub fn report(&self) -> Report<'_> {
