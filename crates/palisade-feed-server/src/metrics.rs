@@ -1,5 +1,6 @@
 //! Prometheus metrics at `/metrics` (OpenMetrics text): webhook events received by event and
-//! outcome, rebuilds and their latency, resyncs, the last successful sync, items served.
+//! outcome, rebuilds and their latency, resyncs, the last successful sync and the last seed (kept apart: a seed is not a sync), items
+//! served, certificate reloads.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -27,6 +28,7 @@ pub struct Metrics {
     pub rebuild_seconds: Histogram,
     pub syncs: Family<ResultLabels, Counter>,
     pub last_sync: Gauge,
+    pub last_seed: Gauge,
     pub items: Gauge,
     pub cert_reloads: Family<ResultLabels, Counter>,
 }
@@ -60,8 +62,16 @@ impl Metrics {
         let last_sync = Gauge::default();
         registry.register(
             "last_successful_sync_timestamp_seconds",
-            "Unix time of the last successful resync (or seed) of the store",
+            "Unix time of the last successful resync from the GitHub API; 0 until the first one (a store only seeded or fed by webhooks has never synced)",
             last_sync.clone(),
+        );
+        // Separate from the sync: seed pages may be days old, so a seed time must not make
+        // the feed look freshly synced.
+        let last_seed = Gauge::default();
+        registry.register(
+            "last_seed_timestamp_seconds",
+            "Unix time the store was last seeded from --input pages (the pages' content is as old as they are); 0: never",
+            last_seed.clone(),
         );
         let items = Gauge::default();
         registry.register("items", "Items in the served feed", items.clone());
@@ -78,6 +88,7 @@ impl Metrics {
             rebuild_seconds,
             syncs,
             last_sync,
+            last_seed,
             items,
             cert_reloads,
         }

@@ -313,6 +313,7 @@ pub fn prepare(mut config: Config) -> Result<State, ServerError> {
             );
         }
         let applied = store.apply_batch(&batch, None)?;
+        store.set_meta(store::LAST_SEED, &time::unix_now().to_le_bytes())?;
         tracing::info!(
             "seeded {} issues from {} input paths (store generation {})",
             batch.len(),
@@ -362,9 +363,12 @@ pub fn prepare(mut config: Config) -> Result<State, ServerError> {
     metrics
         .items
         .set(i64::try_from(initial.feed.items.len()).unwrap_or(i64::MAX));
-    let last_sync = store.meta_u64(store::LAST_SYNC)?;
-    if last_sync > 0 {
-        metrics.last_sync.set(i64::try_from(last_sync).unwrap_or(0));
+    // Both survive restarts; 0 (never) stays 0, so a seed never passes for a sync.
+    for (key, gauge) in [
+        (store::LAST_SYNC, &metrics.last_sync),
+        (store::LAST_SEED, &metrics.last_seed),
+    ] {
+        gauge.set(i64::try_from(store.meta_u64(key)?).unwrap_or(0));
     }
     Ok(State {
         config,

@@ -1,5 +1,5 @@
 //! The embedded store: one redb file holding the issues as last seen, the webhook delivery IDs
-//! already processed, and sync state (generation counters, the ETag cache, last sync time).
+//! already processed, and sync state (generation counters, the ETag cache, last sync and seed times).
 //!
 //! Every change is one write transaction, committed durably (fsync) before the server answers
 //! GitHub, so an acknowledged delivery survives a crash. The `generation` counter moves with
@@ -29,7 +29,10 @@ const GENERATION: &str = "generation";
 const OUTPUTS_GENERATION: &str = "outputs_generation";
 const DELIVERY_COUNTER: &str = "delivery_seq";
 pub const ETAG_CACHE: &str = "etag_cache";
+/// Unix time of the last successful resync from the GitHub API (never set by a seed).
 pub const LAST_SYNC: &str = "last_sync_unix";
+/// Unix time the store was last seeded from `--input` pages.
+pub const LAST_SEED: &str = "last_seed_unix";
 
 /// An issue as last seen, or a tombstone for one deleted or transferred away.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -54,21 +54,69 @@ async fn search(
         .into_response()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn resync_uses_conditional_requests_and_tracks_upstream() {
+/// The value of an unlabelled gauge in `/metrics` text.
+fn gauge(metrics: &str, name: &str) -> i64 {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("{name} missing: {metrics}"))
+        .parse()
+        .unwrap()
+}
+
+/// A loopback search API answering `items`; returns it and its base URL.
+async fn api_serving(items: &[serde_json::Value]) -> (Arc<Api>, String) {
     let api = Arc::new(Api::default());
-    let items = all_seed_items();
-    *api.body.lock().unwrap() = page(&items);
+    *api.body.lock().unwrap() = page(items);
     let app = axum::Router::new()
         .route("/search/issues", axum::routing::get(search))
         .with_state(api.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let api_addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (api, format!("http://{api_addr}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seeded_store_is_not_reported_as_synced() {
+    const SYNC: &str = "palisade_feed_last_successful_sync_timestamp_seconds";
+    const SEED: &str = "palisade_feed_last_seed_timestamp_seconds";
+    let t0 = i64::try_from(palisade_feed_server::time::unix_now()).unwrap();
+    let h = start(true).await;
+    let m = String::from_utf8(h.bytes("/metrics").await).unwrap();
+    assert_eq!(gauge(&m, SYNC), 0, "only seeded: never synced");
+    let seeded = gauge(&m, SEED);
+    let t1 = i64::try_from(palisade_feed_server::time::unix_now()).unwrap();
+    assert!((t0..=t1).contains(&seeded), "{t0} <= {seeded} <= {t1}");
+
+    // A restart without --input keeps the seed time and still has no sync.
+    let dir = h.dir;
+    h.server.shutdown().await.unwrap();
+    let (_api, api_url) = api_serving(&all_seed_items()).await;
+    let mut c = config(dir.path(), false);
+    c.api_url = api_url;
+    let h = start_with(dir, c).await;
+    let m = String::from_utf8(h.bytes("/metrics").await).unwrap();
+    assert_eq!((gauge(&m, SYNC), gauge(&m, SEED)), (0, seeded));
+
+    // The first resync sets the sync time; the seed time stays.
+    palisade_feed_server::server::resync_once(&h.server.state)
+        .await
+        .unwrap();
+    let m = String::from_utf8(h.bytes("/metrics").await).unwrap();
+    assert!(gauge(&m, SYNC) >= seeded, "{m}");
+    assert_eq!(gauge(&m, SEED), seeded);
+    h.server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resync_uses_conditional_requests_and_tracks_upstream() {
+    let items = all_seed_items();
+    let (api, api_url) = api_serving(&items).await;
 
     let dir = tempfile::tempdir().unwrap();
     let mut c = config(dir.path(), false);
-    c.api_url = format!("http://{api_addr}");
+    c.api_url = api_url;
     let h = start_with(dir, c).await;
     let state = h.server.state.clone();
     assert!(ids(&h.feed().await).is_empty());
@@ -126,15 +174,10 @@ async fn resync_uses_conditional_requests_and_tracks_upstream() {
         metrics.contains("palisade_feed_resyncs_total{result=\"ok\"} 2"),
         "{metrics}"
     );
-    let last: i64 = metrics
-        .lines()
-        .find(|l| l.starts_with("palisade_feed_last_successful_sync_timestamp_seconds "))
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
+    let last = gauge(
+        &metrics,
+        "palisade_feed_last_successful_sync_timestamp_seconds",
+    );
     assert!(last > 1_700_000_000, "{last}");
 
     // Upstream failing is an error, and the feed stays as it was.
