@@ -292,18 +292,38 @@ impl RuleMeta {
 /// and builds each [`RuleMeta`] in a `const` context with [`RuleFamily::rule`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RuleFamily {
-    /// [`RuleMeta::family`] of its rules.
-    pub name: &'static str,
-    /// [`RuleMeta::help_uri`] of its rules (empty: none).
-    pub help_uri: &'static str,
+    name: &'static str,
+    help: FamilyHelp,
+}
+
+/// Where a family's rules link ([`RuleMeta::help_uri`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FamilyHelp {
+    /// One page for the whole family (empty: none).
+    Page(&'static str),
+    /// Each rule's first reference's link.
+    FirstReference,
 }
 
 impl RuleFamily {
+    /// A family whose rules all link to `help_uri` (empty: no link).
     pub const fn new(name: &'static str, help_uri: &'static str) -> RuleFamily {
-        RuleFamily { name, help_uri }
+        RuleFamily {
+            name,
+            help: FamilyHelp::Page(help_uri),
+        }
     }
 
-    /// A rule of this family, linking to the family's help page. Positional arguments, in
+    /// A family whose rules each link to their first reference's page, e.g. PSS rules to
+    /// the section of the standard that defines their control.
+    pub const fn linking_first_reference(name: &'static str) -> RuleFamily {
+        RuleFamily {
+            name,
+            help: FamilyHelp::FirstReference,
+        }
+    }
+
+    /// A rule of this family, linking as the family says. Positional arguments, in
     /// [`RuleMeta`]'s field order, keep the catalogs' long tables of these calls compact.
     #[allow(clippy::too_many_arguments)]
     pub const fn rule(
@@ -325,7 +345,11 @@ impl RuleFamily {
             rationale,
             remediation,
             references,
-            help_uri: self.help_uri,
+            help_uri: match (self.help, references) {
+                (FamilyHelp::Page(uri), _) => uri,
+                (FamilyHelp::FirstReference, [first, ..]) => first.url,
+                (FamilyHelp::FirstReference, []) => "",
+            },
         }
     }
 }

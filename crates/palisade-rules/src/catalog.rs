@@ -17,32 +17,8 @@ const fn pss(control: &'static str, restricted: bool) -> Reference {
     })
 }
 
-const PSS: RuleFamily = RuleFamily::new("pss", "");
-
-/// A PSS rule: its first reference is the PSS control, whose page section is the rule's help.
-const fn rule(
-    id: &'static str,
-    name: &'static str,
-    title: &'static str,
-    severity: Severity,
-    rationale: &'static str,
-    remediation: &'static str,
-    references: &'static [Reference],
-) -> RuleMeta {
-    let meta = PSS.rule(
-        id,
-        name,
-        title,
-        severity,
-        rationale,
-        remediation,
-        references,
-    );
-    match references {
-        [first, ..] => meta.with_help_uri(first.url),
-        [] => meta,
-    }
-}
+/// Each rule's first reference is its PSS control, whose section of the standard is its help.
+const PSS: RuleFamily = RuleFamily::linking_first_reference("pss");
 
 use Severity::{High, Low, Medium};
 
@@ -51,7 +27,7 @@ use Severity::{High, Low, Medium};
 /// that remove a kernel hardening layer or expose the node are `medium`; the probe/lifecycle
 /// host control (an SSRF-style redirect, no privilege by itself) is `low`.
 pub(crate) static CATALOG: [RuleMeta; 19] = [
-    rule(
+    PSS.rule(
         "PSS001",
         "apparmor-profile",
         "AppArmor profile must not be overridden or disabled",
@@ -71,7 +47,7 @@ pub(crate) static CATALOG: [RuleMeta; 19] = [
             Reference::new("kubeaudit", "apparmor"),
         ],
     ),
-    rule(
+    PSS.rule(
         "PSS002",
         "capabilities-baseline",
         "Containers must not add capabilities beyond the default set",
@@ -99,7 +75,7 @@ pub(crate) static CATALOG: [RuleMeta; 19] = [
             Reference::new("checkov", "CKV_K8S_39"),
         ],
     ),
-    rule(
+    PSS.rule(
         "PSS003",
         "host-namespaces",
         "Pods must not share the host's network, PID or IPC namespace",
@@ -133,7 +109,7 @@ pub(crate) static CATALOG: [RuleMeta; 19] = [
             Reference::new("kubeaudit", "hostns"),
         ],
     ),
-    rule(
+    PSS.rule(
         "PSS004",
         "host-path-volumes",
         "Pods must not mount hostPath volumes",
@@ -155,7 +131,7 @@ pub(crate) static CATALOG: [RuleMeta; 19] = [
             Reference::new("kubeaudit", "mounts"),
         ],
     ),
-    rule(
+    PSS.rule(
         "PSS005",
         "host-ports",
         "Containers must not bind host ports",
@@ -173,7 +149,7 @@ pub(crate) static CATALOG: [RuleMeta; 19] = [
             Reference::new("checkov", "CKV_K8S_26"),
         ],
     ),
-    rule(
+    PSS.rule(
         "PSS006",
         "host-probes-and-host-lifecycle",
         "Probes and lifecycle hooks must not target another host",
@@ -186,7 +162,7 @@ pub(crate) static CATALOG: [RuleMeta; 19] = [
             Reference::new("k8s-checklist", "pod-security.pss-enforced"),
         ],
     ),
-    rule(
+    PSS.rule(
         "PSS007",
         "privileged",
         "Containers must not run privileged",
@@ -209,7 +185,7 @@ pub(crate) static CATALOG: [RuleMeta; 19] = [
             Reference::new("kubeaudit", "privileged"),
         ],
     ),
-    rule(
+    PSS.rule(
         "PSS008",
         "proc-mount",
         "Containers must use the default /proc mount",
@@ -226,7 +202,7 @@ pub(crate) static CATALOG: [RuleMeta; 19] = [
             Reference::new("kube-linter", "unsafe-proc-mount"),
         ],
     ),
-    rule(
+    PSS.rule(
         "PSS009",
         "selinux-options",
         "SELinux options must not set a custom type, user or role",
@@ -244,7 +220,7 @@ pub(crate) static CATALOG: [RuleMeta; 19] = [
             Reference::new("polaris", "linuxHardening"),
         ],
     ),
-    rule(
+    PSS.rule(
         "PSS010",
         "seccomp-profile-baseline",
         "Seccomp must not be disabled",
@@ -266,7 +242,7 @@ pub(crate) static CATALOG: [RuleMeta; 19] = [
             Reference::new("kubeaudit", "seccomp"),
         ],
     ),
-    rule(
+    PSS.rule(
         "PSS011",
         "sysctls",
         "Pods must only set safe, namespaced sysctls",
@@ -282,7 +258,7 @@ pub(crate) static CATALOG: [RuleMeta; 19] = [
             Reference::new("kube-linter", "unsafe-sysctls"),
         ],
     ),
-    rule(
+    PSS.rule(
         "PSS012",
         "windows-host-process",
         "Windows pods must not run as HostProcess",
@@ -300,7 +276,7 @@ pub(crate) static CATALOG: [RuleMeta; 19] = [
             Reference::new("polaris", "hostProcess"),
         ],
     ),
-    rule(
+    PSS.rule(
         "PSS013",
         "allow-privilege-escalation",
         "Containers must set allowPrivilegeEscalation to false",
@@ -323,7 +299,7 @@ pub(crate) static CATALOG: [RuleMeta; 19] = [
             Reference::new("kubeaudit", "privesc"),
         ],
     ),
-    rule(
+    PSS.rule(
         "PSS014",
         "capabilities-restricted",
         "Containers must drop ALL capabilities and add at most NET_BIND_SERVICE",
@@ -346,7 +322,7 @@ pub(crate) static CATALOG: [RuleMeta; 19] = [
             Reference::new("kubeaudit", "capabilities"),
         ],
     ),
-    rule(
+    PSS.rule(
         "PSS015",
         "proc-mount-restricted",
         "Containers must use the default /proc mount, even in a user namespace",
@@ -362,7 +338,7 @@ pub(crate) static CATALOG: [RuleMeta; 19] = [
             Reference::new("kube-linter", "unsafe-proc-mount"),
         ],
     ),
-    rule(
+    PSS.rule(
         "PSS016",
         "restricted-volumes",
         "Pods must only use core volume types",
@@ -378,7 +354,7 @@ pub(crate) static CATALOG: [RuleMeta; 19] = [
             Reference::new("trivy", "KSV-0023"),
         ],
     ),
-    rule(
+    PSS.rule(
         "PSS017",
         "run-as-non-root",
         "Containers must run as non-root",
@@ -402,7 +378,7 @@ pub(crate) static CATALOG: [RuleMeta; 19] = [
             Reference::new("kubeaudit", "nonroot"),
         ],
     ),
-    rule(
+    PSS.rule(
         "PSS018",
         "run-as-user",
         "Containers must not set runAsUser to 0",
@@ -423,7 +399,7 @@ pub(crate) static CATALOG: [RuleMeta; 19] = [
             Reference::new("kubeaudit", "nonroot"),
         ],
     ),
-    rule(
+    PSS.rule(
         "PSS019",
         "seccomp-profile-restricted",
         "Seccomp profile must be set to RuntimeDefault or Localhost",

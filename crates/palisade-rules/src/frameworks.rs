@@ -502,10 +502,7 @@ pub(crate) static CHECKLIST_TITLES: &[(&str, &str)] = &[
 
 /// Title of a kubernetes.io checklist item Palisade cites.
 pub fn checklist_title(id: &str) -> Option<&'static str> {
-    CHECKLIST_TITLES
-        .iter()
-        .find(|(k, _)| *k == id)
-        .map(|(_, t)| *t)
+    control_title(Framework::K8sChecklist, id)
 }
 
 #[cfg(test)]
