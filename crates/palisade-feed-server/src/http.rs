@@ -347,7 +347,7 @@ async fn github_webhook(st: AppState, req: Request) -> Response {
         }
     };
     let d = delivery.clone();
-    let applied = match blocking(&st, move |s| s.store.apply_delivery(&d, Some(&change))).await {
+    let applied = match blocking(&st, move |s| s.store.apply_delivery(&d, Some(*change))).await {
         Ok(a) => a,
         Err(e) => {
             tracing::error!("webhook {delivery}: store: {e}");

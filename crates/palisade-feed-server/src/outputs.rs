@@ -88,7 +88,7 @@ pub struct Built {
 /// Builds every output from the stored issues carrying `label`, describing itself as `site`. `previous` keeps
 /// `updated_at` and per-file `Last-Modified` still when content did not change.
 pub fn build(
-    stored: &[StoredIssue],
+    stored: Vec<StoredIssue>,
     label: &str,
     site: &Site,
     generation: u64,
@@ -97,9 +97,9 @@ pub fn build(
     limits: &Limits,
 ) -> Result<Built, ServerError> {
     let issues: Vec<_> = stored
-        .iter()
+        .into_iter()
         .filter(|i| i.in_feed(label))
-        .map(StoredIssue::to_issue)
+        .map(palisade_feed::github::Issue::from)
         .collect();
     let prev_json = previous
         .and_then(|p| p.json_feed())

@@ -204,7 +204,7 @@ impl State {
             let (generation, issues) = self.store.read_all()?;
             let prev = self.current();
             let built = outputs::build(
-                &issues,
+                issues,
                 &self.config.label,
                 &self.config.site(),
                 generation,
@@ -304,7 +304,7 @@ pub fn prepare(mut config: Config) -> Result<State, ServerError> {
         for w in &warnings {
             tracing::warn!("seed: {w}");
         }
-        let batch: Vec<StoredIssue> = issues.iter().map(StoredIssue::from_issue).collect();
+        let batch: Vec<StoredIssue> = issues.into_iter().map(StoredIssue::from).collect();
         let outside = batch.iter().filter(|i| !i.in_feed(&config.label)).count();
         if outside > 0 {
             tracing::warn!(
@@ -312,11 +312,11 @@ pub fn prepare(mut config: Config) -> Result<State, ServerError> {
                 config.label
             );
         }
-        let applied = store.apply_batch(&batch, None)?;
+        let count = batch.len();
+        let applied = store.apply_batch(batch, None)?;
         store.set_meta(store::LAST_SEED, &time::unix_now().to_le_bytes())?;
         tracing::info!(
-            "seeded {} issues from {} input paths (store generation {})",
-            batch.len(),
+            "seeded {count} issues from {} input paths (store generation {})",
             config.inputs.len(),
             applied.generation
         );
@@ -333,9 +333,8 @@ pub fn prepare(mut config: Config) -> Result<State, ServerError> {
     let initial = match on_disk {
         Some(s) if restored => s,
         other => {
-            let issues = store.issues()?;
             let built = outputs::build(
-                &issues,
+                store.issues()?,
                 &config.label,
                 &site,
                 generation,
@@ -406,7 +405,7 @@ pub async fn resync_once(state: &Arc<State>) -> Result<bool, ServerError> {
     let unchanged = fetched.unchanged();
     let cache_json = serde_json::to_vec(&fetched.cache).unwrap_or_default();
     let label = state.config.label.clone();
-    let batch: Vec<StoredIssue> = fetched.issues.iter().map(StoredIssue::from_issue).collect();
+    let batch: Vec<StoredIssue> = fetched.issues.into_iter().map(StoredIssue::from).collect();
     let cutoff = time::rfc3339(started.saturating_sub(RESYNC_GRACE.as_secs()));
     let applied = blocking(state, move |st| {
         st.store.set_meta(store::ETAG_CACHE, &cache_json)?;
@@ -414,7 +413,7 @@ pub async fn resync_once(state: &Arc<State>) -> Result<bool, ServerError> {
             None
         } else {
             let drop = complete.then_some((label.as_str(), cutoff.as_str()));
-            Some(st.store.apply_batch(&batch, drop)?)
+            Some(st.store.apply_batch(batch, drop)?)
         };
         st.store
             .set_meta(store::LAST_SYNC, &started.to_le_bytes())?;

@@ -57,43 +57,76 @@ pub struct StoredIssue {
     pub removed: Option<String>,
 }
 
-impl StoredIssue {
-    pub fn from_issue(i: &Issue) -> StoredIssue {
+/// Kept as its own struct rather than wrapping [`Issue`]: the records on disk store labels as
+/// plain strings (`"labels": ["official-cve-feed"]`), GitHub's `Issue` has label objects, and
+/// wrapping would change the format of existing data directories. The conversions move every
+/// field (no copies), and destructure both structs fully, so a field added to `Issue` fails to
+/// compile here until it is either stored or deliberately dropped.
+impl From<Issue> for StoredIssue {
+    fn from(i: Issue) -> StoredIssue {
+        let Issue {
+            number,
+            title,
+            html_url,
+            state,
+            state_reason,
+            body,
+            created_at,
+            updated_at,
+            closed_at,
+            labels,
+            // Pull requests are never stored (the webhook and the builder skip them).
+            pull_request: _,
+        } = i;
         StoredIssue {
-            number: i.number,
-            title: i.title.clone(),
-            html_url: i.html_url.clone(),
-            state: i.state.clone(),
-            state_reason: i.state_reason.clone(),
-            body: i.body.clone(),
-            created_at: i.created_at.clone(),
-            updated_at: i.updated_at.clone(),
-            closed_at: i.closed_at.clone(),
-            labels: i.labels.iter().map(|l| l.name.clone()).collect(),
+            number,
+            title,
+            html_url,
+            state,
+            state_reason,
+            body,
+            created_at,
+            updated_at,
+            closed_at,
+            labels: labels.into_iter().map(|l| l.name).collect(),
             removed: None,
         }
     }
+}
 
-    pub fn to_issue(&self) -> Issue {
+impl From<StoredIssue> for Issue {
+    fn from(s: StoredIssue) -> Issue {
+        let StoredIssue {
+            number,
+            title,
+            html_url,
+            state,
+            state_reason,
+            body,
+            created_at,
+            updated_at,
+            closed_at,
+            labels,
+            // Tombstones are filtered out before building (`in_feed`).
+            removed: _,
+        } = s;
         Issue {
-            number: self.number,
-            title: self.title.clone(),
-            html_url: self.html_url.clone(),
-            state: self.state.clone(),
-            state_reason: self.state_reason.clone(),
-            body: self.body.clone(),
-            created_at: self.created_at.clone(),
-            updated_at: self.updated_at.clone(),
-            closed_at: self.closed_at.clone(),
-            labels: self
-                .labels
-                .iter()
-                .map(|n| Label { name: n.clone() })
-                .collect(),
+            number,
+            title,
+            html_url,
+            state,
+            state_reason,
+            body,
+            created_at,
+            updated_at,
+            closed_at,
+            labels: labels.into_iter().map(|name| Label { name }).collect(),
             pull_request: None,
         }
     }
+}
 
+impl StoredIssue {
     /// In the feed: not removed and carrying the label.
     pub fn in_feed(&self, label: &str) -> bool {
         self.removed.is_none() && self.labels.iter().any(|l| l.eq_ignore_ascii_case(label))
@@ -129,12 +162,11 @@ pub struct Store {
 
 /// Newer-or-equal `updated_at` wins; a tombstone wins over an upsert of the same age.
 /// Returns the record to write, or `None` when nothing changes.
-fn merge(existing: Option<StoredIssue>, change: &Change) -> Option<StoredIssue> {
+fn merge(existing: Option<StoredIssue>, change: Change) -> Option<StoredIssue> {
     let (incoming, removing) = match change {
-        Change::Upsert(i) => (i.clone(), false),
-        Change::Remove(i, reason) => {
-            let mut t = i.clone();
-            t.removed = Some((*reason).to_owned());
+        Change::Upsert(i) => (i, false),
+        Change::Remove(mut t, reason) => {
+            t.removed = Some(reason.to_owned());
             (t, true)
         }
     };
@@ -214,7 +246,7 @@ impl Store {
     pub fn apply_delivery(
         &self,
         delivery: &str,
-        change: Option<&Change>,
+        change: Option<Change>,
     ) -> Result<Applied, ServerError> {
         self.write(|tx| {
             let mut deliveries = tx.open_table(DELIVERIES)?;
@@ -264,19 +296,16 @@ impl Store {
     /// the label, unless updated at or after `cutoff` (the search index lags behind webhooks).
     pub fn apply_batch(
         &self,
-        batch: &[StoredIssue],
+        batch: Vec<StoredIssue>,
         drop_absent: Option<(&str, &str)>,
     ) -> Result<Applied, ServerError> {
         self.write(|tx| {
             let mut meta = tx.open_table(META)?;
             let mut issues = tx.open_table(ISSUES)?;
             let mut changed = false;
+            let numbers: std::collections::HashSet<u64> = batch.iter().map(|i| i.number).collect();
             for i in batch {
-                changed |= apply_one(
-                    &mut issues,
-                    &Change::Upsert(i.clone()),
-                    self.label.as_deref(),
-                )?;
+                changed |= apply_one(&mut issues, Change::Upsert(i), self.label.as_deref())?;
             }
             if let Some((label, cutoff)) = drop_absent {
                 let mut drop = Vec::new();
@@ -286,10 +315,7 @@ impl Store {
                         continue;
                     };
                     let old_enough = s.updated_at.as_deref().is_none_or(|u| u < cutoff);
-                    if s.in_feed(label)
-                        && old_enough
-                        && !batch.iter().any(|b| b.number == k.value())
-                    {
+                    if s.in_feed(label) && old_enough && !numbers.contains(&k.value()) {
                         drop.push(s);
                     }
                 }
@@ -397,10 +423,10 @@ fn read_u64(table: &redb::Table<&str, &[u8]>, key: &str) -> Result<u64, redb::Er
 
 fn apply_one(
     table: &mut redb::Table<u64, &[u8]>,
-    change: &Change,
+    change: Change,
     label: Option<&str>,
 ) -> Result<bool, redb::Error> {
-    let number = match change {
+    let number = match &change {
         Change::Upsert(i) | Change::Remove(i, _) => i.number,
     };
     let existing = match table.get(number)? {
@@ -409,7 +435,7 @@ fn apply_one(
     };
     if let Some(label) = label {
         let was_in_feed = existing.as_ref().is_some_and(|e| e.in_feed(label));
-        let skip = match change {
+        let skip = match &change {
             Change::Upsert(incoming) => !incoming.in_feed(label) && !was_in_feed,
             // Nothing stored: nothing to remove.
             Change::Remove(..) => existing.is_none(),
@@ -452,17 +478,17 @@ mod tests {
     fn merge_rules() {
         let a = issue(1, "2024-01-02T00:00:00Z", &["official-cve-feed"]);
         let older = issue(1, "2024-01-01T00:00:00Z", &[]);
-        assert_eq!(merge(None, &Change::Upsert(a.clone())), Some(a.clone()));
-        assert_eq!(merge(Some(a.clone()), &Change::Upsert(a.clone())), None);
+        assert_eq!(merge(None, Change::Upsert(a.clone())), Some(a.clone()));
+        assert_eq!(merge(Some(a.clone()), Change::Upsert(a.clone())), None);
         // An older delivery arriving late does not undo a newer one.
-        assert_eq!(merge(Some(a.clone()), &Change::Upsert(older)), None);
-        let gone = merge(Some(a.clone()), &Change::Remove(a.clone(), "deleted")).unwrap();
+        assert_eq!(merge(Some(a.clone()), Change::Upsert(older)), None);
+        let gone = merge(Some(a.clone()), Change::Remove(a.clone(), "deleted")).unwrap();
         assert_eq!(gone.removed.as_deref(), Some("deleted"));
         // Same age as the tombstone: stays deleted.
-        assert_eq!(merge(Some(gone.clone()), &Change::Upsert(a.clone())), None);
+        assert_eq!(merge(Some(gone.clone()), Change::Upsert(a.clone())), None);
         let newer = issue(1, "2024-01-03T00:00:00Z", &["official-cve-feed"]);
         assert_eq!(
-            merge(Some(gone), &Change::Upsert(newer.clone())),
+            merge(Some(gone), Change::Upsert(newer.clone())),
             Some(newer)
         );
     }
@@ -475,17 +501,17 @@ mod tests {
         {
             let s = Store::open(&path).unwrap();
             let r = s
-                .apply_delivery("d-1", Some(&Change::Upsert(a.clone())))
+                .apply_delivery("d-1", Some(Change::Upsert(a.clone())))
                 .unwrap();
             assert!(r.changed && !r.duplicate);
             assert_eq!(r.generation, 1);
             let r = s
-                .apply_delivery("d-1", Some(&Change::Upsert(a.clone())))
+                .apply_delivery("d-1", Some(Change::Upsert(a.clone())))
                 .unwrap();
             assert!(r.duplicate && !r.changed);
             // A new delivery with the same content changes nothing.
             let r = s
-                .apply_delivery("d-2", Some(&Change::Upsert(a.clone())))
+                .apply_delivery("d-2", Some(Change::Upsert(a.clone())))
                 .unwrap();
             assert!(!r.changed && !r.duplicate);
             s.set_outputs_generation(1).unwrap();
@@ -505,19 +531,19 @@ mod tests {
             .unwrap()
             .with_label("official-cve-feed");
         let other = issue(9, "2024-01-01T00:00:00Z", &["kind/bug"]);
-        let r = s.apply_delivery("o", Some(&Change::Upsert(other))).unwrap();
+        let r = s.apply_delivery("o", Some(Change::Upsert(other))).unwrap();
         assert!(!r.changed && !r.duplicate);
         assert!(s.issues().unwrap().is_empty());
         // Once in the feed, losing the label is recorded.
         let cve = issue(9, "2024-01-02T00:00:00Z", &["official-cve-feed"]);
         assert!(
-            s.apply_delivery("a", Some(&Change::Upsert(cve)))
+            s.apply_delivery("a", Some(Change::Upsert(cve)))
                 .unwrap()
                 .changed
         );
         let unl = issue(9, "2024-01-03T00:00:00Z", &[]);
         assert!(
-            s.apply_delivery("b", Some(&Change::Upsert(unl)))
+            s.apply_delivery("b", Some(Change::Upsert(unl)))
                 .unwrap()
                 .changed
         );
@@ -546,10 +572,10 @@ mod tests {
         let old = issue(1, "2024-01-01T00:00:00Z", &["official-cve-feed"]);
         let fresh = issue(2, "2024-06-01T00:00:00Z", &["official-cve-feed"]);
         let kept = issue(3, "2024-01-01T00:00:00Z", &["official-cve-feed"]);
-        s.apply_batch(&[old, fresh, kept.clone()], None).unwrap();
+        s.apply_batch(vec![old, fresh, kept.clone()], None).unwrap();
         let r = s
             .apply_batch(
-                std::slice::from_ref(&kept),
+                vec![kept.clone()],
                 Some(("official-cve-feed", "2024-05-01T00:00:00Z")),
             )
             .unwrap();
@@ -562,5 +588,102 @@ mod tests {
             .map(|i| i.number)
             .collect();
         assert_eq!(in_feed, vec![2, 3]);
+    }
+
+    /// Records exactly as earlier versions wrote them (labels as plain strings, `removed` only
+    /// on tombstones, optional fields absent in the oldest), written with redb directly and
+    /// built from: existing data directories keep loading.
+    #[test]
+    fn records_in_the_existing_on_disk_format_load() {
+        let payload: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../../testdata/feed-server/issues-labeled.CVE-2023-3893.json"),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let i = &payload["issue"];
+        let live = serde_json::json!({
+            "number": i["number"], "title": i["title"], "html_url": i["html_url"],
+            "state": i["state"], "state_reason": i["state_reason"], "body": i["body"],
+            "created_at": i["created_at"], "updated_at": i["updated_at"],
+            "closed_at": i["closed_at"], "labels": ["official-cve-feed", "area/security"],
+        });
+        let tombstone = serde_json::json!({
+            "number": 7, "title": "CVE-2099-7: gone", "html_url": "https://github.com/kubernetes/kubernetes/issues/7",
+            "state": "open", "state_reason": null, "body": "b", "created_at": "2024-01-01T00:00:00Z",
+            "updated_at": "2024-01-02T00:00:00Z", "closed_at": null, "labels": ["official-cve-feed"],
+            "removed": "transferred",
+        });
+        let minimal = serde_json::json!({
+            "number": 8, "title": "CVE-2099-8: t", "html_url": "https://github.com/kubernetes/kubernetes/issues/8",
+            "state": "closed", "created_at": "2024-01-01T00:00:00Z",
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        {
+            let db = Database::create(&path).unwrap();
+            let tx = db.begin_write().unwrap();
+            {
+                let mut t = tx.open_table(ISSUES).unwrap();
+                for r in [&live, &tombstone, &minimal] {
+                    let bytes = serde_json::to_vec(r).unwrap();
+                    t.insert(r["number"].as_u64().unwrap(), bytes.as_slice())
+                        .unwrap();
+                }
+                tx.open_table(META)
+                    .unwrap()
+                    .insert(GENERATION, 3u64.to_le_bytes().as_slice())
+                    .unwrap();
+            }
+            tx.commit().unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        let (generation, all) = s.read_all().unwrap();
+        assert_eq!(generation, 3);
+        let label = "official-cve-feed";
+        let by = |n: u64| all.iter().find(|r| r.number == n).unwrap().clone();
+        assert_eq!(by(119594).labels, ["official-cve-feed", "area/security"]);
+        assert!(by(119594).in_feed(label));
+        assert_eq!(by(7).removed.as_deref(), Some("transferred"));
+        assert!(!by(7).in_feed(label));
+        assert!(by(8).labels.is_empty() && by(8).updated_at.is_none());
+        // Rewritten unchanged: the format stays the one on disk.
+        assert_eq!(serde_json::to_value(by(119594)).unwrap(), live);
+        assert_eq!(serde_json::to_value(by(7)).unwrap(), tombstone);
+        // Through the conversion into GitHub's `Issue` and the builder.
+        let issue = Issue::from(by(119594));
+        assert_eq!(issue.labels[0].name, "official-cve-feed");
+        assert_eq!(issue.body.as_deref(), i["body"].as_str());
+        let built = crate::outputs::build(
+            all,
+            label,
+            &palisade_feed::Site::default(),
+            generation,
+            None,
+            "2026-01-01T00:00:00Z",
+            &palisade_feed::Limits::default(),
+        )
+        .unwrap();
+        let ids: Vec<&str> = built
+            .snapshot
+            .feed
+            .items
+            .iter()
+            .map(|i| i.id.as_str())
+            .collect();
+        assert_eq!(ids, ["CVE-2023-3893"]);
+    }
+
+    #[test]
+    fn issue_round_trips_through_the_stored_form() {
+        let stored = issue(
+            5,
+            "2024-01-02T00:00:00Z",
+            &["official-cve-feed", "kind/bug"],
+        );
+        let back = StoredIssue::from(Issue::from(stored.clone()));
+        assert_eq!(back, stored);
     }
 }

@@ -106,7 +106,7 @@ pub fn decide(body: &[u8], repo: &str) -> Result<Decision, String> {
     if ev.issue.pull_request.is_some() {
         return Ok(Decision::Ignore("a pull request, not an issue".to_owned()));
     }
-    let stored = StoredIssue::from_issue(&ev.issue);
+    let stored = StoredIssue::from(ev.issue);
     Ok(match ev.action.as_str() {
         "deleted" => Decision::Apply(Box::new(Change::Remove(stored, "deleted"))),
         "transferred" => Decision::Apply(Box::new(Change::Remove(stored, "transferred"))),
