@@ -39,8 +39,12 @@ pub struct AdmitArgs {
 }
 
 pub fn run(args: AdmitArgs) -> anyhow::Result<ExitCode> {
+    // Colour only on a terminal (a pod's log or a file gets plain text), and never with
+    // NO_COLOR (https://no-color.org).
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(!no_color && std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_max_level(tracing::Level::INFO)
         .init();
     let config = match &args.config {

@@ -58,7 +58,10 @@ fn admit_reports_bad_input_and_exits_2() {
     let ns = objects(dir.path());
     let run = |extra: &[&Path]| {
         let mut cmd = Command::cargo_bin("palisade").unwrap();
+        // No cluster credentials anywhere: not in a pod, no $KUBECONFIG, no ~/.kube/config.
         cmd.env_remove("KUBERNETES_SERVICE_HOST")
+            .env_remove("KUBECONFIG")
+            .env("HOME", dir.path())
             .args(["admit", "--listen", "127.0.0.1:0", "--cert"])
             .arg(&cert)
             .arg("--key")
@@ -79,7 +82,17 @@ fn admit_reports_bad_input_and_exits_2() {
         "defaults.enforce: Invalid value: \"strict\"",
     ));
     run(&[]).stderr(predicates::str::contains(
-        "not running in a cluster (KUBERNETES_SERVICE_HOST is not set); pass --objects",
+        "not running in a cluster (KUBERNETES_SERVICE_HOST is not set) and no kubeconfig found",
+    ));
+    // A kubeconfig whose current user needs an exec plugin: refused, naming file and field.
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\ncurrent-context: eks\nclusters:\n- name: c\n  cluster: {server: 'https://x.example', certificate-authority-data: eA==}\ncontexts:\n- name: eks\n  context: {cluster: c, user: u}\nusers:\n- name: u\n  user: {exec: {command: aws}}\n",
+    )
+    .unwrap();
+    run(&[Path::new("--kubeconfig"), &kubeconfig]).stderr(predicates::str::contains(
+        "users[0].user.exec: exec credential plugins are not supported",
     ));
     run(&[Path::new("--objects"), &dir.path().join("missing.yaml")])
         .stderr(predicates::str::contains("missing.yaml"));
