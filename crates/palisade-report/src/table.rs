@@ -95,6 +95,24 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 
 /// Writes `text` starting at column `col` (the cursor is already there), wrapped to `width`,
 /// continuation lines indented to `col`.
+/// Finishes a line whose head ends before column `col` with `text`, wrapped from `col` when
+/// at least [`MIN_MESSAGE_WIDTH`] columns are left there, else below the head.
+fn write_message(out: &mut dyn Write, text: &str, col: usize, width: usize) -> io::Result<()> {
+    if width >= col + MIN_MESSAGE_WIDTH {
+        write!(out, "{GAP}")?;
+        write_wrapped(out, text, col, width)
+    } else {
+        write_below(out, text, width)
+    }
+}
+
+/// `text` on the next lines, indented by [`INDENT`] (for a head too wide to share a line).
+fn write_below(out: &mut dyn Write, text: &str, width: usize) -> io::Result<()> {
+    writeln!(out)?;
+    pad(out, 0, INDENT)?;
+    write_wrapped(out, text, INDENT, width.max(INDENT + MIN_MESSAGE_WIDTH))
+}
+
 fn write_wrapped(out: &mut dyn Write, text: &str, col: usize, width: usize) -> io::Result<()> {
     for (i, line) in wrap(text, width.saturating_sub(col)).iter().enumerate() {
         if i > 0 {
@@ -139,14 +157,7 @@ pub(crate) fn render(
             let text = format!("{} ({})", s.suppression.reason, s.suppression.source);
             write!(out, "{head}")?;
             let col = width_of(&head) + GAP.len();
-            if width >= col + MIN_MESSAGE_WIDTH {
-                write!(out, "{GAP}")?;
-                write_wrapped(out, &text, col, width)?;
-            } else {
-                writeln!(out)?;
-                pad(out, 0, INDENT)?;
-                write_wrapped(out, &text, INDENT, width.max(INDENT + MIN_MESSAGE_WIDTH))?;
-            }
+            write_message(out, &text, col, width)?;
         }
     }
     if let Some(c) = report.compliance {
@@ -235,14 +246,7 @@ fn write_findings(
                 write!(out, "{GAP}")?;
                 write_wrapped(out, &f.message, msg_col, width)?;
             } else {
-                writeln!(out)?;
-                pad(out, 0, INDENT)?;
-                write_wrapped(
-                    out,
-                    &f.message,
-                    INDENT,
-                    width.max(INDENT + MIN_MESSAGE_WIDTH),
-                )?;
+                write_below(out, &f.message, width)?;
             }
         }
     }
@@ -284,14 +288,7 @@ fn write_input(
         if let Some(doc) = e.document {
             text.push_str(&format!(" (document {})", doc + 1));
         }
-        if width >= col + MIN_MESSAGE_WIDTH {
-            write!(out, "{GAP}")?;
-            write_wrapped(out, &text, col, width)?;
-        } else {
-            writeln!(out)?;
-            pad(out, 0, INDENT)?;
-            write_wrapped(out, &text, INDENT, width.max(INDENT + MIN_MESSAGE_WIDTH))?;
-        }
+        write_message(out, &text, col, width)?;
     }
     Ok(())
 }

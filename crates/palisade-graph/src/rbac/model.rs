@@ -667,31 +667,7 @@ impl Rbac {
                     ],
                 ) != Some("false");
                 let key = (rk, namespace.clone(), name.clone());
-                // A later object with the same identity replaces the earlier (kubectl apply).
-                if let Some(&old) = self.role_index.get(&key) {
-                    if let Some(slot) = self.roles.get_mut(old) {
-                        let rules = rules
-                            .into_iter()
-                            .map(|mut r| {
-                                r.origin = old;
-                                r
-                            })
-                            .collect();
-                        *slot = Role {
-                            kind: rk,
-                            namespace,
-                            name,
-                            labels: objects::string_map(meta.and_then(|m| m.get("labels"))),
-                            rules,
-                            aggregation,
-                            doc,
-                            autoupdate,
-                        };
-                    }
-                    return;
-                }
-                self.role_index.insert(key, idx);
-                self.roles.push(Role {
+                let mut role = Role {
                     kind: rk,
                     namespace,
                     name,
@@ -700,7 +676,19 @@ impl Rbac {
                     aggregation,
                     doc,
                     autoupdate,
-                });
+                };
+                // A later object with the same identity replaces the earlier (kubectl apply).
+                if let Some(&old) = self.role_index.get(&key) {
+                    if let Some(slot) = self.roles.get_mut(old) {
+                        for r in &mut role.rules {
+                            r.origin = old;
+                        }
+                        *slot = role;
+                    }
+                    return;
+                }
+                self.role_index.insert(key, idx);
+                self.roles.push(role);
             }
             (RBAC_GROUP, "RoleBinding" | "ClusterRoleBinding") => {
                 let role_ref = v.get("roleRef");
