@@ -81,6 +81,8 @@ struct Node {
 pub(crate) struct Builder<'l> {
     limits: &'l Limits,
     line_offset: u32,
+    /// Spaces added per line of a re-indented chunk (usually none).
+    pub shifts: Vec<(u32, u32)>,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Anchored>,
     nodes: usize,
@@ -146,6 +148,19 @@ impl DupIndex {
     }
 }
 
+/// `span` with the columns of re-indented lines put back (`shifts`: spaces added per 0-based
+/// line of the chunk, see `stream::load_chunk`).
+pub(crate) fn shifted(mut span: Span, shifts: &[(u32, u32)], line_offset: u32) -> Span {
+    let line0 = span.line.saturating_sub(line_offset).saturating_sub(1);
+    let added: u32 = shifts
+        .iter()
+        .filter(|(l, _)| *l == line0)
+        .map(|(_, n)| n)
+        .sum();
+    span.column = span.column.saturating_sub(added).max(1);
+    span
+}
+
 pub(crate) fn to_span(m: &saphyr_parser::Marker, line_offset: u32) -> Span {
     Span {
         line: u32::try_from(m.line())
@@ -164,6 +179,7 @@ impl<'l> Builder<'l> {
         Builder {
             limits,
             line_offset,
+            shifts: Vec::new(),
             stack: Vec::new(),
             anchors: HashMap::new(),
             nodes: 0,
@@ -220,7 +236,10 @@ impl<'l> Builder<'l> {
         ev: Event<'_>,
         ev_span: &saphyr_parser::Span,
     ) -> Result<(), DocError> {
-        let span = to_span(&ev_span.start, self.line_offset);
+        let mut span = to_span(&ev_span.start, self.line_offset);
+        if !self.shifts.is_empty() {
+            span = shifted(span, &self.shifts, self.line_offset);
+        }
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
                 self.count_node(span)?;

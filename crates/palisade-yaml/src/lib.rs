@@ -327,43 +327,47 @@ pub(crate) fn encoding_error(sink: &mut Sink<'_>, (line, reason): (Option<u32>, 
     sink.error(at, &LoadError::Encoding { reason });
 }
 
-/// [`decode`] keeping the buffer.
+/// [`decode`] keeping the buffer (validated once).
 pub(crate) fn decode_owned(bytes: Vec<u8>) -> Result<String, (Option<u32>, String)> {
-    decode(&bytes)?;
-    String::from_utf8(bytes).map_err(|e| (None, format!("invalid UTF-8: {e}")))
+    check_binary(&bytes)?;
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        invalid_utf8(bytes, e.utf8_error().valid_up_to())
+    })
 }
 
 /// UTF-8 text of `bytes`, or the line and reason why it is not.
 fn decode(bytes: &[u8]) -> Result<&str, (Option<u32>, String)> {
-    let line_of = |offset: usize| {
-        let nl = bytes
-            .get(..offset)
-            .unwrap_or(bytes)
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
-        u32::try_from(nl + 1).ok()
-    };
+    check_binary(bytes)?;
+    std::str::from_utf8(bytes).map_err(|e| invalid_utf8(bytes, e.valid_up_to()))
+}
+
+/// 1-based line of byte `offset`.
+fn line_of(bytes: &[u8], offset: usize) -> Option<u32> {
+    let nl = memchr::memchr_iter(b'\n', bytes.get(..offset).unwrap_or(bytes)).count();
+    u32::try_from(nl + 1).ok()
+}
+
+/// Refuses UTF-16/32 (byte-order mark) and binary (a NUL byte) input.
+fn check_binary(bytes: &[u8]) -> Result<(), (Option<u32>, String)> {
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return Err((
             None,
             "the file is UTF-16 or UTF-32 (byte-order mark); convert it to UTF-8".to_owned(),
         ));
     }
-    if let Some(pos) = bytes.iter().position(|&b| b == 0) {
+    if let Some(pos) = memchr::memchr(0, bytes) {
         return Err((
-            line_of(pos),
+            line_of(bytes, pos),
             format!("binary file: NUL byte at offset {pos}; manifests must be UTF-8 text"),
         ));
     }
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Ok(text),
-        Err(e) => Err((
-            line_of(e.valid_up_to()),
-            format!(
-                "invalid UTF-8 at byte offset {}; manifests must be UTF-8 text",
-                e.valid_up_to()
-            ),
-        )),
-    }
+    Ok(())
+}
+
+fn invalid_utf8(bytes: &[u8], valid_up_to: usize) -> (Option<u32>, String) {
+    (
+        line_of(bytes, valid_up_to),
+        format!("invalid UTF-8 at byte offset {valid_up_to}; manifests must be UTF-8 text"),
+    )
 }

@@ -5,9 +5,10 @@
 //! of [`crate::stream`], grouped to about [`PIECE_BYTES`]). Worker threads take pieces in
 //! order, parse them, run the caller's `map` over each and drop the documents; the calling
 //! thread receives the results in input order. So one large file is parsed on every core,
-//! and memory holds the text of the file being read plus a bounded number of pieces
-//! ([`WINDOW_PER_WORKER`] per worker, counted from the oldest piece not yet handed over),
-//! not every document of the file.
+//! and memory holds the text of the file being read plus the pieces in flight (at most
+//! [`WINDOW_BYTES`] of source taken by workers and not yet handed over, counted from the
+//! oldest), not every document of the file. The window is in bytes, not pieces, so that
+//! while one worker parses a large document the others keep going through small ones.
 //!
 //! Documents are numbered before parsing ([`crate::stream::Split::first_indices`]); a file
 //! where that is not certain (a `...` marker, more documents than the per-file limit) and
@@ -25,8 +26,13 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 /// than this is a piece of its own.
 pub const PIECE_BYTES: usize = 128 * 1024;
 
-/// Pieces taken by workers but not yet handed to the caller, per worker.
-const WINDOW_PER_WORKER: usize = 4;
+/// Source bytes taken by workers but not yet handed to the caller (a worker may go over it
+/// by the one unit it takes). Results waiting to be handed over are findings and notes,
+/// much smaller than their source.
+const WINDOW_BYTES: usize = 4 * 1024 * 1024;
+
+/// Units taken but not yet handed over (bounds the wait list for many tiny files).
+const WINDOW_UNITS: usize = 256;
 
 /// One unit of work for a worker.
 enum Unit {
@@ -83,6 +89,8 @@ struct Tally {
 
 struct Delivered<R> {
     result: R,
+    /// Source bytes of the unit.
+    size: usize,
     /// Set for pieces of split files; None for units that are a whole file.
     tally: Option<Tally>,
     file: Arc<str>,
@@ -94,6 +102,8 @@ struct Results<R> {
     reserved: usize,
     /// Units handed to the caller.
     consumed: usize,
+    /// Source bytes of units taken and not yet handed over.
+    in_flight: usize,
     exited: usize,
 }
 
@@ -138,15 +148,15 @@ pub(crate) fn run<P: AsRef<Path>, R: Send>(
                 ready: BTreeMap::new(),
                 reserved: 0,
                 consumed: 0,
+                in_flight: 0,
                 exited: 0,
             }),
             room: Condvar::new(),
             arrived: Condvar::new(),
         };
-        let window = WINDOW_PER_WORKER * workers;
         std::thread::scope(|scope| {
             for _ in 0..workers {
-                scope.spawn(|| work(&shared, limits, map, window));
+                scope.spawn(|| work(&shared, limits, map));
             }
             consume(&shared, workers, map, each);
         });
@@ -171,6 +181,7 @@ fn consume<R: Send>(
                 let want = res.consumed;
                 if let Some(d) = res.ready.remove(&want) {
                     res.consumed += 1;
+                    res.in_flight = res.in_flight.saturating_sub(d.size);
                     break Some(d);
                 }
                 if res.exited == workers {
@@ -214,16 +225,11 @@ fn consume<R: Send>(
     }
 }
 
-fn work<R: Send>(
-    shared: &Shared<R>,
-    limits: &Limits,
-    map: &(dyn Fn(Loaded) -> R + Sync),
-    window: usize,
-) {
+fn work<R: Send>(shared: &Shared<R>, limits: &Limits, map: &(dyn Fn(Loaded) -> R + Sync)) {
     loop {
         {
             let mut res = lock(&shared.results);
-            while res.reserved - res.consumed >= window {
+            while res.reserved - res.consumed >= WINDOW_UNITS || res.in_flight >= WINDOW_BYTES {
                 res = shared
                     .room
                     .wait(res)
@@ -249,6 +255,8 @@ fn work<R: Send>(
             return;
         };
         let file = unit_file(&unit);
+        let size = unit_size(&unit);
+        lock(&shared.results).in_flight += size;
         let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let (loaded, tally) = process(unit, limits);
             (map(loaded), tally)
@@ -256,12 +264,14 @@ fn work<R: Send>(
         let delivered = match done {
             Ok((result, tally)) => Delivered {
                 result,
+                size,
                 tally,
                 file,
             },
             // Only on a bug: say so rather than drop the input silently.
             Err(_) => Delivered {
                 result: map(internal_error(&file)),
+                size,
                 tally: None,
                 file,
             },
@@ -295,6 +305,14 @@ fn unit_file(unit: &Unit) -> Arc<str> {
             .or(l.notes.first())
             .map_or_else(|| "<input>".into(), |e| e.file.as_str().into()),
         Unit::Whole { name, .. } | Unit::Chunks { name, .. } => name.clone(),
+    }
+}
+
+fn unit_size(unit: &Unit) -> usize {
+    match unit {
+        Unit::Ready(_) => 0,
+        Unit::Whole { text, .. } => text.len(),
+        Unit::Chunks { chunks, .. } => chunks.iter().map(|c| c.end - c.start).sum(),
     }
 }
 

@@ -6,7 +6,7 @@
 //! threads: [`Split::first_indices`] says, before parsing, which document index each piece
 //! starts at, where that is certain.
 
-use crate::build::{Builder, DocError, to_span};
+use crate::build::{Builder, DocError, shifted, to_span};
 use crate::{At, LimitKind, Limits, LoadError, Sink, limit_error, objects};
 use saphyr_parser::{Event, Parser};
 
@@ -166,6 +166,7 @@ pub(crate) fn load_chunks(
     }
 }
 
+#[derive(Clone, Copy)]
 pub(crate) struct DocCounter {
     /// Index the next document gets.
     pub next_index: usize,
@@ -273,8 +274,18 @@ fn count_breaks(b: &[u8]) -> u32 {
     u32::try_from(lf + lone_cr).unwrap_or(u32::MAX)
 }
 
+/// Quoted scalars re-indented in one chunk before it is given up (each costs a re-parse).
+const MAX_REINDENTS: usize = 8;
+
 /// Parses one chunk (usually one document; more when `...` separates several). Returns
 /// false when the whole file must stop (documents-per-file limit).
+///
+/// go-yaml (Kubernetes) accepts continuation lines of a quoted scalar at any indentation
+/// (its `yaml_parser_scan_flow_scalar` checks only for document markers and the end of the
+/// stream); saphyr requires them indented past the enclosing block. When saphyr refuses
+/// one, the chunk is parsed again with that scalar's continuation lines indented to its
+/// opening quote: leading white space of a continuation line is folded away, so the value
+/// is unchanged, lines are unchanged, and columns are corrected for the added spaces.
 fn load_chunk(
     sink: &mut Sink<'_>,
     text: &str,
@@ -282,6 +293,140 @@ fn load_chunk(
     limits: &Limits,
     docs: &mut DocCounter,
 ) -> bool {
+    let mark = (
+        sink.out.documents.len(),
+        sink.out.errors.len(),
+        sink.out.notes.len(),
+        *docs,
+    );
+    let mut patched: Option<(String, Vec<(u32, u32)>)> = None;
+    for _ in 0..MAX_REINDENTS {
+        let (t, shifts) = patched
+            .as_ref()
+            .map_or((text, &[][..]), |(t, s)| (t.as_str(), s.as_slice()));
+        let open = match parse_chunk(sink, t, shifts, line_offset, limits, docs) {
+            Ok(go_on) => return go_on,
+            Err(open) => open,
+        };
+        let Some(next) = reindent_quoted(t, open, shifts) else {
+            break;
+        };
+        sink.out.documents.truncate(mark.0);
+        sink.out.errors.truncate(mark.1);
+        sink.out.notes.truncate(mark.2);
+        *docs = mark.3;
+        patched = Some(next);
+    }
+    // Out of retries (or nothing to re-indent): report saphyr's error as it is.
+    let (t, shifts) = patched
+        .as_ref()
+        .map_or((text, &[][..]), |(t, s)| (t.as_str(), s.as_slice()));
+    sink.out.documents.truncate(mark.0);
+    sink.out.errors.truncate(mark.1);
+    sink.out.notes.truncate(mark.2);
+    *docs = mark.3;
+    parse_chunk_strict(sink, t, shifts, line_offset, limits, docs)
+}
+
+fn parse_chunk_strict(
+    sink: &mut Sink<'_>,
+    text: &str,
+    shifts: &[(u32, u32)],
+    line_offset: u32,
+    limits: &Limits,
+    docs: &mut DocCounter,
+) -> bool {
+    parse_chunk_inner(sink, text, shifts, line_offset, limits, docs, false).unwrap_or(true)
+}
+
+fn parse_chunk(
+    sink: &mut Sink<'_>,
+    text: &str,
+    shifts: &[(u32, u32)],
+    line_offset: u32,
+    limits: &Limits,
+    docs: &mut DocCounter,
+) -> Result<bool, usize> {
+    parse_chunk_inner(sink, text, shifts, line_offset, limits, docs, true)
+}
+
+/// Char index of the opening quote of the scalar saphyr refused for its indentation.
+const QUOTED_INDENT: &str = "invalid indentation in quoted scalar";
+
+/// `text` with the continuation lines of the quoted scalar opening at char index `open`
+/// indented to the quote's column, and the spaces added per 0-based line (merged with the
+/// earlier `shifts`). None when there is nothing to change (no closing quote, or already
+/// indented).
+fn reindent_quoted(
+    text: &str,
+    open: usize,
+    shifts: &[(u32, u32)],
+) -> Option<(String, Vec<(u32, u32)>)> {
+    let (start, quote) = text.char_indices().nth(open)?;
+    if quote != '"' && quote != '\'' {
+        return None;
+    }
+    let bytes = text.as_bytes();
+    let line_start = bytes
+        .get(..start)
+        .and_then(|b| memchr::memrchr2(b'\n', b'\r', b))
+        .map_or(0, |i| i + 1);
+    let want = text.get(line_start..start)?.chars().count();
+    let mut line = count_breaks(bytes.get(..start)?);
+    let mut out = String::with_capacity(text.len() + 64);
+    out.push_str(text.get(..=start)?);
+    let mut added: Vec<(u32, u32)> = shifts.to_vec();
+    let mut i = start + 1;
+    let mut changed = false;
+    loop {
+        let b = *bytes.get(i)?;
+        let step = match b {
+            b'\\' if quote == '"' && !matches!(bytes.get(i + 1), Some(b'\n' | b'\r')) => 2,
+            b'\'' if quote == '\'' && bytes.get(i + 1) == Some(&b'\'') => 2,
+            _ if b == quote as u8 => {
+                out.push_str(text.get(i..)?);
+                break;
+            }
+            b'\n' | b'\r' => {
+                let len = if b == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+                    2
+                } else {
+                    1
+                };
+                out.push_str(text.get(i..i + len)?);
+                i += len;
+                line += 1;
+                let spaces = bytes.get(i..)?.iter().take_while(|&&c| c == b' ').count();
+                if spaces < want {
+                    let pad = want - spaces;
+                    out.extend(std::iter::repeat_n(' ', pad));
+                    added.push((line, u32::try_from(pad).ok()?));
+                    changed = true;
+                }
+                continue;
+            }
+            _ => 1,
+        };
+        // Whole chars only (a multi-byte char is copied with its first byte's step).
+        let end = (i + step).min(bytes.len());
+        let end = (end..=bytes.len()).find(|&e| text.is_char_boundary(e))?;
+        out.push_str(text.get(i..end)?);
+        i = end;
+    }
+    changed.then_some((out, added))
+}
+
+/// One parse of a chunk. With `retry`, a quoted scalar refused for its indentation returns
+/// `Err(char index of its opening quote)` instead of being reported.
+fn parse_chunk_inner(
+    sink: &mut Sink<'_>,
+    text: &str,
+    shifts: &[(u32, u32)],
+    line_offset: u32,
+    limits: &Limits,
+    docs: &mut DocCounter,
+    retry: bool,
+) -> Result<bool, usize> {
     let mut parser = Parser::new_from_str(text);
     let mut builder: Option<Builder<'_>> = None;
     // Inside a document whose build failed: skip its events until its end.
@@ -291,7 +436,10 @@ fn load_chunk(
         let (ev, span) = match next {
             Ok(x) => x,
             Err(e) => {
-                let sp = to_span(e.marker(), line_offset);
+                if retry && e.info() == QUOTED_INDENT {
+                    return Err(e.marker().index());
+                }
+                let sp = shifted(to_span(e.marker(), line_offset), shifts, line_offset);
                 let index = docs.next_index;
                 if !in_doc {
                     docs.seen += 1;
@@ -311,7 +459,7 @@ fn load_chunk(
                 sink.error(At::span(index, sp), &err);
                 docs.non_empty += 1;
                 docs.next_index += 1;
-                return true;
+                return Ok(true);
             }
         };
         match ev {
@@ -332,9 +480,11 @@ fn load_chunk(
                             ),
                         ),
                     );
-                    return false;
+                    return Ok(false);
                 }
-                builder = Some(Builder::new(limits, line_offset));
+                let mut b = Builder::new(limits, line_offset);
+                b.shifts = shifts.to_vec();
+                builder = Some(b);
                 skipping = false;
             }
             Event::DocumentEnd => {
@@ -369,7 +519,7 @@ fn load_chunk(
             }
         }
     }
-    true
+    Ok(true)
 }
 
 pub(crate) fn report_doc_error(sink: &mut Sink<'_>, index: usize, e: &DocError) {

@@ -318,3 +318,51 @@ fn duplicate_keys_last_wins_with_a_note() {
         n.message
     );
 }
+
+/// go-yaml (Kubernetes) reads continuation lines of quoted scalars at any indentation; the
+/// values fold exactly as they would when indented, and columns after the closing quote
+/// are those of the source.
+#[test]
+fn under_indented_quoted_scalar_continuations_are_read_like_go_yaml() {
+    let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: q\nspec:\n  containers:\n    - name: c\n      command:\n        - sh\n        - \"exec a \\\n      --b c \\\n      --d 'x' \"\n        - [\"multi\n    line\", next]\n      image: 'it''s\n  continued'\n";
+    let l = crate::load_ok(text);
+    let doc = &l.documents[0];
+    let c = &doc.value["spec"]["containers"][0];
+    assert_eq!(c["command"][1], "exec a --b c --d 'x' ");
+    assert_eq!(c["command"][2], serde_json::json!(["multi line", "next"]));
+    assert_eq!(c["image"], "it's continued");
+    let next = doc
+        .spans
+        .get(&FieldPath::parse("spec.containers[0].command[2][1]"))
+        .unwrap();
+    assert_eq!((next.span.line, next.span.column), (14, 12));
+    assert_eq!(crate::line(doc, "spec.containers[0].image"), 15);
+    // The same document with the continuation lines indented gives the same value.
+    let indented = text.replace("\n      --", "\n          --");
+    assert_eq!(crate::load_ok(&indented).documents[0].value, doc.value);
+}
+
+/// The Checkov kafka fixtures (a `sh -c` command continued on lines indented less than its
+/// sequence entry) load as Kubernetes loads them.
+#[test]
+fn checkov_kafka_fixture_loads() {
+    let path = crate::testdata(
+        "peer-fixtures/checkov/tests/kubernetes/checks/example_ImageTagFixed/kafka-ImageWithRepo-PASSED.yaml",
+    );
+    let l = palisade_yaml::load_paths(&[&path], &palisade_yaml::Limits::default());
+    assert!(l.errors.is_empty(), "{:#?}", l.errors);
+    let sts = l
+        .documents
+        .iter()
+        .find(|d| d.value["kind"] == "StatefulSet")
+        .unwrap();
+    let cmd = sts.value["spec"]["template"]["spec"]["containers"][0]["command"][2]
+        .as_str()
+        .unwrap();
+    assert!(cmd.starts_with("exec kafka-server-start.sh"), "{cmd}");
+    assert!(
+        cmd.contains(" --override listeners=PLAINTEXT://:9093 --override"),
+        "{cmd}"
+    );
+    assert!(!cmd.contains('\n'));
+}
