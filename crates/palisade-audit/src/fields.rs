@@ -118,6 +118,14 @@ impl<'a> Vals<'a> {
             other => format!("({})", other.as_slice().join(",")),
         }
     }
+
+    /// [`Vals::render`], reusing an owned single value instead of copying it.
+    pub fn into_rendered(self, list: bool) -> String {
+        match self {
+            Vals::One(v) if !list => v.into_owned(),
+            other => other.render(list),
+        }
+    }
 }
 
 /// Every field name accepted (the documentation table is generated from this list).

@@ -212,8 +212,16 @@ impl Engine {
         };
         let (message, used) = rule.output.render(value);
         let clock = time.get(11..29).unwrap_or("00:00:00.000000000");
+        let prio = rule.priority.as_str();
+        // Falco's `output`: the clock, the priority, the message (sized once, no format!).
+        let mut output = String::with_capacity(clock.len() + prio.len() + message.len() + 3);
+        output.push_str(clock);
+        output.push_str(": ");
+        output.push_str(prio);
+        output.push(' ');
+        output.push_str(&message);
         Alert {
-            output: format!("{clock}: {} {message}", rule.priority.as_str()),
+            output,
             time,
             rule: rule.name.clone(),
             priority: rule.priority.as_str(),

@@ -1036,6 +1036,8 @@ pub type UsedFields = Vec<(Arc<str>, Option<String>)>;
 #[derive(Debug, Clone)]
 pub struct Output {
     pieces: Vec<Piece>,
+    /// Starting capacity of a rendered message: the literal text plus 32 bytes a field.
+    capacity: usize,
     /// Whether a field may print request/response bodies (then secrets are redacted first).
     body: bool,
 }
@@ -1101,7 +1103,18 @@ impl Output {
         let body = pieces
             .iter()
             .any(|p| matches!(p, Piece::Field(f) if f.reads_body()));
-        Ok(Output { pieces, body })
+        let capacity = pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Lit(s) => s.len(),
+                Piece::Field(_) => 32,
+            })
+            .sum();
+        Ok(Output {
+            pieces,
+            capacity,
+            body,
+        })
     }
 
     /// Whether rendering may print request/response bodies.
@@ -1111,21 +1124,24 @@ impl Output {
 
     /// Renders the template against an event, also returning the field values used.
     pub fn render(&self, ev: &crate::event::Event) -> (String, UsedFields) {
-        let mut out = String::new();
-        let mut used: UsedFields = Vec::new();
+        let mut out = String::with_capacity(self.capacity);
+        let mut used: UsedFields = Vec::with_capacity(self.pieces.len());
         for p in &self.pieces {
             match p {
                 Piece::Lit(s) => out.push_str(s),
                 Piece::Field(f) => {
                     let v = f.extract(ev);
-                    let text = v.render(f.list);
+                    if matches!(v, fields::Vals::Missing) {
+                        out.push_str("<NA>");
+                        if !used.iter().any(|(n, _)| *n == f.name) {
+                            used.push((f.name.clone(), None));
+                        }
+                        continue;
+                    }
+                    let text = v.into_rendered(f.list);
                     out.push_str(&text);
                     if !used.iter().any(|(n, _)| *n == f.name) {
-                        let val = match v {
-                            fields::Vals::Missing => None,
-                            _ => Some(text),
-                        };
-                        used.push((f.name.clone(), val));
+                        used.push((f.name.clone(), Some(text)));
                     }
                 }
             }
