@@ -1,7 +1,9 @@
-//! Certificate rotation on loopback TLS: the files are replaced while requests flow; new
+//! Loopback TLS: a delivery and the feed over HTTPS; certificate rotation: the files are replaced while requests flow; new
 //! handshakes get the new certificate, no request fails, and a bad pair keeps the old one.
 
-use crate::{config, seed_pages};
+use crate::{NEW_CVE, SECRET, config, ids, labeled_payload};
+use palisade_feed_server::Config;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -19,6 +21,24 @@ fn pki() -> (String, String, String) {
         .signed_by(&key, &ca, &ca_key)
         .unwrap();
     (ca.pem(), cert.pem(), key.serialize_pem())
+}
+
+/// Writes `tls.crt` and `tls.key` into `dir`.
+fn write_pair(dir: &Path, cert_pem: &str, key_pem: &str) -> (PathBuf, PathBuf) {
+    let (cert, key) = (dir.join("tls.crt"), dir.join("tls.key"));
+    std::fs::write(&cert, cert_pem).unwrap();
+    std::fs::write(&key, key_pem).unwrap();
+    (cert, key)
+}
+
+/// A server config with data under `dir/data`, serving HTTPS from `cert` and `key`.
+fn tls_config(dir: &Path, seed: bool, cert: &Path, key: &Path) -> Config {
+    let mut c = config(&dir.join("data"), seed);
+    c.tls = Some(palisade_feed_server::Tls {
+        cert: cert.to_owned(),
+        key: key.to_owned(),
+    });
+    c
 }
 
 /// A client trusting only `cas`, opening a new connection (a new handshake) for every request.
@@ -41,20 +61,86 @@ async fn served(c: &reqwest::Client, url: &str) -> bool {
         .is_ok_and(|r| r.status() == 200)
 }
 
+/// Replaces a file in one step, as a Secret volume or cert-manager does (a plain write can be
+/// seen half-done, which the server rightly rejects but which would make counts vary).
+fn replace(path: &Path, bytes: &[u8]) {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
+/// Waits until `/metrics` contains `needle` (the watcher runs every 50 ms; 10 s at most).
+async fn wait_metric(c: &reqwest::Client, url: &str, needle: &str) -> String {
+    let t = Instant::now();
+    loop {
+        let m = c.get(format!("{url}/metrics")).send().await.unwrap();
+        let m = m.text().await.unwrap();
+        if m.contains(needle) {
+            return m;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "never `{needle}`: {m}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+const RELOAD_OK: &str = "palisade_feed_cert_reloads_total{result=\"ok\"}";
+const RELOAD_ERROR: &str = "palisade_feed_cert_reloads_total{result=\"error\"}";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_and_feed_over_tls() {
+    let (ca, cert_pem, key_pem) = pki();
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = write_pair(dir.path(), &cert_pem, &key_pem);
+    let server = palisade_feed_server::start(tls_config(dir.path(), true, &cert, &key))
+        .await
+        .unwrap();
+    let c = client(server.addr, &[&ca]);
+    let url = format!("https://localhost:{}", server.addr.port());
+    let body = labeled_payload();
+    let r = c
+        .post(format!("{url}/webhooks/github"))
+        .header("X-GitHub-Event", "issues")
+        .header("X-GitHub-Delivery", "tls-1")
+        .header(
+            "X-Hub-Signature-256",
+            palisade_feed_server::webhook::sign(SECRET, &body),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let feed: serde_json::Value = c
+        .get(format!("{url}/feed.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ids(&feed)[0], NEW_CVE);
+    // Plain HTTP to the TLS port fails.
+    let plain = reqwest::Client::builder().no_proxy().build().unwrap();
+    assert!(
+        plain
+            .get(format!("http://{}/healthz", server.addr))
+            .send()
+            .await
+            .is_err()
+    );
+    server.shutdown().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn certificate_rotation_while_requests_flow() {
     let (ca_a, cert_a, key_a) = pki();
     let (ca_b, cert_b, key_b) = pki();
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
-    std::fs::write(&cert, &cert_a).unwrap();
-    std::fs::write(&key, &key_a).unwrap();
-    let mut c = config(&dir.path().join("data"), false);
-    c.inputs = vec![seed_pages()];
-    c.tls = Some(palisade_feed_server::Tls {
-        cert: cert.clone(),
-        key: key.clone(),
-    });
+    let (cert, key) = write_pair(dir.path(), &cert_a, &key_a);
+    let mut c = tls_config(dir.path(), true, &cert, &key);
     c.cert_reload_interval = Some(Duration::from_millis(50));
     let server = palisade_feed_server::start(c).await.unwrap();
     let url = format!("https://localhost:{}", server.addr.port());
@@ -83,13 +169,13 @@ async fn certificate_rotation_while_requests_flow() {
     tokio::time::sleep(Duration::from_millis(100)).await;
 
     // The key first: for a moment the pair does not match, and the old one must keep serving.
-    std::fs::write(&key, &key_b).unwrap();
-    tokio::time::sleep(Duration::from_millis(250)).await;
+    replace(&key, key_b.as_bytes());
+    wait_metric(&only_a, &url, &format!("{RELOAD_ERROR} 1\n")).await;
     assert!(
         served(&only_a, &url).await,
         "a mismatched pair must not replace the serving certificate"
     );
-    std::fs::write(&cert, &cert_b).unwrap();
+    replace(&cert, cert_b.as_bytes());
     let t = Instant::now();
     while !served(&only_b, &url).await {
         assert!(
@@ -109,29 +195,17 @@ async fn certificate_rotation_while_requests_flow() {
         "no request failed during rotation"
     );
 
-    // A broken certificate file and a missing key are ignored; the rotated pair keeps serving.
-    std::fs::write(&cert, b"not a certificate").unwrap();
-    tokio::time::sleep(Duration::from_millis(250)).await;
+    // A broken certificate file, then a missing key: each counted once, and the rotated pair
+    // keeps serving.
+    replace(&cert, b"not a certificate");
+    wait_metric(&only_b, &url, &format!("{RELOAD_ERROR} 2\n")).await;
     std::fs::remove_file(&key).unwrap();
-    tokio::time::sleep(Duration::from_millis(250)).await;
+    wait_metric(&only_b, &url, &format!("{RELOAD_ERROR} 3\n")).await;
+    // Some more ticks: an unreadable file is not counted again on every one.
+    tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(served(&only_b, &url).await);
-    let metrics = only_b
-        .get(format!("{url}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        metrics.contains("palisade_feed_cert_reloads_total{result=\"ok\"} 1\n"),
-        "{metrics}"
-    );
-    // The mismatched pair, the broken certificate, the missing key: each counted once.
-    assert!(
-        metrics.contains("palisade_feed_cert_reloads_total{result=\"error\"} 3\n"),
-        "{metrics}"
-    );
+    let m = wait_metric(&only_b, &url, &format!("{RELOAD_ERROR} 3\n")).await;
+    assert!(m.contains(&format!("{RELOAD_OK} 1\n")), "{m}");
     server.shutdown().await.unwrap();
 }
 
@@ -140,16 +214,9 @@ async fn startup_with_a_bad_pair_names_the_file() {
     let (_, cert_a, _) = pki();
     let (_, _, key_b) = pki();
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
-    std::fs::write(&cert, &cert_a).unwrap();
-    std::fs::write(&key, &key_b).unwrap();
-    let start = |cert: &std::path::Path, key: &std::path::Path| {
-        let mut c = config(&dir.path().join("data"), false);
-        c.tls = Some(palisade_feed_server::Tls {
-            cert: cert.to_owned(),
-            key: key.to_owned(),
-        });
-        palisade_feed_server::start(c)
+    let (cert, key) = write_pair(dir.path(), &cert_a, &key_b);
+    let start = |cert: &Path, key: &Path| {
+        palisade_feed_server::start(tls_config(dir.path(), false, cert, key))
     };
     let e = start(&cert, &key).await.unwrap_err().to_string();
     assert!(e.contains("do not fit together"), "{e}");
