@@ -101,8 +101,7 @@ impl Config {
         Ok(())
     }
 
-    /// The search the resync runs: upstream's query for this repository and label.
-    /// The base the page's links start with: the public URL, or `` for root-relative links.
+    /// The base the page's links start with: the public URL, or an empty string for root-relative links.
     pub fn link_base(&self) -> &str {
         self.public_url.as_deref().unwrap_or("")
     }
@@ -112,6 +111,7 @@ impl Config {
         crate::public_url::site(self.public_url.as_deref())
     }
 
+    /// The search the resync runs: upstream's query for this repository and label.
     pub fn fetch_options(&self) -> FetchOptions {
         let label = if self.label.contains(' ') {
             format!("\"{}\"", self.label)
