@@ -66,6 +66,11 @@ pub struct ScanArgs {
     #[arg(long, default_value = "64M", value_parser = parse_size)]
     pub max_file_size: u64,
 
+    /// Add the roles and bindings every cluster is created with (system:masters ->
+    /// cluster-admin, discovery and info roles bound to all users).
+    #[arg(long)]
+    pub rbac_defaults: bool,
+
     /// Colour in table output: auto (honours NO_COLOR and terminals), always, never.
     #[arg(long, default_value = "auto", value_enum)]
     pub color: ColorChoice,
@@ -216,7 +221,14 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     let expired = palisade_rules::config::expired(config.as_ref(), today);
     notes.extend(expired.notes);
     if cross {
-        let graph = palisade_rules::check_cross_object(&kept, &options);
+        let graph = if args.rbac_defaults {
+            let graph_options = palisade_graph::Options {
+                rbac: palisade_graph::rbac::RbacOptions { defaults: true },
+            };
+            palisade_graph::analyze_with(&kept, &|r| options.selection.enabled(r), &graph_options)
+        } else {
+            palisade_rules::check_cross_object(&kept, &options)
+        };
         let waived = palisade_rules::config::waive(&kept, graph, config.as_ref(), today);
         findings.extend(waived.findings);
         suppressed.extend(waived.suppressed);

@@ -446,3 +446,23 @@ fn rules_lists_the_catalog() {
     let committed = std::fs::read_to_string(root().join("docs/rules.md")).unwrap();
     assert_eq!(String::from_utf8(md.stdout).unwrap(), committed);
 }
+
+/// `--rbac-defaults` adds Kubernetes' bootstrap roles and bindings to the RBAC analysis (as
+/// `palisade rbac --rbac-defaults` does). Bootstrap bindings are never reported themselves
+/// and the user-facing built-in roles are always known, so on a real RBAC set the findings
+/// stay those of the scanned bindings; the flag must be accepted and change nothing else.
+#[test]
+fn rbac_defaults_flag_is_accepted_and_reports_only_scanned_bindings() {
+    let edge = "testdata/rbac/edge-cases/who-can.yaml";
+    let (code, plain) = scan_json(&["--no-config", "--select", "rbac", edge]);
+    let (code2, with) = scan_json(&["--no-config", "--select", "rbac", "--rbac-defaults", edge]);
+    assert_eq!((code, code2), (1, 1));
+    assert!(!findings(&plain).is_empty());
+    assert_eq!(findings(&with), findings(&plain));
+    // No finding points at a binding Palisade supplied: every one is in the scanned file.
+    assert!(
+        findings(&with)
+            .iter()
+            .all(|f| f["file"].as_str().unwrap().ends_with("who-can.yaml"))
+    );
+}
