@@ -38,25 +38,15 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DURATION", default_value = "15m")]
     pub resync_interval: String,
 
-    /// TLS certificate chain (PEM). With --key, serve HTTPS; without, plain HTTP for use
-    /// behind an ingress that terminates TLS.
-    #[arg(long, value_name = "FILE", requires = "key")]
-    pub cert: Option<PathBuf>,
-
-    /// TLS private key (PEM).
-    #[arg(long, value_name = "FILE", requires = "cert")]
-    pub key: Option<PathBuf>,
+    /// Boxed: keeps `FeedCommand::Serve` close in size to the other subcommands.
+    #[command(flatten)]
+    pub tls: Box<TlsArgs>,
 
     /// Where readers reach this server (https://…, or http:// for a loopback host): the feed's
     /// own links (JSON Feed feed_url/home_page_url, RSS/Atom self links, OSV records, the
     /// page) point there. Without it they keep kubernetes.io's URLs, as `feed build` writes.
     #[arg(long, value_name = "URL", env = "PALISADE_PUBLIC_URL")]
     pub public_url: Option<String>,
-
-    /// How often the --cert/--key files are checked for a rotation (`5s`, `1m`); `0` disables
-    /// it. A new pair is used for new connections; a bad one keeps the old pair serving.
-    #[arg(long, value_name = "DURATION", default_value = "5s")]
-    pub cert_reload_interval: String,
 
     /// Largest webhook delivery body, in bytes (larger deliveries get 413).
     #[arg(long, default_value_t = palisade_feed_server::webhook::DEFAULT_MAX_BODY)]
@@ -71,6 +61,24 @@ pub struct ServeArgs {
     pub token: Option<String>,
 }
 
+/// `--cert`, `--key` and how often they are re-read.
+#[derive(Debug, clap::Args)]
+pub struct TlsArgs {
+    /// TLS certificate chain (PEM). With --key, serve HTTPS; without, plain HTTP for use
+    /// behind an ingress that terminates TLS.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+
+    /// TLS private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+
+    /// How often the --cert/--key files are checked for a rotation (`5s`, `1m`); `0` disables
+    /// it. A new pair is used for new connections; a bad one keeps the old pair serving.
+    #[arg(long, value_name = "DURATION", default_value = "5s")]
+    pub cert_reload_interval: String,
+}
+
 pub fn run(args: ServeArgs) -> Result<ExitCode> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -78,7 +86,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         .init();
     let resync = palisade_feed_server::duration::parse(&args.resync_interval)
         .map_err(|e| anyhow::anyhow!("--resync-interval: {e}"))?;
-    let cert_reload = palisade_feed_server::duration::parse(&args.cert_reload_interval)
+    let cert_reload = palisade_feed_server::duration::parse(&args.tls.cert_reload_interval)
         .map_err(|e| anyhow::anyhow!("--cert-reload-interval: {e}"))?;
     let secret = match &args.webhook_secret_file {
         Some(p) => Some(palisade_feed_server::read_secret(p)?),
@@ -100,7 +108,8 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     config.max_body_bytes = args.max_body_bytes;
     config.cert_reload_interval = cert_reload;
     config.public_url = args.public_url.filter(|u| !u.is_empty());
-    config.tls = match (args.cert, args.key) {
+    let TlsArgs { cert, key, .. } = *args.tls;
+    config.tls = match (cert, key) {
         (Some(cert), Some(key)) => Some(Tls { cert, key }),
         _ => None,
     };
