@@ -354,7 +354,8 @@ users:
         "restricted"
     );
 
-    // Switching to the context with an exec plugin is a clear error, not a silent fallback.
+    // The other context (an insecure cluster, an exec-plugin user) is a clear error, not a
+    // silent fallback.
     let text = std::fs::read_to_string(&file).unwrap();
     std::fs::write(
         &file,
