@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side speed and memory of `palisade scan` against Checkov and Trivy on the same files.
 #
-#   scripts/bench-scan.sh [--runs N] [--x10] [--install-peers] [--families] [CORPUS_DIR]
+#   scripts/bench-scan.sh [--runs N] [--x10] [--install-peers] [--no-peers] [--families] [CORPUS_DIR]
 #
 # --families also times Palisade with only the PSS family (`--select pss`) and with every rule
 # family (`--select all`: pss, hardening with opt-in rules, reliability, rbac, netpol), to
@@ -10,27 +10,36 @@
 # ../shared/data/corpus). --x10 also measures a copy whose files each repeat their documents 10
 # times (the peers' runbook's "x10" corpus). Peers are looked up on PATH, then in
 # $PEERS_VENV (default /tmp/peers-venv); --install-peers creates that venv with the pinned
-# versions from ../shared/research/peers-runbook.md. Peers run inside `unshare -n` (no network)
-# when that works. Prints a Markdown table: median wall time, CPU time and peak RSS per tool.
+# versions from ../shared/research/peers-runbook.md; --no-peers times Palisade alone (the peers
+# take minutes on x10). Peers run inside `unshare -n` (no network) when that works.
+# PALISADE_BIN=path measures that binary instead of building one (e.g. an older build).
+# Prints a Markdown table: median wall time, CPU time and peak RSS per tool; with --families,
+# Palisade's rows are the default families, `--select pss`, `--select all` and SARIF output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-runs=3; x10=0; install=0; families=0; corpus=testdata/corpus
+runs=3; x10=0; install=0; families=0; peers=1; corpus=testdata/corpus
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
     --x10) x10=1; shift ;;
     --install-peers) install=1; shift ;;
     --families) families=1; shift ;;
-    -h|--help) sed -n 2,15p "$0"; exit 0 ;;
+    --no-peers) peers=0; shift ;;
+    -h|--help) sed -n 2,20p "$0"; exit 0 ;;
     *) corpus=$1; shift ;;
   esac
 done
 . scripts/peers.sh   # cwd is the repo root (see the cd above)
+if [ "$peers" = 0 ]; then checkov=""; trivy=""; fi
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
 
-cargo build --release --locked -q -p palisade
-pal=$PWD/target/release/palisade
+if [ -n "${PALISADE_BIN:-}" ]; then
+  pal=$PALISADE_BIN
+else
+  cargo build --release --locked -q -p palisade
+  pal=$PWD/target/release/palisade
+fi
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 
 corpora=("$corpus")
@@ -77,7 +86,9 @@ try:
     d = json.load(open(path))
 except Exception:
     print("?"); sys.exit()
-if name.startswith("palisade"):
+if name.startswith("palisade") and "runs" in d:
+    print(sum(len(r.get("results", [])) for r in d["runs"]))
+elif name.startswith("palisade"):
     print(len(d["findings"]))
 elif name == "checkov":
     d = d if isinstance(d, list) else [d]
@@ -93,6 +104,7 @@ for dir in "${corpora[@]}"; do
   if [ "$families" = 1 ]; then
     measure palisade-pss "$label" "$pal" scan --format json --no-config --select pss "$dir"
     measure palisade-all "$label" "$pal" scan --format json --no-config --select all "$dir"
+    measure palisade-sarif "$label" "$pal" scan --format sarif --no-config "$dir"
   fi
   if [ -n "$checkov" ]; then
     measure checkov "$label" $nonet "$checkov" -d "$dir" --framework kubernetes -o json --quiet --skip-download --soft-fail
@@ -119,5 +131,7 @@ if [ "$families" = 1 ]; then
   awk -F'|' '$1=="palisade-pss"{p[$2]=$3} $1=="palisade-all"{a[$2]=$3}
     END{for (c in p) if (p[c]>0) printf "all families / PSS only on %s: %.2fx wall time\n", c, a[c]/p[c]}' "$work/rows"
 fi
-[ -n "$checkov" ] || echo "(checkov not found: run with --install-peers or put it on PATH)"
-[ -n "$trivy" ] || echo "(trivy not found: run with --install-peers or put it on PATH)"
+if [ "$peers" = 1 ]; then
+  [ -n "$checkov" ] || echo "(checkov not found: run with --install-peers or put it on PATH)"
+  [ -n "$trivy" ] || echo "(trivy not found: run with --install-peers or put it on PATH)"
+fi
