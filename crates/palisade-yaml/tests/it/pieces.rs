@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use std::fs;
 
 /// Everything observable of a load, in order.
-type Summary<'a> = (
+pub type Summary<'a> = (
     usize,
     u64,
     Vec<(
@@ -22,7 +22,7 @@ type Summary<'a> = (
     &'a [InputError],
 );
 
-fn summary(l: &Loaded) -> Summary<'_> {
+pub fn summary(l: &Loaded) -> Summary<'_> {
     (
         l.files,
         l.bytes,

@@ -2,7 +2,7 @@
 //! inputs found by `cargo fuzz run load`, plus hand-made hostile files) through
 //! `load_bytes`, so CI checks them without cargo-fuzz. Each must load without panicking and
 //! give a consistent result: every document is an object with a kind, every error and note
-//! names the file.
+//! names the file. The parallel path loader must give exactly the same on each.
 
 use palisade_yaml::{Limits, load_bytes};
 
@@ -39,5 +39,11 @@ fn fuzz_regressions_replay() {
             assert!(l.errors.is_empty(), "{name}: {:#?}", l.errors);
             assert!(!l.documents.is_empty(), "{name}");
         }
+        let want = load_bytes(&path.display().to_string(), &bytes, &Limits::default());
+        let got = palisade_yaml::load_paths(&[&path], &Limits::default());
+        assert!(
+            crate::pieces::summary(&got) == crate::pieces::summary(&want),
+            "{name}"
+        );
     }
 }
