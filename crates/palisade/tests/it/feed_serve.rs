@@ -261,6 +261,18 @@ fn bad_flags_are_clear_errors() {
     let (code, err) = run(&["--repo", "not-a-repo", "--resync-interval", "1h"]);
     assert_eq!(code, 2);
     assert!(err.contains("--repo"), "{err}");
+    let (code, err) = run(&["--public-url", "http://cve.example.org"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--public-url") && err.contains("only for a loopback host"),
+        "{err}"
+    );
+    let (code, err) = run(&["--public-url", "ftp://cve.example.org"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("scheme `ftp` is not https"), "{err}");
+    let (code, err) = run(&["--cert-reload-interval", "5x"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--cert-reload-interval"), "{err}");
 }
 
 #[test]
