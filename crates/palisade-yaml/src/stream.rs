@@ -299,58 +299,37 @@ fn load_chunk(
         sink.out.notes.len(),
         *docs,
     );
-    let mut patched: Option<(String, Vec<(u32, u32)>)> = None;
-    for _ in 0..MAX_REINDENTS {
-        let (t, shifts) = patched
-            .as_ref()
-            .map_or((text, &[][..]), |(t, s)| (t.as_str(), s.as_slice()));
-        let open = match parse_chunk(sink, t, shifts, line_offset, limits, docs) {
-            Ok(go_on) => return go_on,
-            Err(open) => open,
-        };
-        let Some(next) = reindent_quoted(t, open, shifts) else {
-            break;
-        };
+    // Back to the state before this chunk, for another parse of it.
+    let rollback = |sink: &mut Sink<'_>, docs: &mut DocCounter| {
         sink.out.documents.truncate(mark.0);
         sink.out.errors.truncate(mark.1);
         sink.out.notes.truncate(mark.2);
         *docs = mark.3;
-        patched = Some(next);
+    };
+    let mut patched: Option<(String, Vec<(u32, u32)>)> = None;
+    for attempt in 0..=MAX_REINDENTS {
+        let (t, shifts) = patched
+            .as_ref()
+            .map_or((text, &[][..]), |(t, s)| (t.as_str(), s.as_slice()));
+        let retry = attempt < MAX_REINDENTS;
+        let open = match parse_chunk(sink, t, shifts, line_offset, limits, docs, retry) {
+            Ok(go_on) => return go_on,
+            Err(open) => open,
+        };
+        rollback(sink, docs);
+        match reindent_quoted(t, open, shifts) {
+            Some(next) => patched = Some(next),
+            // Nothing to re-indent: report saphyr's error as it is.
+            None => {
+                return parse_chunk(sink, t, shifts, line_offset, limits, docs, false)
+                    .unwrap_or(true);
+            }
+        }
     }
-    // Out of retries (or nothing to re-indent): report saphyr's error as it is.
-    let (t, shifts) = patched
-        .as_ref()
-        .map_or((text, &[][..]), |(t, s)| (t.as_str(), s.as_slice()));
-    sink.out.documents.truncate(mark.0);
-    sink.out.errors.truncate(mark.1);
-    sink.out.notes.truncate(mark.2);
-    *docs = mark.3;
-    parse_chunk_strict(sink, t, shifts, line_offset, limits, docs)
+    true
 }
 
-fn parse_chunk_strict(
-    sink: &mut Sink<'_>,
-    text: &str,
-    shifts: &[(u32, u32)],
-    line_offset: u32,
-    limits: &Limits,
-    docs: &mut DocCounter,
-) -> bool {
-    parse_chunk_inner(sink, text, shifts, line_offset, limits, docs, false).unwrap_or(true)
-}
-
-fn parse_chunk(
-    sink: &mut Sink<'_>,
-    text: &str,
-    shifts: &[(u32, u32)],
-    line_offset: u32,
-    limits: &Limits,
-    docs: &mut DocCounter,
-) -> Result<bool, usize> {
-    parse_chunk_inner(sink, text, shifts, line_offset, limits, docs, true)
-}
-
-/// Char index of the opening quote of the scalar saphyr refused for its indentation.
+/// saphyr's error for a quoted scalar continued below its block's indentation.
 const QUOTED_INDENT: &str = "invalid indentation in quoted scalar";
 
 /// `text` with the continuation lines of the quoted scalar opening at char index `open`
@@ -417,8 +396,8 @@ fn reindent_quoted(
 }
 
 /// One parse of a chunk. With `retry`, a quoted scalar refused for its indentation returns
-/// `Err(char index of its opening quote)` instead of being reported.
-fn parse_chunk_inner(
+/// `Err(char index of its opening quote)` instead of being reported; without, it is always Ok.
+fn parse_chunk(
     sink: &mut Sink<'_>,
     text: &str,
     shifts: &[(u32, u32)],

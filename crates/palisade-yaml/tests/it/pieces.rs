@@ -131,29 +131,36 @@ fn a_large_file_comes_in_several_pieces_in_order() {
     assert!(summary(&all) == summary(&want));
 }
 
+/// Pieces of YAML streams: markers, comments, directives, errors, Lists, anchors, block
+/// scalars holding marker-like lines, an under-indented quoted scalar.
+const FRAGMENTS: &[&str] = &[
+    "---\n",
+    "--- \n",
+    "...\n",
+    "# comment\n",
+    "\n",
+    "%YAML 1.1\n",
+    POD,
+    "a: [\n",
+    "x: |\n  ---\n  ...\n",
+    "- item\n",
+    "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Pod}\n- 3\n",
+    "k: &a {b: 1}\nm: *a\n",
+    "--- !!str\n",
+    "\r\n",
+    "---x\n",
+    "q:\n  - \"a\nb\", [\"c\n d\", e]\n",
+];
+
 fn fragment() -> impl Strategy<Value = String> {
     prop_oneof![
-        Just("---\n".to_owned()),
-        Just("--- \n".to_owned()),
-        Just("...\n".to_owned()),
-        Just("# comment\n".to_owned()),
-        Just("\n".to_owned()),
-        Just("%YAML 1.1\n".to_owned()),
-        Just(POD.to_owned()),
-        Just("a: [\n".to_owned()),
-        Just("x: |\n  ---\n  ...\n".to_owned()),
-        Just("- item\n".to_owned()),
-        Just("apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Pod}\n- 3\n".to_owned()),
-        Just("k: &a {b: 1}\nm: *a\n".to_owned()),
-        Just("--- !!str\n".to_owned()),
-        Just("\r\n".to_owned()),
-        Just("---x\n".to_owned()),
+        prop::sample::select(FRAGMENTS).prop_map(str::to_owned),
         (1usize..40).prop_map(|kb| big_configmap("g", kb)),
     ]
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    #![proptest_config(ProptestConfig::with_cases(16))]
     #[test]
     fn pieces_match_the_in_order_loader(frags in prop::collection::vec(fragment(), 0..40), limit in 1usize..12) {
         let text: String = frags.concat();
