@@ -63,6 +63,8 @@ impl std::fmt::Display for SyntaxError {
 }
 
 struct Parser<'a> {
+    /// The text, as bytes for scanning and as a `str` for copying decoded runs.
+    s: &'a str,
     b: &'a [u8],
     i: usize,
     tape: Tape,
@@ -274,7 +276,7 @@ impl Parser<'_> {
         let end = self.i;
         self.i += 1;
         if escaped {
-            let raw = self.b.get(start..end).unwrap_or_default();
+            let raw = self.s.get(start..end).unwrap_or_default();
             let s = self.tape.esc.len();
             unescape(raw, &mut self.tape.esc);
             let e = self.tape.esc.len();
@@ -358,19 +360,20 @@ fn hex4(b: &[u8]) -> u32 {
     })
 }
 
-/// Decodes the (already validated) body of a string with escapes. Lone surrogates become
-/// U+FFFD, as Go's encoding/json (the API server's encoder) does.
-fn unescape(raw: &[u8], out: &mut String) {
+/// Decodes the (already validated) body of a string with escapes straight into `out`.
+/// Lone surrogates become U+FFFD, as Go's encoding/json (the API server's encoder) does.
+fn unescape(raw: &str, out: &mut String) {
+    let b = raw.as_bytes();
     let mut i = 0;
-    let mut bytes: Vec<u8> = Vec::with_capacity(raw.len());
-    while let Some(&c) = raw.get(i) {
-        if c != b'\\' {
-            bytes.push(c);
-            i += 1;
-            continue;
+    while i < b.len() {
+        // The run up to the next backslash is whole chars: `\\` is ASCII.
+        let j = memchr::memchr(b'\\', b.get(i..).unwrap_or_default()).map_or(b.len(), |k| i + k);
+        out.push_str(raw.get(i..j).unwrap_or_default());
+        if j >= b.len() {
+            break;
         }
-        let e = raw.get(i + 1).copied().unwrap_or(b'\\');
-        i += 2;
+        let e = b.get(j + 1).copied().unwrap_or(b'\\');
+        i = j + 2;
         let ch = match e {
             b'b' => '\u{8}',
             b'f' => '\u{c}',
@@ -378,11 +381,11 @@ fn unescape(raw: &[u8], out: &mut String) {
             b'r' => '\r',
             b't' => '\t',
             b'u' => {
-                let hi = hex4(raw.get(i..i + 4).unwrap_or_default());
+                let hi = hex4(b.get(i..i + 4).unwrap_or_default());
                 i += 4;
                 if (0xD800..0xDC00).contains(&hi)
-                    && raw.get(i..i + 2) == Some(b"\\u")
-                    && let lo = hex4(raw.get(i + 2..i + 6).unwrap_or_default())
+                    && b.get(i..i + 2) == Some(b"\\u")
+                    && let lo = hex4(b.get(i + 2..i + 6).unwrap_or_default())
                     && (0xDC00..0xE000).contains(&lo)
                 {
                     i += 6;
@@ -394,13 +397,7 @@ fn unescape(raw: &[u8], out: &mut String) {
             }
             other => char::from(other),
         };
-        let mut buf = [0u8; 4];
-        bytes.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-    }
-    // The input was a &str and escapes decode to whole chars, so this is valid UTF-8.
-    match String::from_utf8(bytes) {
-        Ok(s) => out.push_str(&s),
-        Err(e) => out.push_str(&String::from_utf8_lossy(e.as_bytes())),
+        out.push(ch);
     }
 }
 
@@ -413,6 +410,7 @@ pub fn parse(text: &str) -> Result<Tape, SyntaxError> {
         });
     }
     let mut p = Parser {
+        s: text,
         b: text.as_bytes(),
         i: 0,
         tape: Tape {
