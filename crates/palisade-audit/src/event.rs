@@ -71,7 +71,7 @@ impl Event {
         let root = self.root();
         self.top.iter().rev().find_map(|&(f, i)| {
             let i = i as usize;
-            (f == fp && root.at(i.wrapping_sub(1)).as_str() == Some(key)).then(|| root.at(i))
+            (f == fp && root.at(i.wrapping_sub(1)).key_is(key)).then(|| root.at(i))
         })
     }
 

@@ -765,8 +765,26 @@ fn container_values<'a>(
 /// RFC 3339 → nanoseconds since the Unix epoch (UTC offsets honoured).
 pub fn parse_rfc3339_ns(s: &str) -> Option<i128> {
     let b = s.as_bytes();
+    // `str::parse::<i64>` of the range (optional sign, at least one digit), without the
+    // UTF-8 check and the generic parser: this runs for every event (`jevt.rawtime`).
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        std::str::from_utf8(b.get(r)?).ok()?.parse().ok()
+        let f = b.get(r)?;
+        let (neg, digits) = match f.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            Some((b'+', rest)) => (false, rest),
+            _ => (false, f),
+        };
+        if digits.is_empty() {
+            return None;
+        }
+        let mut v: i64 = 0;
+        for &c in digits {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            v = v * 10 + i64::from(c - b'0');
+        }
+        Some(if neg { -v } else { v })
     };
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
@@ -774,16 +792,20 @@ pub fn parse_rfc3339_ns(s: &str) -> Option<i128> {
     let mut frac_ns: i64 = 0;
     if b.get(i) == Some(&b'.') {
         i += 1;
-        let start = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
+        // Nanoseconds: the first 9 digits, right-padded with zeros; more digits ignored.
+        let mut n = 0;
+        while let Some(&c) = b.get(i)
+            && c.is_ascii_digit()
+        {
+            if n < 9 {
+                frac_ns = frac_ns * 10 + i64::from(c - b'0');
+                n += 1;
+            }
             i += 1;
         }
-        let digits = std::str::from_utf8(b.get(start..i)?).ok()?;
-        let mut padded = digits.chars().take(9).collect::<String>();
-        while padded.len() < 9 {
-            padded.push('0');
+        for _ in n..9 {
+            frac_ns *= 10;
         }
-        frac_ns = padded.parse().ok()?;
     }
     let offset_s: i64 = match b.get(i) {
         Some(b'Z') | Some(b'z') => 0,
@@ -1169,6 +1191,23 @@ mod tests {
             Some(1_540_476_552_000_001_000)
         );
         assert_eq!(parse_rfc3339_ns("nope"), None);
+        // Fractions: padded to nanoseconds, digits past the ninth ignored, none at all = 0.
+        let base = 1_540_476_552_000_000_000;
+        for (t, ns) in [
+            ("2018-10-25T14:09:12.5Z", 500_000_000),
+            ("2018-10-25T14:09:12.123456789999Z", 123_456_789),
+            ("2018-10-25T14:09:12.Z", 0),
+        ] {
+            assert_eq!(parse_rfc3339_ns(t), Some(base + ns), "{t}");
+        }
+        for t in [
+            "2018-10-25T14:09:12",
+            "2018-1x-25T14:09:12Z",
+            "2018-10-25T14:09:12+0100",
+            "2018-10-25T14:09:12.5",
+        ] {
+            assert_eq!(parse_rfc3339_ns(t), None, "{t}");
+        }
     }
 
     #[test]

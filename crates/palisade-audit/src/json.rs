@@ -545,7 +545,7 @@ impl<'a> J<'a> {
     }
 
     /// Whether this string node equals `key` (byte comparison, length first).
-    fn key_is(&self, key: &str) -> bool {
+    pub(crate) fn key_is(&self, key: &str) -> bool {
         let n = self.node();
         let (s, e) = (n.start as usize, n.end as usize);
         if e.wrapping_sub(s) != key.len() {
