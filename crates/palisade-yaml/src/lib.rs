@@ -3,8 +3,9 @@
 //! YAML 1.1) resolves them; a [`palisade_core::SpanTree`] for every document; and limits that
 //! turn hostile input into clear errors instead of hangs or panics.
 //!
-//! Entry points: [`load_paths`] (or [`load_paths_each`], one file at a time), [`load_bytes`],
-//! [`load_str`]. Each returns a [`Loaded`]:
+//! Entry points: [`load_paths`] (or [`load_paths_each`], one file at a time, or
+//! [`load_paths_map`], pieces of whole documents mapped on worker threads as they are
+//! parsed), [`load_bytes`], [`load_str`]. Each returns a [`Loaded`]:
 //! the Kubernetes objects found, the input errors (exit status 2 in the CLI) and notes
 //! (things skipped or suspicious, e.g. duplicate keys, documents that are not Kubernetes).
 //!
@@ -12,7 +13,8 @@
 //! `serde_json::Value` plus a `SpanTree` with an explicit stack (no recursion), so depth,
 //! node count and alias expansion are checked as the tree grows. A file is first split at
 //! document markers (`---` at column 0, which YAML forbids inside any content), so a syntax
-//! error ends only its own document: the next `---` starts afresh. Input whose first
+//! error ends only its own document: the next `---` starts afresh. The same cut lets the
+//! path loaders parse the documents of one large file on several threads (`pipeline`). Input whose first
 //! non-blank character is `{` is read as a stream of JSON values, as kubectl does (with a
 //! fallback to YAML for non-`.json` files that are not valid JSON, e.g. `{a: 1}`).
 //!
