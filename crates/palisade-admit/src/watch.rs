@@ -262,7 +262,9 @@ impl ApiClient {
             Token::Fixed(t) => Some(t.clone()),
             Token::File(p) => Some(
                 std::fs::read_to_string(p)
-                    .map_err(connect)?
+                    .map_err(|e| {
+                        WatchError::Credentials(format!("token file {}: {e}", p.display()))
+                    })?
                     .trim()
                     .to_owned(),
             ),
