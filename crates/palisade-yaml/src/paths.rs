@@ -48,8 +48,9 @@ pub fn load_paths_each<P: AsRef<Path>>(
 /// calling thread, in input order. A piece holds whole YAML documents of one file (every
 /// object of a `*List` is in the same piece), about [`PIECE_BYTES`] of source at a time;
 /// a file's `files` and `bytes` are counted in its first piece. Pieces in flight are
-/// bounded, so memory follows the largest document, not the largest file; the text of the
-/// file being read is held while its pieces are parsed.
+/// bounded, so memory follows the largest document, not the largest file: a file is read
+/// whole once to be decoded and cut, then its text is dropped and each piece reads its
+/// part again (the text of stdin is held while its pieces are parsed).
 /// Pieces together hold exactly what [`load_paths`] returns, in the same order.
 pub fn load_paths_map<P: AsRef<Path>, R: Send>(
     inputs: &[P],
@@ -146,23 +147,28 @@ impl Job {
     }
 }
 
+/// A job's bytes read whole.
+pub(crate) struct ReadFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+    /// The open file they came from (None for stdin), for reading parts of it again.
+    pub file: Option<fs::File>,
+}
+
 /// Reads a job's bytes, or the result that reports why they could not be read.
-pub(crate) fn read_job(job: Job, limits: &Limits) -> Result<(String, Vec<u8>), Loaded> {
-    let (name, read) = match job {
-        Job::Read(name, read) => (name, read),
-        Job::File { path, name } => {
-            let read = match fs::File::open(&path) {
-                Ok(f) => {
-                    let len = f.metadata().map(|m| m.len()).ok();
-                    read_limited(f, len, limits)
-                }
-                Err(e) => Err(ReadError::Io(e)),
-            };
-            (name, read)
-        }
+pub(crate) fn read_job(job: Job, limits: &Limits) -> Result<ReadFile, Loaded> {
+    let (name, read, file) = match job {
+        Job::Read(name, read) => (name, read, None),
+        Job::File { path, name } => match fs::File::open(&path) {
+            Ok(f) => {
+                let len = f.metadata().map(|m| m.len()).ok();
+                (name, read_limited(&f, len, limits), Some(f))
+            }
+            Err(e) => (name, Err(ReadError::Io(e)), None),
+        },
     };
     match read {
-        Ok(bytes) => Ok((name, bytes)),
+        Ok(bytes) => Ok(ReadFile { name, bytes, file }),
         Err(ReadError::Io(e)) => {
             let mut out = Loaded {
                 files: 1,

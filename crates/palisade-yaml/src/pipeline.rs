@@ -5,19 +5,25 @@
 //! of [`crate::stream`], grouped to about [`PIECE_BYTES`]). Worker threads take pieces in
 //! order, parse them, run the caller's `map` over each and drop the documents; the calling
 //! thread receives the results in input order. So one large file is parsed on every core,
-//! and memory holds the text of the file being read plus the pieces in flight (at most
+//! and memory holds the pieces in flight (at most
 //! [`WINDOW_BYTES`] of source taken by workers and not yet handed over, counted from the
 //! oldest), not every document of the file. The window is in bytes, not pieces, so that
 //! while one worker parses a large document the others keep going through small ones.
+//! A file of several pieces is read whole once (decoded and cut exactly as
+//! [`crate::load_bytes`] does), then its text is dropped and each piece reads its bytes
+//! again from the open file, so the text is not held while the pieces are parsed.
 //!
 //! Documents are numbered before parsing ([`crate::stream::Split::first_indices`]); a file
 //! where that is not certain (a `...` marker, more documents than the per-file limit) and
 //! JSON are parsed whole by one worker, in order, exactly as [`crate::load_bytes`] does.
 
-use crate::paths::{Job, plan, read_job};
+use crate::paths::{Job, ReadFile, plan, read_job};
 use crate::stream::{self, Chunk, DocCounter, Prepared};
 use crate::{Limits, Loaded, Sink};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
@@ -34,6 +40,18 @@ const WINDOW_BYTES: usize = 4 * 1024 * 1024;
 /// Units taken but not yet handed over (bounds the wait list for many tiny files).
 const WINDOW_UNITS: usize = 256;
 
+/// Where the pieces of a split file get their text.
+#[derive(Clone)]
+enum Text {
+    /// The whole decoded text, shared by the pieces.
+    Held(Arc<String>),
+    /// The open file, read again piece by piece: a file of more than one piece is read
+    /// whole once (to decode it and cut it, exactly as [`crate::load_bytes`] does), and its
+    /// text dropped, so that it is not held while its pieces are parsed. Valid UTF-8 text
+    /// is the file's bytes as they are, so chunk offsets are file offsets.
+    File(Arc<Mutex<File>>, u64),
+}
+
 /// One unit of work for a worker.
 enum Unit {
     /// Already complete (a read or encoding error, an empty file).
@@ -48,7 +66,7 @@ enum Unit {
     /// Consecutive chunks of a YAML file whose document numbering is known.
     Chunks {
         name: Arc<str>,
-        text: Arc<String>,
+        text: Text,
         /// Offset of the text the chunks index (after a byte-order mark).
         base: usize,
         chunks: Vec<Chunk>,
@@ -65,7 +83,7 @@ enum Unit {
 /// A file being handed out in pieces.
 struct OpenFile {
     name: Arc<str>,
-    text: Arc<String>,
+    text: Text,
     base: usize,
     chunks: Vec<Chunk>,
     /// Document index each chunk starts at, plus the total at the end.
@@ -328,7 +346,7 @@ fn next_unit(src: &mut Source, limits: &Limits) -> Option<Unit> {
         let (job, _) = src.jobs.next()?;
         match read_job(job, limits) {
             Err(loaded) => return Some(Unit::Ready(loaded)),
-            Ok((name, bytes)) => match open(name, bytes, limits) {
+            Ok(read) => match open(read, limits) {
                 Opened::Unit(u) => return Some(u),
                 Opened::File(f) => src.open = Some(f),
             },
@@ -370,7 +388,8 @@ enum Opened {
 
 /// Decodes a file and decides how it is cut: the checks of [`crate::load_bytes`], then
 /// [`stream::prepare`].
-fn open(name: String, bytes: Vec<u8>, limits: &Limits) -> Opened {
+fn open(read: ReadFile, limits: &Limits) -> Opened {
+    let ReadFile { name, bytes, file } = read;
     let name: Arc<str> = name.into();
     let size = bytes.len() as u64;
     let mut out = Loaded {
@@ -408,11 +427,13 @@ fn open(name: String, bytes: Vec<u8>, limits: &Limits) -> Opened {
             }
         }
     };
-    let text = Arc::new(text);
     match firsts {
         Some(firsts) => Opened::File(OpenFile {
             name,
-            text,
+            text: match file {
+                Some(f) if text.len() > PIECE_BYTES => Text::File(Arc::new(Mutex::new(f)), size),
+                _ => Text::Held(Arc::new(text)),
+            },
             base,
             chunks,
             firsts,
@@ -421,7 +442,7 @@ fn open(name: String, bytes: Vec<u8>, limits: &Limits) -> Opened {
         }),
         None => Opened::Unit(Unit::Whole {
             name,
-            text,
+            text: Arc::new(text),
             bytes: size,
         }),
     }
@@ -464,15 +485,140 @@ fn process(unit: Unit, limits: &Limits) -> (Loaded, Option<Tally>) {
                 out: &mut out,
             };
             let mut docs = DocCounter::starting_at(first_index);
-            let text = text.get(base..).unwrap_or("");
-            stream::load_chunks(&mut sink, text, &chunks, limits, &mut docs);
-            // `first_indices` promised this; the equivalence tests hold it to that.
-            debug_assert_eq!(docs.next_index, end_index, "document numbering");
+            match piece_text(&text, base, &chunks) {
+                Ok((piece, chunks)) => {
+                    stream::load_chunks(&mut sink, &piece, &chunks, limits, &mut docs);
+                    // `first_indices` promised this; the equivalence tests hold it to that.
+                    debug_assert_eq!(docs.next_index, end_index, "document numbering");
+                }
+                Err(reason) => {
+                    let path = sink.file.to_string();
+                    sink.error(crate::At::default(), &crate::LoadError::Io { path, reason });
+                    // Counts as content: the file is not also said to hold no documents.
+                    docs.non_empty += 1;
+                }
+            }
             let tally = Tally {
                 non_empty: docs.non_empty,
                 last,
             };
             (out, Some(tally))
         }
+    }
+}
+
+const CHANGED: &str = "the file changed while it was being read";
+
+/// The text `chunks` index and the chunks for it: the shared text, or the chunks' bytes
+/// read again from the file with the chunks moved to start at 0 (lines are kept in
+/// `line_offset`, and columns count from a line start, so spans are unchanged).
+fn piece_text<'t>(
+    text: &'t Text,
+    base: usize,
+    chunks: &[Chunk],
+) -> Result<(Cow<'t, str>, Vec<Chunk>), String> {
+    match text {
+        Text::Held(t) => Ok((Cow::Borrowed(t.get(base..).unwrap_or("")), chunks.to_vec())),
+        Text::File(f, size) => {
+            let (Some(first), Some(last)) = (chunks.first(), chunks.last()) else {
+                return Ok((Cow::Borrowed(""), Vec::new()));
+            };
+            let mut buf = vec![0u8; last.end - first.start];
+            {
+                let mut f = lock(f);
+                let now = f.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
+                if now != *size {
+                    return Err(CHANGED.to_owned());
+                }
+                f.seek(SeekFrom::Start((base + first.start) as u64))
+                    .and_then(|_| f.read_exact(&mut buf))
+                    .map_err(|e| format!("{e} (reading it again for its pieces)"))?;
+            }
+            // A file changed since it was read whole can no longer be cut where it was.
+            let piece = String::from_utf8(buf).map_err(|_| CHANGED.to_owned())?;
+            let moved = chunks
+                .iter()
+                .map(|c| Chunk {
+                    start: c.start - first.start,
+                    end: c.end - first.start,
+                    line_offset: c.line_offset,
+                })
+                .collect();
+            Ok((Cow::Owned(piece), moved))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file of several pieces, opened the way a worker opens it.
+    fn opened(path: &Path) -> OpenFile {
+        let doc = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c}}\ndata: {{a: \"{}\"}}\n",
+            "x".repeat(1000)
+        );
+        let text = format!("{doc}---\n").repeat(400);
+        std::fs::write(path, &text).unwrap();
+        let job = Job::File {
+            path: path.to_path_buf(),
+            name: "m.yaml".to_owned(),
+        };
+        let Ok(read) = read_job(job, &Limits::default()) else {
+            panic!("read")
+        };
+        match open(read, &Limits::default()) {
+            Opened::File(f) => {
+                assert!(matches!(f.text, Text::File(..)), "dropped for a re-read");
+                f
+            }
+            Opened::Unit(_) => panic!("not split"),
+        }
+    }
+
+    /// Error messages and documents of every piece.
+    fn reasons(mut f: OpenFile) -> (Vec<String>, usize) {
+        let (mut out, mut docs) = (Vec::new(), 0);
+        while let Some(unit) = next_piece(&mut f) {
+            let (loaded, tally) = process(unit, &Limits::default());
+            assert!(tally.is_some());
+            out.extend(loaded.errors.iter().map(|e| e.message.clone()));
+            docs += loaded.documents.len();
+        }
+        (out, docs)
+    }
+
+    #[test]
+    fn pieces_are_read_again_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.yaml");
+        assert_eq!(reasons(opened(&path)), (Vec::new(), 400));
+    }
+
+    #[test]
+    fn a_file_changed_after_it_was_cut_is_an_error_not_other_documents() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.yaml");
+        // Shorter now.
+        let f = opened(&path);
+        std::fs::write(&path, "a: 1\n").unwrap();
+        let (got, docs) = reasons(f);
+        assert_eq!(docs, 0);
+        assert!(
+            !got.is_empty() && got.iter().all(|r| r.contains(CHANGED)),
+            "{got:?}"
+        );
+        // Same length, no longer UTF-8 where a piece is read.
+        let f = opened(&path);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.iter_mut().for_each(|b| *b = 0xFF);
+        std::fs::write(&path, &bytes).unwrap();
+        let (got, docs) = reasons(f);
+        assert_eq!(docs, 0);
+        assert!(
+            !got.is_empty() && got.iter().all(|r| r.contains(CHANGED)),
+            "{got:?}"
+        );
     }
 }
