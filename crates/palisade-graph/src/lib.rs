@@ -14,8 +14,10 @@ mod catalog;
 pub mod netpol;
 mod objects;
 pub mod rbac;
+mod slim;
 
 pub use objects::{ContainerPort, Labels, Namespace, Selector, Workload};
+pub use slim::slim;
 
 use palisade_core::{Document, FieldPath, Finding, ObjectRef, RuleMeta, Severity};
 

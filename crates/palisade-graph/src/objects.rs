@@ -95,7 +95,7 @@ impl Workload {
 }
 
 /// The pod template of a workload kind, as the API server defines it per group and kind.
-fn template_keys(v: &Value) -> Option<&'static [&'static str]> {
+pub(crate) fn template_keys(v: &Value) -> Option<&'static [&'static str]> {
     let api_version = str_at(v, &["apiVersion"])?;
     Some(match (group_of(api_version), kind(v)) {
         ("", "Pod") => &[],

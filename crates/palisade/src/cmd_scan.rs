@@ -164,7 +164,8 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     // Streaming: each piece of a file (whole documents) is checked and waived on a worker
     // thread as soon as it is parsed, then dropped, so memory follows the pieces in flight,
     // not the tree. Only what the cross-object rules read (RBAC objects, workloads,
-    // NetworkPolicies, Namespaces) is kept, and only when one of them is selected.
+    // NetworkPolicies, Namespaces) is kept, cut to the fields they read (`palisade_graph::slim`),
+    // and only when one of them is selected.
     let cross = palisade_rules::needs_cross_object(&options);
     let today = today();
     let mut kept: Vec<palisade_core::Document> = Vec::new();
@@ -192,7 +193,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             loaded
                 .documents
                 .into_iter()
-                .filter(palisade_graph::relevant)
+                .filter_map(palisade_graph::slim)
                 .collect()
         } else {
             Vec::new()

@@ -11,6 +11,7 @@
 mod edge;
 mod netpol;
 mod rbac;
+mod slim;
 
 use palisade_core::{Document, Finding, ObjectRef};
 use std::collections::{BTreeMap, BTreeSet};
