@@ -80,6 +80,10 @@ if [ -n "${PIN:-}" ]; then
   load_cmd=(taskset -c 1)
 fi
 echo "== load average before: $(cat /proc/loadavg)"
+# The machine's own steadiness: pure CPU work, no server. Slow windows here are the host's
+# (on this VM: ~100 ms windows every 1.5 s on both vCPUs at once) and bound any latency tail.
+echo "== machine steadiness (scripts/vm-stall-probe.py 5, before the server starts)"
+python3 scripts/vm-stall-probe.py 5 || true
 "${server_cmd[@]}" "$bin" admit --listen "127.0.0.1:$port" --cert "$work/pki/tls.crt" --key "$work/pki/tls.key" \
   --objects "$work/objects.yaml" 2>"$work/server.log" &
 server_pid=$!
