@@ -186,7 +186,13 @@ fn framework_pss_baseline_runs_at_baseline_and_all_has_four_parts() {
         .collect();
     assert_eq!(
         names,
-        ["pss-baseline", "pss-restricted", "nsa", "cis", "k8s-checklist"]
+        [
+            "pss-baseline",
+            "pss-restricted",
+            "nsa",
+            "cis",
+            "k8s-checklist"
+        ]
     );
     let out = palisade()
         .args([
