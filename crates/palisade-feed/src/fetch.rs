@@ -201,16 +201,13 @@ pub async fn fetch(options: &FetchOptions, cache: &EtagCache) -> Result<Fetched,
             ));
         }
         let (page, link) = fetch_page(&client, &url, options, cache, &mut out).await?;
-        let (mut issues, mut warnings) =
-            github::parse_page(page.body.as_bytes(), &url, &options.limits)?;
-        if page.body.contains("\"incomplete_results\": true")
-            || page.body.contains("\"incomplete_results\":true")
-        {
-            warnings.push(Warning::page(&url, "GitHub reports incomplete_results: the search timed out; some issues may be missing".to_owned()));
+        let mut parsed = github::parse_search_page(page.body.as_bytes(), &url, &options.limits)?;
+        if parsed.incomplete {
+            parsed.warnings.push(Warning::page(&url, "GitHub reports incomplete_results: the search timed out; some issues may be missing".to_owned()));
             out.complete = false;
         }
-        out.issues.append(&mut issues);
-        out.warnings.append(&mut warnings);
+        out.issues.append(&mut parsed.issues);
+        out.warnings.append(&mut parsed.warnings);
         out.pages.push(page);
         next = link;
     }

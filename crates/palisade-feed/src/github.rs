@@ -75,6 +75,24 @@ pub fn parse_page(
     source: &str,
     limits: &Limits,
 ) -> Result<(Vec<Issue>, Vec<Warning>), FeedError> {
+    parse_search_page(bytes, source, limits).map(|p| (p.issues, p.warnings))
+}
+
+/// One parsed page, with whether GitHub said the search behind it was cut short.
+#[derive(Debug)]
+pub struct ParsedPage {
+    pub issues: Vec<Issue>,
+    pub warnings: Vec<Warning>,
+    /// The search result object had `"incomplete_results": true` (the search timed out).
+    pub incomplete: bool,
+}
+
+/// [`parse_page`], also reporting GitHub's `incomplete_results` flag from the parsed object.
+pub fn parse_search_page(
+    bytes: &[u8],
+    source: &str,
+    limits: &Limits,
+) -> Result<ParsedPage, FeedError> {
     if bytes.len() > limits.max_page_bytes {
         return Err(FeedError::TooLarge {
             source_name: source.to_owned(),
@@ -88,10 +106,14 @@ pub fn parse_page(
         column: e.column(),
         message: e.to_string(),
     })?;
+    let mut incomplete = false;
     let items = match value {
         Value::Array(items) => items,
         Value::Object(mut map) => match map.remove("items") {
-            Some(Value::Array(items)) => items,
+            Some(Value::Array(items)) => {
+                incomplete = map.get("incomplete_results") == Some(&Value::Bool(true));
+                items
+            }
             _ => {
                 return Err(FeedError::NotAnIssuePage {
                     source_name: source.to_owned(),
@@ -124,12 +146,30 @@ pub fn parse_page(
             )),
         }
     }
-    Ok((issues, warnings))
+    Ok(ParsedPage {
+        issues,
+        warnings,
+        incomplete,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn incomplete_results_comes_from_the_parsed_object() {
+        let l = Limits::default();
+        let cut = br#"{"total_count": 0, "incomplete_results": true, "items": []}"#;
+        assert!(parse_search_page(cut, "p", &l).unwrap().incomplete);
+        // The words inside an issue body are not the flag.
+        let body = br#"{"incomplete_results": false, "items": [{"number": 1, "title": "t",
+            "html_url": "u", "state": "open", "created_at": "2023-01-01T00:00:00Z",
+            "body": "\"incomplete_results\": true"}]}"#;
+        let p = parse_search_page(body, "p", &l).unwrap();
+        assert!(!p.incomplete);
+        assert_eq!(p.issues.len(), 1);
+    }
 
     #[test]
     fn status_mapping() {
