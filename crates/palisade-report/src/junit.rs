@@ -12,124 +12,326 @@
 //! "1 passed" rather than an empty report. No timestamps or durations: the output is
 //! reproducible.
 
-use crate::{Report, ReportError};
+use crate::{Format, Report, ReportError};
 use palisade_core::{Finding, InputError, RuleMeta, SuppressedFinding};
-use quick_junit::{
-    NonSuccessKind, Property, Report as JReport, TestCase, TestCaseStatus, TestSuite,
-};
+use quick_junit::XmlString;
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{self, Write};
+
+// The XML is written as it goes, with the quick-xml writer quick-junit uses, issuing the
+// events quick-junit's serializer issues for the same report (same escaping, indentation and
+// attribute order; every string goes through quick-junit's `XmlString`, which drops ANSI
+// escapes and characters XML 1.0 forbids). Building a quick-junit `Report` first would hold
+// every case of a large scan at once; here only one case exists at a time, and the counts a
+// `<testsuite>` carries are counted from the findings before its cases are written.
+// tests/it/junit.rs checks the bytes against quick-junit's own serializer.
 
 pub(crate) fn render(report: &Report<'_>, out: &mut dyn Write) -> Result<(), ReportError> {
-    let junit = build(report);
-    junit
-        .serialize(&mut *out)
-        .map_err(|source| ReportError::Junit { source })?;
-    out.write_all(b"\n").map_err(|source| ReportError::Io {
-        format: crate::Format::Junit,
-        source,
-    })
+    write_report(report, &mut *out)
+        .and_then(|()| out.write_all(b"\n"))
+        .map_err(ReportError::io(Format::Junit))
 }
 
-fn build(report: &Report<'_>) -> JReport {
-    let mut junit = JReport::new(report.tool_name);
+/// Attribute values of a `<testsuite>` or `<testsuites>`.
+#[derive(Clone, Copy, Default)]
+struct Counts {
+    tests: usize,
+    skipped: usize,
+    failures: usize,
+    errors: usize,
+}
 
+impl Counts {
+    fn add(&mut self, other: Counts) {
+        self.tests += other.tests;
+        self.skipped += other.skipped;
+        self.failures += other.failures;
+        self.errors += other.errors;
+    }
+}
+
+/// Where one rule's cases are: its counts and the first index of each kind, so writing the
+/// suite scans from there and stops after the last one.
+#[derive(Clone, Copy, Default)]
+struct RuleCases {
+    findings: usize,
+    first_finding: usize,
+    suppressed: usize,
+    first_suppressed: usize,
+}
+
+impl RuleCases {
+    fn counts(&self) -> Counts {
+        Counts {
+            tests: self.findings + self.suppressed,
+            skipped: self.suppressed,
+            failures: self.findings,
+            errors: 0,
+        }
+    }
+}
+
+fn write_report(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     // Suites in rule-ID order; failing cases in the caller's finding order, then the waived.
-    let mut by_rule: BTreeMap<&str, (Vec<&Finding>, Vec<&SuppressedFinding>)> = BTreeMap::new();
-    for f in report.findings {
-        by_rule.entry(f.rule.as_str()).or_default().0.push(f);
+    // O(rules): each rule keeps counts and positions, not its findings.
+    let mut by_rule: BTreeMap<&str, RuleCases> = BTreeMap::new();
+    for (i, f) in report.findings.iter().enumerate() {
+        let r = by_rule.entry(&*f.rule).or_insert(RuleCases {
+            first_finding: i,
+            ..RuleCases::default()
+        });
+        r.findings += 1;
     }
-    for s in report.suppressed {
-        by_rule
-            .entry(s.finding.rule.as_str())
-            .or_default()
-            .1
-            .push(s);
+    for (i, s) in report.suppressed.iter().enumerate() {
+        let r = by_rule.entry(&*s.finding.rule).or_default();
+        if r.suppressed == 0 {
+            r.first_suppressed = i;
+        }
+        r.suppressed += 1;
     }
-    for (rule_id, (findings, suppressed)) in by_rule {
+    let input = Counts {
+        tests: report.errors.len() + report.notes.len(),
+        skipped: report.notes.len(),
+        failures: 0,
+        errors: report.errors.len(),
+    };
+    let has_input = input.tests > 0;
+    let clean = report.findings.is_empty() && report.errors.is_empty();
+    let passed = Counts {
+        tests: 1,
+        ..Counts::default()
+    };
+
+    let mut total = Counts::default();
+    by_rule.values().for_each(|r| total.add(r.counts()));
+    if has_input {
+        total.add(input);
+    }
+    if clean {
+        total.add(passed);
+    }
+
+    let mut w = Writer::new_with_indent(out, b' ', 4);
+    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+    let mut root = BytesStart::new("testsuites");
+    root.push_attribute(("name", XmlString::new(report.tool_name).as_str()));
+    push_counts(
+        &mut root,
+        &[
+            ("tests", total.tests),
+            ("skipped", total.skipped),
+            ("failures", total.failures),
+            ("errors", total.errors),
+        ],
+    );
+    w.write_event(Event::Start(root))?;
+
+    for (rule_id, cases) in by_rule {
         let meta = report.rules.iter().find(|r| r.id == rule_id);
-        junit.add_test_suite(rule_suite(rule_id, meta, &findings, &suppressed));
+        let name = match meta {
+            Some(m) => format!("{}: {}", m.id, m.title),
+            None => rule_id.to_owned(),
+        };
+        start_suite(&mut w, &name, cases.counts())?;
+        if let Some(m) = meta {
+            w.write_event(Event::Start(BytesStart::new("properties")))?;
+            property(&mut w, "family", m.family)?;
+            property(&mut w, "severity", m.severity.as_str())?;
+            if !m.help_uri.is_empty() {
+                property(&mut w, "help", m.help_uri)?;
+            }
+            end(&mut w, "properties")?;
+        }
+        let of_rule = |f: &&Finding| &*f.rule == rule_id;
+        for f in report
+            .findings
+            .iter()
+            .skip(cases.first_finding)
+            .filter(of_rule)
+            .take(cases.findings)
+        {
+            finding_case(f, meta).write(&mut w)?;
+        }
+        for s in report
+            .suppressed
+            .iter()
+            .skip(cases.first_suppressed)
+            .filter(|s| of_rule(&&s.finding))
+            .take(cases.suppressed)
+        {
+            suppressed_case(s, meta).write(&mut w)?;
+        }
+        end(&mut w, "testsuite")?;
     }
 
-    if !report.errors.is_empty() || !report.notes.is_empty() {
-        let mut suite = TestSuite::new("input");
-        suite.add_test_cases(report.errors.iter().map(error_case));
-        suite.add_test_cases(report.notes.iter().map(note_case));
-        junit.add_test_suite(suite);
+    if has_input {
+        start_suite(&mut w, "input", input)?;
+        for e in report.errors {
+            error_case(e).write(&mut w)?;
+        }
+        for e in report.notes {
+            note_case(e).write(&mut w)?;
+        }
+        end(&mut w, "testsuite")?;
     }
 
-    if report.findings.is_empty() && report.errors.is_empty() {
+    if clean {
         let s = &report.summary;
-        let mut case = TestCase::new("no findings", TestCaseStatus::success());
-        case.set_classname(report.tool_name);
         let waived = match s.suppressed {
             0 => String::new(),
             n => format!(" {n} waived (skipped cases)."),
         };
-        case.set_system_out(format!(
-            "No findings at PSS {}:{} in {} objects from {} files.{waived}",
-            s.pss_level, s.pss_version, s.objects, s.files
-        ));
-        let mut suite = TestSuite::new(report.tool_name);
-        suite.add_test_case(case);
-        junit.add_test_suite(suite);
+        let case = Case {
+            name: XmlString::new("no findings"),
+            classname: XmlString::new(report.tool_name),
+            file: None,
+            status: None,
+            system_out: Some(XmlString::new(format!(
+                "No findings at PSS {}:{} in {} objects from {} files.{waived}",
+                s.pss_level, s.pss_version, s.objects, s.files
+            ))),
+        };
+        start_suite(&mut w, report.tool_name, passed)?;
+        case.write(&mut w)?;
+        end(&mut w, "testsuite")?;
     }
-    junit
+
+    end(&mut w, "testsuites")?;
+    w.write_event(Event::Eof)?;
+    // quick-junit ends with a newline at the outer indentation.
+    w.write_indent()
 }
 
-fn rule_suite(
-    rule_id: &str,
-    meta: Option<&RuleMeta>,
-    findings: &[&Finding],
-    suppressed: &[&SuppressedFinding],
-) -> TestSuite {
-    let name = match meta {
-        Some(m) => format!("{}: {}", m.id, m.title),
-        None => rule_id.to_owned(),
-    };
-    let mut suite = TestSuite::new(name);
-    if let Some(m) = meta {
-        suite.add_property(Property::new("family", m.family));
-        suite.add_property(Property::new("severity", m.severity.as_str()));
-        if !m.help_uri.is_empty() {
-            suite.add_property(Property::new("help", m.help_uri));
+fn push_counts(tag: &mut BytesStart<'_>, counts: &[(&str, usize)]) {
+    for (name, n) in counts {
+        tag.push_attribute((*name, n.to_string().as_str()));
+    }
+}
+
+/// Every suite written has cases, so none is the self-closing `<testsuite/>`.
+fn start_suite<W: Write>(w: &mut Writer<W>, name: &str, c: Counts) -> io::Result<()> {
+    let mut tag = BytesStart::new("testsuite");
+    tag.push_attribute(("name", XmlString::new(name).as_str()));
+    // quick-junit's order on a suite: errors before failures (unlike on `<testsuites>`).
+    push_counts(
+        &mut tag,
+        &[
+            ("tests", c.tests),
+            ("skipped", c.skipped),
+            ("errors", c.errors),
+            ("failures", c.failures),
+        ],
+    );
+    w.write_event(Event::Start(tag))
+}
+
+fn property<W: Write>(w: &mut Writer<W>, name: &str, value: &str) -> io::Result<()> {
+    let mut tag = BytesStart::new("property");
+    tag.push_attribute(("name", XmlString::new(name).as_str()));
+    tag.push_attribute(("value", XmlString::new(value).as_str()));
+    w.write_event(Event::Empty(tag))
+}
+
+fn end<W: Write>(w: &mut Writer<W>, tag: &str) -> io::Result<()> {
+    w.write_event(Event::End(BytesEnd::new(tag)))
+}
+
+/// One `<testcase>`, alive only while it is written.
+struct Case {
+    name: XmlString,
+    classname: XmlString,
+    /// The `file` attribute GitLab uses to link the file.
+    file: Option<XmlString>,
+    /// `None`: the case passed.
+    status: Option<Status>,
+    system_out: Option<XmlString>,
+}
+
+/// `<failure>`, `<error>` or `<skipped>` with its message, type and optional body.
+struct Status {
+    tag: &'static str,
+    message: XmlString,
+    ty: XmlString,
+    description: Option<XmlString>,
+}
+
+impl Case {
+    fn write<W: Write>(&self, w: &mut Writer<W>) -> io::Result<()> {
+        let mut tag = BytesStart::new("testcase");
+        tag.push_attribute(("name", self.name.as_str()));
+        tag.push_attribute(("classname", self.classname.as_str()));
+        if let Some(file) = &self.file {
+            tag.push_attribute(("file", file.as_str()));
         }
+        if self.status.is_none() && self.system_out.is_none() {
+            return w.write_event(Event::Empty(tag));
+        }
+        w.write_event(Event::Start(tag))?;
+        if let Some(s) = &self.status {
+            let mut tag = BytesStart::new(s.tag);
+            tag.push_attribute(("message", s.message.as_str()));
+            tag.push_attribute(("type", s.ty.as_str()));
+            match &s.description {
+                Some(d) => {
+                    w.write_event(Event::Start(tag))?;
+                    w.write_event(Event::Text(BytesText::new(d.as_str())))?;
+                    end(w, s.tag)?;
+                }
+                None => w.write_event(Event::Empty(tag))?,
+            }
+        }
+        if let Some(text) = &self.system_out {
+            w.write_event(Event::Start(BytesStart::new("system-out")))?;
+            w.write_event(Event::Text(BytesText::new(text.as_str())))?;
+            end(w, "system-out")?;
+        }
+        end(w, "testcase")
     }
-    suite.add_test_cases(findings.iter().map(|f| finding_case(f, meta)));
-    suite.add_test_cases(suppressed.iter().map(|s| suppressed_case(s, meta)));
-    suite
 }
 
-fn finding_case(f: &Finding, meta: Option<&RuleMeta>) -> TestCase {
-    let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-    status.set_message(f.message.as_str());
-    status.set_type(f.rule.as_str());
-    status.set_description(finding_body(f, meta));
-    case_for(f, status)
+fn finding_case(f: &Finding, meta: Option<&RuleMeta>) -> Case {
+    case_for(
+        f,
+        Status {
+            tag: "failure",
+            message: XmlString::new(&*f.message),
+            ty: XmlString::new(&*f.rule),
+            description: Some(XmlString::new(finding_body(f, meta))),
+        },
+    )
 }
 
 /// A waived finding: skipped, the waiver's reason as the message (what CI pages show), the
 /// finding and the waiver in the body.
-fn suppressed_case(s: &SuppressedFinding, meta: Option<&RuleMeta>) -> TestCase {
+fn suppressed_case(s: &SuppressedFinding, meta: Option<&RuleMeta>) -> Case {
     let (f, w) = (&s.finding, &s.suppression);
-    let mut status = TestCaseStatus::skipped();
-    status.set_message(format!("waived: {}", w.reason));
-    status.set_type(format!("suppressed-{}", w.kind));
     let mut body = finding_body(f, meta);
     body.push_str(&format!("suppressed: by {} at {}\n", w.kind, w.source));
     body.push_str(&format!("reason: {}\n", w.reason));
     if let Some(e) = &w.expires {
         body.push_str(&format!("expires: {e}\n"));
     }
-    status.set_description(body);
-    case_for(f, status)
+    case_for(
+        f,
+        Status {
+            tag: "skipped",
+            message: XmlString::new(format!("waived: {}", w.reason)),
+            ty: XmlString::new(format!("suppressed-{}", w.kind)),
+            description: Some(XmlString::new(body)),
+        },
+    )
 }
 
-fn case_for(f: &Finding, status: TestCaseStatus) -> TestCase {
-    let mut case = TestCase::new(format!("{}:{} {}", f.file, f.line, f.object), status);
-    case.set_classname(f.rule.as_str());
-    case.extra.insert("file".into(), f.file.as_str().into());
-    case
+fn case_for(f: &Finding, status: Status) -> Case {
+    Case {
+        name: XmlString::new(format!("{}:{} {}", f.file, f.line, f.object)),
+        classname: XmlString::new(&*f.rule),
+        file: Some(XmlString::new(&*f.file)),
+        status: Some(status),
+        system_out: None,
+    }
 }
 
 fn finding_body(f: &Finding, meta: Option<&RuleMeta>) -> String {
@@ -149,7 +351,7 @@ fn finding_body(f: &Finding, meta: Option<&RuleMeta>) -> String {
         if f.object.api_version.is_empty() {
             "<no apiVersion>"
         } else {
-            &f.object.api_version
+            &*f.object.api_version
         },
         f.object
     ));
@@ -165,7 +367,7 @@ fn finding_body(f: &Finding, meta: Option<&RuleMeta>) -> String {
 }
 
 fn input_case_name(e: &InputError) -> String {
-    let mut name = e.file.clone();
+    let mut name = String::from(&*e.file);
     if let Some(line) = e.line {
         name.push_str(&format!(":{line}"));
     }
@@ -175,23 +377,26 @@ fn input_case_name(e: &InputError) -> String {
     name
 }
 
-fn error_case(e: &InputError) -> TestCase {
-    let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
-    status.set_message(e.message.as_str());
-    status.set_type(e.kind.as_str());
-    status.set_description(format!("{e}\n"));
-    let mut case = TestCase::new(input_case_name(e), status);
-    case.set_classname("input");
-    case.extra.insert("file".into(), e.file.as_str().into());
-    case
+/// An input error (`<error>`) or a skipped document (`<skipped>`, no body) in the `input` suite.
+fn input_case(e: &InputError, tag: &'static str, description: Option<String>) -> Case {
+    Case {
+        name: XmlString::new(input_case_name(e)),
+        classname: XmlString::new("input"),
+        file: Some(XmlString::new(&*e.file)),
+        status: Some(Status {
+            tag,
+            message: XmlString::new(&*e.message),
+            ty: XmlString::new(&*e.kind),
+            description: description.map(XmlString::new),
+        }),
+        system_out: None,
+    }
 }
 
-fn note_case(e: &InputError) -> TestCase {
-    let mut status = TestCaseStatus::skipped();
-    status.set_message(e.message.as_str());
-    status.set_type(e.kind.as_str());
-    let mut case = TestCase::new(input_case_name(e), status);
-    case.set_classname("input");
-    case.extra.insert("file".into(), e.file.as_str().into());
-    case
+fn error_case(e: &InputError) -> Case {
+    input_case(e, "error", Some(format!("{e}\n")))
+}
+
+fn note_case(e: &InputError) -> Case {
+    input_case(e, "skipped", None)
 }

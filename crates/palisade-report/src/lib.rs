@@ -157,11 +157,6 @@ pub enum ReportError {
         #[source]
         source: serde_json::Error,
     },
-    #[error("cannot serialise the JUnit report: {source}")]
-    Junit {
-        #[source]
-        source: quick_junit::SerializeError,
-    },
     #[error("{what} cannot be printed as {format}; use table or json")]
     Unsupported { format: Format, what: &'static str },
 }

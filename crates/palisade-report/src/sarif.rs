@@ -11,13 +11,14 @@
 //! them as dismissed rather than losing them.
 
 use crate::{Format, Report, ReportError};
-use palisade_core::{Finding, InputError, RuleMeta, Severity};
+use palisade_core::{Finding, InputError, RuleMeta, Severity, SuppressedFinding};
+use serde::Serialize;
+use serde::ser::{SerializeSeq, Serializer};
 use serde_json::{Value, json};
 use serde_sarif::sarif::{
-    ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString,
-    Notification, PhysicalLocation, PropertyBag, Region, ReportingConfiguration,
-    ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Suppression, Tool,
-    ToolComponent,
+    ArtifactLocation, Location, LogicalLocation, Message, MultiformatMessageString, Notification,
+    PhysicalLocation, PropertyBag, Region, ReportingConfiguration, ReportingDescriptor,
+    Result as SarifResult, ResultLevel, Suppression, Tool, ToolComponent,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -30,69 +31,116 @@ const FINGERPRINT_KEY: &str = "palisade/v1";
 const SRCROOT: &str = "%SRCROOT%";
 
 pub(crate) fn render(report: &Report<'_>, out: &mut dyn Write) -> Result<(), ReportError> {
-    crate::json::write_pretty(&build(report), Format::Sarif, out)
+    crate::json::write_pretty(&log(report), Format::Sarif, out)
 }
 
-fn build(report: &Report<'_>) -> Sarif {
+// The log is written through these mirrors of serde_sarif's `Sarif`, `Run` and `Invocation`
+// so that results and notifications are built one at a time while they are serialised: the
+// whole `Vec<Result>` of a large scan would cost several times the findings themselves. The
+// mirrors hold exactly the members we set, in serde_sarif's (alphabetical) field order, so the
+// bytes are what serializing the full serde_sarif `Sarif` gives (tests/it/sarif.rs checks it).
+
+#[derive(Serialize)]
+struct Log<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    runs: [RunOut<'a>; 1],
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct RunOut<'a> {
+    /// Columns count characters (the loader's positions), not UTF-16 units.
+    #[serde(rename = "columnKind")]
+    column_kind: &'static str,
+    invocations: [InvocationOut<'a>; 1],
+    properties: PropertyBag,
+    results: Results<'a>,
+    tool: Tool,
+}
+
+#[derive(Serialize)]
+struct InvocationOut<'a> {
+    #[serde(rename = "executionSuccessful")]
+    execution_successful: bool,
+    #[serde(
+        rename = "toolExecutionNotifications",
+        skip_serializing_if = "Notifications::is_empty"
+    )]
+    tool_execution_notifications: Notifications<'a>,
+}
+
+/// `runs[0].results`: findings, then waived findings, each built just before it is written.
+struct Results<'a> {
+    report: &'a Report<'a>,
+    /// Rule ID -> position in `tool.driver.rules`.
+    index: HashMap<&'a str, usize>,
+}
+
+impl Serialize for Results<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (findings, suppressed) = (self.report.findings, self.report.suppressed);
+        let mut seq = serializer.serialize_seq(Some(findings.len() + suppressed.len()))?;
+        for f in findings {
+            seq.serialize_element(&result(f, self.rule_index(f)))?;
+        }
+        for s in suppressed {
+            seq.serialize_element(&suppressed_result(s, self.rule_index(&s.finding)))?;
+        }
+        seq.end()
+    }
+}
+
+impl Results<'_> {
+    fn rule_index(&self, f: &Finding) -> Option<usize> {
+        self.index.get(&*f.rule).copied()
+    }
+}
+
+/// `toolExecutionNotifications`: input errors, then notes, built one at a time.
+struct Notifications<'a> {
+    errors: &'a [InputError],
+    notes: &'a [InputError],
+}
+
+impl Notifications<'_> {
+    fn is_empty(&self) -> bool {
+        self.errors.is_empty() && self.notes.is_empty()
+    }
+}
+
+impl Serialize for Notifications<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.errors.len() + self.notes.len()))?;
+        for e in self.errors {
+            seq.serialize_element(&notification(e, "error"))?;
+        }
+        for e in self.notes {
+            seq.serialize_element(&notification(e, "note"))?;
+        }
+        seq.end()
+    }
+}
+
+fn log<'a>(report: &'a Report<'a>) -> Log<'a> {
     // Descriptors for every rule that ran, then any rule a finding names that the caller did
-    // not pass (so `ruleIndex` is always valid).
+    // not pass (so `ruleIndex` is always valid). Costs O(rules), not O(findings).
     let mut rules: Vec<ReportingDescriptor> = report.rules.iter().map(descriptor).collect();
-    let mut index: HashMap<String, usize> = report
+    let mut index: HashMap<&'a str, usize> = report
         .rules
         .iter()
         .enumerate()
-        .map(|(i, r)| (r.id.to_owned(), i))
+        .map(|(i, r)| (r.id, i))
         .collect();
     for f in report
         .findings
         .iter()
         .chain(report.suppressed.iter().map(|s| &s.finding))
     {
-        if !index.contains_key(&f.rule) {
-            index.insert(f.rule.clone(), rules.len());
+        if !index.contains_key(&*f.rule) {
+            index.insert(&*f.rule, rules.len());
             rules.push(fallback_descriptor(f));
         }
-    }
-
-    let mut results: Vec<SarifResult> = report
-        .findings
-        .iter()
-        .map(|f| result(f, index.get(&f.rule).copied()))
-        .collect();
-    for s in report.suppressed {
-        let mut r = result(&s.finding, index.get(&s.finding.rule).copied());
-        let kind = if s.suppression.kind == "annotation" {
-            "inSource"
-        } else {
-            "external"
-        };
-        let mut props = BTreeMap::new();
-        props.insert("source".to_owned(), json!(s.suppression.source));
-        if let Some(e) = &s.suppression.expires {
-            props.insert("expires".to_owned(), json!(e));
-        }
-        r.suppressions = Some(vec![
-            Suppression::builder()
-                .kind(json!(kind))
-                .status(json!("accepted"))
-                .justification(s.suppression.reason.as_str())
-                .properties(PropertyBag::builder().additional_properties(props).build())
-                .build(),
-        ]);
-        results.push(r);
-    }
-
-    let notifications: Vec<Notification> = report
-        .errors
-        .iter()
-        .map(|e| notification(e, "error"))
-        .chain(report.notes.iter().map(|e| notification(e, "note")))
-        .collect();
-    let mut invocation = Invocation::builder()
-        .execution_successful(report.errors.is_empty())
-        .build();
-    if !notifications.is_empty() {
-        invocation.tool_execution_notifications = Some(notifications);
     }
 
     let mut driver = ToolComponent::builder()
@@ -115,24 +163,26 @@ fn build(report: &Report<'_>) -> Sarif {
             serde_json::to_value(c).unwrap_or(Value::Null),
         );
     }
-    let run = Run::builder()
-        .tool(Tool::builder().driver(driver).build())
-        .results(results)
-        .invocations(vec![invocation])
-        // Columns count characters (the loader's positions), not UTF-16 units.
-        .column_kind(json!("unicodeCodePoints"))
-        .properties(
-            PropertyBag::builder()
+
+    Log {
+        schema: SCHEMA_URI,
+        runs: [RunOut {
+            column_kind: "unicodeCodePoints",
+            invocations: [InvocationOut {
+                execution_successful: report.errors.is_empty(),
+                tool_execution_notifications: Notifications {
+                    errors: report.errors,
+                    notes: report.notes,
+                },
+            }],
+            properties: PropertyBag::builder()
                 .additional_properties(run_props)
                 .build(),
-        )
-        .build();
-
-    Sarif::builder()
-        .schema(SCHEMA_URI)
-        .version(json!("2.1.0"))
-        .runs(vec![run])
-        .build()
+            results: Results { report, index },
+            tool: Tool::builder().driver(driver).build(),
+        }],
+        version: "2.1.0",
+    }
 }
 
 /// SARIF level: GitHub shows `error` as "Error", `warning`, `note`.
@@ -229,7 +279,7 @@ fn descriptor(rule: &RuleMeta) -> ReportingDescriptor {
 /// A descriptor for a rule the catalog passed in does not know (defensive: keeps indices valid).
 fn fallback_descriptor(f: &Finding) -> ReportingDescriptor {
     ReportingDescriptor::builder()
-        .id(f.rule.as_str())
+        .id(&*f.rule)
         .short_description(text(&f.rule))
         .default_configuration(
             ReportingConfiguration::builder()
@@ -324,12 +374,12 @@ fn physical(file: &str, line: Option<u32>, column: Option<u32>) -> PhysicalLocat
 pub fn fingerprint(f: &Finding) -> String {
     let (uri, _) = to_sarif_uri(&f.file);
     let parts = [
-        f.rule.as_str(),
+        &*f.rule,
         uri.as_str(),
-        f.object.kind.as_str(),
+        &*f.object.kind,
         f.object.namespace.as_deref().unwrap_or(""),
         f.object.name.as_deref().unwrap_or(""),
-        f.field.as_str(),
+        &*f.field,
     ];
     let mut a: u64 = 0xcbf2_9ce4_8422_2325;
     let mut b: u64 = 0x6c62_272e_07bb_0142;
@@ -348,12 +398,12 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
     let object = f.object.to_string();
     let logical = vec![
         LogicalLocation::builder()
-            .name(f.object.name.clone().unwrap_or_default())
+            .name(f.object.name.as_deref().unwrap_or(""))
             .fully_qualified_name(object.as_str())
             .kind("resource")
             .build(),
         LogicalLocation::builder()
-            .name(f.field.as_str())
+            .name(&*f.field)
             .fully_qualified_name(format!("{object}:{}", f.field))
             .kind("property")
             .build(),
@@ -379,14 +429,39 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
     );
 
     let mut r = SarifResult::builder()
-        .rule_id(f.rule.as_str())
+        .rule_id(&*f.rule)
         .level(result_level(f.severity))
-        .message(Message::builder().text(f.message.as_str()).build())
+        .message(Message::builder().text(&*f.message).build())
         .locations(vec![location])
         .partial_fingerprints(fingerprints)
         .properties(PropertyBag::builder().additional_properties(props).build())
         .build();
     r.rule_index = rule_index.and_then(|i| i64::try_from(i).ok());
+    r
+}
+
+/// A waived finding: a result with a `suppressions` entry (`inSource` for an annotation,
+/// `external` for a configuration exception).
+fn suppressed_result(s: &SuppressedFinding, rule_index: Option<usize>) -> SarifResult {
+    let mut r = result(&s.finding, rule_index);
+    let kind = if s.suppression.kind == "annotation" {
+        "inSource"
+    } else {
+        "external"
+    };
+    let mut props = BTreeMap::new();
+    props.insert("source".to_owned(), json!(s.suppression.source));
+    if let Some(e) = &s.suppression.expires {
+        props.insert("expires".to_owned(), json!(e));
+    }
+    r.suppressions = Some(vec![
+        Suppression::builder()
+            .kind(json!(kind))
+            .status(json!("accepted"))
+            .justification(&s.suppression.reason[..])
+            .properties(PropertyBag::builder().additional_properties(props).build())
+            .build(),
+    ]);
     r
 }
 
@@ -401,7 +476,7 @@ fn notification(e: &InputError, lvl: &str) -> Notification {
         .build();
     Notification::builder()
         .level(json!(lvl))
-        .message(Message::builder().text(e.message.as_str()).build())
+        .message(Message::builder().text(&*e.message).build())
         .locations(vec![location])
         .properties(PropertyBag::builder().additional_properties(props).build())
         .build()

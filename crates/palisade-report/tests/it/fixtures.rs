@@ -413,3 +413,53 @@ pub fn render_to_string(format: palisade_report::Format, report: &Report<'_>) ->
     .unwrap();
     String::from_utf8(out).unwrap()
 }
+
+/// Reports that reach every branch of the printers: the realistic and clean ones, only waived
+/// findings, input errors without findings, notes alone, and findings with rules the catalog
+/// does not know, an object without apiVersion, namespace or name, and text with characters
+/// XML and JSON escape, ANSI escapes and control characters.
+pub fn variants() -> Vec<(&'static str, Data)> {
+    let mut odd = Data::realistic();
+    let special = "a <b> & \"c\" 'd' ]]> \u{1b}[31mred\u{1b}[0m \u{7}bell\ttab ü \u{2028}";
+    odd.findings[0].rule = "XYZ999".into();
+    odd.findings[1].message = special.into();
+    odd.findings[1].file = "dir/<odd> & \"name\".yaml".into();
+    odd.findings[2].object = ObjectRef {
+        api_version: String::new(),
+        kind: "Thing".to_owned(),
+        namespace: None,
+        name: None,
+    };
+    odd.findings[2].fields = vec!["a".into(), "b[\"x.y\"]".into(), "c".into()];
+    odd.suppressed[0].finding.rule = "ABC001".into();
+    odd.suppressed[1].suppression.reason = special.into();
+    odd.errors[0].message = special.into();
+    odd.notes[0].file = "<stdin>".into();
+    vec![
+        ("realistic", Data::realistic()),
+        ("clean", Data::clean()),
+        (
+            "only waived",
+            Data {
+                suppressed: suppressed(),
+                ..Data::default()
+            },
+        ),
+        (
+            "input errors only",
+            Data {
+                errors: errors(),
+                notes: notes(),
+                ..Data::default()
+            },
+        ),
+        (
+            "notes only",
+            Data {
+                notes: notes(),
+                ..Data::default()
+            },
+        ),
+        ("odd", odd),
+    ]
+}

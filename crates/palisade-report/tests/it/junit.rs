@@ -1,4 +1,4 @@
-use crate::fixtures::{Data, render_to_string};
+use crate::fixtures::{Data, render_to_string, variants};
 use palisade_report::Format;
 use quick_junit::{NonSuccessKind, Report, TestCaseStatus};
 
@@ -175,4 +175,28 @@ fn xml_special_characters_are_escaped() {
             .as_str()
             .starts_with("a <b> & \"c\" ]]>")
     );
+}
+
+/// The XML is streamed; the bytes must be what the printer wrote before, when it built a whole
+/// quick-junit `Report` and let quick-junit serialise it (kept in `junit_reference`).
+#[test]
+fn streamed_junit_is_byte_identical_to_quick_junit() {
+    for (name, data) in variants() {
+        let xml = render_to_string(Format::Junit, &data.report());
+        assert_eq!(
+            xml,
+            crate::junit_reference::render(&data.report()),
+            "{name}"
+        );
+        let parsed = Report::deserialize_from_str(&xml).unwrap();
+        assert_eq!(
+            parsed.tests,
+            data.findings.len()
+                + data.suppressed.len()
+                + data.errors.len()
+                + data.notes.len()
+                + usize::from(data.findings.is_empty() && data.errors.is_empty()),
+            "{name}"
+        );
+    }
 }

@@ -9,6 +9,7 @@
 mod fixtures;
 mod json;
 mod junit;
+mod junit_reference;
 mod rules;
 mod sarif;
 mod table;

@@ -1,4 +1,4 @@
-use crate::fixtures::{Data, RULES, render_to_string};
+use crate::fixtures::{Data, RULES, render_to_string, variants};
 use palisade_report::{Format, fingerprint};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -218,4 +218,28 @@ fn findings_of_unknown_rules_still_get_a_descriptor() {
     let idx = usize::try_from(res["ruleIndex"].as_u64().unwrap()).unwrap();
     assert_eq!(v["runs"][0]["tool"]["driver"]["rules"][idx]["id"], "XYZ999");
     assert!(validate(&v).is_empty());
+}
+
+/// The log is streamed through mirrors of serde_sarif's types; the bytes must be exactly what
+/// serialising serde_sarif's own `Sarif` gives (the printer's output before it streamed). A
+/// member written out of order, misnamed or unknown to serde_sarif makes the two differ.
+#[test]
+fn streamed_sarif_is_byte_identical_to_serde_sarif() {
+    for (name, data) in variants() {
+        let text = render_to_string(Format::Sarif, &data.report());
+        let log: serde_sarif::sarif::Sarif = serde_json::from_str(&text).unwrap();
+        let mut reference = serde_json::to_string_pretty(&log).unwrap();
+        reference.push('\n');
+        assert_eq!(text, reference, "{name}");
+        let run = &log.runs[0];
+        assert_eq!(
+            run.results.as_ref().map(Vec::len),
+            Some(data.findings.len() + data.suppressed.len()),
+            "{name}"
+        );
+        assert!(
+            validate(&serde_json::from_str(&text).unwrap()).is_empty(),
+            "{name}"
+        );
+    }
 }
