@@ -13,10 +13,12 @@
 mod catalog;
 pub mod netpol;
 mod objects;
+mod packed;
 pub mod rbac;
 mod slim;
 
 pub use objects::{ContainerPort, Labels, Namespace, Selector, Workload};
+pub use packed::{Docs, Packed};
 pub use slim::slim;
 
 use palisade_core::{Document, FieldPath, Finding, ObjectRef, RuleMeta, Severity};
@@ -79,13 +81,13 @@ pub struct Options {
 }
 
 /// Runs every cross-object rule for which `enabled` is true over the whole document set.
-pub fn analyze(docs: &[Document], enabled: &dyn Fn(&RuleMeta) -> bool) -> Vec<Finding> {
+pub fn analyze(docs: &(impl Docs + ?Sized), enabled: &dyn Fn(&RuleMeta) -> bool) -> Vec<Finding> {
     analyze_with(docs, enabled, &Options::default())
 }
 
 /// [`analyze`] with options (e.g. the RBAC bootstrap defaults).
 pub fn analyze_with(
-    docs: &[Document],
+    docs: &(impl Docs + ?Sized),
     enabled: &dyn Fn(&RuleMeta) -> bool,
     opts: &Options,
 ) -> Vec<Finding> {

@@ -10,6 +10,7 @@
 //! own pods is always allowed by Kubernetes and is not a question this model answers;
 //! CNI-specific policies (Cilium, Calico) and AdminNetworkPolicy are not read.
 
+use crate::Docs;
 use crate::catalog::{RULES, ids};
 use crate::finding;
 use crate::objects::{self, Labels, Namespace, Selector, Workload};
@@ -272,17 +273,25 @@ pub struct Netpol {
 }
 
 impl Netpol {
-    pub fn build(docs: &[Document]) -> Netpol {
+    pub fn build(docs: &(impl Docs + ?Sized)) -> Netpol {
         let mut policies = Vec::new();
         let mut workloads = Vec::new();
-        for (i, d) in docs.iter().enumerate() {
+        let mut scanned = Vec::new();
+        for i in 0..docs.count() {
+            let Some(d) = docs.doc(i) else {
+                continue;
+            };
             let v = &d.value;
+            if let Some(n) = objects::namespace_object(i, &d) {
+                scanned.push(n);
+                continue;
+            }
             if objects::kind(v) == "NetworkPolicy"
                 && objects::group_of(objects::str_at(v, &["apiVersion"]).unwrap_or(""))
                     == "networking.k8s.io"
             {
                 policies.push(Policy::parse(i, v));
-            } else if let Some(w) = objects::workload(i, d) {
+            } else if let Some(w) = objects::workload(i, &d) {
                 workloads.push(w);
             }
         }
@@ -291,7 +300,7 @@ impl Netpol {
             .map(|p: &Policy| p.namespace.clone())
             .chain(workloads.iter().map(|w: &Workload| w.namespace.clone()))
             .collect::<Vec<_>>();
-        let namespaces = objects::namespaces(docs, used.into_iter());
+        let namespaces = objects::namespaces(scanned.into_iter(), used.into_iter());
         Netpol {
             policies,
             workloads,
@@ -553,7 +562,7 @@ fn allows_dns(p: &Policy) -> bool {
 
 /// The `netpol` family's findings.
 pub fn findings(
-    docs: &[Document],
+    docs: &(impl Docs + ?Sized),
     m: &Netpol,
     enabled: &dyn Fn(&RuleMeta) -> bool,
 ) -> Vec<Finding> {
@@ -566,9 +575,10 @@ pub fn findings(
             continue;
         }
         for w in &m.workloads {
-            let Some(doc) = docs.get(w.doc) else {
+            let Some(doc) = docs.doc(w.doc) else {
                 continue;
             };
+            let doc = &*doc;
             if m.workload_isolation(w, d).isolation == Isolation::NotIsolated {
                 let what = match d {
                     Direction::Ingress => "accepts connections from any source",
@@ -608,7 +618,7 @@ fn label_text(l: &Labels) -> String {
 }
 
 fn namespace_findings(
-    docs: &[Document],
+    docs: &(impl Docs + ?Sized),
     m: &Netpol,
     enabled: &dyn Fn(&RuleMeta) -> bool,
     out: &mut Vec<Finding>,
@@ -641,9 +651,10 @@ fn namespace_findings(
             let Some((di, path)) = anchor else {
                 continue;
             };
-            let Some(doc) = docs.get(di) else {
+            let Some(doc) = docs.doc(di) else {
                 continue;
             };
+            let doc = &*doc;
             let status = match m.namespace_isolation(&n.name, d) {
                 Isolation::DefaultDeny => continue,
                 Isolation::NotIsolated => "no NetworkPolicy applies to this direction",
@@ -668,7 +679,7 @@ fn namespace_findings(
 }
 
 fn lint_findings(
-    docs: &[Document],
+    docs: &(impl Docs + ?Sized),
     m: &Netpol,
     enabled: &dyn Fn(&RuleMeta) -> bool,
     out: &mut Vec<Finding>,
@@ -680,9 +691,10 @@ fn lint_findings(
     let allow_all = &RULES[ids::NP_ALLOW_ALL];
     let mut dns_reported: BTreeMap<&str, ()> = BTreeMap::new();
     for p in &m.policies {
-        let Some(doc) = docs.get(p.doc) else {
+        let Some(doc) = docs.doc(p.doc) else {
             continue;
         };
+        let doc = &*doc;
         let selected: Vec<&Workload> = m.workloads.iter().filter(|w| p.selects(w)).collect();
         if enabled(dangling) && !p.pod_selector.is_empty() && selected.is_empty() {
             out.push(finding(
@@ -784,7 +796,7 @@ fn lint_findings(
 
 #[allow(clippy::too_many_arguments)]
 fn named_port_lint(
-    _docs: &[Document],
+    _docs: &(impl Docs + ?Sized),
     m: &Netpol,
     p: &Policy,
     d: Direction,

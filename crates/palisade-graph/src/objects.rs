@@ -284,23 +284,31 @@ pub struct Namespace {
 
 pub const NS_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 
-pub fn namespaces(docs: &[Document], used: impl Iterator<Item = String>) -> Vec<Namespace> {
+/// The `Namespace` object `d` (document `i`) describes, if it is one.
+pub fn namespace_object(i: usize, d: &Document) -> Option<Namespace> {
+    let v = &d.value;
+    if kind(v) != "Namespace" || !group_of(str_at(v, &["apiVersion"]).unwrap_or("")).is_empty() {
+        return None;
+    }
+    let n = name(v).to_owned();
+    let mut labels = string_map(v.get("metadata").and_then(|m| m.get("labels")));
+    labels.insert(NS_NAME_LABEL.to_owned(), n.clone());
+    Some(Namespace {
+        name: n,
+        labels,
+        doc: Some(i),
+    })
+}
+
+/// The scanned Namespace objects (a later one of the same name wins), plus the namespaces
+/// `used` without an object, by name.
+pub fn namespaces(
+    scanned: impl Iterator<Item = Namespace>,
+    used: impl Iterator<Item = String>,
+) -> Vec<Namespace> {
     let mut out: BTreeMap<String, Namespace> = BTreeMap::new();
-    for (i, d) in docs.iter().enumerate() {
-        let v = &d.value;
-        if kind(v) == "Namespace" && group_of(str_at(v, &["apiVersion"]).unwrap_or("")).is_empty() {
-            let n = name(v).to_owned();
-            let mut labels = string_map(v.get("metadata").and_then(|m| m.get("labels")));
-            labels.insert(NS_NAME_LABEL.to_owned(), n.clone());
-            out.insert(
-                n.clone(),
-                Namespace {
-                    name: n,
-                    labels,
-                    doc: Some(i),
-                },
-            );
-        }
+    for n in scanned {
+        out.insert(n.name.clone(), n);
     }
     for n in used {
         out.entry(n.clone()).or_insert_with(|| Namespace {

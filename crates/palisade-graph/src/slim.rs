@@ -140,11 +140,5 @@ pub fn slim(mut doc: Document) -> Option<Document> {
         // positions only the metadata's stay (for waiver notes).
         cut_spans(&mut doc.spans, &Shape::Keys(vec![("metadata", Shape::All)]));
     }
-    // The loader grows strings and vectors as it parses, so they hold up to twice their
-    // length; a clone allocates each at its exact size, and the kept set lives to the end.
-    Some(Document {
-        value: doc.value.clone(),
-        spans: doc.spans.clone(),
-        ..doc
-    })
+    Some(doc)
 }

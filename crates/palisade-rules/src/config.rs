@@ -452,26 +452,47 @@ fn parse_waiver_value(value: &str) -> Result<(Vec<String>, String), String> {
     Ok((rules, reason.to_owned()))
 }
 
+/// Where waiver annotations may sit: the object's annotations and its pod template's.
+fn annotation_paths(doc: &Document) -> Vec<FieldPath> {
+    let mut paths = vec![FieldPath::root().key("metadata").key("annotations")];
+    if let Some(t) = crate::pss::pod_template(&doc.value) {
+        paths.push(t.base.key("metadata").key("annotations"));
+    }
+    paths
+}
+
+/// For a waiver annotation key, the container it is limited to (`None`: the whole object);
+/// `None` for any other key.
+fn waiver_key(k: &str) -> Option<Option<&str>> {
+    if k == IGNORE_ANNOTATION {
+        Some(None)
+    } else {
+        k.strip_prefix(IGNORE_CONTAINER_PREFIX).map(Some)
+    }
+}
+
+/// Whether `doc` carries a waiver annotation, valid or not: the documents [`waive`] must be
+/// given again for findings made after their first pass (the cross-object rules).
+pub fn has_waiver_annotations(doc: &Document) -> bool {
+    annotation_paths(doc).iter().any(|p| {
+        value_at(&doc.value, p)
+            .and_then(Value::as_object)
+            .is_some_and(|ann| ann.keys().any(|k| waiver_key(k).is_some()))
+    })
+}
+
 /// Waiver annotations of an object and of its pod template, with invalid ones as notes.
 fn annotation_waivers(doc: &Document, notes: &mut Vec<InputError>) -> Vec<AnnotationWaiver> {
     let mut out = Vec::new();
-    let mut holders = vec![FieldPath::root().key("metadata")];
-    if let Some(t) = crate::pss::pod_template(&doc.value) {
-        holders.push(t.base.key("metadata"));
-    }
-    for meta_path in holders {
-        let ann_path = meta_path.key("annotations");
+    for ann_path in annotation_paths(doc) {
         let Some(ann) = value_at(&doc.value, &ann_path).and_then(Value::as_object) else {
             continue;
         };
         for (k, v) in ann {
-            let container = if k == IGNORE_ANNOTATION {
-                None
-            } else if let Some(name) = k.strip_prefix(IGNORE_CONTAINER_PREFIX) {
-                Some(name.to_owned())
-            } else {
+            let Some(container) = waiver_key(k) else {
                 continue;
             };
+            let container = container.map(str::to_owned);
             let field = ann_path.clone().key(k.as_str());
             let source = field.to_string();
             match v

@@ -361,7 +361,10 @@ pub fn needs_cross_object(opts: &ScanOptions) -> bool {
 }
 
 /// The cross-object rules alone, over the whole set (the second half of [`check_documents`]).
-pub fn check_cross_object(docs: &[Document], opts: &ScanOptions) -> Vec<Finding> {
+pub fn check_cross_object(
+    docs: &(impl palisade_graph::Docs + ?Sized),
+    opts: &ScanOptions,
+) -> Vec<Finding> {
     palisade_graph::analyze(docs, &|r| opts.selection.enabled(r))
 }
 

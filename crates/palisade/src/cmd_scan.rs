@@ -84,7 +84,7 @@ struct Checked {
     waived: palisade_rules::config::Waived,
     notes: Vec<InputError>,
     errors: Vec<InputError>,
-    kept: Vec<palisade_core::Document>,
+    kept: palisade_graph::Packed,
 }
 
 /// Loads the configuration file: the one named, or `.palisade.yaml` when present.
@@ -164,11 +164,12 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     // Streaming: each piece of a file (whole documents) is checked and waived on a worker
     // thread as soon as it is parsed, then dropped, so memory follows the pieces in flight,
     // not the tree. Only what the cross-object rules read (RBAC objects, workloads,
-    // NetworkPolicies, Namespaces) is kept, cut to the fields they read (`palisade_graph::slim`),
-    // and only when one of them is selected.
+    // NetworkPolicies, Namespaces) is kept, cut to the fields they read (`palisade_graph::slim`)
+    // and packed (`palisade_graph::Packed`, a fraction of a parsed value's size), and only when
+    // one of them is selected.
     let cross = palisade_rules::needs_cross_object(&options);
     let today = today();
-    let mut kept: Vec<palisade_core::Document> = Vec::new();
+    let mut kept = palisade_graph::Packed::new();
     let mut findings: Vec<Finding> = Vec::new();
     let mut suppressed = Vec::new();
     let mut notes: Vec<InputError> = Vec::new();
@@ -189,15 +190,16 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             .collect::<BTreeSet<_>>()
             .len();
         let objects = loaded.documents.len();
-        let kept: Vec<palisade_core::Document> = if cross {
-            loaded
+        let mut kept = palisade_graph::Packed::new();
+        if cross {
+            for doc in loaded
                 .documents
                 .into_iter()
                 .filter_map(palisade_graph::slim)
-                .collect()
-        } else {
-            Vec::new()
-        };
+            {
+                kept.push(&doc, palisade_rules::config::has_waiver_annotations(&doc));
+            }
+        }
         Checked {
             files: loaded.files,
             documents,
@@ -217,7 +219,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         notes.extend(c.notes);
         notes.extend(c.waived.notes);
         errors.extend(c.errors);
-        kept.extend(c.kept);
+        kept.append(c.kept);
     });
     let expired = palisade_rules::config::expired(config.as_ref(), today);
     notes.extend(expired.notes);
@@ -230,7 +232,8 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         } else {
             palisade_rules::check_cross_object(&kept, &options)
         };
-        let waived = palisade_rules::config::waive(&kept, graph, config.as_ref(), today);
+        // Only documents with waiver annotations matter to the waiver pass.
+        let waived = palisade_rules::config::waive(&kept.marked(), graph, config.as_ref(), today);
         findings.extend(waived.findings);
         suppressed.extend(waived.suppressed);
         // waived.notes repeats the annotation notes of `kept`, already reported above.

@@ -10,10 +10,11 @@ pub use model::{
 };
 pub use paths::{Escalation, escalations, role_power};
 
+use crate::Docs;
 use crate::catalog::{RULES, ids};
 use crate::finding;
 use crate::objects::Workload;
-use palisade_core::{Document, FieldPath, Finding, RuleMeta, Severity};
+use palisade_core::{FieldPath, Finding, RuleMeta, Severity};
 
 /// Subjects that mean "everyone" (or every holder of any token).
 fn is_everyone(s: &Subject) -> bool {
@@ -74,7 +75,11 @@ pub fn escalation_message(m: &Rbac, e: &Escalation) -> String {
 }
 
 /// The `rbac` family's findings over `docs`.
-pub fn findings(docs: &[Document], m: &Rbac, enabled: &dyn Fn(&RuleMeta) -> bool) -> Vec<Finding> {
+pub fn findings(
+    docs: &(impl Docs + ?Sized),
+    m: &Rbac,
+    enabled: &dyn Fn(&RuleMeta) -> bool,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     let all = escalations(m, &|_| true);
     let reported = if enabled(&RULES[ids::CLUSTER_ADMIN]) {
@@ -86,9 +91,10 @@ pub fn findings(docs: &[Document], m: &Rbac, enabled: &dyn Fn(&RuleMeta) -> bool
         let Some(b) = m.bindings.get(e.binding) else {
             continue;
         };
-        let Some(doc) = b.doc.and_then(|d| docs.get(d)) else {
+        let Some(doc) = b.doc.and_then(|d| docs.doc(d)) else {
             continue;
         };
+        let doc = &*doc;
         let path = model::subject_path(&doc.value, &e.subject);
         out.push(finding(
             doc,
@@ -106,7 +112,7 @@ pub fn findings(docs: &[Document], m: &Rbac, enabled: &dyn Fn(&RuleMeta) -> bool
 
 /// RBAC026 (everyone) and RBAC027 (system:masters).
 fn binding_rules(
-    docs: &[Document],
+    docs: &(impl Docs + ?Sized),
     m: &Rbac,
     all: &[Escalation],
     enabled: &dyn Fn(&RuleMeta) -> bool,
@@ -118,9 +124,10 @@ fn binding_rules(
         if b.bootstrap {
             continue;
         }
-        let Some(doc) = b.doc.and_then(|d| docs.get(d)) else {
+        let Some(doc) = b.doc.and_then(|d| docs.doc(d)) else {
             continue;
         };
+        let doc = &*doc;
         let role = format!(
             "{}/{}",
             match b.role_kind {
@@ -176,7 +183,7 @@ fn sa_path(w: &Workload) -> FieldPath {
 
 /// RBAC028 (powerful token mounted) and RBAC030 (token of a bound account mounted).
 fn workload_rules(
-    docs: &[Document],
+    docs: &(impl Docs + ?Sized),
     m: &Rbac,
     all: &[Escalation],
     enabled: &dyn Fn(&RuleMeta) -> bool,
@@ -191,9 +198,10 @@ fn workload_rules(
         if !m.token_mounted(w) {
             continue;
         }
-        let Some(doc) = docs.get(w.doc) else {
+        let Some(doc) = docs.doc(w.doc) else {
             continue;
         };
+        let doc = &*doc;
         let sa = format!("ServiceAccount {}/{}", w.namespace, w.service_account);
         if enabled(powerful) {
             let mut hits: Vec<&Escalation> = all
@@ -277,7 +285,7 @@ const IAM_ANNOTATIONS: &[&str] = &[
 
 /// RBAC029 (default account automounts) and RBAC031 (cloud IAM link).
 fn service_account_rules(
-    docs: &[Document],
+    docs: &(impl Docs + ?Sized),
     m: &Rbac,
     enabled: &dyn Fn(&RuleMeta) -> bool,
     out: &mut Vec<Finding>,
@@ -285,9 +293,10 @@ fn service_account_rules(
     let default_sa = &RULES[ids::DEFAULT_SA];
     let iam = &RULES[ids::CLOUD_IAM];
     for sa in &m.service_accounts {
-        let Some(doc) = docs.get(sa.doc) else {
+        let Some(doc) = docs.doc(sa.doc) else {
             continue;
         };
+        let doc = &*doc;
         if enabled(default_sa) && sa.name == "default" && sa.automount != Some(false) {
             out.push(finding(
                 doc,

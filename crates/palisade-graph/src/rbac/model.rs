@@ -6,8 +6,9 @@
 //! never on cluster-scoped resources or non-resource URLs), aggregated ClusterRoles
 //! (label selectors, transitive), and `system:masters`, which bypasses authorization.
 
+use crate::Docs;
 use crate::objects::{self, Labels, Selector, Workload};
-use palisade_core::{Document, FieldPath};
+use palisade_core::FieldPath;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -611,11 +612,14 @@ pub struct Via {
 }
 
 impl Rbac {
-    pub fn build(docs: &[Document], opts: RbacOptions) -> Rbac {
+    pub fn build(docs: &(impl Docs + ?Sized), opts: RbacOptions) -> Rbac {
         let mut m = Rbac::default();
-        for (i, d) in docs.iter().enumerate() {
+        for i in 0..docs.count() {
+            let Some(d) = docs.doc(i) else {
+                continue;
+            };
             m.add(&d.value, Some(i));
-            if let Some(w) = objects::workload(i, d) {
+            if let Some(w) = objects::workload(i, &d) {
                 m.workloads.push(w);
             }
         }

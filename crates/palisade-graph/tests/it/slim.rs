@@ -1,9 +1,9 @@
-//! `slim` keeps exactly what the cross-object pass reads: the findings (rule, message, file,
-//! line, column, object, field) over slimmed documents equal those over the full ones, on the
-//! vendored real-world corpus and on every RBAC and NetworkPolicy conformance case, with and
-//! without the RBAC bootstrap defaults. A field the graph reads but `slim` dropped changes a
-//! finding here; the corpus and fixtures produce findings of both families, so this cannot pass
-//! vacuously.
+//! `slim` keeps exactly what the cross-object pass reads, and `Packed` gives it back intact:
+//! the findings (rule, message, file, line, column, object, field) over slimmed documents,
+//! and over them packed, equal those over the full ones, on the vendored real-world corpus
+//! and on every RBAC and NetworkPolicy conformance case, with and without the RBAC bootstrap
+//! defaults. A field the graph reads but `slim` dropped changes a finding here; the corpus
+//! and fixtures produce findings of both families, so this cannot pass vacuously.
 
 use crate::testdata;
 use palisade_core::{Document, FieldPath, Finding, ObjectRef};
@@ -113,11 +113,21 @@ fn check(name: &str, docs: Vec<Document>) -> (usize, usize, usize) {
             full.object_ref()
         );
     }
+    // What a streaming scan holds: the slimmed documents packed.
+    let mut packed = palisade_graph::Packed::new();
+    for d in &slim {
+        packed.push(d, false);
+    }
     let mut found = 0;
     for defaults in [false, true] {
         let want = all_findings(&docs, defaults);
         let got = all_findings(&slim, defaults);
         assert_eq!(want, got, "{name} (defaults: {defaults})");
+        let opts = Options {
+            rbac: RbacOptions { defaults },
+        };
+        let from_packed = palisade_graph::analyze_with(&packed, &|_| true, &opts);
+        assert_eq!(want, from_packed, "{name} packed (defaults: {defaults})");
         found += want.len();
     }
     let nodes = |ds: &[&Document]| ds.iter().map(|d| count(&d.value)).sum::<usize>();
@@ -137,7 +147,7 @@ fn count(v: &Value) -> usize {
 }
 
 #[test]
-fn slim_keeps_corpus_findings_identical() {
+fn slim_and_packed_keep_corpus_findings_identical() {
     let docs = load_lenient(&[testdata("corpus")]);
     let (found, before, after) = check("corpus", docs);
     let families: std::collections::BTreeSet<String> =
@@ -156,7 +166,7 @@ fn slim_keeps_corpus_findings_identical() {
 }
 
 #[test]
-fn slim_keeps_conformance_findings_identical() {
+fn slim_and_packed_keep_conformance_findings_identical() {
     let mut sets = BTreeMap::new();
     groups(&testdata("rbac"), &mut sets);
     groups(&testdata("netpol"), &mut sets);

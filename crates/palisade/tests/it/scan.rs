@@ -515,3 +515,63 @@ fn streaming_cross_object_findings_equal_in_memory_analysis() {
         }
     }
 }
+
+/// Annotation waivers apply to cross-object findings too: the streaming scan packs the kept
+/// objects and gives the waiver pass back exactly those carrying a waiver annotation.
+#[test]
+fn annotation_waivers_suppress_cross_object_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let binding = |name: &str, annotations: &str| {
+        format!(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: {name}\n{annotations}roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: view\nsubjects:\n- kind: Group\n  apiGroup: rbac.authorization.k8s.io\n  name: system:authenticated\n"
+        )
+    };
+    let text = [
+        binding(
+            "waived",
+            "  annotations:\n    palisade.dev/ignore: \"RBAC026: reviewed in SEC-7\"\n",
+        ),
+        binding("open", ""),
+        binding(
+            "bad-waiver",
+            "  annotations:\n    palisade.dev/ignore: \"no colon here\"\n",
+        ),
+    ]
+    .join("---\n");
+    std::fs::write(dir.path().join("bindings.yaml"), text).unwrap();
+    let (_, json) = scan_json(&[
+        "--no-config",
+        "--select",
+        "rbac",
+        dir.path().to_str().unwrap(),
+    ]);
+    // A suppressed entry is a finding with a `suppression` member.
+    let names = |list: &Value| -> Vec<String> {
+        let mut v: Vec<String> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "RBAC026")
+            .map(|f| f["object"]["name"].as_str().unwrap().to_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(&json["findings"]), ["bad-waiver", "open"], "{json}");
+    assert_eq!(names(&json["suppressed"]), ["waived"], "{json}");
+    let reasons: Vec<&str> = json["suppressed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["suppression"]["reason"].as_str())
+        .collect();
+    assert!(reasons.contains(&"reviewed in SEC-7"), "{reasons:?}");
+    // The invalid waiver is reported once, by the per-object pass, not again after the graph.
+    let notes: Vec<&Value> = json["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "invalid-waiver")
+        .collect();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+}
