@@ -199,7 +199,6 @@ fn write_report(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     }
 
     end(&mut w, "testsuites")?;
-    w.write_event(Event::Eof)?;
     // quick-junit ends with a newline at the outer indentation.
     w.write_indent()
 }

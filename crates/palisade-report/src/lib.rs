@@ -6,6 +6,10 @@
 //! [`Style`], having looked at `NO_COLOR` and the terminal) and never sort (the caller orders
 //! findings). Every format lists input errors: a scan with unreadable input must never look
 //! clean. The JSON and SARIF shapes are documented in `docs/output-formats.md`.
+//!
+//! Memory: SARIF and JUnit are written while they are built, one result or test case at a
+//! time (a whole SARIF log of a large scan costs several times the findings it describes);
+//! what they hold besides the [`Report`] is O(rules and framework controls), never O(findings).
 
 mod compliance;
 mod json;
