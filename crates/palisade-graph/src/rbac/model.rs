@@ -588,6 +588,9 @@ pub struct Rbac {
     pub service_accounts: Vec<ServiceAccount>,
     pub workloads: Vec<Workload>,
     role_index: BTreeMap<(RoleKind, Option<String>, String), usize>,
+    /// `(namespace, name)` -> the last ServiceAccount of that identity (token checks ask for
+    /// every workload of every grant).
+    sa_index: BTreeMap<(String, String), usize>,
 }
 
 /// One way a subject is granted a request.
@@ -625,6 +628,12 @@ impl Rbac {
         }
         super::defaults::add(&mut m, opts.defaults);
         m.resolve_aggregation();
+        m.sa_index = m
+            .service_accounts
+            .iter()
+            .enumerate()
+            .map(|(i, sa)| ((sa.namespace.clone(), sa.name.clone()), i))
+            .collect();
         m
     }
 
@@ -988,10 +997,9 @@ impl Rbac {
     }
 
     pub fn service_account(&self, ns: &str, name: &str) -> Option<&ServiceAccount> {
-        self.service_accounts
-            .iter()
-            .rev()
-            .find(|s| s.namespace == ns && s.name == name)
+        self.sa_index
+            .get(&(ns.to_owned(), name.to_owned()))
+            .and_then(|&i| self.service_accounts.get(i))
     }
 
     /// Names of ClusterRoles (for `who-can` users to spot typos).
@@ -1007,17 +1015,19 @@ pub(crate) fn holds(subject: &Subject, w: &Workload) -> bool {
             subject.name == w.service_account
                 && subject.namespace.as_deref() == Some(w.namespace.as_str())
         }
+        // Compared piecewise, not formatted: this runs for every workload of every grant.
         SubjectKind::Group => {
             subject.name == "system:serviceaccounts"
                 || subject.name == "system:authenticated"
-                || subject.name == format!("system:serviceaccounts:{}", w.namespace)
+                || subject.name.strip_prefix("system:serviceaccounts:") == Some(&w.namespace)
         }
         SubjectKind::User => {
-            subject.name
-                == format!(
-                    "system:serviceaccount:{}:{}",
-                    w.namespace, w.service_account
-                )
+            subject
+                .name
+                .strip_prefix("system:serviceaccount:")
+                .and_then(|rest| rest.strip_prefix(w.namespace.as_str()))
+                .and_then(|rest| rest.strip_prefix(':'))
+                == Some(w.service_account.as_str())
         }
     }
 }
@@ -1098,6 +1108,51 @@ mod tests {
 
     fn rule(v: Value) -> PolicyRule {
         PolicyRule::parse(&v, 0, 0)
+    }
+
+    #[test]
+    fn holds_matches_the_identities_a_pod_token_carries() {
+        let w = Workload {
+            doc: 0,
+            kind: "Deployment".into(),
+            namespace: "shop".into(),
+            name: "web".into(),
+            labels: Labels::new(),
+            service_account: "api".into(),
+            automount: None,
+            ports: Vec::new(),
+            template: FieldPath::root(),
+        };
+        let user = |n: &str| holds(&Subject::user(n), &w);
+        let group = |n: &str| holds(&Subject::group(n), &w);
+        assert!(user("system:serviceaccount:shop:api"));
+        for other in [
+            "system:serviceaccount:shop:apix",
+            "system:serviceaccount:shop:ap",
+            "system:serviceaccount:shopx:api",
+            "system:serviceaccount:shop",
+            "system:serviceaccount:shop:",
+            "system:serviceaccount:shopapi",
+            "api",
+        ] {
+            assert!(!user(other), "{other}");
+        }
+        for g in [
+            "system:serviceaccounts",
+            "system:authenticated",
+            "system:serviceaccounts:shop",
+        ] {
+            assert!(group(g), "{g}");
+        }
+        for g in [
+            "system:serviceaccounts:sho",
+            "system:serviceaccounts:shop2",
+            "shop",
+        ] {
+            assert!(!group(g), "{g}");
+        }
+        assert!(holds(&Subject::service_account("shop", "api"), &w));
+        assert!(!holds(&Subject::service_account("shop", "web"), &w));
     }
 
     #[test]
