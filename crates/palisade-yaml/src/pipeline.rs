@@ -49,7 +49,24 @@ enum Text {
     /// whole once (to decode it and cut it, exactly as [`crate::load_bytes`] does), and its
     /// text dropped, so that it is not held while its pieces are parsed. Valid UTF-8 text
     /// is the file's bytes as they are, so chunk offsets are file offsets.
-    File(Arc<Mutex<File>>, u64),
+    File(Arc<Mutex<File>>, Stamp),
+}
+
+/// What a re-read file must still match: its length when read, and its modification time
+/// just after (a rewrite of the same length shows there, where the file system keeps one).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct Stamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl Stamp {
+    fn of(f: &File, len: u64) -> Stamp {
+        Stamp {
+            len,
+            modified: f.metadata().and_then(|m| m.modified()).ok(),
+        }
+    }
 }
 
 /// One unit of work for a worker.
@@ -431,7 +448,10 @@ fn open(read: ReadFile, limits: &Limits) -> Opened {
         Some(firsts) => Opened::File(OpenFile {
             name,
             text: match file {
-                Some(f) if text.len() > PIECE_BYTES => Text::File(Arc::new(Mutex::new(f)), size),
+                Some(f) if text.len() > PIECE_BYTES => {
+                    let stamp = Stamp::of(&f, size);
+                    Text::File(Arc::new(Mutex::new(f)), stamp)
+                }
                 _ => Text::Held(Arc::new(text)),
             },
             base,
@@ -519,15 +539,14 @@ fn piece_text<'t>(
 ) -> Result<(Cow<'t, str>, Vec<Chunk>), String> {
     match text {
         Text::Held(t) => Ok((Cow::Borrowed(t.get(base..).unwrap_or("")), chunks.to_vec())),
-        Text::File(f, size) => {
+        Text::File(f, stamp) => {
             let (Some(first), Some(last)) = (chunks.first(), chunks.last()) else {
                 return Ok((Cow::Borrowed(""), Vec::new()));
             };
             let mut buf = vec![0u8; last.end - first.start];
             {
                 let mut f = lock(f);
-                let now = f.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
-                if now != *size {
+                if Stamp::of(&f, f.metadata().map_or(u64::MAX, |m| m.len())) != *stamp {
                     return Err(CHANGED.to_owned());
                 }
                 f.seek(SeekFrom::Start((base + first.start) as u64))
@@ -614,6 +633,23 @@ mod tests {
         let mut bytes = std::fs::read(&path).unwrap();
         bytes.iter_mut().for_each(|b| *b = 0xFF);
         std::fs::write(&path, &bytes).unwrap();
+        let (got, docs) = reasons(f);
+        assert_eq!(docs, 0);
+        assert!(
+            !got.is_empty() && got.iter().all(|r| r.contains(CHANGED)),
+            "{got:?}"
+        );
+        // Same length, still valid YAML, rewritten later: caught by the modification time.
+        let f = opened(&path);
+        let text = std::fs::read_to_string(&path).unwrap().replace('x', "y");
+        std::fs::write(&path, &text).unwrap();
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(10);
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(later)
+            .unwrap();
         let (got, docs) = reasons(f);
         assert_eq!(docs, 0);
         assert!(
