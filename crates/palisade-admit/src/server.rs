@@ -22,9 +22,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum_server::accept::Accept;
 use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
-use rustls::ServerConfig;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use palisade_tls::Reloader;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
@@ -73,16 +71,9 @@ pub enum ServeError {
         file: String,
         reason: String,
     },
-    #[error("{file}: no PEM CERTIFICATE block found")]
-    NoCertificate { file: String },
-    #[error("{file}: no usable PEM private key (PKCS#8, PKCS#1 or SEC1): {reason}")]
-    Key { file: String, reason: String },
-    #[error("certificate {cert} and key {key} cannot be used together: {reason}")]
-    Tls {
-        cert: String,
-        key: String,
-        reason: String,
-    },
+    /// The certificate or key cannot be served (the message names the file).
+    #[error(transparent)]
+    Tls(#[from] palisade_tls::TlsError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -99,42 +90,6 @@ pub enum ServeError {
         #[source]
         source: io::Error,
     },
-}
-
-/// Builds the rustls config from PEM bytes: every certificate in `cert` (leaf first, then
-/// intermediates), one private key, ALPN `h2` and `http/1.1`, the ring provider only.
-pub fn tls_config(
-    cert_file: &Path,
-    cert: &[u8],
-    key_file: &Path,
-    key: &[u8],
-) -> Result<Arc<ServerConfig>, ServeError> {
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert)
-        .filter_map(Result::ok)
-        .collect();
-    if certs.is_empty() {
-        return Err(ServeError::NoCertificate {
-            file: cert_file.display().to_string(),
-        });
-    }
-    let key = PrivateKeyDer::from_pem_slice(key).map_err(|e| ServeError::Key {
-        file: key_file.display().to_string(),
-        reason: e.to_string(),
-    })?;
-    let tls_err = |reason: String| ServeError::Tls {
-        cert: cert_file.display().to_string(),
-        key: key_file.display().to_string(),
-        reason,
-    };
-    let mut config =
-        ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| tls_err(e.to_string()))?
-            .with_no_client_auth()
-            .with_single_cert(certs, key)
-            .map_err(|e| tls_err(e.to_string()))?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(Arc::new(config))
 }
 
 fn read(what: &'static str, path: &Path) -> Result<Vec<u8>, ServeError> {
@@ -401,7 +356,7 @@ impl Server {
     pub async fn bind(opts: ServeOptions, admitter: Arc<Admitter>) -> Result<Server, ServeError> {
         let cert = read("certificate", &opts.cert)?;
         let key = read("key", &opts.key)?;
-        let config = tls_config(&opts.cert, &cert, &opts.key, &key)?;
+        let config = palisade_tls::server_config(&opts.cert, &cert, &opts.key, &key)?;
         let bind_err = |source| ServeError::Bind {
             addr: opts.listen,
             source,
@@ -437,12 +392,12 @@ impl Server {
     ) -> Result<(), ServeError> {
         let limits = self.app.limits().clone();
         let handle = Handle::new();
-        let reload = tokio::spawn(watch_certificates(
+        let metrics = self.app.admitter.metrics().clone();
+        let reload = tokio::spawn(palisade_tls::watch_certificates(
             self.tls.clone(),
-            self.opts.clone(),
+            Reloader::new(self.opts.cert.clone(), self.opts.key.clone(), self.files),
             limits.cert_reload_interval,
-            self.app.admitter.metrics().clone(),
-            self.files,
+            move |result| metrics.cert_reload(result.is_ok()),
         ));
         let stopper = {
             let handle = handle.clone();
@@ -487,42 +442,6 @@ impl Server {
         reload.abort();
         stopper.abort();
         result
-    }
-}
-
-/// Re-reads the certificate and key every `interval`; when either changed and the pair
-/// is valid, new handshakes use it (open connections keep theirs). A bad pair (e.g. the
-/// certificate written before the key) keeps the old one and is retried on the next change.
-async fn watch_certificates(
-    tls: RustlsConfig,
-    opts: ServeOptions,
-    interval: Duration,
-    metrics: Arc<crate::metrics::Metrics>,
-    mut last: (Vec<u8>, Vec<u8>),
-) {
-    loop {
-        tokio::time::sleep(interval).await;
-        let (Ok(cert), Ok(key)) = (
-            tokio::fs::read(&opts.cert).await,
-            tokio::fs::read(&opts.key).await,
-        ) else {
-            continue;
-        };
-        if cert == last.0 && key == last.1 {
-            continue;
-        }
-        match tls_config(&opts.cert, &cert, &opts.key, &key) {
-            Ok(config) => {
-                tls.reload_from_config(config);
-                metrics.cert_reload(true);
-                tracing::info!(cert = %opts.cert.display(), "serving certificate reloaded");
-            }
-            Err(e) => {
-                metrics.cert_reload(false);
-                tracing::warn!(error = %e, "new certificate not loaded; still serving the previous one");
-            }
-        }
-        last = (cert, key);
     }
 }
 

@@ -487,84 +487,9 @@ impl RunningServer {
     }
 }
 
-/// Reads the certificate and key files as they are now.
-async fn read_pair(tls: &Tls) -> Result<(Vec<u8>, Vec<u8>), ServerError> {
-    let err = |p: &Path, x: std::io::Error| ServerError::Tls {
-        message: format!("{}: {x}", p.display()),
-    };
-    let cert = tokio::fs::read(&tls.cert)
-        .await
-        .map_err(|x| err(&tls.cert, x))?;
-    let key = tokio::fs::read(&tls.key)
-        .await
-        .map_err(|x| err(&tls.key, x))?;
-    Ok((cert, key))
-}
-
-/// Builds the rustls server configuration from PEM bytes, with the ring provider whatever the
-/// process default.
-fn tls_config(
-    tls: &Tls,
-    cert: &[u8],
-    key: &[u8],
-) -> Result<Arc<rustls::ServerConfig>, ServerError> {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let e = |m: String| ServerError::Tls { message: m };
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert)
-        .collect::<Result<_, _>>()
-        .map_err(|x| e(format!("{}: {x}", tls.cert.display())))?;
-    if certs.is_empty() {
-        return Err(e(format!("{}: no certificate found", tls.cert.display())));
-    }
-    let key =
-        PrivateKeyDer::from_pem_slice(key).map_err(|x| e(format!("{}: {x}", tls.key.display())))?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|x| e(x.to_string()))?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .map_err(|x| e(format!("certificate and key do not fit together: {x}")))?;
-    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(Arc::new(cfg))
-}
-
-/// Re-reads the certificate and key every `every`; when either changed and the pair is valid,
-/// new handshakes use it (open connections keep theirs). A bad or half-written pair (the key
-/// rotated before the certificate, a file missing for a moment) keeps the old one serving, is
-/// logged and counted, and is retried when the files change again.
-async fn watch_certificates(
-    rustls: axum_server::tls_rustls::RustlsConfig,
-    tls: Tls,
-    every: Duration,
-    state: Arc<State>,
-    mut last: (Vec<u8>, Vec<u8>),
-) {
-    loop {
-        tokio::time::sleep(every).await;
-        let (pair, result) = match read_pair(&tls).await {
-            Ok(pair) if pair == last => continue,
-            Ok(pair) => {
-                let built = tls_config(&tls, &pair.0, &pair.1);
-                (pair, built)
-            }
-            // Remembered as an empty pair: an unreadable file counts once, not on every tick.
-            Err(_) if last.0.is_empty() && last.1.is_empty() => continue,
-            Err(e) => ((Vec::new(), Vec::new()), Err(e)),
-        };
-        match result {
-            Ok(cfg) => {
-                rustls.reload_from_config(cfg);
-                Metrics::result(&state.metrics.cert_reloads, "ok");
-                tracing::info!("serving certificate reloaded from {}", tls.cert.display());
-            }
-            Err(e) => {
-                Metrics::result(&state.metrics.cert_reloads, "error");
-                tracing::warn!("new certificate not loaded, still serving the previous one: {e}");
-            }
-        }
-        last = pair;
+fn tls_error(e: palisade_tls::TlsError) -> ServerError {
+    ServerError::Tls {
+        message: e.to_string(),
     }
 }
 
@@ -573,8 +498,12 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
     let listen = config.listen;
     let tls = match &config.tls {
         Some(t) => {
-            let pair = read_pair(t).await?;
-            Some((tls_config(t, &pair.0, &pair.1)?, t.clone(), pair))
+            let pair = palisade_tls::read_pair(&t.cert, &t.key)
+                .await
+                .map_err(tls_error)?;
+            let cfg = palisade_tls::server_config(&t.cert, &pair.0, &t.key, &pair.1)
+                .map_err(tls_error)?;
+            Some((cfg, t.clone(), pair))
         }
         None => None,
     };
@@ -607,12 +536,15 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
         Some((cfg, files, pair)) => {
             let rustls = axum_server::tls_rustls::RustlsConfig::from_config(cfg);
             if let Some(every) = state.config.cert_reload_interval {
-                reload = Some(tokio::spawn(watch_certificates(
+                let st = state.clone();
+                reload = Some(tokio::spawn(palisade_tls::watch_certificates(
                     rustls.clone(),
-                    files,
+                    palisade_tls::Reloader::new(files.cert, files.key, pair),
                     every,
-                    state.clone(),
-                    pair,
+                    move |result| {
+                        let outcome = if result.is_ok() { "ok" } else { "error" };
+                        Metrics::result(&st.metrics.cert_reloads, outcome);
+                    },
                 )));
             }
             let server = axum_server::from_tcp_rustls(listener, rustls).handle(handle.clone());

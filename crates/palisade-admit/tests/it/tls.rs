@@ -17,30 +17,7 @@ use tokio::net::TcpStream;
 
 use crate::{admitter, ns, testdata};
 
-pub struct Pki {
-    pub ca_pem: String,
-    pub cert_pem: String,
-    pub key_pem: String,
-}
-
-/// A fresh CA and a `localhost` serving certificate signed by it.
-pub fn pki() -> Pki {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let key = KeyPair::generate().unwrap();
-    let cert = CertificateParams::new(vec!["localhost".to_owned()])
-        .unwrap()
-        .signed_by(&key, &ca, &ca_key)
-        .unwrap();
-    Pki {
-        ca_pem: ca.pem(),
-        cert_pem: cert.pem(),
-        key_pem: key.serialize_pem(),
-    }
-}
+pub use palisade_tls::testing::{Pki, pki};
 
 pub struct Running {
     pub addr: SocketAddr,
@@ -52,10 +29,7 @@ pub struct Running {
 }
 
 pub fn write_pki(dir: &Path, pki: &Pki) -> (PathBuf, PathBuf) {
-    let (cert, key) = (dir.join("tls.crt"), dir.join("tls.key"));
-    std::fs::write(&cert, &pki.cert_pem).unwrap();
-    std::fs::write(&key, &pki.key_pem).unwrap();
-    (cert, key)
+    palisade_tls::testing::write_pair(dir, &pki.cert_pem, &pki.key_pem)
 }
 
 pub async fn start(app: Arc<Admitter>, pki: &Pki) -> Running {
@@ -461,7 +435,7 @@ async fn startup_errors_name_the_file() {
         .await
         .unwrap_err()
         .to_string();
-    assert!(e.contains("cannot be used together"), "{e}");
+    assert!(e.contains("do not fit together"), "{e}");
     let ok = Server::bind(opts(&cert, &key), app.clone()).await.unwrap();
     let taken = ServeOptions {
         listen: ok.local_addr(),

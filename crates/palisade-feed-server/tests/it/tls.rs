@@ -3,32 +3,16 @@
 
 use crate::{NEW_CVE, SECRET, config, ids, labeled_payload};
 use palisade_feed_server::Config;
-use std::path::{Path, PathBuf};
+use palisade_tls::testing::write_pair;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// A fresh CA and a `localhost` certificate signed by it: (CA PEM, cert PEM, key PEM).
 fn pki() -> (String, String, String) {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let key = KeyPair::generate().unwrap();
-    let cert = CertificateParams::new(vec!["localhost".to_owned()])
-        .unwrap()
-        .signed_by(&key, &ca, &ca_key)
-        .unwrap();
-    (ca.pem(), cert.pem(), key.serialize_pem())
-}
-
-/// Writes `tls.crt` and `tls.key` into `dir`.
-fn write_pair(dir: &Path, cert_pem: &str, key_pem: &str) -> (PathBuf, PathBuf) {
-    let (cert, key) = (dir.join("tls.crt"), dir.join("tls.key"));
-    std::fs::write(&cert, cert_pem).unwrap();
-    std::fs::write(&key, key_pem).unwrap();
-    (cert, key)
+    let p = palisade_tls::testing::pki();
+    (p.ca_pem, p.cert_pem, p.key_pem)
 }
 
 /// A server config with data under `dir/data`, serving HTTPS from `cert` and `key`.
