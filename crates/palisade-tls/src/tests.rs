@@ -76,12 +76,38 @@ fn mismatched_pair_names_both_files() {
     );
 }
 
-#[tokio::test]
-async fn reloader_reports_changes_once() {
+/// Pair `a` written and read back as the serving pair, and a second pair `b` to rotate to.
+struct Files {
+    b: crate::testing::Pki,
+    dir: tempfile::TempDir,
+    cert: PathBuf,
+    key: PathBuf,
+    serving: (Vec<u8>, Vec<u8>),
+}
+
+async fn serving_files() -> Files {
     let (a, b) = (pki(), pki());
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = write_pair(dir.path(), &a.cert_pem, &a.key_pem);
     let serving = read_pair(&cert, &key).await.unwrap();
+    Files {
+        b,
+        dir,
+        cert,
+        key,
+        serving,
+    }
+}
+
+#[tokio::test]
+async fn reloader_reports_changes_once() {
+    let Files {
+        b,
+        dir: _dir,
+        cert,
+        key,
+        serving,
+    } = serving_files().await;
     let mut r = Reloader::new(cert.clone(), key.clone(), serving);
     assert!(
         r.check().await.is_none(),
@@ -114,10 +140,13 @@ async fn reloader_reports_changes_once() {
 
 #[tokio::test]
 async fn watch_swaps_in_a_new_pair_and_keeps_the_old_on_a_bad_one() {
-    let (a, b) = (pki(), pki());
-    let dir = tempfile::tempdir().unwrap();
-    let (cert, key) = write_pair(dir.path(), &a.cert_pem, &a.key_pem);
-    let serving = read_pair(&cert, &key).await.unwrap();
+    let Files {
+        b,
+        dir,
+        cert,
+        key,
+        serving,
+    } = serving_files().await;
     let initial = server_config(&cert, &serving.0, &key, &serving.1).unwrap();
     let tls = RustlsConfig::from_config(initial.clone());
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
