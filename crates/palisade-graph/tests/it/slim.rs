@@ -118,6 +118,16 @@ fn check(name: &str, docs: Vec<Document>) -> (usize, usize, usize) {
     for d in &slim {
         packed.push(d, false);
     }
+    // Compact: values and positions together take no more than twice the values' JSON text.
+    let json: usize = slim
+        .iter()
+        .map(|d| serde_json::to_vec(&d.value).unwrap().len())
+        .sum();
+    assert!(
+        packed.packed_bytes() <= 2 * json.max(1),
+        "{name}: {} packed bytes for {json} bytes of JSON",
+        packed.packed_bytes()
+    );
     let mut found = 0;
     for defaults in [false, true] {
         let want = all_findings(&docs, defaults);
