@@ -92,6 +92,22 @@ fn field_err(file: &Path, field: &str, reason: impl Into<String>) -> KubeconfigE
 /// such as pointing `--kubeconfig` at a disk image.
 const MAX_KUBECONFIG_BYTES: u64 = 4 * 1024 * 1024;
 
+/// The file's bytes, refusing more than [`MAX_KUBECONFIG_BYTES`] before reading them all.
+fn read_bounded(file: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let f = std::fs::File::open(file).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    f.take(MAX_KUBECONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_KUBECONFIG_BYTES {
+        return Err(format!(
+            "larger than {MAX_KUBECONFIG_BYTES} bytes; a kubeconfig is a few kilobytes"
+        ));
+    }
+    Ok(bytes)
+}
+
 impl Merged {
     fn add_file(&mut self, file: &Path) -> Result<(), KubeconfigError> {
         let read_err = |reason: String| KubeconfigError::Read {
@@ -103,30 +119,30 @@ impl Merged {
             max_documents_per_file: 1,
             ..palisade_yaml::Limits::default()
         };
-        let loaded = palisade_yaml::load_paths(&[file.to_owned()], &limits);
+        let bytes = read_bounded(file).map_err(read_err)?;
+        // Not a Kubernetes object: client-go reads a kubeconfig without apiVersion and kind
+        // as `v1` `Config`, so every mapping document is taken as it is.
+        let loaded =
+            palisade_yaml::load_mapping_bytes(&file.display().to_string(), &bytes, &limits);
         if let Some(e) = loaded.errors.first() {
             return Err(read_err(e.to_string()));
         }
         let Some(doc) = loaded.documents.into_iter().next() else {
-            // palisade-yaml only yields Kubernetes objects: a mapping without apiVersion
-            // and kind comes back as a note. An empty file is an empty config (as in
-            // client-go).
-            return match loaded.notes.first() {
-                Some(note) => Err(field_err(
-                    file,
-                    "(document)",
-                    format!("is not a kubeconfig (apiVersion: v1, kind: Config): {note}"),
-                )),
-                None => Ok(()),
-            };
+            // An empty file is an empty config (as in client-go).
+            return Ok(());
         };
         let root = doc.value;
         if !root.is_object() {
             return Err(field_err(file, "(document)", "is not a mapping"));
         }
         for (key, want) in [("kind", "Config"), ("apiVersion", "v1")] {
-            let got = root.get(key).and_then(Value::as_str).unwrap_or("");
-            if got != want {
+            // Left out (or empty) means the default, as client-go decodes it; anything else
+            // is not a kubeconfig.
+            let got = match root.get(key) {
+                None | Some(Value::Null) => continue,
+                Some(v) => v.as_str().unwrap_or("(not a string)"),
+            };
+            if !got.is_empty() && got != want {
                 return Err(field_err(
                     file,
                     key,
@@ -464,6 +480,50 @@ mod tests {
     }
 
     #[test]
+    fn apiversion_and_kind_may_be_left_out_as_in_client_go() {
+        let dir = tempfile::tempdir().unwrap();
+        for (i, head) in [
+            "",
+            "apiVersion: v1\n",
+            "kind: Config\n",
+            "apiVersion: \"\"\n",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let f = write(
+                dir.path(),
+                &format!("k{i}"),
+                &format!(
+                    "{head}current-context: x\nclusters:\n- name: c\n  cluster: {{server: 'https://k', certificate-authority-data: {}}}\nusers:\n- name: u\n  user: {{token: t}}\ncontexts:\n- name: x\n  context: {{cluster: c, user: u}}\n",
+                    b64(CA)
+                ),
+            );
+            let a = load(&[f]).unwrap();
+            assert_eq!(a.server, "https://k", "case {i}");
+            assert_eq!(
+                a.token,
+                Some(TokenSource::Fixed("t".to_owned())),
+                "case {i}"
+            );
+        }
+        // The same content as JSON, also without apiVersion/kind.
+        let f = write(
+            dir.path(),
+            "k.json",
+            &format!(
+                r#"{{"current-context":"x","clusters":[{{"name":"c","cluster":{{"server":"https://j","certificate-authority-data":"{}"}}}}],"users":[{{"name":"u","user":{{"token":"t"}}}}],"contexts":[{{"name":"x","context":{{"cluster":"c","user":"u"}}}}]}}"#,
+                b64(CA)
+            ),
+        );
+        assert_eq!(load(&[f]).unwrap().server, "https://j");
+        // An empty file is an empty configuration, merged with the next.
+        let empty = write(dir.path(), "empty", "");
+        let rest = dir.path().join("k0");
+        assert_eq!(load(&[empty, rest]).unwrap().server, "https://k");
+    }
+
+    #[test]
     fn data_fields_win_over_files() {
         let dir = tempfile::tempdir().unwrap();
         let f = write(
@@ -556,7 +616,14 @@ mod tests {
                 "apiVersion: v2\nkind: Config\n".to_owned(),
                 "apiVersion: is \"v2\", expected \"v1\"",
             ),
-            ("clusters: []\n".to_owned(), "is not a kubeconfig"),
+            // No apiVersion/kind is a kubeconfig (client-go defaults them), here one
+            // without a current context.
+            ("clusters: []\n".to_owned(), "current-context is not set"),
+            (
+                "apiVersion: v1\nkind: [Config]\n".to_owned(),
+                "kind: is \"(not a string)\", expected \"Config\"",
+            ),
+            ("- a\n- b\n".to_owned(), "cannot read kubeconfig"),
             (format!("{HEAD}users: {{a: 1}}\n"), "users: is not a list"),
             (
                 format!("{HEAD}users:\n- user: {{}}\n"),

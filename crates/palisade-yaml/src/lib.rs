@@ -191,6 +191,8 @@ pub struct Loaded {
     pub files: usize,
     /// Bytes read.
     pub bytes: u64,
+    /// Set by [`load_mapping_bytes`]: every mapping document is an object as it is.
+    pub(crate) any_mapping: bool,
 }
 
 impl Loaded {
@@ -286,9 +288,22 @@ pub fn load_str(file: &str, text: &str, limits: &Limits) -> Loaded {
 /// Loads one file's bytes: checks the size, rejects binary (a NUL byte), UTF-16/32 and
 /// invalid UTF-8 with an `encoding` error, strips a UTF-8 byte-order mark, then parses.
 pub fn load_bytes(file: &str, bytes: &[u8], limits: &Limits) -> Loaded {
+    load_bytes_as(file, bytes, limits, false)
+}
+
+/// [`load_bytes`] for files that are YAML but not Kubernetes objects, such as a kubeconfig,
+/// whose `apiVersion` and `kind` may be left out: every mapping document is returned as it is
+/// (no `apiVersion`/`kind` check, no `*List` expansion), with the same limits, spans and
+/// scalar resolution.
+pub fn load_mapping_bytes(file: &str, bytes: &[u8], limits: &Limits) -> Loaded {
+    load_bytes_as(file, bytes, limits, true)
+}
+
+fn load_bytes_as(file: &str, bytes: &[u8], limits: &Limits, any_mapping: bool) -> Loaded {
     let mut out = Loaded {
         files: 1,
         bytes: bytes.len() as u64,
+        any_mapping,
         ..Loaded::default()
     };
     let mut sink = Sink {

@@ -13,6 +13,13 @@ pub(crate) fn emit(sink: &mut Sink<'_>, index: usize, value: Value, spans: SpanT
     match value {
         // Empty or comment-only documents (a trailing `---`), and an explicit `null`.
         Value::Null => {}
+        Value::Object(_) if sink.out.any_mapping => sink.out.documents.push(Document {
+            file: sink.file.clone(),
+            index,
+            item: None,
+            value,
+            spans,
+        }),
         Value::Object(_) => emit_object(sink, index, None, value, spans, 0),
         other => sink.error(
             At::span(index, spans.span),

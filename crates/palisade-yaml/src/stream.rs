@@ -104,7 +104,10 @@ pub(crate) fn load_json_text(sink: &mut Sink<'_>, text: &str, limits: &Limits) -
         .is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
     // Other tools (kustomize, Helm) read such files as YAML, where `{a: 1}` is a flow
     // mapping: a non-`.json` file that is not valid JSON is read again as YAML.
-    let mut json_out = crate::Loaded::default();
+    let mut json_out = crate::Loaded {
+        any_mapping: sink.out.any_mapping,
+        ..crate::Loaded::default()
+    };
     let ok = {
         let mut json_sink = Sink {
             file: sink.file.clone(),

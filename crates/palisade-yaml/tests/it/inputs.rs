@@ -118,3 +118,37 @@ fn total_size_limit_stops_reading_and_says_what_was_not_read() {
         e.message
     );
 }
+
+/// `load_mapping_bytes` (kubeconfig and other non-Kubernetes YAML): every mapping document as
+/// it is, with the same resolution, spans and limits; what is not a mapping is still an error.
+#[test]
+fn mapping_documents_load_without_apiversion_and_kind() {
+    let limits = Limits::default();
+    let text = "current-context: x\nenabled: on\nitems: [a]\nkind: SomethingList\n---\n- 1\n";
+    let loaded = palisade_yaml::load_mapping_bytes("k.yaml", text.as_bytes(), &limits);
+    assert_eq!(loaded.documents.len(), 1, "{loaded:?}");
+    let doc = &loaded.documents[0];
+    assert_eq!(doc.value["current-context"], "x");
+    // YAML 1.1 booleans as everywhere else; a `*List` kind is not expanded here.
+    assert_eq!(doc.value["enabled"], true);
+    assert_eq!(doc.value["items"][0], "a");
+    assert_eq!(
+        doc.locate(&palisade_core::FieldPath::parse("enabled")).line,
+        2
+    );
+    assert_eq!(loaded.errors.len(), 1, "{:?}", loaded.errors);
+    assert_eq!(loaded.errors[0].document, Some(1));
+    // The ordinary loader skips the same mapping with a note.
+    let plain = palisade_yaml::load_bytes("k.yaml", b"current-context: x\n", &limits);
+    assert!(plain.documents.is_empty());
+    assert_eq!(plain.notes[0].kind, "not-kubernetes");
+    // Limits still apply (alias expansion budget).
+    let bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n";
+    let small = Limits {
+        max_alias_expansions: 1000,
+        ..Limits::default()
+    };
+    let loaded = palisade_yaml::load_mapping_bytes("bomb.yaml", bomb.as_bytes(), &small);
+    assert!(loaded.documents.is_empty());
+    assert_eq!(loaded.errors.len(), 1, "{:?}", loaded.errors);
+}
