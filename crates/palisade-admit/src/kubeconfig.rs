@@ -92,22 +92,6 @@ fn field_err(file: &Path, field: &str, reason: impl Into<String>) -> KubeconfigE
 /// such as pointing `--kubeconfig` at a disk image.
 const MAX_KUBECONFIG_BYTES: u64 = 4 * 1024 * 1024;
 
-/// The file's bytes, refusing more than [`MAX_KUBECONFIG_BYTES`] before reading them all.
-fn read_bounded(file: &Path) -> Result<Vec<u8>, String> {
-    use std::io::Read;
-    let f = std::fs::File::open(file).map_err(|e| e.to_string())?;
-    let mut bytes = Vec::new();
-    f.take(MAX_KUBECONFIG_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| e.to_string())?;
-    if bytes.len() as u64 > MAX_KUBECONFIG_BYTES {
-        return Err(format!(
-            "larger than {MAX_KUBECONFIG_BYTES} bytes; a kubeconfig is a few kilobytes"
-        ));
-    }
-    Ok(bytes)
-}
-
 impl Merged {
     fn add_file(&mut self, file: &Path) -> Result<(), KubeconfigError> {
         let read_err = |reason: String| KubeconfigError::Read {
@@ -119,11 +103,9 @@ impl Merged {
             max_documents_per_file: 1,
             ..palisade_yaml::Limits::default()
         };
-        let bytes = read_bounded(file).map_err(read_err)?;
         // Not a Kubernetes object: client-go reads a kubeconfig without apiVersion and kind
         // as `v1` `Config`, so every mapping document is taken as it is.
-        let loaded =
-            palisade_yaml::load_mapping_bytes(&file.display().to_string(), &bytes, &limits);
+        let loaded = palisade_yaml::load_mapping_file(file, &limits);
         if let Some(e) = loaded.errors.first() {
             return Err(read_err(e.to_string()));
         }

@@ -299,6 +299,19 @@ pub fn load_mapping_bytes(file: &str, bytes: &[u8], limits: &Limits) -> Loaded {
     load_bytes_as(file, bytes, limits, true)
 }
 
+/// [`load_mapping_bytes`] on one file, read as scanned files are (size checked before
+/// reading, read errors reported with the path).
+pub fn load_mapping_file(path: &std::path::Path, limits: &Limits) -> Loaded {
+    let job = paths::Job::File {
+        path: path.to_owned(),
+        name: path.display().to_string(),
+    };
+    match paths::read_job(job, limits) {
+        Ok(read) => load_bytes_as(&read.name, &read.bytes, limits, true),
+        Err(loaded) => loaded,
+    }
+}
+
 fn load_bytes_as(file: &str, bytes: &[u8], limits: &Limits, any_mapping: bool) -> Loaded {
     let mut out = Loaded {
         files: 1,
