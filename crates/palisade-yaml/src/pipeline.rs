@@ -61,10 +61,12 @@ struct Stamp {
 }
 
 impl Stamp {
-    fn of(f: &File, len: u64) -> Stamp {
+    /// The file's length and modification time now, from one metadata read.
+    fn current(f: &File) -> Stamp {
+        let meta = f.metadata().ok();
         Stamp {
-            len,
-            modified: f.metadata().and_then(|m| m.modified()).ok(),
+            len: meta.as_ref().map_or(u64::MAX, std::fs::Metadata::len),
+            modified: meta.and_then(|m| m.modified().ok()),
         }
     }
 }
@@ -449,7 +451,11 @@ fn open(read: ReadFile, limits: &Limits) -> Opened {
             name,
             text: match file {
                 Some(f) if text.len() > PIECE_BYTES => {
-                    let stamp = Stamp::of(&f, size);
+                    // The length is what was read, so a file that grew meanwhile differs.
+                    let stamp = Stamp {
+                        len: size,
+                        ..Stamp::current(&f)
+                    };
                     Text::File(Arc::new(Mutex::new(f)), stamp)
                 }
                 _ => Text::Held(Arc::new(text)),
@@ -546,7 +552,7 @@ fn piece_text<'t>(
             let mut buf = vec![0u8; last.end - first.start];
             {
                 let mut f = lock(f);
-                if Stamp::of(&f, f.metadata().map_or(u64::MAX, |m| m.len())) != *stamp {
+                if Stamp::current(&f) != *stamp {
                     return Err(CHANGED.to_owned());
                 }
                 f.seek(SeekFrom::Start((base + first.start) as u64))
@@ -608,6 +614,16 @@ mod tests {
         (out, docs)
     }
 
+    /// Every piece of `f` is refused as changed, and none of its documents is returned.
+    fn assert_changed(f: OpenFile) {
+        let (got, docs) = reasons(f);
+        assert_eq!(docs, 0);
+        assert!(
+            !got.is_empty() && got.iter().all(|r| r.contains(CHANGED)),
+            "{got:?}"
+        );
+    }
+
     #[test]
     fn pieces_are_read_again_from_the_file() {
         let dir = tempfile::tempdir().unwrap();
@@ -622,23 +638,13 @@ mod tests {
         // Shorter now.
         let f = opened(&path);
         std::fs::write(&path, "a: 1\n").unwrap();
-        let (got, docs) = reasons(f);
-        assert_eq!(docs, 0);
-        assert!(
-            !got.is_empty() && got.iter().all(|r| r.contains(CHANGED)),
-            "{got:?}"
-        );
+        assert_changed(f);
         // Same length, no longer UTF-8 where a piece is read.
         let f = opened(&path);
         let mut bytes = std::fs::read(&path).unwrap();
         bytes.iter_mut().for_each(|b| *b = 0xFF);
         std::fs::write(&path, &bytes).unwrap();
-        let (got, docs) = reasons(f);
-        assert_eq!(docs, 0);
-        assert!(
-            !got.is_empty() && got.iter().all(|r| r.contains(CHANGED)),
-            "{got:?}"
-        );
+        assert_changed(f);
         // Same length, still valid YAML, rewritten later: caught by the modification time.
         let f = opened(&path);
         let text = std::fs::read_to_string(&path).unwrap().replace('x', "y");
@@ -650,11 +656,6 @@ mod tests {
             .unwrap()
             .set_modified(later)
             .unwrap();
-        let (got, docs) = reasons(f);
-        assert_eq!(docs, 0);
-        assert!(
-            !got.is_empty() && got.iter().all(|r| r.contains(CHANGED)),
-            "{got:?}"
-        );
+        assert_changed(f);
     }
 }
