@@ -4,7 +4,8 @@
 //!
 //! A `serde_json::Value` costs far more than its text: every mapping is a B-tree node of about
 //! 600 bytes however few keys it has, every string its own allocation. A packed document is
-//! one byte buffer per value and one per span tree (about a tenth of that), decoded back to a
+//! one byte buffer for the value and its spans together (on the corpus 1.35x the values' JSON
+//! text; a scan of it x10 peaked at 28 MB of heap instead of 56), decoded back to a
 //! [`Document`] only while the model is built and when a finding or waiver needs it.
 //!
 //! The encoding is written here because no compact binary format in reach round-trips a
@@ -84,14 +85,6 @@ impl Packed {
     /// Appends another set after this one.
     pub fn append(&mut self, mut other: Packed) {
         self.entries.append(&mut other.entries);
-    }
-
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
     }
 
     /// Bytes held by the packed values and spans (for benchmarks and tests).

@@ -107,7 +107,6 @@ fn cut_spans(t: &mut SpanTree, shape: &Shape) {
         (Shape::Keys(keys), SpanChildren::Map(entries)) => {
             // Duplicate keys stay in source order: lookups take the last, as before.
             entries.retain(|(k, _)| find(keys, k).is_some());
-            entries.shrink_to_fit();
             for (k, child) in entries.iter_mut() {
                 if let Some(s) = find(keys, k) {
                     cut_spans(child, s);

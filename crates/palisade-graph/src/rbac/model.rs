@@ -588,9 +588,9 @@ pub struct Rbac {
     pub service_accounts: Vec<ServiceAccount>,
     pub workloads: Vec<Workload>,
     role_index: BTreeMap<(RoleKind, Option<String>, String), usize>,
-    /// `(namespace, name)` -> the last ServiceAccount of that identity (token checks ask for
-    /// every workload of every grant).
-    sa_index: BTreeMap<(String, String), usize>,
+    /// namespace -> name -> the last ServiceAccount of that identity (token checks ask for
+    /// every workload of every grant; nested so a lookup borrows instead of allocating).
+    sa_index: BTreeMap<String, BTreeMap<String, usize>>,
 }
 
 /// One way a subject is granted a request.
@@ -628,12 +628,12 @@ impl Rbac {
         }
         super::defaults::add(&mut m, opts.defaults);
         m.resolve_aggregation();
-        m.sa_index = m
-            .service_accounts
-            .iter()
-            .enumerate()
-            .map(|(i, sa)| ((sa.namespace.clone(), sa.name.clone()), i))
-            .collect();
+        for (i, sa) in m.service_accounts.iter().enumerate() {
+            m.sa_index
+                .entry(sa.namespace.clone())
+                .or_default()
+                .insert(sa.name.clone(), i);
+        }
         m
     }
 
@@ -998,7 +998,8 @@ impl Rbac {
 
     pub fn service_account(&self, ns: &str, name: &str) -> Option<&ServiceAccount> {
         self.sa_index
-            .get(&(ns.to_owned(), name.to_owned()))
+            .get(ns)
+            .and_then(|names| names.get(name))
             .and_then(|&i| self.service_accounts.get(i))
     }
 
