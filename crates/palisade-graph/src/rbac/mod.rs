@@ -87,14 +87,20 @@ pub fn findings(
     } else {
         escalations(m, enabled)
     };
+    // Escalations come binding by binding: decode each binding's object once, not once per
+    // escalation (a packed set decodes on every `doc` call).
+    let mut cached: Option<(usize, std::borrow::Cow<'_, palisade_core::Document>)> = None;
     for e in reported.iter().filter(|e| enabled(e.rule)) {
-        let Some(b) = m.bindings.get(e.binding) else {
+        let Some(d) = m.bindings.get(e.binding).and_then(|b| b.doc) else {
             continue;
         };
-        let Some(doc) = b.doc.and_then(|d| docs.doc(d)) else {
+        if cached.as_ref().is_none_or(|(i, _)| *i != d) {
+            cached = docs.doc(d).map(|doc| (d, doc));
+        }
+        let Some((_, doc)) = &cached else {
             continue;
         };
-        let doc = &*doc;
+        let doc = &**doc;
         let path = model::subject_path(&doc.value, &e.subject);
         out.push(finding(
             doc,
@@ -120,8 +126,13 @@ fn binding_rules(
 ) {
     let everyone = &RULES[ids::EVERYONE];
     let masters = &RULES[ids::SYSTEM_MASTERS];
+    let to_everyone = |s: &Subject| enabled(everyone) && is_everyone(s);
+    let to_masters = |s: &Subject| {
+        enabled(masters) && s.kind == SubjectKind::Group && s.name == "system:masters"
+    };
     for (bi, b) in m.bindings.iter().enumerate() {
-        if b.bootstrap {
+        // Most bindings have neither subject: skip them before decoding their object.
+        if b.bootstrap || !b.subjects.iter().any(|s| to_everyone(s) || to_masters(s)) {
             continue;
         }
         let Some(doc) = b.doc.and_then(|d| docs.doc(d)) else {
@@ -138,7 +149,7 @@ fn binding_rules(
         );
         for s in &b.subjects {
             let path = model::subject_path(&doc.value, s);
-            if enabled(everyone) && is_everyone(s) {
+            if to_everyone(s) {
                 let powers: Vec<String> = all
                     .iter()
                     .filter(|e| e.binding == bi && &e.subject == s)
@@ -161,7 +172,7 @@ fn binding_rules(
                     &path,
                 ));
             }
-            if enabled(masters) && s.kind == SubjectKind::Group && s.name == "system:masters" {
+            if to_masters(s) {
                 out.push(finding(
                     doc,
                     masters,
@@ -293,11 +304,21 @@ fn service_account_rules(
     let default_sa = &RULES[ids::DEFAULT_SA];
     let iam = &RULES[ids::CLOUD_IAM];
     for sa in &m.service_accounts {
+        let default_hit =
+            enabled(default_sa) && sa.name == "default" && sa.automount != Some(false);
+        let iam_hit = enabled(iam)
+            && IAM_ANNOTATIONS
+                .iter()
+                .any(|k| sa.annotations.contains_key(*k));
+        // Decode the object only for the accounts a finding points at.
+        if !default_hit && !iam_hit {
+            continue;
+        }
         let Some(doc) = docs.doc(sa.doc) else {
             continue;
         };
         let doc = &*doc;
-        if enabled(default_sa) && sa.name == "default" && sa.automount != Some(false) {
+        if default_hit {
             out.push(finding(
                 doc,
                 default_sa,
