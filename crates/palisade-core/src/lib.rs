@@ -145,7 +145,8 @@ pub struct Finding {
     pub line: u32,
     /// 1-based column of the same node.
     pub column: u32,
-    /// 0-based document index within `file`.
+    /// 0-based document index within `file` in memory; written as 1-based (see [`one_based`]).
+    #[serde(with = "one_based")]
     pub document: usize,
     pub object: ObjectRef,
     /// Path of the offending field, e.g. `spec.containers[0].securityContext.privileged`.
@@ -155,13 +156,54 @@ pub struct Finding {
     pub fields: Vec<String>,
 }
 
+/// Document numbers are 0-based indices in memory and 1-based wherever a person or a script
+/// reads them (table, errors, JSON, SARIF, JUnit), like line and column numbers: "document 1"
+/// is the first document of a file in every output.
+pub mod one_based {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(index: &usize, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(*index as u64 + 1)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+        let n = u64::deserialize(d)?;
+        n.checked_sub(1)
+            .and_then(|i| usize::try_from(i).ok())
+            .ok_or_else(|| D::Error::custom("document numbers start at 1"))
+    }
+
+    /// The same for an optional document number.
+    pub mod option {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(index: &Option<usize>, s: S) -> Result<S::Ok, S::Error> {
+            match index {
+                Some(i) => super::serialize(i, s),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+            #[derive(Deserialize)]
+            struct Wrap(#[serde(with = "super")] usize);
+            Ok(Option::<Wrap>::deserialize(d)?.map(|Wrap(i)| i))
+        }
+    }
+}
+
 /// A problem with the input itself (unreadable file, malformed YAML, limit exceeded, ...).
 /// Reported in every output format and makes the scan exit with status 2.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InputError {
     pub file: String,
-    /// 0-based document index, when the error is inside one document.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// 0-based document index in memory, when the error is inside one document; written as
+    /// 1-based (see [`one_based`]).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "one_based::option"
+    )]
     pub document: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,

@@ -418,7 +418,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
 
     let mut props = BTreeMap::new();
     props.insert("severity".to_owned(), json!(f.severity.as_str()));
-    props.insert("document".to_owned(), json!(f.document));
+    props.insert("document".to_owned(), json!(f.document + 1));
     props.insert("field".to_owned(), json!(f.field));
     if !f.fields.is_empty() {
         props.insert("fields".to_owned(), json!(f.fields));
@@ -469,7 +469,7 @@ fn notification(e: &InputError, lvl: &str) -> Notification {
     let mut props = BTreeMap::new();
     props.insert("kind".to_owned(), json!(e.kind));
     if let Some(doc) = e.document {
-        props.insert("document".to_owned(), json!(doc));
+        props.insert("document".to_owned(), json!(doc + 1));
     }
     let location = Location::builder()
         .physical_location(physical(&e.file, e.line, e.column))

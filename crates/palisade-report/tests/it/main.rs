@@ -6,6 +6,7 @@
     clippy::indexing_slicing
 )]
 
+mod document_numbers;
 mod fixtures;
 mod json;
 mod junit;

@@ -136,7 +136,8 @@ fn multi_document_streams_and_lists_report_their_own_lines() {
         "only the capabilities check fails: {cron:#?}"
     );
     assert_eq!(cron[0]["line"], 43);
-    assert_eq!(cron[0]["document"], 2);
+    // Document numbers count from 1 in JSON as in the table (the CronJob is the third document).
+    assert_eq!(cron[0]["document"], 3);
     // The List item at items[0] in JSON: hostIPC is on line 10.
     let ipc = findings(&json)
         .iter()
