@@ -1,25 +1,39 @@
 //! `palisade audit serve`: the API server's audit **webhook backend**. The API server
 //! POSTs `EventList` batches over HTTPS; each batch is decoded, queued and answered at
-//! once, and one worker thread runs the rules and writes the alerts.
+//! once, and one worker thread runs the rules and writes the alerts ([`delivery`]).
 //!
 //! Delivery contract (see docs/audit.md): a batch answered `200` is in the bounded queue
-//! and will be evaluated, even if the output is slow. When the queue is full the handler
-//! waits up to `queue_wait` for room (back-pressure). If there is still no room it answers
-//! `503` and counts the batch in `rejected_batches`; the API server's webhook backend
-//! retries failed batches with backoff. Nothing that was accepted is dropped.
+//! and will be evaluated and its alerts written, even if the output is slow. When the queue
+//! is full the handler waits up to `queue_wait` for room (back-pressure), then answers `503`;
+//! while the output is failing or the server is shutting down new batches get `503` at once.
+//! The API server's webhook backend retries failed batches with backoff. On shutdown the
+//! server stops accepting, drains the queue and flushes the output within
+//! `shutdown_timeout`; what could not be delivered by then is counted and logged.
+//!
+//! Counters are served as OpenMetrics text on a separate plain-HTTP listener
+//! (`metrics_listen`, loopback by default), never on the webhook port.
 
-use crate::{Alert, Engine, Event, decode_events};
+pub mod delivery;
+pub mod metrics;
+
+pub use delivery::{Drained, RetryPolicy, worker};
+pub use metrics::{BadBatch, Metrics, Rejection};
+
+use crate::{Event, decode_events};
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use std::future::Future;
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 pub use axum_server::Handle;
@@ -28,6 +42,11 @@ pub use axum_server::Handle;
 pub const DEFAULT_BODY_LIMIT: usize = 12 * 1024 * 1024;
 /// Batches held in memory while the output is slow.
 pub const DEFAULT_QUEUE_BATCHES: usize = 1024;
+/// Within Kubernetes' default `terminationGracePeriodSeconds` (30 s), with room for the
+/// runtime to stop.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(25);
+/// Loopback: metrics are exposed beyond the pod only when asked (`--metrics-listen`).
+pub const DEFAULT_METRICS_LISTEN: &str = "127.0.0.1:9464";
 
 /// Server settings.
 #[derive(Debug, Clone)]
@@ -38,44 +57,91 @@ pub struct ServeConfig {
     pub body_limit: usize,
     pub queue_batches: usize,
     pub queue_wait: Duration,
+    /// Plain-HTTP listener for `/metrics`, `/healthz`, `/readyz`; `None`: no metrics listener.
+    pub metrics_listen: Option<SocketAddr>,
+    /// From the shutdown signal to exit: in-flight requests, queue drain and output flush.
+    pub shutdown_timeout: Duration,
+    pub retry: RetryPolicy,
 }
 
-/// Counters, shared between the handlers and the worker.
+impl ServeConfig {
+    /// The defaults of `palisade audit serve` for the given address and certificate.
+    pub fn new(listen: SocketAddr, cert: PathBuf, key: PathBuf) -> ServeConfig {
+        ServeConfig {
+            listen,
+            cert,
+            key,
+            body_limit: DEFAULT_BODY_LIMIT,
+            queue_batches: DEFAULT_QUEUE_BATCHES,
+            queue_wait: Duration::from_secs(5),
+            metrics_listen: DEFAULT_METRICS_LISTEN.parse().ok(),
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// State shared by the handlers, the worker and the shutdown sequence.
 #[derive(Debug, Default)]
-pub struct Counters {
-    pub accepted_batches: AtomicU64,
-    pub accepted_events: AtomicU64,
-    pub rejected_batches: AtomicU64,
-    pub bad_batches: AtomicU64,
-    pub processed_events: AtomicU64,
-    pub alerts: AtomicU64,
+pub struct Shared {
+    pub metrics: Metrics,
+    /// Set when the bounded retry on the output gave up; cleared by the next good write.
+    sink_failing: AtomicBool,
+    shutting_down: AtomicBool,
+    /// When the drain must stop (set by the shutdown signal).
+    deadline: Mutex<Option<Instant>>,
 }
 
-impl Counters {
-    pub fn get(c: &AtomicU64) -> u64 {
-        c.load(Ordering::Relaxed)
+impl Shared {
+    pub fn new() -> Arc<Shared> {
+        Arc::new(Shared::default())
+    }
+
+    pub fn sink_failing(&self) -> bool {
+        self.sink_failing.load(Ordering::SeqCst)
+    }
+
+    pub fn shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::SeqCst)
+    }
+
+    /// Stops accepting batches (503) and gives the worker until `deadline` to drain.
+    pub fn begin_shutdown(&self, deadline: Instant) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+        if let Ok(mut d) = self.deadline.lock() {
+            *d = Some(deadline);
+        }
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        self.deadline.lock().ok().and_then(|d| *d)
     }
 }
 
 #[derive(Clone)]
 struct AppState {
     tx: mpsc::Sender<Vec<Event>>,
-    counters: Arc<Counters>,
+    shared: Arc<Shared>,
     wait: Duration,
 }
 
-/// Error starting the server.
+/// Error starting or running the server.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    #[error("cannot load TLS certificate {cert} / key {key}: {source}")]
-    Tls {
-        cert: String,
-        key: String,
+    /// The certificate or key cannot be served (the message names the file).
+    #[error(transparent)]
+    Tls(#[from] palisade_tls::TlsError),
+    #[error("cannot listen on {addr} ({what}): {source}")]
+    Bind {
+        what: &'static str,
+        addr: SocketAddr,
         #[source]
         source: std::io::Error,
     },
     #[error("cannot start the server runtime: {0}")]
     Runtime(#[source] std::io::Error),
+    #[error("cannot start the alert worker thread: {0}")]
+    Worker(#[source] std::io::Error),
     #[error("server on {addr} failed: {source}")]
     Serve {
         addr: SocketAddr,
@@ -84,102 +150,210 @@ pub enum ServeError {
     },
 }
 
-/// The HTTP router plus the receiving end of its queue (for tests and embedding).
+/// The webhook routes plus the receiving end of their queue (for tests and embedding).
 pub fn router(
     queue_batches: usize,
     body_limit: usize,
     wait: Duration,
-    counters: Arc<Counters>,
+    shared: Arc<Shared>,
 ) -> (Router, mpsc::Receiver<Vec<Event>>) {
     let (tx, rx) = mpsc::channel(queue_batches.max(1));
-    let state = AppState { tx, counters, wait };
+    let state = AppState {
+        tx,
+        shared: shared.clone(),
+        wait,
+    };
     let app = Router::new()
         .route("/", post(ingest))
         .route("/k8s-audit", post(ingest))
-        .route("/healthz", get(|| async { "ok" }))
         .layer(DefaultBodyLimit::max(body_limit))
-        .with_state(state);
+        .with_state(state)
+        .merge(health_routes(shared));
     (app, rx)
 }
 
-async fn ingest(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> impl IntoResponse {
+/// `/metrics`, `/healthz` and `/readyz`, for the separate metrics listener.
+pub fn metrics_router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics_text))
+        .with_state(shared.clone())
+        .merge(health_routes(shared))
+}
+
+fn health_routes(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .with_state(shared)
+}
+
+fn text(status: StatusCode, body: &'static str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+/// Failing while the output is failing: a restart may bring back an output that went away
+/// (a volume, a closed pipe), and the kubelet restarts only on a failing liveness probe.
+async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
+    if shared.sink_failing() {
+        text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "alert output failing (see palisade_audit_sink_errors_total)\n",
+        )
+    } else {
+        text(StatusCode::OK, "ok\n")
+    }
+}
+
+async fn readyz(State(shared): State<Arc<Shared>>) -> Response {
+    if shared.shutting_down() {
+        text(StatusCode::SERVICE_UNAVAILABLE, "shutting down\n")
+    } else if shared.sink_failing() {
+        text(StatusCode::SERVICE_UNAVAILABLE, "alert output failing\n")
+    } else {
+        text(StatusCode::OK, "ok\n")
+    }
+}
+
+async fn metrics_text(State(shared): State<Arc<Shared>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        shared.metrics.encode(),
+    )
+        .into_response()
+}
+
+fn unavailable(shared: &Shared, why: Rejection) -> Response {
+    shared.metrics.rejected(why);
+    let (body, retry_after) = match why {
+        Rejection::QueueFull => ("queue full, retry later\n", "1"),
+        Rejection::OutputFailing => ("alert output failing, retry later\n", "5"),
+        Rejection::ShuttingDown => ("shutting down, retry later\n", "1"),
+    };
+    let mut r = text(StatusCode::SERVICE_UNAVAILABLE, body);
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static(retry_after));
+    r
+}
+
+async fn ingest(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let m = &st.shared.metrics;
+    // Refuse before reading what could not be delivered (or would be cut off by the exit).
+    if st.shared.shutting_down() {
+        return unavailable(&st.shared, Rejection::ShuttingDown);
+    }
+    if st.shared.sink_failing() {
+        return unavailable(&st.shared, Rejection::OutputFailing);
+    }
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("application/json"));
     if !json {
-        return (
+        m.bad(BadBatch::MediaType);
+        return text(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "Content-Type must be application/json\n",
         );
     }
-    let Ok(text) = std::str::from_utf8(&body) else {
-        st.counters.bad_batches.fetch_add(1, Ordering::Relaxed);
-        return (StatusCode::BAD_REQUEST, "body is not UTF-8\n");
-    };
-    let events = match decode_events(text) {
-        Ok(e) => e,
-        Err(_) => {
-            st.counters.bad_batches.fetch_add(1, Ordering::Relaxed);
-            return (
-                StatusCode::BAD_REQUEST,
-                "data not recognized as a k8s audit event or EventList\n",
+    let body = match body {
+        Ok(b) => b,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            m.bad(BadBatch::TooLarge);
+            return text(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request body larger than --body-limit\n",
             );
         }
+        Err(rejection) => {
+            m.bad(BadBatch::Decode);
+            return (rejection.status(), rejection.body_text()).into_response();
+        }
+    };
+    let Ok(text_body) = std::str::from_utf8(&body) else {
+        m.bad(BadBatch::Decode);
+        return text(StatusCode::BAD_REQUEST, "body is not UTF-8\n");
+    };
+    let Ok(events) = decode_events(text_body) else {
+        m.bad(BadBatch::Decode);
+        return text(
+            StatusCode::BAD_REQUEST,
+            "data not recognized as a k8s audit event or EventList\n",
+        );
     };
     let n = events.len() as u64;
+    // Counted as queued before the send: the worker may finish the batch before this
+    // task runs again, and the gauge must not dip below zero.
+    m.queue_batches.inc();
+    m.queue_events.inc_by(n as i64);
     match tokio::time::timeout(st.wait, st.tx.send(events)).await {
         Ok(Ok(())) => {
-            st.counters.accepted_batches.fetch_add(1, Ordering::Relaxed);
-            st.counters.accepted_events.fetch_add(n, Ordering::Relaxed);
-            (StatusCode::OK, "")
+            m.accepted_batches.inc();
+            m.accepted_events.inc_by(n);
+            (StatusCode::OK, "").into_response()
         }
         Ok(Err(_)) | Err(_) => {
-            st.counters.rejected_batches.fetch_add(1, Ordering::Relaxed);
-            (StatusCode::SERVICE_UNAVAILABLE, "queue full, retry later\n")
-        }
-    }
-}
-
-/// Runs the rules over queued batches until the queue closes (blocking; use a thread).
-pub fn worker(
-    engine: &Engine,
-    mut rx: mpsc::Receiver<Vec<Event>>,
-    counters: &Counters,
-    mut on_alert: impl FnMut(&Alert),
-) {
-    let file: Arc<str> = Arc::from("<webhook>");
-    let mut buf = Vec::new();
-    let mut memo = crate::cond::Memo::new(engine.rules.memo_slots);
-    let mut seq = 0u64;
-    while let Some(batch) = rx.blocking_recv() {
-        seq += 1;
-        for event in batch {
-            let ev = crate::AuditEvent {
-                event,
-                file: file.clone(),
-                line: seq,
+            m.queue_batches.dec();
+            m.queue_events.dec_by(n as i64);
+            let why = if st.shared.shutting_down() {
+                Rejection::ShuttingDown
+            } else if st.shared.sink_failing() {
+                Rejection::OutputFailing
+            } else {
+                Rejection::QueueFull
             };
-            buf.clear();
-            engine.process_memo(&ev, &mut buf, &mut memo);
-            counters.processed_events.fetch_add(1, Ordering::Relaxed);
-            for a in &buf {
-                counters.alerts.fetch_add(1, Ordering::Relaxed);
-                on_alert(a);
-            }
+            unavailable(&st.shared, why)
         }
     }
 }
 
-/// Serves until `handle` shuts it down (or the process stops). Alerts go to `on_alert`
-/// on the worker thread; queued batches are still evaluated after shutdown.
-pub fn run(
+/// Where the server listens once bound.
+#[derive(Debug, Clone, Copy)]
+pub struct Listening {
+    pub webhook: SocketAddr,
+    pub metrics: Option<SocketAddr>,
+}
+
+/// How the server stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShutdownReport {
+    pub drained: Drained,
+    /// The worker had not finished when the deadline (plus a short margin) passed: it was
+    /// blocked in a write, and `drained.undelivered_events` is counted from the metrics.
+    pub worker_stuck: bool,
+}
+
+/// Serves until the future made by `shutdown` completes (called inside the server runtime,
+/// so it may install signal handlers; see [`shutdown_signal`]). Then: `/readyz` 503, new
+/// batches 503, no new connections, in-flight requests finish, the queue is drained into
+/// `out`, all within `cfg.shutdown_timeout`. `render` appends an alert's line(s) to a buffer
+/// (it runs on the worker thread; see [`worker`]).
+pub fn run<W, R, F, Fut>(
     cfg: ServeConfig,
-    engine: Engine,
-    counters: Arc<Counters>,
-    on_alert: impl FnMut(&Alert) + Send + 'static,
-    handle: axum_server::Handle,
-) -> Result<(), ServeError> {
+    engine: crate::Engine,
+    shared: Arc<Shared>,
+    mut out: W,
+    render: R,
+    shutdown: F,
+    on_listening: impl FnOnce(Listening),
+) -> Result<ShutdownReport, ServeError>
+where
+    W: Write + Send + 'static,
+    R: FnMut(&crate::Alert, &mut Vec<u8>) + Send + 'static,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     // Exactly one rustls crypto provider (ring); ignore "already installed".
     let _ = rustls::crypto::ring::default_provider().install_default();
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -191,243 +365,186 @@ pub fn run(
         cfg.queue_batches,
         cfg.body_limit,
         cfg.queue_wait,
-        counters.clone(),
+        shared.clone(),
     );
-    let wc = counters.clone();
-    let worker_thread = std::thread::spawn(move || worker(&engine, rx, &wc, on_alert));
-    let result = rt.block_on(async {
-        let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cfg.cert, &cfg.key)
-            .await
-            .map_err(|source| ServeError::Tls {
-                cert: cfg.cert.display().to_string(),
-                key: cfg.key.display().to_string(),
-                source,
-            })?;
-        axum_server::bind_rustls(cfg.listen, tls)
-            .handle(handle)
-            .serve(app.into_make_service())
-            .await
-            .map_err(|source| ServeError::Serve {
-                addr: cfg.listen,
-                source,
-            })
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<Drained>();
+    let (ws, retry) = (shared.clone(), cfg.retry.clone());
+    std::thread::Builder::new()
+        .name("audit-worker".into())
+        .spawn(move || {
+            let drained = worker(&engine, rx, &ws, &retry, &mut out, render);
+            let _ = done_tx.send(drained);
+        })
+        .map_err(ServeError::Worker)?;
+    let served = rt.block_on(serve(&cfg, app, shared.clone(), shutdown(), on_listening));
+    // Every task (and with them every queue sender) goes away: the worker sees the end of
+    // the queue once it has taken what is in it.
+    rt.shutdown_timeout(Duration::from_millis(500));
+    served?;
+    let deadline = shared
+        .deadline()
+        .unwrap_or_else(|| Instant::now() + cfg.shutdown_timeout);
+    // A worker blocked inside write(2) cannot see the deadline: wait a little past it.
+    let wait = deadline
+        .saturating_duration_since(Instant::now())
+        .saturating_add(Duration::from_millis(500));
+    let report = match done_rx.recv_timeout(wait) {
+        Ok(drained) => ShutdownReport {
+            drained,
+            worker_stuck: false,
+        },
+        Err(_) => {
+            let accepted = shared.metrics.accepted_events.get();
+            let delivered = shared.metrics.processed_events.get();
+            ShutdownReport {
+                drained: Drained {
+                    delivered_events: delivered,
+                    undelivered_events: accepted.saturating_sub(delivered),
+                },
+                worker_stuck: true,
+            }
+        }
+    };
+    if report.drained.undelivered_events > 0 {
+        tracing::error!(
+            undelivered_events = report.drained.undelivered_events,
+            "shutdown deadline passed: {} acknowledged events were not evaluated or their alerts not written (raise --shutdown-timeout, fix the output)",
+            report.drained.undelivered_events
+        );
+    } else {
+        tracing::info!("queue drained and output flushed; exiting");
+    }
+    Ok(report)
+}
+
+async fn serve(
+    cfg: &ServeConfig,
+    app: Router,
+    shared: Arc<Shared>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    on_listening: impl FnOnce(Listening),
+) -> Result<(), ServeError> {
+    let (cert, key) = palisade_tls::read_pair(&cfg.cert, &cfg.key).await?;
+    let tls = palisade_tls::server_config(&cfg.cert, &cert, &cfg.key, &key)?;
+    let tls = axum_server::tls_rustls::RustlsConfig::from_config(tls);
+    let webhook = bind(cfg.listen, "webhook").await?;
+    let webhook_addr = local_addr(&webhook, cfg.listen, "webhook")?;
+    let metrics = match cfg.metrics_listen {
+        Some(addr) => {
+            let l = bind(addr, "metrics").await?;
+            let a = local_addr(&l, addr, "metrics")?;
+            Some((l, a))
+        }
+        None => None,
+    };
+    on_listening(Listening {
+        webhook: webhook_addr,
+        metrics: metrics.as_ref().map(|(_, a)| *a),
     });
-    drop(rt);
-    let _ = worker_thread.join();
+    let handle = Handle::new();
+    let metrics_handle = Handle::new();
+    if let Some((listener, addr)) = metrics {
+        let server = axum_server::from_tcp(listener).handle(metrics_handle.clone());
+        let app = metrics_router(shared.clone());
+        tokio::spawn(async move {
+            if let Err(e) = server.serve(app.into_make_service()).await {
+                tracing::error!(%addr, error = %e, "metrics listener failed");
+            }
+        });
+    }
+    let timeout = cfg.shutdown_timeout;
+    let stopper = {
+        let (handle, shared) = (handle.clone(), shared.clone());
+        tokio::spawn(async move {
+            shutdown.await;
+            tracing::info!(
+                "shutting down: refusing new batches, finishing requests, draining the queue (at most {timeout:?})"
+            );
+            shared.begin_shutdown(Instant::now() + timeout);
+            handle.graceful_shutdown(Some(timeout));
+        })
+    };
+    let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls)
+        .handshake_timeout(Duration::from_secs(10))
+        .acceptor(NoDelay);
+    let result = axum_server::from_tcp(webhook)
+        .acceptor(acceptor)
+        .handle(handle)
+        .serve(app.into_make_service())
+        .await
+        .map_err(|source| ServeError::Serve {
+            addr: webhook_addr,
+            source,
+        });
+    stopper.abort();
+    metrics_handle.shutdown();
     result
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::RuleSet;
-    use axum::body::Body;
-    use axum::http::Request;
-    use tower::ServiceExt;
+async fn bind(addr: SocketAddr, what: &'static str) -> Result<std::net::TcpListener, ServeError> {
+    let err = |source| ServeError::Bind { what, addr, source };
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(err)?
+        .into_std()
+        .map_err(err)
+}
 
-    fn batch(n: usize) -> String {
-        let trace = include_str!(
-            "../../../testdata/audit/falco-k8s-audit-traces/create_nginx_pod_privileged.json"
-        );
-        let ev: serde_json::Value = serde_json::from_str(trace.trim()).unwrap();
-        serde_json::json!({"kind":"EventList","apiVersion":"audit.k8s.io/v1","items": vec![ev; n]})
-            .to_string()
-    }
+fn local_addr(
+    l: &std::net::TcpListener,
+    addr: SocketAddr,
+    what: &'static str,
+) -> Result<SocketAddr, ServeError> {
+    l.local_addr()
+        .map_err(|source| ServeError::Bind { what, addr, source })
+}
 
-    fn post(body: String, ct: &str) -> Request<Body> {
-        Request::post("/")
-            .header("content-type", ct)
-            .body(Body::from(body))
-            .unwrap()
-    }
+/// Sets `TCP_NODELAY` before TLS: a small response must not wait for Nagle's algorithm and
+/// the peer's delayed ACK (about 40 ms on Linux).
+#[derive(Debug, Clone, Copy)]
+struct NoDelay;
 
-    #[tokio::test]
-    async fn router_status_codes() {
-        let counters = Arc::new(Counters::default());
-        let (app, mut rx) = router(4, 1024 * 1024, Duration::from_millis(10), counters.clone());
-        let r = app
-            .clone()
-            .oneshot(post(batch(3), "application/json"))
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::OK);
-        assert_eq!(rx.recv().await.unwrap().len(), 3);
-        let r = app
-            .clone()
-            .oneshot(post(batch(1), "text/plain"))
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
-        let r = app
-            .clone()
-            .oneshot(post("{\"kind\":0}".into(), "application/json"))
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-        let r = app
-            .clone()
-            .oneshot(post("x".repeat(2 * 1024 * 1024), "application/json"))
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
-        let r = app
-            .clone()
-            .oneshot(Request::get("/").body(Body::empty()).unwrap())
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
-        assert_eq!(Counters::get(&counters.accepted_events), 3);
-        assert_eq!(Counters::get(&counters.bad_batches), 1);
-    }
+impl<S: Send + 'static> axum_server::accept::Accept<tokio::net::TcpStream, S> for NoDelay {
+    type Stream = tokio::net::TcpStream;
+    type Service = S;
+    type Future = std::future::Ready<std::io::Result<(tokio::net::TcpStream, S)>>;
 
-    /// One real HTTPS request over 127.0.0.1 with a generated certificate.
-    #[test]
-    fn tls_loopback_end_to_end() {
-        use std::io::Write;
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let (cp, kp) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
-        std::fs::File::create(&cp)
-            .unwrap()
-            .write_all(cert.cert.pem().as_bytes())
-            .unwrap();
-        std::fs::File::create(&kp)
-            .unwrap()
-            .write_all(cert.key_pair.serialize_pem().as_bytes())
-            .unwrap();
-        let cfg = ServeConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            cert: cp,
-            key: kp,
-            body_limit: DEFAULT_BODY_LIMIT,
-            queue_batches: 8,
-            queue_wait: Duration::from_secs(1),
-        };
-        let counters = Arc::new(Counters::default());
-        let handle = axum_server::Handle::new();
-        let (h2, c2) = (handle.clone(), counters.clone());
-        let (atx, arx) = std::sync::mpsc::channel::<String>();
-        let server = std::thread::spawn(move || {
-            let engine = Engine::new(RuleSet::builtin().unwrap());
-            run(
-                cfg,
-                engine,
-                c2,
-                move |a| atx.send(a.rule.to_string()).unwrap(),
-                h2,
-            )
-        });
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let response = rt.block_on(async {
-            let addr = handle.listening().await.unwrap();
-            let mut roots = rustls::RootCertStore::empty();
-            roots.add(cert.cert.der().clone()).unwrap();
-            let client = rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
-            let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
-            let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-            let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
-            let mut tls = connector.connect(name, tcp).await.unwrap();
-            let body = batch(2);
-            let req = format!(
-                "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            tls.write_all(req.as_bytes()).await.unwrap();
-            let mut out = Vec::new();
-            tls.read_to_end(&mut out).await.unwrap_or(0);
-            String::from_utf8_lossy(&out).to_string()
-        });
-        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-        let rules: Vec<String> = (0..2)
-            .map(|_| arx.recv_timeout(Duration::from_secs(10)).unwrap())
-            .collect();
-        assert_eq!(rules, ["Create Privileged Pod", "Create Privileged Pod"]);
-        handle.shutdown();
-        server.join().unwrap().unwrap();
-        assert_eq!(Counters::get(&counters.processed_events), 2);
-    }
-
-    /// 10,000 batches arrive while the output is blocked: the queue fills, later batches get
-    /// 503 (counted) and are retried like the API server does; once the output unblocks,
-    /// every accepted event is evaluated and nothing accepted is lost.
-    #[test]
-    fn burst_while_output_blocked_delivers_every_accepted_event() {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let counters = Arc::new(Counters::default());
-        let (app, rx) = router(64, 1024 * 1024, Duration::from_millis(2), counters.clone());
-        let engine = Engine::new(RuleSet::builtin().unwrap());
-        let gate = Arc::new(std::sync::Mutex::new(()));
-        let held = gate.lock().unwrap();
-        let (g, wc) = (gate.clone(), counters.clone());
-        let alerts = Arc::new(AtomicU64::new(0));
-        let al = alerts.clone();
-        let worker_thread = std::thread::spawn(move || {
-            worker(&engine, rx, &wc, |_| {
-                // A blocked output: every alert write waits for the gate.
-                let _g = g.lock().unwrap();
-                al.fetch_add(1, Ordering::Relaxed);
-            })
-        });
-        let body = batch(2);
-        let statuses: Vec<StatusCode> = rt.block_on(async {
-            let mut handles = Vec::new();
-            for _ in 0..10_000 {
-                let (app, body) = (app.clone(), body.clone());
-                handles.push(tokio::spawn(async move {
-                    app.oneshot(post(body, "application/json"))
-                        .await
-                        .unwrap()
-                        .status()
-                }));
-            }
-            let mut v = Vec::new();
-            for h in handles {
-                v.push(h.await.unwrap());
-            }
-            v
-        });
-        let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count() as u64;
-        let busy = statuses
-            .iter()
-            .filter(|s| **s == StatusCode::SERVICE_UNAVAILABLE)
-            .count() as u64;
-        assert_eq!(ok + busy, 10_000);
-        assert!(busy > 0, "the blocked output should have filled the queue");
-        assert_eq!(Counters::get(&counters.rejected_batches), busy);
-        drop(held);
-        // Retry the rejected batches until all are accepted (the API server's behaviour).
-        rt.block_on(async {
-            let mut left = busy;
-            while left > 0 {
-                let r = app
-                    .clone()
-                    .oneshot(post(body.clone(), "application/json"))
-                    .await
-                    .unwrap();
-                if r.status() == StatusCode::OK {
-                    left -= 1;
-                } else {
-                    tokio::time::sleep(Duration::from_millis(1)).await;
-                }
-            }
-        });
-        drop(app);
-        worker_thread.join().unwrap();
-        assert_eq!(Counters::get(&counters.accepted_batches), 10_000);
-        assert_eq!(Counters::get(&counters.processed_events), 20_000);
-        assert_eq!(
-            alerts.load(Ordering::Relaxed),
-            20_000,
-            "one alert per event"
-        );
+    fn accept(&self, stream: tokio::net::TcpStream, service: S) -> Self::Future {
+        // Best effort: a socket option failure only costs latency.
+        let _ = stream.set_nodelay(true);
+        std::future::ready(Ok((stream, service)))
     }
 }
+
+/// SIGTERM or SIGINT (Ctrl-C). Call it inside the runtime (as [`run`] does): the handlers
+/// are installed at once, so a signal right after start-up is not lost to the default action.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let term = signal(SignalKind::terminate());
+        let int = signal(SignalKind::interrupt());
+        async move {
+            match (term, int) {
+                (Ok(mut term), Ok(mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = int.recv() => {}
+                    }
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -138,8 +138,33 @@ pub struct ServeArgs {
     /// How long a request waits for queue room before it is answered 503 (the API server retries).
     #[arg(long, value_name = "MS", default_value_t = 5000)]
     pub queue_wait_ms: u64,
+    /// Plain-HTTP address for /metrics (Prometheus/OpenMetrics text), /healthz and /readyz;
+    /// never served on the webhook port. Loopback by default: to let Prometheus scrape it,
+    /// listen on the pod address and restrict the port with a NetworkPolicy.
+    #[arg(long, value_name = "ADDR", default_value = palisade_audit::serve::DEFAULT_METRICS_LISTEN)]
+    pub metrics_listen: std::net::SocketAddr,
+    /// On SIGTERM/SIGINT: time to finish requests, drain the queue and flush the output
+    /// (e.g. 25s, 500ms; a bare number is seconds). Events still undelivered then are
+    /// logged with their count and the exit status is 1.
+    #[arg(long, value_name = "DURATION", default_value = "25s", value_parser = parse_duration)]
+    pub shutdown_timeout: Duration,
     #[command(flatten)]
     pub forward: ForwardArgs,
+}
+
+/// `25s`, `500ms`, `2m`, or a bare number of seconds.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration (e.g. 25s, 500ms, 2m)"))?;
+    match unit {
+        "" | "s" => Ok(Duration::from_secs(n)),
+        "ms" => Ok(Duration::from_millis(n)),
+        "m" => Ok(Duration::from_secs(n.saturating_mul(60))),
+        _ => Err(format!("'{s}': unknown unit '{unit}' (use ms, s or m)")),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -216,56 +241,66 @@ pub fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
+    // Colour only on a terminal, never with NO_COLOR (https://no-color.org).
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(!no_color && std::io::stderr().is_terminal())
+        .with_max_level(tracing::Level::INFO)
+        .try_init();
     let rs = build_rules(&a.rules)?;
     let mut engine = Engine::new(rs);
     if let Some(p) = a.min_priority {
         engine = engine.with_min_priority(p);
     }
-    let mut out: Box<dyn Write + Send> = match &a.output {
-        Some(p) => Box::new(std::io::BufWriter::new(
+    // Unbuffered: the worker writes each batch's alerts in one call and must see a failing
+    // output (e.g. a full disk) at once, not at a later flush.
+    let out: Box<dyn Write + Send> = match &a.output {
+        Some(p) => Box::new(
             std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
-        )),
+        ),
         None => Box::new(std::io::stdout()),
     };
     let format = a.format;
     let fwd = a.forward.start()?;
-    let cfg = palisade_audit::serve::ServeConfig {
-        listen: a.listen,
-        cert: a.cert,
-        key: a.key,
-        body_limit: a.body_limit,
-        queue_batches: a.queue_batches,
-        queue_wait: Duration::from_millis(a.queue_wait_ms),
-    };
-    eprintln!(
-        "audit: serving the audit webhook on https://{} ({} rules)",
-        cfg.listen,
-        engine.rules.rules.len()
-    );
-    let counters = Arc::new(palisade_audit::serve::Counters::default());
-    let mut line = Vec::new();
-    palisade_audit::serve::run(
+    let mut cfg = palisade_audit::serve::ServeConfig::new(a.listen, a.cert, a.key);
+    cfg.body_limit = a.body_limit;
+    cfg.queue_batches = a.queue_batches;
+    cfg.queue_wait = Duration::from_millis(a.queue_wait_ms);
+    cfg.metrics_listen = Some(a.metrics_listen);
+    cfg.shutdown_timeout = a.shutdown_timeout;
+    let rules = engine.rules.rules.len();
+    let report = palisade_audit::serve::run(
         cfg,
         engine,
-        counters,
-        move |alert| {
+        palisade_audit::serve::Shared::new(),
+        out,
+        move |alert, buf| {
             if let Some(f) = &fwd {
                 f.send(alert);
             }
-            // A failing output must not stop the worker: the queue keeps back-pressure.
-            let _ = match format {
-                Format::Json => {
-                    line.clear();
-                    alert.write_json_line(&mut line);
-                    out.write_all(&line)
+            match format {
+                Format::Json => alert.write_json_line(buf),
+                Format::Text => {
+                    buf.extend_from_slice(text_line(alert).as_bytes());
+                    buf.push(b'\n');
                 }
-                Format::Text => writeln!(out, "{}", text_line(alert)),
             }
-            .and_then(|()| out.flush());
         },
-        palisade_audit::serve::Handle::new(),
+        palisade_audit::serve::shutdown_signal,
+        |l| {
+            tracing::info!(
+                "serving the audit webhook on https://{} (POST / or /k8s-audit, {rules} rules); metrics on http://{}/metrics",
+                l.webhook,
+                l.metrics.map_or_else(|| "-".to_string(), |m| m.to_string())
+            );
+        },
     )?;
-    Ok(ExitCode::SUCCESS)
+    Ok(if report.drained.undelivered_events > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn build_rules(a: &RuleArgs) -> anyhow::Result<palisade_audit::RuleSet> {
