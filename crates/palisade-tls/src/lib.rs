@@ -3,7 +3,10 @@
 //! [`server_config`] builds a rustls [`ServerConfig`] from PEM bytes (ring provider whatever
 //! the process default, safe default protocol versions, no client auth, one certificate chain,
 //! ALPN `h2` then `http/1.1`), and [`watch_certificates`] re-reads the files and swaps the
-//! configuration in when they change. Depends on neither server.
+//! configuration in when they change, and [`serve`] is the accept loop they run their
+//! router on (connection cap, handshake/first-request/header/idle timeouts, request body
+//! bytes in flight, HTTP/2 limits, `TCP_NODELAY`, graceful shutdown), over TLS or plain
+//! TCP. Depends on neither server.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,6 +17,7 @@ use rustls::ServerConfig;
 use rustls::pki_types::pem::{self, PemObject};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
+pub mod serve;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
