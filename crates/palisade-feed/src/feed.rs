@@ -6,6 +6,7 @@ use crate::affected::{self, AffectedComponent, BodyVersions};
 use crate::cvss::{self, BodyCvss, Score};
 use crate::github::{self, Issue, Limits};
 use crate::osv_block;
+use crate::timestamp;
 use crate::title;
 use serde::{Deserialize, Serialize};
 
@@ -102,15 +103,18 @@ impl Feed {
     /// upstream lists them as "not parsable".
     pub fn from_issues(issues: &[Issue], options: &BuildOptions) -> Feed {
         let mut warnings = Vec::new();
-        let mut latest: Vec<&Issue> = Vec::new();
+        let mut latest: Vec<Dated<'_>> = Vec::new();
         for issue in issues {
-            match latest.iter_mut().find(|i| i.number == issue.number) {
+            let Some(dated) = Dated::new(issue, &mut warnings) else {
+                continue;
+            };
+            match latest.iter_mut().find(|d| d.issue.number == issue.number) {
                 Some(slot) => {
-                    if issue.updated_at > slot.updated_at {
-                        *slot = issue;
+                    if dated.updated_key > slot.updated_key {
+                        *slot = dated;
                     }
                 }
-                None => latest.push(issue),
+                None => latest.push(dated),
             }
         }
         if latest.len() > options.limits.max_issues {
@@ -123,7 +127,13 @@ impl Feed {
             latest.truncate(options.limits.max_issues);
         }
         let mut items = Vec::new();
-        for issue in latest {
+        for Dated {
+            issue,
+            created,
+            updated,
+            ..
+        } in latest
+        {
             let Some((ids, summary)) = title::parse_cve_title(&issue.title) else {
                 warnings.push(Warning::issue(
                     issue.number,
@@ -171,8 +181,8 @@ impl Feed {
                     external_url: format!("https://www.cve.org/cverecord?id={id}"),
                     summary: summary.clone(),
                     content_text: body.clone(),
-                    date_published: issue.created_at.clone(),
-                    date_modified: issue.updated_at.clone(),
+                    date_published: created.clone(),
+                    date_modified: updated.clone(),
                     status: github::cve_status(&issue.state, issue.state_reason.as_deref()),
                     google_group_url: format!(
                         "https://groups.google.com/g/kubernetes-announce/search?q={id}"
@@ -187,10 +197,10 @@ impl Feed {
             }
         }
         // Newest first, as the published feed is; stable for one issue's several CVEs.
+        // Compared as instants: canonical strings with and without a fraction do not sort as text.
         items.sort_by(|a, b| {
-            b.date_published
-                .cmp(&a.date_published)
-                .then(b.issue_number.cmp(&a.issue_number))
+            let t = |i: &Item| timestamp::parse(&i.date_published).ok();
+            t(b).cmp(&t(a)).then(b.issue_number.cmp(&a.issue_number))
         });
         let mut feed = Feed {
             site: options.site.clone(),
@@ -212,6 +222,50 @@ impl Feed {
         self.items
             .iter()
             .flat_map(|i| i.warnings.iter().map(move |w| (i, w)))
+    }
+}
+
+/// An issue with its times normalised (see [`timestamp::normalize`]).
+struct Dated<'a> {
+    issue: &'a Issue,
+    created: String,
+    updated: Option<String>,
+    /// For "the most recently updated copy wins"; `None` (no usable time) loses to any time.
+    updated_key: Option<timestamp::Timestamp>,
+}
+
+impl<'a> Dated<'a> {
+    /// `None` when `created_at` cannot be used: the item's `date_published` and OSV `published`
+    /// would be invalid, so the issue is left out with a warning naming it and the value.
+    fn new(issue: &'a Issue, warnings: &mut Vec<Warning>) -> Option<Dated<'a>> {
+        let created = match timestamp::normalize(&issue.created_at) {
+            Ok(c) => c,
+            Err(e) => {
+                warnings.push(Warning::issue(
+                    issue.number,
+                    format!("created_at {e}; not in the feed (the publication time is required)"),
+                ));
+                return None;
+            }
+        };
+        let updated = match issue.updated_at.as_deref().map(timestamp::normalize) {
+            None => None,
+            Some(Ok(u)) => Some(u),
+            Some(Err(e)) => {
+                warnings.push(Warning::issue(
+                    issue.number,
+                    format!("updated_at {e}; ignored (the publication time stands for it)"),
+                ));
+                None
+            }
+        };
+        let updated_key = updated.as_deref().and_then(|u| timestamp::parse(u).ok());
+        Some(Dated {
+            issue,
+            created,
+            updated,
+            updated_key,
+        })
     }
 }
 

@@ -18,6 +18,7 @@ pub mod matcher;
 pub mod osv;
 pub mod osv_block;
 pub mod syndication;
+pub mod timestamp;
 pub mod title;
 pub mod version;
 

@@ -142,3 +142,103 @@ fn a_cve_page_of_our_own_is_a_web_reference_and_still_validates() {
         );
     }
 }
+
+/// Issue 13 item 13: pages with times GitHub would not send. Unambiguous ones are normalised,
+/// the rest refused with a warning naming the issue; every record still validates (formats
+/// checked too, not only the schema's pattern).
+#[test]
+fn odd_issue_times_are_normalised_or_refused_and_osv_still_validates() {
+    let issue = |number: u64, cve: &str, created: &str, updated: serde_json::Value| {
+        serde_json::json!({
+            "number": number, "title": format!("{cve}: test issue"),
+            "html_url": format!("https://github.com/kubernetes/kubernetes/issues/{number}"),
+            "state": "closed", "state_reason": "completed",
+            "body": "#### Affected Versions\n- kube-apiserver v1.30.0 - v1.30.2\n#### Fixed Versions\n- kube-apiserver v1.30.3\n",
+            "created_at": created, "updated_at": updated,
+            "labels": [{"name": "official-cve-feed"}]
+        })
+    };
+    let page = serde_json::json!({"items": [
+        issue(1, "CVE-2099-0001", "2024-10", serde_json::json!("2024-10")),
+        issue(2, "CVE-2099-0002", "2025-03-23", serde_json::json!("2025-03-24")),
+        issue(3, "CVE-2099-0003", "2025-03-23T10:00:00+02:00", serde_json::json!("not-a-date")),
+        issue(4, "CVE-2099-0004", "2025-03-23T10:00:00", serde_json::Value::Null),
+        issue(5, "CVE-2099-0005", "2025-03-23T10:00:00.250Z", serde_json::json!("2025-04-01T00:00:00Z")),
+    ]});
+    let (issues, page_warnings) = palisade_feed::parse_page(
+        serde_json::to_string(&page).unwrap().as_bytes(),
+        "odd-times.json",
+        &palisade_feed::Limits::default(),
+    )
+    .unwrap();
+    assert!(page_warnings.is_empty(), "{page_warnings:?}");
+    let options = palisade_feed::BuildOptions {
+        now: crate::NOW.to_owned(),
+        ..palisade_feed::BuildOptions::default()
+    };
+    let feed = palisade_feed::Feed::from_issues(&issues, &options);
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(testdata("osv/schema.v1.7.5.json")).unwrap())
+            .unwrap();
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let records: std::collections::BTreeMap<String, Value> = osv_records(&feed)
+        .into_iter()
+        .map(|(id, text)| (id, serde_json::from_str(&text).unwrap()))
+        .collect();
+    for (id, record) in &records {
+        let errors: Vec<String> = validator
+            .iter_errors(record)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{id}: {errors:#?}");
+    }
+    let times = |id: &str| {
+        let r = &records[id];
+        (
+            r["published"].as_str().unwrap().to_owned(),
+            r["modified"].as_str().unwrap().to_owned(),
+        )
+    };
+    // A calendar date is midnight UTC; an offset is applied; a fraction is kept.
+    assert_eq!(
+        times("CVE-2099-0002"),
+        ("2025-03-23T00:00:00Z".into(), "2025-03-24T00:00:00Z".into())
+    );
+    assert_eq!(
+        times("CVE-2099-0003"),
+        ("2025-03-23T08:00:00Z".into(), "2025-03-23T08:00:00Z".into())
+    );
+    assert_eq!(
+        times("CVE-2099-0005"),
+        (
+            "2025-03-23T10:00:00.25Z".into(),
+            "2025-04-01T00:00:00Z".into()
+        )
+    );
+    // A month, or a time without a zone, has no single meaning: refused, issue named.
+    assert!(!records.contains_key("CVE-2099-0001"));
+    assert!(!records.contains_key("CVE-2099-0004"));
+    let said = |n: u64, what: &str| {
+        feed.warnings.iter().any(|w| {
+            w.issue == Some(n)
+                && w.to_string().contains(&format!("issue #{n}"))
+                && w.message.contains(what)
+        })
+    };
+    assert!(said(1, "created_at \"2024-10\""), "{:?}", feed.warnings);
+    assert!(said(4, "no time zone"), "{:?}", feed.warnings);
+    assert!(said(3, "updated_at \"not-a-date\""), "{:?}", feed.warnings);
+    // The JSON Feed carries the same normalised times.
+    let json: Value = serde_json::from_str(&palisade_feed::render_json_feed(&feed)).unwrap();
+    let item = json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "CVE-2099-0003")
+        .unwrap();
+    assert_eq!(item["date_published"], "2025-03-23T08:00:00Z");
+    assert!(item.get("date_modified").is_none());
+}
