@@ -3,7 +3,6 @@
 
 use crate::outputs::{Asset, OSV_ZIP, Snapshot};
 use crate::server::{State, blocking, ensure_built};
-use crate::store::MAX_DELIVERY_ID;
 use crate::webhook::{self, Decision};
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -248,7 +247,7 @@ async fn read_body(mut body: Body, limit: usize) -> Result<Bytes, bool> {
 }
 
 /// `POST /webhooks/github`. Order of checks: configured (404), size (413), signature (401),
-/// event (`ping` 200, other than `issues` 204), delivery ID (400), payload (400), repository and
+/// delivery ID (400), event (`ping` 200, other than `issues` 204), payload and times (400), repository and
 /// action (204 when nothing to do), then store + rebuild (200; 500 if either fails).
 async fn github_webhook(st: AppState, req: Request) -> Response {
     let st = st.0;
@@ -306,6 +305,19 @@ async fn github_webhook(st: AppState, req: Request) -> Response {
             "missing or wrong X-Hub-Signature-256",
         );
     }
+    // Every GitHub delivery carries an ID (pings too): checked before any event is answered.
+    let delivery = match webhook::delivery_id(h("x-github-delivery")) {
+        Ok(d) => d.to_owned(),
+        Err(message) => {
+            return reject(
+                &st,
+                &event,
+                "bad_delivery",
+                StatusCode::BAD_REQUEST,
+                &message,
+            );
+        }
+    };
     match event.as_str() {
         "ping" => {
             st.metrics.event("ping", "ok");
@@ -317,24 +329,6 @@ async fn github_webhook(st: AppState, req: Request) -> Response {
             return StatusCode::NO_CONTENT.into_response();
         }
     }
-    let delivery = match h("x-github-delivery") {
-        Some(d)
-            if !d.is_empty()
-                && d.len() <= MAX_DELIVERY_ID
-                && d.bytes().all(|b| b.is_ascii_graphic()) =>
-        {
-            d.to_owned()
-        }
-        _ => {
-            return reject(
-                &st,
-                &event,
-                "bad_delivery",
-                StatusCode::BAD_REQUEST,
-                "missing or malformed X-GitHub-Delivery",
-            );
-        }
-    };
     let change = match webhook::decide(&body, &st.config.repo) {
         Ok(Decision::Apply(c)) => c,
         Ok(Decision::Ignore(reason)) => {

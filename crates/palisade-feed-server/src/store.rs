@@ -8,6 +8,7 @@
 
 use crate::ServerError;
 use palisade_feed::github::{Issue, Label};
+use palisade_feed::timestamp;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -160,6 +161,13 @@ pub struct Store {
     label: Option<String>,
 }
 
+/// The record's `updated_at` as an instant; `None` when absent or not RFC 3339.
+fn updated_at(i: &StoredIssue) -> Option<timestamp::Timestamp> {
+    i.updated_at
+        .as_deref()
+        .and_then(|u| timestamp::parse(u).ok())
+}
+
 /// Newer-or-equal `updated_at` wins; a tombstone wins over an upsert of the same age.
 /// Returns the record to write, or `None` when nothing changes.
 fn merge(existing: Option<StoredIssue>, change: Change) -> Option<StoredIssue> {
@@ -176,7 +184,9 @@ fn merge(existing: Option<StoredIssue>, change: Change) -> Option<StoredIssue> {
     if old == incoming {
         return None;
     }
-    let newer = match (&old.updated_at, &incoming.updated_at) {
+    // Compared as instants: as text, `"not-a-date"` (stored before deliveries were checked)
+    // sorted after every real time and froze the record. Unreadable counts as no time.
+    let newer = match (updated_at(&old), updated_at(&incoming)) {
         (Some(o), Some(n)) => n > o || (n == o && (removing || old.removed.is_none())),
         (Some(_), None) => false,
         (None, _) => true,
@@ -314,7 +324,10 @@ impl Store {
                     let Ok(s) = serde_json::from_slice::<StoredIssue>(v.value()) else {
                         continue;
                     };
-                    let old_enough = s.updated_at.as_deref().is_none_or(|u| u < cutoff);
+                    let old_enough = match (updated_at(&s), timestamp::parse(cutoff).ok()) {
+                        (Some(u), Some(c)) => u < c,
+                        _ => true,
+                    };
                     if s.in_feed(label) && old_enough && !numbers.contains(&k.value()) {
                         drop.push(s);
                     }
@@ -491,6 +504,30 @@ mod tests {
             merge(Some(gone), Change::Upsert(newer.clone())),
             Some(newer)
         );
+    }
+
+    /// Issue 14 item 11: a record stored with a time that is not RFC 3339 (by a version that
+    /// did not check) must not win over every later valid delivery, as `"not-a-date"` did as text.
+    #[test]
+    fn unreadable_stored_times_lose_to_valid_ones() {
+        let poisoned = issue(1, "not-a-date", &["official-cve-feed"]);
+        let unlabel = issue(1, "2024-01-03T00:00:00Z", &[]);
+        assert_eq!(
+            merge(Some(poisoned.clone()), Change::Upsert(unlabel.clone())),
+            Some(unlabel)
+        );
+        let mut null = poisoned.clone();
+        null.updated_at = None;
+        let valid = issue(1, "2024-01-03T00:00:00Z", &[]);
+        assert_eq!(
+            merge(Some(null), Change::Upsert(valid.clone())),
+            Some(valid.clone())
+        );
+        // Instants, not text: 01:00+02:00 is before 00:00Z the same day.
+        let earlier = issue(1, "2024-01-03T01:00:00+02:00", &["official-cve-feed"]);
+        assert_eq!(merge(Some(valid.clone()), Change::Upsert(earlier)), None);
+        // And an unreadable incoming time never replaces a readable one.
+        assert_eq!(merge(Some(valid), Change::Upsert(poisoned)), None);
     }
 
     #[test]

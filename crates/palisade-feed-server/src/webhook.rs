@@ -1,9 +1,10 @@
 //! GitHub webhook deliveries: `X-Hub-Signature-256` verification and what an `issues` event
 //! means for the store. Pure functions; the HTTP handler in [`crate::http`] calls them.
 
-use crate::store::{Change, StoredIssue};
+use crate::store::{Change, MAX_DELIVERY_ID, StoredIssue};
 use hmac::{Hmac, Mac};
 use palisade_feed::github::Issue;
+use palisade_feed::timestamp;
 use serde::Deserialize;
 use sha2::Sha256;
 
@@ -106,13 +107,64 @@ pub fn decide(body: &[u8], repo: &str) -> Result<Decision, String> {
     if ev.issue.pull_request.is_some() {
         return Ok(Decision::Ignore("a pull request, not an issue".to_owned()));
     }
-    let stored = StoredIssue::from(ev.issue);
-    Ok(match ev.action.as_str() {
-        "deleted" => Decision::Apply(Box::new(Change::Remove(stored, "deleted"))),
-        "transferred" => Decision::Apply(Box::new(Change::Remove(stored, "transferred"))),
-        a if HANDLED_ACTIONS.contains(&a) => Decision::Apply(Box::new(Change::Upsert(stored))),
-        other => Decision::Ignore(format!("action `{other}` does not change the feed")),
-    })
+    let action = ev.action.as_str();
+    if !HANDLED_ACTIONS.contains(&action) {
+        return Ok(Decision::Ignore(format!(
+            "action `{action}` does not change the feed"
+        )));
+    }
+    let stored = StoredIssue::from(checked_times(ev.issue)?);
+    Ok(Decision::Apply(Box::new(match action {
+        "deleted" => Change::Remove(stored, "deleted"),
+        "transferred" => Change::Remove(stored, "transferred"),
+        _ => Change::Upsert(stored),
+    })))
+}
+
+/// The issue with its times checked and in canonical UTC form. The store orders deliveries by
+/// `updated_at` and the builder publishes `created_at`, so a value that is not RFC 3339 (or a
+/// missing `updated_at`, which GitHub always sends) refuses the delivery instead of being kept.
+fn checked_times(mut issue: Issue) -> Result<Issue, String> {
+    let n = issue.number;
+    let bad = |field: &str, e: timestamp::TimestampError| format!("issue #{n}: {field} {e}");
+    issue.created_at = timestamp::parse(&issue.created_at)
+        .map_err(|e| bad("created_at", e))?
+        .to_string();
+    let Some(updated) = issue.updated_at.as_deref() else {
+        return Err(format!(
+            "issue #{n}: updated_at is missing or null; GitHub sends it with every issues event, and deliveries are ordered by it"
+        ));
+    };
+    issue.updated_at = Some(
+        timestamp::parse(updated)
+            .map_err(|e| bad("updated_at", e))?
+            .to_string(),
+    );
+    if let Some(closed) = issue.closed_at.as_deref() {
+        issue.closed_at = Some(
+            timestamp::parse(closed)
+                .map_err(|e| bad("closed_at", e))?
+                .to_string(),
+        );
+    }
+    Ok(issue)
+}
+
+/// The `X-GitHub-Delivery` header when usable as a deduplication key: GitHub sends a GUID with
+/// every delivery (pings included); empty, blank, over [`MAX_DELIVERY_ID`] bytes or with
+/// control characters is refused.
+pub fn delivery_id(header: Option<&str>) -> Result<&str, String> {
+    match header {
+        None => Err("missing X-GitHub-Delivery".to_owned()),
+        Some(d) if d.trim().is_empty() => Err("empty X-GitHub-Delivery".to_owned()),
+        Some(d) if d.len() > MAX_DELIVERY_ID => {
+            Err(format!("X-GitHub-Delivery is over {MAX_DELIVERY_ID} bytes"))
+        }
+        Some(d) if !d.bytes().all(|b| b.is_ascii_graphic()) => {
+            Err("X-GitHub-Delivery has characters other than printable ASCII".to_owned())
+        }
+        Some(d) => Ok(d),
+    }
 }
 
 #[cfg(test)]
@@ -141,7 +193,7 @@ mod tests {
     fn decisions() {
         let payload = |action: &str, repo: &str| {
             format!(
-                r#"{{"action":"{action}","issue":{{"number":5,"title":"CVE-2099-1: x","html_url":"u","state":"open","created_at":"2024-01-01T00:00:00Z","labels":[{{"name":"official-cve-feed"}}]}},"repository":{{"full_name":"{repo}"}}}}"#
+                r#"{{"action":"{action}","issue":{{"number":5,"title":"CVE-2099-1: x","html_url":"u","state":"open","created_at":"2024-01-01T00:00:00Z","updated_at":"2024-01-02T00:00:00Z","labels":[{{"name":"official-cve-feed"}}]}},"repository":{{"full_name":"{repo}"}}}}"#
             )
         };
         let r = "kubernetes/kubernetes";
@@ -163,5 +215,76 @@ mod tests {
         ));
         assert!(decide(b"{", r).unwrap_err().contains("line 1"));
         assert!(decide(b"{\"action\":\"opened\"}", r).is_err());
+    }
+
+    #[test]
+    fn delivery_ids() {
+        assert_eq!(
+            delivery_id(Some("72d3162e-cc78-11e3-81ab-4c9367dc0958")),
+            Ok("72d3162e-cc78-11e3-81ab-4c9367dc0958")
+        );
+        for bad in [None, Some(""), Some("   "), Some("a b"), Some("\u{7f}")] {
+            assert!(delivery_id(bad).is_err(), "{bad:?}");
+        }
+        let long = "x".repeat(MAX_DELIVERY_ID + 1);
+        assert!(delivery_id(Some(&long)).unwrap_err().contains("128"));
+    }
+
+    #[test]
+    fn issue_times_are_checked_and_made_canonical() {
+        let payload = |created: &str, updated: &str, closed: &str| {
+            format!(
+                r#"{{"action":"closed","issue":{{"number":5,"title":"CVE-2099-1: x","html_url":"u","state":"closed","created_at":{created},"updated_at":{updated},"closed_at":{closed},"labels":[]}},"repository":{{"full_name":"k/k"}}}}"#
+            )
+        };
+        let ok = decide(
+            payload(
+                "\"2024-01-01T02:00:00+02:00\"",
+                "\"2024-01-02T00:00:00z\"",
+                "null",
+            )
+            .as_bytes(),
+            "k/k",
+        )
+        .unwrap();
+        let Decision::Apply(change) = ok else {
+            panic!("{ok:?}")
+        };
+        let Change::Upsert(stored) = *change else {
+            panic!("not an upsert")
+        };
+        assert_eq!(stored.created_at, "2024-01-01T00:00:00Z");
+        assert_eq!(stored.updated_at.as_deref(), Some("2024-01-02T00:00:00Z"));
+        for (created, updated, closed, field) in [
+            (
+                "\"2024-01-01T00:00:00Z\"",
+                "\"not-a-date\"",
+                "null",
+                "updated_at",
+            ),
+            ("\"2024-01-01T00:00:00Z\"", "null", "null", "updated_at"),
+            (
+                "\"2024-10\"",
+                "\"2024-01-02T00:00:00Z\"",
+                "null",
+                "created_at",
+            ),
+            (
+                "\"2024-01-01T00:00:00Z\"",
+                "\"2024-01-02T00:00:00Z\"",
+                "\"yesterday\"",
+                "closed_at",
+            ),
+        ] {
+            let e = decide(payload(created, updated, closed).as_bytes(), "k/k").unwrap_err();
+            assert!(e.contains("issue #5") && e.contains(field), "{e}");
+        }
+        // Actions that are ignored are not held to it (nothing is stored).
+        let pinned =
+            payload("\"x\"", "null", "null").replace("closed\",\"issue", "pinned\",\"issue");
+        assert!(matches!(
+            decide(pinned.as_bytes(), "k/k"),
+            Ok(Decision::Ignore(_))
+        ));
     }
 }

@@ -13,6 +13,7 @@ mod e2e;
 mod public_url;
 mod resync;
 mod tls;
+mod webhook_input;
 
 use palisade_feed_server::{Config, RunningServer, webhook};
 use serde_json::Value;
