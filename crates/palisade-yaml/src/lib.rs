@@ -48,6 +48,7 @@
 
 mod build;
 mod json;
+mod kustomize;
 mod objects;
 mod paths;
 mod pipeline;

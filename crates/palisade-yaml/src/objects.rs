@@ -21,6 +21,13 @@ pub(crate) fn emit(sink: &mut Sink<'_>, index: usize, value: Value, spans: SpanT
             spans,
         }),
         Value::Object(_) => emit_object(sink, index, None, value, spans, 0),
+        other if crate::kustomize::is_json_patch(&other) => sink.note(
+            At::span(index, spans.span),
+            "kustomize-patch",
+            "a JSON patch (RFC 6902 operations, as Kustomize's patchesJson6902 files hold), \
+             not a Kubernetes object; scan the patched result with \
+             `kubectl kustomize DIR | palisade scan -`",
+        ),
         other => sink.error(
             At::span(index, spans.span),
             &LoadError::NotObject {

@@ -87,6 +87,16 @@ pub(crate) fn plan<P: AsRef<Path>>(
             }),
         }
     }
+    // Kustomizations and the patch files they list are reported as notes, not loaded.
+    let files: Vec<PathBuf> = sources
+        .iter()
+        .filter_map(|s| match s {
+            Source::File { path, .. } => Some(path.clone()),
+            Source::Stdin => None,
+        })
+        .collect();
+    let mut roles = crate::kustomize::roles(&files, limits);
+    let mut file_no = 0usize;
     // Phase 1, in order: sizes from metadata (stdin is read here, its size is unknown
     // before), so the total-size limit is decided before anything else is read and the
     // result does not depend on scheduling.
@@ -101,7 +111,16 @@ pub(crate) fn plan<P: AsRef<Path>>(
                 let size = read.as_ref().map_or(0, |b| b.len() as u64);
                 (Job::Read("<stdin>".to_owned(), read), size)
             }
+            Source::File { name, .. } if roles.contains_key(&file_no) => {
+                let role = roles.remove(&file_no);
+                file_no += 1;
+                let loaded = role
+                    .map(|r| crate::kustomize::noted(&name, &r))
+                    .unwrap_or_default();
+                (Job::Done(name, loaded), 0)
+            }
             Source::File { path, name } => {
+                file_no += 1;
                 let size = fs::metadata(&path)
                     .map(|m| m.len())
                     .ok()
@@ -137,12 +156,14 @@ pub(crate) fn plan<P: AsRef<Path>>(
 pub(crate) enum Job {
     Read(String, Result<Vec<u8>, ReadError>),
     File { path: PathBuf, name: String },
+    /// A file whose result is known without reading it (a Kustomize file: a note).
+    Done(String, Loaded),
 }
 
 impl Job {
     pub(crate) fn name(&self) -> &str {
         match self {
-            Job::Read(name, _) | Job::File { name, .. } => name,
+            Job::Read(name, _) | Job::File { name, .. } | Job::Done(name, _) => name,
         }
     }
 }
@@ -158,6 +179,7 @@ pub(crate) struct ReadFile {
 /// Reads a job's bytes, or the result that reports why they could not be read.
 pub(crate) fn read_job(job: Job, limits: &Limits) -> Result<ReadFile, Loaded> {
     let (name, read, file) = match job {
+        Job::Done(_, loaded) => return Err(loaded),
         Job::Read(name, read) => (name, read, None),
         Job::File { path, name } => match fs::File::open(&path) {
             Ok(f) => {

@@ -11,6 +11,7 @@
 mod corpus;
 mod hostile;
 mod inputs;
+mod kustomize;
 mod pieces;
 mod regressions;
 mod resolution;
