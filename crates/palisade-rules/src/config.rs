@@ -455,7 +455,7 @@ fn parse_waiver_value(value: &str) -> Result<(Vec<String>, String), String> {
 /// Where waiver annotations may sit: the object's annotations and its pod template's.
 fn annotation_paths(doc: &Document) -> Vec<FieldPath> {
     let mut paths = vec![FieldPath::root().key("metadata").key("annotations")];
-    if let Some(t) = crate::pss::pod_template(&doc.value) {
+    if let Some(t) = crate::pss::workload_template(&doc.value) {
         paths.push(t.base.key("metadata").key("annotations"));
     }
     paths

@@ -12,7 +12,7 @@ use palisade_core::{FieldPath, Reference, RuleFamily, RuleMeta, Severity};
 use serde_json::Value;
 
 use crate::pss::util::{get, get_arr, get_bool, get_int, get_obj, get_str, sub};
-use crate::pss::{PodTemplate, pod_template};
+use crate::pss::{PodTemplate, workload_template};
 
 /// One offending spot: the fields at fault (from the object root, first = where to point) and
 /// a message naming the container, volume or variable.
@@ -20,9 +20,13 @@ use crate::pss::{PodTemplate, pod_template};
 pub(crate) struct Hit {
     pub fields: Vec<FieldPath>,
     pub message: String,
+    /// When the hit is about one line of a multi-line string at the first field: that line
+    /// (0-based), so the finding points inside the value rather than at its key.
+    pub value_line: Option<usize>,
 }
 
-/// What a check sees: the object, and its pod template when it has one.
+/// What a check sees: the object, and its pod template when it has one (known kinds and
+/// templates found by shape, see [`workload_template`]).
 pub(crate) struct Target<'a> {
     pub object: &'a Value,
     pub kind: &'a str,
@@ -34,7 +38,7 @@ impl<'a> Target<'a> {
         Target {
             object,
             kind: get_str(object, "kind").unwrap_or(""),
-            template: pod_template(object),
+            template: workload_template(object),
         }
     }
 }
@@ -90,7 +94,7 @@ const H: RuleFamily = RuleFamily::new("hardening", DOCS);
 const REL: RuleFamily = RuleFamily::new("reliability", DOCS);
 
 /// Hardening rules `HRD001..`, then reliability rules `REL001..`. IDs are never reused.
-pub(crate) static RULES: [Rule; 30] = [
+pub(crate) static RULES: [Rule; 36] = [
     rule(
         "HRD001",
         "read-only-root-filesystem",
@@ -370,6 +374,7 @@ pub(crate) static RULES: [Rule; 30] = [
         "Some host paths are node takeover by themselves: container runtime sockets (`docker.sock`, `containerd.sock`, `crio.sock`) start privileged containers, `/var/lib/kubelet` holds credentials, and `/`, `/etc`, `/proc`, `/sys`, `/dev`, `/boot`, `/root`, `/var/run`, `/run`, `/var/lib/docker`, `/var/lib/containerd` expose host configuration, processes and devices.",
         "Remove the `hostPath` volume; talk to the runtime through a narrow API, read node information through the Downward API or a DaemonSet with a dedicated, reviewed exception.",
         &[
+            Reference::new("kubesec", "ProcMount"),
             Reference::new("cis", "5.2.11"),
             Reference::new("nsa", "pod-security.enforcement"),
             Reference::new("trivy", "KSV-0006"),
@@ -609,7 +614,6 @@ pub(crate) static RULES: [Rule; 30] = [
         "ingress-nginx `*-snippet` annotations inject raw NGINX configuration: anyone who can create an Ingress can read the controller's service account token and every Secret it can reach (CVE-2021-25742, CVE-2025-1974 family).",
         "Remove the `nginx.ingress.kubernetes.io/*-snippet` annotations and set `allow-snippet-annotations: \"false\"` in the controller ConfigMap.",
         &[
-            Reference::new("trivy", "KCV-0093"),
             Reference::new("kubescape", "C-0059"),
             Reference::new("checkov", "CKV_K8S_153"),
         ],
@@ -623,7 +627,7 @@ pub(crate) static RULES: [Rule; 30] = [
         H,
         "ConfigMaps should not hold secrets",
         Medium,
-        "A ConfigMap whose keys say they hold a secret (`password`, `secret`, `token`, `api_key`, `private_key`, `access_key`, `credential`), or whose values contain a PEM private key, an AWS access key ID or `NAME=value` lines with such names, is readable by everyone who can read ConfigMaps, is not encrypted at rest by the Secret encryption configuration and shows in plain text in `kubectl describe`.",
+        "A ConfigMap whose keys say they hold a secret (`password`, `secret`, `token`, `api_key`, `private_key`, `access_key`, `credential`), or whose values contain a PEM private key, an AWS access key ID or `NAME=value` lines with such names, is readable by everyone who can read ConfigMaps, is not encrypted at rest by the Secret encryption configuration and shows in plain text in `kubectl describe`. The finding names what it found (a PEM private key and its type, a long-term or temporary AWS access key ID, or the secret-like name of a `NAME=value` line), never the secret itself, and points at its line inside a multi-line (`|`) value.",
         "Move the value into a Secret (and mount it as a file).",
         &[
             Reference::new("nsa", "network.secrets"),
@@ -636,6 +640,88 @@ pub(crate) static RULES: [Rule; 30] = [
         check_configmap_secrets,
         false,
         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ntype: Opaque\nstringData:\n  password: change-me\n",
+    ),
+    rule(
+        "HRD028",
+        "removed-api-version",
+        H,
+        "Objects should not use an apiVersion removed from Kubernetes",
+        Low,
+        "An apiVersion the API server no longer serves (for example `extensions/v1beta1` Deployment, removed in 1.16, or `batch/v1beta1` CronJob, removed in 1.25) cannot be applied to a current cluster: the manifest is stale, and what is running may differ from it. Palisade still evaluates such workloads like their current kind (an `extensions/v1beta1` Deployment like an `apps/v1` one), so nothing in them is skipped; this rule says the version is gone. The table of removed apiVersion/kind pairs and their releases follows the kubernetes.io Deprecated API Migration Guide (1.16, 1.22, 1.25, 1.26, 1.27, 1.29, 1.32 removals), plus the alpha `batch/v2alpha1` CronJob, removed in 1.21.",
+        "Change `apiVersion` to the replacement the finding names (for workloads `apps/v1` or `batch/v1`; `kubectl convert` rewrites a manifest) and check the fields that changed between versions (for example `spec.selector`, required in `apps/v1`).",
+        &[
+            Reference::new("trivy", "KSV-0107"),
+            Reference::new("kube-linter", "no-extensions-v1beta"),
+            Reference::new("kubeaudit", "deprecatedapis"),
+        ],
+        check_removed_api,
+        false,
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n",
+    ),
+    rule(
+        "HRD029",
+        "nginx-ingress-annotation-injection",
+        H,
+        "ingress-nginx annotations should not carry characters that break out of nginx.conf",
+        High,
+        "ingress-nginx writes several annotation values into `nginx.conf` without escaping them. A value with a line break, whitespace, `;`, `{`, `}`, quotes or a backslash (and, in a URL or host, characters no URL may hold: `|`, `<`, `>`, `^`) ends the directive and injects configuration, which runs in the controller with its service account: IngressNightmare (CVE-2025-24514 `auth-url`, CVE-2025-1097 `auth-tls-match-cn`, CVE-2025-1098 `mirror-target`/`mirror-host`) and CVE-2023-5044 (`permanent-redirect`). Checked annotations: `auth-url`, `auth-signin`, `auth-tls-match-cn`, `mirror-target`, `mirror-host`, `permanent-redirect`, `temporal-redirect`, `rewrite-target`, `app-root`, `x-forwarded-prefix`, `upstream-vhost` (prefix `nginx.ingress.kubernetes.io/`). nginx variables (`$host`, `${host}`) are allowed; `auth-tls-match-cn` is a regular expression, so `|` and `\\` are allowed there.",
+        "Write the annotation as one plain URL, host, path or `CN=` expression; upgrade ingress-nginx to 1.11.5 / 1.12.1 or later, which validates these annotations, and keep `--enable-annotation-validation` on.",
+        &[Reference::new("trivy", "KCV-0093")],
+        check_nginx_annotation_injection,
+        false,
+        "metadata:\n  annotations:\n    nginx.ingress.kubernetes.io/auth-url: https://auth.example.com/oauth2/auth\n",
+    ),
+    rule(
+        "HRD030",
+        "kube-system-workload",
+        H,
+        "User workloads should not run in kube-system",
+        Medium,
+        "`kube-system` holds the cluster's own components and their powerful service accounts and Secrets; it is usually exempt from Pod Security Admission and from the NetworkPolicies and quotas user namespaces get. A user workload placed there runs next to those credentials and outside the guard rails. Workloads labelled as system components are not reported: `tier: control-plane`, a `component` of the control plane, the addon labels `k8s-app`, `kubernetes.io/cluster-service: \"true\"` or `addonmanager.kubernetes.io/mode`, or a pod with priority class `system-cluster-critical`/`system-node-critical` (labels on the object or its pod template).",
+        "Move the workload to its own namespace; if it is a cluster component, label it as one (for example `k8s-app: <name>`).",
+        &[Reference::new("trivy", "KSV-0037")],
+        check_kube_system_workload,
+        false,
+        "metadata:\n  name: app\n  namespace: app\n",
+    ),
+    rule(
+        "HRD031",
+        "netpol-pod-selector-missing",
+        H,
+        "NetworkPolicies should set spec.podSelector",
+        Low,
+        "`spec.podSelector` chooses the pods a NetworkPolicy applies to. When it is missing the API server reads it as empty, which selects every pod in the namespace: a policy written for some pods silently applies to all of them (an allow rule opens them all, a deny rule cuts them all off). Write `podSelector: {}` when every pod is meant.",
+        "Set `spec.podSelector` to the labels of the pods the policy is for, or to `{}` for every pod in the namespace.",
+        &[Reference::new("trivy", "KSV-0038")],
+        check_netpol_pod_selector,
+        false,
+        "spec:\n  podSelector:\n    matchLabels:\n      app: db\n  policyTypes:\n    - Ingress\n",
+    ),
+    rule(
+        "HRD032",
+        "tiller",
+        H,
+        "Tiller (Helm 2's server) should not be deployed",
+        Critical,
+        "Tiller, Helm 2's in-cluster server (end of life since November 2020), serves an unauthenticated gRPC API on port 44134 unless TLS was set up by hand, and usually runs with cluster-admin: any pod that can reach it can install anything in any namespace. Reported for a container whose image is named `tiller` (e.g. `gcr.io/kubernetes-helm/tiller:v2.16.12`) and for a workload carrying the labels `helm init` gives it (`app: helm` with `name: tiller`).",
+        "Migrate to Helm 3 (no in-cluster component; `helm 2to3` moves releases) and delete the Tiller deployment, its service and its service account binding.",
+        &[Reference::new("trivy", "KSV-0102")],
+        check_tiller,
+        false,
+        "# Helm 3 needs no in-cluster component: delete the tiller-deploy Deployment,\n# the tiller-deploy Service and the tiller ServiceAccount's ClusterRoleBinding.\n",
+    ),
+    rule(
+        "HRD033",
+        "host-users",
+        H,
+        "Pods should run in a user namespace (hostUsers: false)",
+        Low,
+        "With `spec.hostUsers: false` the pod gets its own user namespace: root in the container maps to an unprivileged UID on the node, so a container escape or a file written to a host mount lands as nobody, and several kernel CVEs stop being exploitable. It needs Kubernetes 1.33+ (beta, on by default; 1.30-1.32 behind the UserNamespacesSupport gate), Linux 6.3+ with idmap mounts and a runtime that supports it, hence opt-in. Pods that share a host namespace (`hostNetwork`/`hostPID`/`hostIPC`, reported by host-namespaces) and Windows pods cannot use it and are not reported.",
+        "Set `spec.hostUsers: false` in the pod template.",
+        &[Reference::new("kubesec", "HostUsers")],
+        check_host_users,
+        true,
+        "spec:\n  hostUsers: false\n",
     ),
     rule(
         "REL001",
@@ -741,6 +827,7 @@ fn hit(field: FieldPath, message: String) -> Hit {
     Hit {
         fields: vec![field],
         message,
+        value_line: None,
     }
 }
 
@@ -986,6 +1073,7 @@ fn check_dangerous_caps(t: &Target<'_>) -> Vec<Hit> {
         }
         let base = sub(&c.path, &["securityContext", "capabilities", "add"]);
         hits.push(Hit {
+            value_line: None,
             fields: bad.iter().map(|(i, _)| base.clone().index(*i)).collect(),
             message: format!(
                 "container {:?} adds {}",
@@ -1177,6 +1265,7 @@ fn check_root_group(t: &Target<'_>) -> Vec<Hit> {
         return Vec::new();
     }
     vec![Hit {
+        value_line: None,
         message: format!(
             "pod runs with the root group (GID 0) in {}",
             fields
@@ -1224,47 +1313,98 @@ pub(crate) fn secret_like(name: &str) -> bool {
     SECRET_WORDS.iter().any(|w| n.contains(w))
 }
 
+/// What kind of secret a literal value holds, as a finding names it (the secret itself is
+/// never printed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SecretKind {
+    /// A PEM block `-----BEGIN <label>-----` whose label says `PRIVATE KEY`; holds the label.
+    PrivateKey(String),
+    /// An AWS access key ID: `AKIA` long-term, `ASIA` temporary (STS).
+    AwsAccessKeyId { temporary: bool },
+    /// A `NAME=value` / `NAME: value` line whose name is [`secret_like`]; holds the name.
+    Assignment(String),
+}
+
+impl std::fmt::Display for SecretKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SecretKind::PrivateKey(label) => write!(f, "a PEM private key ({label})"),
+            SecretKind::AwsAccessKeyId { temporary: false } => {
+                f.write_str("an AWS access key ID (AKIA..., long-term)")
+            }
+            SecretKind::AwsAccessKeyId { temporary: true } => {
+                f.write_str("an AWS temporary access key ID (ASIA...)")
+            }
+            SecretKind::Assignment(name) => {
+                write!(f, "a value assigned to the secret-like name {name:?}")
+            }
+        }
+    }
+}
+
 /// An AWS access key ID (`AKIA` long-term, `ASIA` temporary, then 16 upper-case letters or
-/// digits): a fixed, documented format, so matching it has almost no false positives,
-/// whatever the variable or key is called.
-fn aws_access_key_id(value: &str) -> bool {
-    value.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| {
-        w.len() == 20
-            && (w.starts_with("AKIA") || w.starts_with("ASIA"))
-            && w.bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+/// digits) in `line`: a fixed, documented format, so matching it has almost no false
+/// positives, whatever the variable or key is called.
+fn aws_access_key_id(line: &str) -> Option<SecretKind> {
+    line.split(|c: char| !c.is_ascii_alphanumeric())
+        .find(|w| {
+            w.len() == 20
+                && (w.starts_with("AKIA") || w.starts_with("ASIA"))
+                && w.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        })
+        .map(|w| SecretKind::AwsAccessKeyId {
+            temporary: w.starts_with("ASIA"),
+        })
+}
+
+/// `-----BEGIN RSA PRIVATE KEY-----`, also with fewer dashes as people paste them.
+fn pem_private_key(line: &str) -> Option<SecretKind> {
+    let l = line.trim();
+    if !l.starts_with("--") {
+        return None;
+    }
+    let label = l.trim_start_matches('-').strip_prefix("BEGIN ")?;
+    let label = label.split('-').next().unwrap_or(label).trim();
+    label
+        .contains("PRIVATE KEY")
+        .then(|| SecretKind::PrivateKey(label.to_owned()))
+}
+
+/// `NAME=value` / `NAME: value` (optionally `export NAME=value`) with a [`secret_like`] name
+/// and a literal value (an env file or properties file pasted into a value).
+fn secret_assignment(line: &str) -> Option<SecretKind> {
+    let line = line.trim().trim_start_matches("export ").trim();
+    let (k, v) = line.split_once(['=', ':'])?;
+    let k = k.trim();
+    let v = v.trim().trim_matches(['"', '\'']);
+    // `${VAR}` / `$(VAR)` is a reference filled in at runtime, not the secret.
+    let reference =
+        (v.starts_with("${") && v.ends_with('}')) || (v.starts_with("$(") && v.ends_with(')'));
+    (!k.is_empty()
+        && !k.contains(char::is_whitespace)
+        && secret_like(k)
+        && !v.is_empty()
+        && !reference)
+        .then(|| SecretKind::Assignment(k.to_owned()))
+}
+
+/// The first secret in a literal value: the 0-based line it is on and its kind. A secret is
+/// a PEM private key block, an AWS access key ID, or a line `NAME=value` / `NAME: value`
+/// whose name is [`secret_like`].
+pub(crate) fn find_secret(value: &str) -> Option<(usize, SecretKind)> {
+    value.lines().enumerate().find_map(|(i, line)| {
+        pem_private_key(line)
+            .or_else(|| aws_access_key_id(line))
+            .or_else(|| secret_assignment(line))
+            .map(|kind| (i, kind))
     })
 }
 
-/// Whether a literal value itself is a secret: a PEM private key block, an AWS access key
-/// ID, or a line `NAME=value` / `NAME: value` whose name is [`secret_like`] (an env file or
-/// properties file pasted into a value).
-pub(crate) fn secret_value(value: &str) -> bool {
-    if aws_access_key_id(value) {
-        return true;
-    }
-    // `-----BEGIN RSA PRIVATE KEY-----`, also with fewer dashes as people paste them.
-    let pem = value.lines().any(|l| {
-        let l = l.trim();
-        l.starts_with("--")
-            && l.trim_start_matches('-').starts_with("BEGIN ")
-            && l.contains("PRIVATE KEY")
-    });
-    pem || value.lines().any(|line| {
-        let line = line.trim().trim_start_matches("export ").trim();
-        line.split_once(['=', ':']).is_some_and(|(k, v)| {
-            let k = k.trim();
-            let v = v.trim().trim_matches(['"', '\'']);
-            // `${VAR}` / `$(VAR)` is a reference filled in at runtime, not the secret.
-            let reference = (v.starts_with("${") && v.ends_with('}'))
-                || (v.starts_with("$(") && v.ends_with(')'));
-            !k.is_empty()
-                && !k.contains(char::is_whitespace)
-                && secret_like(k)
-                && !v.is_empty()
-                && !reference
-        })
-    })
+/// The line of a multi-line value a hit should point at; `None` for a one-line value (its
+/// key's line is the value's line).
+fn line_within(value: &str, line: usize) -> Option<usize> {
+    value.contains('\n').then_some(line)
 }
 
 fn check_secret_env_value(t: &Target<'_>) -> Vec<Hit> {
@@ -1276,26 +1416,38 @@ fn check_secret_env_value(t: &Target<'_>) -> Vec<Hit> {
         for (j, e) in get_arr(c.value, "env").iter().enumerate() {
             let name = get_str(e, "name").unwrap_or("");
             let value = get_str(e, "value").unwrap_or("");
-            let by_name = !value.trim().is_empty() && secret_like(name);
-            if by_name || secret_value(value) {
+            let field = sub(&c.path, &["env"]).index(j).key("value");
+            if !value.trim().is_empty() && secret_like(name) {
                 hits.push(hit(
-                    sub(&c.path, &["env"]).index(j).key("value"),
-                    if by_name {
-                        format!(
-                            "container {:?} sets secret-like variable {name:?} to a literal value",
-                            c.name
-                        )
-                    } else {
-                        format!(
-                            "container {:?} variable {name:?} holds a secret (a private key, an AWS access key ID or a secret-like NAME=value)",
-                            c.name
-                        )
-                    },
+                    field,
+                    format!(
+                        "container {:?} sets secret-like variable {name:?} to a literal value",
+                        c.name
+                    ),
                 ));
+            } else if let Some((line, kind)) = find_secret(value) {
+                hits.push(Hit {
+                    fields: vec![field],
+                    message: format!(
+                        "container {:?} variable {name:?} holds {kind}{}",
+                        c.name,
+                        line_phrase(value, line)
+                    ),
+                    value_line: line_within(value, line),
+                });
             }
         }
     }
     hits
+}
+
+/// ` on line N of its value` for a multi-line value, nothing for a one-line value.
+fn line_phrase(value: &str, line: usize) -> String {
+    if value.contains('\n') {
+        format!(" on line {} of its value", line + 1)
+    } else {
+        String::new()
+    }
 }
 
 fn check_secret_as_env(t: &Target<'_>) -> Vec<Hit> {
@@ -1326,6 +1478,7 @@ fn check_secret_as_env(t: &Target<'_>) -> Vec<Hit> {
         }
         if !fields.is_empty() {
             hits.push(Hit {
+                value_line: None,
                 fields,
                 message: format!(
                     "container {:?} reads Secrets into environment variables ({})",
@@ -1482,19 +1635,486 @@ fn check_configmap_secrets(t: &Target<'_>) -> Vec<Hit> {
     data.iter()
         .filter_map(|(k, v)| {
             let v = v.as_str()?;
-            let why = if secret_like(k) && !v.trim().is_empty() {
-                "its name says it holds a secret"
-            } else if secret_value(v) {
-                "its value holds a private key, an AWS access key ID or a secret-like NAME=value line"
-            } else {
-                return None;
-            };
-            Some(hit(
-                FieldPath::root().key("data").key(k.as_str()),
-                format!("ConfigMap key {k:?} looks like a secret: {why}"),
-            ))
+            let field = FieldPath::root().key("data").key(k.as_str());
+            if secret_like(k) && !v.trim().is_empty() {
+                return Some(hit(
+                    field,
+                    format!("ConfigMap key {k:?} looks like a secret: its name says it holds one"),
+                ));
+            }
+            let (line, kind) = find_secret(v)?;
+            Some(Hit {
+                fields: vec![field],
+                message: format!("ConfigMap key {k:?} holds {kind}{}", line_phrase(v, line)),
+                value_line: line_within(v, line),
+            })
         })
         .collect()
+}
+
+/// An apiVersion/kind pair the API server no longer serves: when, and what replaces it.
+struct Removed {
+    api_version: &'static str,
+    /// Empty: every kind of the group version (it is gone entirely).
+    kinds: &'static [&'static str],
+    release: &'static str,
+    replacement: &'static str,
+}
+
+const fn removed(
+    api_version: &'static str,
+    kinds: &'static [&'static str],
+    release: &'static str,
+    replacement: &'static str,
+) -> Removed {
+    Removed {
+        api_version,
+        kinds,
+        release,
+        replacement,
+    }
+}
+
+const WORKLOADS: &[&str] = &["Deployment", "DaemonSet", "ReplicaSet", "StatefulSet"];
+const ROLES: &[&str] = &["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"];
+const FLOW: &[&str] = &["FlowSchema", "PriorityLevelConfiguration"];
+const FLOW_V1: &str = "flowcontrol.apiserver.k8s.io/v1";
+
+/// The kubernetes.io Deprecated API Migration Guide's removals (and the alpha
+/// `batch/v2alpha1` CronJob). Specific pairs first; a group version listed with no kinds
+/// matches any kind after them.
+const REMOVED_APIS: &[Removed] = &[
+    removed(
+        "extensions/v1beta1",
+        &["Deployment", "DaemonSet", "ReplicaSet"],
+        "1.16",
+        "apps/v1",
+    ),
+    removed(
+        "extensions/v1beta1",
+        &["NetworkPolicy"],
+        "1.16",
+        "networking.k8s.io/v1",
+    ),
+    removed(
+        "extensions/v1beta1",
+        &["PodSecurityPolicy"],
+        "1.16",
+        "nothing current: policy/v1beta1 PodSecurityPolicy was removed in 1.25 too; use Pod Security Admission",
+    ),
+    removed(
+        "extensions/v1beta1",
+        &["Ingress"],
+        "1.22",
+        "networking.k8s.io/v1",
+    ),
+    removed(
+        "extensions/v1beta1",
+        &[],
+        "1.22",
+        "the kind's current group",
+    ),
+    removed("apps/v1beta1", &[], "1.16", "apps/v1"),
+    removed("apps/v1beta2", &[], "1.16", "apps/v1"),
+    removed("batch/v2alpha1", &["CronJob"], "1.21", "batch/v1"),
+    removed(
+        "networking.k8s.io/v1beta1",
+        &["Ingress", "IngressClass"],
+        "1.22",
+        "networking.k8s.io/v1",
+    ),
+    removed(
+        "admissionregistration.k8s.io/v1beta1",
+        &[
+            "MutatingWebhookConfiguration",
+            "ValidatingWebhookConfiguration",
+        ],
+        "1.22",
+        "admissionregistration.k8s.io/v1",
+    ),
+    removed(
+        "apiextensions.k8s.io/v1beta1",
+        &["CustomResourceDefinition"],
+        "1.22",
+        "apiextensions.k8s.io/v1",
+    ),
+    removed(
+        "apiregistration.k8s.io/v1beta1",
+        &["APIService"],
+        "1.22",
+        "apiregistration.k8s.io/v1",
+    ),
+    removed(
+        "authentication.k8s.io/v1beta1",
+        &["TokenReview"],
+        "1.22",
+        "authentication.k8s.io/v1",
+    ),
+    removed(
+        "authorization.k8s.io/v1beta1",
+        &[
+            "LocalSubjectAccessReview",
+            "SelfSubjectAccessReview",
+            "SubjectAccessReview",
+        ],
+        "1.22",
+        "authorization.k8s.io/v1",
+    ),
+    removed(
+        "certificates.k8s.io/v1beta1",
+        &["CertificateSigningRequest"],
+        "1.22",
+        "certificates.k8s.io/v1",
+    ),
+    removed(
+        "coordination.k8s.io/v1beta1",
+        &["Lease"],
+        "1.22",
+        "coordination.k8s.io/v1",
+    ),
+    removed(
+        "rbac.authorization.k8s.io/v1beta1",
+        ROLES,
+        "1.22",
+        "rbac.authorization.k8s.io/v1",
+    ),
+    removed(
+        "scheduling.k8s.io/v1beta1",
+        &["PriorityClass"],
+        "1.22",
+        "scheduling.k8s.io/v1",
+    ),
+    removed(
+        "storage.k8s.io/v1beta1",
+        &["CSIDriver", "CSINode", "StorageClass", "VolumeAttachment"],
+        "1.22",
+        "storage.k8s.io/v1",
+    ),
+    removed("batch/v1beta1", &["CronJob"], "1.25", "batch/v1"),
+    removed(
+        "discovery.k8s.io/v1beta1",
+        &["EndpointSlice"],
+        "1.25",
+        "discovery.k8s.io/v1",
+    ),
+    removed(
+        "events.k8s.io/v1beta1",
+        &["Event"],
+        "1.25",
+        "events.k8s.io/v1",
+    ),
+    removed(
+        "autoscaling/v2beta1",
+        &["HorizontalPodAutoscaler"],
+        "1.25",
+        "autoscaling/v2",
+    ),
+    removed(
+        "policy/v1beta1",
+        &["PodDisruptionBudget"],
+        "1.25",
+        "policy/v1",
+    ),
+    removed(
+        "policy/v1beta1",
+        &["PodSecurityPolicy"],
+        "1.25",
+        "nothing: PodSecurityPolicy is gone; use Pod Security Admission",
+    ),
+    removed(
+        "node.k8s.io/v1beta1",
+        &["RuntimeClass"],
+        "1.25",
+        "node.k8s.io/v1",
+    ),
+    removed(
+        "flowcontrol.apiserver.k8s.io/v1beta1",
+        FLOW,
+        "1.26",
+        FLOW_V1,
+    ),
+    removed(
+        "autoscaling/v2beta2",
+        &["HorizontalPodAutoscaler"],
+        "1.26",
+        "autoscaling/v2",
+    ),
+    removed(
+        "storage.k8s.io/v1beta1",
+        &["CSIStorageCapacity"],
+        "1.27",
+        "storage.k8s.io/v1",
+    ),
+    removed(
+        "flowcontrol.apiserver.k8s.io/v1beta2",
+        FLOW,
+        "1.29",
+        FLOW_V1,
+    ),
+    removed(
+        "flowcontrol.apiserver.k8s.io/v1beta3",
+        FLOW,
+        "1.32",
+        FLOW_V1,
+    ),
+];
+
+/// The removal that applies to an apiVersion/kind pair, if any.
+fn removal(api_version: &str, kind: &str) -> Option<&'static Removed> {
+    REMOVED_APIS
+        .iter()
+        .find(|r| r.api_version == api_version && (r.kinds.is_empty() || r.kinds.contains(&kind)))
+}
+
+fn check_removed_api(t: &Target<'_>) -> Vec<Hit> {
+    let Some(api_version) = get_str(t.object, "apiVersion") else {
+        return Vec::new();
+    };
+    let Some(r) = removal(api_version, t.kind) else {
+        return Vec::new();
+    };
+    // Say how a workload was still evaluated, so its other findings make sense.
+    let evaluated = match &t.template {
+        Some(tpl) if !tpl.inferred && WORKLOADS.contains(&t.kind) => {
+            format!("; its pod template was checked as an apps/v1 {}", t.kind)
+        }
+        Some(tpl) if !tpl.inferred && t.kind == "CronJob" => {
+            "; its pod template was checked as a batch/v1 CronJob".to_owned()
+        }
+        _ => String::new(),
+    };
+    vec![hit(
+        FieldPath::root().key("apiVersion"),
+        format!(
+            "{} {api_version} was removed in Kubernetes {}: use {}{evaluated}",
+            t.kind, r.release, r.replacement
+        ),
+    )]
+}
+
+/// How an ingress-nginx annotation's value ends up in nginx.conf.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AnnotationValue {
+    /// A URL, host or path: also no `|`, `<`, `>`, `^` (not allowed in a URL).
+    Url,
+    /// A regular expression (`auth-tls-match-cn`): `|` and `\` are regex syntax there.
+    Regex,
+}
+
+/// Annotations (after `nginx.ingress.kubernetes.io/`) whose values ingress-nginx interpolates
+/// into nginx.conf, with the advisory that showed an injection through them where one did.
+const INJECTABLE_ANNOTATIONS: &[(&str, AnnotationValue, &str)] = &[
+    ("auth-url", AnnotationValue::Url, "CVE-2025-24514"),
+    ("auth-signin", AnnotationValue::Url, ""),
+    ("auth-tls-match-cn", AnnotationValue::Regex, "CVE-2025-1097"),
+    ("mirror-target", AnnotationValue::Url, "CVE-2025-1098"),
+    ("mirror-host", AnnotationValue::Url, "CVE-2025-1098"),
+    ("permanent-redirect", AnnotationValue::Url, "CVE-2023-5044"),
+    ("temporal-redirect", AnnotationValue::Url, ""),
+    ("rewrite-target", AnnotationValue::Url, ""),
+    ("app-root", AnnotationValue::Url, ""),
+    ("x-forwarded-prefix", AnnotationValue::Url, ""),
+    ("upstream-vhost", AnnotationValue::Url, ""),
+];
+
+/// The characters of `value` that can end an nginx directive or token (or, for a URL, that no
+/// URL may hold), described for a message, in order of first appearance, each once; with the
+/// 0-based line of the first one. `${name}` (an nginx variable) is not a brace problem.
+fn injection_chars(value: &str, kind: AnnotationValue) -> Option<(usize, Vec<String>)> {
+    let mut found: Vec<String> = Vec::new();
+    let mut first_line = None;
+    let mut line = 0;
+    let mut in_variable = false;
+    let mut prev = '\0';
+    for c in value.chars() {
+        let bad = match c {
+            '\n' | '\r' => Some("a line break".to_owned()),
+            c if c.is_whitespace() => Some("whitespace".to_owned()),
+            c if c.is_control() => Some(format!("the control character U+{:04X}", u32::from(c))),
+            '{' if prev == '$' => {
+                in_variable = true;
+                None
+            }
+            '}' if in_variable => {
+                in_variable = false;
+                None
+            }
+            ';' | '{' | '}' | '"' | '\'' | '`' => Some(format!("{c:?}")),
+            '\\' if kind == AnnotationValue::Url => Some(format!("{c:?}")),
+            '|' | '<' | '>' | '^' if kind == AnnotationValue::Url => Some(format!("{c:?}")),
+            _ => None,
+        };
+        if let Some(b) = bad {
+            first_line.get_or_insert(line);
+            if !found.contains(&b) {
+                found.push(b);
+            }
+        }
+        if c == '\n' {
+            line += 1;
+        }
+        prev = c;
+    }
+    Some((first_line?, found))
+}
+
+fn check_nginx_annotation_injection(t: &Target<'_>) -> Vec<Hit> {
+    if t.kind != "Ingress" {
+        return Vec::new();
+    }
+    let Some(ann) = get_obj(t.object, "metadata")
+        .and_then(|m| get_obj(m, "annotations"))
+        .and_then(Value::as_object)
+    else {
+        return Vec::new();
+    };
+    ann.iter()
+        .filter_map(|(k, v)| {
+            let name = k.strip_prefix("nginx.ingress.kubernetes.io/")?;
+            let &(_, kind, advisory) = INJECTABLE_ANNOTATIONS.iter().find(|(n, _, _)| *n == name)?;
+            let value = v.as_str()?;
+            let (line, chars) = injection_chars(value, kind)?;
+            let advisory = if advisory.is_empty() {
+                String::new()
+            } else {
+                format!(" ({advisory})")
+            };
+            Some(Hit {
+                fields: vec![
+                    FieldPath::root()
+                        .key("metadata")
+                        .key("annotations")
+                        .key(k.as_str()),
+                ],
+                message: format!(
+                    "Ingress annotation {k:?} contains {}, which ingress-nginx writes unescaped into nginx.conf{advisory}",
+                    chars.join(", ")
+                ),
+                value_line: line_within(value, line),
+            })
+        })
+        .collect()
+}
+
+/// Labels a kube-system component carries (kubeadm static pods, addons).
+fn system_component(labels: Option<&Value>) -> bool {
+    let Some(labels) = labels.and_then(Value::as_object) else {
+        return false;
+    };
+    let label = |k: &str| labels.get(k).and_then(Value::as_str);
+    label("tier") == Some("control-plane")
+        || matches!(
+            label("component"),
+            Some(
+                "kube-apiserver"
+                    | "kube-controller-manager"
+                    | "kube-scheduler"
+                    | "etcd"
+                    | "cloud-controller-manager"
+                    | "kube-proxy"
+            )
+        )
+        || labels.contains_key("k8s-app")
+        || label("kubernetes.io/cluster-service") == Some("true")
+        || labels.contains_key("addonmanager.kubernetes.io/mode")
+}
+
+fn check_kube_system_workload(t: &Target<'_>) -> Vec<Hit> {
+    let Some(tpl) = &t.template else {
+        return Vec::new();
+    };
+    let meta = get_obj(t.object, "metadata");
+    if meta.and_then(|m| get_str(m, "namespace")) != Some("kube-system") {
+        return Vec::new();
+    }
+    let labelled = system_component(meta.and_then(|m| get_obj(m, "labels")))
+        || system_component(get_obj(tpl.metadata, "labels"));
+    let critical = matches!(
+        get_str(tpl.spec, "priorityClassName"),
+        Some("system-cluster-critical" | "system-node-critical")
+    );
+    if labelled || critical {
+        return Vec::new();
+    }
+    vec![hit(
+        FieldPath::parse("metadata.namespace"),
+        format!(
+            "{} runs in the kube-system namespace without the labels or priority class of a system component",
+            t.kind
+        ),
+    )]
+}
+
+fn check_netpol_pod_selector(t: &Target<'_>) -> Vec<Hit> {
+    if t.kind != "NetworkPolicy" {
+        return Vec::new();
+    }
+    let spec = get_obj(t.object, "spec");
+    if spec.and_then(|s| get(s, "podSelector")).is_some() {
+        return Vec::new();
+    }
+    vec![hit(
+        FieldPath::parse("spec.podSelector"),
+        "NetworkPolicy has no spec.podSelector, so it applies to every pod in its namespace (write `podSelector: {}` if that is meant)".to_owned(),
+    )]
+}
+
+fn check_tiller(t: &Target<'_>) -> Vec<Hit> {
+    let Some(tpl) = &t.template else {
+        return Vec::new();
+    };
+    let mut hits: Vec<Hit> = containers(tpl, Which::All)
+        .iter()
+        .filter_map(|c| {
+            let image = get_str(c.value, "image")?;
+            let (repo, _, _) = split_image(image);
+            (repo.rsplit('/').next() == Some("tiller")).then(|| {
+                hit(
+                    sub(&c.path, &["image"]),
+                    format!("container {:?} runs Tiller (image {image:?})", c.name),
+                )
+            })
+        })
+        .collect();
+    if hits.is_empty() {
+        let helm_labels = |m: Option<&Value>| {
+            let labels = m.and_then(|m| get_obj(m, "labels"));
+            labels.and_then(|l| get_str(l, "app")) == Some("helm")
+                && labels.and_then(|l| get_str(l, "name")) == Some("tiller")
+        };
+        if helm_labels(get_obj(t.object, "metadata")) {
+            hits.push(hit(
+                FieldPath::parse("metadata.labels"),
+                format!("{} carries Tiller's labels app=helm, name=tiller", t.kind),
+            ));
+        } else if helm_labels(Some(tpl.metadata)) {
+            hits.push(hit(
+                sub(&tpl.base, &["metadata", "labels"]),
+                format!(
+                    "{}'s pod template carries Tiller's labels app=helm, name=tiller",
+                    t.kind
+                ),
+            ));
+        }
+    }
+    hits
+}
+
+fn check_host_users(t: &Target<'_>) -> Vec<Hit> {
+    let Some(tpl) = &t.template else {
+        return Vec::new();
+    };
+    let windows = get_obj(tpl.spec, "os").and_then(|o| get_str(o, "name")) == Some("windows");
+    let host_namespace = ["hostNetwork", "hostPID", "hostIPC"]
+        .iter()
+        .any(|k| get_bool(tpl.spec, k) == Some(true));
+    if windows || host_namespace || get_bool(tpl.spec, "hostUsers") == Some(false) {
+        return Vec::new();
+    }
+    vec![hit(
+        spec_path(tpl, &["hostUsers"]),
+        "pod does not run in a user namespace (spec.hostUsers is not false)".to_owned(),
+    )]
 }
 
 /// Jobs and CronJobs run to completion: probes are for long-running pods.
@@ -1641,6 +2261,44 @@ mod tests {
                 "{id}: no resources on ephemeral containers"
             );
         }
+    }
+
+    fn secret_value(v: &str) -> bool {
+        find_secret(v).is_some()
+    }
+
+    /// The kind of secret and the line it is on (issue #13 item 7: the finding used to say
+    /// "a private key, an AWS access key ID or a secret-like NAME=value line").
+    #[test]
+    fn secret_kind_and_line_are_named() {
+        assert_eq!(
+            find_secret("log=debug\n-----BEGIN RSA PRIVATE KEY-----\nMIIE\n"),
+            Some((1, SecretKind::PrivateKey("RSA PRIVATE KEY".into())))
+        );
+        assert_eq!(
+            find_secret("---BEGIN OPENSSH PRIVATE KEY---"),
+            Some((0, SecretKind::PrivateKey("OPENSSH PRIVATE KEY".into())))
+        );
+        assert_eq!(
+            find_secret("a=1\nb=2\nkey ASIAY34FZKBOKMUTVV7A"),
+            Some((2, SecretKind::AwsAccessKeyId { temporary: true }))
+        );
+        assert_eq!(
+            find_secret("AKIAIOSFODNN7EXAMPLE"),
+            Some((0, SecretKind::AwsAccessKeyId { temporary: false }))
+        );
+        assert_eq!(
+            find_secret("host=db\nport=5432\nexport DB_PASSWORD=\"x\"\n"),
+            Some((2, SecretKind::Assignment("DB_PASSWORD".into())))
+        );
+        assert_eq!(
+            SecretKind::Assignment("DB_PASSWORD".into()).to_string(),
+            "a value assigned to the secret-like name \"DB_PASSWORD\""
+        );
+        assert_eq!(
+            SecretKind::PrivateKey("EC PRIVATE KEY".into()).to_string(),
+            "a PEM private key (EC PRIVATE KEY)"
+        );
     }
 
     #[test]

@@ -263,8 +263,9 @@ pub struct ScanOptions {
 
 /// Runs every selected rule on one loaded object.
 ///
-/// Pod Security: for a Pod or a workload with a pod template (see [`pss::pod_template`]),
-/// one finding per failed PSA check at `opts.policy` (none at `privileged`), in PSA's order.
+/// Pod Security: for a Pod or a workload with a pod template (see [`pss::workload_template`]:
+/// the kinds PSA knows, at every version of their group, and other kinds by the shape of their
+/// template, whose findings say so), one finding per failed PSA check at `opts.policy` (none at `privileged`), in PSA's order.
 /// PSA's overrides are kept even when the overriding rule is ignored (ignoring
 /// `capabilities-restricted` at restricted does not bring back `capabilities-baseline`).
 /// The finding's `field` is the first offending field (from the object root); `line`/`column`
@@ -275,6 +276,11 @@ pub struct ScanOptions {
 pub fn check_document(doc: &Document, opts: &ScanOptions) -> Vec<Finding> {
     let mut findings = pss_findings(doc, opts);
     let target = hardening::Target::new(&doc.value);
+    let inferred = target
+        .template
+        .as_ref()
+        .filter(|t| t.inferred)
+        .map(|t| inferred_note(&doc.value, t));
     let mut object = None;
     for (i, rule) in hardening::RULES.iter().enumerate() {
         if !opts.selection.enabled_index(HARDENING_START + i) {
@@ -282,12 +288,19 @@ pub fn check_document(doc: &Document, opts: &ScanOptions) -> Vec<Finding> {
         }
         for hit in (rule.check)(&target) {
             let first = hit.fields.first().cloned().unwrap_or_default();
-            let span = doc.locate(&first);
+            let span = match hit.value_line {
+                Some(line) => line_in_value(&doc.spans, &first, line),
+                None => doc.locate(&first),
+            };
+            let mut message = hit.message;
+            if let Some(note) = &inferred {
+                message.push_str(note);
+            }
             findings.push(Finding {
                 rule: rule.meta.id.to_owned(),
                 family: rule.meta.family.to_owned(),
                 severity: rule.meta.severity,
-                message: hit.message,
+                message,
                 file: doc.file.to_string(),
                 line: span.line,
                 column: span.column,
@@ -303,12 +316,66 @@ pub fn check_document(doc: &Document, opts: &ScanOptions) -> Vec<Finding> {
     findings
 }
 
+/// Where line `line` (0-based) of the multi-line string at `path` is in the source. The span
+/// tree records where a mapping entry's key is, not where its value starts; a multi-line value
+/// in a manifest is a literal block scalar (`key: |`), whose line `i` is `i + 1` lines below
+/// the key. When some other node starts between the key and that line, the value was written
+/// another way (quoted with `\n` escapes, JSON) and the key's own position is returned.
+fn line_in_value(
+    tree: &palisade_core::SpanTree,
+    path: &palisade_core::FieldPath,
+    line: usize,
+) -> palisade_core::Span {
+    let key = tree.locate(path);
+    if tree.get(path).is_none() {
+        return key;
+    }
+    let Some(target) = u32::try_from(line)
+        .ok()
+        .and_then(|l| key.line.checked_add(1)?.checked_add(l))
+    else {
+        return key;
+    };
+    // Iterative: documents may be deep (the loader's depth limit is the only bound).
+    let mut stack = vec![tree];
+    while let Some(node) = stack.pop() {
+        if node.span.line > key.line && node.span.line <= target {
+            return key;
+        }
+        match &node.children {
+            palisade_core::SpanChildren::Leaf => {}
+            palisade_core::SpanChildren::Map(entries) => {
+                stack.extend(entries.iter().map(|(_, t)| t));
+            }
+            palisade_core::SpanChildren::Seq(items) => stack.extend(items.iter()),
+        }
+    }
+    palisade_core::Span {
+        line: target,
+        column: key.column,
+    }
+}
+
+/// What a finding on a pod template found by shape (a kind PSA does not know) says about it.
+fn inferred_note(object: &serde_json::Value, t: &pss::PodTemplate<'_>) -> String {
+    let o = ObjectRef::of(object);
+    format!(
+        " [pod template at {} of {} {}, a kind Palisade recognises by its shape; Pod Security Admission does not evaluate it]",
+        t.base, o.api_version, o.kind
+    )
+}
+
 fn pss_findings(doc: &Document, opts: &ScanOptions) -> Vec<Finding> {
     if opts.policy.level == pss::Level::Privileged {
         return Vec::new();
     }
-    let Some(template) = pss::pod_template(&doc.value) else {
+    let Some(template) = pss::workload_template(&doc.value) else {
         return Vec::new();
+    };
+    let note = if template.inferred {
+        inferred_note(&doc.value, &template)
+    } else {
+        String::new()
     };
     // What the API server does to a Pod (not to a template) before PSA sees it.
     let eval = pss::EvalOptions {
@@ -339,7 +406,7 @@ fn pss_findings(doc: &Document, opts: &ScanOptions) -> Vec<Finding> {
                 rule: rule.id.to_owned(),
                 family: rule.family.to_owned(),
                 severity: rule.severity,
-                message: format!("violates PodSecurity \"{label}\": {}", v.message()),
+                message: format!("violates PodSecurity \"{label}\": {}{note}", v.message()),
                 file: doc.file.to_string(),
                 line: span.line,
                 column: span.column,

@@ -394,27 +394,71 @@ pub struct PodTemplate<'a> {
     pub spec: &'a Value,
     /// A Pod itself (PSA enforces) rather than a workload's template (PSA warns/audits).
     pub is_pod: bool,
+    /// Found by shape in a kind Palisade does not know (a custom resource such as an Argo
+    /// Rollout or an OpenKruise CloneSet; see [`workload_template`]), not by kind. PSA never
+    /// evaluates such kinds; findings on them say so.
+    pub inferred: bool,
 }
 
 static NULL: Value = Value::Null;
 
 /// The pod template of the kinds PSA evaluates: `v1` Pod, PodTemplate, ReplicationController;
-/// `apps` Deployment, ReplicaSet, StatefulSet, DaemonSet; `batch` Job, CronJob. Other kinds
-/// (including the long-removed `extensions/*` workloads, which the API server no longer
-/// serves) yield `None`, as does a workload without a template (PSA would find nothing in it).
+/// `apps` Deployment, ReplicaSet, StatefulSet, DaemonSet; `batch` Job, CronJob; at any
+/// version of their group, so the removed `apps/v1beta1`, `apps/v1beta2`, `batch/v1beta1` and
+/// `batch/v2alpha1` are evaluated like `apps/v1` and `batch/v1`. The removed
+/// `extensions/v1beta1` Deployment, DaemonSet and ReplicaSet are evaluated like their `apps/v1`
+/// kinds too: the API server no longer serves them, but a manifest that still uses them
+/// describes the same pods, and skipping it would hide everything in it (the removal itself is
+/// reported by `removed-api-version`). Other kinds yield `None`, as does a workload without a
+/// template (PSA would find nothing in it).
 pub fn pod_template(object: &Value) -> Option<PodTemplate<'_>> {
+    template_at(object, known_template_keys(object)??, false)
+}
+
+/// `Some(keys)` for a kind of [`pod_template`], `Some(None)` for any other object with a
+/// kind and an apiVersion, `None` without them.
+fn known_template_keys(object: &Value) -> Option<Option<&'static [&'static str]>> {
     let kind = util::get_str(object, "kind")?;
     let api_version = util::get_str(object, "apiVersion")?;
     let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
-    let keys: &[&str] = match (group, kind) {
-        ("", "Pod") => &[],
-        ("", "PodTemplate") => &["template"],
+    Some(match (group, kind) {
+        ("", "Pod") => Some(&[]),
+        ("", "PodTemplate") => Some(&["template"]),
         ("", "ReplicationController")
         | ("apps", "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet")
-        | ("batch", "Job") => &["spec", "template"],
-        ("batch", "CronJob") => &["spec", "jobTemplate", "spec", "template"],
-        _ => return None,
-    };
+        | ("extensions", "Deployment" | "ReplicaSet" | "DaemonSet")
+        | ("batch", "Job") => Some(&["spec", "template"]),
+        ("batch", "CronJob") => Some(&["spec", "jobTemplate", "spec", "template"]),
+        _ => None,
+    })
+}
+
+/// Where a pod template sits in an object whose kind Palisade does not know, recognised by
+/// shape: `spec.template.spec.containers` (Argo Rollout, OpenKruise CloneSet, Knative
+/// Service...) or `spec.jobTemplate.spec.template.spec.containers` (CronJob-like kinds).
+const INFERRED_TEMPLATES: [&[&str]; 2] = [
+    &["spec", "template"],
+    &["spec", "jobTemplate", "spec", "template"],
+];
+
+/// The pod template the scanner evaluates: [`pod_template`] for the kinds PSA knows; for any
+/// other kind, a template found by shape (a `containers` list at `spec.template.spec` or
+/// `spec.jobTemplate.spec.template.spec`), marked [`PodTemplate::inferred`]. A user who scans
+/// an Argo Rollout expects its containers checked like a Deployment's, so such templates are
+/// evaluated rather than skipped, and every finding on them names the kind and the template.
+pub fn workload_template(object: &Value) -> Option<PodTemplate<'_>> {
+    // A kind PSA knows is never inferred, even when its own template is missing.
+    if let Some(keys) = known_template_keys(object)? {
+        return template_at(object, keys, false);
+    }
+    INFERRED_TEMPLATES.iter().find_map(|keys| {
+        let t = template_at(object, keys, true)?;
+        util::get(t.spec, "containers")?.as_array()?;
+        Some(t)
+    })
+}
+
+fn template_at<'a>(object: &'a Value, keys: &[&str], inferred: bool) -> Option<PodTemplate<'a>> {
     let mut holder = object;
     for k in keys {
         holder = util::get_obj(holder, k)?;
@@ -424,6 +468,7 @@ pub fn pod_template(object: &Value) -> Option<PodTemplate<'_>> {
         metadata: util::get(holder, "metadata").unwrap_or(&NULL),
         spec: util::get(holder, "spec").unwrap_or(&NULL),
         is_pod: keys.is_empty(),
+        inferred,
     })
 }
 

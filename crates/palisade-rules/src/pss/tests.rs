@@ -634,10 +634,41 @@ fn pod_template_kinds_and_bases() {
         let t = pod_template(&obj).unwrap();
         assert_eq!(t.base.to_string(), base);
         assert_eq!(t.is_pod, is_pod);
+        assert!(!t.inferred);
         assert_eq!(t.spec, &spec);
     }
+    // Removed workload versions are evaluated like their current kinds (issue #13 item 2).
+    for (api_version, kind, base) in [
+        ("extensions/v1beta1", "Deployment", "spec.template"),
+        ("extensions/v1beta1", "DaemonSet", "spec.template"),
+        ("extensions/v1beta1", "ReplicaSet", "spec.template"),
+        ("apps/v1beta1", "Deployment", "spec.template"),
+        ("apps/v1beta1", "StatefulSet", "spec.template"),
+        ("apps/v1beta2", "DaemonSet", "spec.template"),
+        ("batch/v1beta1", "CronJob", "spec.jobTemplate.spec.template"),
+        (
+            "batch/v2alpha1",
+            "CronJob",
+            "spec.jobTemplate.spec.template",
+        ),
+    ] {
+        let obj = if kind == "CronJob" {
+            json!({"apiVersion": api_version, "kind": kind, "spec": {"jobTemplate": {"spec": {"template": tpl}}}})
+        } else {
+            json!({"apiVersion": api_version, "kind": kind, "spec": {"template": tpl}})
+        };
+        let t = pod_template(&obj).unwrap_or_else(|| panic!("{api_version} {kind}"));
+        assert_eq!(t.base.to_string(), base);
+        assert!(!t.inferred && !t.is_pod);
+    }
+    // extensions/v1beta1 never served StatefulSet or Job.
+    assert!(
+        pod_template(
+            &json!({"apiVersion": "extensions/v1beta1", "kind": "Job", "spec": {"template": tpl}})
+        )
+        .is_none()
+    );
     for obj in [
-        json!({"apiVersion": "extensions/v1beta1", "kind": "Deployment", "spec": {"template": tpl}}),
         json!({"apiVersion": "v1", "kind": "Deployment", "spec": {"template": tpl}}),
         json!({"apiVersion": "apps/v1", "kind": "Pod", "spec": spec}),
         json!({"apiVersion": "v1", "kind": "Service", "spec": {}}),
@@ -697,4 +728,36 @@ fn apparmor_annotation_synced_into_pod_fields() {
         msg(&b("latest"), same, "appArmorProfile").unwrap(),
         "forbidden AppArmor profiles (pod and annotations must not set AppArmor profile type to \"Unconfined\", \"container.apparmor.security.beta.kubernetes.io/a=\"unconfined\"\", \"container.apparmor.security.beta.kubernetes.io/b=\"unconfined\"\")"
     );
+}
+
+/// Kinds Palisade does not know are evaluated by the shape of their template; known kinds are
+/// never inferred (a CronJob without its jobTemplate has no template, whatever else it holds).
+#[test]
+fn workload_template_infers_custom_kinds_by_shape() {
+    let spec = json!({"containers": [{"name": "a"}]});
+    let tpl = json!({"metadata": {}, "spec": spec});
+    let rollout =
+        json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "spec": {"template": tpl}});
+    assert!(pod_template(&rollout).is_none());
+    let t = workload_template(&rollout).unwrap();
+    assert!(t.inferred && !t.is_pod);
+    assert_eq!(t.base.to_string(), "spec.template");
+    let cron = json!({"apiVersion": "example.com/v1", "kind": "Nightly", "spec": {"jobTemplate": {"spec": {"template": tpl}}}});
+    assert_eq!(
+        workload_template(&cron).unwrap().base.to_string(),
+        "spec.jobTemplate.spec.template"
+    );
+    let deployment =
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "spec": {"template": tpl}});
+    assert!(!workload_template(&deployment).unwrap().inferred);
+    for obj in [
+        // A template that is not a pod's (no containers list).
+        json!({"apiVersion": "cluster.x-k8s.io/v1beta1", "kind": "MachineDeployment", "spec": {"template": {"spec": {"bootstrap": {}}}}}),
+        json!({"apiVersion": "example.com/v1", "kind": "X", "spec": {"template": {"spec": {"containers": "a"}}}}),
+        // A known kind in the wrong place is not re-read by shape.
+        json!({"apiVersion": "batch/v1", "kind": "CronJob", "spec": {"template": tpl}}),
+        json!({"kind": "Rollout", "spec": {"template": tpl}}),
+    ] {
+        assert!(workload_template(&obj).is_none(), "{obj}");
+    }
 }

@@ -87,7 +87,7 @@ fn every_rule_fails_and_passes_where_its_fixture_says() {
         );
         checked += 1;
     }
-    assert_eq!(checked, 30, "hardening + reliability rules with fixtures");
+    assert_eq!(checked, 36, "hardening + reliability rules with fixtures");
     // No stray fixture for a rule that does not exist.
     for entry in std::fs::read_dir(&dir).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
@@ -149,5 +149,43 @@ fn every_pss_rule_has_psa_pass_and_fail_fixtures() {
             found.0,
             found.1
         );
+    }
+}
+
+/// HRD027 names the kind of secret and where in the value it is (issue #13, item 7), and never
+/// prints the secret.
+#[test]
+fn configmap_secret_findings_name_the_secret_kind_and_line() {
+    let path = testdata("hardening/HRD027.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let loaded = palisade_yaml::load_str("HRD027.yaml", &text, &palisade_yaml::Limits::default());
+    let opts = ScanOptions {
+        selection: Selection::new(&["HRD027".to_owned()], &[]).unwrap(),
+        ..ScanOptions::default()
+    };
+    let message = |name: &str| {
+        let doc = loaded
+            .documents
+            .iter()
+            .find(|d| d.object_ref().name.as_deref() == Some(name))
+            .unwrap();
+        let f = check_document(doc, &opts);
+        assert_eq!(f.len(), 1, "{name}: {f:#?}");
+        f[0].message.clone()
+    };
+    assert_eq!(
+        message("fail-env-file-line"),
+        "ConfigMap key \"app.env\" holds a value assigned to the secret-like name \"DB_PASSWORD\" on line 3 of its value"
+    );
+    assert_eq!(
+        message("fail-private-key-value"),
+        "ConfigMap key \"ssh_access\" holds a PEM private key (PRIVATE KEY) on line 1 of its value"
+    );
+    assert_eq!(
+        message("fail-aws-key-line"),
+        "ConfigMap key \"deploy.sh\" holds an AWS access key ID (AKIA..., long-term) on line 3 of its value"
+    );
+    for name in ["fail-env-file-line", "fail-quoted-multiline"] {
+        assert!(!message(name).contains("hunter2"), "{name}");
     }
 }

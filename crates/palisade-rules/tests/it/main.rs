@@ -12,6 +12,7 @@ mod coverage;
 mod docs;
 mod extra;
 mod hardening;
+mod kinds;
 mod peers;
 
 use std::path::PathBuf;
