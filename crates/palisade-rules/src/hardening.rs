@@ -1381,11 +1381,15 @@ fn secret_assignment(line: &str) -> Option<SecretKind> {
     // `${VAR}` / `$(VAR)` is a reference filled in at runtime, not the secret.
     let reference =
         (v.starts_with("${") && v.ends_with('}')) || (v.starts_with("$(") && v.ends_with(')'));
+    // An empty YAML/JSON collection or null (`custom_secrets: []` in an application's config)
+    // names no secret.
+    let empty = matches!(v, "[]" | "{}" | "null" | "~");
     (!k.is_empty()
         && !k.contains(char::is_whitespace)
         && secret_like(k)
         && !v.is_empty()
-        && !reference)
+        && !reference
+        && !empty)
         .then(|| SecretKind::Assignment(k.to_owned()))
 }
 
@@ -1700,7 +1704,7 @@ const REMOVED_APIS: &[Removed] = &[
         "extensions/v1beta1",
         &["PodSecurityPolicy"],
         "1.16",
-        "nothing current: policy/v1beta1 PodSecurityPolicy was removed in 1.25 too; use Pod Security Admission",
+        "Pod Security Admission (policy/v1beta1 PodSecurityPolicy was removed in 1.25 too)",
     ),
     removed(
         "extensions/v1beta1",
@@ -1819,7 +1823,7 @@ const REMOVED_APIS: &[Removed] = &[
         "policy/v1beta1",
         &["PodSecurityPolicy"],
         "1.25",
-        "nothing: PodSecurityPolicy is gone; use Pod Security Admission",
+        "Pod Security Admission (PodSecurityPolicy has no successor API)",
     ),
     removed(
         "node.k8s.io/v1beta1",
@@ -2302,6 +2306,81 @@ mod tests {
     }
 
     #[test]
+    fn injection_characters_by_annotation_kind() {
+        let url = AnnotationValue::Url;
+        let re = AnnotationValue::Regex;
+        for ok in [
+            "https://auth.example/oauth2/auth",
+            "https://$host/oauth2/start?rd=$escaped_request_uri",
+            "https://${host}/start#/login",
+            "/$2",
+        ] {
+            assert_eq!(injection_chars(ok, url), None, "{ok}");
+        }
+        for ok in ["CN=(client-a|client-b)\\.example", "CN=^client$"] {
+            assert_eq!(injection_chars(ok, re), None, "{ok}");
+        }
+        assert_eq!(
+            injection_chars("http://a/#;\ninjection", url),
+            Some((0, vec!["';'".to_owned(), "a line break".to_owned()]))
+        );
+        assert_eq!(
+            injection_chars("x\ny}", re),
+            Some((0, vec!["a line break".to_owned(), "'}'".to_owned()]))
+        );
+        assert_eq!(
+            injection_chars("http://a/b|c", url),
+            Some((0, vec!["'|'".to_owned()]))
+        );
+        assert_eq!(injection_chars("CN=a|b", re), None);
+        assert_eq!(
+            injection_chars("CN=a b", re),
+            Some((0, vec!["whitespace".to_owned()]))
+        );
+        assert_eq!(
+            injection_chars("a\tb", url),
+            Some((0, vec!["whitespace".to_owned()]))
+        );
+    }
+
+    #[test]
+    fn removed_api_table() {
+        let r = removal("extensions/v1beta1", "Deployment").unwrap();
+        assert_eq!((r.release, r.replacement), ("1.16", "apps/v1"));
+        assert_eq!(
+            removal("extensions/v1beta1", "Ingress").unwrap().release,
+            "1.22"
+        );
+        assert_eq!(removal("batch/v1beta1", "CronJob").unwrap().release, "1.25");
+        assert_eq!(
+            removal("batch/v2alpha1", "CronJob").unwrap().release,
+            "1.21"
+        );
+        assert_eq!(removal("apps/v1beta2", "Anything").unwrap().release, "1.16");
+        assert!(removal("apps/v1", "Deployment").is_none());
+        assert!(removal("policy/v1", "PodDisruptionBudget").is_none());
+        assert!(removal("batch/v1beta1", "Job").is_none());
+        let mut seen = std::collections::HashSet::new();
+        for r in REMOVED_APIS {
+            let minor = r
+                .release
+                .strip_prefix("1.")
+                .unwrap()
+                .parse::<u32>()
+                .unwrap();
+            assert!((16..=32).contains(&minor), "{}", r.api_version);
+            assert!(!r.replacement.is_empty());
+            for k in r.kinds {
+                assert!(
+                    seen.insert((r.api_version, *k)),
+                    "duplicate {} {k}",
+                    r.api_version
+                );
+            }
+        }
+    }
+
+    #[test]
     fn secret_values() {
         assert!(secret_value("REDIS_PASSWORD=abcd1234"));
         assert!(secret_value("a: 1\nexport API_TOKEN=\"x\"\n"));
@@ -2310,6 +2389,8 @@ mod tests {
         ));
         assert!(!secret_value("PASSWORD_FILE=/run/secrets/db"));
         assert!(!secret_value("password="));
+        assert!(!secret_value("custom_secrets: []"));
+        assert!(!secret_value("api_tokens: {}"));
         assert!(!secret_value("REDIS_PASSWORD=${REDIS_PASSWORD}"));
         // AWS access key IDs by format, alone or inside a line; not look-alikes.
         assert!(secret_value("AKIAIOSFODNN7EXAMPLE"));
