@@ -36,7 +36,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
-pub use axum_server::Handle;
+use palisade_tls::serve::ServeLimits;
 
 /// Falco's receiver limit for one POST body (`webhookMaxBatchSize`).
 pub const DEFAULT_BODY_LIMIT: usize = 12 * 1024 * 1024;
@@ -47,6 +47,9 @@ pub const DEFAULT_QUEUE_BATCHES: usize = 1024;
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(25);
 /// Loopback: metrics are exposed beyond the pod only when asked (`--metrics-listen`).
 pub const DEFAULT_METRICS_LISTEN: &str = "127.0.0.1:9464";
+
+/// How often the certificate and key files are checked for changes.
+const CERT_RELOAD_EVERY: Duration = Duration::from_secs(10);
 
 /// Server settings.
 #[derive(Debug, Clone)]
@@ -62,6 +65,20 @@ pub struct ServeConfig {
     /// From the shutdown signal to exit: in-flight requests, queue drain and output flush.
     pub shutdown_timeout: Duration,
     pub retry: RetryPolicy,
+    /// Connection limits of the webhook listener (cap, timeouts, HTTP/2 streams, body
+    /// bytes in flight); `shutdown_grace` is replaced by `shutdown_timeout`.
+    pub limits: ServeLimits,
+}
+
+/// `audit serve`'s connection limits: palisade-tls's defaults (the API server's 90 s idle
+/// timeout, 10 s handshake, first-request and header timeouts, 100 HTTP/2 streams), with
+/// room in the body budget for four batches at the body limit.
+pub fn default_limits(body_limit: usize) -> ServeLimits {
+    let d = ServeLimits::default();
+    ServeLimits {
+        max_body_bytes_in_flight: d.max_body_bytes_in_flight.max(body_limit.saturating_mul(4)),
+        ..d
+    }
 }
 
 impl ServeConfig {
@@ -77,6 +94,7 @@ impl ServeConfig {
             metrics_listen: DEFAULT_METRICS_LISTEN.parse().ok(),
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             retry: RetryPolicy::default(),
+            limits: default_limits(DEFAULT_BODY_LIMIT),
         }
     }
 }
@@ -441,79 +459,85 @@ async fn serve(
         webhook: webhook_addr,
         metrics: metrics.as_ref().map(|(_, a)| *a),
     });
-    let handle = Handle::new();
-    let metrics_handle = Handle::new();
-    if let Some((listener, addr)) = metrics {
-        let server = axum_server::from_tcp(listener).handle(metrics_handle.clone());
+    // A renewed certificate (cert-manager, a re-created Secret) is served without a restart.
+    let reload = tokio::spawn(palisade_tls::watch_certificates(
+        tls.clone(),
+        palisade_tls::Reloader::new(cfg.cert.clone(), cfg.key.clone(), (cert, key)),
+        CERT_RELOAD_EVERY,
+        |_| {},
+    ));
+    // The metrics listener outlives the webhook's drain, so the drain can be watched.
+    let (metrics_stop, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
+    let metrics_task = metrics.map(|(listener, addr)| {
         let app = metrics_router(shared.clone());
+        let limits = ServeLimits {
+            max_connections: 64,
+            shutdown_grace: Duration::from_secs(1),
+            ..ServeLimits::default()
+        };
         tokio::spawn(async move {
-            if let Err(e) = server.serve(app.into_make_service()).await {
+            let stop = async {
+                let _ = metrics_stopped.await;
+            };
+            let conn = palisade_tls::serve::ConnMetrics::default();
+            if let Err(e) =
+                palisade_tls::serve::serve(listener, None, app, limits, conn, stop).await
+            {
                 tracing::error!(%addr, error = %e, "metrics listener failed");
             }
-        });
-    }
+        })
+    });
     let timeout = cfg.shutdown_timeout;
-    let stopper = {
-        let (handle, shared) = (handle.clone(), shared.clone());
-        tokio::spawn(async move {
+    let stopping = {
+        let shared = shared.clone();
+        async move {
             shutdown.await;
             tracing::info!(
                 "shutting down: refusing new batches, finishing requests, draining the queue (at most {timeout:?})"
             );
             shared.begin_shutdown(Instant::now() + timeout);
-            handle.graceful_shutdown(Some(timeout));
-        })
+        }
     };
-    let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls)
-        .handshake_timeout(Duration::from_secs(10))
-        .acceptor(NoDelay);
-    let result = axum_server::from_tcp(webhook)
-        .acceptor(acceptor)
-        .handle(handle)
-        .serve(app.into_make_service())
-        .await
-        .map_err(|source| ServeError::Serve {
-            addr: webhook_addr,
-            source,
-        });
-    stopper.abort();
-    metrics_handle.shutdown();
+    let limits = ServeLimits {
+        shutdown_grace: timeout,
+        ..cfg.limits.clone()
+    };
+    let result = palisade_tls::serve::serve(
+        webhook,
+        Some(tls),
+        app,
+        limits,
+        shared.metrics.conn.clone(),
+        stopping,
+    )
+    .await
+    .map_err(|source| ServeError::Serve {
+        addr: webhook_addr,
+        source,
+    });
+    reload.abort();
+    // Requests are finished and the worker drains on its thread; the runtime (and with it
+    // every queue sender) goes next, so the metrics listener stops here too.
+    let _ = metrics_stop.send(());
+    if let Some(t) = metrics_task {
+        let _ = tokio::time::timeout(Duration::from_secs(2), t).await;
+    }
     result
 }
 
-async fn bind(addr: SocketAddr, what: &'static str) -> Result<std::net::TcpListener, ServeError> {
-    let err = |source| ServeError::Bind { what, addr, source };
+async fn bind(addr: SocketAddr, what: &'static str) -> Result<tokio::net::TcpListener, ServeError> {
     tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(err)?
-        .into_std()
-        .map_err(err)
+        .map_err(|source| ServeError::Bind { what, addr, source })
 }
 
 fn local_addr(
-    l: &std::net::TcpListener,
+    l: &tokio::net::TcpListener,
     addr: SocketAddr,
     what: &'static str,
 ) -> Result<SocketAddr, ServeError> {
     l.local_addr()
         .map_err(|source| ServeError::Bind { what, addr, source })
-}
-
-/// Sets `TCP_NODELAY` before TLS: a small response must not wait for Nagle's algorithm and
-/// the peer's delayed ACK (about 40 ms on Linux).
-#[derive(Debug, Clone, Copy)]
-struct NoDelay;
-
-impl<S: Send + 'static> axum_server::accept::Accept<tokio::net::TcpStream, S> for NoDelay {
-    type Stream = tokio::net::TcpStream;
-    type Service = S;
-    type Future = std::future::Ready<std::io::Result<(tokio::net::TcpStream, S)>>;
-
-    fn accept(&self, stream: tokio::net::TcpStream, service: S) -> Self::Future {
-        // Best effort: a socket option failure only costs latency.
-        let _ = stream.set_nodelay(true);
-        std::future::ready(Ok((stream, service)))
-    }
 }
 
 /// SIGTERM or SIGINT (Ctrl-C). Call it inside the runtime (as [`run`] does): the handlers

@@ -83,12 +83,9 @@ pub struct Metrics {
     pub sink_errors: Counter,
     /// 1 while the output works, 0 after the bounded retry gave up (until a write succeeds).
     pub sink_up: Gauge,
-    /// TLS connections open now.
-    pub connections_open: Gauge,
-    /// Connections closed at once because `max_connections` were open.
-    pub connections_refused: Counter,
-    /// Connections closed because the handshake or first request did not arrive in time.
-    connections_timed_out: Family<ReasonLabels, Counter>,
+    /// The webhook listener's connections (palisade-tls serving loop): accepted, refused
+    /// at the cap, open, closed by reason (timeouts, eviction), body budget.
+    pub conn: palisade_tls::serve::ConnMetrics,
 }
 
 impl Default for Metrics {
@@ -112,9 +109,7 @@ impl Metrics {
             alerts_written: Counter::default(),
             sink_errors: Counter::default(),
             sink_up: Gauge::default(),
-            connections_open: Gauge::default(),
-            connections_refused: Counter::default(),
-            connections_timed_out: Family::default(),
+            conn: palisade_tls::serve::ConnMetrics::default(),
             registry: Registry::default(),
         };
         m.sink_up.set(1);
@@ -124,9 +119,6 @@ impl Metrics {
         }
         for b in BadBatch::ALL {
             let _ = m.bad.get_or_create(&label(b.as_str()));
-        }
-        for t in ["handshake", "first_request"] {
-            let _ = m.connections_timed_out.get_or_create(&label(t));
         }
         registry.register(
             "accepted_batches",
@@ -179,21 +171,7 @@ impl Metrics {
             "1 while the alert output works, 0 while it is failing",
             m.sink_up.clone(),
         );
-        registry.register(
-            "connections_open",
-            "Webhook connections open",
-            m.connections_open.clone(),
-        );
-        registry.register(
-            "connections_refused",
-            "Webhook connections closed at once because the connection cap was reached",
-            m.connections_refused.clone(),
-        );
-        registry.register(
-            "connections_timed_out",
-            "Webhook connections closed by a timeout (handshake, first_request)",
-            m.connections_timed_out.clone(),
-        );
+        m.conn.register(&mut registry);
         Metrics { registry, ..m }
     }
 
@@ -211,19 +189,6 @@ impl Metrics {
 
     pub fn bad_count(&self, why: BadBatch) -> u64 {
         self.bad.get_or_create(&label(why.as_str())).get()
-    }
-
-    /// `phase`: `handshake` or `first_request`.
-    pub fn timed_out(&self, phase: &'static str) {
-        self.connections_timed_out
-            .get_or_create(&label(phase))
-            .inc();
-    }
-
-    pub fn timed_out_count(&self, phase: &'static str) -> u64 {
-        self.connections_timed_out
-            .get_or_create(&label(phase))
-            .get()
     }
 
     /// The OpenMetrics text exposition.

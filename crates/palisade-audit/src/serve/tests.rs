@@ -348,6 +348,14 @@ struct TestServer {
 
 impl TestServer {
     fn start(out: TestWriter, shutdown_timeout: Duration) -> TestServer {
+        TestServer::start_with(out, shutdown_timeout, |_| {})
+    }
+
+    fn start_with(
+        out: TestWriter,
+        shutdown_timeout: Duration,
+        tweak: impl FnOnce(&mut ServeConfig),
+    ) -> TestServer {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let pki = palisade_tls::testing::pki();
         let dir = tempfile::tempdir().unwrap();
@@ -359,6 +367,7 @@ impl TestServer {
         cfg.queue_wait = Duration::from_millis(200);
         cfg.shutdown_timeout = shutdown_timeout;
         cfg.retry = fast_retry();
+        tweak(&mut cfg);
         let shared = Shared::new();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let (addr_tx, addr_rx) = std_mpsc::channel();
@@ -559,17 +568,101 @@ fn metrics_listener_exports_the_counters() {
     assert_eq!(s.join().drained.undelivered_events, 0);
 }
 
-/// Issue #14 item 13: accepted sockets have TCP_NODELAY (a small answer must not wait for
-/// Nagle and the peer's delayed ACK).
-#[tokio::test]
-async fn accepted_sockets_get_nodelay() {
-    use axum_server::accept::Accept;
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    let client = tokio::spawn(tokio::net::TcpStream::connect(addr));
-    let (stream, _) = l.accept().await.unwrap();
-    assert!(!stream.nodelay().unwrap());
-    let (stream, ()) = NoDelay.accept(stream, ()).await.unwrap();
-    assert!(stream.nodelay().unwrap());
-    drop(client.await);
+/// Issue #14 items 5 and 13: the webhook listener runs on palisade-tls's hardened loop. A
+/// silent TCP client is closed by the handshake timeout, a TLS client that sends no request
+/// by the first-request timeout, an idle keep-alive connection by the idle timeout, and at
+/// the connection cap the oldest connection without a request makes room for the API
+/// server's; each is counted in /metrics.
+#[test]
+fn slow_and_idle_connections_are_closed_and_counted() {
+    use std::io::Read;
+    let w = TestWriter::new(Mode::Ok);
+    let mut s = TestServer::start_with(w, Duration::from_secs(20), |cfg| {
+        cfg.limits.handshake_timeout = Duration::from_millis(300);
+        cfg.limits.first_request_timeout = Duration::from_millis(300);
+        cfg.limits.idle_timeout = Duration::from_millis(300);
+        cfg.limits.max_connections = 3;
+    });
+    // Closed means: read returns end-of-file or an error well within the test's patience
+    // (the limits above are 300 ms; the old server kept such connections for 10 s or more).
+    let closed_soon = |mut c: std::net::TcpStream| {
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut buf = [0u8; 64];
+        loop {
+            match c.read(&mut buf) {
+                Ok(0) => return true,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
+                Err(e) if e.kind() == io::ErrorKind::TimedOut => return false,
+                Err(_) => return true,
+            }
+        }
+    };
+    let silent = std::net::TcpStream::connect(s.addr).unwrap();
+    assert!(closed_soon(silent), "silent TCP connection still open");
+    // A TLS client that never sends a request; a keep-alive client that goes idle.
+    let no_request = s.rt.block_on(tls_connect(s.addr, &s.ca));
+    let idle = s.rt.block_on(async {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut tls = tls_connect(s.addr, &s.ca).await;
+        tls.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            .await
+            .unwrap();
+        let mut first = [0u8; 12];
+        tls.read_exact(&mut first).await.unwrap();
+        assert_eq!(&first, b"HTTP/1.1 200");
+        tls
+    });
+    let ended = |mut tls: tokio_rustls::client::TlsStream<tokio::net::TcpStream>| {
+        s.rt.block_on(async {
+            use tokio::io::AsyncReadExt;
+            let mut buf = vec![0u8; 4096];
+            loop {
+                match tokio::time::timeout(Duration::from_secs(5), tls.read(&mut buf)).await {
+                    Ok(Ok(0)) | Ok(Err(_)) => return true,
+                    Ok(Ok(_)) => {}
+                    Err(_) => return false,
+                }
+            }
+        })
+    };
+    assert!(
+        ended(no_request),
+        "TLS connection without a request still open"
+    );
+    assert!(ended(idle), "idle keep-alive connection still open");
+    // At the cap (3), silent connections are evicted for a real request.
+    let held: Vec<_> = (0..3)
+        .map(|_| std::net::TcpStream::connect(s.addr).unwrap())
+        .collect();
+    wait_for("3 open connections", || s.shared.metrics.conn.open() == 3);
+    assert_eq!(s.post(&batch(1)), 200);
+    let m = s.metrics();
+    let closed = |r: &str| m[&format!("palisade_audit_connections_closed_total{{reason=\"{r}\"}}")];
+    assert!(closed("handshake") >= 1.0, "{m:?}");
+    assert!(closed("first_request_timeout") >= 1.0, "{m:?}");
+    assert!(closed("idle_timeout") >= 1.0, "{m:?}");
+    assert!(closed("evicted") >= 1.0, "{m:?}");
+    drop(held);
+    s.signal();
+    assert_eq!(s.join().drained.undelivered_events, 0);
+}
+
+async fn tls_connect(
+    addr: SocketAddr,
+    ca_pem: &str,
+) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(rustls::pki_types::CertificateDer::from_pem_slice(ca_pem.as_bytes()).unwrap())
+        .unwrap();
+    let mut client = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    client.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    connector.connect(name, tcp).await.unwrap()
 }
