@@ -20,9 +20,18 @@ use crate::pss::{PodTemplate, workload_template};
 pub(crate) struct Hit {
     pub fields: Vec<FieldPath>,
     pub message: String,
-    /// When the hit is about one line of a multi-line string at the first field: that line
-    /// (0-based), so the finding points inside the value rather than at its key.
-    pub value_line: Option<usize>,
+    /// When the hit is about one line of a multi-line string at the first field: that line,
+    /// so the finding points inside the value rather than at its key.
+    pub value_line: Option<ValueLine>,
+}
+
+/// A line inside a multi-line string value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ValueLine {
+    /// 0-based line within the value.
+    pub line: usize,
+    /// How many lines the value has.
+    pub lines: usize,
 }
 
 /// What a check sees: the object, and its pod template when it has one (known kinds and
@@ -1407,8 +1416,11 @@ pub(crate) fn find_secret(value: &str) -> Option<(usize, SecretKind)> {
 
 /// The line of a multi-line value a hit should point at; `None` for a one-line value (its
 /// key's line is the value's line).
-fn line_within(value: &str, line: usize) -> Option<usize> {
-    value.contains('\n').then_some(line)
+fn line_within(value: &str, line: usize) -> Option<ValueLine> {
+    value.contains('\n').then(|| ValueLine {
+        line,
+        lines: value.lines().count(),
+    })
 }
 
 fn check_secret_env_value(t: &Target<'_>) -> Vec<Hit> {

@@ -289,7 +289,7 @@ pub fn check_document(doc: &Document, opts: &ScanOptions) -> Vec<Finding> {
         for hit in (rule.check)(&target) {
             let first = hit.fields.first().cloned().unwrap_or_default();
             let span = match hit.value_line {
-                Some(line) => line_in_value(&doc.spans, &first, line),
+                Some(at) => line_in_value(&doc.spans, &first, at),
                 None => doc.locate(&first),
             };
             let mut message = hit.message;
@@ -316,30 +316,29 @@ pub fn check_document(doc: &Document, opts: &ScanOptions) -> Vec<Finding> {
     findings
 }
 
-/// Where line `line` (0-based) of the multi-line string at `path` is in the source. The span
-/// tree records where a mapping entry's key is, not where its value starts; a multi-line value
-/// in a manifest is a literal block scalar (`key: |`), whose line `i` is `i + 1` lines below
-/// the key. When some other node starts between the key and that line, the value was written
-/// another way (quoted with `\n` escapes, JSON) and the key's own position is returned.
+/// Where a line of the multi-line string at `path` is in the source. The span tree records
+/// where a mapping entry's key is, not where its value starts; a multi-line value in a
+/// manifest is a literal block scalar (`key: |`), whose line `i` is `i + 1` lines below the
+/// key and whose lines no other node starts on. When some node does start on one of the lines
+/// the block would take, the value was written another way (quoted with `\n` escapes, a flow
+/// mapping, JSON) and the key's own position is returned.
 fn line_in_value(
     tree: &palisade_core::SpanTree,
     path: &palisade_core::FieldPath,
-    line: usize,
+    at: hardening::ValueLine,
 ) -> palisade_core::Span {
     let key = tree.locate(path);
-    if tree.get(path).is_none() {
+    if tree.get(path).is_none() || at.line >= at.lines {
         return key;
     }
-    let Some(target) = u32::try_from(line)
-        .ok()
-        .and_then(|l| key.line.checked_add(1)?.checked_add(l))
-    else {
+    let line = |n: usize| u32::try_from(n).ok().and_then(|n| key.line.checked_add(n));
+    let (Some(target), Some(last)) = (line(at.line + 1), line(at.lines)) else {
         return key;
     };
     // Iterative: documents may be deep (the loader's depth limit is the only bound).
     let mut stack = vec![tree];
     while let Some(node) = stack.pop() {
-        if node.span.line > key.line && node.span.line <= target {
+        if node.span.line > key.line && node.span.line <= last {
             return key;
         }
         match &node.children {
