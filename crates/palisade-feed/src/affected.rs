@@ -87,6 +87,10 @@ pub struct AffectedComponent {
     /// Its Go module, the OSV `Kubernetes` package name (`k8s.io/apiserver`).
     pub package: String,
     pub ranges: Vec<Range>,
+    /// The announcement's lines these ranges were read from, as written (`kubelet <= v1.28.0`,
+    /// `v1.27.0 - v1.27.1`, `All Kubernetes versions are affected.`), so a match can say why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<String>,
 }
 
 /// Everything read from one body.
@@ -141,6 +145,7 @@ pub fn parse_body(body: &str, cve: Option<&str>, title: &str) -> BodyVersions {
                     lo: None,
                     hi: None,
                     inline_fix: None,
+                    text: line.to_owned(),
                 });
             }
             continue;
@@ -164,7 +169,10 @@ pub fn parse_body(body: &str, cve: Option<&str>, title: &str) -> BodyVersions {
             || lower.starts_with("fixed by");
         if is_fix_line {
             match read_fix_line(item) {
-                FixLine::Fix(fix) => fixes.push(fix),
+                FixLine::Fix(mut fix) => {
+                    fix.text = item.to_owned();
+                    fixes.push(fix);
+                }
                 FixLine::Master => out.fixed_in_master = true,
                 FixLine::None => out.unfixed = true,
                 FixLine::Commit => {
@@ -184,7 +192,10 @@ pub fn parse_body(body: &str, cve: Option<&str>, title: &str) -> BodyVersions {
             }
         } else {
             match read_affected_line(item) {
-                Ok(Some(span)) => spans.push(span),
+                Ok(Some(mut span)) => {
+                    span.text = item.to_owned();
+                    spans.push(span);
+                }
                 Ok(None) => {
                     if looks_versioned(item) || (bullet && has_digit(item)) {
                         out.warnings
@@ -355,12 +366,15 @@ struct Span {
     hi: Option<UpperBound>,
     /// "(fixed in v1.10.11)", ", resolved in v1.13.12 by …" inside the affected list.
     inline_fix: Option<Version>,
+    /// The line as written (bullet removed), so a match can quote what it came from.
+    text: String,
 }
 
 #[derive(Debug, Clone)]
 struct Fix {
     components: Vec<Component>,
     version: Version,
+    text: String,
 }
 
 enum FixLine {
@@ -599,6 +613,7 @@ fn read_affected_line(line: &str) -> Result<Option<Span>, &'static str> {
                 lo: None,
                 hi: None,
                 inline_fix,
+                text: String::new(),
             }));
         }
         return Ok(None);
@@ -612,18 +627,21 @@ fn read_affected_line(line: &str) -> Result<Option<Span>, &'static str> {
                 lo: None,
                 hi: Some(upper_inclusive(v)),
                 inline_fix,
+                text: String::new(),
             },
             "<" => Span {
                 components,
                 lo: None,
                 hi: Some(UpperBound::Exclusive(v.as_lower())),
                 inline_fix,
+                text: String::new(),
             },
             ">=" => Span {
                 components,
                 lo: Some(v.as_lower()),
                 hi: None,
                 inline_fix,
+                text: String::new(),
             },
             "=" => single(components, v, inline_fix),
             _ => return Err("`>` lower bounds are not used by announcements; write `>=`"),
@@ -639,6 +657,7 @@ fn read_affected_line(line: &str) -> Result<Option<Span>, &'static str> {
                 lo: Some(lo),
                 hi: Some(hi),
                 inline_fix,
+                text: String::new(),
             }
         }
         [Tok::Ver(v, _), ..] if versions == 1 && prior => Span {
@@ -646,12 +665,14 @@ fn read_affected_line(line: &str) -> Result<Option<Span>, &'static str> {
             lo: None,
             hi: Some(UpperBound::Exclusive(v.as_lower())),
             inline_fix,
+            text: String::new(),
         },
         [Tok::Ver(v, true), ..] if versions == 1 => Span {
             components,
             lo: Some(v.as_lower()),
             hi: None,
             inline_fix,
+            text: String::new(),
         },
         [Tok::Ver(v, false), ..] if versions == 1 => single(components, v, inline_fix),
         _ => return Err("expected `X`, `X - Y`, `<= X`, `< X` or `>= X`"),
@@ -700,6 +721,7 @@ fn single(components: Vec<Component>, v: &VersionSpec, inline_fix: Option<Versio
         lo: Some(v.as_lower()),
         hi: Some(v.as_upper()),
         inline_fix,
+        text: String::new(),
     }
 }
 
@@ -737,6 +759,7 @@ fn read_fix_line(line: &str) -> FixLine {
             FixLine::Fix(Fix {
                 components,
                 version: v.as_lower(),
+                text: String::new(),
             })
         }
         _ => FixLine::Unreadable("more than one version on a fixed line"),
@@ -759,6 +782,7 @@ fn derive_from_fixes(fixes: &[Fix]) -> Vec<Span> {
                 },
                 hi: Some(UpperBound::Exclusive(f.version.clone())),
                 inline_fix: None,
+                text: format!("fixed: {}", f.text),
             }
         })
         .collect()
@@ -894,10 +918,17 @@ fn pair(
         }
         let ranges = merge(sanitize(ranges, &comp.name, warnings));
         if !ranges.is_empty() {
+            let mut lines: Vec<String> = Vec::new();
+            for span in &mine {
+                if !span.text.is_empty() && !lines.contains(&span.text) {
+                    lines.push(span.text.clone());
+                }
+            }
             out.push(AffectedComponent {
                 component: comp.name.clone(),
                 package: comp.package.clone(),
                 ranges,
+                lines,
             });
         }
     }
@@ -936,6 +967,10 @@ fn pair(
                 let mut ranges = std::mem::take(&mut c.ranges);
                 ranges.push(extra.clone());
                 c.ranges = merge(ranges);
+                let line = format!("fixed: {}", fix.text);
+                if !c.lines.contains(&line) {
+                    c.lines.push(line);
+                }
             }
         }
     }

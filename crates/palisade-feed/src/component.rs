@@ -104,6 +104,31 @@ pub fn is_core(name: &str) -> bool {
         .any(|(canon, module, core, _)| *core && (*canon == name || *module == name))
 }
 
+/// Whether `name` (canonical or module) is a client rather than something a cluster runs: a
+/// flaw in the cluster's servers does not make kubectl or a client-go program vulnerable.
+pub fn is_client(name: &str) -> bool {
+    matches!(
+        name,
+        "kubectl" | "client-go" | "k8s.io/kubectl" | "k8s.io/client-go"
+    )
+}
+
+/// Canonical name and aliases of each component released with Kubernetes.
+pub fn core_aliases() -> impl Iterator<Item = (&'static str, &'static [&'static str])> {
+    TABLE
+        .iter()
+        .filter(|(_, _, core, _)| *core)
+        .map(|(canon, _, _, aliases)| (*canon, *aliases))
+}
+
+/// The Go module of a canonical component name.
+pub fn module_of(name: &str) -> Option<&'static str> {
+    TABLE
+        .iter()
+        .find(|(canon, ..)| *canon == name)
+        .map(|(_, module, ..)| *module)
+}
+
 /// The generic whole-release component, used when nothing more specific is known.
 pub fn kubernetes() -> Component {
     make("kubernetes", "k8s.io/kubernetes")

@@ -2,6 +2,7 @@
 //! `official-cve-feed.json` (same keys, same order, same values) plus additive fields.
 
 use crate::Warning;
+use crate::about::{self, About};
 use crate::affected::{self, AffectedComponent, BodyVersions};
 use crate::cvss::{self, BodyCvss, Score};
 use crate::github::{self, Issue, Limits};
@@ -76,6 +77,9 @@ pub struct Item {
     pub cvss: BodyCvss,
     /// GHSA IDs named in the body.
     pub aliases: Vec<String>,
+    /// The components the issue itself names (labels, title, text), which narrow ranges whose
+    /// lines only say "Kubernetes".
+    pub about: About,
     pub warnings: Vec<String>,
 }
 
@@ -145,6 +149,12 @@ impl Feed {
                 continue;
             };
             let body = issue.body.clone().unwrap_or_default();
+            let labels: Vec<&str> = issue.labels.iter().map(|l| l.name.as_str()).collect();
+            let about = if body.len() <= options.limits.max_body_bytes {
+                about::detect(&labels, &issue.title, &body)
+            } else {
+                about::detect(&labels, &issue.title, "")
+            };
             let parse_body = body.len() <= options.limits.max_body_bytes;
             for id in &ids {
                 let mut item_warnings = Vec::new();
@@ -192,6 +202,7 @@ impl Feed {
                     versions,
                     cvss,
                     aliases: ghsa_ids(&body),
+                    about: about.clone(),
                     warnings: item_warnings,
                 });
             }
@@ -358,6 +369,9 @@ pub struct ItemExt {
     pub cvss: Option<ItemCvss>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub related: Vec<String>,
+    /// Additive: what the issue's labels, title and text say it is about (see [`About`]).
+    #[serde(default, skip_serializing_if = "About::is_empty")]
+    pub about: About,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
@@ -404,6 +418,7 @@ fn json_items(feed: &Feed) -> Vec<JsonItem> {
                     other_vectors: i.cvss.scores.iter().skip(1).cloned().collect(),
                 }),
                 related: i.related.clone(),
+                about: i.about.clone(),
                 warnings: i.warnings.clone(),
             },
         })

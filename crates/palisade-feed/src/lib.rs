@@ -7,6 +7,7 @@
 //! [`Feed`]; [`render_json_feed`], [`render_rss`], [`render_atom`] and [`osv_records`] turn it into
 //! strings. I/O lives only in [`io`] (reading pages, writing outputs) and [`fetch`] (the GitHub API).
 
+pub mod about;
 pub mod affected;
 pub mod component;
 pub mod cvss;

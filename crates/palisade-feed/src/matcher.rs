@@ -1,13 +1,17 @@
 //! "Am I affected?": which CVEs of a feed apply to a component version or a whole cluster.
 //!
-//! Reads the feed this crate writes (`_kubernetes_io.affected`). Versions of core components
-//! (kube-apiserver, kubelet, …) are Kubernetes release versions, so an item whose lines name only
-//! "Kubernetes" applies to every core component. Projects with their own versions (ingress-nginx,
-//! CSI drivers, Image Builder) are matched only when asked for by name.
+//! Reads the feed this crate writes (`_kubernetes_io.affected`, `_kubernetes_io.about`). Versions
+//! of core components (kube-apiserver, kubelet, …) are Kubernetes release versions, so an item
+//! whose lines name only "Kubernetes" can apply to any of them: to those the issue itself names
+//! (labels, title, text: [`crate::about`]) when it names some, else to every server-side
+//! component (not kubectl or client-go). Each match says which line matched and why
+//! ([`Scope`]). Projects with their own versions (ingress-nginx, CSI drivers, Image Builder)
+//! are matched only when asked for by name.
 
 use crate::FeedError;
+use crate::affected::AffectedComponent;
 use crate::component;
-use crate::feed::JsonFeed;
+use crate::feed::{JsonFeed, JsonItem};
 use crate::version::Version;
 use serde::Serialize;
 use serde_json::Value;
@@ -30,6 +34,42 @@ pub struct Match {
     /// What in the cluster runs this version (`control plane`, `node worker-1`); the query itself
     /// for `--version`.
     pub targets: Vec<String>,
+    /// Why it matched: [`Scope::Component`] (the affected line names the component),
+    /// [`Scope::Issue`] (the line names all of Kubernetes; the issue's labels, title or text
+    /// name the component), [`Scope::Kubernetes`] (the line names all of Kubernetes and nothing
+    /// narrows it).
+    pub scope: Scope,
+    /// The affected lines of the matched range as the announcement wrote them.
+    pub lines: Vec<String>,
+    /// One sentence: the line, what it names, and what narrowed it.
+    pub reason: String,
+}
+
+/// How specifically a match names the component asked about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    Component,
+    Issue,
+    Kubernetes,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Component => "component",
+            Scope::Issue => "issue",
+            Scope::Kubernetes => "kubernetes",
+        }
+    }
+}
+
+/// How to match.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MatchOptions {
+    /// Only matches whose line or issue names the component ([`Scope::Component`],
+    /// [`Scope::Issue`]); whole-release ranges that nothing narrows are left out.
+    pub component_specific: bool,
 }
 
 /// What to check: one component at one version, with a label saying where it runs.
@@ -49,56 +89,156 @@ pub fn load_feed(bytes: &[u8], source: &str) -> Result<JsonFeed, FeedError> {
     })
 }
 
-/// The CVEs of `feed` that apply to `target`.
+/// The CVEs of `feed` that apply to `target` (default options: whole-release ranges narrowed
+/// by what each issue names, nothing else left out).
 pub fn affected(feed: &JsonFeed, target: &Target) -> Vec<Match> {
+    affected_with(feed, target, MatchOptions::default())
+}
+
+/// How `comp` of `item` applies to `wanted` (`None`: any core component), or `None`.
+fn scope_of(item: &JsonItem, comp: &AffectedComponent, wanted: Option<&str>) -> Option<Scope> {
+    let whole = comp.component == "kubernetes";
+    let about = &item.kubernetes_io.about;
+    match wanted {
+        None if !component::is_core(&comp.component) => None,
+        None if !whole => Some(Scope::Component),
+        None if about.is_empty() => Some(Scope::Kubernetes),
+        None => Some(Scope::Issue),
+        Some(w) if comp.component == w || comp.package == w => Some(Scope::Component),
+        Some(w) if whole && component::is_core(w) && about.admits(w) => Some(if about.is_empty() {
+            Scope::Kubernetes
+        } else {
+            Scope::Issue
+        }),
+        Some(_) => None,
+    }
+}
+
+/// The CVEs of `feed` that apply to `target`. Per CVE the most specific matching range counts
+/// (a line naming the component before a whole-release line).
+pub fn affected_with(feed: &JsonFeed, target: &Target, options: MatchOptions) -> Vec<Match> {
     let wanted = target
         .component
         .as_deref()
         .map(|c| component::lookup(c).map_or_else(|| c.to_ascii_lowercase(), |c| c.name));
     let mut out = Vec::new();
     for item in &feed.items {
-        for comp in &item.kubernetes_io.affected {
-            let applies = match &wanted {
-                None => component::is_core(&comp.component),
-                Some(w) => {
-                    comp.component == *w
-                        || comp.package == *w
-                        || (comp.component == "kubernetes" && component::is_core(w))
-                }
-            };
-            if !applies {
-                continue;
-            }
-            let Some(range) = comp.ranges.iter().find(|r| r.contains(&target.version)) else {
-                continue;
-            };
-            let cvss = item.kubernetes_io.cvss.as_ref();
-            if out.iter().any(|m: &Match| m.id == item.id) {
-                continue;
-            }
-            out.push(Match {
-                id: item.id.clone(),
-                component: comp.component.clone(),
-                package: comp.package.clone(),
-                version: target.version.to_string(),
-                fixed: range.fixed.as_ref().map(ToString::to_string),
-                severity: cvss.map(|c| c.score.severity.clone()),
-                base_score: cvss.map(|c| c.score.base_score),
-                summary: item.summary.clone(),
-                url: item.url.clone(),
-                targets: vec![target.label.clone()],
-            });
+        let best = item
+            .kubernetes_io
+            .affected
+            .iter()
+            .filter_map(|comp| {
+                let scope = scope_of(item, comp, wanted.as_deref())?;
+                let range = comp.ranges.iter().find(|r| r.contains(&target.version))?;
+                Some((scope, comp, range))
+            })
+            .min_by_key(|(scope, ..)| *scope);
+        let Some((scope, comp, range)) = best else {
+            continue;
+        };
+        if options.component_specific && scope == Scope::Kubernetes {
+            continue;
         }
+        let lines = branch_lines(comp, &target.version);
+        let reason = reason(item, comp, scope, &lines, wanted.as_deref());
+        let cvss = item.kubernetes_io.cvss.as_ref();
+        out.push(Match {
+            id: item.id.clone(),
+            component: comp.component.clone(),
+            package: comp.package.clone(),
+            version: target.version.to_string(),
+            fixed: range.fixed.as_ref().map(ToString::to_string),
+            severity: cvss.map(|c| c.score.severity.clone()),
+            base_score: cvss.map(|c| c.score.base_score),
+            summary: item.summary.clone(),
+            url: item.url.clone(),
+            targets: vec![target.label.clone()],
+            scope,
+            lines,
+            reason,
+        });
     }
     out
+}
+
+/// The component's lines that name the version's branch (`1.27` in `v1.27.0 - v1.27.1`), else
+/// all of them (`<= v1.24.13` reaching back, `All versions`).
+fn branch_lines(comp: &AffectedComponent, v: &Version) -> Vec<String> {
+    let branch = format!("{}.{}", v.major(), v.minor());
+    let names_branch = |line: &str| {
+        line.match_indices(&branch).any(|(i, _)| {
+            let before = line.get(..i).and_then(|s| s.chars().next_back());
+            let after = line.get(i + branch.len()..).and_then(|s| s.chars().next());
+            !before.is_some_and(|c| c.is_ascii_digit() || c == '.')
+                && !after.is_some_and(|c| c.is_ascii_digit())
+        })
+    };
+    let on_branch: Vec<String> = comp
+        .lines
+        .iter()
+        .filter(|l| names_branch(l))
+        .cloned()
+        .collect();
+    if on_branch.is_empty() {
+        comp.lines.clone()
+    } else {
+        on_branch
+    }
+}
+
+fn reason(
+    item: &JsonItem,
+    comp: &AffectedComponent,
+    scope: Scope,
+    lines: &[String],
+    wanted: Option<&str>,
+) -> String {
+    let quoted = match lines {
+        [] => "the affected ranges".to_owned(),
+        [one] => format!("affected line {one:?}"),
+        more => format!(
+            "affected lines {}",
+            more.iter()
+                .map(|l| format!("{l:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let about = &item.kubernetes_io.about;
+    let narrowed = || {
+        let mut what: Vec<String> = about.components.clone();
+        if let Some(os) = &about.os {
+            what.push(format!("{os} nodes"));
+        }
+        format!(
+            "the issue is about {} ({})",
+            what.join(", "),
+            about.evidence.join("; ")
+        )
+    };
+    match scope {
+        Scope::Component => format!("{quoted} names {}", comp.component),
+        Scope::Issue => format!("{quoted} names all of Kubernetes; {}", narrowed()),
+        Scope::Kubernetes => match wanted {
+            Some(w) => format!(
+                "{quoted} names all of Kubernetes, and nothing in the issue narrows it: taken to include {w}"
+            ),
+            None => format!("{quoted} names all of Kubernetes"),
+        },
+    }
 }
 
 /// Checks several targets and folds the same CVE at the same version into one match listing
 /// every target. Sorted by score (highest first), then ID.
 pub fn affected_all(feed: &JsonFeed, targets: &[Target]) -> Vec<Match> {
+    affected_all_with(feed, targets, MatchOptions::default())
+}
+
+/// [`affected_all`] with options.
+pub fn affected_all_with(feed: &JsonFeed, targets: &[Target], options: MatchOptions) -> Vec<Match> {
     let mut out: Vec<Match> = Vec::new();
     for t in targets {
-        for m in affected(feed, t) {
+        for m in affected_with(feed, t, options) {
             match out
                 .iter_mut()
                 .find(|o| o.id == m.id && o.version == m.version)

@@ -107,7 +107,9 @@ fn parse_block(block: &str) -> Result<BodyVersions, String> {
                 last_affected: last,
             });
         }
+        let line = format!("embedded OSV record: package {}", comp.package);
         out.affected.push(AffectedComponent {
+            lines: vec![line],
             component: comp.name,
             package: comp.package,
             ranges: affected::merge(affected::sanitize(

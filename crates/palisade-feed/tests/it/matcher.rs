@@ -1,7 +1,9 @@
 //! "Am I affected?" answers, hand-checked against the announcement bodies.
 
 use crate::build;
-use palisade_feed::matcher::{Target, affected, affected_all, cluster_targets};
+use palisade_feed::matcher::{
+    MatchOptions, Scope, Target, affected, affected_all, affected_with, cluster_targets,
+};
 use palisade_feed::render_json_feed;
 use palisade_feed::version::Version;
 
@@ -98,15 +100,156 @@ fn cluster_answer() {
             .any(|(v, t)| *v == "1.26.3" && t.contains(&"node node-a".to_owned())),
         "{seccomp:?}"
     );
+    // A kubelet issue (its text says so) whose lines say only "Kubernetes": the node at 1.27.1,
+    // not the control plane at the same version.
     assert!(
         seccomp.iter().any(|(v, t)| *v == "1.27.1"
             && t.contains(&"node node-b".to_owned())
-            && t.contains(&"control plane".to_owned())),
+            && !t.contains(&"control plane".to_owned())),
         "{seccomp:?}"
     );
     // Sorted by score, highest first.
     assert!(
         m.windows(2)
             .all(|w| w[0].base_score.unwrap_or(-1.0) >= w[1].base_score.unwrap_or(-1.0))
+    );
+}
+
+fn ids_for(f: &palisade_feed::feed::JsonFeed, component: &str, version: &str) -> Vec<String> {
+    affected(f, &target(Some(component), version))
+        .into_iter()
+        .map(|m| m.id)
+        .collect()
+}
+
+/// Issue 13 item 12, on the real announcements: whole-release lines ("v1.27.0 - v1.27.1", "All
+/// versions of Kubernetes") are narrowed by what the issue itself names.
+#[test]
+fn other_components_cves_are_not_reported() {
+    let f = feed();
+    for (id, version, about) in [
+        // kubelet-only: the body says "discovered in Kubelet" / "This bug affects kubelet".
+        ("CVE-2023-2431", "1.27.1", "kubelet"),
+        ("CVE-2021-25741", "1.22.1", "kubelet"),
+        // "Affected Components: kubelet" under a line "All versions of Kubernetes".
+        ("CVE-2025-1767", "1.32.2", "kubelet"),
+        // Windows nodes only (title), kubelet (Affected Components).
+        ("CVE-2024-9042", "1.32.0", "kubelet"),
+        // kubectl cp (title).
+        ("CVE-2019-11249", "1.14.0", "kubectl"),
+    ] {
+        assert!(
+            !ids_for(&f, "kube-apiserver", version).contains(&id.to_owned()),
+            "{id} reported for kube-apiserver {version}"
+        );
+        assert!(
+            ids_for(&f, about, version).contains(&id.to_owned()),
+            "{id} not reported for {about} {version}"
+        );
+    }
+    assert!(!ids_for(&f, "kube-proxy", "1.32.0").contains(&"CVE-2024-9042".to_owned()));
+    // CVE-2020-8554 (LoadBalancer/ExternalIPs MitM, "All Kubernetes versions") is a cluster
+    // design flaw: the servers, not the kubectl client.
+    assert!(!ids_for(&f, "kubectl", "1.29.0").contains(&"CVE-2020-8554".to_owned()));
+    assert!(ids_for(&f, "kube-apiserver", "1.29.0").contains(&"CVE-2020-8554".to_owned()));
+}
+
+#[test]
+fn matches_say_why_and_can_be_kept_to_the_component() {
+    let f = feed();
+    let get = |component: &str, version: &str, id: &str| {
+        affected(&f, &target(Some(component), version))
+            .into_iter()
+            .find(|m| m.id == id)
+            .unwrap_or_else(|| panic!("{id} for {component} {version}"))
+    };
+    // The line names the component.
+    let m = get("kube-apiserver", "1.27.1", "CVE-2023-2727");
+    assert_eq!(m.scope, Scope::Component);
+    assert_eq!(m.lines, ["kube-apiserver v1.27.0 - v1.27.2"]);
+    assert!(m.reason.contains("names kube-apiserver"), "{}", m.reason);
+    // The line names all of Kubernetes; the issue's text names the kubelet.
+    let m = get("kubelet", "1.27.1", "CVE-2023-2431");
+    assert_eq!(
+        (m.scope, m.component.as_str()),
+        (Scope::Issue, "kubernetes")
+    );
+    assert_eq!(m.lines, ["v1.27.0 - v1.27.1"]);
+    assert!(
+        m.reason.contains("names all of Kubernetes") && m.reason.contains("about kubelet"),
+        "{}",
+        m.reason
+    );
+    let m = get("kubelet", "1.32.0", "CVE-2024-9042");
+    assert!(m.reason.contains("windows nodes"), "{}", m.reason);
+    // Nothing narrows it.
+    let m = get("kube-apiserver", "1.29.0", "CVE-2020-8554");
+    assert_eq!(m.scope, Scope::Kubernetes);
+    assert_eq!(
+        m.lines,
+        [
+            "All Kubernetes versions are affected. Multi-tenant clusters that grant tenants the ability to create and update services and pods are most vulnerable."
+        ]
+    );
+    // --component-specific keeps only what names the component.
+    let strict = MatchOptions {
+        component_specific: true,
+    };
+    let all = affected(&f, &target(Some("kube-apiserver"), "1.29.0"));
+    let kept = affected_with(&f, &target(Some("kube-apiserver"), "1.29.0"), strict);
+    assert!(kept.len() < all.len());
+    assert!(!kept.iter().any(|m| m.id == "CVE-2020-8554"));
+    assert!(kept.iter().all(|m| m.scope != Scope::Kubernetes));
+    assert!(
+        affected_with(&f, &target(Some("kubelet"), "1.27.1"), strict)
+            .iter()
+            .any(|m| m.id == "CVE-2023-2431")
+    );
+    // In JSON: scope as a word, the lines and the reason.
+    let json = serde_json::to_value(&m).unwrap();
+    assert_eq!(json["scope"], "kubernetes");
+    assert!(
+        json["reason"]
+            .as_str()
+            .unwrap()
+            .contains("All Kubernetes versions")
+    );
+    assert!(json["lines"].is_array());
+}
+
+/// The narrowing is also read from GitHub labels, which the recorded pages do not carry.
+#[test]
+fn issue_labels_narrow_whole_release_lines() {
+    let page = serde_json::json!([{
+        "number": 1, "title": "CVE-2099-0001: Something in the node agent",
+        "html_url": "https://github.com/kubernetes/kubernetes/issues/1",
+        "state": "closed", "state_reason": "completed",
+        "created_at": "2025-01-01T00:00:00Z", "updated_at": "2025-01-02T00:00:00Z",
+        "labels": [{"name": "official-cve-feed"}, {"name": "area/kubelet"}, {"name": "sig/node"}],
+        "body": "#### Affected Versions\n- v1.30.0 - v1.30.2\n#### Fixed Versions\n- v1.30.3\n"
+    }]);
+    let (issues, _) = palisade_feed::parse_page(
+        page.to_string().as_bytes(),
+        "labels.json",
+        &palisade_feed::Limits::default(),
+    )
+    .unwrap();
+    let built = palisade_feed::Feed::from_issues(
+        &issues,
+        &palisade_feed::BuildOptions {
+            now: crate::NOW.to_owned(),
+            ..Default::default()
+        },
+    );
+    let json = render_json_feed(&built);
+    let f = palisade_feed::matcher::load_feed(json.as_bytes(), "f").unwrap();
+    assert!(ids_for(&f, "kubelet", "1.30.1").contains(&"CVE-2099-0001".to_owned()));
+    assert!(ids_for(&f, "kube-apiserver", "1.30.1").is_empty());
+    let m = &affected(&f, &target(Some("kubelet"), "1.30.1"))[0];
+    assert!(m.reason.contains("label area/kubelet"), "{}", m.reason);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        v["items"][0]["_kubernetes_io"]["about"]["components"],
+        serde_json::json!(["kubelet"])
     );
 }

@@ -1,0 +1,364 @@
+//! Which core components an announcement is about, when its version lines only say
+//! "Kubernetes": the issue's own labels (`area/kubelet`, `sig/node`, `sig/windows`), the
+//! `/area …` and `/sig …` commands in its body (which is how those labels were set), its title
+//! ("… via kubelet Checkpoint API", "… on Windows nodes"), an "Affected Components" section, and
+//! sentences that name one ("This bug affects kubelet", "discovered in Kubelet").
+//!
+//! The matcher uses it to narrow a whole-release range: a kubelet-only CVE whose lines say
+//! `v1.27.0 - v1.27.1` is not reported for kube-apiserver. Broad SIG labels (`sig/network`,
+//! `sig/auth`, `sig/api-machinery`, `sig/storage`) span several binaries and narrow nothing;
+//! bodies mention `kubectl get …` commands everywhere, so only the phrases below count.
+
+use crate::component;
+use serde::{Deserialize, Serialize};
+
+/// What narrows an issue, with where each piece came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct About {
+    /// Core components the issue names (canonical names: `kubelet`, `kube-apiserver`, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<String>,
+    /// `windows` when only Windows nodes are affected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
+    /// Where each came from: `label area/kubelet`, `title "…"`, `Affected Components: kubelet`,
+    /// `body "… affects kubelet"`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
+}
+
+impl About {
+    pub fn is_empty(&self) -> bool {
+        self.components.is_empty() && self.os.is_none()
+    }
+
+    /// Whether a whole-release range of this issue applies to core component `name`: every
+    /// server-side component when nothing narrows it, else only those named (Windows-only
+    /// issues: the node components). Clients (kubectl, client-go) only when named: a cluster
+    /// flaw does not make the CLI on a laptop vulnerable.
+    pub fn admits(&self, name: &str) -> bool {
+        if !self.components.is_empty() {
+            return self.components.iter().any(|c| c == name);
+        }
+        if self.os.is_some() {
+            return NODE.contains(&name);
+        }
+        !component::is_client(name)
+    }
+
+    fn add(&mut self, component: &str, evidence: String) {
+        if !self.components.iter().any(|c| c == component) {
+            self.components.push(component.to_owned());
+        }
+        if !self.evidence.contains(&evidence) {
+            self.evidence.push(evidence);
+        }
+    }
+
+    fn windows(&mut self, evidence: String) {
+        self.os = Some("windows".to_owned());
+        if !self.evidence.contains(&evidence) {
+            self.evidence.push(evidence);
+        }
+    }
+}
+
+/// Components that run on every node.
+const NODE: &[&str] = &["kubelet", "kube-proxy"];
+
+/// Labels (and `/area`, `/sig` commands) that name one binary. `None`: Windows nodes.
+const LABELS: &[(&str, Option<&str>)] = &[
+    ("area/kubelet", Some("kubelet")),
+    ("sig/node", Some("kubelet")),
+    ("area/kubectl", Some("kubectl")),
+    ("sig/cli", Some("kubectl")),
+    ("area/apiserver", Some("kube-apiserver")),
+    ("area/kube-apiserver", Some("kube-apiserver")),
+    ("area/kube-proxy", Some("kube-proxy")),
+    ("area/ipvs", Some("kube-proxy")),
+    ("area/controller-manager", Some("kube-controller-manager")),
+    (
+        "area/kube-controller-manager",
+        Some("kube-controller-manager"),
+    ),
+    ("area/kube-scheduler", Some("kube-scheduler")),
+    ("sig/scheduling", Some("kube-scheduler")),
+    ("area/client-libraries", Some("client-go")),
+    ("sig/windows", None),
+    ("area/windows", None),
+];
+
+/// Words before a component name that say the issue is in it.
+const PHRASES: &[&str] = &[
+    "affects",
+    "affects the",
+    "discovered in",
+    "discovered in the",
+    "identified in",
+    "identified in the",
+    "found in",
+    "found in the",
+    "occurs in",
+    "occurs in the",
+    "upgrade your",
+    "upgrade the",
+];
+
+/// Reads labels, title and body. `labels` are label names as GitHub returns them.
+pub fn detect(labels: &[&str], title: &str, body: &str) -> About {
+    let mut about = About::default();
+    let mut label_names: Vec<String> = labels
+        .iter()
+        .map(|l| l.trim().to_ascii_lowercase())
+        .collect();
+    // `/area kubelet` at the start of a body line is a Prow command that sets that label.
+    for line in body.lines() {
+        let t = line.trim();
+        for (prefix, kind) in [("/area ", "area/"), ("/sig ", "sig/")] {
+            if let Some(rest) = t.strip_prefix(prefix) {
+                for word in rest.split_whitespace() {
+                    label_names.push(format!("{kind}{}", word.to_ascii_lowercase()));
+                }
+            }
+        }
+    }
+    for name in &label_names {
+        if let Some((label, target)) = LABELS.iter().find(|(l, _)| l == name) {
+            match target {
+                Some(c) => about.add(c, format!("label {label}")),
+                None => about.windows(format!("label {label}")),
+            }
+        }
+    }
+    let title_lower = title.to_ascii_lowercase();
+    let quoted: String = title.trim().chars().take(100).collect();
+    for c in named(&title_lower) {
+        about.add(c, format!("title {quoted:?}"));
+    }
+    if has_word(&title_lower, "windows") {
+        about.windows(format!("title {quoted:?}"));
+    }
+    for (c, section) in affected_components(body) {
+        about.add(c, format!("Affected Components: {section}"));
+    }
+    let body_lower = body.to_ascii_lowercase();
+    for (c, quote) in sentences(&body_lower) {
+        about.add(c, format!("body \"…{quote}\""));
+    }
+    about
+}
+
+/// Core components (not the whole release) named in lower-case `text`.
+fn named(text: &str) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    for (name, aliases) in component::core_aliases() {
+        if name == "kubernetes" {
+            continue;
+        }
+        if aliases.iter().any(|a| has_word(text, a)) && !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    // "Kubernetes API server" (CVE-2019-11254's section, CVE-2019-11253's title).
+    if has_word(text, "api server") && !out.contains(&"kube-apiserver") {
+        out.push("kube-apiserver");
+    }
+    out
+}
+
+/// `word` in `text` not inside a longer identifier.
+fn has_word(text: &str, word: &str) -> bool {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    text.match_indices(word).any(|(i, _)| {
+        let before = text.get(..i).and_then(|s| s.chars().next_back());
+        let after = text.get(i + word.len()..).and_then(|s| s.chars().next());
+        !before.is_some_and(ident) && !after.is_some_and(ident)
+    })
+}
+
+/// The components listed under an "Affected Component(s)" heading or label line (not "…and
+/// Configurations", which is prose read by [`sentences`]), up to the next blank line after them.
+fn affected_components(body: &str) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    let mut lines = body.lines().map(str::trim).peekable();
+    while let Some(line) = lines.next() {
+        let head = line
+            .trim_start_matches('#')
+            .trim_matches(|c: char| c == '*' || c == '_' || c.is_whitespace());
+        let lower = head.to_ascii_lowercase();
+        let Some(rest) = lower
+            .strip_prefix("affected components")
+            .or_else(|| lower.strip_prefix("affected component"))
+        else {
+            continue;
+        };
+        let rest = rest.trim_start_matches([':', '*', ' ']);
+        if rest.starts_with("and") {
+            continue;
+        }
+        let mut listed: Vec<String> = Vec::new();
+        if !rest.is_empty() {
+            listed.push(rest.to_owned());
+        } else {
+            while let Some(next) = lines.peek() {
+                if next.starts_with('#') || (next.is_empty() && !listed.is_empty()) {
+                    break;
+                }
+                if !next.is_empty() {
+                    listed.push(
+                        next.trim_start_matches(['*', '-', ' '])
+                            .to_ascii_lowercase(),
+                    );
+                }
+                lines.next();
+                if listed.len() >= 5 {
+                    break;
+                }
+            }
+        }
+        let text = listed.join(", ");
+        for c in named(&text) {
+            if !out.iter().any(|(n, _)| *n == c) {
+                out.push((c, text.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// Components a sentence says the issue is in (`This bug affects kubelet.`, `discovered in
+/// Kubelet`, `occurs in kube-controller-manager's logs`), and Go module paths of core components
+/// (`k8s.io/client-go` users). Returns the component and the quoted words.
+fn sentences(body: &str) -> Vec<(&'static str, String)> {
+    let mut out: Vec<(&'static str, String)> = Vec::new();
+    for (name, aliases) in component::core_aliases() {
+        if name == "kubernetes" {
+            continue;
+        }
+        let mut words: Vec<&str> = aliases.to_vec();
+        if name == "kube-apiserver" {
+            words.push("api server");
+        }
+        for alias in words {
+            for (i, _) in body.match_indices(alias) {
+                let after = body.get(i + alias.len()..).and_then(|s| s.chars().next());
+                if after.is_some_and(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+                    continue;
+                }
+                let before = body.get(..i).unwrap_or("").trim_end();
+                let Some(phrase) = PHRASES
+                    .iter()
+                    .filter(|p| before.ends_with(*p))
+                    .max_by_key(|p| p.len())
+                else {
+                    continue;
+                };
+                // The phrase must start a word ("… affects", not "…reaffects").
+                let start = before.len() - phrase.len();
+                if before
+                    .get(..start)
+                    .and_then(|s| s.chars().next_back())
+                    .is_some_and(|c| c.is_ascii_alphanumeric())
+                {
+                    continue;
+                }
+                if !out.iter().any(|(n, _)| *n == name) {
+                    out.push((name, format!("{phrase} {alias}")));
+                }
+            }
+        }
+        if let Some(module) = component::module_of(name)
+            && name != "kubernetes"
+            && body.contains(module)
+            && !out.iter().any(|(n, _)| *n == name)
+        {
+            out.push((name, module.to_owned()));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_and_commands() {
+        let a = detect(
+            &["official-cve-feed", "area/kubelet", "sig/node"],
+            "CVE-2099-1: x",
+            "",
+        );
+        assert_eq!(a.components, ["kubelet"]);
+        assert_eq!(a.evidence, ["label area/kubelet", "label sig/node"]);
+        let a = detect(
+            &[],
+            "CVE-2099-1: x",
+            "text\n\n/area security\n/sig windows\n/kind bug\n",
+        );
+        assert_eq!(a.os.as_deref(), Some("windows"));
+        assert!(a.admits("kubelet") && a.admits("kube-proxy") && !a.admits("kube-apiserver"));
+        // Broad SIGs narrow nothing; then clients are left out and servers kept.
+        let a = detect(&["sig/network", "sig/auth"], "CVE-2099-1: x", "");
+        assert!(a.is_empty());
+        assert!(a.admits("kube-apiserver") && a.admits("kubelet"));
+        assert!(!a.admits("kubectl") && !a.admits("client-go"));
+        let a = detect(&["area/kubectl"], "", "");
+        assert!(a.admits("kubectl") && !a.admits("kube-apiserver"));
+    }
+
+    #[test]
+    fn title_section_and_sentences() {
+        assert_eq!(
+            detect(&[], "Node Denial of Service via kubelet Checkpoint API", "").components,
+            ["kubelet"]
+        );
+        assert_eq!(
+            detect(&[], "Kubernetes API Server JSON/YAML parsing", "").components,
+            ["kube-apiserver"]
+        );
+        let a = detect(
+            &[],
+            "Command Injection affecting Windows nodes",
+            "#### Affected Components\nKubelet\n \n#### Affected Versions\n- kubelet v1.32.0\n",
+        );
+        assert_eq!(
+            (a.components.as_slice(), a.os.as_deref()),
+            (&["kubelet".to_owned()][..], Some("windows"))
+        );
+        assert!(
+            a.evidence
+                .iter()
+                .any(|e| e == "Affected Components: kubelet"),
+            "{a:?}"
+        );
+        let a = detect(
+            &[],
+            "x",
+            "**Affected components:**\nKubernetes API server\n",
+        );
+        assert_eq!(a.components, ["kube-apiserver"]);
+        let a = detect(
+            &[],
+            "x",
+            "A security issue was discovered in Kubelet that allows…\nThis bug affects Kubelet.",
+        );
+        assert_eq!(a.components, ["kubelet"]);
+        let a = detect(
+            &[],
+            "x",
+            "This occurs in kube-controller-manager's logs during provisioning",
+        );
+        assert_eq!(a.components, ["kube-controller-manager"]);
+        let a = detect(&[], "x", "* `k8s.io/client-go` users that use the method");
+        assert_eq!(a.components, ["client-go"]);
+        // Commands to run and passing mentions narrow nothing.
+        let a = detect(
+            &[],
+            "x",
+            "Run `kubectl get nodes` to check. Restart the kubelet after upgrading the apiserver-side config.\n### Affected Components and Configurations\nAll clusters.",
+        );
+        assert!(a.is_empty(), "{a:?}");
+        assert!(!has_word("kubeletconfig", "kubelet"));
+    }
+}
