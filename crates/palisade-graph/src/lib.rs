@@ -131,3 +131,85 @@ pub(crate) fn finding(
         fields: Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    /// `n` unrelated apps in one namespace: account, Deployment, ClusterRole, two bindings,
+    /// a NetworkPolicy each, plus one default-deny.
+    fn apps(n: usize) -> Vec<Document> {
+        let mut objects: Vec<Value> = vec![json!({
+            "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": "deny", "namespace": "shop"},
+            "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}})];
+        for i in 0..n {
+            let app = format!("app-{i}");
+            let meta = |name: &str| json!({"name": name, "namespace": "shop"});
+            objects.push(
+                json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta(&app)}),
+            );
+            objects.push(
+                json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta(&app),
+                "spec": {"selector": {"matchLabels": {"app": app}}, "template": {
+                    "metadata": {"labels": {"app": app, "tier": "web"}},
+                    "spec": {"serviceAccountName": app, "containers": [{"name": "c", "image": "i",
+                        "ports": [{"name": "http", "containerPort": 8080}]}]}}}}),
+            );
+            objects.push(
+                json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                "metadata": {"name": app}, "rules": [
+                    {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]},
+                    {"apiGroups": [""], "resources": ["pods"], "verbs": ["create", "delete"]}]}),
+            );
+            for kind in ["ClusterRoleBinding", "RoleBinding"] {
+                objects.push(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind,
+                    "metadata": meta(&app),
+                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": app},
+                    "subjects": [{"kind": "ServiceAccount", "name": app, "namespace": "shop"}]}));
+            }
+            objects.push(
+                json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                "metadata": meta(&app),
+                "spec": {"podSelector": {"matchLabels": {"app": app}},
+                    "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": app}}}],
+                        "ports": [{"port": "http"}]}]}}),
+            );
+        }
+        objects
+            .into_iter()
+            .enumerate()
+            .map(|(index, value)| Document {
+                file: "apps.yaml".into(),
+                index,
+                item: None,
+                value,
+                spans: palisade_core::SpanTree::default(),
+            })
+            .collect()
+    }
+
+    /// (checks, findings) of the whole analysis with every rule on.
+    fn checks(n: usize) -> (u64, usize) {
+        let docs = apps(n);
+        objects::CHECKS.with(|c| c.set(0));
+        let found = analyze(&docs, &|_| true).len();
+        (objects::CHECKS.with(std::cell::Cell::get), found)
+    }
+
+    #[test]
+    fn analysis_work_grows_linearly_with_the_input() {
+        let (small, small_found) = checks(40);
+        let (large, large_found) = checks(160);
+        // Eight findings per app and one for the namespace at both sizes: the same output
+        // per app, so the work should scale like the input (4x); a pass over every workload
+        // per grant, or over every policy per workload, makes it ~16x.
+        assert_eq!((small_found, large_found), (8 * 40 + 1, 8 * 160 + 1));
+        assert!(
+            large <= small * 5,
+            "4x the input took {large} checks against {small} ({:.1}x)",
+            large as f64 / small as f64
+        );
+    }
+}

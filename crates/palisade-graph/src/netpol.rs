@@ -17,7 +17,7 @@ use crate::objects::{self, Labels, Namespace, Selector, Workload};
 use palisade_core::{Document, FieldPath, Finding, RuleMeta};
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PortValue {
@@ -270,6 +270,18 @@ pub struct Netpol {
     pub policies: Vec<Policy>,
     pub workloads: Vec<Workload>,
     pub namespaces: Vec<Namespace>,
+    /// Indices into `policies` per namespace (a policy selects only pods of its own
+    /// namespace, so a workload's question never needs the other namespaces' policies).
+    by_namespace: BTreeMap<String, Vec<usize>>,
+    /// Index into `namespaces` by name.
+    namespace_index: BTreeMap<String, usize>,
+    /// Policies by namespace and one `matchLabels` pair of their pod selector (a pod without
+    /// that label is not selected), so a pod is checked against the policies that may select
+    /// it, not against every policy of its namespace.
+    by_label: BTreeMap<String, BTreeMap<String, BTreeMap<String, Vec<usize>>>>,
+    /// Per namespace, the policies whose pod selector has no `matchLabels` (checked for
+    /// every pod). Invalid selectors select nothing and are in neither index.
+    unlabelled: BTreeMap<String, Vec<usize>>,
 }
 
 impl Netpol {
@@ -301,24 +313,88 @@ impl Netpol {
             .chain(workloads.iter().map(|w: &Workload| w.namespace.clone()))
             .collect::<Vec<_>>();
         let namespaces = objects::namespaces(scanned.into_iter(), used.into_iter());
+        let mut by_namespace: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        let mut by_label: BTreeMap<String, BTreeMap<String, BTreeMap<String, Vec<usize>>>> =
+            BTreeMap::new();
+        let mut unlabelled: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, p) in policies.iter().enumerate() {
+            by_namespace.entry(p.namespace.clone()).or_default().push(i);
+            if p.pod_selector.invalid {
+                continue;
+            }
+            match p.pod_selector.match_labels.iter().next() {
+                Some((k, v)) => by_label
+                    .entry(p.namespace.clone())
+                    .or_default()
+                    .entry(k.clone())
+                    .or_default()
+                    .entry(v.clone())
+                    .or_default()
+                    .push(i),
+                None => unlabelled.entry(p.namespace.clone()).or_default().push(i),
+            }
+        }
+        let namespace_index = namespaces
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.name.clone(), i))
+            .collect();
         Netpol {
             policies,
             workloads,
             namespaces,
+            by_namespace,
+            namespace_index,
+            by_label,
+            unlabelled,
         }
     }
 
-    fn ns_labels(&self, ns: &str) -> Labels {
-        self.namespaces
-            .iter()
-            .find(|n| n.name == ns)
-            .map(|n| n.labels.clone())
-            .unwrap_or_else(|| Labels::from([(objects::NS_NAME_LABEL.to_owned(), ns.to_owned())]))
+    /// Indices (ascending) of the policies that may select pods of namespace `ns` with
+    /// `labels`: a superset of those that do, from the label index.
+    fn candidates(&self, ns: &str, labels: &Labels) -> Vec<usize> {
+        let mut out: Vec<usize> = self.unlabelled.get(ns).cloned().unwrap_or_default();
+        if let Some(keys) = self.by_label.get(ns) {
+            for (k, v) in labels {
+                if let Some(list) = keys.get(k).and_then(|vals| vals.get(v)) {
+                    out.extend_from_slice(list);
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The policies of namespace `ns`, in input order.
+    fn policies_in<'a>(&'a self, ns: &str) -> impl Iterator<Item = &'a Policy> + 'a {
+        self.by_namespace
+            .get(ns)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.policies.get(i))
+    }
+
+    /// Does `sel` select namespace `ns` (its labels, or only the automatic name label for
+    /// a namespace not in the set)?
+    fn ns_selected(&self, sel: &Selector, ns: &str) -> bool {
+        match self
+            .namespace_index
+            .get(ns)
+            .and_then(|&i| self.namespaces.get(i))
+        {
+            Some(n) => sel.matches(&n.labels),
+            None => sel.matches(&Labels::from([(
+                objects::NS_NAME_LABEL.to_owned(),
+                ns.to_owned(),
+            )])),
+        }
     }
 
     fn selecting(&self, w: &Workload, d: Direction) -> Vec<&Policy> {
-        self.policies
-            .iter()
+        self.candidates(&w.namespace, &w.labels)
+            .into_iter()
+            .filter_map(|i| self.policies.get(i))
             .filter(|p| p.has_type(d) && p.selects(w))
             .collect()
     }
@@ -339,11 +415,7 @@ impl Netpol {
     }
 
     pub fn namespace_isolation(&self, ns: &str, d: Direction) -> Isolation {
-        let mine: Vec<&Policy> = self
-            .policies
-            .iter()
-            .filter(|p| p.namespace == ns && p.has_type(d))
-            .collect();
+        let mine: Vec<&Policy> = self.policies_in(ns).filter(|p| p.has_type(d)).collect();
         if mine.iter().any(|p| p.is_default_deny(d)) {
             Isolation::DefaultDeny
         } else if mine.is_empty() {
@@ -355,21 +427,21 @@ impl Netpol {
 
     /// Per namespace (every namespace seen) and per workload, both directions.
     pub fn report(&self) -> Vec<NamespaceReport> {
+        let mut by_ns: BTreeMap<&str, Vec<&Workload>> = BTreeMap::new();
+        for w in &self.workloads {
+            by_ns.entry(w.namespace.as_str()).or_default().push(w);
+        }
         self.namespaces
             .iter()
             .map(|n| NamespaceReport {
                 namespace: n.name.clone(),
-                policies: self
-                    .policies
-                    .iter()
-                    .filter(|p| p.namespace == n.name)
-                    .count(),
+                policies: self.by_namespace.get(&n.name).map_or(0, Vec::len),
                 ingress: self.namespace_isolation(&n.name, Direction::Ingress),
                 egress: self.namespace_isolation(&n.name, Direction::Egress),
-                workloads: self
-                    .workloads
-                    .iter()
-                    .filter(|w| w.namespace == n.name)
+                workloads: by_ns
+                    .get(n.name.as_str())
+                    .into_iter()
+                    .flatten()
                     .map(|w| WorkloadReport {
                         workload: w.display(),
                         ingress: self.workload_isolation(w, Direction::Ingress),
@@ -409,7 +481,7 @@ impl Netpol {
                 Peer::IpBlock { .. } => false,
                 Peer::Pods { namespaces, pods } => {
                     let ns_ok = match namespaces {
-                        Some(sel) => sel.matches(&self.ns_labels(&other.namespace)),
+                        Some(sel) => self.ns_selected(sel, &other.namespace),
                         None => other.namespace == policy_ns,
                     };
                     ns_ok && pods.as_ref().is_none_or(|s| s.matches(&other.labels))
@@ -574,12 +646,21 @@ pub fn findings(
         if !enabled(rule) {
             continue;
         }
+        // Isolation depends on the namespace and the pod labels only: worked out once per
+        // pair (copies of a workload, or replicas of one chart, share the answer).
+        let mut isolated: BTreeMap<(&str, &Labels), bool> = BTreeMap::new();
         for w in &m.workloads {
+            let iso = *isolated
+                .entry((w.namespace.as_str(), &w.labels))
+                .or_insert_with(|| !m.selecting(w, d).is_empty());
+            if iso {
+                continue;
+            }
             let Some(doc) = docs.doc(w.doc) else {
                 continue;
             };
             let doc = &*doc;
-            if m.workload_isolation(w, d).isolation == Isolation::NotIsolated {
+            {
                 let what = match d {
                     Direction::Ingress => "accepts connections from any source",
                     Direction::Egress => "can connect to any destination",
@@ -623,6 +704,10 @@ fn namespace_findings(
     enabled: &dyn Fn(&RuleMeta) -> bool,
     out: &mut Vec<Finding>,
 ) {
+    let mut first_workload: BTreeMap<&str, usize> = BTreeMap::new();
+    for w in &m.workloads {
+        first_workload.entry(w.namespace.as_str()).or_insert(w.doc);
+    }
     for (rule, d) in [
         (&RULES[ids::NP_NS_INGRESS], Direction::Ingress),
         (&RULES[ids::NP_NS_EGRESS], Direction::Egress),
@@ -637,15 +722,13 @@ fn namespace_findings(
                 .doc
                 .map(|i| (i, FieldPath::root().key("metadata").key("name")))
                 .or_else(|| {
-                    m.workloads
-                        .iter()
-                        .find(|w| w.namespace == n.name)
-                        .map(|w| (w.doc, FieldPath::root().key("metadata").key("namespace")))
+                    first_workload
+                        .get(n.name.as_str())
+                        .map(|&d| (d, FieldPath::root().key("metadata").key("namespace")))
                 })
                 .or_else(|| {
-                    m.policies
-                        .iter()
-                        .find(|p| p.namespace == n.name)
+                    m.policies_in(&n.name)
+                        .next()
                         .map(|p| (p.doc, FieldPath::root().key("metadata").key("namespace")))
                 });
             let Some((di, path)) = anchor else {
@@ -690,12 +773,31 @@ fn lint_findings(
     let named = &RULES[ids::NP_NAMED_PORT];
     let allow_all = &RULES[ids::NP_ALLOW_ALL];
     let mut dns_reported: BTreeMap<&str, ()> = BTreeMap::new();
-    for p in &m.policies {
+    let mut dns_allowed: BTreeMap<&str, bool> = BTreeMap::new();
+    // Workloads that agree in namespace, labels and ports are alike to every lint: each
+    // policy looks at one of each kind (copies of an object would make this quadratic).
+    let mut seen: BTreeSet<(&str, &Labels, &[objects::ContainerPort])> = BTreeSet::new();
+    let kinds: Vec<&Workload> = m
+        .workloads
+        .iter()
+        .filter(|w| seen.insert((w.namespace.as_str(), &w.labels, w.ports.as_slice())))
+        .collect();
+    // The kinds each policy selects, found from the kinds' side through the label index.
+    let mut selected_by: Vec<Vec<&Workload>> = vec![Vec::new(); m.policies.len()];
+    for w in &kinds {
+        for i in m.candidates(&w.namespace, &w.labels) {
+            if let (Some(p), Some(list)) = (m.policies.get(i), selected_by.get_mut(i))
+                && p.selects(w)
+            {
+                list.push(w);
+            }
+        }
+    }
+    for (p, selected) in m.policies.iter().zip(&selected_by) {
         let Some(doc) = docs.doc(p.doc) else {
             continue;
         };
         let doc = &*doc;
-        let selected: Vec<&Workload> = m.workloads.iter().filter(|w| p.selects(w)).collect();
         if enabled(dangling) && !p.pod_selector.is_empty() && selected.is_empty() {
             out.push(finding(
                 doc,
@@ -765,17 +867,16 @@ fn lint_findings(
                     ));
                 }
                 if enabled(named) {
-                    named_port_lint(docs, m, p, d, ri, r, &selected, doc, out);
+                    named_port_lint(m, &kinds, p, d, ri, r, selected, doc, out);
                 }
             }
         }
         if enabled(no_dns) && p.egress_type && !dns_reported.contains_key(p.namespace.as_str()) {
-            let egress_policies: Vec<&Policy> = m
-                .policies
-                .iter()
-                .filter(|q| q.namespace == p.namespace && q.egress_type)
-                .collect();
-            if !egress_policies.iter().any(|q| allows_dns(q)) {
+            let egress_policies = || m.policies_in(&p.namespace).filter(|q| q.egress_type);
+            let allowed = *dns_allowed
+                .entry(p.namespace.as_str())
+                .or_insert_with(|| egress_policies().any(allows_dns));
+            if !allowed {
                 dns_reported.insert(&p.namespace, ());
                 out.push(finding(
                     doc,
@@ -785,7 +886,7 @@ fn lint_findings(
                         "NetworkPolicy {} makes pods egress-isolated and no egress policy in namespace {} allows DNS (port 53): {}",
                         p.display(),
                         p.namespace,
-                        egress_policies.iter().map(|q| q.display()).collect::<Vec<_>>().join(", ")
+                        egress_policies().map(Policy::display).collect::<Vec<_>>().join(", ")
                     ),
                     &FieldPath::root().key("spec").key("policyTypes"),
                 ));
@@ -794,10 +895,11 @@ fn lint_findings(
     }
 }
 
+/// `kinds`: one workload of each (namespace, labels, ports); `selected`: those `p` selects.
 #[allow(clippy::too_many_arguments)]
 fn named_port_lint(
-    _docs: &(impl Docs + ?Sized),
     m: &Netpol,
+    kinds: &[&Workload],
     p: &Policy,
     d: Direction,
     ri: usize,
@@ -810,9 +912,9 @@ fn named_port_lint(
     // Ingress: names resolve against the policy's own pods; egress: against the destinations.
     let candidates: Vec<&Workload> = match d {
         Direction::Ingress => selected.to_vec(),
-        Direction::Egress => m
-            .workloads
+        Direction::Egress => kinds
             .iter()
+            .copied()
             .filter(|w| m.peer_matches(&r.peers, w, &p.namespace))
             .collect(),
     };

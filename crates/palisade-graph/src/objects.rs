@@ -8,6 +8,20 @@ use std::collections::BTreeMap;
 
 pub type Labels = BTreeMap<String, String>;
 
+#[cfg(test)]
+thread_local! {
+    /// Pairwise checks (selector against labels, token check, subject against workload,
+    /// rule against request) made on this thread: tests compare it across input sizes.
+    pub(crate) static CHECKS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts one pairwise check (tests only).
+#[inline]
+pub(crate) fn count_check() {
+    #[cfg(test)]
+    CHECKS.with(|c| c.set(c.get() + 1));
+}
+
 /// `apiVersion`'s group (`""` for the core group).
 pub fn group_of(api_version: &str) -> &str {
     api_version.rsplit_once('/').map_or("", |(g, _)| g)
@@ -61,7 +75,7 @@ pub fn string_list(v: Option<&Value>) -> Vec<String> {
 }
 
 /// A container port as declared in a pod template.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ContainerPort {
     pub name: Option<String>,
     pub port: u16,
@@ -231,6 +245,7 @@ impl Selector {
     }
 
     pub fn matches(&self, labels: &Labels) -> bool {
+        count_check();
         if self.invalid {
             return false;
         }

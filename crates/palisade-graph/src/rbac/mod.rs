@@ -15,6 +15,7 @@ use crate::catalog::{RULES, ids};
 use crate::finding;
 use crate::objects::Workload;
 use palisade_core::{FieldPath, Finding, RuleMeta, Severity};
+use std::collections::BTreeMap;
 
 /// Subjects that mean "everyone" (or every holder of any token).
 fn is_everyone(s: &Subject) -> bool {
@@ -82,10 +83,12 @@ pub fn findings(
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let all = escalations(m, &|_| true);
-    let reported = if enabled(&RULES[ids::CLUSTER_ADMIN]) {
-        all.clone()
+    let own;
+    let reported: &[Escalation] = if enabled(&RULES[ids::CLUSTER_ADMIN]) {
+        &all
     } else {
-        escalations(m, enabled)
+        own = escalations(m, enabled);
+        &own
     };
     // Escalations come binding by binding: decode each binding's object once, not once per
     // escalation (a packed set decodes on every `doc` call).
@@ -130,6 +133,22 @@ fn binding_rules(
     let to_masters = |s: &Subject| {
         enabled(masters) && s.kind == SubjectKind::Group && s.name == "system:masters"
     };
+    // Escalations come binding by binding: each binding's are one run of `all`.
+    let mut runs: BTreeMap<usize, &[Escalation]> = BTreeMap::new();
+    let mut start = 0;
+    while let Some(first) = all.get(start) {
+        let len = all
+            .get(start..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|e| e.binding == first.binding)
+            .count();
+        runs.insert(
+            first.binding,
+            all.get(start..start + len).unwrap_or_default(),
+        );
+        start += len;
+    }
     for (bi, b) in m.bindings.iter().enumerate() {
         // Most bindings have neither subject: skip them before decoding their object.
         if b.bootstrap || !b.subjects.iter().any(|s| to_everyone(s) || to_masters(s)) {
@@ -150,9 +169,12 @@ fn binding_rules(
         for s in &b.subjects {
             let path = model::subject_path(&doc.value, s);
             if to_everyone(s) {
-                let powers: Vec<String> = all
+                let powers: Vec<String> = runs
+                    .get(&bi)
+                    .copied()
+                    .unwrap_or_default()
                     .iter()
-                    .filter(|e| e.binding == bi && &e.subject == s)
+                    .filter(|e| &e.subject == s)
                     .map(|e| format!("{} ({})", e.what, e.rule.id))
                     .collect();
                 let (sev, tail) = if powers.is_empty() {
@@ -205,8 +227,45 @@ fn workload_rules(
     if !enabled(powerful) && !enabled(bound) {
         return;
     }
+    // What a workload's token can do depends only on its namespace and account: worked out
+    // once per account from escalations and bindings indexed by subject (scanning them all
+    // for every workload made this quadratic).
+    let mut by_subject: BTreeMap<&Subject, Vec<usize>> = BTreeMap::new();
+    for (i, e) in all.iter().enumerate() {
+        if e.severity >= Severity::High {
+            by_subject.entry(&e.subject).or_default().push(i);
+        }
+    }
+    let mut bound_by: BTreeMap<&Subject, Vec<usize>> = BTreeMap::new();
+    for (bi, b) in m.bindings.iter().enumerate() {
+        if b.bootstrap {
+            continue;
+        }
+        for s in &b.subjects {
+            let list = bound_by.entry(s).or_default();
+            if list.last() != Some(&bi) {
+                list.push(bi);
+            }
+        }
+    }
+    let mut cache: BTreeMap<(&str, &str), Account> = BTreeMap::new();
     for w in &m.workloads {
         if !m.token_mounted(w) {
+            continue;
+        }
+        let key = (w.namespace.as_str(), w.service_account.as_str());
+        let account = cache.entry(key).or_insert_with(|| {
+            account_summary(
+                m,
+                all,
+                &by_subject,
+                &bound_by,
+                w,
+                enabled(powerful),
+                enabled(bound),
+            )
+        });
+        if account.power.is_none() && account.bound.is_none() {
             continue;
         }
         let Some(doc) = docs.doc(w.doc) else {
@@ -214,78 +273,112 @@ fn workload_rules(
         };
         let doc = &*doc;
         let sa = format!("ServiceAccount {}/{}", w.namespace, w.service_account);
-        if enabled(powerful) {
-            let mut hits: Vec<&Escalation> = all
-                .iter()
-                .filter(|e| e.severity >= Severity::High && model::holds(&e.subject, w))
-                .collect();
-            hits.sort_by_key(|e| std::cmp::Reverse(e.severity));
-            if let Some(top) = hits.first() {
-                let sev = if top.severity == Severity::Critical {
-                    Severity::Critical
-                } else {
-                    Severity::High
-                };
-                let powers: Vec<String> = hits
-                    .iter()
-                    .map(|e| {
-                        let b = m
-                            .bindings
-                            .get(e.binding)
-                            .map(Binding::display)
-                            .unwrap_or_default();
-                        format!(
-                            "{} {} ({} via {b})",
-                            e.what,
-                            scope_phrase(&e.scope),
-                            e.rule.id
-                        )
-                    })
-                    .collect();
-                out.push(finding(
-                    doc,
-                    powerful,
-                    sev,
-                    format!(
-                        "{} runs as {sa} with its token mounted; through {} that token can {}",
-                        w.display(),
-                        if top.subject.kind == SubjectKind::ServiceAccount {
-                            "the account".to_owned()
-                        } else {
-                            top.subject.to_string()
-                        },
-                        list(&powers)
-                    ),
-                    &sa_path(w),
-                ));
-            }
+        if let Some((sev, through, powers)) = &account.power {
+            out.push(finding(
+                doc,
+                powerful,
+                *sev,
+                format!(
+                    "{} runs as {sa} with its token mounted; through {through} that token can {powers}",
+                    w.display(),
+                ),
+                &sa_path(w),
+            ));
         }
-        if enabled(bound) {
-            let me = Subject::service_account(&w.namespace, &w.service_account);
-            let bindings: Vec<String> = m
-                .bindings
-                .iter()
-                .filter(|b| !b.bootstrap && b.subjects.contains(&me))
-                .map(Binding::display)
-                .collect();
-            if !bindings.is_empty() {
-                out.push(finding(
-                    doc,
-                    bound,
-                    bound.severity,
-                    format!(
-                        "{} mounts the token of {sa}, which is bound by {}",
-                        w.display(),
-                        list(&bindings)
-                    ),
-                    &w.template
-                        .clone()
-                        .key("spec")
-                        .key("automountServiceAccountToken"),
-                ));
-            }
+        if let Some(bindings) = &account.bound {
+            out.push(finding(
+                doc,
+                bound,
+                bound.severity,
+                format!(
+                    "{} mounts the token of {sa}, which is bound by {bindings}",
+                    w.display(),
+                ),
+                &w.template
+                    .clone()
+                    .key("spec")
+                    .key("automountServiceAccountToken"),
+            ));
         }
     }
+}
+
+/// What RBAC028 and RBAC030 say about one service account: (severity, through whom, what
+/// its token can do) and the bindings naming it.
+struct Account {
+    power: Option<(Severity, String, String)>,
+    bound: Option<String>,
+}
+
+fn account_summary(
+    m: &Rbac,
+    all: &[Escalation],
+    by_subject: &BTreeMap<&Subject, Vec<usize>>,
+    bound_by: &BTreeMap<&Subject, Vec<usize>>,
+    w: &Workload,
+    powerful: bool,
+    bound: bool,
+) -> Account {
+    let me = Subject::service_account(&w.namespace, &w.service_account);
+    let mut power = None;
+    if powerful {
+        // Every subject `model::holds` says covers the account: itself, its username, and
+        // the groups its token carries.
+        let user = Subject::user(&format!(
+            "system:serviceaccount:{}:{}",
+            w.namespace, w.service_account
+        ));
+        let mut idx: Vec<usize> = me
+            .identities()
+            .iter()
+            .chain(std::iter::once(&user))
+            .filter_map(|s| by_subject.get(s))
+            .flatten()
+            .copied()
+            .collect();
+        idx.sort_unstable();
+        idx.dedup();
+        let mut hits: Vec<&Escalation> = idx.iter().filter_map(|&i| all.get(i)).collect();
+        hits.sort_by_key(|e| std::cmp::Reverse(e.severity));
+        if let Some(top) = hits.first() {
+            let sev = if top.severity == Severity::Critical {
+                Severity::Critical
+            } else {
+                Severity::High
+            };
+            let powers: Vec<String> = hits
+                .iter()
+                .map(|e| {
+                    let b = m
+                        .bindings
+                        .get(e.binding)
+                        .map(Binding::display)
+                        .unwrap_or_default();
+                    format!(
+                        "{} {} ({} via {b})",
+                        e.what,
+                        scope_phrase(&e.scope),
+                        e.rule.id
+                    )
+                })
+                .collect();
+            let through = if top.subject.kind == SubjectKind::ServiceAccount {
+                "the account".to_owned()
+            } else {
+                top.subject.to_string()
+            };
+            power = Some((sev, through, list(&powers)));
+        }
+    }
+    let bound = bound.then(|| bound_by.get(&me)).flatten().map(|bs| {
+        let names: Vec<String> = bs
+            .iter()
+            .filter_map(|&bi| m.bindings.get(bi))
+            .map(Binding::display)
+            .collect();
+        list(&names)
+    });
+    Account { power, bound }
 }
 
 const IAM_ANNOTATIONS: &[&str] = &[

@@ -85,6 +85,7 @@ impl PolicyRule {
     }
 
     pub fn allows(&self, req: &Request) -> bool {
+        objects::count_check();
         match &req.target {
             Target::Resource {
                 group,
@@ -591,6 +592,17 @@ pub struct Rbac {
     /// namespace -> name -> the last ServiceAccount of that identity (token checks ask for
     /// every workload of every grant; nested so a lookup borrows instead of allocating).
     sa_index: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Workloads whose pods get their token, indexed so that finding a subject's holders
+    /// costs its answer, not a pass over every workload (that pass per grant made the
+    /// analysis quadratic): by namespace and account, by namespace, and all of them.
+    holders: Holders,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Holders {
+    by_account: BTreeMap<String, BTreeMap<String, Vec<usize>>>,
+    by_namespace: BTreeMap<String, Vec<usize>>,
+    all: Vec<usize>,
 }
 
 /// One way a subject is granted a request.
@@ -634,6 +646,26 @@ impl Rbac {
                 .or_default()
                 .insert(sa.name.clone(), i);
         }
+        let mut holders = Holders::default();
+        for (i, w) in m.workloads.iter().enumerate() {
+            if !m.token_mounted(w) {
+                continue;
+            }
+            holders
+                .by_account
+                .entry(w.namespace.clone())
+                .or_default()
+                .entry(w.service_account.clone())
+                .or_default()
+                .push(i);
+            holders
+                .by_namespace
+                .entry(w.namespace.clone())
+                .or_default()
+                .push(i);
+            holders.all.push(i);
+        }
+        m.holders = holders;
         m
     }
 
@@ -980,15 +1012,47 @@ impl Rbac {
 
     /// Workloads whose pods run as this service account with its token mounted.
     pub fn token_holders(&self, subject: &Subject) -> Vec<&Workload> {
-        self.workloads
+        self.holder_indices(subject)
             .iter()
-            .filter(|w| self.token_mounted(w) && holds(subject, w))
+            .filter_map(|&i| self.workloads.get(i))
             .collect()
+    }
+
+    /// Indices (into `workloads`, ascending) of the workloads [`holds`] says run as
+    /// `subject` with its token mounted, from the index.
+    pub(crate) fn holder_indices(&self, subject: &Subject) -> &[usize] {
+        let h = &self.holders;
+        let account = |ns: &str, name: &str| {
+            h.by_account
+                .get(ns)
+                .and_then(|names| names.get(name))
+                .map_or(&[][..], Vec::as_slice)
+        };
+        match subject.kind {
+            SubjectKind::ServiceAccount => subject
+                .namespace
+                .as_deref()
+                .map_or(&[][..], |ns| account(ns, &subject.name)),
+            SubjectKind::Group => match subject.name.as_str() {
+                "system:serviceaccounts" | "system:authenticated" => &h.all,
+                n => n
+                    .strip_prefix("system:serviceaccounts:")
+                    .and_then(|ns| h.by_namespace.get(ns))
+                    .map_or(&[][..], Vec::as_slice),
+            },
+            // Namespace and account names cannot contain ':', so the first one splits them.
+            SubjectKind::User => subject
+                .name
+                .strip_prefix("system:serviceaccount:")
+                .and_then(|rest| rest.split_once(':'))
+                .map_or(&[][..], |(ns, name)| account(ns, name)),
+        }
     }
 
     /// Whether the pods get the token: the pod spec's `automountServiceAccountToken` wins,
     /// else the ServiceAccount's, else mounted (the API default).
     pub fn token_mounted(&self, w: &Workload) -> bool {
+        objects::count_check();
         w.automount.unwrap_or_else(|| {
             self.service_account(&w.namespace, &w.service_account)
                 .and_then(|sa| sa.automount)
@@ -1009,8 +1073,11 @@ impl Rbac {
     }
 }
 
-/// Does `subject` (as written in a binding) cover workload `w`'s service account?
+/// Does `subject` (as written in a binding) cover workload `w`'s service account? The
+/// definition the holder index ([`Rbac::token_holders`]) is tested against.
+#[cfg(test)]
 pub(crate) fn holds(subject: &Subject, w: &Workload) -> bool {
+    objects::count_check();
     match subject.kind {
         SubjectKind::ServiceAccount => {
             subject.name == w.service_account
@@ -1154,6 +1221,71 @@ mod tests {
         }
         assert!(holds(&Subject::service_account("shop", "api"), &w));
         assert!(!holds(&Subject::service_account("shop", "web"), &w));
+    }
+
+    #[test]
+    fn token_holders_index_agrees_with_holds() {
+        let mut docs = Vec::new();
+        let mut add = |v: Value| {
+            docs.push(palisade_core::Document {
+                file: "t.yaml".into(),
+                index: docs.len(),
+                item: None,
+                value: v,
+                spans: palisade_core::SpanTree::default(),
+            })
+        };
+        for (ns, sa, automount) in [
+            ("shop", "api", None),
+            ("shop", "api", Some(false)),
+            ("shop", "web", None),
+            ("shop2", "api", None),
+            ("other", "default", None),
+        ] {
+            let mut spec = json!({"containers": [{"name": "c", "image": "i"}]});
+            if !sa.is_empty() {
+                spec["serviceAccountName"] = json!(sa);
+            }
+            if let Some(a) = automount {
+                spec["automountServiceAccountToken"] = json!(a);
+            }
+            add(json!({"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": format!("{ns}-{sa}"), "namespace": ns}, "spec": spec}));
+        }
+        add(json!({"apiVersion": "v1", "kind": "ServiceAccount",
+            "metadata": {"name": "web", "namespace": "shop"}, "automountServiceAccountToken": false}));
+        let m = Rbac::build(&docs, RbacOptions::default());
+        let subjects = [
+            Subject::service_account("shop", "api"),
+            Subject::service_account("shop", "web"),
+            Subject::service_account("shop2", "api"),
+            Subject::service_account("nope", "api"),
+            Subject::user("system:serviceaccount:shop:api"),
+            Subject::user("system:serviceaccount:shop:ap"),
+            Subject::user("system:serviceaccount:shop"),
+            Subject::user("jane"),
+            Subject::group("system:serviceaccounts"),
+            Subject::group("system:authenticated"),
+            Subject::group("system:serviceaccounts:shop"),
+            Subject::group("system:serviceaccounts:sho"),
+            Subject::group("dev"),
+        ];
+        for s in &subjects {
+            let slow: Vec<&str> = m
+                .workloads
+                .iter()
+                .filter(|w| m.token_mounted(w) && holds(s, w))
+                .map(|w| w.name.as_str())
+                .collect();
+            let fast: Vec<&str> = m.token_holders(s).iter().map(|w| w.name.as_str()).collect();
+            assert_eq!(fast, slow, "{s}");
+        }
+        assert_eq!(
+            m.token_holders(&Subject::group("system:authenticated"))
+                .len(),
+            3,
+            "the automount: false pod and the account with automount: false hold no token"
+        );
     }
 
     #[test]

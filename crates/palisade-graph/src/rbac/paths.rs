@@ -2,9 +2,11 @@
 //! several that are all needed) makes each RBAC rule fire, and the detection over every
 //! binding of the model.
 
-use super::model::{Binding, Rbac, Request, Scope, Subject, SubjectKind};
+use super::model::{Rbac, Request, Scope, Subject, SubjectKind};
 use crate::catalog::{RULES, ids};
 use palisade_core::{RuleMeta, Severity};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// `verbs` x `resources` in one API group; any combination is enough.
 struct Need {
@@ -209,8 +211,9 @@ pub struct Escalation {
     pub what: String,
     /// The role rule that grants it, e.g. `ClusterRole/edit rules[2]`.
     pub rule_ref: String,
-    /// Workloads running as the subject with its token mounted (`Kind/ns/name`).
-    pub workloads: Vec<String>,
+    /// Workloads running as the subject with its token mounted (`Kind/ns/name`); shared by
+    /// every escalation of the subject.
+    pub workloads: Arc<[String]>,
 }
 
 fn lower(s: Severity) -> Severity {
@@ -324,6 +327,10 @@ pub fn escalations(m: &Rbac, enabled: &dyn Fn(&RuleMeta) -> bool) -> Vec<Escalat
     let mut out = Vec::new();
     let admin_meta = &RULES[ids::CLUSTER_ADMIN];
     let fold_admin = enabled(admin_meta);
+    // What a role grants at a scope does not depend on the binding: bindings repeating a
+    // (role, scope) pair reuse the answer, and a subject's token holders are looked up once.
+    let mut powers_of: BTreeMap<(usize, Scope), Vec<Found>> = BTreeMap::new();
+    let mut holders_of: BTreeMap<Subject, Arc<[String]>> = BTreeMap::new();
     for (bi, b) in m.bindings.iter().enumerate() {
         if b.bootstrap || b.doc.is_none() {
             continue;
@@ -332,56 +339,80 @@ pub fn escalations(m: &Rbac, enabled: &dyn Fn(&RuleMeta) -> bool) -> Vec<Escalat
             continue;
         };
         let scope = b.scope();
-        let mut found: Vec<(&'static RuleMeta, String, String)> = Vec::new();
-        let admin = wildcard(m, role, &scope);
-        if let Some((w, r)) = &admin
-            && fold_admin
-        {
-            found.push((admin_meta, w.clone(), r.clone()));
+        let found = powers_of
+            .entry((role, scope.clone()))
+            .or_insert_with(|| powers(m, role, &scope, fold_admin, enabled));
+        if found.is_empty() {
+            continue;
         }
-        if admin.is_none() || !fold_admin {
-            for (i, c) in POWERS.iter().enumerate() {
-                let Some(meta) = RULES.get(i + 1) else {
-                    continue;
-                };
-                if !enabled(meta) {
-                    continue;
-                }
-                if let Some((w, r)) = check(m, role, &scope, c) {
-                    found.push((meta, w, r));
-                }
-            }
-        }
-        for (meta, what, rule_ref) in found {
-            for s in b.subjects.iter().filter(|s| !skip_subject(s)) {
-                out.push(escalation(m, bi, b, meta, s, &what, &rule_ref));
+        let role_name = m.role(role).map(|r| r.display());
+        let subjects: Vec<(&Subject, Arc<[String]>)> = b
+            .subjects
+            .iter()
+            .filter(|s| !skip_subject(s))
+            .map(|s| {
+                let held = holders_of.entry(s.clone()).or_insert_with(|| {
+                    m.token_holders(s)
+                        .iter()
+                        .map(|w| w.display())
+                        .collect::<Vec<_>>()
+                        .into()
+                });
+                (s, held.clone())
+            })
+            .collect();
+        for (meta, what, rule_ref) in found.iter() {
+            for (s, workloads) in &subjects {
+                out.push(Escalation {
+                    rule: meta,
+                    severity: scaled(meta, &scope),
+                    subject: (*s).clone(),
+                    binding: bi,
+                    role: role_name.clone(),
+                    scope: scope.clone(),
+                    what: what.clone(),
+                    rule_ref: rule_ref.clone(),
+                    workloads: workloads.clone(),
+                });
             }
         }
     }
     out
 }
 
-fn escalation(
+/// A dangerous permission a role grants: the rule, what can be done, the granting rule.
+type Found = (&'static RuleMeta, String, String);
+
+/// Every enabled power `role` grants at `scope`; with `fold_admin`, a cluster-admin
+/// equivalent grant is reported once (RBAC001), not once per permission it implies.
+fn powers(
     m: &Rbac,
-    bi: usize,
-    b: &Binding,
-    meta: &'static RuleMeta,
-    s: &Subject,
-    what: &str,
-    rule_ref: &str,
-) -> Escalation {
-    let scope = b.scope();
-    Escalation {
-        rule: meta,
-        severity: scaled(meta, &scope),
-        subject: s.clone(),
-        binding: bi,
-        role: m.role_of(b).and_then(|r| m.role(r)).map(|r| r.display()),
-        scope,
-        what: what.to_owned(),
-        rule_ref: rule_ref.to_owned(),
-        workloads: m.token_holders(s).iter().map(|w| w.display()).collect(),
+    role: usize,
+    scope: &Scope,
+    fold_admin: bool,
+    enabled: &dyn Fn(&RuleMeta) -> bool,
+) -> Vec<Found> {
+    let mut found = Vec::new();
+    let admin = wildcard(m, role, scope);
+    if let Some((w, r)) = &admin
+        && fold_admin
+    {
+        found.push((&RULES[ids::CLUSTER_ADMIN], w.clone(), r.clone()));
     }
+    if admin.is_none() || !fold_admin {
+        for (i, c) in POWERS.iter().enumerate() {
+            let Some(meta) = RULES.get(i + 1) else {
+                continue;
+            };
+            if !enabled(meta) {
+                continue;
+            }
+            if let Some((w, r)) = check(m, role, scope, c) {
+                found.push((meta, w, r));
+            }
+        }
+    }
+    found
 }
 
 /// What rule `rule_id` (an `rbac` power rule, RBAC001..RBAC025) finds in role `role` granted
