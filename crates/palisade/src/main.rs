@@ -68,9 +68,38 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // `palisade scan DIR | head -1`: the reader has what it wanted; end quietly, as
+        // ripgrep and other Unix filters do, instead of reporting an error.
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", error_text(&err));
             ExitCode::from(2)
         }
     }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// The error and its causes, `: `-separated, each cause once: library errors often quote
+/// their source in their own message (`reading F: No such file or directory (os error 2)`)
+/// and name it as `source()` too, which printed the same text twice.
+fn error_text(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if part.is_empty() || text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }

@@ -8,6 +8,7 @@
 
 mod admit;
 mod audit;
+mod cli;
 mod cvss;
 mod feed;
 mod feed_serve;
