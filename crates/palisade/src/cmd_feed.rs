@@ -58,6 +58,11 @@ pub struct AffectedArgs {
     #[arg(long, value_name = "FILE")]
     pub cluster: Vec<PathBuf>,
 
+    /// Keep only matches whose affected line, or the issue's labels, title or text, name the
+    /// component (scope `component` or `issue`); drop whole-release ranges nothing narrows.
+    #[arg(long, alias = "strict")]
+    pub component_specific: bool,
+
     /// Output format.
     #[arg(long, short = 'f', default_value = "table", value_enum)]
     pub format: TableOrJson,
@@ -113,8 +118,14 @@ fn build(args: BuildArgs) -> Result<ExitCode> {
     let previous = std::fs::read(&previous_path)
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok());
+    let now = match args.now {
+        Some(n) => palisade_feed::timestamp::parse(&n)
+            .with_context(|| "--now (PALISADE_FEED_NOW)")?
+            .to_string(),
+        None => now_utc(),
+    };
     let options = BuildOptions {
-        now: args.now.unwrap_or_else(now_utc),
+        now,
         limits,
         previous,
         ..BuildOptions::default()
@@ -182,7 +193,10 @@ fn affected(args: AffectedArgs) -> Result<ExitCode> {
     if targets.is_empty() {
         bail!("nothing to check: the cluster files name no version for --component");
     }
-    let matches = matcher::affected_all(&feed, &targets);
+    let options = matcher::MatchOptions {
+        component_specific: args.component_specific,
+    };
+    let matches = matcher::affected_all_with(&feed, &targets, options);
     let mut out = std::io::stdout().lock();
     match args.format {
         TableOrJson::Json => {
@@ -203,8 +217,8 @@ fn affected(args: AffectedArgs) -> Result<ExitCode> {
             } else {
                 writeln!(
                     out,
-                    "{:<16}  {:<24}  {:<10}  {:<10}  {:<13}  TARGETS / SUMMARY",
-                    "CVE", "COMPONENT", "VERSION", "FIXED IN", "SEVERITY"
+                    "{:<16}  {:<24}  {:<10}  {:<10}  {:<13}  {:<10}  TARGETS / SUMMARY",
+                    "CVE", "COMPONENT", "VERSION", "FIXED IN", "SEVERITY", "SCOPE"
                 )?;
                 for m in &matches {
                     let severity = match (&m.severity, m.base_score) {
@@ -213,15 +227,18 @@ fn affected(args: AffectedArgs) -> Result<ExitCode> {
                     };
                     writeln!(
                         out,
-                        "{:<16}  {:<24}  {:<10}  {:<10}  {:<13}  {}: {}",
+                        "{:<16}  {:<24}  {:<10}  {:<10}  {:<13}  {:<10}  {}: {}",
                         m.id,
                         m.component,
                         m.version,
                         m.fixed.as_deref().unwrap_or("none"),
                         severity,
+                        m.scope.as_str(),
                         m.targets.join(", "),
                         m.summary
                     )?;
+                    // Why, under the row: the line quoted and what narrowed it.
+                    writeln!(out, "{:<16}  why: {}", "", m.reason)?;
                 }
             }
         }

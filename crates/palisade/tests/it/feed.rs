@@ -165,6 +165,88 @@ fn affected_cluster_table() {
     );
 }
 
+/// Issue 13 item 12 through the binary: narrowing, `--component-specific`, and why each matched.
+#[test]
+fn affected_says_why_and_keeps_to_the_component() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_success(&build(dir.path()));
+    let feed = dir.path().join("official-cve-feed.json");
+    let run = |args: &[&str]| -> Value {
+        let out = palisade()
+            .args(["feed", "affected", "-f", "json", "--feed"])
+            .arg(&feed)
+            .args(args)
+            .output()
+            .unwrap();
+        assert_success(&out);
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let ids = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let kubectl = run(&["--component", "kubectl", "--version", "v1.29.0"]);
+    assert!(!ids(&kubectl).contains(&"CVE-2020-8554".to_owned()));
+    let api = run(&["--component", "kube-apiserver", "--version", "v1.27.1"]);
+    assert!(
+        !ids(&api).contains(&"CVE-2023-2431".to_owned()),
+        "kubelet-only"
+    );
+    let api = run(&["--component", "kube-apiserver", "--version", "v1.29.0"]);
+    let mitm = api
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "CVE-2020-8554")
+        .unwrap();
+    assert_eq!(mitm["scope"], "kubernetes");
+    assert!(
+        mitm["reason"]
+            .as_str()
+            .unwrap()
+            .contains("All Kubernetes versions are affected")
+    );
+    let strict = run(&[
+        "--component",
+        "kube-apiserver",
+        "--version",
+        "v1.29.0",
+        "--component-specific",
+    ]);
+    assert!(!ids(&strict).contains(&"CVE-2020-8554".to_owned()));
+    assert!(
+        strict
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["scope"] != "kubernetes" && m["reason"].is_string())
+    );
+    // Table: a SCOPE column and the reason under each row.
+    let out = palisade()
+        .args(["feed", "affected", "--feed"])
+        .arg(&feed)
+        .args(["--component", "kubelet", "--version", "1.27.1"])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.lines().next().unwrap().contains("SCOPE"), "{text}");
+    let mut lines = text
+        .lines()
+        .skip_while(|l| !l.starts_with("CVE-2023-2431 "));
+    let row = lines.next().unwrap();
+    assert!(row.contains(" issue "), "{row}");
+    let why = lines.next().unwrap();
+    assert!(
+        why.trim_start()
+            .starts_with("why: affected line \"v1.27.0 - v1.27.1\""),
+        "{why}"
+    );
+}
+
 #[test]
 fn bad_input_exit_codes() {
     let dir = tempfile::tempdir().unwrap();
