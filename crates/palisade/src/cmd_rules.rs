@@ -13,8 +13,8 @@ pub struct RulesArgs {
     pub command: Option<RulesCommand>,
 
     /// Output format: table, json, or markdown (the generated rule reference).
-    #[arg(long, short = 'f', default_value = "table")]
-    pub format: String,
+    #[arg(long, short = 'f', default_value = "table", value_enum)]
+    pub format: RulesFormat,
 
     /// With `--format markdown`: write `<ID>.md` for every rule into DIR (the committed copy is
     /// `docs/rules/`) instead of printing the index.
@@ -24,6 +24,14 @@ pub struct RulesArgs {
     /// Colour in table output: auto, always, never.
     #[arg(long, default_value = "auto", value_enum)]
     pub color: ColorChoice,
+}
+
+/// What `palisade rules` prints (a closed set, so clap lists exactly these on a wrong value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RulesFormat {
+    Table,
+    Json,
+    Markdown,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -48,7 +56,7 @@ pub fn run(args: RulesArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(dir) = &args.out_dir {
-        if args.format != "markdown" {
+        if args.format != RulesFormat::Markdown {
             anyhow::bail!(
                 "--out-dir writes the Markdown rule pages: use it with --format markdown"
             );
@@ -57,18 +65,17 @@ pub fn run(args: RulesArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let mut out = Output::open(None, args.color)?;
-    if args.format == "markdown" {
-        out.writer()
-            .write_all(palisade_rules::render_docs().as_bytes())
-            .context("writing the rule reference")?;
-    } else {
-        let format = crate::cmd_scan::parse_format(&args.format).map_err(anyhow::Error::msg)?;
-        if !matches!(format, Format::Table | Format::Json) {
-            anyhow::bail!(
-                "palisade rules prints table, json or markdown, not {}",
-                args.format
-            );
+    let format = match args.format {
+        RulesFormat::Markdown => {
+            out.writer()
+                .write_all(palisade_rules::render_docs().as_bytes())
+                .context("writing the rule reference")?;
+            None
         }
+        RulesFormat::Table => Some(Format::Table),
+        RulesFormat::Json => Some(Format::Json),
+    };
+    if let Some(format) = format {
         let style = Style { color: out.color() };
         palisade_report::render_rule_list(
             format,

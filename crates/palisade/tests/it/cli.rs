@@ -83,3 +83,17 @@ fn a_closed_stdout_ends_quietly() {
         assert_eq!(status.code(), Some(0), "{format}: {err}");
     }
 }
+
+#[test]
+fn rules_offers_only_its_own_formats() {
+    let (code, err) = stderr_of(&["rules", "--format", "yaml"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("table") && err.contains("json") && err.contains("markdown"),
+        "{err}"
+    );
+    assert!(!err.contains("sarif") && !err.contains("junit"), "{err}");
+    let (code, err) = stderr_of(&["rules", "--format", "sarif"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("markdown"), "{err}");
+}
