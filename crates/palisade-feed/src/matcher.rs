@@ -43,6 +43,10 @@ pub struct Match {
     pub lines: Vec<String>,
     /// One sentence: the line, what it names, and what narrowed it.
     pub reason: String,
+    /// `windows` when the issue says only Windows nodes are affected (a Linux node running
+    /// this kubelet version is not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
 }
 
 /// How specifically a match names the component asked about.
@@ -156,6 +160,7 @@ pub fn affected_with(feed: &JsonFeed, target: &Target, options: MatchOptions) ->
             scope,
             lines,
             reason,
+            os: item.kubernetes_io.about.os.clone(),
         });
     }
     out
@@ -216,8 +221,15 @@ fn reason(
             about.evidence.join("; ")
         )
     };
+    let os_note = match (&about.os, scope) {
+        (Some(os), Scope::Component) => format!(
+            "; only {os} nodes are affected ({})",
+            about.evidence.join("; ")
+        ),
+        _ => String::new(),
+    };
     match scope {
-        Scope::Component => format!("{quoted} names {}", comp.component),
+        Scope::Component => format!("{quoted} names {}{os_note}", comp.component),
         Scope::Issue => format!("{quoted} names all of Kubernetes; {}", narrowed()),
         Scope::Kubernetes => match wanted {
             Some(w) => format!(

@@ -182,6 +182,16 @@ fn matches_say_why_and_can_be_kept_to_the_component() {
     );
     let m = get("kubelet", "1.32.0", "CVE-2024-9042");
     assert!(m.reason.contains("windows nodes"), "{}", m.reason);
+    assert_eq!(m.os.as_deref(), Some("windows"));
+    // A line naming kubelet on a Windows-only issue says so too.
+    let m = get("kubelet", "1.28.0", "CVE-2023-3676");
+    assert_eq!(m.scope, Scope::Component);
+    assert!(m.reason.contains("only windows nodes"), "{}", m.reason);
+    assert!(
+        get("kube-apiserver", "1.29.0", "CVE-2020-8554")
+            .os
+            .is_none()
+    );
     // Nothing narrows it.
     let m = get("kube-apiserver", "1.29.0", "CVE-2020-8554");
     assert_eq!(m.scope, Scope::Kubernetes);
