@@ -86,11 +86,26 @@ pub struct Limits {
     /// Whole-request deadline (reading the body, deciding, answering). The API server's
     /// own per-call timeout (`?timeout=`) shortens it further.
     pub request_timeout: Duration,
-    /// Time allowed for a client to send its request headers (slow-loris guard); hyper
-    /// also closes keep-alive connections idle for this long.
+    /// Time allowed for a later request's headers on a keep-alive HTTP/1 connection, from
+    /// their first byte (slow-loris guard).
     pub header_read_timeout: Duration,
     /// Time allowed for the TLS handshake (and for a first byte to arrive).
     pub handshake_timeout: Duration,
+    /// From the end of the handshake to the first request's headers: a client that
+    /// connects and sends nothing is closed after this.
+    pub first_request_timeout: Duration,
+    /// A keep-alive connection (HTTP/1 or HTTP/2) with no request in flight is closed after
+    /// this (the API server's own serving uses 90 s); also a connection whose request makes
+    /// no I/O progress for this long.
+    pub idle_timeout: Duration,
+    /// Connections open at once. At the cap a new connection evicts the oldest one that has
+    /// not sent a request yet, or is refused when all are serving.
+    pub max_connections: usize,
+    /// Request body bytes held by all requests at once; beyond it, 503 with Retry-After.
+    /// Real AdmissionReviews are a few KiB; the default fits two of `maxRequestBytes`.
+    pub max_body_bytes_in_flight: usize,
+    /// HTTP/2 streams (requests) open at once per connection.
+    pub http2_max_concurrent_streams: u32,
     /// PSA's namespace-relabel check: most existing pods evaluated.
     pub namespace_max_pods: usize,
     /// PSA's namespace-relabel check: time budget (also capped at half the deadline).
@@ -108,6 +123,11 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(10),
             header_read_timeout: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(5),
+            first_request_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(90),
+            max_connections: 1024,
+            max_body_bytes_in_flight: 16 * 1024 * 1024,
+            http2_max_concurrent_streams: 100,
             namespace_max_pods: 3000,
             namespace_pod_check_timeout: Duration::from_secs(1),
             cert_reload_interval: Duration::from_secs(5),
@@ -208,6 +228,11 @@ struct LimitsFile {
     request_timeout_seconds: Option<f64>,
     header_read_timeout_seconds: Option<f64>,
     handshake_timeout_seconds: Option<f64>,
+    first_request_timeout_seconds: Option<f64>,
+    idle_timeout_seconds: Option<f64>,
+    max_connections: Option<usize>,
+    max_body_bytes_in_flight: Option<usize>,
+    http2_max_concurrent_streams: Option<u32>,
     namespace_max_pods: Option<usize>,
     namespace_pod_check_timeout_seconds: Option<f64>,
     cert_reload_interval_seconds: Option<f64>,
@@ -538,6 +563,18 @@ fn apply_limits(f: &LimitsFile, l: &mut Limits, errors: &mut Vec<String>) {
         60.0,
     );
     secs(
+        "firstRequestTimeoutSeconds",
+        f.first_request_timeout_seconds,
+        &mut l.first_request_timeout,
+        60.0,
+    );
+    secs(
+        "idleTimeoutSeconds",
+        f.idle_timeout_seconds,
+        &mut l.idle_timeout,
+        3600.0,
+    );
+    secs(
         "namespacePodCheckTimeoutSeconds",
         f.namespace_pod_check_timeout_seconds,
         &mut l.namespace_pod_check_timeout,
@@ -561,6 +598,34 @@ fn apply_limits(f: &LimitsFile, l: &mut Limits, errors: &mut Vec<String>) {
         } else {
             errors.push(format!(
                 "limits.maxRequestBytes: Invalid value: {n}: must be between 65536 and 268435456"
+            ));
+        }
+    }
+    if let Some(n) = f.max_body_bytes_in_flight {
+        l.max_body_bytes_in_flight = n;
+    }
+    // A body of the largest allowed size must fit, or it could never be served.
+    if l.max_body_bytes_in_flight < l.max_request_bytes {
+        errors.push(format!(
+            "limits.maxBodyBytesInFlight: Invalid value: {}: must be at least limits.maxRequestBytes ({})",
+            l.max_body_bytes_in_flight, l.max_request_bytes
+        ));
+    }
+    if let Some(n) = f.max_connections {
+        if (1..=1_000_000).contains(&n) {
+            l.max_connections = n;
+        } else {
+            errors.push(format!(
+                "limits.maxConnections: Invalid value: {n}: must be between 1 and 1000000"
+            ));
+        }
+    }
+    if let Some(n) = f.http2_max_concurrent_streams {
+        if (1..=10_000).contains(&n) {
+            l.http2_max_concurrent_streams = n;
+        } else {
+            errors.push(format!(
+                "limits.http2MaxConcurrentStreams: Invalid value: {n}: must be between 1 and 10000"
             ));
         }
     }

@@ -38,6 +38,7 @@ pub struct Metrics {
     exemptions: Family<ReasonLabels, Counter>,
     rejected: Family<ReasonLabels, Counter>,
     cert_reloads: Family<ReasonLabels, Counter>,
+    connections: palisade_tls::serve::ConnMetrics,
 }
 
 /// The decision recorded for one review.
@@ -122,8 +123,12 @@ impl Metrics {
             "Serving certificate reloads, by result (ok, error)",
             cert_reloads.clone(),
         );
+        // palisade_admit_connections_*, palisade_admit_body_budget_rejections_total, ...
+        let connections = palisade_tls::serve::ConnMetrics::default();
+        connections.register(registry.sub_registry_with_prefix("palisade_admit"));
         Metrics {
             registry,
+            connections,
             requests,
             duration,
             rule_hits,
@@ -169,6 +174,11 @@ impl Metrics {
         self.cert_reloads
             .get_or_create(&ReasonLabels { reason })
             .inc();
+    }
+
+    /// The webhook port's connection metrics (kept by the serving layer).
+    pub fn connections(&self) -> &palisade_tls::serve::ConnMetrics {
+        &self.connections
     }
 
     /// OpenMetrics text exposition.

@@ -1,13 +1,15 @@
-//! The HTTPS server: axum on axum-server with rustls (ring provider), HTTP/1.1 and HTTP/2
-//! by ALPN, certificate and key re-read when the files change, a request body limit, a
-//! whole-request deadline, slow-header and handshake timeouts, a plaintext-client answer,
-//! `/healthz`, `/readyz`, `/metrics`, and graceful shutdown.
+//! The HTTPS server: axum on palisade-tls's serving loop with rustls (ring provider),
+//! HTTP/1.1 and HTTP/2 by ALPN, certificate and key re-read when the files change, a
+//! request body limit, a whole-request deadline (shortened by the API server's
+//! `?timeout=`), and the connection limits of [`palisade_tls::serve`] (cap, handshake,
+//! first-request, header and idle timeouts, body bytes in flight, HTTP/2 streams).
+//! `/healthz`, `/readyz` on the webhook port; `/metrics` only on the separate metrics
+//! listener (plain HTTP, loopback by default), never on the webhook port.
 
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -20,17 +22,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum_server::accept::Accept;
-use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
+use axum_server::tls_rustls::RustlsConfig;
 use palisade_tls::Reloader;
-use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
+use palisade_tls::serve::{ConnMetrics, ServeLimits};
 
 use crate::admission::Admitter;
 use crate::config::Limits;
 use crate::review::parse_request;
-
-pub use axum_server::Handle;
 
 /// Where to listen and what to serve with.
 #[derive(Debug, Clone)]
@@ -41,7 +39,14 @@ pub struct ServeOptions {
     /// Runtime worker threads; `None` = the CPUs this process may use (affinity mask and
     /// cgroup CPU quota, as `std::thread::available_parallelism` reports them).
     pub workers: Option<usize>,
+    /// Where `/metrics` is served (plain HTTP); `None`: not served at all. Never the
+    /// webhook port: anything that can reach the webhook could read them.
+    pub metrics_listen: Option<SocketAddr>,
 }
+
+/// The default `--metrics-listen`: loopback only (a sidecar or port-forward reads it;
+/// expose it to a scraper by listening on the pod address and a NetworkPolicy).
+pub const DEFAULT_METRICS_LISTEN: &str = "127.0.0.1:9090";
 
 /// Worker threads for the server runtime: as many as the CPUs it may use. Sizing to the
 /// container's CPU limit, not the node's cores, is what Go's GOMAXPROCS does with a quota:
@@ -125,18 +130,53 @@ impl App {
     }
 }
 
-/// The routes, with the body limit and the request deadline. Usable without TLS for
-/// in-process tests (`tower::ServiceExt::oneshot`).
+/// The webhook port's routes, with the body limit and the request deadline. Usable
+/// without TLS for in-process tests (`tower::ServiceExt::oneshot`). No `/metrics` here.
 pub fn router(app: Arc<App>) -> Router {
     let limits = app.limits().clone();
     Router::new()
         .route("/validate", post(validate))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(limits.max_request_bytes))
         .layer(middleware::from_fn_with_state(app.clone(), deadline))
         .with_state(app)
+}
+
+/// The metrics listener's routes: `/metrics` and `/healthz`.
+pub fn metrics_router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .with_state(app)
+}
+
+/// The serving layer's limits from the config's.
+pub fn serve_limits(limits: &Limits) -> ServeLimits {
+    ServeLimits {
+        max_connections: limits.max_connections,
+        handshake_timeout: limits.handshake_timeout,
+        first_request_timeout: limits.first_request_timeout,
+        header_read_timeout: limits.header_read_timeout,
+        idle_timeout: limits.idle_timeout,
+        // The router's own deadline answers 408 with the config's name in the message.
+        request_timeout: None,
+        max_body_bytes_in_flight: limits.max_body_bytes_in_flight,
+        http2_max_concurrent_streams: limits.http2_max_concurrent_streams,
+        shutdown_grace: limits.shutdown_grace,
+        ..ServeLimits::default()
+    }
+}
+
+/// The metrics listener: few connections, short timeouts, no request bodies.
+fn metrics_limits(limits: &Limits) -> ServeLimits {
+    ServeLimits {
+        max_connections: 16,
+        max_body_bytes_in_flight: 64 * 1024,
+        request_timeout: Some(limits.request_timeout),
+        shutdown_grace: Duration::from_secs(1),
+        ..serve_limits(limits)
+    }
 }
 
 fn text(status: StatusCode, body: String) -> Response {
@@ -148,8 +188,9 @@ fn text(status: StatusCode, body: String) -> Response {
         .into_response()
 }
 
-/// The whole request, body included, must finish within `request_timeout`: a client that
-/// trickles its body gets 408 and the connection is closed.
+/// The whole request, body included, must finish within `request_timeout`, or the API
+/// server's `?timeout=` when that is shorter: a client that trickles its body gets 408
+/// and the connection is closed.
 async fn deadline(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
     // A declared length over the limit is refused before reading a byte of it, so the
     // client gets its 413 instead of a reset while it is still sending.
@@ -162,7 +203,8 @@ async fn deadline(State(app): State<Arc<App>>, req: Request, next: Next) -> Resp
     if declared.is_some_and(|n| n > max as u64) {
         return too_large(&app);
     }
-    let limit = app.limits().request_timeout;
+    let configured = app.limits().request_timeout;
+    let limit = timeout_param(req.uri()).map_or(configured, |t| t.min(configured));
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(resp) => resp,
         Err(_) => {
@@ -170,7 +212,7 @@ async fn deadline(State(app): State<Arc<App>>, req: Request, next: Next) -> Resp
             let mut r = text(
                 StatusCode::REQUEST_TIMEOUT,
                 format!(
-                    "request not completed within {:.1}s (limits.requestTimeoutSeconds)\n",
+                    "request not completed within {:.3}s (limits.requestTimeoutSeconds, or the request's ?timeout= if shorter)\n",
                     limit.as_secs_f64()
                 ),
             );
@@ -219,18 +261,68 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
         .into_response()
 }
 
-/// The API server's `?timeout=` (a Go duration such as `10s`, `500ms`, `1m`), if any.
+/// The API server's `?timeout=`, if any: the time left of its webhook call, written by Go's
+/// `time.Duration.String` (`10s`, `9.87654321s`, `500ms`, `1m30s`). Unparsable or
+/// negative: ignored (the configured deadline applies).
 fn timeout_param(uri: &Uri) -> Option<Duration> {
     let q = uri.query()?;
     let v = q.split('&').find_map(|kv| kv.strip_prefix("timeout="))?;
-    let (num, unit) = v.split_at(v.find(|c: char| !c.is_ascii_digit())?);
-    let n: u64 = num.parse().ok()?;
-    match unit {
-        "s" => Some(Duration::from_secs(n)),
-        "ms" => Some(Duration::from_millis(n)),
-        "m" => Some(Duration::from_secs(n.saturating_mul(60))),
-        _ => None,
+    go_duration(v)
+}
+
+/// Go's `time.ParseDuration` for non-negative values: a sequence of decimal numbers, each
+/// with an optional fraction and a unit (`ns`, `us`, `µs`, `ms`, `s`, `m`, `h`); `0` alone.
+/// Integer arithmetic in nanoseconds, as Go does (no float rounding).
+fn go_duration(s: &str) -> Option<Duration> {
+    let s = s.strip_prefix('+').unwrap_or(s);
+    if s == "0" {
+        return Some(Duration::ZERO);
     }
+    if s.is_empty() {
+        return None;
+    }
+    let mut total: u128 = 0;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let int_len = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let (int, after) = rest.split_at(int_len);
+        let (frac, after) = match after.strip_prefix('.') {
+            Some(f) => f.split_at(f.find(|c: char| !c.is_ascii_digit()).unwrap_or(f.len())),
+            None => ("", after),
+        };
+        if int.is_empty() && frac.is_empty() {
+            return None;
+        }
+        let unit_len = after
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(after.len());
+        let (unit, next) = after.split_at(unit_len);
+        let scale: u128 = match unit {
+            "ns" => 1,
+            "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
+            _ => return None,
+        };
+        let whole: u128 = if int.is_empty() { 0 } else { int.parse().ok()? };
+        // Digits past nanosecond precision of the largest unit add nothing.
+        let frac = frac.get(..frac.len().min(20)).unwrap_or(frac);
+        let part = if frac.is_empty() {
+            0
+        } else {
+            let f: u128 = frac.parse().ok()?;
+            f.checked_mul(scale)? / 10u128.checked_pow(u32::try_from(frac.len()).ok()?)?
+        };
+        total = total.checked_add(whole.checked_mul(scale)?.checked_add(part)?)?;
+        rest = next;
+    }
+    let secs = u64::try_from(total / 1_000_000_000).ok()?;
+    let nanos = u32::try_from(total % 1_000_000_000).ok()?;
+    Some(Duration::new(secs, nanos))
 }
 
 async fn validate(
@@ -292,53 +384,13 @@ async fn validate(
     }
 }
 
-/// Before TLS: sets `TCP_NODELAY` (small request/response pairs must not wait for Nagle),
-/// and answers a client that speaks plain HTTP to the TLS port the way Go's servers do,
-/// instead of a silent reset.
-#[derive(Debug, Clone, Copy)]
-struct PlaintextGuard {
-    timeout: Duration,
-}
-
-const PLAINTEXT_ANSWER: &[u8] = b"HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
-
-impl<S: Send + 'static> Accept<TcpStream, S> for PlaintextGuard {
-    type Stream = TcpStream;
-    type Service = S;
-    type Future = Pin<Box<dyn Future<Output = io::Result<(TcpStream, S)>> + Send>>;
-
-    fn accept(&self, stream: TcpStream, service: S) -> Self::Future {
-        let timeout = self.timeout;
-        Box::pin(async move {
-            // Best effort: a socket option failure only costs latency.
-            let _ = stream.set_nodelay(true);
-            let mut first = [0u8; 1];
-            let n = tokio::time::timeout(timeout, stream.peek(&mut first))
-                .await
-                .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no TLS handshake"))??;
-            // 0x16 = TLS handshake record; anything else is not a TLS client.
-            if n == 0 || first != [0x16] {
-                let mut stream = stream;
-                if n > 0 {
-                    let _ = stream.write_all(PLAINTEXT_ANSWER).await;
-                }
-                let _ = stream.shutdown().await;
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "client did not start a TLS handshake",
-                ));
-            }
-            Ok((stream, service))
-        })
-    }
-}
-
 /// A bound, not yet running server.
 pub struct Server {
     app: Arc<App>,
     opts: ServeOptions,
-    listener: std::net::TcpListener,
+    listener: tokio::net::TcpListener,
     local_addr: SocketAddr,
+    metrics_listener: Option<(tokio::net::TcpListener, SocketAddr)>,
     tls: RustlsConfig,
     files: (Vec<u8>, Vec<u8>),
 }
@@ -357,20 +409,25 @@ impl Server {
         let cert = read("certificate", &opts.cert)?;
         let key = read("key", &opts.key)?;
         let config = palisade_tls::server_config(&opts.cert, &cert, &opts.key, &key)?;
-        let bind_err = |source| ServeError::Bind {
-            addr: opts.listen,
-            source,
+        let bind = |addr: SocketAddr| async move {
+            let bind_err = |source| ServeError::Bind { addr, source };
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(bind_err)?;
+            let local = listener.local_addr().map_err(bind_err)?;
+            Ok::<_, ServeError>((listener, local))
         };
-        let listener = tokio::net::TcpListener::bind(opts.listen)
-            .await
-            .map_err(bind_err)?;
-        let local_addr = listener.local_addr().map_err(bind_err)?;
-        let listener = listener.into_std().map_err(bind_err)?;
+        let (listener, local_addr) = bind(opts.listen).await?;
+        let metrics_listener = match opts.metrics_listen {
+            Some(addr) => Some(bind(addr).await?),
+            None => None,
+        };
         Ok(Server {
             app: App::new(admitter),
             opts,
             listener,
             local_addr,
+            metrics_listener,
             tls: RustlsConfig::from_config(config),
             files: (cert, key),
         })
@@ -378,6 +435,11 @@ impl Server {
 
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// Where `/metrics` is served, if anywhere.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref().map(|(_, a)| *a)
     }
 
     pub fn app(&self) -> &Arc<App> {
@@ -391,56 +453,61 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
         let limits = self.app.limits().clone();
-        let handle = Handle::new();
         let metrics = self.app.admitter.metrics().clone();
-        let reload = tokio::spawn(palisade_tls::watch_certificates(
-            self.tls.clone(),
-            Reloader::new(self.opts.cert.clone(), self.opts.key.clone(), self.files),
-            limits.cert_reload_interval,
-            move |result| metrics.cert_reload(result.is_ok()),
-        ));
+        let reload = {
+            let metrics = metrics.clone();
+            tokio::spawn(palisade_tls::watch_certificates(
+                self.tls.clone(),
+                Reloader::new(self.opts.cert.clone(), self.opts.key.clone(), self.files),
+                limits.cert_reload_interval,
+                move |result| metrics.cert_reload(result.is_ok()),
+            ))
+        };
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
         let stopper = {
-            let handle = handle.clone();
             let app = self.app.clone();
-            let grace = limits.shutdown_grace;
             tokio::spawn(async move {
                 shutdown.await;
                 tracing::info!("shutting down: finishing in-flight requests");
                 app.begin_shutdown();
-                handle.graceful_shutdown(Some(grace));
+                let _ = stop_tx.send(true);
             })
         };
-        let acceptor = RustlsAcceptor::new(self.tls)
-            .handshake_timeout(limits.handshake_timeout)
-            .acceptor(PlaintextGuard {
-                timeout: limits.handshake_timeout,
-            });
-        let mut server = axum_server::from_tcp(self.listener)
-            .acceptor(acceptor)
-            .handle(handle);
-        server
-            .http_builder()
-            .http1()
-            .timer(hyper_util::rt::TokioTimer::new())
-            .header_read_timeout(limits.header_read_timeout)
-            .keep_alive(true)
-            // Head and body in one buffer: one TLS record and one write per response
-            // instead of a record per piece (rustls does not coalesce vectored writes).
-            .writev(false);
-        server
-            .http_builder()
-            .http2()
-            .timer(hyper_util::rt::TokioTimer::new())
-            .max_concurrent_streams(256);
-        let result = server
-            .serve(router(self.app).into_make_service())
-            .await
-            .map_err(|source| ServeError::Serve {
-                addr: self.local_addr,
-                source,
-            });
+        match &self.metrics_listener {
+            Some((_, addr)) => tracing::info!("metrics on http://{addr}/metrics"),
+            None => tracing::info!("metrics not served (no metrics listener)"),
+        }
+        let metrics_server = self.metrics_listener.map(|(listener, _)| {
+            tokio::spawn(palisade_tls::serve::serve(
+                listener,
+                None,
+                metrics_router(self.app.clone()),
+                metrics_limits(&limits),
+                ConnMetrics::default(),
+                stopped(stop_rx.clone()),
+            ))
+        });
+        let result = palisade_tls::serve::serve(
+            self.listener,
+            Some(self.tls),
+            router(self.app.clone()),
+            serve_limits(&limits),
+            metrics.connections().clone(),
+            stopped(stop_rx),
+        )
+        .await
+        .map_err(|source| ServeError::Serve {
+            addr: self.local_addr,
+            source,
+        });
         reload.abort();
         stopper.abort();
+        if let Some(m) = metrics_server {
+            m.abort();
+        }
         result
     }
 }
@@ -532,5 +599,20 @@ mod tests {
         assert_eq!(t("/validate?timeout=1m"), Some(Duration::from_secs(60)));
         assert_eq!(t("/validate?timeout=abc"), None);
         assert_eq!(t("/validate"), None);
+    }
+
+    #[test]
+    fn go_durations_as_the_api_server_writes_them() {
+        let d = |s: &str| go_duration(s);
+        assert_eq!(d("9.87654321s"), Some(Duration::from_nanos(9_876_543_210)));
+        assert_eq!(d("1m30s"), Some(Duration::from_secs(90)));
+        assert_eq!(d("1h0m0s"), Some(Duration::from_secs(3600)));
+        assert_eq!(d("1.5s"), Some(Duration::from_millis(1500)));
+        assert_eq!(d("250us"), Some(Duration::from_micros(250)));
+        assert_eq!(d("250\u{b5}s"), Some(Duration::from_micros(250)));
+        assert_eq!(d("0"), Some(Duration::ZERO));
+        for bad in ["", "-1s", "1", "s", "1x", "1..2s", ".s", "10s5"] {
+            assert_eq!(d(bad), None, "{bad}");
+        }
     }
 }

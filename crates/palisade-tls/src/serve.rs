@@ -324,21 +324,22 @@ impl Conn {
                 CloseReason::Stalled,
             );
         }
-        if self.requests.load(Ordering::SeqCst) == 0 {
-            return (
-                after(
-                    self.started.load(Ordering::SeqCst),
-                    limits.first_request_timeout,
-                ),
-                CloseReason::FirstRequestTimeout,
-            );
-        }
         let header = self.header_started.load(Ordering::SeqCst);
-        if header != 0 && !self.h2.load(Ordering::Relaxed) {
-            return (
-                after(header, limits.header_read_timeout),
-                CloseReason::HeaderTimeout,
+        let header_deadline = (header != 0 && !self.h2.load(Ordering::Relaxed))
+            .then(|| after(header, limits.header_read_timeout));
+        if self.requests.load(Ordering::SeqCst) == 0 {
+            let first = after(
+                self.started.load(Ordering::SeqCst),
+                limits.first_request_timeout,
             );
+            // Slow first headers: whichever comes first.
+            return match header_deadline {
+                Some(h) if h < first => (h, CloseReason::HeaderTimeout),
+                _ => (first, CloseReason::FirstRequestTimeout),
+            };
+        }
+        if let Some(h) = header_deadline {
+            return (h, CloseReason::HeaderTimeout);
         }
         (
             after(self.idle_since.load(Ordering::SeqCst), limits.idle_timeout),

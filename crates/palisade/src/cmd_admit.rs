@@ -36,6 +36,24 @@ pub struct AdmitArgs {
     /// container's CPU limit and any affinity mask].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     workers: Option<u16>,
+    /// Address for GET /metrics (plain HTTP), or `off`. Never served on the webhook port;
+    /// the default is loopback only. In a cluster, listen on the pod address and allow only
+    /// the scraper in the NetworkPolicy (deploy/admit does so).
+    #[arg(long, value_name = "ADDR|off", default_value = palisade_admit::server::DEFAULT_METRICS_LISTEN, value_parser = metrics_listen)]
+    metrics_listen: MetricsListen,
+}
+
+/// `--metrics-listen`: an address, or `off`.
+#[derive(Debug, Clone, Copy)]
+struct MetricsListen(Option<SocketAddr>);
+
+fn metrics_listen(s: &str) -> Result<MetricsListen, String> {
+    if s.eq_ignore_ascii_case("off") {
+        return Ok(MetricsListen(None));
+    }
+    s.parse()
+        .map(|a| MetricsListen(Some(a)))
+        .map_err(|e| format!("`{s}` is not an address such as 127.0.0.1:9090, or `off`: {e}"))
 }
 
 pub fn run(args: AdmitArgs) -> anyhow::Result<ExitCode> {
@@ -56,9 +74,10 @@ pub fn run(args: AdmitArgs) -> anyhow::Result<ExitCode> {
         cert: args.cert,
         key: args.key,
         workers: args.workers.map(usize::from),
+        metrics_listen: args.metrics_listen.0,
     };
     let on_listening = |addr| {
-        tracing::info!("listening on https://{addr} (POST /validate, /healthz, /readyz, /metrics)");
+        tracing::info!("listening on https://{addr} (POST /validate, /healthz, /readyz)");
     };
     if args.objects.is_empty() {
         let (client, source) =

@@ -14,6 +14,7 @@ mod h1;
 
 mod conformance;
 mod deploy;
+mod hardening;
 mod objects;
 mod samples;
 mod semantics;

@@ -21,6 +21,8 @@ pub use palisade_tls::testing::{Pki, pki};
 
 pub struct Running {
     pub addr: SocketAddr,
+    /// The metrics listener (plain HTTP on loopback).
+    pub metrics: SocketAddr,
     pub stop: Option<tokio::sync::oneshot::Sender<()>>,
     pub task: tokio::task::JoinHandle<Result<(), palisade_admit::ServeError>>,
     pub cert: PathBuf,
@@ -46,21 +48,35 @@ pub async fn start_with(app: Arc<Admitter>, cert: PathBuf, key: PathBuf) -> Runn
         cert: cert.clone(),
         key: key.clone(),
         workers: None,
+        metrics_listen: Some("127.0.0.1:0".parse().unwrap()),
     };
     let server = Server::bind(opts, app).await.unwrap();
     let addr = server.local_addr();
+    let metrics = server.metrics_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(server.run(async move {
         let _ = rx.await;
     }));
     Running {
         addr,
+        metrics,
         stop: Some(tx),
         task,
         cert,
         key,
         _dir: None,
     }
+}
+
+/// `GET /metrics` from the metrics listener (plain HTTP): the whole response.
+pub async fn scrape(addr: SocketAddr) -> String {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    out
 }
 
 fn fast_limits(mut config: Config) -> Config {
@@ -182,7 +198,7 @@ async fn reviews_over_tls_and_certificate_rotation_while_requests_flow() {
             .await
             .is_ok()
     );
-    let metrics = fresh.get("/metrics").await.unwrap().text();
+    let metrics = scrape(server.metrics).await;
     assert!(
         metrics.contains("palisade_admit_cert_reloads_total{reason=\"ok\"} 1"),
         "{metrics}"
@@ -358,7 +374,7 @@ async fn hostile_clients_get_their_status_and_the_server_stays_up() {
     assert_denied(&mut fresh, &good).await;
     assert_eq!(fresh.get("/healthz").await.unwrap().status, 200);
     assert_eq!(fresh.get("/readyz").await.unwrap().status, 200);
-    let m = fresh.get("/metrics").await.unwrap().text();
+    let m = scrape(server.metrics).await;
     for reason in ["bad_request", "too_large", "timeout"] {
         assert!(
             m.contains(&format!(
@@ -411,6 +427,7 @@ async fn startup_errors_name_the_file() {
         cert: cert.to_owned(),
         key: key.to_owned(),
         workers: None,
+        metrics_listen: None,
     };
     let app = baseline_app(Config::default());
     let missing = dir.path().join("missing.crt");

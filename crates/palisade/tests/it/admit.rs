@@ -123,7 +123,15 @@ fn admit_serves_then_stops_on_sigterm() {
     let ns = objects(dir.path());
     let bin = assert_cmd::cargo::cargo_bin("palisade");
     let mut child = std::process::Command::new(bin)
-        .args(["admit", "--listen", "127.0.0.1:0", "--cert"])
+        // Port 0 for metrics too: the default 127.0.0.1:9090 may be taken on a test machine.
+        .args([
+            "admit",
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "127.0.0.1:0",
+            "--cert",
+        ])
         .arg(&cert)
         .arg("--key")
         .arg(&key)
