@@ -151,8 +151,9 @@ pub struct Finding {
     pub object: ObjectRef,
     /// Path of the offending field, e.g. `spec.containers[0].securityContext.privileged`.
     pub field: String,
-    /// Every offending field when the rule found several (first one = `field`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Every offending field when the rule found several (first one = `field`). Written only
+    /// when there are several, as documented: one would only repeat `field`.
+    #[serde(default, skip_serializing_if = "at_most_one")]
     pub fields: Vec<String>,
 }
 
@@ -190,6 +191,10 @@ pub mod one_based {
             Ok(Option::<Wrap>::deserialize(d)?.map(|Wrap(i)| i))
         }
     }
+}
+
+fn at_most_one(v: &[String]) -> bool {
+    v.len() <= 1
 }
 
 /// A problem with the input itself (unreadable file, malformed YAML, limit exceeded, ...).

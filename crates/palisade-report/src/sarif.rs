@@ -420,7 +420,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
     props.insert("severity".to_owned(), json!(f.severity.as_str()));
     props.insert("document".to_owned(), json!(f.document + 1));
     props.insert("field".to_owned(), json!(f.field));
-    if !f.fields.is_empty() {
+    if f.fields.len() > 1 {
         props.insert("fields".to_owned(), json!(f.fields));
     }
     props.insert(

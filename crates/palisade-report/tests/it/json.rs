@@ -152,3 +152,28 @@ fn every_json_key_is_documented() {
         .collect();
     assert!(missing.is_empty(), "undocumented JSON keys: {missing:?}");
 }
+
+/// `fields` is written only when a rule found several offending fields, as documented; a
+/// single one would repeat `field`.
+#[test]
+fn fields_appear_only_with_several() {
+    let mut data = Data::realistic();
+    let one = data.findings[0].field.clone();
+    data.findings[0].fields = vec![one];
+    assert!(data.findings[2].fields.len() > 1);
+    let v: Value = serde_json::from_str(&render_to_string(Format::Json, &data.report())).unwrap();
+    assert!(
+        v["findings"][0].get("fields").is_none(),
+        "{}",
+        v["findings"][0]
+    );
+    assert_eq!(v["findings"][2]["fields"].as_array().unwrap().len(), 2);
+    let sarif: Value =
+        serde_json::from_str(&render_to_string(Format::Sarif, &data.report())).unwrap();
+    let results = &sarif["runs"][0]["results"];
+    assert!(results[0]["properties"].get("fields").is_none());
+    assert_eq!(
+        results[2]["properties"]["fields"].as_array().unwrap().len(),
+        2
+    );
+}
