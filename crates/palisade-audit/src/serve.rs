@@ -394,7 +394,9 @@ where
             let _ = done_tx.send(drained);
         })
         .map_err(ServeError::Worker)?;
-    let served = rt.block_on(serve(&cfg, app, shared.clone(), shutdown(), on_listening));
+    // `shutdown()` runs inside the runtime: signal handlers need its reactor.
+    let served =
+        rt.block_on(async { serve(&cfg, app, shared.clone(), shutdown(), on_listening).await });
     // Every task (and with them every queue sender) goes away: the worker sees the end of
     // the queue once it has taken what is in it.
     rt.shutdown_timeout(Duration::from_millis(500));

@@ -148,6 +148,10 @@ pub struct ServeArgs {
     /// logged with their count and the exit status is 1.
     #[arg(long, value_name = "DURATION", default_value = "25s", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,
+    /// Webhook connections open at once; at the cap the oldest connection that has not sent
+    /// a request is closed to make room, else the new one is refused (both counted).
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
     #[command(flatten)]
     pub forward: ForwardArgs,
 }
@@ -269,6 +273,8 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     cfg.queue_wait = Duration::from_millis(a.queue_wait_ms);
     cfg.metrics_listen = Some(a.metrics_listen);
     cfg.shutdown_timeout = a.shutdown_timeout;
+    cfg.limits = palisade_audit::serve::default_limits(a.body_limit);
+    cfg.limits.max_connections = a.max_connections as usize;
     let rules = engine.rules.rules.len();
     let report = palisade_audit::serve::run(
         cfg,

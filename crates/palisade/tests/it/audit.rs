@@ -293,3 +293,309 @@ fn forward_refuses_plain_http_to_remote_hosts() {
         "{err}"
     );
 }
+
+// ---- `palisade audit serve` as a process: signals, a failing output, metrics ----
+
+mod serve {
+    use super::root;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::{SocketAddr, TcpStream};
+    use std::path::{Path, PathBuf};
+    use std::process::{Child, Command, Stdio};
+    use std::sync::mpsc;
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    fn certs(dir: &Path) -> (PathBuf, PathBuf, String) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let (c, k) = (dir.join("tls.crt"), dir.join("tls.key"));
+        std::fs::write(&c, cert.pem()).unwrap();
+        std::fs::write(&k, key.serialize_pem()).unwrap();
+        (c, k, cert.pem())
+    }
+
+    fn batch(n: usize) -> String {
+        let trace = std::fs::read_to_string(
+            root().join("testdata/audit/falco-k8s-audit-traces/create_nginx_pod_privileged.json"),
+        )
+        .unwrap();
+        let ev: serde_json::Value = serde_json::from_str(trace.trim()).unwrap();
+        serde_json::json!({"kind":"EventList","apiVersion":"audit.k8s.io/v1","items": vec![ev; n]})
+            .to_string()
+    }
+
+    /// The server process, its stderr collected by a thread, its addresses from the log.
+    struct Server {
+        child: Child,
+        webhook: SocketAddr,
+        metrics: SocketAddr,
+        ca: String,
+        log: Arc<Mutex<Vec<String>>>,
+        _dir: tempfile::TempDir,
+    }
+
+    fn start(extra: &[&str], stdout: Stdio) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key, ca) = certs(dir.path());
+        let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
+            .args(["audit", "serve", "--listen", "127.0.0.1:0"])
+            .args(["--metrics-listen", "127.0.0.1:0", "--cert"])
+            .arg(&cert)
+            .arg("--key")
+            .arg(&key)
+            .args(extra)
+            .env("NO_COLOR", "1")
+            .stdout(stdout)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        let l2 = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split_once("audit webhook on https://") {
+                    let webhook = rest.1.split_whitespace().next().unwrap().to_string();
+                    let metrics = line.split_once("metrics on http://").unwrap().1;
+                    let metrics = metrics.trim_end_matches("/metrics").to_string();
+                    let _ = tx.send((webhook, metrics));
+                }
+                l2.lock().unwrap().push(line);
+            }
+        });
+        let (webhook, metrics) = rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("no listening line: {:?}", log.lock().unwrap()));
+        Server {
+            child,
+            webhook: webhook.parse().unwrap(),
+            metrics: metrics.parse().unwrap(),
+            ca,
+            log,
+            _dir: dir,
+        }
+    }
+
+    impl Server {
+        /// One HTTPS POST of `body` to `/`; the status code.
+        fn post(&self, body: &str) -> u16 {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let mut roots = rustls::RootCertStore::empty();
+            use rustls::pki_types::pem::PemObject;
+            roots
+                .add(rustls::pki_types::CertificateDer::from_pem_slice(self.ca.as_bytes()).unwrap())
+                .unwrap();
+            let config = rustls::ClientConfig::builder()
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+            let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+            let conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+            let tcp = TcpStream::connect(self.webhook).unwrap();
+            let mut tls = rustls::StreamOwned::new(conn, tcp);
+            write!(
+                tls,
+                "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .unwrap();
+            let mut out = Vec::new();
+            let _ = tls.read_to_end(&mut out);
+            let text = String::from_utf8_lossy(&out);
+            text.get(9..12)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or_else(|| panic!("no HTTP answer: {text:?}"))
+        }
+
+        fn metric(&self, name: &str) -> f64 {
+            let mut s = TcpStream::connect(self.metrics).unwrap();
+            write!(
+                s,
+                "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            )
+            .unwrap();
+            let mut text = String::new();
+            s.read_to_string(&mut text).unwrap();
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+                .unwrap_or_else(|| panic!("{name} not in {text}"))
+                .parse()
+                .unwrap()
+        }
+
+        fn term(&self) {
+            let ok = Command::new("kill")
+                .args(["-TERM", &self.child.id().to_string()])
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok);
+        }
+
+        fn wait_log(&self, needle: &str) {
+            let start = Instant::now();
+            while !self.log.lock().unwrap().iter().any(|l| l.contains(needle)) {
+                assert!(
+                    start.elapsed() < Duration::from_secs(30),
+                    "no '{needle}' in {:?}",
+                    self.log.lock().unwrap()
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+
+    /// Issue #14 item 3: 420 events are acknowledged while stdout is not being read (the
+    /// pipe fills and the output blocks), then SIGTERM: every one is evaluated and its
+    /// alert written before the process exits 0.
+    #[test]
+    fn sigterm_drains_every_acknowledged_event() {
+        let mut s = start(&[], Stdio::piped());
+        let body = batch(20);
+        for _ in 0..21 {
+            assert_eq!(s.post(&body), 200);
+        }
+        s.term();
+        let mut stdout = String::new();
+        s.child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut stdout)
+            .unwrap();
+        let status = s.child.wait().unwrap();
+        let log = s.log.lock().unwrap().join("\n");
+        assert!(status.success(), "{status:?}\n{log}");
+        let alerts = stdout
+            .lines()
+            .filter(|l| l.contains("\"rule\":\"Create Privileged Pod\""))
+            .count();
+        assert_eq!(alerts, 420, "{log}");
+        assert!(log.contains("queue drained"), "{log}");
+    }
+
+    /// Issue #14 item 4: with `-o /dev/full` the failure is logged and counted, further
+    /// batches are refused with 503 instead of acknowledged, and at shutdown the events
+    /// that could not be written are logged with their count (exit 1).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn failing_output_is_logged_counted_and_refuses_batches() {
+        let mut s = start(
+            &["-o", "/dev/full", "--shutdown-timeout", "1s"],
+            Stdio::null(),
+        );
+        let body = batch(3);
+        assert_eq!(s.post(&body), 200);
+        s.wait_log("alert output failing");
+        assert_eq!(s.post(&body), 503);
+        assert!(s.metric("palisade_audit_sink_errors_total") >= 3.0);
+        assert_eq!(s.metric("palisade_audit_sink_up"), 0.0);
+        assert_eq!(
+            s.metric("palisade_audit_rejected_batches_total{reason=\"output_failing\"}"),
+            1.0
+        );
+        s.term();
+        let status = s.child.wait().unwrap();
+        let log = s.log.lock().unwrap().join("\n");
+        assert_eq!(status.code(), Some(1), "{log}");
+        assert!(
+            log.contains("3 acknowledged events were not evaluated or their alerts not written"),
+            "{log}"
+        );
+    }
+}
+
+#[test]
+fn deploy_audit_manifests_scan_clean_at_restricted() {
+    Command::cargo_bin("palisade")
+        .unwrap()
+        .current_dir(root())
+        .args(["scan", "--pss-level", "restricted", "deploy/audit/"])
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains("0 findings"));
+}
+
+/// deploy/audit holds together: the container's flags parse as `audit serve` takes them,
+/// the drain ends before the kubelet's SIGKILL, probes and the metrics port are the ones
+/// the server serves, and the NetworkPolicy opens the metrics port to Prometheus only.
+#[test]
+fn deploy_audit_is_consistent() {
+    let load = |file: &str| {
+        let path = root().join("deploy/audit").join(file);
+        let loaded = palisade_yaml::load_paths(&[&path], &palisade_yaml::Limits::default());
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        loaded
+            .documents
+            .into_iter()
+            .map(|d| d.value)
+            .collect::<Vec<Value>>()
+    };
+    let d = &load("40-deployment.yaml")[0];
+    let pod = &d["spec"]["template"]["spec"];
+    let c = &pod["containers"][0];
+    let args: Vec<&str> = c["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(&args[..2], ["audit", "serve"]);
+    let flag = |name: &str| {
+        args.iter()
+            .find_map(|a| a.strip_prefix(&format!("--{name}=")))
+            .unwrap_or_else(|| panic!("--{name} not in {args:?}"))
+    };
+    // The flags are ones `audit serve` accepts (a typo would crash-loop the pod).
+    let out = Command::cargo_bin("palisade")
+        .unwrap()
+        .args(&args)
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let drain: u64 = flag("shutdown-timeout")
+        .strip_suffix('s')
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(drain < pod["terminationGracePeriodSeconds"].as_u64().unwrap());
+    assert!(flag("metrics-listen").ends_with(":9464"));
+    assert!(flag("listen").ends_with(":8443"));
+    assert_eq!(c["readinessProbe"]["httpGet"]["path"], "/readyz");
+    assert_eq!(c["livenessProbe"]["httpGet"]["path"], "/healthz");
+    assert_eq!(c["readinessProbe"]["httpGet"]["scheme"], "HTTPS");
+    let policy = &load("15-networkpolicy.yaml")[1]["spec"];
+    assert_eq!(policy["egress"], serde_json::json!([]));
+    let ingress = policy["ingress"].as_array().unwrap();
+    let metrics_rule = ingress
+        .iter()
+        .find(|r| r["ports"][0]["port"] == 9464)
+        .unwrap();
+    assert_eq!(
+        metrics_rule["from"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"],
+        "prometheus"
+    );
+    // The API server's kubeconfig names the path the server serves and the TLS name in
+    // the certificate gen-certs.sh makes.
+    let kc = &load("apiserver/audit-webhook-kubeconfig.yaml")[0];
+    let cluster = &kc["clusters"][0]["cluster"];
+    assert!(
+        cluster["server"]
+            .as_str()
+            .unwrap()
+            .ends_with(":443/k8s-audit")
+    );
+    assert_eq!(
+        cluster["tls-server-name"],
+        "palisade-audit.palisade-audit.svc"
+    );
+}
