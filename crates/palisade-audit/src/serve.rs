@@ -267,7 +267,7 @@ async fn ingest(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let m = &st.shared.metrics;
-    // Refuse before reading what could not be delivered (or would be cut off by the exit).
+    // Nothing is acknowledged that could not be delivered or would be cut off by the exit.
     if st.shared.shutting_down() {
         return unavailable(&st.shared, Rejection::ShuttingDown);
     }
