@@ -9,7 +9,13 @@ use palisade_core::{Span, SpanChildren, SpanTree};
 use saphyr_parser::{Event, ScalarStyle, Tag};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+
+/// Spaces added at the start of a line (0-based line of the chunk -> count) when a chunk was
+/// re-indented for saphyr (see `stream::load_chunk`); spans on those lines are moved back.
+pub(crate) type Shifts = BTreeMap<u32, u32>;
+
+static NO_SHIFTS: Shifts = BTreeMap::new();
 
 /// Why a document could not be built.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,7 +88,7 @@ pub(crate) struct Builder<'l> {
     limits: &'l Limits,
     line_offset: u32,
     /// Spaces added per line of a re-indented chunk (usually none).
-    pub shifts: Vec<(u32, u32)>,
+    pub shifts: &'l Shifts,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Anchored>,
     nodes: usize,
@@ -150,14 +156,11 @@ impl DupIndex {
 
 /// `span` with the columns of re-indented lines put back (`shifts`: spaces added per 0-based
 /// line of the chunk, see `stream::load_chunk`).
-pub(crate) fn shifted(mut span: Span, shifts: &[(u32, u32)], line_offset: u32) -> Span {
+pub(crate) fn shifted(mut span: Span, shifts: &Shifts, line_offset: u32) -> Span {
     let line0 = span.line.saturating_sub(line_offset).saturating_sub(1);
-    let added: u32 = shifts
-        .iter()
-        .filter(|(l, _)| *l == line0)
-        .map(|(_, n)| n)
-        .sum();
-    span.column = span.column.saturating_sub(added).max(1);
+    if let Some(added) = shifts.get(&line0) {
+        span.column = span.column.saturating_sub(*added).max(1);
+    }
     span
 }
 
@@ -179,7 +182,7 @@ impl<'l> Builder<'l> {
         Builder {
             limits,
             line_offset,
-            shifts: Vec::new(),
+            shifts: &NO_SHIFTS,
             stack: Vec::new(),
             anchors: HashMap::new(),
             nodes: 0,
@@ -238,7 +241,7 @@ impl<'l> Builder<'l> {
     ) -> Result<(), DocError> {
         let mut span = to_span(&ev_span.start, self.line_offset);
         if !self.shifts.is_empty() {
-            span = shifted(span, &self.shifts, self.line_offset);
+            span = shifted(span, self.shifts, self.line_offset);
         }
         match ev {
             Event::Scalar(text, style, anchor, tag) => {

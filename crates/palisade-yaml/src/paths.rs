@@ -155,7 +155,10 @@ pub(crate) fn plan<P: AsRef<Path>>(
 
 pub(crate) enum Job {
     Read(String, Result<Vec<u8>, ReadError>),
-    File { path: PathBuf, name: String },
+    File {
+        path: PathBuf,
+        name: String,
+    },
     /// A file whose result is known without reading it (a Kustomize file: a note).
     Done(String, Loaded),
 }

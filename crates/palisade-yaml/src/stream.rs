@@ -6,7 +6,7 @@
 //! threads: [`Split::first_indices`] says, before parsing, which document index each piece
 //! starts at, where that is certain.
 
-use crate::build::{Builder, DocError, shifted, to_span};
+use crate::build::{Builder, DocError, Shifts, shifted, to_span};
 use crate::{At, LimitKind, Limits, LoadError, Sink, limit_error, objects};
 use saphyr_parser::{Event, Parser};
 
@@ -161,9 +161,10 @@ pub(crate) fn load_chunks(
     limits: &Limits,
     docs: &mut DocCounter,
 ) {
+    let mut reparse = Reparse::new();
     for chunk in chunks {
         let piece = text.get(chunk.start..chunk.end).unwrap_or("");
-        if !load_chunk(sink, piece, chunk.line_offset, limits, docs) {
+        if !load_chunk(sink, piece, chunk.line_offset, limits, docs, &mut reparse) {
             return;
         }
     }
@@ -277,24 +278,82 @@ fn count_breaks(b: &[u8]) -> u32 {
     u32::try_from(lf + lone_cr).unwrap_or(u32::MAX)
 }
 
-/// Quoted scalars re-indented in one chunk before it is given up (each costs a re-parse).
-const MAX_REINDENTS: usize = 8;
+/// How much text may be parsed again to re-indent scalars and flow collections (see
+/// [`load_chunk`]; each fix costs about three parses of its chunk and fixes one collection or
+/// scalar). Each chunk may re-parse [`REPARSE_PER_BYTE`] times its own length, then draw on
+/// a pool of [`REPARSE_POOL`] bytes shared by the chunks of one [`load_chunks`] call. Real
+/// manifests need a fix or two per document (always within a chunk's own share); a hostile
+/// file full of them ends with saphyr's errors after bounded work (about 9 times a plain
+/// parse plus the pool), instead of work that grows with the square of the file, and one
+/// such document cannot use up the share of the documents after it.
+struct Reparse {
+    pool: usize,
+    /// The current chunk's own share.
+    own: usize,
+}
+
+const REPARSE_PER_BYTE: usize = 8;
+const REPARSE_POOL: usize = 512 << 10;
+
+impl Reparse {
+    fn new() -> Reparse {
+        Reparse {
+            pool: REPARSE_POOL,
+            own: 0,
+        }
+    }
+
+    fn start_chunk(&mut self, len: usize) {
+        self.own = len.saturating_mul(REPARSE_PER_BYTE);
+    }
+
+    /// Whether one more fix of a chunk of `len` bytes fits.
+    fn allows(&self, len: usize) -> bool {
+        len.saturating_mul(3) <= self.own.saturating_add(self.pool)
+    }
+
+    /// Counts one fix: the chunk's own share first, then the pool.
+    fn take(&mut self, len: usize) {
+        let cost = len.saturating_mul(3);
+        let from_own = cost.min(self.own);
+        self.own -= from_own;
+        self.pool = self.pool.saturating_sub(cost - from_own);
+    }
+}
+
+/// Why saphyr refused a chunk where go-yaml would not have: the char index of what it refused.
+#[derive(Debug, Clone, Copy)]
+enum Refusal {
+    /// A quoted scalar (its opening quote) continued below its block's indentation.
+    Quoted(usize),
+    /// A token below the block indentation; accepted by go-yaml when inside a flow collection.
+    Indent(usize),
+}
 
 /// Parses one chunk (usually one document; more when `...` separates several). Returns
 /// false when the whole file must stop (documents-per-file limit).
 ///
-/// go-yaml (Kubernetes) accepts continuation lines of a quoted scalar at any indentation
-/// (its `yaml_parser_scan_flow_scalar` checks only for document markers and the end of the
-/// stream); saphyr requires them indented past the enclosing block. When saphyr refuses
-/// one, the chunk is parsed again with that scalar's continuation lines indented to its
-/// opening quote: leading white space of a continuation line is folded away, so the value
-/// is unchanged, lines are unchanged, and columns are corrected for the added spaces.
+/// go-yaml (Kubernetes) checks indentation only in block context: inside a flow collection
+/// (`[...]`, `{...}`) items, continuation lines of plain and quoted scalars, comments and the
+/// closing bracket may sit at any column, even 0 (its scanner never compares a column with the
+/// indentation while `flow_level > 0`), and continuation lines of a quoted scalar may sit at
+/// any column in block context too (`yaml_parser_scan_flow_scalar` checks only for document
+/// markers and the end of the stream). saphyr (following YAML 1.2) wants all of them indented
+/// past the enclosing block. When saphyr refuses a chunk for that, the chunk is parsed again
+/// with the lines concerned indented just enough: every line of the flow collection after its
+/// opening line, up to its closing bracket, to one past the opening bracket's column (or the
+/// quoted scalar's continuation lines to its opening quote). Leading white space on those
+/// lines is not content (it is folded away in scalars, and separates tokens otherwise), so
+/// values are unchanged, lines are unchanged, and columns are corrected for the added spaces.
+/// Lines that are document markers or directives are never indented: go-yaml ends a flow
+/// collection there with an error, and so does saphyr. See docs/loader.md.
 fn load_chunk(
     sink: &mut Sink<'_>,
     text: &str,
     line_offset: u32,
     limits: &Limits,
     docs: &mut DocCounter,
+    reparse: &mut Reparse,
 ) -> bool {
     let mark = (
         sink.out.documents.len(),
@@ -309,18 +368,27 @@ fn load_chunk(
         sink.out.notes.truncate(mark.2);
         *docs = mark.3;
     };
-    let mut patched: Option<(String, Vec<(u32, u32)>)> = None;
-    for attempt in 0..=MAX_REINDENTS {
+    let mut patched: Option<(String, Shifts)> = None;
+    let no_shifts = Shifts::new();
+    reparse.start_chunk(text.len());
+    loop {
         let (t, shifts) = patched
             .as_ref()
-            .map_or((text, &[][..]), |(t, s)| (t.as_str(), s.as_slice()));
-        let retry = attempt < MAX_REINDENTS;
-        let open = match parse_chunk(sink, t, shifts, line_offset, limits, docs, retry) {
+            .map_or((text, &no_shifts), |(t, s)| (t.as_str(), s));
+        let retry = reparse.allows(t.len());
+        let refusal = match parse_chunk(sink, t, shifts, line_offset, limits, docs, retry) {
             Ok(go_on) => return go_on,
-            Err(open) => open,
+            Err(refusal) => refusal,
         };
         rollback(sink, docs);
-        match reindent_quoted(t, open, shifts) {
+        reparse.take(t.len());
+        let next = match refusal {
+            Refusal::Quoted(at) => {
+                reindent_flow(t, at, shifts).or_else(|| reindent_quoted(t, at, shifts))
+            }
+            Refusal::Indent(at) => reindent_flow(t, at, shifts),
+        };
+        match next {
             Some(next) => patched = Some(next),
             // Nothing to re-indent: report saphyr's error as it is.
             None => {
@@ -329,21 +397,168 @@ fn load_chunk(
             }
         }
     }
-    true
 }
 
 /// saphyr's error for a quoted scalar continued below its block's indentation.
 const QUOTED_INDENT: &str = "invalid indentation in quoted scalar";
+/// saphyr's errors for a token, a plain scalar in a flow collection, or a token after leading
+/// tabs, below the indentation.
+const INDENT: [&str; 3] = [
+    "invalid indentation",
+    "invalid indentation in flow construct",
+    "tabs disallowed within this context (block indentation)",
+];
+
+/// Byte offset of char index `at` in `text` (its length for the end).
+fn byte_of_char(text: &str, at: usize) -> Option<usize> {
+    if text.is_ascii() {
+        return (at <= text.len()).then_some(at);
+    }
+    text.char_indices()
+        .map(|(b, _)| b)
+        .chain(std::iter::once(text.len()))
+        .nth(at)
+}
+
+/// A flow collection's opening bracket: char index, 0-based line and char column.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Opening {
+    index: usize,
+    line: usize,
+    col: usize,
+}
+
+impl Opening {
+    fn of(start: &saphyr_parser::Marker) -> Opening {
+        Opening {
+            index: start.index(),
+            line: start.line().saturating_sub(1),
+            col: start.col(),
+        }
+    }
+}
+
+/// The outermost flow collection still open at char index `at`, opened in block context
+/// (or at the top): found by parsing the text before `at`, which ends at a token boundary
+/// (saphyr reports these errors at the start of a token), and keeping the stack of open
+/// collections. A flow collection's start event spans its bracket; a block one's is empty.
+fn open_flow_at(text: &str, at: usize) -> Option<Opening> {
+    let prefix = text.get(..byte_of_char(text, at)?)?;
+    let mut parser = Parser::new_from_str(prefix);
+    let mut open: Vec<(Opening, bool)> = Vec::new();
+    while let Some(Ok((ev, span))) = parser.next_event() {
+        match ev {
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                let flow = span.end.index() > span.start.index();
+                open.push((Opening::of(&span.start), flow));
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                open.pop();
+            }
+            Event::DocumentStart(_) | Event::DocumentEnd => open.clear(),
+            _ => {}
+        }
+    }
+    let (first, _) = open.into_iter().find(|(_, flow)| *flow)?;
+    let bracket = prefix
+        .get(byte_of_char(prefix, first.index)?..)?
+        .chars()
+        .next();
+    matches!(bracket, Some('[' | '{')).then_some(first)
+}
+
+/// 0-based line of the bracket closing the flow collection that opens at `open`, found by
+/// parsing `text` with every later line indented past the bracket (see [`pad_lines`]), so
+/// that saphyr reads the whole collection; what follows it is not looked at.
+fn flow_close_line(text: &str, open: Opening) -> Option<usize> {
+    let want = open.col + 1;
+    let (trial, _) = pad_lines(text, open.line + 1, usize::MAX, want);
+    let mut parser = Parser::new_from_str(&trial);
+    let mut depth = 0usize;
+    while let Some(Ok((ev, span))) = parser.next_event() {
+        match ev {
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                // A block collection can start at the same index (an indentless sequence
+                // item, a flow key), with an empty span.
+                let flow = span.end.index() > span.start.index();
+                if depth > 0 || (flow && span.start.index() == open.index) {
+                    depth += 1;
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd if depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(span.start.line().saturating_sub(1));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `text` with the lines of the flow collection open at char index `at` indented past its
+/// opening bracket, and the merged shifts; None when `at` is not inside a flow collection, the
+/// collection does not close, or nothing needs to change.
+fn reindent_flow(text: &str, at: usize, shifts: &Shifts) -> Option<(String, Shifts)> {
+    let open = open_flow_at(text, at)?;
+    let close = flow_close_line(text, open)?;
+    let (out, added) = pad_lines(text, open.line + 1, close, open.col + 1);
+    if added.is_empty() {
+        return None;
+    }
+    let mut merged = shifts.clone();
+    for (line, n) in added {
+        *merged.entry(line).or_insert(0) += n;
+    }
+    Some((out, merged))
+}
+
+/// `text` with every line from `first` to `last` (0-based, inclusive) that starts with fewer
+/// than `want` blank characters indented with spaces to `want`, and the spaces added per line.
+/// Blank lines, document markers (`---`, `...`) and directives (`%`) are left as they are.
+/// Line breaks are counted as the parser counts them (`\n`, `\r\n`, lone `\r`).
+fn pad_lines(text: &str, first: usize, last: usize, want: usize) -> (String, Vec<(u32, u32)>) {
+    let mut out = String::with_capacity(text.len() + 256);
+    let mut added = Vec::new();
+    let mut rest = text;
+    let mut line = 0usize;
+    loop {
+        let end = memchr::memchr2(b'\n', b'\r', rest.as_bytes()).unwrap_or(rest.len());
+        let brk = match rest.as_bytes().get(end..) {
+            Some([b'\r', b'\n', ..]) => 2,
+            Some([_, ..]) => 1,
+            _ => 0,
+        };
+        let body = rest.get(..end).unwrap_or("");
+        if (first..=last).contains(&line) {
+            let lead = body.chars().take_while(|c| matches!(c, ' ' | '\t')).count();
+            let blank = lead == body.chars().count();
+            let marker = ["---", "..."].iter().any(|m| {
+                body.strip_prefix(m)
+                    .is_some_and(|r| r.is_empty() || r.starts_with([' ', '\t']))
+            });
+            if lead < want && !blank && !marker && !body.starts_with('%') {
+                out.extend(std::iter::repeat_n(' ', want - lead));
+                if let (Ok(l), Ok(n)) = (u32::try_from(line), u32::try_from(want - lead)) {
+                    added.push((l, n));
+                }
+            }
+        }
+        out.push_str(rest.get(..end + brk).unwrap_or(rest));
+        rest = rest.get(end + brk..).unwrap_or("");
+        if brk == 0 || rest.is_empty() {
+            break;
+        }
+        line += 1;
+    }
+    (out, added)
+}
 
 /// `text` with the continuation lines of the quoted scalar opening at char index `open`
-/// indented to the quote's column, and the spaces added per 0-based line (merged with the
-/// earlier `shifts`). None when there is nothing to change (no closing quote, or already
-/// indented).
-fn reindent_quoted(
-    text: &str,
-    open: usize,
-    shifts: &[(u32, u32)],
-) -> Option<(String, Vec<(u32, u32)>)> {
+/// indented to the quote's column, and the merged shifts. None when there is nothing to
+/// change (no closing quote, or already indented).
+fn reindent_quoted(text: &str, open: usize, shifts: &Shifts) -> Option<(String, Shifts)> {
     let (start, quote) = text.char_indices().nth(open)?;
     if quote != '"' && quote != '\'' {
         return None;
@@ -357,7 +572,7 @@ fn reindent_quoted(
     let mut line = count_breaks(bytes.get(..start)?);
     let mut out = String::with_capacity(text.len() + 64);
     out.push_str(text.get(..=start)?);
-    let mut added: Vec<(u32, u32)> = shifts.to_vec();
+    let mut added = shifts.clone();
     let mut i = start + 1;
     let mut changed = false;
     loop {
@@ -382,7 +597,7 @@ fn reindent_quoted(
                 if spaces < want {
                     let pad = want - spaces;
                     out.extend(std::iter::repeat_n(' ', pad));
-                    added.push((line, u32::try_from(pad).ok()?));
+                    *added.entry(line).or_insert(0) += u32::try_from(pad).ok()?;
                     changed = true;
                 }
                 continue;
@@ -398,17 +613,17 @@ fn reindent_quoted(
     changed.then_some((out, added))
 }
 
-/// One parse of a chunk. With `retry`, a quoted scalar refused for its indentation returns
-/// `Err(char index of its opening quote)` instead of being reported; without, it is always Ok.
+/// One parse of a chunk. With `retry`, a refusal for indentation (see [`load_chunk`]) is
+/// returned instead of being reported; without, it is always Ok.
 fn parse_chunk(
     sink: &mut Sink<'_>,
     text: &str,
-    shifts: &[(u32, u32)],
+    shifts: &Shifts,
     line_offset: u32,
     limits: &Limits,
     docs: &mut DocCounter,
     retry: bool,
-) -> Result<bool, usize> {
+) -> Result<bool, Refusal> {
     let mut parser = Parser::new_from_str(text);
     let mut builder: Option<Builder<'_>> = None;
     // Inside a document whose build failed: skip its events until its end.
@@ -419,7 +634,10 @@ fn parse_chunk(
             Ok(x) => x,
             Err(e) => {
                 if retry && e.info() == QUOTED_INDENT {
-                    return Err(e.marker().index());
+                    return Err(Refusal::Quoted(e.marker().index()));
+                }
+                if retry && INDENT.contains(&e.info()) {
+                    return Err(Refusal::Indent(e.marker().index()));
                 }
                 let sp = shifted(to_span(e.marker(), line_offset), shifts, line_offset);
                 let index = docs.next_index;
@@ -465,7 +683,7 @@ fn parse_chunk(
                     return Ok(false);
                 }
                 let mut b = Builder::new(limits, line_offset);
-                b.shifts = shifts.to_vec();
+                b.shifts = shifts;
                 builder = Some(b);
                 skipping = false;
             }

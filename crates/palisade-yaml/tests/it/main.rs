@@ -9,6 +9,7 @@
 )]
 
 mod corpus;
+mod flow_layouts;
 mod hostile;
 mod inputs;
 mod kustomize;
