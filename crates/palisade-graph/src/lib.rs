@@ -15,13 +15,14 @@ pub mod netpol;
 mod objects;
 mod packed;
 pub mod rbac;
+pub mod scope;
 mod slim;
 
 pub use objects::{ContainerPort, Labels, Namespace, Selector, Workload};
 pub use packed::{Docs, Packed};
 pub use slim::slim;
 
-use palisade_core::{Document, FieldPath, Finding, ObjectRef, RuleMeta, Severity};
+use palisade_core::{Document, FieldPath, Finding, InputError, ObjectRef, RuleMeta, Severity};
 
 /// Errors from queries (bad arguments); analysis itself never fails on odd input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -91,7 +92,25 @@ pub fn analyze_with(
     enabled: &dyn Fn(&RuleMeta) -> bool,
     opts: &Options,
 ) -> Vec<Finding> {
+    analysis(docs, enabled, opts).findings
+}
+
+/// What the cross-object pass reports: findings, and notes about the input (such as
+/// [`rbac::namespace_notes`]'s hint to scan with `-n`).
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    pub findings: Vec<Finding>,
+    pub notes: Vec<InputError>,
+}
+
+/// [`analyze_with`], with the notes.
+pub fn analysis(
+    docs: &(impl Docs + ?Sized),
+    enabled: &dyn Fn(&RuleMeta) -> bool,
+    opts: &Options,
+) -> Analysis {
     let mut out = Vec::new();
+    let mut notes = Vec::new();
     let any = |family: &str| {
         catalog::RULES
             .iter()
@@ -100,12 +119,16 @@ pub fn analyze_with(
     if any("rbac") {
         let m = rbac::Rbac::build(docs, opts.rbac);
         out.extend(rbac::findings(docs, &m, enabled));
+        notes.extend(rbac::namespace_notes(docs, &m));
     }
     if any("netpol") {
         let m = netpol::Netpol::build(docs);
         out.extend(netpol::findings(docs, &m, enabled));
     }
-    out
+    Analysis {
+        findings: out,
+        notes,
+    }
 }
 
 /// A finding on `doc` at `path` (its line, or its nearest present ancestor's).

@@ -978,9 +978,11 @@ mod tests {
     fn port_matching() {
         let dest = Workload {
             doc: 0,
+            file: "t.yaml".into(),
             kind: "Pod".into(),
             namespace: "n".into(),
             name: "d".into(),
+            namespace_given: true,
             labels: Labels::new(),
             service_account: "default".into(),
             automount: None,

@@ -4,7 +4,8 @@
 
 use palisade_core::{Document, FieldPath};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 pub type Labels = BTreeMap<String, String>;
 
@@ -44,6 +45,37 @@ pub fn namespace(v: &Value) -> &str {
     str_at(v, &["metadata", "namespace"])
         .filter(|s| !s.is_empty())
         .unwrap_or("default")
+}
+
+/// Whether `metadata.namespace` is set (kubectl reads an empty one as unset).
+pub fn namespace_given(v: &Value) -> bool {
+    str_at(v, &["metadata", "namespace"]).is_some_and(|s| !s.is_empty())
+}
+
+/// Names of objects (`(identity, file)` pairs, in order) for a message: each identity once,
+/// where it came first, with how often it is defined when the input repeats it (the same
+/// object in several files, or a file applying it several times).
+pub fn distinct<'a>(items: impl IntoIterator<Item = (String, &'a str)>) -> Vec<String> {
+    let mut order: Vec<String> = Vec::new();
+    let mut seen: BTreeMap<String, (usize, BTreeSet<&'a str>)> = BTreeMap::new();
+    for (id, file) in items {
+        let entry = seen.entry(id).or_insert_with_key(|id| {
+            order.push(id.clone());
+            (0, BTreeSet::new())
+        });
+        entry.0 += 1;
+        entry.1.insert(file);
+    }
+    order
+        .into_iter()
+        .map(|id| match seen.get(&id) {
+            Some((_, files)) if files.len() > 1 => {
+                format!("{id} (defined in {} files)", files.len())
+            }
+            Some((n, _)) if *n > 1 => format!("{id} (defined {n} times in one file)"),
+            _ => id,
+        })
+        .collect()
 }
 
 /// A string-to-string map (labels, annotations, matchLabels); non-string values are skipped
@@ -87,9 +119,14 @@ pub struct ContainerPort {
 pub struct Workload {
     /// Index into the analysed document slice.
     pub doc: usize,
+    /// The file it was read from.
+    pub file: Arc<str>,
     pub kind: String,
     pub namespace: String,
     pub name: String,
+    /// Whether the manifest sets `metadata.namespace` (else `namespace` is `default`, or
+    /// the `-n` namespace once placed).
+    pub namespace_given: bool,
     /// Labels of the pods it creates (the template's labels, or the Pod's own).
     pub labels: Labels,
     /// `serviceAccountName` (or the deprecated `serviceAccount`), `default` when unset.
@@ -172,9 +209,11 @@ pub fn workload(index: usize, doc: &Document) -> Option<Workload> {
     }
     Some(Workload {
         doc: index,
+        file: doc.file.clone(),
         kind: kind(v).to_owned(),
         namespace: namespace(v).to_owned(),
         name: name(v).to_owned(),
+        namespace_given: namespace_given(v),
         labels: string_map(holder.get("metadata").and_then(|m| m.get("labels"))),
         service_account: sa.to_owned(),
         automount: spec

@@ -7,7 +7,7 @@ use palisade_graph::netpol::{Isolation, Netpol, PortQuery};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::cmd_rbac::{Common, QueryFormat, exit, load, print};
+use crate::cmd_rbac::{Common, Placing, QueryFormat, exit, load, print};
 use crate::output::Output;
 
 #[derive(Debug, clap::Subcommand)]
@@ -33,6 +33,10 @@ pub struct CanReachArgs {
     /// TCP, UDP or SCTP.
     #[arg(long, default_value = "TCP")]
     pub protocol: String,
+    /// Read the manifests as `kubectl apply -n NS` applies them: objects of namespaced kinds
+    /// without metadata.namespace are placed in NS; one naming another namespace is an error.
+    #[arg(long, short = 'n', value_name = "NS", value_parser = crate::cmd_scan::parse_namespace)]
+    pub namespace: Option<String>,
     #[command(flatten)]
     pub common: Common,
 }
@@ -42,6 +46,9 @@ pub struct ReportArgs {
     /// Files or directories to analyse (`-` reads stdin).
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
+    /// Read the manifests as `kubectl apply -n NS` applies them (see `netpol can-reach -n`).
+    #[arg(long, short = 'n', value_name = "NS", value_parser = crate::cmd_scan::parse_namespace)]
+    pub namespace: Option<String>,
     #[command(flatten)]
     pub common: Common,
 }
@@ -75,7 +82,8 @@ fn can_reach(a: CanReachArgs) -> Result<ExitCode> {
     if !matches!(protocol.as_str(), "TCP" | "UDP" | "SCTP") {
         return Err(GraphError::BadProtocol { value: a.protocol }.into());
     }
-    let (docs, errors) = load(&a.paths);
+    let placing = a.namespace.as_deref().map_or(Placing::None, Placing::Apply);
+    let (docs, errors) = load(&a.paths, placing);
     let model = Netpol::build(&docs);
     let from = model.find(&a.from)?;
     let to = model.find(&a.to)?;
@@ -126,7 +134,8 @@ fn iso(i: Isolation) -> &'static str {
 }
 
 fn report(a: ReportArgs) -> Result<ExitCode> {
-    let (docs, errors) = load(&a.paths);
+    let placing = a.namespace.as_deref().map_or(Placing::None, Placing::Apply);
+    let (docs, errors) = load(&a.paths, placing);
     let model = Netpol::build(&docs);
     let rep = model.report();
     print(

@@ -51,7 +51,9 @@ pub struct WhoCanArgs {
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
     /// Only grants effective in this namespace (default: any namespace or cluster-wide).
-    #[arg(long, short = 'n')]
+    /// Manifests without metadata.namespace are placed in it, as `kubectl apply -n NS` would
+    /// (objects naming other namespaces are kept as written: a dump spans namespaces).
+    #[arg(long, short = 'n', value_parser = crate::cmd_scan::parse_namespace)]
     pub namespace: Option<String>,
     /// The object's name (rules with resourceNames grant only named requests).
     #[arg(long)]
@@ -70,18 +72,53 @@ pub struct CanArgs {
     /// List every permission (required; the only mode).
     #[arg(long, required = true)]
     pub list: bool,
+    /// Read the manifests as `kubectl apply -n NS` applies them: objects of namespaced kinds
+    /// without metadata.namespace are placed in NS; one naming another namespace is an error.
+    #[arg(long, short = 'n', value_name = "NS", value_parser = crate::cmd_scan::parse_namespace)]
+    pub namespace: Option<String>,
     #[command(flatten)]
     pub common: Common,
 }
 
-/// Loads the inputs; input errors go to stderr and make the command exit 2 afterwards.
-pub(crate) fn load(paths: &[PathBuf]) -> (Vec<Document>, Vec<InputError>) {
-    let loaded = palisade_yaml::load_paths(paths, &palisade_yaml::Limits::default());
+/// How `-n` treats the manifests.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Placing<'a> {
+    /// No `-n`: objects without a namespace are read as `default`.
+    None,
+    /// `kubectl apply -n NS`: place namespace-less objects, refuse those naming another.
+    Apply(&'a str),
+    /// Place namespace-less objects, keep the others as written (who-can over a dump).
+    Fill(&'a str),
+}
+
+/// Loads the inputs and places them (`-n`); input errors go to stderr and make the command
+/// exit 2 afterwards; notes go to stderr.
+pub(crate) fn load(paths: &[PathBuf], placing: Placing<'_>) -> (Vec<Document>, Vec<InputError>) {
+    let mut loaded = palisade_yaml::load_paths(paths, &palisade_yaml::Limits::default());
+    let mut notes = Vec::new();
+    if let Placing::Apply(ns) | Placing::Fill(ns) = placing {
+        let (placed, mismatched) = crate::cmd_scan::place_all(&mut loaded.documents, ns);
+        if let Placing::Apply(_) = placing {
+            loaded.errors.extend(mismatched);
+        }
+        notes.extend(crate::cmd_scan::placement_notes(placed, ns));
+    }
     let mut stderr = std::io::stderr().lock();
     for e in &loaded.errors {
         let _ = writeln!(stderr, "error: {e}");
     }
+    for n in &notes {
+        let _ = writeln!(stderr, "note: {n}");
+    }
     (loaded.documents, loaded.errors)
+}
+
+/// Prints the hint to scan with `-n` (see `palisade_graph::rbac::namespace_notes`).
+pub(crate) fn hint(docs: &[Document], model: &Rbac) {
+    let mut stderr = std::io::stderr().lock();
+    for n in palisade_graph::rbac::namespace_notes(docs, model) {
+        let _ = writeln!(stderr, "note: {n}");
+    }
 }
 
 pub(crate) fn exit(errors: &[InputError]) -> ExitCode {
@@ -157,13 +194,15 @@ fn who_can(a: WhoCanArgs) -> Result<ExitCode> {
     if let Some(n) = &a.name {
         req = req.named(n);
     }
-    let (docs, errors) = load(&a.paths);
+    let placing = a.namespace.as_deref().map_or(Placing::None, Placing::Fill);
+    let (docs, errors) = load(&a.paths, placing);
     let model = Rbac::build(
         &docs,
         RbacOptions {
             defaults: a.common.rbac_defaults,
         },
     );
+    hint(&docs, &model);
     let grants = model.who_can(&req);
     print(
         &a.common,
@@ -200,13 +239,15 @@ fn who_can(a: WhoCanArgs) -> Result<ExitCode> {
 
 fn can(a: CanArgs) -> Result<ExitCode> {
     let subject = Subject::parse(&a.subject)?;
-    let (docs, errors) = load(&a.paths);
+    let placing = a.namespace.as_deref().map_or(Placing::None, Placing::Apply);
+    let (docs, errors) = load(&a.paths, placing);
     let model = Rbac::build(
         &docs,
         RbacOptions {
             defaults: a.common.rbac_defaults,
         },
     );
+    hint(&docs, &model);
     let perms = model.can_list(&subject);
     print(
         &a.common,

@@ -71,6 +71,13 @@ pub struct ScanArgs {
     #[arg(long)]
     pub rbac_defaults: bool,
 
+    /// Read the manifests as `kubectl apply -n NS` applies them: objects of namespaced kinds
+    /// without metadata.namespace are placed in NS (cluster-scoped kinds keep none); an object
+    /// naming another namespace is an input error, as kubectl refuses it. Without -n they are
+    /// read as namespace `default`.
+    #[arg(long, short = 'n', value_name = "NS", value_parser = parse_namespace)]
+    pub namespace: Option<String>,
+
     /// Colour in table output: auto (honours NO_COLOR and terminals), always, never.
     #[arg(long, default_value = "auto", value_enum)]
     pub color: ColorChoice,
@@ -85,6 +92,79 @@ struct Checked {
     notes: Vec<InputError>,
     errors: Vec<InputError>,
     kept: palisade_graph::Packed,
+    /// Objects placed in the `-n` namespace, per file.
+    placed: Vec<(String, usize)>,
+}
+
+/// `kubectl apply -n ns` on a piece's objects, before any rule reads them: (objects placed
+/// per file, in order; errors for objects naming another namespace).
+pub(crate) fn place_all(
+    docs: &mut [palisade_core::Document],
+    ns: &str,
+) -> (Vec<(String, usize)>, Vec<InputError>) {
+    use palisade_graph::scope::{Placement, mismatch_message, place};
+    let mut placed: Vec<(String, usize)> = Vec::new();
+    let mut errors = Vec::new();
+    for doc in docs {
+        match place(&mut doc.value, ns) {
+            Placement::Placed => match placed.last_mut() {
+                Some((f, n)) if **f == *doc.file => *n += 1,
+                _ => placed.push((doc.file.to_string(), 1)),
+            },
+            Placement::Mismatch { namespace } => {
+                let span = doc.locate(
+                    &palisade_core::FieldPath::root()
+                        .key("metadata")
+                        .key("namespace"),
+                );
+                errors.push(InputError {
+                    file: doc.file.to_string(),
+                    document: Some(doc.index),
+                    line: Some(span.line),
+                    column: Some(span.column),
+                    kind: "namespace-mismatch".to_owned(),
+                    message: mismatch_message(&doc.value, &namespace, ns),
+                });
+            }
+            Placement::Kept | Placement::ClusterScoped => {}
+        }
+    }
+    (placed, errors)
+}
+
+/// One note per file saying how many objects `-n ns` placed.
+pub(crate) fn placement_notes(placed: Vec<(String, usize)>, ns: &str) -> Vec<InputError> {
+    placed
+        .into_iter()
+        .map(|(file, n)| InputError {
+            file,
+            document: None,
+            line: None,
+            column: None,
+            kind: "namespace".to_owned(),
+            message: format!(
+                "{n} object{} without metadata.namespace placed in namespace {ns} (-n {ns}), as `kubectl apply -n {ns}` does",
+                if n == 1 { "" } else { "s" }
+            ),
+        })
+        .collect()
+}
+
+/// A namespace name as the API server accepts it (RFC 1123 label).
+pub(crate) fn parse_namespace(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-');
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "invalid namespace {s:?}: lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters"
+        ))
+    }
 }
 
 /// Loads the configuration file: the one named, or `.palisade.yaml` when present.
@@ -175,7 +255,16 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     let mut notes: Vec<InputError> = Vec::new();
     let mut errors: Vec<InputError> = Vec::new();
     let (mut files, mut documents, mut objects) = (0, 0, 0);
-    let check = |loaded: palisade_yaml::Loaded| {
+    let check = |mut loaded: palisade_yaml::Loaded| {
+        // Placement comes first: per-object rules and waivers read the namespace.
+        let placed = match &args.namespace {
+            Some(ns) => {
+                let (placed, mismatched) = place_all(&mut loaded.documents, ns);
+                loaded.errors.extend(mismatched);
+                placed
+            }
+            None => Vec::new(),
+        };
         let per_object: Vec<Finding> = loaded
             .documents
             .iter()
@@ -208,8 +297,10 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             notes: loaded.notes,
             errors: loaded.errors,
             kept,
+            placed,
         }
     };
+    let mut placed: Vec<(String, usize)> = Vec::new();
     palisade_yaml::load_paths_map(&args.paths, &limits, &check, |c| {
         files += c.files;
         documents += c.documents;
@@ -220,18 +311,28 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         notes.extend(c.waived.notes);
         errors.extend(c.errors);
         kept.append(c.kept);
+        for (file, n) in c.placed {
+            match placed.last_mut() {
+                Some((f, m)) if *f == file => *m += n,
+                _ => placed.push((file, n)),
+            }
+        }
     });
+    if let Some(ns) = &args.namespace {
+        notes.extend(placement_notes(placed, ns));
+    }
     let expired = palisade_rules::config::expired(config.as_ref(), today);
     notes.extend(expired.notes);
     if cross {
-        let graph = if args.rbac_defaults {
-            let graph_options = palisade_graph::Options {
-                rbac: palisade_graph::rbac::RbacOptions { defaults: true },
-            };
-            palisade_graph::analyze_with(&kept, &|r| options.selection.enabled(r), &graph_options)
-        } else {
-            palisade_rules::check_cross_object(&kept, &options)
+        let graph_options = palisade_graph::Options {
+            rbac: palisade_graph::rbac::RbacOptions {
+                defaults: args.rbac_defaults,
+            },
         };
+        let analysis =
+            palisade_graph::analysis(&kept, &|r| options.selection.enabled(r), &graph_options);
+        notes.extend(analysis.notes);
+        let graph = analysis.findings;
         // Only documents with waiver annotations matter to the waiver pass.
         let waived = palisade_rules::config::waive(&kept.marked(), graph, config.as_ref(), today);
         findings.extend(waived.findings);

@@ -5,8 +5,8 @@ mod model;
 mod paths;
 
 pub use model::{
-    Binding, CLUSTER_SCOPED, Grant, Permission, PolicyRule, Rbac, RbacOptions, Request, Role,
-    RoleKind, Scope, ServiceAccount, Subject, SubjectKind, Target, Via,
+    Binding, Grant, Permission, PolicyRule, Rbac, RbacOptions, Request, Role, RoleKind, Scope,
+    ServiceAccount, Subject, SubjectKind, Target, Via,
 };
 pub use paths::{Escalation, escalations, role_power};
 
@@ -14,8 +14,8 @@ use crate::Docs;
 use crate::catalog::{RULES, ids};
 use crate::finding;
 use crate::objects::Workload;
-use palisade_core::{FieldPath, Finding, RuleMeta, Severity};
-use std::collections::BTreeMap;
+use palisade_core::{FieldPath, Finding, InputError, RuleMeta, Severity};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Subjects that mean "everyone" (or every holder of any token).
 fn is_everyone(s: &Subject) -> bool {
@@ -454,4 +454,79 @@ fn service_account_rules(
             }
         }
     }
+}
+
+/// Notes suggesting `-n`: workloads without `metadata.namespace` (read as `default`) whose
+/// service account is bound, by bindings that write its namespace, only in other namespaces.
+/// That is the shape of an install bundle meant for `kubectl apply -n NS` (Argo CD binds
+/// `argocd:argocd-application-controller` while its workloads carry no namespace): read as
+/// `default`, the workloads would not be linked to their grants.
+pub fn namespace_notes(docs: &(impl Docs + ?Sized), m: &Rbac) -> Vec<InputError> {
+    let mut bound_in: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for b in m
+        .bindings
+        .iter()
+        .filter(|b| !b.bootstrap && b.doc.is_some())
+    {
+        for s in &b.explicit_accounts {
+            if let Some(ns) = &s.namespace {
+                bound_in.entry(&s.name).or_default().insert(ns);
+            }
+        }
+    }
+    // Workloads by the namespaces their accounts are bound in.
+    let mut groups: BTreeMap<Vec<&str>, Vec<&Workload>> = BTreeMap::new();
+    for w in m.workloads.iter().filter(|w| !w.namespace_given) {
+        let Some(nss) = bound_in.get(w.service_account.as_str()) else {
+            continue;
+        };
+        if nss.contains(w.namespace.as_str()) {
+            continue;
+        }
+        groups
+            .entry(nss.iter().copied().collect())
+            .or_default()
+            .push(w);
+    }
+    let mut out = Vec::new();
+    for (nss, ws) in groups {
+        let Some(first) = ws.first() else {
+            continue;
+        };
+        let names = crate::objects::distinct(ws.iter().map(|w| (w.display(), &*w.file)));
+        let accounts: BTreeSet<&str> = ws.iter().map(|w| w.service_account.as_str()).collect();
+        let accounts: Vec<String> = accounts.into_iter().map(str::to_owned).collect();
+        let (where_, suggest) = match nss.as_slice() {
+            [one] => (format!("namespace {one}"), (*one).to_owned()),
+            _ => (format!("namespaces {}", nss.join(", ")), "NS".to_owned()),
+        };
+        let (line, column) = docs
+            .doc(first.doc)
+            .map(|d| {
+                let s = d.locate(&FieldPath::root().key("metadata"));
+                (Some(s.line), Some(s.column))
+            })
+            .unwrap_or_default();
+        out.push(InputError {
+            file: first.file.to_string(),
+            document: docs.doc(first.doc).map(|d| d.index),
+            line,
+            column,
+            kind: "namespace".to_owned(),
+            message: format!(
+                "{} {} no metadata.namespace and {} read as namespace {}, but {} {} bound in {where_} only; if these manifests are applied with `kubectl apply -n {suggest}`, scan with `-n {suggest}`",
+                list(&names),
+                if names.len() == 1 { "has" } else { "have" },
+                if names.len() == 1 { "is" } else { "are" },
+                first.namespace,
+                if accounts.len() == 1 {
+                    format!("its ServiceAccount {}", list(&accounts))
+                } else {
+                    format!("their ServiceAccounts {}", list(&accounts))
+                },
+                if accounts.len() == 1 { "is" } else { "are" },
+            ),
+        });
+    }
+    out
 }

@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::Arc;
 
 const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
 
@@ -292,8 +293,13 @@ pub struct Binding {
     pub subjects: Vec<Subject>,
     /// Index into the analysed documents; `None` for bootstrap bindings Palisade supplies.
     pub doc: Option<usize>,
+    /// The file it was read from (`None` for bootstrap bindings).
+    pub file: Option<Arc<str>>,
     /// One of the bindings every cluster is created with (unchanged).
     pub bootstrap: bool,
+    /// The ServiceAccount subjects whose namespace the manifest writes (in the subject, or
+    /// as the RoleBinding's own `metadata.namespace`); the others follow `kubectl apply -n`.
+    pub explicit_accounts: Vec<Subject>,
 }
 
 impl Binding {
@@ -440,7 +446,7 @@ impl Request {
                 // `bind`/`escalate` on clusterroles are checked in the namespace of the
                 // binding or role being written (escalation_check.go), so a Role can grant them.
                 !(self.verb == "bind" && resource == "clusterroles")
-                    && CLUSTER_SCOPED.contains(&resource.as_str())
+                    && crate::scope::is_cluster_scoped_resource(resource)
             }
         }
     }
@@ -517,51 +523,6 @@ fn default_group(resource: &str) -> &'static str {
     }
 }
 
-/// Resources that live outside namespaces: a namespaced grant never reaches them.
-/// (`namespaces` is absent on purpose: requests on namespace `X` carry namespace `X`,
-/// so a RoleBinding in `X` can grant `update namespaces` on `X` itself.)
-pub const CLUSTER_SCOPED: &[&str] = &[
-    "nodes",
-    "persistentvolumes",
-    "componentstatuses",
-    "clusterroles",
-    "clusterrolebindings",
-    "certificatesigningrequests",
-    "signers",
-    "clustertrustbundles",
-    "validatingwebhookconfigurations",
-    "mutatingwebhookconfigurations",
-    "validatingadmissionpolicies",
-    "validatingadmissionpolicybindings",
-    "mutatingadmissionpolicies",
-    "mutatingadmissionpolicybindings",
-    "customresourcedefinitions",
-    "apiservices",
-    "storageclasses",
-    "csidrivers",
-    "csinodes",
-    "volumeattachments",
-    "priorityclasses",
-    "runtimeclasses",
-    "ingressclasses",
-    "podsecuritypolicies",
-    "users",
-    "groups",
-    "uids",
-    "userextras",
-    "tokenreviews",
-    "subjectaccessreviews",
-    "selfsubjectaccessreviews",
-    "selfsubjectrulesreviews",
-    "selfsubjectreviews",
-    "flowschemas",
-    "prioritylevelconfigurations",
-    "ipaddresses",
-    "servicecidrs",
-    "deviceclasses",
-    "resourceslices",
-];
-
 /// A ServiceAccount object.
 #[derive(Debug, Clone)]
 pub struct ServiceAccount {
@@ -634,6 +595,11 @@ impl Rbac {
                 continue;
             };
             m.add(&d.value, Some(i));
+            if let Some(b) = m.bindings.last_mut()
+                && b.doc == Some(i)
+            {
+                b.file = Some(d.file.clone());
+            }
             if let Some(w) = objects::workload(i, &d) {
                 m.workloads.push(w);
             }
@@ -756,6 +722,21 @@ impl Rbac {
                 };
                 let bootstrap = namespace.is_none()
                     && super::defaults::is_bootstrap_binding(&name, &role_name, &subjects);
+                let binding_ns_given = namespace.is_none() || objects::namespace_given(v);
+                let explicit_accounts = match v.get("subjects") {
+                    Some(Value::Array(ss)) => ss
+                        .iter()
+                        .filter(|s| {
+                            binding_ns_given
+                                || s.get("namespace")
+                                    .and_then(Value::as_str)
+                                    .is_some_and(|n| !n.is_empty())
+                        })
+                        .filter_map(|s| parse_subject(s, namespace.as_deref()))
+                        .filter(|s| s.kind == SubjectKind::ServiceAccount)
+                        .collect(),
+                    _ => Vec::new(),
+                };
                 self.bindings.push(Binding {
                     namespace,
                     name,
@@ -763,7 +744,9 @@ impl Rbac {
                     role_name,
                     subjects,
                     doc,
+                    file: None,
                     bootstrap,
+                    explicit_accounts,
                 });
             }
             ("", "ServiceAccount") => {
@@ -1182,9 +1165,11 @@ mod tests {
     fn holds_matches_the_identities_a_pod_token_carries() {
         let w = Workload {
             doc: 0,
+            file: "t.yaml".into(),
             kind: "Deployment".into(),
             namespace: "shop".into(),
             name: "web".into(),
+            namespace_given: true,
             labels: Labels::new(),
             service_account: "api".into(),
             automount: None,

@@ -148,3 +148,52 @@ fn scan_reports_netpol_family() {
     assert!(split["line"].as_u64().unwrap() > 100);
     assert!(f.iter().all(|x| x["family"] == "netpol"));
 }
+
+#[test]
+fn namespace_flag_places_manifests() {
+    let bundle = "testdata/rbac/edge-cases/namespace-less-bundle.yaml";
+    let namespaces = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|n| {
+                format!(
+                    "{}: {}",
+                    n["namespace"].as_str().unwrap(),
+                    n["workloads"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|w| w["workload"].as_str().unwrap())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                )
+            })
+            .collect()
+    };
+    let (code, v) = json(&["netpol", "report", "-f", "json", bundle]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        namespaces(&v),
+        ["default: StatefulSet/default/app-controller"]
+    );
+    let (code, v) = json(&["netpol", "report", "-n", "gitops", "-f", "json", bundle]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        namespaces(&v),
+        ["gitops: StatefulSet/gitops/app-controller"]
+    );
+    let (code, v) = json(&[
+        "netpol",
+        "can-reach",
+        "gitops/StatefulSet/app-controller",
+        "gitops/StatefulSet/app-controller",
+        "--namespace",
+        "gitops",
+        "-f",
+        "json",
+        bundle,
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(v["allowed"], true);
+}

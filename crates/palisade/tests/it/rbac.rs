@@ -235,3 +235,82 @@ fn scan_reports_rbac_family() {
             .all(|x| x["rule"] != "RBAC002" && x["rule"] != "RBAC005")
     );
 }
+
+/// Hand-written bundle without namespaces, meant for `kubectl apply -n gitops`.
+const BUNDLE: &str = "testdata/rbac/edge-cases/namespace-less-bundle.yaml";
+
+#[test]
+fn namespace_flag_places_manifests_for_queries() {
+    // `can -n gitops`: the RoleBinding lands in gitops, so the account holds its Role there.
+    let run = |args: &[&str]| {
+        let out = palisade().args(args).output().unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (
+            out.status.code().unwrap(),
+            v,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let can = [
+        "rbac",
+        "can",
+        "ServiceAccount:gitops:app-controller",
+        "--list",
+        "-f",
+        "json",
+    ];
+    let (code, v, stderr) = run(&[&can[..], &["-n", "gitops", BUNDLE]].concat());
+    assert_eq!(code, 0, "{stderr}");
+    let bindings: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["via"]["binding"].as_str().unwrap())
+        .collect();
+    assert!(
+        bindings.contains(&"RoleBinding/gitops/app-controller"),
+        "{bindings:?}"
+    );
+    assert!(
+        bindings.contains(&"ClusterRoleBinding/app-controller"),
+        "{bindings:?}"
+    );
+    assert!(stderr.contains("4 objects without metadata.namespace placed in namespace gitops"));
+    // Without -n the RoleBinding is read as default's, and the hint says to pass -n gitops.
+    let (code, v, stderr) = run(&[&can[..], &[BUNDLE]].concat());
+    assert_eq!(code, 0);
+    assert!(
+        !v.as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["via"]["binding"] == "RoleBinding/gitops/app-controller")
+    );
+    assert!(stderr.contains("scan with `-n gitops`"), "{stderr}");
+
+    // who-can -n: the question's namespace, and namespace-less manifests are placed there.
+    let (code, v, _) = run(&[
+        "rbac",
+        "who-can",
+        "get",
+        "configmaps",
+        "-n",
+        "gitops",
+        "-f",
+        "json",
+        BUNDLE,
+    ]);
+    assert_eq!(code, 0);
+    assert!(
+        v.as_array().unwrap().iter().any(|g| g["via"]["binding"]
+            == "RoleBinding/gitops/app-controller"
+            && g["via"]["role"] == "Role/gitops/app-controller"),
+        "{v:#}"
+    );
+    // `can -n` refuses an object in another namespace, as kubectl apply -n does.
+    let (code, _, stderr) = run(&[&can[..], &["-n", "gitops", EDGE]].concat());
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("does not match the namespace \"gitops\""),
+        "{stderr}"
+    );
+}

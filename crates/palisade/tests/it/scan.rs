@@ -576,3 +576,147 @@ fn annotation_waivers_suppress_cross_object_findings() {
         .collect();
     assert_eq!(notes.len(), 1, "{notes:?}");
 }
+
+/// An install bundle without namespaces, meant for `kubectl apply -n gitops` (hand-written, in
+/// the shape of Argo CD's install.yaml).
+const BUNDLE: &str = "testdata/rbac/edge-cases/namespace-less-bundle.yaml";
+
+fn notes_of(json: &Value) -> Vec<String> {
+    json["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            format!(
+                "{}: {}",
+                n["kind"].as_str().unwrap(),
+                n["message"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn namespace_flag_places_objects_as_kubectl_apply_n() {
+    // Without -n the objects are read as `default`: the controller's token is not linked to its
+    // cluster-wide grant, and a note says how to scan the bundle as it is applied.
+    let (code, json) = scan_json(&["--no-config", "--select", "rbac", BUNDLE]);
+    assert_eq!(code, 1, "{json:#}");
+    assert!(
+        !findings(&json).iter().any(|f| f["rule"] == "RBAC028"),
+        "{json:#}"
+    );
+    let notes = notes_of(&json);
+    assert!(
+        notes.iter().any(|n| n.starts_with(
+            "namespace: StatefulSet/default/app-controller has no metadata.namespace"
+        ) && n.contains("bound in namespace gitops only")
+            && n.ends_with("scan with `-n gitops`")),
+        "{notes:?}"
+    );
+    let hint = &json["notes"][0];
+    assert_eq!(
+        (hint["line"].as_u64(), hint["document"].as_u64()),
+        (Some(57), Some(6))
+    );
+
+    for flag in ["-n", "--namespace"] {
+        let (code, json) = scan_json(&["--no-config", "--select", "rbac", flag, "gitops", BUNDLE]);
+        assert_eq!(code, 1, "{json:#}");
+        let token = findings(&json)
+            .iter()
+            .find(|f| f["rule"] == "RBAC028")
+            .unwrap_or_else(|| panic!("no RBAC028 with {flag} gitops: {json:#}"));
+        assert_eq!(token["severity"], "critical");
+        assert_eq!(token["object"]["kind"], "StatefulSet");
+        assert_eq!(token["object"]["namespace"], "gitops");
+        assert!(
+            token["message"].as_str().unwrap().starts_with(
+                "StatefulSet/gitops/app-controller runs as ServiceAccount gitops/app-controller"
+            ),
+            "{token:#}"
+        );
+        // Cluster-scoped kinds get no namespace; the namespaced binding does.
+        for f in findings(&json) {
+            let o = &f["object"];
+            match o["kind"].as_str().unwrap() {
+                "ClusterRoleBinding" | "ClusterRole" => {
+                    assert!(o.get("namespace").is_none(), "{f:#}")
+                }
+                _ => assert_eq!(o["namespace"], "gitops", "{f:#}"),
+            }
+        }
+        assert_eq!(
+            notes_of(&json),
+            vec![
+                "namespace: 4 objects without metadata.namespace placed in namespace gitops (-n gitops), as `kubectl apply -n gitops` does"
+                    .to_owned()
+            ]
+        );
+    }
+}
+
+#[test]
+fn namespace_flag_comes_before_per_object_rules_and_waivers() {
+    // A configuration exception for namespace gitops waives a per-object finding only when
+    // the object was placed there before the rules and the waiver pass ran.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.yaml");
+    std::fs::write(
+        &config,
+        "apiVersion: palisade.dev/v1alpha1\nkind: Config\nexceptions:\n  - rules: [pss]\n    namespaces: [gitops]\n    reason: placed by -n before the waiver pass\n",
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let (_, plain) = scan_json(&["--config", config, "--select", "pss", BUNDLE]);
+    let (_, placed) = scan_json(&[
+        "--config", config, "--select", "pss", "-n", "gitops", BUNDLE,
+    ]);
+    assert!(!findings(&plain).is_empty(), "{plain:#}");
+    assert!(findings(&placed).is_empty(), "{placed:#}");
+    let suppressed = placed["suppressed"].as_array().unwrap();
+    assert_eq!(suppressed.len(), findings(&plain).len());
+    assert!(
+        suppressed
+            .iter()
+            .all(|s| s["object"]["namespace"] == "gitops")
+    );
+}
+
+#[test]
+fn namespace_flag_refuses_an_object_in_another_namespace() {
+    let manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n  namespace: kube-system\n";
+    let out = palisade()
+        .args(["scan", "--no-config", "-f", "json", "-n", "gitops", "-"])
+        .write_stdin(manifest)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors = json["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{json:#}");
+    let e = &errors[0];
+    assert_eq!(e["kind"], "namespace-mismatch");
+    assert_eq!(
+        (e["line"].as_u64(), e["document"].as_u64()),
+        (Some(10), Some(2))
+    );
+    let msg = e["message"].as_str().unwrap();
+    assert!(
+        msg.starts_with(
+            "ConfigMap \"b\" has metadata.namespace \"kube-system\" but -n gitops was given"
+        ) && msg.contains("You must pass '--namespace=kube-system' to perform this operation"),
+        "{msg}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("namespace-mismatch")
+            || String::from_utf8_lossy(&out.stderr).contains("kube-system")
+    );
+    // Not a namespace name: a usage error.
+    let out = palisade()
+        .args(["scan", "--no-config", "-n", "Bad_NS", BUNDLE])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid namespace \"Bad_NS\""));
+}
