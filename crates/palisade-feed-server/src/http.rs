@@ -1,5 +1,5 @@
 //! The routes: outputs with `ETag`/`Last-Modified`/`304`, gzip and CORS for the JSON; the
-//! webhook endpoint; the page; health, readiness and metrics.
+//! webhook endpoint; the page; health and readiness; metrics on their own router.
 
 use crate::outputs::{Asset, OSV_ZIP, Snapshot};
 use crate::server::{State, blocking, ensure_built};
@@ -48,9 +48,17 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/webhooks/github", post(github_webhook))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
         .merge(json)
         .layer(compress)
+        .with_state(state)
+}
+
+/// The metrics listener's routes: `/metrics` and `/healthz`. Kept off the main router, which
+/// the Ingress exposes.
+pub fn metrics_router(state: Arc<State>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(healthz))
         .with_state(state)
 }
 

@@ -1,5 +1,7 @@
 //! Configuration, start-up (open the store, seed, restore or build the outputs, bind), the
-//! rebuild that every change goes through, and the periodic resync.
+//! rebuild that every change goes through, and the periodic resync. Connections are served
+//! by [`palisade_tls::serve`] (cap, handshake/first-request/header/idle timeouts, request
+//! deadline, body bytes in flight), TLS or plain; `/metrics` on its own listener only.
 
 use crate::metrics::Metrics;
 use crate::outputs::{self, Snapshot};
@@ -7,6 +9,7 @@ use crate::store::{self, Store, StoredIssue};
 use crate::{ServerError, time};
 use palisade_feed::Limits;
 use palisade_feed::fetch::{EtagCache, FetchOptions};
+use palisade_tls::serve::{ConnMetrics, ServeLimits};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -52,6 +55,22 @@ pub struct Config {
     pub cert_reload_interval: Option<Duration>,
     pub max_body_bytes: usize,
     pub limits: Limits,
+    /// Connection limits of the main listener (TLS or plain).
+    pub serve_limits: ServeLimits,
+    /// Where `/metrics` is served (plain HTTP); `None`: nowhere. Never the main listener,
+    /// which the Ingress exposes.
+    pub metrics_listen: Option<SocketAddr>,
+}
+
+/// The default `--metrics-listen` of `feed serve`: loopback only (9091: admit's default is
+/// 9090, so both can run on one machine).
+pub const DEFAULT_METRICS_LISTEN: &str = "127.0.0.1:9091";
+
+/// The connection limits `feed serve` runs with by default: palisade-tls's defaults
+/// (1024 connections, 10 s handshake/first request/headers, 90 s idle, 30 s per request,
+/// 32 MiB of request bodies in flight).
+pub fn default_serve_limits() -> ServeLimits {
+    ServeLimits::default()
 }
 
 impl Config {
@@ -71,6 +90,8 @@ impl Config {
             cert_reload_interval: Some(DEFAULT_CERT_RELOAD),
             max_body_bytes: crate::webhook::DEFAULT_MAX_BODY,
             limits: Limits::default(),
+            serve_limits: default_serve_limits(),
+            metrics_listen: None,
         }
     }
 
@@ -158,6 +179,8 @@ pub struct State {
     pub config: Config,
     pub store: Store,
     pub metrics: Metrics,
+    /// The main listener's connection metrics (registered in `metrics`).
+    pub connections: ConnMetrics,
     pub out_dir: PathBuf,
     snapshot: RwLock<Arc<Snapshot>>,
     rebuild_lock: Arc<tokio::sync::Mutex<()>>,
@@ -298,7 +321,10 @@ pub fn prepare(mut config: Config) -> Result<State, ServerError> {
         source,
     })?;
     let store = Store::open(&config.data_dir.join(store::FILE_NAME))?.with_label(&config.label);
-    let metrics = Metrics::new();
+    let mut metrics = Metrics::new();
+    // palisade_feed_connections_*, palisade_feed_body_budget_rejections_total, ...
+    let connections = ConnMetrics::default();
+    connections.register(&mut metrics.registry);
     if !config.inputs.is_empty() {
         let (issues, warnings) = palisade_feed::io::read_inputs(&config.inputs, &config.limits)?;
         for w in &warnings {
@@ -373,6 +399,7 @@ pub fn prepare(mut config: Config) -> Result<State, ServerError> {
         config,
         store,
         metrics,
+        connections,
         out_dir,
         snapshot: RwLock::new(Arc::new(initial)),
         rebuild_lock: Arc::new(tokio::sync::Mutex::new(())),
@@ -453,22 +480,37 @@ async fn resync_loop(state: Arc<State>, every: Duration) {
 #[derive(Debug)]
 pub struct RunningServer {
     pub addr: SocketAddr,
+    /// Where `/metrics` is served, if anywhere.
+    pub metrics_addr: Option<SocketAddr>,
     pub state: Arc<State>,
-    handle: axum_server::Handle,
+    stop: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    metrics_task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     resync: Option<tokio::task::JoinHandle<()>>,
     reload: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningServer {
-    /// Stops accepting, lets requests in flight finish (up to 10 s), stops the resync.
-    pub async fn shutdown(self) -> Result<(), ServerError> {
-        self.handle.graceful_shutdown(Some(Duration::from_secs(10)));
-        for r in [&self.resync, &self.reload].into_iter().flatten() {
+    /// Stops accepting, lets requests in flight finish (up to the serve limits' shutdown
+    /// grace, 10 s by default), stops the resync.
+    pub async fn shutdown(mut self) -> Result<(), ServerError> {
+        let _ = self.stop.send(true);
+        // Awaited, not only aborted: each holds the state (and so the store's file lock)
+        // until its future is dropped, and a restart on the same store must find it free.
+        for r in [self.resync.take(), self.reload.take()]
+            .into_iter()
+            .flatten()
+        {
             r.abort();
+            let _ = r.await;
         }
+        let metrics = self.metrics_task.take();
         let state = self.state.clone();
         let result = self.wait().await;
+        if let Some(m) = metrics {
+            // Stops by itself within its 1 s grace.
+            let _ = m.await;
+        }
         // Files of a rebuild already acknowledged are finished before the store is closed.
         state.settle().await;
         result
@@ -513,26 +555,45 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
             message: format!("start-up task failed: {e}"),
         })??;
     let state = Arc::new(state);
-    let listener = std::net::TcpListener::bind(listen).map_err(|source| ServerError::Listen {
-        addr: listen.to_string(),
-        source,
-    })?;
-    listener
-        .set_nonblocking(true)
-        .map_err(|source| ServerError::Listen {
-            addr: listen.to_string(),
+    let bind = |addr: SocketAddr| async move {
+        let err = |source| ServerError::Listen {
+            addr: addr.to_string(),
             source,
-        })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|source| ServerError::Listen {
-            addr: listen.to_string(),
-            source,
-        })?;
-    let app = crate::http::router(state.clone()).into_make_service();
-    let handle = axum_server::Handle::new();
+        };
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(err)?;
+        let local = listener.local_addr().map_err(err)?;
+        Ok::<_, ServerError>((listener, local))
+    };
+    let (listener, addr) = bind(listen).await?;
+    let metrics_listener = match state.config.metrics_listen {
+        Some(a) => Some(bind(a).await?),
+        None => None,
+    };
+    let app = crate::http::router(state.clone());
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let metrics_addr = metrics_listener.as_ref().map(|(_, a)| *a);
+    let metrics_task = metrics_listener.map(|(listener, _)| {
+        // A scraper, not the public: few connections, no bodies.
+        let limits = ServeLimits {
+            max_connections: 16,
+            max_body_bytes_in_flight: 64 * 1024,
+            shutdown_grace: Duration::from_secs(1),
+            ..state.config.serve_limits.clone()
+        };
+        tokio::spawn(palisade_tls::serve::serve(
+            listener,
+            None,
+            crate::http::metrics_router(state.clone()),
+            limits,
+            ConnMetrics::default(),
+            stopped(stop_rx.clone()),
+        ))
+    });
     let mut reload = None;
-    let task = match tls {
+    let rustls = match tls {
         Some((cfg, files, pair)) => {
             let rustls = axum_server::tls_rustls::RustlsConfig::from_config(cfg);
             if let Some(every) = state.config.cert_reload_interval {
@@ -547,14 +608,18 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
                     },
                 )));
             }
-            let server = axum_server::from_tcp_rustls(listener, rustls).handle(handle.clone());
-            tokio::spawn(async move { server.serve(app).await })
+            Some(rustls)
         }
-        None => {
-            let server = axum_server::from_tcp(listener).handle(handle.clone());
-            tokio::spawn(async move { server.serve(app).await })
-        }
+        None => None,
     };
+    let task = tokio::spawn(palisade_tls::serve::serve(
+        listener,
+        rustls,
+        app,
+        state.config.serve_limits.clone(),
+        state.connections.clone(),
+        stopped(stop_rx),
+    ));
     let resync = state
         .config
         .resync_interval
@@ -567,11 +632,16 @@ pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
             "http"
         }
     );
+    if let Some(m) = metrics_addr {
+        tracing::info!("metrics on http://{m}/metrics");
+    }
     Ok(RunningServer {
         addr,
+        metrics_addr,
         state,
-        handle,
+        stop,
         task,
+        metrics_task,
         resync,
         reload,
     })

@@ -10,6 +10,7 @@
 
 mod browser;
 mod e2e;
+mod hardening;
 mod public_url;
 mod resync;
 mod tls;
@@ -68,6 +69,7 @@ pub fn config(dir: &Path, seed: bool) -> Config {
         c.inputs = vec![seed_pages()];
     }
     c.webhook_secret = Some(SECRET.to_vec());
+    c.metrics_listen = Some(addr);
     c
 }
 
@@ -95,6 +97,19 @@ impl Harness {
             .send()
             .await
             .unwrap()
+    }
+
+    /// `GET /metrics` from the metrics listener (never served on the main one).
+    pub async fn metrics(&self) -> Vec<u8> {
+        let addr = self.server.metrics_addr.expect("metrics listener");
+        let r = self
+            .client
+            .get(format!("http://{addr}/metrics"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "GET /metrics");
+        r.bytes().await.unwrap().to_vec()
     }
 
     pub async fn bytes(&self, path: &str) -> Vec<u8> {

@@ -83,7 +83,7 @@ async fn a_seeded_store_is_not_reported_as_synced() {
     const SEED: &str = "palisade_feed_last_seed_timestamp_seconds";
     let t0 = i64::try_from(palisade_feed_server::time::unix_now()).unwrap();
     let h = start(true).await;
-    let m = String::from_utf8(h.bytes("/metrics").await).unwrap();
+    let m = String::from_utf8(h.metrics().await).unwrap();
     assert_eq!(gauge(&m, SYNC), 0, "only seeded: never synced");
     let seeded = gauge(&m, SEED);
     let t1 = i64::try_from(palisade_feed_server::time::unix_now()).unwrap();
@@ -96,14 +96,14 @@ async fn a_seeded_store_is_not_reported_as_synced() {
     let mut c = config(dir.path(), false);
     c.api_url = api_url;
     let h = start_with(dir, c).await;
-    let m = String::from_utf8(h.bytes("/metrics").await).unwrap();
+    let m = String::from_utf8(h.metrics().await).unwrap();
     assert_eq!((gauge(&m, SYNC), gauge(&m, SEED)), (0, seeded));
 
     // The first resync sets the sync time; the seed time stays.
     palisade_feed_server::server::resync_once(&h.server.state)
         .await
         .unwrap();
-    let m = String::from_utf8(h.bytes("/metrics").await).unwrap();
+    let m = String::from_utf8(h.metrics().await).unwrap();
     assert!(gauge(&m, SYNC) >= seeded, "{m}");
     assert_eq!(gauge(&m, SEED), seeded);
     h.server.shutdown().await.unwrap();
@@ -165,7 +165,7 @@ async fn resync_uses_conditional_requests_and_tracks_upstream() {
     assert!(!now.contains(&"CVE-2023-2431".to_owned()));
     assert!(now.contains(&NEW_CVE.to_owned()));
 
-    let metrics = String::from_utf8(h.bytes("/metrics").await).unwrap();
+    let metrics = String::from_utf8(h.metrics().await).unwrap();
     assert!(
         metrics.contains("palisade_feed_resyncs_total{result=\"not_modified\"} 1"),
         "{metrics}"

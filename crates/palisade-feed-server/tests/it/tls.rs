@@ -53,7 +53,7 @@ fn replace(path: &Path, bytes: &[u8]) {
     std::fs::rename(&tmp, path).unwrap();
 }
 
-/// Waits until `/metrics` contains `needle` (the watcher runs every 50 ms; 10 s at most).
+/// Waits until `/metrics` (at `url`, the plain metrics listener) contains `needle` (the watcher runs every 50 ms; 10 s at most).
 async fn wait_metric(c: &reqwest::Client, url: &str, needle: &str) -> String {
     let t = Instant::now();
     loop {
@@ -106,14 +106,19 @@ async fn webhook_and_feed_over_tls() {
         .await
         .unwrap();
     assert_eq!(ids(&feed)[0], NEW_CVE);
-    // Plain HTTP to the TLS port fails.
+    // Plain HTTP to the TLS port is told so (as Go's servers answer), not served.
     let plain = reqwest::Client::builder().no_proxy().build().unwrap();
+    let r = plain
+        .get(format!("http://{}/healthz", server.addr))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
     assert!(
-        plain
-            .get(format!("http://{}/healthz", server.addr))
-            .send()
+        r.text()
             .await
-            .is_err()
+            .unwrap()
+            .contains("Client sent an HTTP request to an HTTPS server")
     );
     server.shutdown().await.unwrap();
 }
@@ -128,6 +133,7 @@ async fn certificate_rotation_while_requests_flow() {
     c.cert_reload_interval = Some(Duration::from_millis(50));
     let server = palisade_feed_server::start(c).await.unwrap();
     let url = format!("https://localhost:{}", server.addr.port());
+    let murl = format!("http://{}", server.metrics_addr.unwrap());
     let (only_a, only_b) = (client(server.addr, &[&ca_a]), client(server.addr, &[&ca_b]));
     assert!(served(&only_a, &url).await);
     assert!(!served(&only_b, &url).await);
@@ -154,7 +160,7 @@ async fn certificate_rotation_while_requests_flow() {
 
     // The key first: for a moment the pair does not match, and the old one must keep serving.
     replace(&key, key_b.as_bytes());
-    wait_metric(&only_a, &url, &format!("{RELOAD_ERROR} 1\n")).await;
+    wait_metric(&only_a, &murl, &format!("{RELOAD_ERROR} 1\n")).await;
     assert!(
         served(&only_a, &url).await,
         "a mismatched pair must not replace the serving certificate"
@@ -182,13 +188,13 @@ async fn certificate_rotation_while_requests_flow() {
     // A broken certificate file, then a missing key: each counted once, and the rotated pair
     // keeps serving.
     replace(&cert, b"not a certificate");
-    wait_metric(&only_b, &url, &format!("{RELOAD_ERROR} 2\n")).await;
+    wait_metric(&only_b, &murl, &format!("{RELOAD_ERROR} 2\n")).await;
     std::fs::remove_file(&key).unwrap();
-    wait_metric(&only_b, &url, &format!("{RELOAD_ERROR} 3\n")).await;
+    wait_metric(&only_b, &murl, &format!("{RELOAD_ERROR} 3\n")).await;
     // Some more ticks: an unreadable file is not counted again on every one.
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(served(&only_b, &url).await);
-    let m = wait_metric(&only_b, &url, &format!("{RELOAD_ERROR} 3\n")).await;
+    let m = wait_metric(&only_b, &murl, &format!("{RELOAD_ERROR} 3\n")).await;
     assert!(m.contains(&format!("{RELOAD_OK} 1\n")), "{m}");
     server.shutdown().await.unwrap();
 }
