@@ -174,12 +174,23 @@ impl ReportError {
 /// Width used for the table when `COLUMNS` is unset or unusable.
 pub const DEFAULT_WIDTH: usize = 120;
 
-/// Terminal width for table output: `COLUMNS` when it holds a sensible number, else 120.
+/// Terminal width for table output: `COLUMNS` when it holds a sensible number (a shell does
+/// not export it, but a user or a CI runner may set it to choose a width), else the width of
+/// the terminal standard output is (when it is one), else 120.
 pub fn terminal_width() -> usize {
-    std::env::var("COLUMNS")
-        .ok()
+    width_from(
+        std::env::var("COLUMNS").ok().as_deref(),
+        terminal_size::terminal_size_of(std::io::stdout()).map(|(w, _)| usize::from(w.0)),
+    )
+}
+
+/// [`terminal_width`] from its two sources.
+pub fn width_from(columns: Option<&str>, terminal: Option<usize>) -> usize {
+    let sensible = |w: &usize| (40..=1000).contains(w);
+    columns
         .and_then(|c| c.trim().parse::<usize>().ok())
-        .filter(|&w| (40..=1000).contains(&w))
+        .filter(sensible)
+        .or(terminal.map(|w| w.clamp(40, 1000)))
         .unwrap_or(DEFAULT_WIDTH)
 }
 

@@ -153,10 +153,19 @@ pub(crate) fn render(
         writeln!(out, "{}", paint(&title, style, |s| s.bold().to_string()))?;
         for s in report.suppressed {
             let f = &s.finding;
-            let head = format!("  {}{GAP}{}{GAP}{}", location(f), f.rule, f.object);
+            let head = format!("  {}{GAP}{}", location(f), f.rule);
+            let object = f.object.to_string();
             let text = format!("{} ({})", s.suppression.reason, s.suppression.source);
             write!(out, "{head}")?;
-            let col = width_of(&head) + GAP.len();
+            if width_of(&head) + GAP.len() + width_of(&object) > width {
+                // The object below the head, then the reason, each wrapped.
+                write_below(out, &object, width)?;
+                pad(out, 0, INDENT)?;
+                write_wrapped(out, &text, INDENT, width.max(INDENT + MIN_MESSAGE_WIDTH))?;
+                continue;
+            }
+            write!(out, "{GAP}{object}")?;
+            let col = width_of(&head) + 2 * GAP.len() + width_of(&object);
             write_message(out, &text, col, width)?;
         }
     }
@@ -181,7 +190,26 @@ pub(crate) fn render(
     }
     writeln!(out)?;
     let line = summary_line(&report.summary);
-    writeln!(out, "{}", paint(&line, style, |s| s.bold().to_string()))
+    write_bold_wrapped(out, &line, style, width)
+}
+
+/// A title or summary line, bold, wrapped to the width (continuations indented).
+fn write_bold_wrapped(
+    out: &mut dyn Write,
+    text: &str,
+    style: Style,
+    width: usize,
+) -> io::Result<()> {
+    for (i, line) in wrap(text, width.saturating_sub(INDENT).max(MIN_MESSAGE_WIDTH))
+        .iter()
+        .enumerate()
+    {
+        if i > 0 {
+            pad(out, 0, INDENT)?;
+        }
+        writeln!(out, "{}", paint(line, style, |s| s.bold().to_string()))?;
+    }
+    Ok(())
 }
 
 fn write_findings(
@@ -199,11 +227,6 @@ fn write_findings(
         }
     }
 
-    let loc_w = findings
-        .iter()
-        .map(|f| width_of(&location(f)))
-        .max()
-        .unwrap_or(0);
     let sev_w = findings
         .iter()
         .map(|f| severity_label(f.severity).len())
@@ -220,12 +243,19 @@ fn write_findings(
         .filter(|&w| w <= MAX_OBJECT_COLUMN)
         .max()
         .unwrap_or(0);
-    let msg_col = loc_w + sev_w + rule_w + obj_w + 4 * GAP.len();
 
     for (i, (_, group)) in groups.iter().enumerate() {
         if i > 0 {
             writeln!(out)?;
         }
+        // Locations are aligned within a file: one long path elsewhere must not push every
+        // row of the table past the terminal's width.
+        let loc_w = group
+            .iter()
+            .map(|f| width_of(&location(f)))
+            .max()
+            .unwrap_or(0);
+        let msg_col = loc_w + sev_w + rule_w + obj_w + 4 * GAP.len();
         for f in group {
             let loc = location(f);
             write!(out, "{}", paint(&loc, style, |s| s.bold().to_string()))?;
@@ -237,10 +267,26 @@ fn write_findings(
                 "{GAP}{}",
                 paint(&f.rule, style, |s| s.cyan().to_string())
             )?;
-            pad(out, width_of(&f.rule), rule_w)?;
             let object = f.object.to_string();
-            write!(out, "{GAP}{object}")?;
             let obj_len = width_of(&object);
+            let head = loc_w + sev_w + rule_w + 3 * GAP.len() + obj_len;
+            if head > width {
+                // Too narrow for the object on the head line: object and message below it,
+                // each wrapped to the width.
+                writeln!(out)?;
+                pad(out, 0, INDENT)?;
+                write_wrapped(out, &object, INDENT, width.max(INDENT + MIN_MESSAGE_WIDTH))?;
+                pad(out, 0, INDENT)?;
+                write_wrapped(
+                    out,
+                    &f.message,
+                    INDENT,
+                    width.max(INDENT + MIN_MESSAGE_WIDTH),
+                )?;
+                continue;
+            }
+            pad(out, width_of(&f.rule), rule_w)?;
+            write!(out, "{GAP}{object}")?;
             if obj_len <= obj_w && width >= msg_col + MIN_MESSAGE_WIDTH {
                 pad(out, obj_len, obj_w)?;
                 write!(out, "{GAP}")?;
@@ -305,7 +351,7 @@ fn write_compliance(
             "{} ({}): {} passed, {} failed, {} skipped",
             fw.title, fw.name, fw.passed, fw.failed, fw.skipped
         );
-        writeln!(out, "{}", paint(&title, style, |s| s.bold().to_string()))?;
+        write_bold_wrapped(out, &title, style, width)?;
         let id_w = fw
             .controls
             .iter()
@@ -336,8 +382,7 @@ fn write_compliance(
                 format!("{} [{}]", ctl.title, ctl.rules.join(", "))
             };
             let col = 2 + 4 + 2 + id_w + GAP.len();
-            write!(out, "{GAP}")?;
-            write_wrapped(out, &text, col, width.max(col + MIN_MESSAGE_WIDTH))?;
+            write_message(out, &text, col, width)?;
         }
     }
     Ok(())

@@ -97,3 +97,35 @@ fn rules_offers_only_its_own_formats() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("markdown"), "{err}");
 }
+
+/// On a real 80-column terminal (a pseudo-terminal from util-linux `script`, with `COLUMNS`
+/// unset as a shell leaves it), every line of the table fits: the width is read from the
+/// terminal, not assumed.
+#[test]
+fn the_table_fits_the_terminal() {
+    let bin = assert_cmd::cargo::cargo_bin("palisade");
+    let out = std::process::Command::new("script")
+        .current_dir(root())
+        .env_remove("COLUMNS")
+        .args([
+            "-qec",
+            &format!(
+                "stty cols 80 rows 40; '{}' scan --color never examples/",
+                bin.display()
+            ),
+            "/dev/null",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .expect("util-linux `script` (Debian bsdutils, an essential package)");
+    let text = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+    assert!(text.contains("findings"), "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.len() > 20, "{text}");
+    for line in lines {
+        assert!(
+            line.chars().count() <= 80 || line.split_whitespace().count() <= 1,
+            "wider than the terminal: {line:?}\n{text}"
+        );
+    }
+}
