@@ -79,6 +79,8 @@ impl Direction {
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub doc: usize,
+    /// The file it was read from.
+    pub file: std::sync::Arc<str>,
     pub namespace: String,
     pub name: String,
     pub pod_selector: Selector,
@@ -89,7 +91,7 @@ pub struct Policy {
 }
 
 impl Policy {
-    fn parse(doc: usize, v: &Value) -> Policy {
+    fn parse(doc: usize, file: std::sync::Arc<str>, v: &Value) -> Policy {
         let spec = v.get("spec");
         let rules = |key: &str, peer_key: &str| -> Vec<PolicyRule> {
             match spec.and_then(|s| s.get(key)) {
@@ -110,6 +112,7 @@ impl Policy {
         };
         Policy {
             doc,
+            file,
             namespace: objects::namespace(v).to_owned(),
             name: objects::name(v).to_owned(),
             pod_selector: Selector::parse(spec.and_then(|s| s.get("podSelector"))),
@@ -302,7 +305,7 @@ impl Netpol {
                 && objects::group_of(objects::str_at(v, &["apiVersion"]).unwrap_or(""))
                     == "networking.k8s.io"
             {
-                policies.push(Policy::parse(i, v));
+                policies.push(Policy::parse(i, d.file.clone(), v));
             } else if let Some(w) = objects::workload(i, &d) {
                 workloads.push(w);
             }
@@ -886,7 +889,7 @@ fn lint_findings(
                         "NetworkPolicy {} makes pods egress-isolated and no egress policy in namespace {} allows DNS (port 53): {}",
                         p.display(),
                         p.namespace,
-                        egress_policies().map(Policy::display).collect::<Vec<_>>().join(", ")
+                        objects::distinct(egress_policies().map(|q| (q.display(), &*q.file))).join(", ")
                     ),
                     &FieldPath::root().key("spec").key("policyTypes"),
                 ));
@@ -957,6 +960,7 @@ mod tests {
     fn policy(spec: Value) -> Policy {
         Policy::parse(
             0,
+            "t.yaml".into(),
             &json!({"kind": "NetworkPolicy", "metadata": {"name": "p", "namespace": "n"}, "spec": spec}),
         )
     }

@@ -346,22 +346,19 @@ fn account_summary(
             } else {
                 Severity::High
             };
-            let powers: Vec<String> = hits
-                .iter()
-                .map(|e| {
-                    let b = m
-                        .bindings
-                        .get(e.binding)
-                        .map(Binding::display)
-                        .unwrap_or_default();
+            let powers = crate::objects::distinct(hits.iter().map(|e| {
+                let b = m.bindings.get(e.binding);
+                (
                     format!(
-                        "{} {} ({} via {b})",
+                        "{} {} ({} via {})",
                         e.what,
                         scope_phrase(&e.scope),
-                        e.rule.id
-                    )
-                })
-                .collect();
+                        e.rule.id,
+                        b.map(Binding::display).unwrap_or_default()
+                    ),
+                    b.and_then(|b| b.file.as_deref()).unwrap_or(""),
+                )
+            }));
             let through = if top.subject.kind == SubjectKind::ServiceAccount {
                 "the account".to_owned()
             } else {
@@ -371,11 +368,11 @@ fn account_summary(
         }
     }
     let bound = bound.then(|| bound_by.get(&me)).flatten().map(|bs| {
-        let names: Vec<String> = bs
-            .iter()
-            .filter_map(|&bi| m.bindings.get(bi))
-            .map(Binding::display)
-            .collect();
+        let names = crate::objects::distinct(
+            bs.iter()
+                .filter_map(|&bi| m.bindings.get(bi))
+                .map(|b| (b.display(), b.file.as_deref().unwrap_or(""))),
+        );
         list(&names)
     });
     Account { power, bound }
@@ -428,11 +425,11 @@ fn service_account_rules(
                 let Some(val) = sa.annotations.get(*key) else {
                     continue;
                 };
-                let users: Vec<String> = m
-                    .token_holders(&Subject::service_account(&sa.namespace, &sa.name))
-                    .iter()
-                    .map(|w| w.display())
-                    .collect();
+                let users = crate::objects::distinct(
+                    m.token_holders(&Subject::service_account(&sa.namespace, &sa.name))
+                        .iter()
+                        .map(|w| (w.display(), &*w.file)),
+                );
                 let tail = if users.is_empty() {
                     String::new()
                 } else {

@@ -352,11 +352,10 @@ pub fn escalations(m: &Rbac, enabled: &dyn Fn(&RuleMeta) -> bool) -> Vec<Escalat
             .filter(|s| !skip_subject(s))
             .map(|s| {
                 let held = holders_of.entry(s.clone()).or_insert_with(|| {
-                    m.token_holders(s)
-                        .iter()
-                        .map(|w| w.display())
-                        .collect::<Vec<_>>()
-                        .into()
+                    crate::objects::distinct(
+                        m.token_holders(s).iter().map(|w| (w.display(), &*w.file)),
+                    )
+                    .into()
                 });
                 (s, held.clone())
             })

@@ -178,3 +178,22 @@ fn kubeaudit_netpols() {
     assert_eq!(outcomes.len(), 9);
     judge("kubeaudit", &outcomes, &allow());
 }
+
+#[test]
+fn repeated_policies_are_named_once() {
+    let policy = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: egress-only, namespace: shop}\nspec:\n  podSelector: {}\n  policyTypes: [Egress]\n  egress: [{ports: [{port: 443}]}]\n";
+    let limits = palisade_yaml::Limits::default();
+    let docs: Vec<_> = ["a.yaml", "b.yaml"]
+        .iter()
+        .flat_map(|f| palisade_yaml::load_str(f, policy, &limits).documents)
+        .collect();
+    let found = findings(&docs, &["NETPOL007"]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0]
+            .message
+            .ends_with("allows DNS (port 53): shop/egress-only (defined in 2 files)"),
+        "{}",
+        found[0].message
+    );
+}

@@ -317,3 +317,92 @@ fn polaris_rbac() {
     let (_, total) = judge("polaris", &outcomes, &allow());
     assert_eq!(total, 130, "polaris RBAC fixtures");
 }
+
+/// The same bundle in three files (as a project ships install.yaml, ha/install.yaml and
+/// namespace-install.yaml), and once more applied twice within one file.
+fn repeated_bundle() -> Vec<palisade_core::Document> {
+    let bundle = r#"
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: server, namespace: cd}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: server}
+rules:
+  - {apiGroups: [""], resources: ["secrets"], verbs: ["get"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: server}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: server}
+subjects: [{kind: ServiceAccount, name: server, namespace: cd}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: server, namespace: cd}
+spec:
+  selector: {matchLabels: {app: server}}
+  template:
+    metadata: {labels: {app: server}}
+    spec:
+      serviceAccountName: server
+      containers: [{name: c, image: i}]
+"#;
+    let limits = palisade_yaml::Limits::default();
+    let mut docs = Vec::new();
+    for file in ["install.yaml", "ha/install.yaml", "namespace-install.yaml"] {
+        let loaded = palisade_yaml::load_str(file, bundle, &limits);
+        assert!(loaded.errors.is_empty());
+        docs.extend(loaded.documents);
+    }
+    docs
+}
+
+#[test]
+fn repeated_objects_are_named_once_with_where_they_are_defined() {
+    let docs = repeated_bundle();
+    let found = findings(&docs, &["RBAC002", "RBAC028", "RBAC030"]);
+    let secrets: Vec<&str> = found
+        .iter()
+        .filter(|f| f.rule == "RBAC002")
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(secrets.len(), 3, "one per binding object: {secrets:?}");
+    for m in &secrets {
+        assert!(
+            m.ends_with(
+                "; held by workloads mounting its token: Deployment/cd/server (defined in 3 files)"
+            ),
+            "{m}"
+        );
+    }
+    let token = found.iter().find(|f| f.rule == "RBAC028").unwrap();
+    assert_eq!(
+        token.message,
+        "Deployment/cd/server runs as ServiceAccount cd/server with its token mounted; through the account that token can get secrets cluster-wide (RBAC002 via ClusterRoleBinding/server) (defined in 3 files)"
+    );
+    let bound = found.iter().find(|f| f.rule == "RBAC030").unwrap();
+    assert_eq!(
+        bound.message,
+        "Deployment/cd/server mounts the token of ServiceAccount cd/server, which is bound by ClusterRoleBinding/server (defined in 3 files)"
+    );
+    // Repeated within one file.
+    let text: String = std::iter::repeat_n(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: cd}\nspec: {serviceAccountName: server, containers: [{name: c, image: i}]}\n---\n",
+        2,
+    )
+    .collect();
+    let mut docs = docs;
+    docs.extend(
+        palisade_yaml::load_str("pods.yaml", &text, &palisade_yaml::Limits::default()).documents,
+    );
+    let found = findings(&docs, &["RBAC002"]);
+    assert!(
+        found[0].message.ends_with(
+            "Deployment/cd/server (defined in 3 files), Pod/cd/p (defined 2 times in one file)"
+        ),
+        "{}",
+        found[0].message
+    );
+}
