@@ -43,6 +43,11 @@
 //! - Spans: 1-based line and column; a mapping entry's span is its key's; a sequence item's
 //!   is the item's; an alias's expansion has the alias site as its own span and the
 //!   anchor's positions for everything inside it (where that text is written).
+//! - Flow collections: as in go-yaml, indentation is not checked inside `[...]`/`{...}` (items,
+//!   comments, continuation lines and the closing bracket at any column); saphyr's refusal of
+//!   such a layout is worked around in `stream::load_chunk` (docs/loader.md).
+//! - Parse errors in a file with Go template actions (`{{ ... }}`, Helm charts) say so and how
+//!   to render it.
 //! - `kind: List` and any `*List` with an `items` array: one [`Document`] per item
 //!   (`item: Some(i)`, spans = the item's subtree); nested Lists are flattened too.
 
@@ -282,6 +287,9 @@ pub fn load_str(file: &str, text: &str, limits: &Limits) -> Loaded {
     };
     if check_size(&mut sink, text.len(), limits) {
         stream::load_text(&mut sink, text, limits);
+        if looks_like_template(text.as_bytes()) {
+            hint_template(&mut out);
+        }
     }
     out
 }
@@ -328,10 +336,40 @@ fn load_bytes_as(file: &str, bytes: &[u8], limits: &Limits, any_mapping: bool) -
         return out;
     }
     match decode(bytes) {
-        Ok(text) => stream::load_text(&mut sink, text, limits),
+        Ok(text) => {
+            stream::load_text(&mut sink, text, limits);
+            if looks_like_template(bytes) {
+                hint_template(&mut out);
+            }
+        }
         Err(e) => encoding_error(&mut sink, e),
     }
     out
+}
+
+/// Whether a file holds Go template actions (`{{` followed, later, by `}}`), as Helm chart
+/// templates do: such a file is not YAML until rendered, and saphyr's errors on it (`"-" is
+/// only valid inside a block` for `{{- if ... }}`) say nothing about that.
+pub(crate) fn looks_like_template(text: &[u8]) -> bool {
+    memchr::memmem::find(text, b"{{").is_some_and(|open| {
+        text.get(open + 2..)
+            .is_some_and(|rest| memchr::memmem::find(rest, b"}}").is_some())
+    })
+}
+
+const TEMPLATE_HINT: &str = "; this file looks like a Go/Helm template (it has `{{ ... }}` \
+    actions), which is YAML only once rendered: scan the rendered objects instead, e.g. \
+    `helm template RELEASE CHART_DIR | palisade scan -`";
+
+/// Appends [`TEMPLATE_HINT`] to the parse errors (syntax, not an object) of a template file;
+/// they stay errors.
+pub(crate) fn hint_template(out: &mut Loaded) {
+    for e in &mut out.errors {
+        if matches!(e.kind.as_str(), "syntax" | "not-object") && !e.message.ends_with(TEMPLATE_HINT)
+        {
+            e.message.push_str(TEMPLATE_HINT);
+        }
+    }
 }
 
 /// False (and the error reported) when a file is over `max_file_bytes`.

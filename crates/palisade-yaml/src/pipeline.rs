@@ -96,6 +96,8 @@ enum Unit {
         bytes: Option<u64>,
         /// The file's last piece: the file-level "no documents" note is decided after it.
         last: bool,
+        /// The file looks like a Go/Helm template ([`crate::looks_like_template`]).
+        template: bool,
     },
 }
 
@@ -109,6 +111,8 @@ struct OpenFile {
     firsts: Vec<usize>,
     next: usize,
     bytes: u64,
+    /// The file looks like a Go/Helm template (decided on the whole text).
+    template: bool,
 }
 
 struct Source {
@@ -397,6 +401,7 @@ fn next_piece(f: &mut OpenFile) -> Option<Unit> {
         end_index: index_at(f.next),
         bytes: (start == 0).then_some(f.bytes),
         last: f.next == f.chunks.len(),
+        template: f.template,
     })
 }
 
@@ -446,9 +451,11 @@ fn open(read: ReadFile, limits: &Limits) -> Opened {
             }
         }
     };
+    let template = crate::looks_like_template(text.as_bytes());
     match firsts {
         Some(firsts) => Opened::File(OpenFile {
             name,
+            template,
             text: match file {
                 Some(f) if text.len() > PIECE_BYTES => {
                     // The length is what was read, so a file that grew meanwhile differs.
@@ -489,6 +496,9 @@ fn process(unit: Unit, limits: &Limits) -> (Loaded, Option<Tally>) {
                 out: &mut out,
             };
             stream::load_text(&mut sink, &text, limits);
+            if crate::looks_like_template(text.as_bytes()) {
+                crate::hint_template(&mut out);
+            }
             (out, None)
         }
         Unit::Chunks {
@@ -500,6 +510,7 @@ fn process(unit: Unit, limits: &Limits) -> (Loaded, Option<Tally>) {
             end_index,
             bytes,
             last,
+            template,
         } => {
             let mut out = Loaded {
                 files: usize::from(bytes.is_some()),
@@ -523,6 +534,9 @@ fn process(unit: Unit, limits: &Limits) -> (Loaded, Option<Tally>) {
                     // Counts as content: the file is not also said to hold no documents.
                     docs.non_empty += 1;
                 }
+            }
+            if template {
+                crate::hint_template(&mut out);
             }
             let tally = Tally {
                 non_empty: docs.non_empty,

@@ -152,3 +152,43 @@ fn mapping_documents_load_without_apiversion_and_kind() {
     assert!(loaded.documents.is_empty());
     assert_eq!(loaded.errors.len(), 1, "{:?}", loaded.errors);
 }
+
+/// Issue 13 item 9: a Helm chart template is not YAML until rendered. Its parse errors stay
+/// errors, and say what the file looks like and how to render it; the whole-file loaders and
+/// the piece-wise path loader agree (the template action is in another piece than the error).
+#[test]
+fn helm_template_errors_say_to_render_the_template() {
+    let template = "{{- if .Values.enabled }}\napiVersion: v1\nkind: ConfigMap\n\
+                    metadata:\n  name: {{ .Release.Name }}-config\n{{- end }}\n";
+    let l = palisade_yaml::load_str("templates/cm.yaml", template, &Limits::default());
+    assert_eq!(l.errors.len(), 1, "{:#?}", l.errors);
+    let m = &l.errors[0].message;
+    assert_eq!(l.errors[0].kind, "syntax");
+    assert!(m.contains("\"-\" is only valid inside a block"), "{m}");
+    assert!(m.contains("Go/Helm template"), "{m}");
+    assert!(m.contains("helm template"), "{m}");
+    // A file with no template action keeps saphyr's message alone.
+    let l = palisade_yaml::load_str("x.yaml", "a: [\n", &Limits::default());
+    assert!(!l.errors[0].message.contains("template"), "{:#?}", l.errors);
+
+    // Large enough to be cut in pieces: the action is in the first, the error in the last.
+    let mut text = String::from("# {{ .Chart.Name }}\n");
+    for i in 0..6000 {
+        text.push_str(&format!("---\n{}", pod(&format!("p{i}"))));
+    }
+    text.push_str("---\napiVersion: v1\nkind: Pod\nmetadata: {name: [}\n");
+    assert!(text.len() > 2 * palisade_yaml::PIECE_BYTES);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.yaml");
+    fs::write(&path, &text).unwrap();
+    let whole = palisade_yaml::load_bytes(
+        &path.display().to_string(),
+        text.as_bytes(),
+        &Limits::default(),
+    );
+    let pieces = load_paths(&[&path], &Limits::default());
+    assert_eq!(whole.errors, pieces.errors);
+    assert_eq!(pieces.errors.len(), 1, "{:#?}", pieces.errors);
+    assert!(pieces.errors[0].message.contains("helm template"));
+    assert_eq!(pieces.documents.len(), 6000);
+}
