@@ -155,6 +155,11 @@ pub struct Finding {
     /// when there are several, as documented: one would only repeat `field`.
     #[serde(default, skip_serializing_if = "at_most_one")]
     pub fields: Vec<String>,
+    /// For an RBAC finding that groups several escalation paths granted by one role rule to
+    /// one subject through one binding: every path's rule ID (`rule` is the most severe).
+    /// Written only when not empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
 }
 
 /// Document numbers are 0-based indices in memory and 1-based wherever a person or a script

@@ -152,6 +152,7 @@ pub(crate) fn finding(
         object: ObjectRef::of(&doc.value),
         field: path.to_string(),
         fields: Vec::new(),
+        paths: Vec::new(),
     }
 }
 

@@ -310,6 +310,7 @@ pub fn check_document(doc: &Document, opts: &ScanOptions) -> Vec<Finding> {
                     .clone(),
                 field: first.to_string(),
                 fields: hit.fields.iter().map(ToString::to_string).collect(),
+                paths: Vec::new(),
             });
         }
     }
@@ -413,6 +414,7 @@ fn pss_findings(doc: &Document, opts: &ScanOptions) -> Vec<Finding> {
                 object: object.clone(),
                 field: first.to_string(),
                 fields: fields.iter().map(ToString::to_string).collect(),
+                paths: Vec::new(),
             })
         })
         .collect()

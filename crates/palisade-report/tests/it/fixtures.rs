@@ -104,6 +104,7 @@ impl At<'_> {
             object: self.object.clone(),
             field: field.to_owned(),
             fields: fields.iter().map(|s| (*s).to_owned()).collect(),
+            paths: Vec::new(),
         }
     }
 }
