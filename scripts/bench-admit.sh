@@ -84,7 +84,7 @@ echo "== load average before: $(cat /proc/loadavg)"
 # (on this VM: ~100 ms windows every 1.5 s on both vCPUs at once) and bound any latency tail.
 echo "== machine steadiness (scripts/vm-stall-probe.py 5, before the server starts)"
 python3 scripts/vm-stall-probe.py 5 || true
-"${server_cmd[@]}" "$bin" admit --listen "127.0.0.1:$port" --cert "$work/pki/tls.crt" --key "$work/pki/tls.key" \
+"${server_cmd[@]}" "$bin" admit --listen "127.0.0.1:$port" --metrics-listen "127.0.0.1:$((port + 1))" --cert "$work/pki/tls.crt" --key "$work/pki/tls.key" \
   --objects "$work/objects.yaml" 2>"$work/server.log" &
 server_pid=$!
 for _ in $(seq 100); do
@@ -117,7 +117,9 @@ rss_before=$(tail -1 "$work/rss.txt")
 echo "== open loop, $rate reviews/s, concurrency $conc, ${rate_s}s (dispatch_late_*: how late the generator's own releases were: machine noise)"
 cpu0=$(server_cpu)
 "${load_cmd[@]}" "$load" --addr "127.0.0.1:$port" --ca "$work/pki/ca.crt" --server-name palisade-admit.palisade-admit.svc --body "$bodies" \
-  --concurrency "$conc" --duration "$rate_s" --rate "$rate" --metrics-out "$work/metrics.txt" | tee "$work/rate.json"
+  --concurrency "$conc" --duration "$rate_s" --rate "$rate" | tee "$work/rate.json"
+# /metrics is served on its own listener only (never the webhook port).
+curl -s "http://127.0.0.1:$((port + 1))/metrics" > "$work/metrics.txt"
 cpu_per_review "$work/rate.json" "$cpu0"
 # Server-side decision time (from parse to answer, without TLS/HTTP): mean and the
 # histogram bucket holding the 99th percentile, over both runs.

@@ -1,8 +1,11 @@
 //! Load generator for `palisade admit`; `scripts/bench-admit.sh` drives it.
 //!
 //! `admit_load --addr HOST:PORT --ca CA.pem [--server-name NAME] --body REVIEW.json[,...]
-//!   [--concurrency 50] [--duration 30] [--rate 0] [--threads 1] [--metrics-out FILE]
-//!   [--trace FILE]`
+//!   [--concurrency 50] [--duration 30] [--rate 0] [--threads 1]
+//!   [--metrics-out FILE --metrics-addr HOST:PORT] [--trace FILE]`
+//!
+//! `--metrics-addr`: the server's `--metrics-listen` (plain HTTP; /metrics is not on the
+//! webhook port).
 //!
 //! Opens `concurrency` TLS keep-alive connections (HTTP/1.1, as the API server uses for
 //! service webhooks) and POSTs the review bodies round-robin to `/validate`. `--rate 0`
@@ -34,6 +37,7 @@ struct Args {
     rate: f64,
     threads: usize,
     metrics_out: Option<String>,
+    metrics_addr: Option<SocketAddr>,
     trace: Option<String>,
 }
 
@@ -43,6 +47,7 @@ fn parse_args() -> Result<Args, String> {
     let mut ca = None;
     let mut server_name = "localhost".to_owned();
     let mut metrics_out = None;
+    let mut metrics_addr = None;
     let mut trace = None;
     let mut bodies = Vec::new();
     let (mut concurrency, mut duration, mut rate, mut threads) = (50usize, 30.0f64, 0.0f64, 1usize);
@@ -54,6 +59,13 @@ fn parse_args() -> Result<Args, String> {
             "--ca" => ca = Some(value()?),
             "--server-name" => server_name = value()?,
             "--metrics-out" => metrics_out = Some(value()?),
+            "--metrics-addr" => {
+                metrics_addr = Some(
+                    value()?
+                        .parse()
+                        .map_err(|e| format!("--metrics-addr: {e}"))?,
+                )
+            }
             "--trace" => trace = Some(value()?),
             "--body" => bodies.extend(value()?.split(',').map(str::to_owned)),
             "--concurrency" => concurrency = num(value()?)? as usize,
@@ -73,6 +85,7 @@ fn parse_args() -> Result<Args, String> {
         rate,
         threads: threads.max(1),
         metrics_out,
+        metrics_addr,
         trace,
     })
 }
@@ -283,11 +296,11 @@ async fn run(args: Args) -> Result<String, String> {
     };
     // The server's own view (decision time, without TLS and HTTP), for the report.
     if let Some(out) = &args.metrics_out {
-        let mut c = h1::Conn::connect(args.addr, tls.clone(), &name)
-            .await
-            .map_err(|e| e.to_string())?;
-        let m = c.get("/metrics").await.map_err(|e| e.to_string())?;
-        std::fs::write(out, &m.body).map_err(|e| format!("{out}: {e}"))?;
+        let addr = args
+            .metrics_addr
+            .ok_or("--metrics-out needs --metrics-addr (the server's --metrics-listen)")?;
+        let body = scrape(addr).await.map_err(|e| format!("{addr}: {e}"))?;
+        std::fs::write(out, body).map_err(|e| format!("{out}: {e}"))?;
     }
     if let Some(out) = &args.trace {
         // One line per review: scheduled send time (µs since start) and latency (µs),
@@ -356,4 +369,20 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// `GET /metrics` over plain HTTP/1.1 (the metrics listener); the body.
+async fn scrape(addr: SocketAddr) -> std::io::Result<Vec<u8>> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await?;
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await?;
+    let mut all = Vec::new();
+    s.read_to_end(&mut all).await?;
+    let body = all
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .and_then(|i| all.get(i + 4..))
+        .unwrap_or(&all);
+    Ok(body.to_vec())
 }
