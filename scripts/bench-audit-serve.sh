@@ -22,8 +22,8 @@ slow_n="${SLOW:-50}"
 lat_n="${N:-2000}"
 port="${PORT:-18643}"
 mport="${MPORT:-18644}"
-bin=target/release/palisade
-probe=target/release/examples/serve_probe
+bin="${BIN:-target/release/palisade}"
+probe="${PROBE:-target/release/examples/serve_probe}"
 if [ ! -x "$bin" ] || [ ! -x "$probe" ]; then
   cargo build --release -p palisade --bin palisade -p palisade-audit --example serve_probe
 fi
@@ -32,6 +32,8 @@ ulimit -n 20000
 dir="$(mktemp -d)"
 server=""
 cleanup() {
+  status=$?
+  [ "$status" -ne 0 ] && [ -f "$dir/server.log" ] && tail -20 "$dir/server.log" >&2
   [ -n "$server" ] && kill "$server" 2>/dev/null || true
   rm -rf "$dir"
 }
@@ -39,6 +41,7 @@ trap cleanup EXIT
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
   -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost" \
+  -addext "basicConstraints=critical,CA:FALSE" -addext "extendedKeyUsage=serverAuth" \
   -keyout "$dir/tls.key" -out "$dir/tls.crt" 2>/dev/null
 ca="$dir/tls.crt"
 

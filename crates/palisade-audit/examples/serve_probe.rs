@@ -99,7 +99,7 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
 
 async fn latency(addr: SocketAddr, ca: &str, n: usize) {
     let c = connector(ca);
-    let mut s = tls(addr, &c).await.unwrap();
+    let mut conn = None;
     let body = batch(20);
     let req = format!(
         "POST /k8s-audit HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
@@ -107,19 +107,35 @@ async fn latency(addr: SocketAddr, ca: &str, n: usize) {
     );
     let mut buf = Vec::new();
     let mut times = Vec::with_capacity(n);
-    let mut not_ok = 0;
+    let (mut not_ok, mut failed, mut connects) = (0, 0, 0);
     for _ in 0..n.min(100_000) {
         let t = Instant::now();
-        s.write_all(req.as_bytes()).await.unwrap();
-        let status = read_response(&mut s, &mut buf).await.unwrap();
+        // A refused request may close the connection: reconnect (the API server does).
+        if conn.is_none() {
+            connects += 1;
+            conn = tls(addr, &c).await.ok();
+        }
+        let Some(s) = conn.as_mut() else {
+            failed += 1;
+            continue;
+        };
+        let status = match s.write_all(req.as_bytes()).await {
+            Ok(()) => read_response(s, &mut buf).await,
+            Err(e) => Err(e),
+        };
         times.push(t.elapsed().as_secs_f64() * 1000.0);
-        if status != 200 {
-            not_ok += 1;
+        match status {
+            Ok(200) => {}
+            Ok(_) => not_ok += 1,
+            Err(_) => {
+                failed += 1;
+                conn = None;
+            }
         }
     }
     times.sort_by(|a, b| a.total_cmp(b));
     println!(
-        "latency n={} p50_ms={:.2} p99_ms={:.2} max_ms={:.2} non_200={not_ok}",
+        "latency n={} p50_ms={:.2} p99_ms={:.2} max_ms={:.2} non_200={not_ok} failed={failed} connects={connects}",
         times.len(),
         pct(&times, 0.5),
         pct(&times, 0.99),

@@ -21,9 +21,8 @@ pub use metrics::{BadBatch, Metrics, Rejection};
 
 use crate::{Event, decode_events};
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::body::Body;
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -34,7 +33,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use palisade_tls::serve::ServeLimits;
 
@@ -58,6 +57,8 @@ pub struct ServeConfig {
     pub cert: PathBuf,
     pub key: PathBuf,
     pub body_limit: usize,
+    /// Request body bytes held by all requests being received, charged as they arrive.
+    pub body_budget: usize,
     pub queue_batches: usize,
     pub queue_wait: Duration,
     /// Plain-HTTP listener for `/metrics`, `/healthz`, `/readyz`; `None`: no metrics listener.
@@ -71,14 +72,21 @@ pub struct ServeConfig {
 }
 
 /// `audit serve`'s connection limits: palisade-tls's defaults (the API server's 90 s idle
-/// timeout, 10 s handshake, first-request and header timeouts, 100 HTTP/2 streams), with
-/// room in the body budget for four batches at the body limit.
-pub fn default_limits(body_limit: usize) -> ServeLimits {
-    let d = ServeLimits::default();
+/// timeout, 10 s handshake, first-request and header timeouts, 100 HTTP/2 streams, 30 s per
+/// request), without the layer's body budget: that one reserves a body's declared
+/// `Content-Length` before a byte arrives, so four clients declaring 12 MiB and sending a
+/// byte a second made every batch 503 for 30 s at a time (measured). `audit serve` charges
+/// its own budget ([`ServeConfig::body_budget`]) by the bytes actually received.
+pub fn default_limits() -> ServeLimits {
     ServeLimits {
-        max_body_bytes_in_flight: d.max_body_bytes_in_flight.max(body_limit.saturating_mul(4)),
-        ..d
+        max_body_bytes_in_flight: usize::MAX,
+        ..ServeLimits::default()
     }
+}
+
+/// Room for four batches at the body limit, and at least 64 MiB.
+pub fn default_body_budget(body_limit: usize) -> usize {
+    body_limit.saturating_mul(4).max(64 * 1024 * 1024)
 }
 
 impl ServeConfig {
@@ -89,12 +97,13 @@ impl ServeConfig {
             cert,
             key,
             body_limit: DEFAULT_BODY_LIMIT,
+            body_budget: default_body_budget(DEFAULT_BODY_LIMIT),
             queue_batches: DEFAULT_QUEUE_BATCHES,
             queue_wait: Duration::from_secs(5),
             metrics_listen: DEFAULT_METRICS_LISTEN.parse().ok(),
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             retry: RetryPolicy::default(),
-            limits: default_limits(DEFAULT_BODY_LIMIT),
+            limits: default_limits(),
         }
     }
 }
@@ -141,6 +150,8 @@ struct AppState {
     tx: mpsc::Sender<Vec<Event>>,
     shared: Arc<Shared>,
     wait: Duration,
+    body_limit: usize,
+    budget: Arc<Semaphore>,
 }
 
 /// Error starting or running the server.
@@ -172,6 +183,7 @@ pub enum ServeError {
 pub fn router(
     queue_batches: usize,
     body_limit: usize,
+    body_budget: usize,
     wait: Duration,
     shared: Arc<Shared>,
 ) -> (Router, mpsc::Receiver<Vec<Event>>) {
@@ -180,11 +192,12 @@ pub fn router(
         tx,
         shared: shared.clone(),
         wait,
+        body_limit,
+        budget: Arc::new(Semaphore::new(body_budget.min(Semaphore::MAX_PERMITS))),
     };
     let app = Router::new()
         .route("/", post(ingest))
         .route("/k8s-audit", post(ingest))
-        .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)
         .merge(health_routes(shared));
     (app, rx)
@@ -254,6 +267,7 @@ fn unavailable(shared: &Shared, why: Rejection) -> Response {
         Rejection::QueueFull => ("queue full, retry later\n", "1"),
         Rejection::OutputFailing => ("alert output failing, retry later\n", "5"),
         Rejection::ShuttingDown => ("shutting down, retry later\n", "1"),
+        Rejection::BodyBudget => ("too many request bodies in flight, retry later\n", "1"),
     };
     let mut r = text(StatusCode::SERVICE_UNAVAILABLE, body);
     r.headers_mut()
@@ -261,11 +275,62 @@ fn unavailable(shared: &Shared, why: Rejection) -> Response {
     r
 }
 
-async fn ingest(
-    State(st): State<AppState>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+fn too_large(m: &Metrics) -> Response {
+    m.bad(BadBatch::TooLarge);
+    text(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "request body larger than --body-limit\n",
+    )
+}
+
+/// Reads the body, charging the byte budget as bytes arrive (not by the declared length:
+/// a client that declares 12 MiB and sends a byte a second holds one byte of it). The
+/// permit is held until the batch is decoded.
+async fn read_body(
+    st: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(Vec<u8>, Option<OwnedSemaphorePermit>), Response> {
+    use http_body_util::BodyExt;
+    let m = &st.shared.metrics;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > st.body_limit as u64) {
+        return Err(too_large(m));
+    }
+    let mut buf = Vec::new();
+    let mut held: Option<OwnedSemaphorePermit> = None;
+    let mut body = body;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            m.bad(BadBatch::Decode);
+            return Err(text(
+                StatusCode::BAD_REQUEST,
+                "cannot read the request body\n",
+            ));
+        };
+        let Ok(chunk) = frame.into_data() else {
+            continue; // trailers
+        };
+        if buf.len() + chunk.len() > st.body_limit {
+            return Err(too_large(m));
+        }
+        let permit = u32::try_from(chunk.len())
+            .ok()
+            .and_then(|n| st.budget.clone().try_acquire_many_owned(n).ok());
+        match (permit, held.as_mut()) {
+            (Some(p), Some(h)) => h.merge(p),
+            (Some(p), None) => held = Some(p),
+            (None, _) => return Err(unavailable(&st.shared, Rejection::BodyBudget)),
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok((buf, held))
+}
+
+async fn ingest(State(st): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     let m = &st.shared.metrics;
     // Nothing is acknowledged that could not be delivered or would be cut off by the exit.
     if st.shared.shutting_down() {
@@ -285,19 +350,9 @@ async fn ingest(
             "Content-Type must be application/json\n",
         );
     }
-    let body = match body {
+    let (body, permit) = match read_body(&st, &headers, body).await {
         Ok(b) => b,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            m.bad(BadBatch::TooLarge);
-            return text(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "request body larger than --body-limit\n",
-            );
-        }
-        Err(rejection) => {
-            m.bad(BadBatch::Decode);
-            return (rejection.status(), rejection.body_text()).into_response();
-        }
+        Err(r) => return r,
     };
     let Ok(text_body) = std::str::from_utf8(&body) else {
         m.bad(BadBatch::Decode);
@@ -310,6 +365,7 @@ async fn ingest(
             "data not recognized as a k8s audit event or EventList\n",
         );
     };
+    drop(permit);
     let n = events.len() as u64;
     // Counted as queued before the send: the worker may finish the batch before this
     // task runs again, and the gauge must not dip below zero.
@@ -382,6 +438,7 @@ where
     let (app, rx) = router(
         cfg.queue_batches,
         cfg.body_limit,
+        cfg.body_budget,
         cfg.queue_wait,
         shared.clone(),
     );

@@ -132,6 +132,10 @@ pub struct ServeArgs {
     /// Largest accepted POST body in bytes (larger: 413).
     #[arg(long, value_name = "BYTES", default_value_t = palisade_audit::serve::DEFAULT_BODY_LIMIT)]
     pub body_limit: usize,
+    /// Request body bytes held by all requests being received at once, charged as bytes
+    /// arrive; beyond it a request gets 503 (retried) [default: 4 x --body-limit, at least 64 MiB].
+    #[arg(long, value_name = "BYTES")]
+    pub body_budget: Option<usize>,
     /// Batches held while the output is slow.
     #[arg(long, value_name = "N", default_value_t = palisade_audit::serve::DEFAULT_QUEUE_BATCHES)]
     pub queue_batches: usize,
@@ -273,7 +277,10 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     cfg.queue_wait = Duration::from_millis(a.queue_wait_ms);
     cfg.metrics_listen = Some(a.metrics_listen);
     cfg.shutdown_timeout = a.shutdown_timeout;
-    cfg.limits = palisade_audit::serve::default_limits(a.body_limit);
+    cfg.body_budget = a
+        .body_budget
+        .unwrap_or_else(|| palisade_audit::serve::default_body_budget(a.body_limit));
+    cfg.limits = palisade_audit::serve::default_limits();
     cfg.limits.max_connections = a.max_connections as usize;
     let rules = engine.rules.rules.len();
     let report = palisade_audit::serve::run(

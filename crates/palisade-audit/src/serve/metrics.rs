@@ -21,13 +21,16 @@ pub enum Rejection {
     OutputFailing,
     /// SIGTERM/SIGINT received: the server is draining.
     ShuttingDown,
+    /// Request bodies being received hold the whole body byte budget.
+    BodyBudget,
 }
 
 impl Rejection {
-    pub const ALL: [Rejection; 3] = [
+    pub const ALL: [Rejection; 4] = [
         Rejection::QueueFull,
         Rejection::OutputFailing,
         Rejection::ShuttingDown,
+        Rejection::BodyBudget,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -35,6 +38,7 @@ impl Rejection {
             Rejection::QueueFull => "queue_full",
             Rejection::OutputFailing => "output_failing",
             Rejection::ShuttingDown => "shutting_down",
+            Rejection::BodyBudget => "body_budget",
         }
     }
 }
@@ -42,7 +46,7 @@ impl Rejection {
 /// Why a request was refused as malformed (4xx, not retried usefully).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BadBatch {
-    /// 400: not UTF-8, or not an audit Event/EventList.
+    /// 400: not UTF-8, not an audit Event/EventList, or the body could not be read.
     Decode,
     /// 413: body above the limit.
     TooLarge,
@@ -132,7 +136,7 @@ impl Metrics {
         );
         registry.register(
             "rejected_batches",
-            "Batches answered 503 (queue_full, output_failing, shutting_down); the API server retries them",
+            "Batches answered 503 (queue_full, output_failing, shutting_down, body_budget); the API server retries them",
             m.rejected.clone(),
         );
         registry.register(

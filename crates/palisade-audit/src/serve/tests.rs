@@ -43,7 +43,13 @@ fn parse_metrics(text: &str) -> HashMap<String, f64> {
 #[tokio::test]
 async fn router_status_codes() {
     let shared = Shared::new();
-    let (app, mut rx) = router(4, 1024 * 1024, Duration::from_millis(10), shared.clone());
+    let (app, mut rx) = router(
+        4,
+        1024 * 1024,
+        4 * 1024 * 1024,
+        Duration::from_millis(10),
+        shared.clone(),
+    );
     let r = app
         .clone()
         .oneshot(post(batch(3), "application/json"))
@@ -108,7 +114,13 @@ fn burst_while_output_blocked_delivers_every_accepted_event() {
         .build()
         .unwrap();
     let shared = Shared::new();
-    let (app, rx) = router(64, 1024 * 1024, Duration::from_millis(2), shared.clone());
+    let (app, rx) = router(
+        64,
+        1024 * 1024,
+        64 * 1024 * 1024,
+        Duration::from_millis(2),
+        shared.clone(),
+    );
     let engine = Engine::new(RuleSet::builtin().unwrap());
     let gate = Arc::new(std::sync::Mutex::new(()));
     let held = gate.lock().unwrap();
@@ -665,4 +677,56 @@ async fn tls_connect(
     let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
     let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
     connector.connect(name, tcp).await.unwrap()
+}
+
+/// Sends request headers declaring `declared` bytes and then `sent` bytes of body, and
+/// keeps the connection open (returned).
+async fn partial_post(
+    addr: SocketAddr,
+    ca: &str,
+    declared: usize,
+    sent: usize,
+) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    use tokio::io::AsyncWriteExt;
+    let mut tls = tls_connect(addr, ca).await;
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {declared}\r\n\r\n"
+    );
+    tls.write_all(head.as_bytes()).await.unwrap();
+    tls.write_all(&vec![b' '; sent]).await.unwrap();
+    tls.flush().await.unwrap();
+    tls
+}
+
+/// Slow bodies hold only the bytes they sent: ten clients that declare (nearly) the body
+/// limit and trickle do not keep a normal batch out, though their declared lengths are
+/// five times the budget. Bodies that really arrive are charged, and past the budget a
+/// request gets 503 (counted as `body_budget`).
+#[test]
+fn slow_bodies_do_not_lock_out_batches() {
+    let w = TestWriter::new(Mode::Ok);
+    let mut s = TestServer::start_with(w, Duration::from_secs(20), |cfg| {
+        cfg.body_limit = 1_000_000;
+        cfg.body_budget = 2_000_000;
+    });
+    let slow: Vec<_> = (0..10)
+        .map(|_| s.rt.block_on(partial_post(s.addr, &s.ca, 999_000, 10)))
+        .collect();
+    wait_for("the slow clients' connections", || {
+        s.shared.metrics.conn.open() >= 10
+    });
+    assert_eq!(s.post(&batch(2)), 200);
+    // Two bodies that really arrive (900 KB each, not finished) leave 200 KB of budget.
+    let big: Vec<_> = (0..2)
+        .map(|_| s.rt.block_on(partial_post(s.addr, &s.ca, 999_000, 900_000)))
+        .collect();
+    let third = format!("{}{}", batch(1), " ".repeat(900_000));
+    wait_for("the big bodies to be charged", || {
+        // A third 900 KB body no longer fits.
+        s.post(&third) == 503
+    });
+    assert_eq!(s.shared.metrics.rejected_count(Rejection::BodyBudget), 1);
+    drop((slow, big));
+    s.signal();
+    assert_eq!(s.join().drained.undelivered_events, 0);
 }
