@@ -147,21 +147,27 @@ async fn idle(addr: SocketAddr, ca: &str, n: usize, hold: Duration) {
     let c = Arc::new(connector(ca));
     let sem = Arc::new(tokio::sync::Semaphore::new(64));
     let start = Instant::now();
-    let (open_tx, mut open_rx) = tokio::sync::mpsc::channel::<()>(n.max(1));
+    let (open_tx, mut open_rx) = tokio::sync::mpsc::channel::<bool>(n.max(1));
     let mut tasks = Vec::new();
     for _ in 0..n.min(MAX_CONNECTIONS) {
         let (c, sem, open_tx) = (c.clone(), sem.clone(), open_tx.clone());
         tasks.push(tokio::spawn(async move {
             let permit = sem.acquire_owned().await.unwrap();
-            let mut s = tls(addr, &c).await.ok()?;
-            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
-                .await
-                .ok()?;
-            let mut buf = Vec::new();
-            read_response(&mut s, &mut buf).await.ok()?;
+            let opened = async {
+                let mut s = tls(addr, &c).await.ok()?;
+                s.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                    .await
+                    .ok()?;
+                let mut buf = Vec::new();
+                read_response(&mut s, &mut buf).await.ok()?;
+                Some(s)
+            }
+            .await;
             let answered = Instant::now();
             drop(permit);
-            let _ = open_tx.send(()).await;
+            // One message per connection, opened or not.
+            let _ = open_tx.send(opened.is_some()).await;
+            let mut s = opened?;
             // Now idle: wait for the server to close it (or the hold to end).
             let mut b = [0u8; 64];
             match tokio::time::timeout(hold, s.read(&mut b)).await {
@@ -171,9 +177,15 @@ async fn idle(addr: SocketAddr, ca: &str, n: usize, hold: Duration) {
         }));
     }
     drop(open_tx);
-    let mut open = 0;
-    while open_rx.recv().await.is_some() {
-        open += 1;
+    let (mut open, mut reported) = (0, 0);
+    while reported < n.min(MAX_CONNECTIONS) {
+        match open_rx.recv().await {
+            Some(ok) => {
+                reported += 1;
+                open += usize::from(ok);
+            }
+            None => break,
+        }
     }
     println!(
         "idle open={open} of {n} in {:.1}s (holding up to {}s)",
