@@ -59,6 +59,47 @@ pub struct ServeArgs {
     /// API token for the resync (raises the rate limit); read from the environment.
     #[arg(long, env = "GITHUB_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+
+    /// Boxed, as `tls`.
+    #[command(flatten)]
+    pub conn: Box<ConnArgs>,
+}
+
+/// Connection limits and the metrics listener.
+#[derive(Debug, clap::Args)]
+pub struct ConnArgs {
+    /// Address for GET /metrics (plain HTTP), or `off`. Never served on --listen (which the
+    /// Ingress exposes); the default is loopback only.
+    #[arg(long, value_name = "ADDR|off", default_value = palisade_feed_server::server::DEFAULT_METRICS_LISTEN)]
+    pub metrics_listen: String,
+
+    /// Connections open at once; at the cap a new one evicts the oldest connection that has
+    /// not sent a request yet, or is refused.
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: u32,
+
+    /// Time for a request's headers: the first request's from the end of the handshake
+    /// (or the connection), a later one's from its first byte (`10s`, `500ms`).
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub header_timeout: String,
+
+    /// A keep-alive connection with no request in flight (HTTP/1 and HTTP/2) is closed
+    /// after this; so is one whose request makes no I/O progress for this long.
+    #[arg(long, value_name = "DURATION", default_value = "90s")]
+    pub idle_timeout: String,
+
+    /// Whole request, body included (408 after).
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub request_timeout: String,
+}
+
+/// A timeout flag: a duration above zero.
+fn timeout(flag: &str, text: &str) -> Result<std::time::Duration> {
+    match palisade_feed_server::duration::parse(text) {
+        Ok(Some(d)) => Ok(d),
+        Ok(None) => bail!("{flag}: must be above 0"),
+        Err(e) => bail!("{flag}: {e}"),
+    }
 }
 
 /// `--cert`, `--key` and how often they are re-read.
@@ -108,6 +149,27 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     config.max_body_bytes = args.max_body_bytes;
     config.cert_reload_interval = cert_reload;
     config.public_url = args.public_url.filter(|u| !u.is_empty());
+    let conn = *args.conn;
+    config.metrics_listen = if conn.metrics_listen.eq_ignore_ascii_case("off") {
+        None
+    } else {
+        Some(conn.metrics_listen.parse().map_err(|e| {
+            anyhow::anyhow!(
+                "--metrics-listen: `{}` is not an address such as 127.0.0.1:9091, or `off`: {e}",
+                conn.metrics_listen
+            )
+        })?)
+    };
+    let header = timeout("--header-timeout", &conn.header_timeout)?;
+    let l = &mut config.serve_limits;
+    l.max_connections = usize::try_from(conn.max_connections).unwrap_or(usize::MAX);
+    l.handshake_timeout = header;
+    l.first_request_timeout = header;
+    l.header_read_timeout = header;
+    l.idle_timeout = timeout("--idle-timeout", &conn.idle_timeout)?;
+    l.request_timeout = Some(timeout("--request-timeout", &conn.request_timeout)?);
+    // The webhook's own limit (--max-body-bytes) must fit in the bytes in flight.
+    l.max_body_bytes_in_flight = l.max_body_bytes_in_flight.max(args.max_body_bytes);
     let TlsArgs { cert, key, .. } = *args.tls;
     config.tls = match (cert, key) {
         (Some(cert), Some(key)) => Some(Tls { cert, key }),

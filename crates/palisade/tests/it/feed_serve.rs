@@ -28,6 +28,9 @@ fn serve(data: &Path, secret_file: &Path, seed: bool) -> (Child, SocketAddr) {
         "127.0.0.1:0",
         "--resync-interval",
         "0",
+        // The default 127.0.0.1:9091 would be shared by servers running at once.
+        "--metrics-listen",
+        "127.0.0.1:0",
     ])
     .arg("--data-dir")
     .arg(data)
@@ -273,6 +276,15 @@ fn bad_flags_are_clear_errors() {
     let (code, err) = run(&["--cert-reload-interval", "5x"]);
     assert_eq!(code, 2);
     assert!(err.contains("--cert-reload-interval"), "{err}");
+    let (code, err) = run(&["--resync-interval", "1h", "--metrics-listen", "nowhere"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--metrics-listen") && err.contains("nowhere"),
+        "{err}"
+    );
+    let (code, err) = run(&["--resync-interval", "1h", "--idle-timeout", "0"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--idle-timeout: must be above 0"), "{err}");
 }
 
 #[test]
