@@ -5,6 +5,7 @@ mod cmd_audit;
 mod cmd_cvss;
 mod cmd_feed;
 mod cmd_feed_serve;
+mod cmd_meta;
 mod cmd_netpol;
 mod cmd_rbac;
 mod cmd_rules;
@@ -15,8 +16,12 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
-#[command(name = "palisade", version, about = "Kubernetes security toolkit")]
-struct Cli {
+#[command(
+    name = "palisade",
+    version = cmd_meta::VERSION_LINE,
+    about = "Kubernetes security toolkit"
+)]
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -43,6 +48,12 @@ enum Command {
     Audit(cmd_audit::AuditCommand),
     /// Validating admission webhook: Pod Security Admission semantics plus the rule catalog.
     Admit(cmd_admit::AdmitArgs),
+    /// Print the version, commit, build date, rule catalog size and newest PSS version.
+    Version(cmd_meta::VersionArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(cmd_meta::CompletionsArgs),
+    /// Print the man page (or write one page per command with --out-dir).
+    Man(cmd_meta::ManArgs),
 }
 
 /// jemalloc, with freed pages returned at once (`.cargo/config.toml`): glibc keeps what each
@@ -65,6 +76,9 @@ fn main() -> ExitCode {
         Command::Cvss(args) => cmd_cvss::run(args),
         Command::Audit(cmd) => cmd_audit::run(cmd),
         Command::Admit(args) => cmd_admit::run(args),
+        Command::Version(args) => cmd_meta::version(args),
+        Command::Completions(args) => cmd_meta::completions(args),
+        Command::Man(args) => cmd_meta::man(args),
     };
     match result {
         Ok(code) => code,

@@ -129,3 +129,105 @@ fn the_table_fits_the_terminal() {
         );
     }
 }
+
+fn stdout_of(args: &[&str]) -> String {
+    let out = Command::cargo_bin("palisade")
+        .unwrap()
+        .current_dir(root())
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn version_reports_build_and_catalog_facts() {
+    let v: serde_json::Value =
+        serde_json::from_str(&stdout_of(&["version", "-f", "json"])).unwrap();
+    let rules: serde_json::Value =
+        serde_json::from_str(&stdout_of(&["rules", "--format", "json"])).unwrap();
+    let listed = rules
+        .as_array()
+        .or_else(|| rules["rules"].as_array())
+        .unwrap()
+        .len();
+    assert_eq!(v["rules"], listed, "{v}");
+    assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
+    let commit = v["commit"].as_str().unwrap();
+    assert!(!commit.is_empty(), "{v}");
+    let date = v["build_date"].as_str().unwrap();
+    assert!(date.len() == 10 && date.as_bytes()[4] == b'-', "{v}");
+    let pss = v["pss_newest_version"].as_str().unwrap();
+    assert!(
+        pss.starts_with("v1.") && pss[3..].parse::<u32>().unwrap() >= 30,
+        "{v}"
+    );
+    assert!(v["audit_rules"].as_u64().unwrap() > 50, "{v}");
+    let line = stdout_of(&["--version"]);
+    assert!(
+        line.starts_with("palisade ") && line.contains(commit),
+        "{line}"
+    );
+    let table = stdout_of(&["version"]);
+    assert!(table.contains(&format!("{} rules", listed)), "{table}");
+}
+
+#[test]
+fn completions_are_generated_from_the_real_flags() {
+    let bash = stdout_of(&["completions", "bash"]);
+    for word in ["scan", "feed", "--pss-level", "--max-file-size", "who-can"] {
+        assert!(bash.contains(word), "bash completion lacks {word}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("palisade.bash");
+    std::fs::write(&script, &bash).unwrap();
+    let check = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let zsh = stdout_of(&["completions", "zsh"]);
+    assert!(zsh.starts_with("#compdef palisade"), "{}", &zsh[..40]);
+    assert!(zsh.contains("--pss-level"));
+    let fish = stdout_of(&["completions", "fish"]);
+    assert!(fish.contains("complete -c palisade") && fish.contains("pss-level"));
+    let (code, err) = stderr_of(&["completions", "tcsh"]);
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn man_pages_cover_every_command() {
+    let page = stdout_of(&["man"]);
+    assert!(page.contains(".TH palisade 1"), "{}", &page[..200]);
+    let dir = tempfile::tempdir().unwrap();
+    stdout_of(&["man", "--out-dir", dir.path().to_str().unwrap()]);
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for expected in [
+        "palisade.1",
+        "palisade-scan.1",
+        "palisade-feed-serve.1",
+        "palisade-rbac-who-can.1",
+        "palisade-audit-serve.1",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} not in {names:?}"
+        );
+    }
+    let scan = std::fs::read_to_string(dir.path().join("palisade-scan.1")).unwrap();
+    assert!(scan.contains("pss\\-level"), "{scan}");
+}
