@@ -66,7 +66,7 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 fn main() -> ExitCode {
     // Exactly one rustls crypto provider (ring) for the whole process.
     palisade_admit::install_crypto_provider();
-    let cli = Cli::parse();
+    let cli = parse_cli();
     let result = match cli.command {
         Command::Scan(args) => cmd_scan::run(args),
         Command::Rules(args) => cmd_rules::run(args),
@@ -90,6 +90,22 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Parses the command line. Installed as `kubectl-palisade`, the binary is a kubectl plugin
+/// (`kubectl palisade scan ...`), and its usage and help say so.
+fn parse_cli() -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
+    let invoked = std::env::args_os()
+        .next()
+        .map(std::path::PathBuf::from)
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()));
+    let mut cmd = Cli::command();
+    if invoked.as_deref() == Some("kubectl-palisade") {
+        cmd = cmd.bin_name("kubectl palisade");
+    }
+    let matches = cmd.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

@@ -231,3 +231,33 @@ fn man_pages_cover_every_command() {
     let scan = std::fs::read_to_string(dir.path().join("palisade-scan.1")).unwrap();
     assert!(scan.contains("pss\\-level"), "{scan}");
 }
+
+/// Installed as `kubectl-palisade` on PATH, the binary is a kubectl plugin: it works the same
+/// and its usage names `kubectl palisade`.
+#[test]
+fn works_as_a_kubectl_plugin() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = dir.path().join("kubectl-palisade");
+    std::fs::copy(assert_cmd::cargo::cargo_bin("palisade"), &plugin).unwrap();
+    let out = std::process::Command::new(&plugin)
+        .current_dir(root())
+        .args(["scan", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(help.contains("Usage: kubectl palisade scan"), "{help}");
+    let out = std::process::Command::new(&plugin)
+        .current_dir(root())
+        .args([
+            "scan",
+            "--format",
+            "json",
+            "examples/privileged-daemonset.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!v["findings"].as_array().unwrap().is_empty());
+}
