@@ -23,6 +23,10 @@ struct Lexer<'t> {
     line: usize,
     /// Byte offset where the current line starts (columns are counted in chars from it).
     line_start: usize,
+    /// The char column of a byte offset on the current line, from the last [`Lexer::marker`]:
+    /// the next one counts on from there, so a file on one line (minified JSON) costs one
+    /// pass over it instead of one pass from the line start per node.
+    col_at: std::cell::Cell<(usize, usize)>,
 }
 
 #[derive(PartialEq)]
@@ -49,11 +53,27 @@ enum Expect {
 }
 
 impl<'t> Lexer<'t> {
+    fn new(text: &'t str) -> Lexer<'t> {
+        Lexer {
+            text,
+            pos: 0,
+            line: 1,
+            line_start: 0,
+            col_at: std::cell::Cell::new((0, 0)),
+        }
+    }
+
     fn marker(&self) -> Marker {
-        let col = self
-            .text
-            .get(self.line_start..self.pos)
-            .map_or(0, |s| s.chars().count());
+        let (mut from, mut col) = self.col_at.get();
+        // A new line, or a step back (only on errors): count from the line start.
+        if from <= self.line_start || from > self.pos {
+            (from, col) = (self.line_start, 0);
+        }
+        let counted = self.text.get(from..self.pos).map_or(0, count_chars);
+        #[cfg(test)]
+        COUNTED.with(|c| c.set(c.get() + (self.pos - from)));
+        col += counted;
+        self.col_at.set((self.pos, col));
         Marker::new(self.pos, self.line, col)
     }
 
@@ -209,6 +229,21 @@ impl<'t> Lexer<'t> {
     }
 }
 
+/// Chars in `s`: its length when ASCII (the common case), counted otherwise.
+fn count_chars(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().count()
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Bytes [`Lexer::marker`] has counted columns over, for the linearity test.
+    static COUNTED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
 fn is_json_number(s: &str) -> bool {
     let b = s.as_bytes();
@@ -248,12 +283,7 @@ fn is_json_number(s: &str) -> bool {
 /// Loads a JSON stream into `sink`. Returns false on a JSON syntax error (recorded in
 /// `sink`), so that the caller may read a non-`.json` file as YAML instead.
 pub(crate) fn load_json(sink: &mut Sink<'_>, text: &str, limits: &Limits) -> bool {
-    let mut lx = Lexer {
-        text,
-        pos: 0,
-        line: 1,
-        line_start: 0,
-    };
+    let mut lx = Lexer::new(text);
     let mut index = 0usize;
     let mut stack: Vec<Container> = Vec::new();
     let mut expect = Expect::Value;
@@ -403,7 +433,64 @@ fn fail(sink: &mut Sink<'_>, e: &JsonError, index: usize) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::is_json_number;
+    use super::{COUNTED, is_json_number, load_json};
+    use crate::{Limits, Loaded, Sink};
+
+    /// Loads `text` as JSON; returns the documents loaded and the bytes counted for columns.
+    fn load_counting(text: &str) -> (Loaded, usize) {
+        let mut out = Loaded::default();
+        let mut sink = Sink {
+            file: "t.json".into(),
+            out: &mut out,
+        };
+        COUNTED.with(|c| c.set(0));
+        assert!(load_json(&mut sink, text, &Limits::default()));
+        (out, COUNTED.with(std::cell::Cell::get))
+    }
+
+    /// Issue 14 item 6: columns were counted from the line start for every node, so a
+    /// `kind: List` on one line took time in the square of its length. The same objects on one
+    /// line and pretty-printed must cost about the same column counting: at most the text's
+    /// length (each byte counted once) — the quadratic count was ~500x the text here.
+    #[test]
+    fn columns_on_one_long_line_cost_linear_work() {
+        let pod = |i: usize| {
+            format!(
+                r#"{{"apiVersion":"v1","kind":"Pod","metadata":{{"name":"p{i}","labels":{{"é":"ü"}}}},"spec":{{"hostPID":true,"containers":[{{"name":"c","image":"x:{i}","args":["a","b"]}}]}}}}"#
+            )
+        };
+        let items: Vec<String> = (0..500).map(pod).collect();
+        let one_line = format!(
+            r#"{{"apiVersion":"v1","kind":"List","items":[{}]}}"#,
+            items.join(",")
+        );
+        let pretty = format!(
+            "{{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\",\n  \"items\": [\n    {}\n  ]\n}}\n",
+            items.join(",\n    ")
+        );
+        let (a, counted_one_line) = load_counting(&one_line);
+        let (b, counted_pretty) = load_counting(&pretty);
+        assert_eq!(a.documents.len(), 500);
+        assert_eq!(b.documents.len(), 500);
+        for (x, y) in a.documents.iter().zip(&b.documents) {
+            assert_eq!(x.value, y.value);
+        }
+        // Columns are still right on the long line (in chars: `é`/`ü` are 2 bytes each).
+        let last = a.documents.last().unwrap();
+        let span = last.locate(&palisade_core::FieldPath::parse("spec.hostPID"));
+        let prefix = one_line.rfind(r#""hostPID""#).unwrap();
+        assert_eq!(span.line, 1);
+        assert_eq!(span.column as usize, one_line[..prefix].chars().count() + 1);
+        assert!(
+            counted_one_line <= one_line.len(),
+            "one line: {counted_one_line} bytes counted for {} bytes of text",
+            one_line.len()
+        );
+        assert!(
+            counted_one_line <= 2 * counted_pretty.max(1) + one_line.len() / 10,
+            "one line {counted_one_line}, pretty {counted_pretty}"
+        );
+    }
 
     #[test]
     fn json_numbers() {
