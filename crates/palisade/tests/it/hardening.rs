@@ -87,7 +87,8 @@ fn hardening_findings_point_at_file_and_line() {
         .iter()
         .map(|f| f["line"].as_u64().unwrap())
         .collect();
-    assert_eq!(lines, vec![14, 17, 20]);
+    // Line 52: a hostPath of /proc (kubesec ProcMount).
+    assert_eq!(lines, vec![14, 17, 20, 52]);
     assert_eq!(
         json["findings"][0]["field"],
         "spec.template.spec.volumes[0].hostPath.path"
