@@ -97,7 +97,32 @@ pub(crate) struct Builder<'l> {
     /// big subtree cannot multiply memory).
     anchor_nodes: usize,
     root: Option<Node>,
+    /// Set when the document's root is a sequence (see [`Root::Sequence`]).
+    root_seq: Option<RootSeq>,
     notes: Notes,
+}
+
+/// A root sequence as it goes: its items are built one at a time, looked at and dropped.
+#[derive(Clone, Copy)]
+struct RootSeq {
+    span: Span,
+    items: usize,
+    json_patch: bool,
+}
+
+/// A finished document.
+pub(crate) enum Root {
+    /// A mapping or a scalar: the whole tree.
+    Tree(Value, SpanTree),
+    /// A sequence, never a Kubernetes object: not kept, so that a bare JSON array of many
+    /// objects (`jq .items`) costs the memory of one item, not of the whole array. What is
+    /// left is what the message needs: the item count, and whether every item is a JSON patch
+    /// operation (a Kustomize patch file, see `kustomize::is_json_patch`).
+    Sequence {
+        span: Span,
+        items: usize,
+        json_patch: bool,
+    },
 }
 
 /// Notes of one document, capped so that a hostile file with millions of duplicate keys
@@ -189,6 +214,7 @@ impl<'l> Builder<'l> {
             alias_nodes: 0,
             anchor_nodes: 0,
             root: None,
+            root_seq: None,
             notes: Notes::default(),
         }
     }
@@ -213,8 +239,15 @@ impl<'l> Builder<'l> {
     }
 
     /// The document's root, once complete.
-    pub(crate) fn finish(self) -> Option<(Value, SpanTree)> {
-        self.root.map(|n| (n.value, n.spans))
+    pub(crate) fn finish(self) -> Option<Root> {
+        if let Some(r) = self.root_seq {
+            return Some(Root::Sequence {
+                span: r.span,
+                items: r.items,
+                json_patch: r.json_patch && r.items > 0,
+            });
+        }
+        self.root.map(|n| Root::Tree(n.value, n.spans))
     }
 
     fn in_key_position(&self) -> bool {
@@ -318,6 +351,15 @@ impl<'l> Builder<'l> {
                     });
                 }
                 let nodes_at_start = self.nodes;
+                // A root sequence is not kept (see `Root::Sequence`); an anchor on it could
+                // not be used anyway (nothing follows the root).
+                if self.stack.is_empty() && matches!(ev, Event::SequenceStart(..)) {
+                    self.root_seq = Some(RootSeq {
+                        span,
+                        items: 0,
+                        json_patch: true,
+                    });
+                }
                 self.stack.push(if matches!(ev, Event::SequenceStart(..)) {
                     Frame::Seq {
                         items: Vec::new(),
@@ -511,6 +553,18 @@ impl<'l> Builder<'l> {
     }
 
     fn attach(&mut self, node: Node) -> Result<(), DocError> {
+        if self.stack.len() == 1
+            && let Some(r) = self.root_seq.as_mut()
+        {
+            // An item of a root sequence: looked at, then dropped.
+            r.items += 1;
+            r.json_patch = r.json_patch && crate::kustomize::is_json_patch_op(&node.value);
+            return Ok(());
+        }
+        if self.stack.is_empty() && self.root_seq.is_some() {
+            // The root sequence itself ends: nothing of it is kept.
+            return Ok(());
+        }
         match self.stack.last_mut() {
             None => {
                 self.root = Some(node);

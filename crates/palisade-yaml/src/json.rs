@@ -407,8 +407,8 @@ pub(crate) fn load_json(sink: &mut Sink<'_>, text: &str, limits: &Limits) -> boo
                 for n in &b.take_notes() {
                     sink.note(At::span(index, n.span), n.kind, n.message.clone());
                 }
-                if let Some((value, spans)) = b.finish() {
-                    objects::emit(sink, index, value, spans);
+                if let Some(root) = b.finish() {
+                    objects::emit_root(sink, index, root);
                 }
             }
             index += 1;

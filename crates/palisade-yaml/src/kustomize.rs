@@ -167,15 +167,17 @@ fn patch_paths(k: &Value) -> Vec<(&'static str, &str)> {
 /// A JSON 6902 patch document: a non-empty sequence of mappings, each with a known `op` and
 /// a `path` string (the shape kustomize's `patchesJson6902` files have).
 pub(crate) fn is_json_patch(v: &Value) -> bool {
-    v.as_array().is_some_and(|ops| {
-        !ops.is_empty()
-            && ops.iter().all(|op| {
-                op.get("op")
-                    .and_then(Value::as_str)
-                    .is_some_and(|o| JSON_PATCH_OPS.contains(&o))
-                    && op.get("path").is_some_and(Value::is_string)
-            })
-    })
+    v.as_array()
+        .is_some_and(|ops| !ops.is_empty() && ops.iter().all(is_json_patch_op))
+}
+
+/// One operation of a JSON patch: `op` one of RFC 6902's, `path` a string. (The loader sees
+/// the items of a root sequence one at a time, see `build::Root::Sequence`.)
+pub(crate) fn is_json_patch_op(op: &Value) -> bool {
+    op.get("op")
+        .and_then(Value::as_str)
+        .is_some_and(|o| JSON_PATCH_OPS.contains(&o))
+        && op.get("path").is_some_and(Value::is_string)
 }
 
 /// The result of a file that is reported by its role instead of being loaded.

@@ -6,9 +6,10 @@
 //! threads: [`Split::first_indices`] says, before parsing, which document index each piece
 //! starts at, where that is certain.
 
-use crate::build::{Builder, DocError, Shifts, shifted, to_span};
+use crate::build::{Builder, DocError, Root, Shifts, shifted, to_span};
 use crate::{At, LimitKind, Limits, LoadError, Sink, limit_error, objects};
 use saphyr_parser::{Event, Parser};
+use serde_json::Value;
 
 /// A piece of the file starting at a line boundary: `text[start..end]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,7 +87,10 @@ pub(crate) fn prepare<'t>(sink: &mut Sink<'_>, text: &'t str, limits: &Limits) -
         sink.note(At::default(), "empty", "empty file: no documents");
         return Prepared::Done;
     }
-    if text.trim_start().starts_with('{') {
+    // kubectl's rule is `{`; a bare array (`[`, e.g. `jq .items` output) is read as JSON too,
+    // because saphyr holds every token of a flow collection until it closes (a 50 MB array
+    // took GBs). Both give the same for JSON, and text that is not JSON is read as YAML.
+    if text.trim_start().starts_with(['{', '[']) {
         return Prepared::Json(text);
     }
     Prepared::Yaml(Split {
@@ -695,11 +699,11 @@ fn parse_chunk(
                     for n in &b.take_notes() {
                         sink.note(At::span(index, n.span), n.kind, n.message.clone());
                     }
-                    if let Some((value, spans)) = b.finish() {
-                        if !value.is_null() {
+                    if let Some(root) = b.finish() {
+                        if !matches!(root, Root::Tree(Value::Null, _)) {
                             docs.non_empty += 1;
                         }
-                        objects::emit(sink, index, value, spans);
+                        objects::emit_root(sink, index, root);
                     }
                 }
             }

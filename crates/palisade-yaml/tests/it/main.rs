@@ -13,6 +13,7 @@ mod flow_layouts;
 mod hostile;
 mod inputs;
 mod kustomize;
+mod memory;
 mod pieces;
 mod regressions;
 mod resolution;
