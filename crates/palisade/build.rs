@@ -4,6 +4,10 @@
 use std::process::Command;
 
 fn main() {
+    // An image build has no .git: its Dockerfile passes the commit in.
+    let given = std::env::var("PALISADE_COMMIT")
+        .ok()
+        .filter(|c| !c.is_empty() && c != "unknown");
     let commit = Command::new("git")
         .args(["rev-parse", "--short=12", "HEAD"])
         .output()
@@ -19,10 +23,10 @@ fn main() {
         .ok()
         .filter(|o| o.status.success())
         .is_some_and(|o| !o.stdout.is_empty());
-    let commit = if dirty && commit != "unknown" {
-        format!("{commit}-dirty")
-    } else {
-        commit
+    let commit = match given {
+        Some(c) => c,
+        None if dirty && commit != "unknown" => format!("{commit}-dirty"),
+        None => commit,
     };
     let secs = std::env::var("SOURCE_DATE_EPOCH")
         .ok()
@@ -39,6 +43,7 @@ fn main() {
         println!("cargo:rerun-if-changed={path}");
     }
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
+    println!("cargo:rerun-if-env-changed=PALISADE_COMMIT");
 }
 
 /// `YYYY-MM-DD` (UTC) of a Unix time: Howard Hinnant's days-to-civil algorithm, so the build

@@ -15,5 +15,6 @@ mod feed;
 mod feed_serve;
 mod hardening;
 mod netpol;
+mod packaging;
 mod rbac;
 mod scan;
