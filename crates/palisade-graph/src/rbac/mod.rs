@@ -75,6 +75,51 @@ pub fn escalation_message(m: &Rbac, e: &Escalation) -> String {
     msg
 }
 
+/// The enabled escalations grouped by subject, binding and granting role rule, in order of
+/// first appearance, each group in catalog order: one finding per thing a person must fix.
+fn paths_by_rule<'a>(
+    reported: &'a [Escalation],
+    enabled: &dyn Fn(&RuleMeta) -> bool,
+) -> Vec<Vec<&'a Escalation>> {
+    let mut groups: Vec<Vec<&Escalation>> = Vec::new();
+    let mut index: BTreeMap<(usize, &Subject, &str), usize> = BTreeMap::new();
+    for e in reported.iter().filter(|e| enabled(e.rule)) {
+        let key = (e.binding, &e.subject, e.rule_ref.as_str());
+        match index.get(&key) {
+            Some(&g) => {
+                if let Some(group) = groups.get_mut(g) {
+                    group.push(e);
+                }
+            }
+            None => {
+                index.insert(key, groups.len());
+                groups.push(vec![e]);
+            }
+        }
+    }
+    groups
+}
+
+/// [`escalation_message`] for one path; for several granted by one rule, each path's
+/// permission with its rule ID.
+fn grouped_message(m: &Rbac, group: &[&Escalation]) -> String {
+    match group {
+        [] => String::new(),
+        [one] => escalation_message(m, one),
+        [first, ..] => {
+            let what: Vec<String> = group
+                .iter()
+                .map(|e| format!("{} ({})", e.what, e.rule.id))
+                .collect();
+            let combined = Escalation {
+                what: what.join(", "),
+                ..(*first).clone()
+            };
+            escalation_message(m, &combined)
+        }
+    }
+}
+
 /// The `rbac` family's findings over `docs`.
 pub fn findings(
     docs: &(impl Docs + ?Sized),
@@ -93,7 +138,10 @@ pub fn findings(
     // Escalations come binding by binding: decode each binding's object once, not once per
     // escalation (a packed set decodes on every `doc` call).
     let mut cached: Option<(usize, std::borrow::Cow<'_, palisade_core::Document>)> = None;
-    for e in reported.iter().filter(|e| enabled(e.rule)) {
+    for group in paths_by_rule(reported, enabled) {
+        let Some(e) = group.first() else {
+            continue;
+        };
         let Some(d) = m.bindings.get(e.binding).and_then(|b| b.doc) else {
             continue;
         };
@@ -105,13 +153,22 @@ pub fn findings(
         };
         let doc = &**doc;
         let path = model::subject_path(&doc.value, &e.subject);
-        out.push(finding(
+        // The most severe path names the finding (the first of equals: catalog order).
+        let mut top = *e;
+        for x in &group {
+            if x.severity > top.severity {
+                top = x;
+            }
+        }
+        let mut f = finding(
             doc,
-            e.rule,
-            e.severity,
-            escalation_message(m, e),
+            top.rule,
+            top.severity,
+            grouped_message(m, &group),
             &path,
-        ));
+        );
+        f.paths = group.iter().map(|x| x.rule.id.to_owned()).collect();
+        out.push(f);
     }
     binding_rules(docs, m, &all, enabled, &mut out);
     workload_rules(docs, m, &all, enabled, &mut out);
@@ -457,24 +514,32 @@ fn service_account_rules(
 /// service account is bound, by bindings that write its namespace, only in other namespaces.
 /// That is the shape of an install bundle meant for `kubectl apply -n NS` (Argo CD binds
 /// `argocd:argocd-application-controller` while its workloads carry no namespace): read as
-/// `default`, the workloads would not be linked to their grants.
+/// `default`, the workloads would not be linked to their grants. Only bindings from the
+/// workload's own directory count (one bundle: a scan of many projects binds many accounts),
+/// and not the account `default`, which every namespace has.
 pub fn namespace_notes(docs: &(impl Docs + ?Sized), m: &Rbac) -> Vec<InputError> {
-    let mut bound_in: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    fn dir(file: &str) -> &str {
+        file.rsplit_once(['/', '\\']).map_or("", |(d, _)| d)
+    }
+    let mut bound_in: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
     for b in m
         .bindings
         .iter()
         .filter(|b| !b.bootstrap && b.doc.is_some())
     {
+        let d = dir(b.file.as_deref().unwrap_or(""));
         for s in &b.explicit_accounts {
-            if let Some(ns) = &s.namespace {
-                bound_in.entry(&s.name).or_default().insert(ns);
+            if let Some(ns) = &s.namespace
+                && s.name != "default"
+            {
+                bound_in.entry((d, &s.name)).or_default().insert(ns);
             }
         }
     }
     // Workloads by the namespaces their accounts are bound in.
     let mut groups: BTreeMap<Vec<&str>, Vec<&Workload>> = BTreeMap::new();
     for w in m.workloads.iter().filter(|w| !w.namespace_given) {
-        let Some(nss) = bound_in.get(w.service_account.as_str()) else {
+        let Some(nss) = bound_in.get(&(dir(&w.file), w.service_account.as_str())) else {
             continue;
         };
         if nss.contains(w.namespace.as_str()) {

@@ -406,3 +406,121 @@ fn repeated_objects_are_named_once_with_where_they_are_defined() {
         found[0].message
     );
 }
+
+#[test]
+fn one_role_rule_is_one_finding_listing_its_escalation_paths() {
+    // One rule, `*` resources with get/patch/delete: many escalation paths, one thing to fix.
+    let docs = crate::load_str(
+        r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: broad}
+rules:
+  - {apiGroups: ["*"], resources: ["*"], verbs: ["get", "patch", "delete"]}
+  - {apiGroups: [""], resources: ["serviceaccounts/token"], verbs: ["create"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: broad}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: broad}
+subjects:
+  - {kind: ServiceAccount, name: ops, namespace: tools}
+  - {kind: Group, name: ops-team}
+"#,
+    );
+    let ids: Vec<&str> = palisade_graph::rules()
+        .iter()
+        .map(|r| r.id)
+        .filter(|id| *id <= "RBAC025")
+        .collect();
+    let found = findings(&docs, &ids);
+    // Per subject: one finding for rules[0], one for rules[1].
+    assert_eq!(
+        found.len(),
+        4,
+        "{:#?}",
+        found
+            .iter()
+            .map(|f| (&f.rule, &f.field, &f.paths))
+            .collect::<Vec<_>>()
+    );
+    let broad: Vec<_> = found.iter().filter(|f| f.paths.len() > 1).collect();
+    assert_eq!(broad.len(), 2);
+    for f in &broad {
+        assert!(f.paths.len() >= 15, "{:?}", f.paths);
+        for id in ["RBAC002", "RBAC004", "RBAC013", "RBAC025"] {
+            assert!(
+                f.paths.iter().any(|p| p == id),
+                "{id} missing: {:?}",
+                f.paths
+            );
+        }
+        assert!(f.paths.windows(2).all(|w| w[0] < w[1]), "{:?}", f.paths);
+        assert!(f.paths.contains(&f.rule), "{} not in {:?}", f.rule, f.paths);
+        assert_eq!(f.severity, palisade_core::Severity::Critical);
+        assert!(
+            f.message.contains("(ClusterRole/broad rules[0])"),
+            "{}",
+            f.message
+        );
+        assert!(f.message.contains("get secrets (RBAC002)"), "{}", f.message);
+    }
+    let token: Vec<_> = found.iter().filter(|f| f.paths.len() == 1).collect();
+    assert_eq!(token.len(), 2);
+    assert!(
+        token
+            .iter()
+            .all(|f| f.rule == "RBAC012" && f.paths == ["RBAC012"])
+    );
+    // Subjects are not merged: each names its own subject entry.
+    let fields: std::collections::BTreeSet<&str> = broad.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(fields, ["subjects[0]", "subjects[1]"].into_iter().collect());
+}
+
+#[test]
+fn namespace_hint_needs_a_written_namespace_in_the_same_bundle() {
+    let limits = palisade_yaml::Limits::default();
+    let load = |file: &str, text: &str| palisade_yaml::load_str(file, text, &limits).documents;
+    let workload = |sa: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: p-{sa}}}\nspec: {{serviceAccountName: {sa}, containers: [{{name: c, image: i}}]}}\n"
+        )
+    };
+    let crb = |sa: &str, ns: &str| {
+        format!(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {{name: b-{sa}}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}}\nsubjects: [{{kind: ServiceAccount, name: {sa}, namespace: {ns}}}]\n"
+        )
+    };
+    // A RoleBinding without a namespace binds the account where the bundle is applied: no hint.
+    let implied = "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: rb}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\nsubjects: [{kind: ServiceAccount, name: implied}]\n";
+    let mut docs = Vec::new();
+    docs.extend(load(
+        "app/a.yaml",
+        &format!("{}---\n{}", workload("ctl"), workload("default")),
+    ));
+    docs.extend(load(
+        "app/b.yaml",
+        &format!(
+            "{}---\n{}---\n{implied}",
+            crb("ctl", "ops"),
+            crb("default", "ops")
+        ),
+    ));
+    docs.extend(load("app/c.yaml", &workload("implied")));
+    // The same account name bound by another project's directory.
+    docs.extend(load("other/x.yaml", &workload("ctl")));
+    docs.extend(load("elsewhere/y.yaml", &crb("ctl", "far")));
+    let m = Rbac::build(&docs, RbacOptions::default());
+    let notes = palisade_graph::rbac::namespace_notes(&docs, &m);
+    let text: Vec<&str> = notes.iter().map(|n| n.message.as_str()).collect();
+    assert_eq!(
+        text,
+        [
+            "Pod/default/p-ctl has no metadata.namespace and is read as namespace default, but its ServiceAccount ctl is bound in namespace ops only; if these manifests are applied with `kubectl apply -n ops`, scan with `-n ops`"
+        ],
+    );
+    assert_eq!(
+        (notes[0].file.as_str(), notes[0].line),
+        ("app/a.yaml", Some(3))
+    );
+}

@@ -182,7 +182,10 @@ fn graph(seen: &mut BTreeMap<&'static str, Seen>) {
         }
         let findings = check_cross_object(&docs, &opts);
         for r in &rules {
-            let fired = findings.iter().any(|f| f.rule == r.id);
+            // A grouped RBAC finding names every escalation path it stands for in `paths`.
+            let fired = findings
+                .iter()
+                .any(|f| f.rule == r.id || f.paths.iter().any(|p| p == r.id));
             let s = seen.entry(r.id).or_default();
             if fired {
                 s.fails += 1;
