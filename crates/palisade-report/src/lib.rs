@@ -14,6 +14,7 @@
 mod compliance;
 mod json;
 mod junit;
+mod markdown;
 mod sarif;
 mod table;
 
@@ -27,6 +28,7 @@ use std::str::FromStr;
 pub use compliance::{
     Compliance, ControlInput, ControlStatus, ControlSummary, FrameworkSummary, compliance,
 };
+pub use markdown::render_markdown;
 pub use sarif::{fingerprint, security_severity, to_sarif_uri};
 
 /// Output formats of `palisade scan`.

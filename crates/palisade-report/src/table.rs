@@ -55,7 +55,7 @@ fn paint(s: &str, style: Style, f: fn(&str) -> String) -> String {
 }
 
 /// Greedy word wrap to `width` characters; words longer than a line are split.
-fn wrap(text: &str, width: usize) -> Vec<String> {
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
     let mut lines = Vec::new();
     for para in text.lines() {

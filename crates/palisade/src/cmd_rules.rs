@@ -34,21 +34,39 @@ pub enum RulesFormat {
     Markdown,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExplainFormat {
+    Text,
+    Markdown,
+}
+
 #[derive(Debug, clap::Subcommand)]
 pub enum RulesCommand {
     /// Print one rule's documentation: rationale, fix, references, frameworks, how to waive it.
     Explain {
         /// Rule ID (e.g. HRD001) or name (e.g. read-only-root-filesystem).
         rule: String,
+        /// text (rendered for the terminal, wrapped to its width) or markdown (the page as
+        /// committed in docs/rules/).
+        #[arg(long, short = 'f', default_value = "text", value_enum)]
+        format: ExplainFormat,
     },
 }
 
 pub fn run(args: RulesArgs) -> Result<ExitCode> {
-    if let Some(RulesCommand::Explain { rule }) = &args.command {
+    if let Some(RulesCommand::Explain { rule, format }) = &args.command {
         let page = palisade_rules::explain(rule).with_context(|| {
             format!("unknown rule {rule:?}: `palisade rules` lists the rule IDs and names")
         })?;
         let mut out = Output::open(None, args.color)?;
+        let page = match format {
+            ExplainFormat::Markdown => page,
+            ExplainFormat::Text => palisade_report::render_markdown(
+                &page,
+                Style { color: out.color() },
+                palisade_report::terminal_width(),
+            ),
+        };
         out.writer()
             .write_all(page.as_bytes())
             .context("writing the rule page")?;

@@ -423,7 +423,7 @@ fn bad_config_is_an_error_with_file_line_and_field() {
 #[test]
 fn rules_explain_and_page_generator() {
     let out = palisade()
-        .args(["rules", "explain", "HRD009"])
+        .args(["rules", "explain", "HRD009", "--format", "markdown"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
@@ -433,6 +433,29 @@ fn rules_explain_and_page_generator() {
         std::fs::read_to_string(root().join("docs/rules/HRD009.md")).unwrap()
     );
     assert!(page.contains("KSV-0036") && page.contains("5.1.6"));
+    // By default the page is rendered for a terminal: no Markdown syntax, no HTML comment,
+    // lines within the width.
+    let out = palisade()
+        .env("COLUMNS", "80")
+        .args(["rules", "explain", "HRD009"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("HRD009: "), "{text}");
+    assert!(
+        text.contains("KSV-0036") && text.contains("5.1.6"),
+        "{text}"
+    );
+    for raw in ["<!--", "| ", "`", "## "] {
+        assert!(!text.contains(raw), "{raw:?} in {text}");
+    }
+    for line in text.lines() {
+        assert!(
+            line.chars().count() <= 80 || line.split_whitespace().count() <= 1,
+            "{line:?}"
+        );
+    }
     let out = palisade()
         .args(["rules", "explain", "NOPE001"])
         .output()
