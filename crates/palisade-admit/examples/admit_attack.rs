@@ -245,12 +245,21 @@ async fn idle_attack(
             if let Ok(Ok(Ok(c))) = t.await {
                 opened += 1;
                 let (closed, stop) = (closed.clone(), stop.clone());
-                // Watches for the server closing it; holds it open otherwise.
+                // Watches for the server closing it (an HTTP/2 server speaks first: its
+                // SETTINGS are read and ignored); holds it open otherwise.
                 held.push(tokio::spawn(async move {
                     let mut stream = c.stream;
-                    let mut buf = [0u8; 64];
+                    let mut buf = [0u8; 1024];
+                    let until_closed = async {
+                        loop {
+                            match stream.read(&mut buf).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(_) => {}
+                            }
+                        }
+                    };
                     tokio::select! {
-                        _ = stream.read(&mut buf) => { closed.fetch_add(1, Ordering::Relaxed); }
+                        () = until_closed => { closed.fetch_add(1, Ordering::Relaxed); }
                         _ = async { while !stop.load(Ordering::Relaxed) { tokio::time::sleep(Duration::from_millis(50)).await } } => {}
                     }
                 }));
