@@ -1,5 +1,5 @@
-//! Kustomize trees: a kustomization file and the patch files it lists are not Kubernetes
-//! objects. Scanned as objects, a strategic-merge patch gives findings about fields it never
+//! Kustomize trees and Helm charts: a kustomization file, the patch files it lists, and a
+//! chart's templates, `Chart.yaml` and values are not Kubernetes objects. Scanned as objects, a strategic-merge patch gives findings about fields it never
 //! meant to set (a partial Deployment has no resources, no securityContext), and a JSON 6902
 //! patch (a list of `{op, path, value}`) was an input error that failed every scan of the tree.
 //! Both are reported as notes instead, with the command that renders the real objects.
@@ -7,7 +7,8 @@
 //! Which files are patches is read from the kustomizations themselves (`patchesStrategicMerge`,
 //! `patchesJson6902`, `patches` entries with a `path`), looked up in the directory of every
 //! scanned file and its parents, so a patch named on its own is recognized too. A JSON patch that no
-//! kustomization lists is still recognized by its shape (see [`is_json_patch`]).
+//! kustomization lists is still recognized by its shape (see [`is_json_patch`]). A chart is a
+//! directory with a `Chart.yaml` above the file; its `crds/` are plain manifests and scanned.
 
 use crate::{Limits, Loaded, Sink};
 use serde_json::Value;
@@ -32,6 +33,16 @@ pub(crate) enum Role {
         field: &'static str,
         dir: String,
     },
+    /// A file of the Helm chart in `chart` that is not a plain manifest: a template under
+    /// `templates/` (Go template text), `Chart.yaml`, or values.
+    Helm { chart: String, what: HelmFile },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HelmFile {
+    Template,
+    ChartMetadata,
+    Values,
 }
 
 impl Role {
@@ -45,6 +56,21 @@ impl Role {
                      scanned by rendering them: `kubectl kustomize {dir} | palisade scan -`"
                 ),
             ),
+            Role::Helm { chart, what } => {
+                let what = match what {
+                    HelmFile::Template => "template (Go template text, not YAML until rendered)",
+                    HelmFile::ChartMetadata => "metadata (Chart.yaml)",
+                    HelmFile::Values => "values file",
+                };
+                (
+                    "helm-chart",
+                    format!(
+                        "Helm chart {what}, not a Kubernetes object; scan the rendered chart: \
+                         `helm template RELEASE {chart} | palisade scan -` (with -f VALUES for \
+                         the values you deploy)"
+                    ),
+                )
+            }
             Role::Patch { by, field, dir } => (
                 "kustomize-patch",
                 format!(
@@ -68,6 +94,26 @@ pub(crate) fn roles(files: &[PathBuf], limits: &Limits) -> HashMap<usize, Role> 
         .filter_map(|f| f.parent())
         .flat_map(Path::ancestors)
         .collect();
+    // Helm charts: the nearest directory above a file with a Chart.yaml is its chart.
+    let charts: BTreeSet<&Path> = dirs
+        .iter()
+        .copied()
+        .filter(|d| {
+            let base = if d.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                d
+            };
+            base.join("Chart.yaml").is_file()
+        })
+        .collect();
+    if !charts.is_empty() {
+        for (i, f) in files.iter().enumerate() {
+            if let Some(role) = helm_role(f, &charts) {
+                out.insert(i, role);
+            }
+        }
+    }
     let mut kustomizations = Vec::new();
     for dir in dirs {
         let base = if dir.as_os_str().is_empty() {
@@ -130,6 +176,26 @@ pub(crate) fn roles(files: &[PathBuf], limits: &Limits) -> HashMap<usize, Role> 
         }
     }
     out
+}
+
+/// The role of `file` in the nearest chart above it: everything but the `crds/` directory
+/// (plain manifests Helm applies as they are) and files of a nested chart's own `crds/`.
+fn helm_role(file: &Path, charts: &BTreeSet<&Path>) -> Option<Role> {
+    let chart = file.ancestors().skip(1).find(|d| charts.contains(d))?;
+    let rel = file.strip_prefix(chart).ok()?;
+    let first = rel.components().next()?.as_os_str().to_str()?;
+    let what = match first {
+        "crds" => return None,
+        "templates" => HelmFile::Template,
+        "Chart.yaml" | "Chart.lock" => HelmFile::ChartMetadata,
+        _ => HelmFile::Values,
+    };
+    let chart = if chart.as_os_str().is_empty() {
+        ".".to_owned()
+    } else {
+        chart.display().to_string()
+    };
+    Some(Role::Helm { chart, what })
 }
 
 /// The patch files a kustomization names: (field, path relative to its directory).

@@ -129,3 +129,70 @@ fn json_patch_documents_are_notes_other_sequences_stay_errors() {
     assert_eq!(l.errors.len(), 1);
     assert_eq!(l.errors[0].kind, "not-object");
 }
+
+/// A Helm chart: templates are Go template text, not YAML; Chart.yaml and values are not
+/// objects. All are notes naming the chart and `helm template`; `crds/` are real manifests.
+#[test]
+fn helm_chart_files_are_notes_with_the_render_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("mychart");
+    fs::create_dir_all(chart.join("templates")).unwrap();
+    fs::create_dir_all(chart.join("crds")).unwrap();
+    fs::create_dir_all(chart.join("charts/sub/templates")).unwrap();
+    fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: mychart\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    fs::write(
+        chart.join("values.yaml"),
+        "replicaCount: 1\nimage:\n  tag: \"\"\n",
+    )
+    .unwrap();
+    fs::write(
+        chart.join("templates/deployment.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ include \"mychart.fullname\" . }}\nspec:\n  template:\n    spec:\n      containers:\n        {{- toYaml .Values.containers | nindent 8 }}\n",
+    )
+    .unwrap();
+    fs::write(
+        chart.join("crds/widget.yaml"),
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\n",
+    )
+    .unwrap();
+    fs::write(
+        chart.join("charts/sub/Chart.yaml"),
+        "apiVersion: v2\nname: sub\nversion: 1.0.0\n",
+    )
+    .unwrap();
+    fs::write(
+        chart.join("charts/sub/templates/svc.yaml"),
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}-sub\n",
+    )
+    .unwrap();
+    let l = load_paths(&[dir.path()], &Limits::default());
+    assert!(l.errors.is_empty(), "{:#?}", l.errors);
+    let kinds: Vec<&str> = l
+        .documents
+        .iter()
+        .map(|d| d.value["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["CustomResourceDefinition"]);
+    assert_eq!(l.notes.len(), 5, "{:#?}", l.notes);
+    for n in &l.notes {
+        assert_eq!(n.kind, "helm-chart", "{n:?}");
+        assert!(n.message.contains("helm template"), "{n:?}");
+    }
+    let note = |suffix: &str| l.notes.iter().find(|n| n.file.ends_with(suffix)).unwrap();
+    assert!(
+        note("templates/deployment.yaml")
+            .message
+            .contains("template")
+    );
+    assert!(note("values.yaml").message.contains("values"));
+    // The subchart's template names the subchart.
+    assert!(
+        note("charts/sub/templates/svc.yaml")
+            .message
+            .contains("mychart/charts/sub |")
+    );
+}
