@@ -251,6 +251,9 @@ impl ConnMetrics {
     }
 }
 
+/// How far past the cap connections may be while evicted ones are still closing.
+const EVICTION_SLACK: usize = 64;
+
 /// What every connection task shares.
 struct Shared {
     limits: ServeLimits,
@@ -395,8 +398,11 @@ pub async fn serve(
                 continue;
             }
         };
-        if shared.active.load(Ordering::SeqCst) >= shared.limits.max_connections
-            && !shared.evict_oldest()
+        let active = shared.active.load(Ordering::SeqCst);
+        // Evicted connections close on their own task a moment later; past the cap plus
+        // that slack (a flood outrunning them) new connections are refused outright.
+        if active >= shared.limits.max_connections
+            && (active >= shared.limits.max_connections + EVICTION_SLACK || !shared.evict_oldest())
         {
             shared.metrics.refused.inc();
             drop(stream);
