@@ -348,6 +348,22 @@ pub struct RuleFamily {
     help: FamilyHelp,
 }
 
+/// Base URL of the rule pages (`docs/rules/<ID>.md` in the repository), fixed at build time:
+/// set `PALISADE_DOCS_URL` when building a fork or a mirror so every link points at it.
+pub const DOCS_BASE_URL: &str = match option_env!("PALISADE_DOCS_URL") {
+    Some(url) => url,
+    None => "https://github.com/palisade-dev/palisade/blob/main/docs/rules/",
+};
+
+impl RuleMeta {
+    /// The rule's own documentation page (`DOCS_BASE_URL` + `<ID>.md`): what SARIF `helpUri`,
+    /// JUnit `help` and `palisade rules explain` point at. [`RuleMeta::help_uri`] is the
+    /// upstream page (the standard or guide the rule comes from), which that page links.
+    pub fn docs_url(&self) -> String {
+        format!("{DOCS_BASE_URL}{}.md", self.id)
+    }
+}
+
 /// Where a family's rules link ([`RuleMeta::help_uri`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum FamilyHelp {

@@ -139,9 +139,7 @@ fn write_report(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             w.write_event(Event::Start(BytesStart::new("properties")))?;
             property(&mut w, "family", m.family)?;
             property(&mut w, "severity", m.severity.as_str())?;
-            if !m.help_uri.is_empty() {
-                property(&mut w, "help", m.help_uri)?;
-            }
+            property(&mut w, "help", &m.docs_url())?;
             end(&mut w, "properties")?;
         }
         let of_rule = |f: &&Finding| &*f.rule == rule_id;

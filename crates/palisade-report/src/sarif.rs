@@ -267,13 +267,10 @@ fn descriptor(rule: &RuleMeta) -> ReportingDescriptor {
         .help(help)
         .default_configuration(config)
         .properties(rule_properties(rule.family, rule.severity));
-    if rule.help_uri.is_empty() {
-        builder.build()
-    } else {
-        let mut d = builder.build();
-        d.help_uri = Some(rule.help_uri.to_owned());
-        d
-    }
+    // GitHub's "Learn more" link: the rule's page in the repository's docs.
+    let mut d = builder.build();
+    d.help_uri = Some(rule.docs_url());
+    d
 }
 
 /// A descriptor for a rule the catalog passed in does not know (defensive: keeps indices valid).

@@ -65,7 +65,6 @@ pub(crate) struct Rule {
     pub fix: &'static str,
 }
 
-const DOCS: &str = "https://example.invalid/palisade/docs/rules/";
 
 #[allow(clippy::too_many_arguments)]
 const fn rule(
@@ -99,8 +98,15 @@ const fn rule(
 
 use Severity::{Critical, High, Info, Low, Medium};
 
-const H: RuleFamily = RuleFamily::new("hardening", DOCS);
-const REL: RuleFamily = RuleFamily::new("reliability", DOCS);
+// The upstream guide each family comes from; each rule's own page is `RuleMeta::docs_url`.
+const H: RuleFamily = RuleFamily::new(
+    "hardening",
+    "https://kubernetes.io/docs/concepts/security/security-checklist/",
+);
+const REL: RuleFamily = RuleFamily::new(
+    "reliability",
+    "https://kubernetes.io/docs/concepts/configuration/liveness-readiness-startup-probes/",
+);
 
 /// Hardening rules `HRD001..`, then reliability rules `REL001..`. IDs are never reused.
 pub(crate) static RULES: [Rule; 36] = [

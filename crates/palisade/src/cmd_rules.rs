@@ -61,11 +61,20 @@ pub fn run(args: RulesArgs) -> Result<ExitCode> {
         let mut out = Output::open(None, args.color)?;
         let page = match format {
             ExplainFormat::Markdown => page,
-            ExplainFormat::Text => palisade_report::render_markdown(
-                &page,
-                Style { color: out.color() },
-                palisade_report::terminal_width(),
-            ),
+            ExplainFormat::Text => {
+                let mut text = palisade_report::render_markdown(
+                    &page,
+                    Style { color: out.color() },
+                    palisade_report::terminal_width(),
+                );
+                // The same page online (SARIF's "Learn more" and JUnit's help link to it).
+                if let Some(meta) = palisade_rules::rule(rule)
+                    .or_else(|| palisade_rules::catalog().iter().find(|r| r.name == rule))
+                {
+                    text.push_str(&format!("\nOnline: {}\n", meta.docs_url()));
+                }
+                text
+            }
         };
         out.writer()
             .write_all(page.as_bytes())

@@ -73,9 +73,7 @@ fn rule_suite(
     if let Some(m) = meta {
         suite.add_property(Property::new("family", m.family));
         suite.add_property(Property::new("severity", m.severity.as_str()));
-        if !m.help_uri.is_empty() {
-            suite.add_property(Property::new("help", m.help_uri));
-        }
+        suite.add_property(Property::new("help", m.docs_url()));
     }
     suite.add_test_cases(findings.iter().map(|f| finding_case(f, meta)));
     suite.add_test_cases(suppressed.iter().map(|s| suppressed_case(s, meta)));

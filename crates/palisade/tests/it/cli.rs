@@ -261,3 +261,52 @@ fn works_as_a_kubectl_plugin() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(!v["findings"].as_array().unwrap().is_empty());
 }
+
+/// SARIF "Learn more" links and JUnit help links go to the rule's page in the repository's
+/// docs (a page that exists), never to a placeholder host.
+#[test]
+fn help_links_point_at_existing_rule_pages() {
+    let out = Command::cargo_bin("palisade")
+        .unwrap()
+        .current_dir(root())
+        .args(["scan", "--format", "sarif", "--select", "all", "examples/"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !text.contains("example.invalid"),
+        "placeholder URL in SARIF"
+    );
+    let sarif: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let driver = &sarif["runs"][0]["tool"]["driver"];
+    assert!(
+        driver["informationUri"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://")
+    );
+    let rules = driver["rules"].as_array().unwrap();
+    assert!(rules.len() > 10);
+    for r in rules {
+        let id = r["id"].as_str().unwrap();
+        let uri = r["helpUri"].as_str().unwrap();
+        assert!(
+            uri.ends_with(&format!("/docs/rules/{id}.md")),
+            "{id}: {uri}"
+        );
+        assert!(root().join(format!("docs/rules/{id}.md")).is_file(), "{id}");
+    }
+    let junit = stdout_of_any(&["scan", "--format", "junit", "examples/"]);
+    assert!(!junit.contains("example.invalid"));
+    assert!(junit.contains("/docs/rules/PSS007.md"), "{junit}");
+}
+
+fn stdout_of_any(args: &[&str]) -> String {
+    let out = Command::cargo_bin("palisade")
+        .unwrap()
+        .current_dir(root())
+        .args(args)
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}

@@ -435,25 +435,34 @@ fn rules_explain_and_page_generator() {
     assert!(page.contains("KSV-0036") && page.contains("5.1.6"));
     // By default the page is rendered for a terminal: no Markdown syntax, no HTML comment,
     // lines within the width.
-    let out = palisade()
-        .env("COLUMNS", "80")
-        .args(["rules", "explain", "HRD009"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.starts_with("HRD009: "), "{text}");
-    assert!(
-        text.contains("KSV-0036") && text.contains("5.1.6"),
-        "{text}"
-    );
-    for raw in ["<!--", "| ", "`", "## "] {
-        assert!(!text.contains(raw), "{raw:?} in {text}");
-    }
-    for line in text.lines() {
+    for rule in ["HRD009", "PSS007", "RBAC001"] {
+        let out = palisade()
+            .env("COLUMNS", "80")
+            .args(["rules", "explain", rule])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.starts_with(&format!("{rule}: ")), "{text}");
+        for raw in ["<!--", "| ", "`", "## "] {
+            assert!(!text.contains(raw), "{raw:?} in {text}");
+        }
+        for line in text.lines() {
+            assert!(
+                line.chars().count() <= 80 || line.split_whitespace().count() <= 1,
+                "{rule}: {line:?}"
+            );
+        }
+        if rule == "HRD009" {
+            assert!(
+                text.contains("KSV-0036") && text.contains("5.1.6"),
+                "{text}"
+            );
+        }
+        // It names the page that SARIF's helpUri and JUnit's help link to.
         assert!(
-            line.chars().count() <= 80 || line.split_whitespace().count() <= 1,
-            "{line:?}"
+            text.contains(&format!("/docs/rules/{rule}.md")) && !text.contains("example.invalid"),
+            "{text}"
         );
     }
     let out = palisade()
