@@ -92,6 +92,21 @@ fn main() {
     row("Feed::from_issues (titles, versions, CVSS)", &mut || {
         sink += Feed::from_issues(&issues, &options).items.len()
     });
+    row(
+        "  of which about::detect (labels, title, text)",
+        &mut || {
+            for i in &issues {
+                let labels: Vec<&str> = i.labels.iter().map(|l| l.name.as_str()).collect();
+                sink += palisade_feed::about::detect(
+                    &labels,
+                    &i.title,
+                    i.body.as_deref().unwrap_or(""),
+                )
+                .components
+                .len();
+            }
+        },
+    );
     row("render_json_feed", &mut || {
         sink += render_json_feed(&feed).len()
     });

@@ -89,19 +89,19 @@ const LABELS: &[(&str, Option<&str>)] = &[
 ];
 
 /// Words before a component name that say the issue is in it.
-const PHRASES: &[&str] = &[
-    "affects",
-    "affects the",
-    "discovered in",
-    "discovered in the",
-    "identified in",
-    "identified in the",
-    "found in",
-    "found in the",
-    "occurs in",
-    "occurs in the",
-    "upgrade your",
-    "upgrade the",
+const PHRASES: &[&[&str]] = &[
+    &["affects"],
+    &["affects", "the"],
+    &["discovered", "in"],
+    &["discovered", "in", "the"],
+    &["identified", "in"],
+    &["identified", "in", "the"],
+    &["found", "in"],
+    &["found", "in", "the"],
+    &["occurs", "in"],
+    &["occurs", "in", "the"],
+    &["upgrade", "your"],
+    &["upgrade", "the"],
 ];
 
 /// Reads labels, title and body. `labels` are label names as GitHub returns them.
@@ -111,17 +111,8 @@ pub fn detect(labels: &[&str], title: &str, body: &str) -> About {
         .iter()
         .map(|l| l.trim().to_ascii_lowercase())
         .collect();
-    // `/area kubelet` at the start of a body line is a Prow command that sets that label.
-    for line in body.lines() {
-        let t = line.trim();
-        for (prefix, kind) in [("/area ", "area/"), ("/sig ", "sig/")] {
-            if let Some(rest) = t.strip_prefix(prefix) {
-                for word in rest.split_whitespace() {
-                    label_names.push(format!("{kind}{}", word.to_ascii_lowercase()));
-                }
-            }
-        }
-    }
+    let (commands, listed) = scan_lines(body);
+    label_names.extend(commands);
     for name in &label_names {
         if let Some((label, target)) = LABELS.iter().find(|(l, _)| l == name) {
             match target {
@@ -138,11 +129,10 @@ pub fn detect(labels: &[&str], title: &str, body: &str) -> About {
     if has_word(&title_lower, "windows") {
         about.windows(format!("title {quoted:?}"));
     }
-    for (c, section) in affected_components(body) {
+    for (c, section) in listed {
         about.add(c, format!("Affected Components: {section}"));
     }
-    let body_lower = body.to_ascii_lowercase();
-    for (c, quote) in sentences(&body_lower) {
+    for (c, quote) in sentences(body) {
         about.add(c, format!("body \"…{quote}\""));
     }
     about
@@ -176,15 +166,35 @@ fn has_word(text: &str, word: &str) -> bool {
     })
 }
 
-/// The components listed under an "Affected Component(s)" heading or label line (not "…and
-/// Configurations", which is prose read by [`sentences`]), up to the next blank line after them.
-fn affected_components(body: &str) -> Vec<(&'static str, String)> {
+/// One pass over the body's lines: the labels its `/area …` and `/sig …` commands set (a Prow
+/// command at the start of a line), and the components listed under an "Affected
+/// Component(s)" heading or label line (not "…and Configurations", which is prose read by
+/// [`sentences`]), up to the next blank line after them.
+fn scan_lines(body: &str) -> (Vec<String>, Vec<(&'static str, String)>) {
+    let mut commands = Vec::new();
     let mut out = Vec::new();
     let mut lines = body.lines().map(str::trim).peekable();
     while let Some(line) = lines.next() {
+        if line.starts_with('/') {
+            for (prefix, kind) in [("/area ", "area/"), ("/sig ", "sig/")] {
+                if let Some(rest) = line.strip_prefix(prefix) {
+                    for word in rest.split_whitespace() {
+                        commands.push(format!("{kind}{}", word.to_ascii_lowercase()));
+                    }
+                }
+            }
+            continue;
+        }
         let head = line
             .trim_start_matches('#')
             .trim_matches(|c: char| c == '*' || c == '_' || c.is_whitespace());
+        // Checked before lower-casing: nearly no line is this heading.
+        if !head
+            .get(..18)
+            .is_some_and(|h| h.eq_ignore_ascii_case("affected component"))
+        {
+            continue;
+        }
         let lower = head.to_ascii_lowercase();
         let Some(rest) = lower
             .strip_prefix("affected components")
@@ -223,59 +233,88 @@ fn affected_components(body: &str) -> Vec<(&'static str, String)> {
             }
         }
     }
-    out
+    (commands, out)
 }
 
 /// Components a sentence says the issue is in (`This bug affects kubelet.`, `discovered in
 /// Kubelet`, `occurs in kube-controller-manager's logs`), and Go module paths of core components
-/// (`k8s.io/client-go` users). Returns the component and the quoted words.
+/// (`k8s.io/client-go` users). Returns the component and the quoted words. One pass over the
+/// words of the body as bytes (word characters are ASCII; no lower-cased copy, no decoding): it
+/// runs on every announcement of every build.
 fn sentences(body: &str) -> Vec<(&'static str, String)> {
     let mut out: Vec<(&'static str, String)> = Vec::new();
-    for (name, aliases) in component::core_aliases() {
-        if name == "kubernetes" {
+    // The three words before the current one, most recent last.
+    let mut prev: [&[u8]; 3] = [b"", b"", b""];
+    let is_word = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/');
+    for raw in body.as_bytes().split(|b| !is_word(b)) {
+        let mut word = raw;
+        while let [rest @ .., b'.' | b'-' | b'/'] = word {
+            word = rest;
+        }
+        if word.is_empty() {
             continue;
         }
-        let mut words: Vec<&str> = aliases.to_vec();
-        if name == "kube-apiserver" {
-            words.push("api server");
-        }
-        for alias in words {
-            for (i, _) in body.match_indices(alias) {
-                let after = body.get(i + alias.len()..).and_then(|s| s.chars().next());
-                if after.is_some_and(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-                    continue;
-                }
-                let before = body.get(..i).unwrap_or("").trim_end();
-                let Some(phrase) = PHRASES
-                    .iter()
-                    .filter(|p| before.ends_with(*p))
-                    .max_by_key(|p| p.len())
-                else {
-                    continue;
+        // Every alias and module starts with one of these letters and has at least six
+        // characters ("server" of "api server"): most words stop here.
+        let first = word.first().map(u8::to_ascii_lowercase);
+        if word.len() >= 6 && matches!(first, Some(b'k' | b'a' | b'c' | b's')) {
+            let found = if let Some((name, module)) = component::core_modules()
+                .find(|(n, m)| *n != "kubernetes" && word.eq_ignore_ascii_case(m.as_bytes()))
+            {
+                Some((name, module.to_owned(), 0))
+            } else if let Some(name) = alias_of(word) {
+                Some((name, String::from_utf8_lossy(word).to_ascii_lowercase(), 1))
+            } else if word.eq_ignore_ascii_case(b"server") && prev[2].eq_ignore_ascii_case(b"api") {
+                Some(("kube-apiserver", "api server".to_owned(), 2))
+            } else {
+                None
+            };
+            if let Some((name, quote, alias_words)) = found
+                && !out.iter().any(|(n, _)| *n == name)
+            {
+                // A module path counts on its own; a name needs a phrase before it.
+                let before = prev
+                    .get(..prev.len() + 1 - alias_words.max(1))
+                    .unwrap_or(&[]);
+                let phrase = if alias_words == 0 {
+                    Some(String::new())
+                } else {
+                    PHRASES
+                        .iter()
+                        .filter(|p| ends_with_words(before, p))
+                        .max_by_key(|p| p.len())
+                        .map(|p| format!("{} ", p.join(" ")))
                 };
-                // The phrase must start a word ("… affects", not "…reaffects").
-                let start = before.len() - phrase.len();
-                if before
-                    .get(..start)
-                    .and_then(|s| s.chars().next_back())
-                    .is_some_and(|c| c.is_ascii_alphanumeric())
-                {
-                    continue;
-                }
-                if !out.iter().any(|(n, _)| *n == name) {
-                    out.push((name, format!("{phrase} {alias}")));
+                if let Some(phrase) = phrase {
+                    out.push((name, format!("{phrase}{quote}")));
                 }
             }
         }
-        if let Some(module) = component::module_of(name)
-            && name != "kubernetes"
-            && body.contains(module)
-            && !out.iter().any(|(n, _)| *n == name)
-        {
-            out.push((name, module.to_owned()));
-        }
+        prev = [prev[1], prev[2], word];
     }
     out
+}
+
+/// The core component (not the whole release) that `word` is an alias of.
+fn alias_of(word: &[u8]) -> Option<&'static str> {
+    component::core_aliases()
+        .filter(|(name, _)| *name != "kubernetes")
+        .find(|(_, aliases)| {
+            aliases
+                .iter()
+                .any(|a| word.eq_ignore_ascii_case(a.as_bytes()))
+        })
+        .map(|(name, _)| name)
+}
+
+/// Whether `words` end with `phrase`, ignoring case.
+fn ends_with_words(words: &[&[u8]], phrase: &[&str]) -> bool {
+    words.len() >= phrase.len()
+        && words
+            .iter()
+            .rev()
+            .zip(phrase.iter().rev())
+            .all(|(w, p)| w.eq_ignore_ascii_case(p.as_bytes()))
 }
 
 #[cfg(test)]

@@ -121,12 +121,12 @@ pub fn core_aliases() -> impl Iterator<Item = (&'static str, &'static [&'static 
         .map(|(canon, _, _, aliases)| (*canon, *aliases))
 }
 
-/// The Go module of a canonical component name.
-pub fn module_of(name: &str) -> Option<&'static str> {
+/// Canonical name and Go module of each component released with Kubernetes.
+pub fn core_modules() -> impl Iterator<Item = (&'static str, &'static str)> {
     TABLE
         .iter()
-        .find(|(canon, ..)| *canon == name)
-        .map(|(_, module, ..)| *module)
+        .filter(|(_, _, core, _)| *core)
+        .map(|(canon, module, _, _)| (*canon, *module))
 }
 
 /// The generic whole-release component, used when nothing more specific is known.
