@@ -4,10 +4,12 @@
 #
 #   scripts/bench-audit-serve.sh                 # release binaries, about 4 minutes
 #   IDLE=2000 SLOW=50 N=1000 scripts/bench-audit-serve.sh
+#   MAXCONN=12000 scripts/bench-audit-serve.sh   # room for all 10,000 idle connections
+#                                                # (default: the server's default cap, 1024)
 #
 # In one server run, in order:
 #   1. p50/p99 of normal batches (20 events, one keep-alive HTTPS connection, sequential),
-#      no attack; server RSS at rest.
+#      and of batches on a fresh connection each (handshake included), no attack; RSS at rest.
 #   2. SLOW connections POST a 12 MiB Content-Length and send 1 byte/s: RSS, p50/p99 meanwhile,
 #      how each ended (status and when).
 #   3. IDLE TLS connections, one request each then idle (keep-alive): RSS with all open,
@@ -18,6 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 idle_n="${IDLE:-10000}"
+maxconn="${MAXCONN:-1024}"
 slow_n="${SLOW:-50}"
 lat_n="${N:-2000}"
 port="${PORT:-18643}"
@@ -46,7 +49,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
 ca="$dir/tls.crt"
 
 "$bin" audit serve --listen "127.0.0.1:$port" --metrics-listen "127.0.0.1:$mport" \
-  --cert "$dir/tls.crt" --key "$dir/tls.key" --max-connections 12000 -o /dev/null \
+  --cert "$dir/tls.crt" --key "$dir/tls.key" --max-connections "$maxconn" -o /dev/null \
   2> "$dir/server.log" &
 server=$!
 for _ in $(seq 100); do
@@ -62,6 +65,7 @@ echo "== $(date -u +%FT%TZ) load: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPU
 echo "== 1. no attack"
 echo "rss_at_rest: $(rss)"
 "$probe" latency "$addr" "$ca" "$lat_n"
+"$probe" fresh "$addr" "$ca" 200
 
 echo "== 2. $slow_n slow-body connections (12 MiB declared, 1 byte/s)"
 "$probe" slowbody "$addr" "$ca" "$slow_n" 45 > "$dir/slow.out" &
@@ -69,10 +73,15 @@ slow=$!
 sleep 3
 echo "rss_with_slow_body: $(rss)  open=$(metric palisade_audit_connections_open) body_bytes_in_flight=$(metric palisade_audit_request_body_bytes_in_flight)"
 "$probe" latency "$addr" "$ca" "$lat_n"
+"$probe" fresh "$addr" "$ca" 200
 wait "$slow"
 cat "$dir/slow.out"
 
-echo "== 3. $idle_n idle keep-alive TLS connections"
+echo "== 3. $idle_n idle keep-alive TLS connections (cap --max-connections $maxconn)"
+# A client connected before the attack (as the API server usually is) measures during it.
+"$probe" latency "$addr" "$ca" "$lat_n" 15 > "$dir/lat3.out" &
+lat3=$!
+sleep 1
 "$probe" idle "$addr" "$ca" "$idle_n" 150 > "$dir/idle.out" &
 idle=$!
 for _ in $(seq 600); do
@@ -80,8 +89,11 @@ for _ in $(seq 600); do
   sleep 0.2
 done
 head -1 "$dir/idle.out"
-echo "rss_with_idle: $(rss)  open=$(metric palisade_audit_connections_open)"
-"$probe" latency "$addr" "$ca" "$lat_n"
+echo "rss_with_idle: $(rss)  open=$(metric palisade_audit_connections_open) refused=$(metric palisade_audit_connections_refused_total)"
+wait "$lat3"
+sed 's/^/connected before: /' "$dir/lat3.out"
+echo "new connections during the attack:"
+"$probe" fresh "$addr" "$ca" 200
 echo "rss_with_idle_after_load: $(rss)"
 wait "$idle"
 tail -n +2 "$dir/idle.out"

@@ -2,8 +2,11 @@
 //! connection count and time. Used by scripts/bench-audit-serve.sh.
 //!
 //! ```text
-//! serve_probe latency ADDR CA_PEM N            N sequential POSTs of a 20-event batch on one
-//!                                              keep-alive connection; prints p50/p99 in ms
+//! serve_probe latency ADDR CA_PEM N [WAIT_S]   N sequential POSTs of a 20-event batch on one
+//!                                              keep-alive connection opened WAIT_S earlier;
+//!                                              prints p50/p99 in ms
+//! serve_probe fresh ADDR CA_PEM N              N sequential POSTs, each on a new connection
+//!                                              (handshake included); p50/p99, failures
 //! serve_probe idle ADDR CA_PEM N HOLD_S        N TLS connections, one GET /healthz each, then
 //!                                              idle; prints when all are open, then how long
 //!                                              after its last answer the server closed each
@@ -93,13 +96,25 @@ async fn read_response(s: &mut TlsStream<TcpStream>, buf: &mut Vec<u8>) -> std::
 }
 
 fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
 }
 
-async fn latency(addr: SocketAddr, ca: &str, n: usize) {
+async fn latency(addr: SocketAddr, ca: &str, n: usize, wait: Duration) {
     let c = connector(ca);
-    let mut conn = None;
+    // Connected (and one request answered) before the wait: a client that was already
+    // connected when an attack began, as the API server usually is.
+    let mut conn = tls(addr, &c).await.ok();
+    if let Some(s) = conn.as_mut() {
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            .await
+            .unwrap();
+        read_response(s, &mut Vec::new()).await.unwrap();
+    }
+    tokio::time::sleep(wait).await;
     let body = batch(20);
     let req = format!(
         "POST /k8s-audit HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
@@ -107,7 +122,7 @@ async fn latency(addr: SocketAddr, ca: &str, n: usize) {
     );
     let mut buf = Vec::new();
     let mut times = Vec::with_capacity(n);
-    let (mut not_ok, mut failed, mut connects) = (0, 0, 0);
+    let (mut not_ok, mut failed, mut connects) = (0, 0, 1);
     for _ in 0..n.min(100_000) {
         let t = Instant::now();
         // A refused request may close the connection: reconnect (the API server does).
@@ -140,6 +155,44 @@ async fn latency(addr: SocketAddr, ca: &str, n: usize) {
         pct(&times, 0.5),
         pct(&times, 0.99),
         times.last().copied().unwrap_or(0.0)
+    );
+}
+
+async fn fresh(addr: SocketAddr, ca: &str, n: usize) {
+    let c = connector(ca);
+    let body = batch(20);
+    let req = format!(
+        "POST /k8s-audit HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut buf = Vec::new();
+    let mut times = Vec::with_capacity(n);
+    let (mut not_ok, mut failed) = (0, 0);
+    for _ in 0..n.min(100_000) {
+        let t = Instant::now();
+        let status = match tls(addr, &c).await {
+            Ok(mut s) => match s.write_all(req.as_bytes()).await {
+                Ok(()) => read_response(&mut s, &mut buf).await,
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        };
+        match status {
+            Ok(200) => times.push(t.elapsed().as_secs_f64() * 1000.0),
+            Ok(_) => not_ok += 1,
+            Err(_) => failed += 1,
+        }
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    if times.is_empty() {
+        println!("fresh n={n} ok=0 non_200={not_ok} failed={failed}");
+        return;
+    }
+    println!(
+        "fresh n={n} ok={} p50_ms={:.2} p99_ms={:.2} non_200={not_ok} failed={failed}",
+        times.len(),
+        pct(&times, 0.5),
+        pct(&times, 0.99)
     );
 }
 
@@ -290,7 +343,7 @@ async fn slowbody(addr: SocketAddr, ca: &str, n: usize, hold: Duration) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "serve_probe latency|idle|silent|slowbody ADDR [CA_PEM] N [HOLD_S]";
+    let usage = "serve_probe latency|fresh|idle|silent|slowbody ADDR [CA_PEM] N [HOLD_S]";
     let addr: SocketAddr = args.get(2).expect(usage).parse().expect("ADDR");
     assert!(addr.ip().is_loopback(), "loopback addresses only");
     let hold_arg = |i: usize| {
@@ -309,7 +362,12 @@ fn main() {
     match args[1].as_str() {
         "latency" => {
             let ca = std::fs::read_to_string(&args[3]).unwrap();
-            rt.block_on(latency(addr, &ca, args[4].parse().unwrap()));
+            let wait = Duration::from_secs(args.get(5).and_then(|s| s.parse().ok()).unwrap_or(0));
+            rt.block_on(latency(addr, &ca, args[4].parse().unwrap(), wait));
+        }
+        "fresh" => {
+            let ca = std::fs::read_to_string(&args[3]).unwrap();
+            rt.block_on(fresh(addr, &ca, args[4].parse().unwrap()));
         }
         "idle" => {
             let ca = std::fs::read_to_string(&args[3]).unwrap();
