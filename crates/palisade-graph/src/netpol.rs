@@ -293,7 +293,7 @@ impl Netpol {
         let mut workloads = Vec::new();
         let mut scanned = Vec::new();
         for i in 0..docs.count() {
-            let Some(d) = docs.doc(i) else {
+            let Some(d) = docs.doc_value(i) else {
                 continue;
             };
             let v = &d.value;

@@ -23,6 +23,12 @@ pub trait Docs {
     fn count(&self) -> usize;
     /// Document `i`, or `None` past the end.
     fn doc(&self, i: usize) -> Option<Cow<'_, Document>>;
+    /// Document `i` with its value but possibly without source positions (an empty span
+    /// tree) when that is cheaper: building the models reads values only, and decoding the
+    /// positions of every kept object was a third of the packed set's decoding.
+    fn doc_value(&self, i: usize) -> Option<Cow<'_, Document>> {
+        self.doc(i)
+    }
 }
 
 impl Docs for [Document] {
@@ -111,6 +117,17 @@ impl Docs for Packed {
     }
     fn doc(&self, i: usize) -> Option<Cow<'_, Document>> {
         self.entries.get(i).map(|e| Cow::Owned(decode(e)))
+    }
+    fn doc_value(&self, i: usize) -> Option<Cow<'_, Document>> {
+        self.entries.get(i).map(|e| {
+            Cow::Owned(Document {
+                file: e.file.clone(),
+                index: e.index,
+                item: e.item,
+                value: Reader::new(&e.value).value().unwrap_or(Value::Null),
+                spans: SpanTree::default(),
+            })
+        })
     }
 }
 

@@ -591,7 +591,7 @@ impl Rbac {
     pub fn build(docs: &(impl Docs + ?Sized), opts: RbacOptions) -> Rbac {
         let mut m = Rbac::default();
         for i in 0..docs.count() {
-            let Some(d) = docs.doc(i) else {
+            let Some(d) = docs.doc_value(i) else {
                 continue;
             };
             m.add(&d.value, Some(i));
