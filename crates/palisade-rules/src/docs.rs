@@ -141,6 +141,27 @@ fn rule_page(r: &RuleMeta) -> String {
         }
         let _ = writeln!(md);
     }
+    let groups: Vec<&crate::overlaps::Overlap> = crate::overlaps::overlaps(r.id).collect();
+    if !groups.is_empty() {
+        let _ = writeln!(md, "## Overlapping rules\n");
+        for o in &groups {
+            let others: Vec<String> = o
+                .rules
+                .iter()
+                .filter(|id| **id != r.id)
+                .map(|id| format!("[{id}]({id}.md)"))
+                .collect();
+            let _ = writeln!(
+                md,
+                "- {}: {}. {} To waive this condition, name them all: `palisade.dev/ignore: \"{}: <reason>\"`.",
+                o.topic,
+                others.join(", "),
+                o.note,
+                o.rules.join(",")
+            );
+        }
+        let _ = writeln!(md);
+    }
     let _ = writeln!(
         md,
         "## Selecting and waiving\n\n- Run only this rule: `palisade scan --select {}` (or `--select {}`); skip it: `--ignore {}`.\n- Waive it on one object, with a reason: annotation `palisade.dev/ignore: \"{}: <reason>\"` (one container: `palisade.dev/ignore.<container>`), or an exception in `.palisade.yaml` (see [config](../config.md)).",

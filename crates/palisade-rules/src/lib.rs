@@ -13,6 +13,7 @@ mod docs;
 pub mod frameworks;
 mod glob;
 mod hardening;
+pub mod overlaps;
 pub mod pss;
 
 use palisade_core::{Document, Finding, ObjectRef, RuleMeta};

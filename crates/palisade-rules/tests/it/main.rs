@@ -13,6 +13,7 @@ mod docs;
 mod extra;
 mod hardening;
 mod kinds;
+mod overlaps;
 mod peers;
 
 use std::path::PathBuf;

@@ -497,3 +497,43 @@ fn rules_explain_and_page_generator() {
     );
     assert!(dir.path().join("notes.md").exists(), "other files kept");
 }
+
+/// The waiver example in docs/config.md waives what it says at every level: a hostPath is
+/// PSS004 at baseline and PSS016 at restricted (the example named only PSS004, so PSS016
+/// still fired at restricted).
+#[test]
+fn documented_waiver_example_waives_at_every_level() {
+    let doc = std::fs::read_to_string(root().join("docs/config.md")).unwrap();
+    let line = doc
+        .lines()
+        .find(|l| l.trim_start().starts_with("palisade.dev/ignore: "))
+        .unwrap()
+        .trim();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("node-exporter.yaml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: node-exporter\n  namespace: monitoring\n  annotations:\n    {line}\nspec:\n  selector: {{matchLabels: {{app: ne}}}}\n  template:\n    metadata: {{labels: {{app: ne}}}}\n    spec:\n      containers:\n      - name: ne\n        image: quay.io/prometheus/node-exporter:v1.8.2\n        volumeMounts:\n        - {{name: proc, mountPath: /host/proc, readOnly: true}}\n        - {{name: sys, mountPath: /host/sys, readOnly: true}}\n      volumes:\n      - {{name: proc, hostPath: {{path: /proc}}}}\n      - {{name: sys, hostPath: {{path: /sys}}}}\n"
+        ),
+    )
+    .unwrap();
+    for level in ["baseline", "restricted"] {
+        let (_, json) = scan(&[
+            "--pss-level",
+            level,
+            "--select",
+            "pss,hardening",
+            manifest.to_str().unwrap(),
+        ]);
+        let left: Vec<&str> = rules_of(&json["findings"])
+            .into_iter()
+            .filter(|r| ["PSS004", "PSS016", "HRD013", "HRD014"].contains(r))
+            .collect();
+        assert!(left.is_empty(), "{level}: still reported {left:?}");
+        assert!(
+            !json["suppressed"].as_array().unwrap().is_empty(),
+            "{level}: nothing waived"
+        );
+    }
+}
