@@ -229,6 +229,61 @@ impl<'t> Lexer<'t> {
     }
 }
 
+/// Nodes of each top-level value of a JSON text, as the builder counts them (strings, keys
+/// included, other scalars, objects, arrays), by a pass over the bytes that builds nothing:
+/// a value over the node limit is refused before its tree takes memory (without it, a 52 MB
+/// file took GBs to reach the limit). Invalid JSON may be miscounted; the real pass reports it.
+/// Used for texts over `events::WATCHED_BYTES` only.
+fn node_counts(text: &str) -> Vec<usize> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let (mut depth, mut nodes, mut i) = (0usize, 0usize, 0usize);
+    while let Some(&c) = b.get(i) {
+        let value_end = match c {
+            b'"' => {
+                // To the closing quote, over escapes.
+                i += 1;
+                while let Some(j) = b.get(i..).and_then(|r| memchr::memchr2(b'"', b'\\', r)) {
+                    i += j;
+                    if b.get(i) == Some(&b'\\') {
+                        i += 2;
+                    } else {
+                        break;
+                    }
+                }
+                nodes += 1;
+                true
+            }
+            b'{' | b'[' => {
+                nodes += 1;
+                depth += 1;
+                false
+            }
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                true
+            }
+            c if c.is_ascii_alphanumeric() || c == b'-' => {
+                while b
+                    .get(i + 1)
+                    .is_some_and(|x| x.is_ascii_alphanumeric() || matches!(x, b'-' | b'+' | b'.'))
+                {
+                    i += 1;
+                }
+                nodes += 1;
+                true
+            }
+            _ => false,
+        };
+        if value_end && depth == 0 {
+            out.push(nodes);
+            nodes = 0;
+        }
+        i += 1;
+    }
+    out
+}
+
 /// Chars in `s`: its length when ASCII (the common case), counted otherwise.
 fn count_chars(s: &str) -> usize {
     if s.is_ascii() {
@@ -284,6 +339,7 @@ fn is_json_number(s: &str) -> bool {
 /// `sink`), so that the caller may read a non-`.json` file as YAML instead.
 pub(crate) fn load_json(sink: &mut Sink<'_>, text: &str, limits: &Limits) -> bool {
     let mut lx = Lexer::new(text);
+    let counts = (text.len() > crate::events::WATCHED_BYTES).then(|| node_counts(text));
     let mut index = 0usize;
     let mut stack: Vec<Container> = Vec::new();
     let mut expect = Expect::Value;
@@ -316,6 +372,18 @@ pub(crate) fn load_json(sink: &mut Sink<'_>, text: &str, limits: &Limits) -> boo
             }
             builder = Some(Builder::new(limits, 0));
             skipping = false;
+            let nodes = counts.as_ref().and_then(|c| c.get(index)).copied();
+            if nodes.is_some_and(|n| n > limits.max_nodes) {
+                // Refused before its tree takes memory (see `node_counts`).
+                let e = crate::build::DocError::Limit {
+                    span: crate::build::to_span(&start, 0),
+                    limit: crate::LimitKind::Nodes,
+                    value: limits.max_nodes,
+                };
+                crate::stream::report_doc_error(sink, index, &e);
+                builder = None;
+                skipping = true;
+            }
         }
         let mut ev: Option<Event<'_>> = None;
         match (expect, b) {

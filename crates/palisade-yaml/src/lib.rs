@@ -52,6 +52,7 @@
 //!   (`item: Some(i)`, spans = the item's subtree); nested Lists are flattened too.
 
 mod build;
+mod events;
 mod json;
 mod kustomize;
 mod objects;

@@ -7,8 +7,9 @@
 //! starts at, where that is certain.
 
 use crate::build::{Builder, DocError, Root, Shifts, shifted, to_span};
+use crate::events::Events;
 use crate::{At, LimitKind, Limits, LoadError, Sink, limit_error, objects};
-use saphyr_parser::{Event, Parser};
+use saphyr_parser::Event;
 use serde_json::Value;
 
 /// A piece of the file starting at a line boundary: `text[start..end]`.
@@ -325,6 +326,17 @@ impl Reparse {
     }
 }
 
+/// One parse of a chunk: its text (re-indented or not), the shifts made, whether a refusal
+/// for indentation is returned for another try, and which documents are over the node limit
+/// (`events::over_node_limit`).
+#[derive(Clone, Copy)]
+struct Attempt<'a> {
+    text: &'a str,
+    shifts: &'a Shifts,
+    retry: bool,
+    over_node_limit: &'a [bool],
+}
+
 /// Why saphyr refused a chunk where go-yaml would not have: the char index of what it refused.
 #[derive(Debug, Clone, Copy)]
 enum Refusal {
@@ -375,29 +387,38 @@ fn load_chunk(
     let mut patched: Option<(String, Shifts)> = None;
     let no_shifts = Shifts::new();
     reparse.start_chunk(text.len());
+    let over = crate::events::over_node_limit(text, limits.max_nodes);
     loop {
         let (t, shifts) = patched
             .as_ref()
             .map_or((text, &no_shifts), |(t, s)| (t.as_str(), s));
         let retry = reparse.allows(t.len());
-        let refusal = match parse_chunk(sink, t, shifts, line_offset, limits, docs, retry) {
+        let attempt = Attempt {
+            text: t,
+            shifts,
+            retry,
+            over_node_limit: &over,
+        };
+        let refusal = match parse_chunk(sink, &attempt, line_offset, limits, docs) {
             Ok(go_on) => return go_on,
             Err(refusal) => refusal,
         };
         rollback(sink, docs);
         reparse.take(t.len());
         let next = match refusal {
-            Refusal::Quoted(at) => {
-                reindent_flow(t, at, shifts).or_else(|| reindent_quoted(t, at, shifts))
-            }
-            Refusal::Indent(at) => reindent_flow(t, at, shifts),
+            Refusal::Quoted(at) => reindent_flow(t, at, shifts, limits.max_nodes)
+                .or_else(|| reindent_quoted(t, at, shifts)),
+            Refusal::Indent(at) => reindent_flow(t, at, shifts, limits.max_nodes),
         };
         match next {
             Some(next) => patched = Some(next),
             // Nothing to re-indent: report saphyr's error as it is.
             None => {
-                return parse_chunk(sink, t, shifts, line_offset, limits, docs, false)
-                    .unwrap_or(true);
+                let last = Attempt {
+                    retry: false,
+                    ..attempt
+                };
+                return parse_chunk(sink, &last, line_offset, limits, docs).unwrap_or(true);
             }
         }
     }
@@ -446,9 +467,9 @@ impl Opening {
 /// (or at the top): found by parsing the text before `at`, which ends at a token boundary
 /// (saphyr reports these errors at the start of a token), and keeping the stack of open
 /// collections. A flow collection's start event spans its bracket; a block one's is empty.
-fn open_flow_at(text: &str, at: usize) -> Option<Opening> {
+fn open_flow_at(text: &str, at: usize, cap: usize) -> Option<Opening> {
     let prefix = text.get(..byte_of_char(text, at)?)?;
-    let mut parser = Parser::new_from_str(prefix);
+    let mut parser = Events::new(prefix, cap);
     let mut open: Vec<(Opening, bool)> = Vec::new();
     while let Some(Ok((ev, span))) = parser.next_event() {
         match ev {
@@ -474,10 +495,10 @@ fn open_flow_at(text: &str, at: usize) -> Option<Opening> {
 /// 0-based line of the bracket closing the flow collection that opens at `open`, found by
 /// parsing `text` with every later line indented past the bracket (see [`pad_lines`]), so
 /// that saphyr reads the whole collection; what follows it is not looked at.
-fn flow_close_line(text: &str, open: Opening) -> Option<usize> {
+fn flow_close_line(text: &str, open: Opening, cap: usize) -> Option<usize> {
     let want = open.col + 1;
     let (trial, _) = pad_lines(text, open.line + 1, usize::MAX, want);
-    let mut parser = Parser::new_from_str(&trial);
+    let mut parser = Events::new(&trial, cap);
     let mut depth = 0usize;
     while let Some(Ok((ev, span))) = parser.next_event() {
         match ev {
@@ -504,9 +525,9 @@ fn flow_close_line(text: &str, open: Opening) -> Option<usize> {
 /// `text` with the lines of the flow collection open at char index `at` indented past its
 /// opening bracket, and the merged shifts; None when `at` is not inside a flow collection, the
 /// collection does not close, or nothing needs to change.
-fn reindent_flow(text: &str, at: usize, shifts: &Shifts) -> Option<(String, Shifts)> {
-    let open = open_flow_at(text, at)?;
-    let close = flow_close_line(text, open)?;
+fn reindent_flow(text: &str, at: usize, shifts: &Shifts, cap: usize) -> Option<(String, Shifts)> {
+    let open = open_flow_at(text, at, cap)?;
+    let close = flow_close_line(text, open, cap)?;
     let (out, added) = pad_lines(text, open.line + 1, close, open.col + 1);
     if added.is_empty() {
         return None;
@@ -621,20 +642,53 @@ fn reindent_quoted(text: &str, open: usize, shifts: &Shifts) -> Option<(String, 
 /// returned instead of being reported; without, it is always Ok.
 fn parse_chunk(
     sink: &mut Sink<'_>,
-    text: &str,
-    shifts: &Shifts,
+    attempt: &Attempt<'_>,
     line_offset: u32,
     limits: &Limits,
     docs: &mut DocCounter,
-    retry: bool,
 ) -> Result<bool, Refusal> {
-    let mut parser = Parser::new_from_str(text);
+    let Attempt {
+        text,
+        shifts,
+        retry,
+        over_node_limit,
+    } = *attempt;
+    let mut doc_in_chunk = 0usize;
+    let mut parser = Events::new(text, limits.max_nodes);
     let mut builder: Option<Builder<'_>> = None;
     // Inside a document whose build failed: skip its events until its end.
     let mut skipping = false;
     let mut in_doc = false;
     while let Some(next) = parser.next_event() {
         let (ev, span) = match next {
+            // Checked on every result: the parser may still deliver events after the cut.
+            _ if parser.cut() => {
+                if skipping {
+                    // This document's error is already reported.
+                    return Ok(true);
+                }
+                let at = At::doc(docs.next_index);
+                if !in_doc {
+                    docs.seen += 1;
+                }
+                sink.error(
+                    at,
+                    &limit_error(
+                        LimitKind::Nodes,
+                        limits.max_nodes as u64,
+                        format_args!(
+                            "a flow collection (`[...]`, `{{...}}`) with more than {} entries, \
+                             which the YAML parser holds whole until it closes (one eighth of \
+                             the limit); document skipped (as JSON, or in block style, it is \
+                             read as it goes)",
+                            (limits.max_nodes / 8).max(1024)
+                        ),
+                    ),
+                );
+                docs.non_empty += 1;
+                docs.next_index += 1;
+                return Ok(true);
+            }
             Ok(x) => x,
             Err(e) => {
                 if retry && e.info() == QUOTED_INDENT {
@@ -685,6 +739,22 @@ fn parse_chunk(
                         ),
                     );
                     return Ok(false);
+                }
+                let over = over_node_limit.get(doc_in_chunk).copied().unwrap_or(false);
+                doc_in_chunk += 1;
+                if over {
+                    // Counted beforehand (`events::over_node_limit`): refused unbuilt.
+                    let sp = shifted(to_span(&span.start, line_offset), shifts, line_offset);
+                    let e = DocError::Limit {
+                        span: sp,
+                        limit: LimitKind::Nodes,
+                        value: limits.max_nodes,
+                    };
+                    report_doc_error(sink, docs.next_index, &e);
+                    docs.non_empty += 1;
+                    builder = None;
+                    skipping = true;
+                    continue;
                 }
                 let mut b = Builder::new(limits, line_offset);
                 b.shifts = shifts;

@@ -7,6 +7,8 @@ use palisade_yaml::{Limits, load_bytes};
 use std::fmt::Write as _;
 
 const CHILD_ENV: &str = "PALISADE_YAML_MEMORY_CHILD";
+/// `max_nodes` for the child, when not the default.
+const NODES_ENV: &str = "PALISADE_YAML_MEMORY_MAX_NODES";
 
 /// Peak resident set of this process, in bytes.
 fn peak_rss() -> Option<usize> {
@@ -23,8 +25,12 @@ fn memory_child() {
         return;
     };
     let bytes = std::fs::read(&path).unwrap();
+    let mut limits = Limits::default();
+    if let Ok(n) = std::env::var(NODES_ENV) {
+        limits.max_nodes = n.parse().unwrap();
+    }
     let before = peak_rss().unwrap();
-    let l = load_bytes(&path, &bytes, &Limits::default());
+    let l = load_bytes(&path, &bytes, &limits);
     let after = peak_rss().unwrap();
     println!(
         "MEMORY-CHILD {} {} {}",
@@ -37,6 +43,10 @@ fn memory_child() {
 /// (peak RSS growth while loading `text` as file `name`, documents, errors), or None where
 /// /proc is not there.
 fn growth(name: &str, text: &str) -> Option<(usize, usize, usize)> {
+    growth_with(name, text, Limits::default().max_nodes)
+}
+
+fn growth_with(name: &str, text: &str, max_nodes: usize) -> Option<(usize, usize, usize)> {
     peak_rss()?;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(name);
@@ -45,6 +55,7 @@ fn growth(name: &str, text: &str) -> Option<(usize, usize, usize)> {
         .args(["memory::memory_child", "--exact", "--nocapture"])
         .args(["--test-threads", "1"])
         .env(CHILD_ENV, &path)
+        .env(NODES_ENV, max_nodes.to_string())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -134,4 +145,42 @@ fn kept_objects_stay_under_the_documented_multiple() {
         grew as f64 / list.len() as f64
     );
     assert!(grew < 40 * list.len(), "{grew} for {}", list.len());
+}
+
+/// A document over the node limit was built up to the limit before it was refused (a 9 MB
+/// YAML flow sequence of 3M entries: 450 MB; JSON alike). Large documents are now counted
+/// first and refused unbuilt; a flow collection saphyr would hold whole (at the root of a
+/// YAML document) is cut at an eighth of the limit. With `max_nodes` = 200,000 and 400,000
+/// entries (1.2 MB, over the 1 MiB from which documents are counted first).
+#[test]
+fn documents_over_the_node_limit_are_refused_before_they_are_built() {
+    let entries: Vec<String> = (0..400_000).map(|i| format!("a{}", i % 10)).collect();
+    let flow = entries.join(",");
+    let numbers = vec!["1"; 600_000].join(",");
+    let cases = [
+        (
+            "under-a-key.yaml",
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: x}}\ndata:\n  k: [{flow}]\n"
+            ),
+            1,
+        ),
+        ("root-flow.yaml", format!("[{flow}]\n"), 8),
+        (
+            "list.json",
+            format!(r#"{{"apiVersion":"v1","kind":"List","items":[{numbers}]}}"#),
+            1,
+        ),
+    ];
+    for (name, text, times) in cases {
+        let Some((grew, docs, errors)) = growth_with(name, &text, 200_000) else {
+            return;
+        };
+        assert_eq!((docs, errors), (0, 1), "{name}");
+        assert!(
+            grew < times * text.len(),
+            "{name}: peak RSS grew {grew} bytes loading {} bytes",
+            text.len()
+        );
+    }
 }
