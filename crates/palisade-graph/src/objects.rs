@@ -124,8 +124,8 @@ pub struct Workload {
     pub kind: String,
     pub namespace: String,
     pub name: String,
-    /// Whether the manifest sets `metadata.namespace` (else `namespace` is `default`, or
-    /// the `-n` namespace once placed).
+    /// Whether the object as analysed sets `metadata.namespace` (a manifest without one is
+    /// read as `default`; `-n` placement sets it before the analysis).
     pub namespace_given: bool,
     /// Labels of the pods it creates (the template's labels, or the Pod's own).
     pub labels: Labels,
