@@ -211,7 +211,10 @@ fn scan_lines(body: &str) -> (Vec<String>, Vec<(&'static str, String)>) {
             listed.push(rest.to_owned());
         } else {
             while let Some(next) = lines.peek() {
-                if next.starts_with('#') || (next.is_empty() && !listed.is_empty()) {
+                // The list ends at a blank line after it or at the next (pseudo-)heading.
+                let heading = next.starts_with('#')
+                    || (!listed.is_empty() && (next.starts_with("**") || next.starts_with("__")));
+                if heading || (next.is_empty() && !listed.is_empty()) {
                     break;
                 }
                 if !next.is_empty() {
@@ -377,6 +380,13 @@ mod tests {
             "**Affected components:**\nKubernetes API server\n",
         );
         assert_eq!(a.components, ["kube-apiserver"]);
+        // The list stops at the next bold pseudo-heading even without a blank line.
+        let a = detect(
+            &[],
+            "x",
+            "Affected Components\nkubelet\n**Affected Versions**\nkube-proxy v1.2.3\n",
+        );
+        assert_eq!(a.components, ["kubelet"]);
         let a = detect(
             &[],
             "x",
