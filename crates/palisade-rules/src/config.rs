@@ -15,7 +15,7 @@
 //!     namespaces: [kube-system]     # globs; unset = any
 //!     kinds: [DaemonSet]            # exact, case-insensitive
 //!     names: ["calico-*"]           # globs on metadata.name
-//!     paths: ["deploy/calico/**"]   # globs on the scanned file path
+//!     paths: ["deploy/calico/**"]   # globs on the file path, relative to this file's directory
 //!     reason: CNI agents need the host network stack   # required
 //!     expires: 2027-01-31           # optional; from that day on the exception stops applying
 //! ```
@@ -126,6 +126,10 @@ pub struct Exception {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Config {
     pub file: String,
+    /// The configuration file's directory, absolute: exception `paths` globs match scanned
+    /// files relative to it, however the files were named on the command line (`examples/`,
+    /// `./examples/` and `$PWD/examples/` alike). None for a configuration read from stdin.
+    pub base: Option<std::path::PathBuf>,
     pub enable: Vec<String>,
     pub disable: Vec<String>,
     pub severity: Vec<(String, Severity)>,
@@ -238,6 +242,7 @@ impl Config {
         );
         let mut cfg = Config {
             file: doc.file.to_string(),
+            base: config_dir(&doc.file),
             ..Config::default()
         };
         if let Some(rules) = v.get("rules").filter(|r| !r.is_null()) {
@@ -372,6 +377,44 @@ fn parse_exception(cx: &mut Ctx<'_>, v: &Value, path: &FieldPath) -> Option<Exce
     })
 }
 
+/// The absolute directory of the configuration file named `file` (symlinks resolved).
+fn config_dir(file: &str) -> Option<std::path::PathBuf> {
+    if file.starts_with('<') {
+        return None;
+    }
+    let path = std::path::Path::new(file);
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    std::fs::canonicalize(dir).ok()
+}
+
+/// `file` (as the scan named it) relative to `base`, with `/` separators, when it is under
+/// it; else as given without leading `./`.
+fn relative_to(base: Option<&std::path::Path>, file: &str) -> String {
+    let given = normalize_path(file).to_owned();
+    let Some(base) = base else { return given };
+    let path = std::path::Path::new(file);
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        match std::env::current_dir() {
+            Ok(cwd) => cwd.join(path),
+            Err(_) => return given,
+        }
+    };
+    let resolved = std::fs::canonicalize(&absolute).unwrap_or(absolute);
+    match resolved.strip_prefix(base) {
+        Ok(rel) => rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/"),
+        Err(_) => given,
+    }
+}
+
 fn normalize_path(p: &str) -> &str {
     let mut p = p;
     while let Some(rest) = p.strip_prefix("./") {
@@ -381,7 +424,9 @@ fn normalize_path(p: &str) -> &str {
 }
 
 impl Exception {
-    fn matches(&self, f: &Finding) -> bool {
+    /// Whether the exception covers `f`; `file` is `f.file` relative to the configuration's
+    /// directory (see [`Config::base`]).
+    fn matches(&self, f: &Finding, file: &str) -> bool {
         let any = |pats: &[String], text: &str| {
             pats.is_empty() || pats.iter().any(|p| glob::matches(p, text))
         };
@@ -402,7 +447,7 @@ impl Exception {
                     .iter()
                     .map(|p| normalize_path(p).to_owned())
                     .collect::<Vec<_>>(),
-                normalize_path(&f.file),
+                file,
             )
     }
 }
@@ -614,6 +659,9 @@ pub fn waive(
         .iter()
         .filter(|e| !matches!(e.expires, Some(d) if d <= today))
         .collect();
+    // Scanned file -> its path relative to the configuration's directory, worked out once.
+    let base = config.and_then(|c| c.base.as_deref());
+    let mut relative: HashMap<String, String> = HashMap::new();
     // Objects with waiver annotations, parsed once each.
     let mut waivers: HashMap<DocKey<'_>, (&Document, Vec<AnnotationWaiver>)> = HashMap::new();
     for doc in docs {
@@ -667,12 +715,24 @@ pub fn waive(
                 source: w.source.clone(),
                 expires: None,
             }),
-            None => live.iter().find(|e| e.matches(&f)).map(|e| Suppression {
-                kind: "config".to_owned(),
-                reason: e.reason.clone(),
-                source: e.source.clone(),
-                expires: e.expires.map(|d| d.to_string()),
-            }),
+            None => live
+                .iter()
+                .find(|e| {
+                    let file: &str = if e.paths.is_empty() {
+                        ""
+                    } else {
+                        relative
+                            .entry(f.file.clone())
+                            .or_insert_with(|| relative_to(base, &f.file))
+                    };
+                    e.matches(&f, file)
+                })
+                .map(|e| Suppression {
+                    kind: "config".to_owned(),
+                    reason: e.reason.clone(),
+                    source: e.source.clone(),
+                    expires: e.expires.map(|d| d.to_string()),
+                }),
         };
         match suppression {
             Some(suppression) => out.suppressed.push(SuppressedFinding {

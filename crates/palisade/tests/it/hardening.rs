@@ -537,3 +537,60 @@ fn documented_waiver_example_waives_at_every_level() {
         );
     }
 }
+
+/// Exception `paths` globs match files relative to the configuration file's directory, however
+/// the scan names them: `manifests/`, `./manifests/`, the absolute path, or from another
+/// working directory with `--config` (before, only the first two matched).
+#[test]
+fn config_path_globs_are_relative_to_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("project");
+    std::fs::create_dir_all(project.join("manifests")).unwrap();
+    std::fs::copy(
+        root().join("examples/privileged-daemonset.yaml"),
+        project.join("manifests/ds.yaml"),
+    )
+    .unwrap();
+    let config = project.join(".palisade.yaml");
+    std::fs::write(
+        &config,
+        "apiVersion: palisade.dev/v1alpha1\nkind: Config\nexceptions:\n  - rules: [PSS007]\n    paths: [\"manifests/**\"]\n    reason: the agent is privileged by design\n",
+    )
+    .unwrap();
+    let abs = project.join("manifests");
+    let abs = abs.to_str().unwrap();
+    let config_arg = config.to_str().unwrap();
+    for (cwd, args) in [
+        (&project, vec!["manifests/"]),
+        (&project, vec!["./manifests/"]),
+        (&project, vec![abs]),
+        (
+            &dir.path().to_path_buf(),
+            vec!["--config", config_arg, "project/manifests/"],
+        ),
+        (&dir.path().to_path_buf(), vec!["--config", config_arg, abs]),
+    ] {
+        let mut cmd = Command::cargo_bin("palisade").unwrap();
+        cmd.current_dir(cwd)
+            .env_remove("PALISADE_CONFIG")
+            .args(["scan", "--format", "json", "--select", "PSS007"])
+            .args(&args);
+        let (_, json) = run_json(&mut cmd);
+        assert!(
+            json["findings"].as_array().unwrap().is_empty(),
+            "{args:?}: {}",
+            json["findings"]
+        );
+        assert_eq!(json["suppressed"].as_array().unwrap().len(), 1, "{args:?}");
+    }
+    // A file outside the configuration's directory is not covered by a relative glob.
+    let outside = dir.path().join("elsewhere.yaml");
+    std::fs::copy(root().join("examples/privileged-daemonset.yaml"), &outside).unwrap();
+    let mut cmd = Command::cargo_bin("palisade").unwrap();
+    cmd.current_dir(&project)
+        .env_remove("PALISADE_CONFIG")
+        .args(["scan", "--format", "json", "--select", "PSS007"])
+        .arg(&outside);
+    let (_, json) = run_json(&mut cmd);
+    assert_eq!(json["findings"].as_array().unwrap().len(), 1);
+}
