@@ -69,11 +69,15 @@ impl Scope {
 }
 
 /// How to match.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MatchOptions {
     /// Only matches whose line or issue names the component ([`Scope::Component`],
     /// [`Scope::Issue`]); whole-release ranges that nothing narrows are left out.
     pub component_specific: bool,
+    /// The operating system of targets, by label (`node w1` -> `linux`; see [`node_os`]). An
+    /// issue that affects only Windows nodes is not reported for a target known to run another
+    /// OS; targets not listed (a `--version` query, the control plane) keep it, with the note.
+    pub target_os: Vec<(String, String)>,
 }
 
 /// What to check: one component at one version, with a label saying where it runs.
@@ -96,7 +100,7 @@ pub fn load_feed(bytes: &[u8], source: &str) -> Result<JsonFeed, FeedError> {
 /// The CVEs of `feed` that apply to `target` (default options: whole-release ranges narrowed
 /// by what each issue names, nothing else left out).
 pub fn affected(feed: &JsonFeed, target: &Target) -> Vec<Match> {
-    affected_with(feed, target, MatchOptions::default())
+    affected_with(feed, target, &MatchOptions::default())
 }
 
 /// How `comp` of `item` applies to `wanted` (`None`: any core component), or `None`.
@@ -120,13 +124,23 @@ fn scope_of(item: &JsonItem, comp: &AffectedComponent, wanted: Option<&str>) -> 
 
 /// The CVEs of `feed` that apply to `target`. Per CVE the most specific matching range counts
 /// (a line naming the component before a whole-release line).
-pub fn affected_with(feed: &JsonFeed, target: &Target, options: MatchOptions) -> Vec<Match> {
+pub fn affected_with(feed: &JsonFeed, target: &Target, options: &MatchOptions) -> Vec<Match> {
     let wanted = target
         .component
         .as_deref()
         .map(|c| component::lookup(c).map_or_else(|| c.to_ascii_lowercase(), |c| c.name));
+    let os = options
+        .target_os
+        .iter()
+        .find(|(label, _)| *label == target.label)
+        .map(|(_, os)| os.as_str());
     let mut out = Vec::new();
     for item in &feed.items {
+        if let (Some(only), Some(os)) = (&item.kubernetes_io.about.os, os)
+            && !only.eq_ignore_ascii_case(os)
+        {
+            continue;
+        }
         let best = item
             .kubernetes_io
             .affected
@@ -243,11 +257,15 @@ fn reason(
 /// Checks several targets and folds the same CVE at the same version into one match listing
 /// every target. Sorted by score (highest first), then ID.
 pub fn affected_all(feed: &JsonFeed, targets: &[Target]) -> Vec<Match> {
-    affected_all_with(feed, targets, MatchOptions::default())
+    affected_all_with(feed, targets, &MatchOptions::default())
 }
 
 /// [`affected_all`] with options.
-pub fn affected_all_with(feed: &JsonFeed, targets: &[Target], options: MatchOptions) -> Vec<Match> {
+pub fn affected_all_with(
+    feed: &JsonFeed,
+    targets: &[Target],
+    options: &MatchOptions,
+) -> Vec<Match> {
     let mut out: Vec<Match> = Vec::new();
     for t in targets {
         for m in affected_with(feed, t, options) {
@@ -274,6 +292,32 @@ pub fn affected_all_with(feed: &JsonFeed, targets: &[Target], options: MatchOpti
             .then_with(|| a.version.cmp(&b.version))
     });
     out
+}
+
+/// Each node's operating system (`status.nodeInfo.operatingSystem`) from `kubectl get nodes -o
+/// json`, labelled as [`cluster_targets`] labels the node (`node w1`). Empty for other files;
+/// nodes without the field are left out (their OS is unknown).
+pub fn node_os(bytes: &[u8]) -> Vec<(String, String)> {
+    let Ok(doc) = serde_json::from_slice::<Value>(bytes) else {
+        return Vec::new();
+    };
+    let Some(items) = doc.get("items").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|node| {
+            let name = node
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or("?");
+            let os = node
+                .pointer("/status/nodeInfo/operatingSystem")
+                .and_then(Value::as_str)
+                .filter(|os| !os.is_empty())?;
+            Some((format!("node {name}"), os.to_ascii_lowercase()))
+        })
+        .collect()
 }
 
 /// A version as a cluster reports it: `v1.27.1`, `v1.27.1-eks-2f008fe`, `v1.28.3+k3s1`,

@@ -182,9 +182,12 @@ fn affected(args: AffectedArgs) -> Result<ExitCode> {
             version,
         });
     }
+    let mut target_os = Vec::new();
     for file in &args.cluster {
         let bytes = palisade_feed::io::read_limited(file, Limits::default().max_page_bytes)?;
         let mut found = matcher::cluster_targets(&bytes, &file.display().to_string())?;
+        // Nodes say their OS: Windows-only CVEs are not reported for Linux nodes.
+        target_os.extend(matcher::node_os(&bytes));
         if let Some(c) = &args.component {
             found.retain(|t| t.component.as_deref() == Some(c.as_str()));
         }
@@ -195,8 +198,9 @@ fn affected(args: AffectedArgs) -> Result<ExitCode> {
     }
     let options = matcher::MatchOptions {
         component_specific: args.component_specific,
+        target_os,
     };
-    let matches = matcher::affected_all_with(&feed, &targets, options);
+    let matches = matcher::affected_all_with(&feed, &targets, &options);
     let mut out = std::io::stdout().lock();
     match args.format {
         TableOrJson::Json => {

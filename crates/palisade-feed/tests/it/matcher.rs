@@ -2,7 +2,8 @@
 
 use crate::build;
 use palisade_feed::matcher::{
-    MatchOptions, Scope, Target, affected, affected_all, affected_with, cluster_targets,
+    MatchOptions, Scope, Target, affected, affected_all, affected_all_with, affected_with,
+    cluster_targets, node_os,
 };
 use palisade_feed::render_json_feed;
 use palisade_feed::version::Version;
@@ -204,14 +205,15 @@ fn matches_say_why_and_can_be_kept_to_the_component() {
     // --component-specific keeps only what names the component.
     let strict = MatchOptions {
         component_specific: true,
+        ..MatchOptions::default()
     };
     let all = affected(&f, &target(Some("kube-apiserver"), "1.29.0"));
-    let kept = affected_with(&f, &target(Some("kube-apiserver"), "1.29.0"), strict);
+    let kept = affected_with(&f, &target(Some("kube-apiserver"), "1.29.0"), &strict);
     assert!(kept.len() < all.len());
     assert!(!kept.iter().any(|m| m.id == "CVE-2020-8554"));
     assert!(kept.iter().all(|m| m.scope != Scope::Kubernetes));
     assert!(
-        affected_with(&f, &target(Some("kubelet"), "1.27.1"), strict)
+        affected_with(&f, &target(Some("kubelet"), "1.27.1"), &strict)
             .iter()
             .any(|m| m.id == "CVE-2023-2431")
     );
@@ -262,4 +264,44 @@ fn issue_labels_narrow_whole_release_lines() {
         v["items"][0]["_kubernetes_io"]["about"]["components"],
         serde_json::json!(["kubelet"])
     );
+}
+
+/// Windows-node-only CVEs (CVE-2023-3676: "Insufficient input sanitization on Windows nodes",
+/// lines `kubelet <= v1.27.4`) are not reported for nodes that say they run Linux.
+#[test]
+fn windows_only_cves_skip_linux_nodes() {
+    let f = feed();
+    let nodes = br#"{"kind":"List","items":[
+        {"metadata":{"name":"lin"},"status":{"nodeInfo":{"kubeletVersion":"v1.27.4","operatingSystem":"linux"}}},
+        {"metadata":{"name":"win"},"status":{"nodeInfo":{"kubeletVersion":"v1.27.4","operatingSystem":"windows"}}},
+        {"metadata":{"name":"old"},"status":{"nodeInfo":{"kubeletVersion":"v1.27.4"}}}]}"#;
+    let targets = cluster_targets(nodes, "nodes.json").unwrap();
+    let options = MatchOptions {
+        target_os: node_os(nodes),
+        ..MatchOptions::default()
+    };
+    assert_eq!(
+        options.target_os,
+        [
+            ("node lin".to_owned(), "linux".to_owned()),
+            ("node win".to_owned(), "windows".to_owned())
+        ]
+    );
+    let m = affected_all_with(&f, &targets, &options);
+    let hit = m.iter().find(|m| m.id == "CVE-2023-3676").unwrap();
+    assert_eq!(hit.targets, ["node win", "node old"]);
+    assert_eq!(hit.os.as_deref(), Some("windows"));
+    // A Linux node still gets everything that is not Windows-only.
+    let not_windows_only: Vec<&palisade_feed::matcher::Match> =
+        m.iter().filter(|m| m.os.is_none()).collect();
+    assert!(!not_windows_only.is_empty());
+    assert!(
+        not_windows_only
+            .iter()
+            .all(|m| m.targets.contains(&"node lin".to_owned()))
+    );
+    // Without the OS map every node gets it.
+    let all = affected_all(&f, &targets);
+    let hit = all.iter().find(|m| m.id == "CVE-2023-3676").unwrap();
+    assert_eq!(hit.targets.len(), 3);
 }
