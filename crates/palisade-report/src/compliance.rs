@@ -23,7 +23,10 @@ pub struct ControlInput<'a> {
 
 impl ControlInput<'_> {
     fn counts(&self, f: &Finding) -> bool {
-        if !self.rules.contains(&f.rule.as_str()) {
+        // A finding that groups escalation paths counts for the control of any of them.
+        if !self.rules.contains(&f.rule.as_str())
+            && !f.paths.iter().any(|p| self.rules.contains(&p.as_str()))
+        {
             return false;
         }
         let mut filters = self

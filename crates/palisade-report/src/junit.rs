@@ -353,6 +353,9 @@ fn finding_body(f: &Finding, meta: Option<&RuleMeta>) -> String {
         f.object
     ));
     body.push_str(&format!("field: {}\n", f.field));
+    if !f.paths.is_empty() {
+        body.push_str(&format!("paths: {}\n", f.paths.join(", ")));
+    }
     if f.fields.len() > 1 {
         body.push_str(&format!("fields: {}\n", f.fields.join(", ")));
     }

@@ -417,6 +417,9 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
     props.insert("severity".to_owned(), json!(f.severity.as_str()));
     props.insert("document".to_owned(), json!(f.document + 1));
     props.insert("field".to_owned(), json!(f.field));
+    if !f.paths.is_empty() {
+        props.insert("paths".to_owned(), json!(f.paths));
+    }
     if f.fields.len() > 1 {
         props.insert("fields".to_owned(), json!(f.fields));
     }

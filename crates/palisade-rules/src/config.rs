@@ -208,13 +208,29 @@ fn rule_pattern_known(item: &str) -> bool {
         })
 }
 
-fn rule_pattern_matches(item: &str, f: &Finding) -> bool {
+fn rule_pattern_matches(item: &str, rule: &str, family: &str) -> bool {
     item.eq_ignore_ascii_case("all")
         || (item.eq_ignore_ascii_case("default")
-            && crate::rule(&f.rule).is_some_and(crate::default_enabled))
-        || f.rule.eq_ignore_ascii_case(item)
-        || f.family.eq_ignore_ascii_case(item)
-        || crate::rule(&f.rule).is_some_and(|r| r.name.eq_ignore_ascii_case(item))
+            && crate::rule(rule).is_some_and(crate::default_enabled))
+        || rule.eq_ignore_ascii_case(item)
+        || family.eq_ignore_ascii_case(item)
+        || crate::rule(rule).is_some_and(|r| r.name.eq_ignore_ascii_case(item))
+}
+
+/// Whether a waiver naming `items` covers `f`: its rule, or for a finding that groups several
+/// escalation paths (`paths`), every one of them — waiving the most severe path alone must
+/// not hide the others.
+fn waiver_covers(items: &[String], f: &Finding) -> bool {
+    let covered = |rule: &str| {
+        items
+            .iter()
+            .any(|i| rule_pattern_matches(i, rule, &f.family))
+    };
+    if f.paths.is_empty() {
+        covered(&f.rule)
+    } else {
+        covered(&f.rule) && f.paths.iter().all(|p| covered(p))
+    }
 }
 
 impl Config {
@@ -430,7 +446,7 @@ impl Exception {
         let any = |pats: &[String], text: &str| {
             pats.is_empty() || pats.iter().any(|p| glob::matches(p, text))
         };
-        self.rules.iter().any(|r| rule_pattern_matches(r, f))
+        waiver_covers(&self.rules, f)
             && any(
                 &self.namespaces,
                 f.object.namespace.as_deref().unwrap_or(""),
@@ -692,7 +708,7 @@ pub fn waive(
         );
         let by_annotation = waivers.get(&key).and_then(|(doc, ws)| {
             ws.iter().find(|w| {
-                w.rules.iter().any(|r| rule_pattern_matches(r, &f))
+                waiver_covers(&w.rules, &f)
                     && match &w.container {
                         None => true,
                         Some(name) => {
@@ -771,6 +787,42 @@ mod tests {
             Date::from_unix_seconds(1_798_761_599).to_string(),
             "2026-12-31"
         );
+    }
+
+    /// A finding grouping several escalation paths is waived only when the waiver names every
+    /// path (or their family): naming the most severe path alone must not hide the others.
+    #[test]
+    fn grouped_findings_need_every_path_waived() {
+        let rbac: Vec<&str> = crate::catalog()
+            .iter()
+            .filter(|r| r.family == "rbac")
+            .map(|r| r.id)
+            .take(2)
+            .collect();
+        let f = Finding {
+            rule: rbac[0].to_owned(),
+            family: "rbac".to_owned(),
+            severity: Severity::High,
+            message: String::new(),
+            file: "f.yaml".to_owned(),
+            line: 1,
+            column: 1,
+            document: 0,
+            object: palisade_core::ObjectRef::default(),
+            field: String::new(),
+            fields: Vec::new(),
+            paths: vec![rbac[0].to_owned(), rbac[1].to_owned()],
+        };
+        let items = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert!(!waiver_covers(&items(&[rbac[0]]), &f));
+        assert!(waiver_covers(&items(&[rbac[0], rbac[1]]), &f));
+        assert!(waiver_covers(&items(&["rbac"]), &f));
+        assert!(waiver_covers(&items(&["all"]), &f));
+        let single = Finding {
+            paths: Vec::new(),
+            ..f.clone()
+        };
+        assert!(waiver_covers(&items(&[rbac[0]]), &single));
     }
 
     #[test]

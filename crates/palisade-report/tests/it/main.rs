@@ -8,6 +8,7 @@
 
 mod document_numbers;
 mod fixtures;
+mod grouped;
 mod json;
 mod junit;
 mod junit_reference;
