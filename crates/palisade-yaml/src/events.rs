@@ -7,8 +7,10 @@
 //! through a counting iterator: when the scanner has read more than `max_nodes / 8` flow
 //! separators (`,` `:` and brackets) past the last event it delivered (about 90 MB held at
 //! the default limit), the input ends there and the chunk is refused with a `max_nodes`
-//! limit error. Only a flow collection saphyr holds whole (one at the root of a YAML
-//! document, `[a, b, ...]`) gets there; JSON is read by our own parser, which holds nothing.
+//! limit error. A flow collection at the root of a document (`[a, b, ...]`, `{a: 1, ...}`
+//! that is not JSON; JSON is read by our own parser) is worse: saphyr delivers its events yet
+//! keeps ~350 bytes per entry until it closes (3M entries, 9 MB: 1 GB), so in a watched chunk
+//! that starts with one, all its separators count, not only those past the last event.
 //! Smaller chunks are parsed straight from the string (faster; they hold at most ~90 times
 //! their size).
 
@@ -27,6 +29,8 @@ struct Watch {
     at_event: Cell<usize>,
     cap: usize,
     cut: Cell<bool>,
+    /// The chunk's first document is a flow collection: every separator counts.
+    root_flow: bool,
 }
 
 struct Counted<'t> {
@@ -38,6 +42,10 @@ impl Iterator for Counted<'_> {
     type Item = char;
 
     fn next(&mut self) -> Option<char> {
+        // Once cut, the input stays ended (saphyr may ask again).
+        if self.watch.cut.get() {
+            return None;
+        }
         let c = self.chars.next()?;
         if matches!(c, ',' | ':' | '[' | ']' | '{' | '}') {
             let w = &self.watch;
@@ -72,6 +80,7 @@ impl<'t> Events<'t> {
                 at_event: Cell::new(0),
                 cap,
                 cut: Cell::new(false),
+                root_flow: root_is_flow(text),
             });
             let iter = Counted {
                 chars: text.chars(),
@@ -89,7 +98,9 @@ impl<'t> Events<'t> {
             Inner::Str(p) => p.next_event(),
             Inner::Counted(p, w) => {
                 let next = p.next_event();
-                w.at_event.set(w.read.get());
+                if !w.root_flow {
+                    w.at_event.set(w.read.get());
+                }
                 next
             }
         }
@@ -103,6 +114,31 @@ impl<'t> Events<'t> {
             Inner::Counted(_, w) => w.cut.get(),
         }
     }
+}
+
+/// Whether the first document of `text` is a flow collection: the first content after blank,
+/// comment and directive lines, a `---` marker, tags and anchors is `[` or `{`.
+fn root_is_flow(text: &str) -> bool {
+    for line in text.lines() {
+        let mut rest = line.trim_start();
+        if rest.is_empty() || rest.starts_with('#') || line.starts_with('%') {
+            continue;
+        }
+        if let Some(r) = line.strip_prefix("---") {
+            rest = r.trim_start();
+        }
+        // Properties before the node: `!!seq`, `&anchor`.
+        while rest.starts_with(['!', '&']) {
+            rest = rest
+                .find(char::is_whitespace)
+                .map_or("", |i| rest.get(i..).unwrap_or("").trim_start());
+        }
+        if rest.is_empty() || rest.starts_with('#') {
+            continue;
+        }
+        return rest.starts_with(['[', '{']);
+    }
+    false
 }
 
 /// For each document of a watched chunk (over [`WATCHED_BYTES`]), whether it has more than
@@ -121,7 +157,10 @@ pub(crate) fn over_node_limit(text: &str, max_nodes: usize) -> Vec<bool> {
     while let Some(Ok((ev, _))) = events.next_event() {
         match ev {
             Event::DocumentStart(_) => nodes = 0,
-            Event::DocumentEnd => out.push(nodes > max_nodes),
+            Event::DocumentEnd => {
+                out.push(nodes > max_nodes);
+                nodes = 0;
+            }
             Event::Scalar(..)
             | Event::SequenceStart(..)
             | Event::MappingStart(..)
@@ -134,4 +173,25 @@ pub(crate) fn over_node_limit(text: &str, max_nodes: usize) -> Vec<bool> {
         out.push(true);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::root_is_flow;
+
+    #[test]
+    fn root_flow_collections_are_recognized() {
+        for yes in [
+            "[a, b]",
+            "# c\n\n{a: 1}",
+            "--- [a]",
+            "%YAML 1.1\n---\n!!seq &x [a]",
+            "---\n  [a,\nb]",
+        ] {
+            assert!(root_is_flow(yes), "{yes:?}");
+        }
+        for no in ["a: [1]", "- [a]", "--- a", "# [a]\nb: 1", "? [a]\n: b", ""] {
+            assert!(!root_is_flow(no), "{no:?}");
+        }
+    }
 }
