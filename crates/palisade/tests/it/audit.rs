@@ -335,6 +335,7 @@ mod serve {
         metrics: SocketAddr,
         ca: String,
         log: Arc<Mutex<Vec<String>>>,
+        reader: Option<std::thread::JoinHandle<()>>,
         _dir: tempfile::TempDir,
     }
 
@@ -357,7 +358,7 @@ mod serve {
         let (tx, rx) = mpsc::channel();
         let stderr = child.stderr.take().unwrap();
         let l2 = log.clone();
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some(rest) = line.split_once("audit webhook on https://") {
                     let webhook = rest.1.split_whitespace().next().unwrap().to_string();
@@ -377,6 +378,7 @@ mod serve {
             metrics: metrics.parse().unwrap(),
             ca,
             log,
+            reader: Some(reader),
             _dir: dir,
         }
     }
@@ -427,6 +429,15 @@ mod serve {
                 .unwrap()
         }
 
+        /// Waits for the process to exit and its stderr to be read to the end; the log.
+        fn exit(&mut self) -> (std::process::ExitStatus, String) {
+            let status = self.child.wait().unwrap();
+            if let Some(r) = self.reader.take() {
+                r.join().unwrap();
+            }
+            (status, self.log.lock().unwrap().join("\n"))
+        }
+
         fn term(&self) {
             let ok = Command::new("kill")
                 .args(["-TERM", &self.child.id().to_string()])
@@ -467,8 +478,7 @@ mod serve {
             .unwrap()
             .read_to_string(&mut stdout)
             .unwrap();
-        let status = s.child.wait().unwrap();
-        let log = s.log.lock().unwrap().join("\n");
+        let (status, log) = s.exit();
         assert!(status.success(), "{status:?}\n{log}");
         let alerts = stdout
             .lines()
@@ -499,8 +509,7 @@ mod serve {
             1.0
         );
         s.term();
-        let status = s.child.wait().unwrap();
-        let log = s.log.lock().unwrap().join("\n");
+        let (status, log) = s.exit();
         assert_eq!(status.code(), Some(1), "{log}");
         assert!(
             log.contains("3 acknowledged events were not evaluated or their alerts not written"),
