@@ -460,6 +460,25 @@ mod serve {
         }
     }
 
+    /// A certificate that cannot be served stops the start with the file named (exit 2).
+    #[test]
+    fn bad_certificate_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("bad.crt");
+        std::fs::write(&bad, "not a certificate\n").unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
+            .args(["audit", "serve", "--listen", "127.0.0.1:0"])
+            .args(["--metrics-listen", "127.0.0.1:0", "--cert"])
+            .arg(&bad)
+            .arg("--key")
+            .arg(&bad)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("bad.crt: no certificate found"), "{err}");
+    }
+
     /// Issue #14 item 3: 420 events are acknowledged while stdout is not being read (the
     /// pipe fills and the output blocks), then SIGTERM: every one is evaluated and its
     /// alert written before the process exits 0.
