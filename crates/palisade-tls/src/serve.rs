@@ -14,9 +14,10 @@
 //!   `ReadHeaderTimeout`); idle keep-alive, HTTP/1 and HTTP/2 alike (no request in flight;
 //!   HTTP/2 gets a GOAWAY); a request that makes no I/O progress for the idle timeout
 //!   (a client that stops reading its response); an optional whole-request deadline (408).
-//! - **request body bytes in flight** across all connections, a semaphore on bytes: a
-//!   declared `Content-Length` is reserved before the handler runs, a body without one is
-//!   charged as it arrives; beyond the budget the request gets 503 with `Retry-After`.
+//! - **request body bytes in flight** across all connections, a semaphore on bytes charged
+//!   as the bytes arrive (not by the declared `Content-Length`: a client that declares a
+//!   large body and trickles it would otherwise hold the whole budget with a few bytes),
+//!   held until the request ends; beyond the budget the request gets 503 with `Retry-After`.
 //! - HTTP/2 stream and header-list limits, a bounded HTTP/1 read buffer, `TCP_NODELAY` on
 //!   every accepted socket, graceful shutdown with a grace period.
 //!
@@ -263,6 +264,8 @@ struct Shared {
     active: AtomicUsize,
     /// Connections that have not started a request yet, oldest first: eviction candidates.
     pending: Mutex<std::collections::BTreeMap<u64, Arc<Conn>>>,
+    /// Every open connection (for the idle ones, evicted when no pending one is left).
+    all: Mutex<std::collections::BTreeMap<u64, Arc<Conn>>>,
     next_id: AtomicU64,
     body_budget: Arc<Semaphore>,
     drained: Notify,
@@ -286,11 +289,33 @@ impl Shared {
         self.pending.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Marks the oldest connection without a request for closing. `false`: there is none.
+    fn all(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<u64, Arc<Conn>>> {
+        self.all.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Marks a connection for closing to make room: the oldest one that has not started a
+    /// request, else the one idle longest (no request in flight; its client reconnects when
+    /// it needs to, which an idle keep-alive client must expect anyway). `false`: every
+    /// connection is serving a request.
     fn evict_oldest(&self) -> bool {
         let oldest = self.pending().pop_first();
-        match oldest {
-            Some((_, conn)) => {
+        if let Some((_, conn)) = oldest {
+            conn.evicting.store(true, Ordering::SeqCst);
+            conn.evict.notify_one();
+            return true;
+        }
+        // Only at the cap with no request-less connection: a scan of at most the cap.
+        let idlest = self
+            .all()
+            .values()
+            .filter(|c| {
+                c.in_flight.load(Ordering::SeqCst) == 0 && !c.evicting.load(Ordering::SeqCst)
+            })
+            .min_by_key(|c| c.idle_since.load(Ordering::SeqCst))
+            .cloned();
+        match idlest {
+            Some(conn) => {
+                conn.evicting.store(true, Ordering::SeqCst);
                 conn.evict.notify_one();
                 true
             }
@@ -314,6 +339,8 @@ struct Conn {
     last_io: AtomicU64,
     changed: Notify,
     evict: Notify,
+    /// Chosen for eviction (not chosen twice while it closes).
+    evicting: AtomicBool,
 }
 
 impl Conn {
@@ -360,6 +387,7 @@ struct Active {
 impl Drop for Active {
     fn drop(&mut self) {
         self.shared.pending().remove(&self.conn.id);
+        self.shared.all().remove(&self.conn.id);
         self.shared.metrics.open.dec();
         if self.shared.active.fetch_sub(1, Ordering::SeqCst) == 1 {
             self.shared.drained.notify_waiters();
@@ -423,8 +451,10 @@ pub async fn serve(
             last_io: AtomicU64::new(now),
             changed: Notify::new(),
             evict: Notify::new(),
+            evicting: AtomicBool::new(false),
         });
         shared.pending().insert(conn.id, conn.clone());
+        shared.all().insert(conn.id, conn.clone());
         let active = Active {
             shared: shared.clone(),
             conn,
@@ -482,6 +512,7 @@ fn shared(limits: ServeLimits, metrics: ConnMetrics) -> Shared {
         epoch: Instant::now(),
         active: AtomicUsize::new(0),
         pending: Mutex::new(std::collections::BTreeMap::new()),
+        all: Mutex::new(std::collections::BTreeMap::new()),
         next_id: AtomicU64::new(1),
         body_budget,
         drained: Notify::new(),
@@ -607,7 +638,13 @@ where
                 }
             }
             () = conn.changed.notified() => {}
-            () = conn.evict.notified() => break CloseReason::Evicted,
+            () = conn.evict.notified() => {
+                // Chosen while idle; a request that started since keeps it.
+                if conn.in_flight.load(Ordering::SeqCst) == 0 {
+                    break CloseReason::Evicted;
+                }
+                conn.evicting.store(false, Ordering::SeqCst);
+            }
             _ = stop.wait_for(|s| *s) => break CloseReason::Shutdown,
         }
     };
@@ -766,13 +803,12 @@ impl BodyCharge {
 struct BudgetExceeded;
 
 /// The request body handed to the router: charged against the byte budget as it arrives
-/// (unless its declared length was reserved up front).
+/// (a client holds only what it has sent).
 struct BudgetBody {
     inner: Incoming,
     charge: Arc<BodyCharge>,
     budget: Arc<Semaphore>,
     metrics: ConnMetrics,
-    prepaid: bool,
 }
 
 impl http_body::Body for BudgetBody {
@@ -789,8 +825,7 @@ impl http_body::Body for BudgetBody {
             Poll::Ready(None) => return Poll::Ready(None),
             Poll::Pending => return Poll::Pending,
         };
-        if !self.prepaid
-            && let Some(data) = frame.data_ref()
+        if let Some(data) = frame.data_ref()
             && !data.is_empty()
         {
             let n = u32::try_from(data.len()).unwrap_or(u32::MAX);
@@ -901,31 +936,11 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
             }
         };
         let limit = shared.limits.max_body_bytes_in_flight;
-        // A declared length is reserved whole before the handler reads a byte, so a body
-        // that cannot fit is refused at once instead of half-read.
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        if let Some(n) = declared.filter(|n| *n > 0) {
-            let reserved = u32::try_from(n)
-                .ok()
-                .and_then(|n| shared.body_budget.clone().try_acquire_many_owned(n).ok());
-            match reserved {
-                Some(p) => charge.add(p, &metrics),
-                None => {
-                    metrics.body_rejected.inc();
-                    return Box::pin(std::future::ready(Ok(track(over_budget(limit)))));
-                }
-            }
-        }
         let req = req.map(|inner| BudgetBody {
             inner,
             charge: charge.clone(),
             budget: shared.body_budget.clone(),
             metrics: metrics.clone(),
-            prepaid: declared.is_some(),
         });
         let mut app = self.app.clone();
         Box::pin(async move {

@@ -207,21 +207,31 @@ async fn unfinished_bodies_beyond_the_byte_budget_get_503() {
     let head = format!(
         "POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {seven_mib}\r\n\r\n"
     );
-    // Two unfinished 7 MiB bodies hold 14 of the 16 MiB.
+    // Two unfinished 7 MiB bodies, all but their last byte sent, hold 14 of the 16 MiB
+    // (charged as the bytes arrive).
     let mut holders = Vec::new();
     for _ in 0..2 {
         let mut c = Conn::connect(server.addr, cfg.clone(), "localhost")
             .await
             .unwrap();
         c.write_raw(head.as_bytes()).await.unwrap();
-        c.write_raw(&vec![b' '; 64 * 1024]).await.unwrap();
+        c.write_raw(&vec![b' '; seven_mib - 1]).await.unwrap();
         holders.push(c);
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    eventually_counter(
+        &server,
+        "palisade_admit_request_body_bytes_in_flight",
+        2 * (seven_mib as u64 - 1),
+    )
+    .await;
+    // A third whose bytes arrive beyond the budget: 503 (its first 2 MiB fit).
     let mut c = Conn::connect(server.addr, cfg.clone(), "localhost")
         .await
         .unwrap();
     c.write_raw(head.as_bytes()).await.unwrap();
+    c.write_raw(&vec![b' '; 2 * 1024 * 1024 + 256 * 1024])
+        .await
+        .unwrap();
     let r = tokio::time::timeout(BOUND, c.read_response())
         .await
         .unwrap()

@@ -326,6 +326,39 @@ async fn at_the_cap_the_oldest_silent_connection_is_evicted_else_refused() {
     s.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_the_cap_with_none_request_less_the_longest_idle_is_evicted() {
+    let limits = ServeLimits {
+        max_connections: 2,
+        first_request_timeout: Duration::from_secs(60),
+        idle_timeout: Duration::from_secs(60),
+        ..quick()
+    };
+    let s = start(limits, false).await;
+    // Two clients that each sent one request and keep their connection idle (the lockout
+    // a flood of one-request clients would cause without this).
+    let mut idle = Vec::new();
+    for _ in 0..2 {
+        let mut c = TcpStream::connect(s.addr).await.unwrap();
+        c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let head = raw_response(&mut c).await;
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        idle.push(c);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A new client is served; the connection idle longest made room.
+    let io = TcpStream::connect(s.addr).await.unwrap();
+    let mut send = h1_client(io).await;
+    let r = send.send_request(get_req("/")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(closed_by_server(&mut idle[0]).await);
+    eventually("evicted", || s.metrics.closed(CloseReason::Evicted), 1).await;
+    assert_eq!(s.metrics.refused(), 0);
+    s.stop().await;
+}
+
 async fn raw_response(c: &mut TcpStream) -> String {
     let mut out = Vec::new();
     let mut buf = [0u8; 1024];
@@ -355,33 +388,44 @@ async fn unfinished_bodies_beyond_the_byte_budget_get_503() {
         ..quick()
     };
     let s = start(limits, false).await;
-    // Two unfinished 4,000-byte bodies hold 8,000 bytes of the budget.
+    // Two unfinished 4,000-byte bodies that sent 3,999 bytes each hold 7,998 bytes.
     let mut holders = Vec::new();
     for _ in 0..2 {
         let mut c = TcpStream::connect(s.addr).await.unwrap();
-        c.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4000\r\n\r\nabc")
+        c.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4000\r\n\r\n")
             .await
             .unwrap();
+        c.write_all(&[b'a'; 3999]).await.unwrap();
         holders.push(c);
     }
     eventually(
-        "reserved",
+        "charged as arrived",
         || u64::try_from(s.metrics.body_bytes_in_flight()).unwrap(),
-        8000,
+        7998,
     )
     .await;
-    // A third declared body does not fit: 503 at once, before its body is sent.
-    let mut c = TcpStream::connect(s.addr).await.unwrap();
-    c.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4000\r\n\r\n")
+    // A client that only declares a large body holds nothing: its declared 4,000 bytes
+    // are not reserved, so it cannot lock others out with a few bytes.
+    let mut declared_only = TcpStream::connect(s.addr).await.unwrap();
+    declared_only
+        .write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4000\r\n\r\nab")
         .await
         .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(s.metrics.body_bytes_in_flight() <= 8000);
+    // A third body that arrives beyond the budget: 503.
+    let mut c = TcpStream::connect(s.addr).await.unwrap();
+    c.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3000\r\n\r\n")
+        .await
+        .unwrap();
+    c.write_all(&[b'b'; 3000]).await.unwrap();
     let head = raw_response(&mut c).await;
     assert!(head.starts_with("HTTP/1.1 503"), "{head}");
     assert!(
         head.to_ascii_lowercase().contains("retry-after: 1"),
         "{head}"
     );
-    // A chunked body (no declared length) is charged as it arrives: 503 once it passes.
+    // A chunked body (no declared length) alike.
     let mut c = TcpStream::connect(s.addr).await.unwrap();
     c.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
         .await
@@ -391,6 +435,7 @@ async fn unfinished_bodies_beyond_the_byte_budget_get_503() {
     let head = raw_response(&mut c).await;
     assert!(head.starts_with("HTTP/1.1 503"), "{head}");
     assert_eq!(s.metrics.body_budget_rejections(), 2);
+    drop(declared_only);
     // A small body still fits, and the budget returns when requests end.
     let io = TcpStream::connect(s.addr).await.unwrap();
     let mut send = h1_client(io).await;
@@ -398,7 +443,7 @@ async fn unfinished_bodies_beyond_the_byte_budget_get_503() {
         .send_request(
             Request::post("/echo")
                 .header(header::HOST, "x")
-                .body(Full::new(Bytes::from(vec![b'x'; 1000])))
+                .body(Full::new(Bytes::from(vec![b'x'; 1500])))
                 .unwrap(),
         )
         .await
