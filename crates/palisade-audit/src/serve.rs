@@ -56,6 +56,9 @@ pub struct ServeConfig {
     pub listen: SocketAddr,
     pub cert: PathBuf,
     pub key: PathBuf,
+    /// CA (PEM) whose client certificates are required on the webhook port; `None`: any
+    /// client may post (then only the network keeps others out).
+    pub client_ca: Option<PathBuf>,
     pub body_limit: usize,
     /// Request body bytes held by all requests being received, charged as they arrive.
     pub body_budget: usize,
@@ -96,6 +99,7 @@ impl ServeConfig {
             listen,
             cert,
             key,
+            client_ca: None,
             body_limit: DEFAULT_BODY_LIMIT,
             body_budget: default_body_budget(DEFAULT_BODY_LIMIT),
             queue_batches: DEFAULT_QUEUE_BATCHES,
@@ -167,6 +171,8 @@ pub enum ServeError {
         #[source]
         source: std::io::Error,
     },
+    #[error("client CA {}: {reason}", file.display())]
+    ClientCa { file: PathBuf, reason: String },
     #[error("cannot start the server runtime: {0}")]
     Runtime(#[source] std::io::Error),
     #[error("cannot start the alert worker thread: {0}")]
@@ -502,7 +508,12 @@ async fn serve(
     on_listening: impl FnOnce(Listening),
 ) -> Result<(), ServeError> {
     let (cert, key) = palisade_tls::read_pair(&cfg.cert, &cfg.key).await?;
+    let client_roots = match &cfg.client_ca {
+        Some(file) => Some(client_roots(file)?),
+        None => None,
+    };
     let tls = palisade_tls::server_config(&cfg.cert, &cert, &cfg.key, &key)?;
+    let tls = with_client_auth(tls, client_roots.as_ref(), cfg.client_ca.as_deref())?;
     let tls = axum_server::tls_rustls::RustlsConfig::from_config(tls);
     let webhook = bind(cfg.listen, "webhook").await?;
     let webhook_addr = local_addr(&webhook, cfg.listen, "webhook")?;
@@ -519,11 +530,10 @@ async fn serve(
         metrics: metrics.as_ref().map(|(_, a)| *a),
     });
     // A renewed certificate (cert-manager, a re-created Secret) is served without a restart.
-    let reload = tokio::spawn(palisade_tls::watch_certificates(
+    let reload = tokio::spawn(watch_certificates(
         tls.clone(),
         palisade_tls::Reloader::new(cfg.cert.clone(), cfg.key.clone(), (cert, key)),
-        CERT_RELOAD_EVERY,
-        |_| {},
+        client_roots.map(|r| (r, cfg.client_ca.clone().unwrap_or_default())),
     ));
     // The metrics listener outlives the webhook's drain, so the drain can be watched.
     let (metrics_stop, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
@@ -582,6 +592,88 @@ async fn serve(
         let _ = tokio::time::timeout(Duration::from_secs(2), t).await;
     }
     result
+}
+
+/// The client CA file as a root store.
+fn client_roots(file: &std::path::Path) -> Result<Arc<rustls::RootCertStore>, ServeError> {
+    use rustls::pki_types::pem::PemObject;
+    let err = |reason: String| ServeError::ClientCa {
+        file: file.to_owned(),
+        reason,
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in
+        rustls::pki_types::CertificateDer::pem_file_iter(file).map_err(|e| err(e.to_string()))?
+    {
+        roots
+            .add(cert.map_err(|e| err(e.to_string()))?)
+            .map_err(|e| err(e.to_string()))?;
+    }
+    if roots.is_empty() {
+        return Err(err("no PEM CERTIFICATE block".into()));
+    }
+    Ok(Arc::new(roots))
+}
+
+/// palisade-tls's configuration (certificate, ALPN, protocol versions), plus required
+/// client certificates from `roots` when given.
+fn with_client_auth(
+    base: Arc<rustls::ServerConfig>,
+    roots: Option<&Arc<rustls::RootCertStore>>,
+    file: Option<&std::path::Path>,
+) -> Result<Arc<rustls::ServerConfig>, ServeError> {
+    let Some(roots) = roots else {
+        return Ok(base);
+    };
+    let err = |reason: String| ServeError::ClientCa {
+        file: file.map(ToOwned::to_owned).unwrap_or_default(),
+        reason,
+    };
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        roots.clone(),
+        provider.clone(),
+    )
+    .build()
+    .map_err(|e| err(e.to_string()))?;
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| err(e.to_string()))?
+        .with_client_cert_verifier(verifier)
+        .with_cert_resolver(base.cert_resolver.clone());
+    config.alpn_protocols = base.alpn_protocols.clone();
+    Ok(Arc::new(config))
+}
+
+/// palisade-tls's reload loop, keeping the client-certificate requirement on every new
+/// configuration (its own loop would install one without it).
+async fn watch_certificates(
+    tls: axum_server::tls_rustls::RustlsConfig,
+    mut reloader: palisade_tls::Reloader,
+    client: Option<(Arc<rustls::RootCertStore>, PathBuf)>,
+) {
+    loop {
+        tokio::time::sleep(CERT_RELOAD_EVERY).await;
+        let built = match reloader.check().await {
+            None => continue,
+            Some(Ok(config)) => with_client_auth(
+                config,
+                client.as_ref().map(|(r, _)| r),
+                client.as_ref().map(|(_, f)| f.as_path()),
+            )
+            .map_err(|e| e.to_string()),
+            Some(Err(e)) => Err(e.to_string()),
+        };
+        match built {
+            Ok(config) => {
+                tls.reload_from_config(config);
+                tracing::info!(cert = %reloader.cert_file().display(), "serving certificate reloaded");
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "new certificate not loaded; still serving the previous one");
+            }
+        }
+    }
 }
 
 async fn bind(addr: SocketAddr, what: &'static str) -> Result<tokio::net::TcpListener, ServeError> {

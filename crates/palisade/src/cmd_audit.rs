@@ -118,6 +118,11 @@ pub struct ServeArgs {
     /// TLS private key (PEM).
     #[arg(long, value_name = "FILE")]
     pub key: PathBuf,
+    /// Require client certificates signed by this CA (PEM) on the webhook port: the API
+    /// server presents one from its audit-webhook kubeconfig. Without it anyone who can
+    /// reach the port can post events.
+    #[arg(long, value_name = "FILE")]
+    pub client_ca: Option<PathBuf>,
     #[command(flatten)]
     pub rules: RuleArgs,
     /// Output format for alerts.
@@ -272,6 +277,7 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     let format = a.format;
     let fwd = a.forward.start()?;
     let mut cfg = palisade_audit::serve::ServeConfig::new(a.listen, a.cert, a.key);
+    cfg.client_ca = a.client_ca;
     cfg.body_limit = a.body_limit;
     cfg.queue_batches = a.queue_batches;
     cfg.queue_wait = Duration::from_millis(a.queue_wait_ms);

@@ -351,6 +351,7 @@ struct TestServer {
     addr: SocketAddr,
     metrics: SocketAddr,
     ca: String,
+    pki: palisade_tls::testing::Pki,
     shared: Arc<Shared>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<Result<ShutdownReport, ServeError>>>,
@@ -373,6 +374,7 @@ impl TestServer {
         let dir = tempfile::tempdir().unwrap();
         let (cert, key) =
             palisade_tls::testing::write_pair(dir.path(), &pki.cert_pem, &pki.key_pem);
+        std::fs::write(dir.path().join("ca.crt"), &pki.ca_pem).unwrap();
         let mut cfg = ServeConfig::new("127.0.0.1:0".parse().unwrap(), cert, key);
         cfg.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
         cfg.queue_batches = 64;
@@ -397,7 +399,10 @@ impl TestServer {
                 move |l| addr_tx.send(l).unwrap(),
             )
         });
-        let l: Listening = addr_rx.recv_timeout(Duration::from_secs(30)).unwrap();
+        let l: Listening = match addr_rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(l) => l,
+            Err(e) => panic!("server did not start ({e}): {:?}", thread.join()),
+        };
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -405,7 +410,8 @@ impl TestServer {
         TestServer {
             addr: l.webhook,
             metrics: l.metrics.unwrap(),
-            ca: pki.ca_pem,
+            ca: pki.ca_pem.clone(),
+            pki,
             shared,
             stop: Some(stop_tx),
             thread: Some(thread),
@@ -744,4 +750,58 @@ fn slow_bodies_do_not_lock_out_batches() {
     drop((slow, big));
     s.signal();
     assert_eq!(s.join().drained.undelivered_events, 0);
+}
+
+/// With a client CA, only clients holding a certificate it signed get to post: others fail
+/// the handshake (counted), so they can neither inject events nor hold a connection past
+/// the handshake timeout.
+#[test]
+fn client_ca_requires_client_certificates() {
+    use rustls::pki_types::pem::PemObject;
+    let w = TestWriter::new(Mode::Ok);
+    let mut s = TestServer::start_with(w.clone(), Duration::from_secs(20), |cfg| {
+        cfg.client_ca = Some(cfg.cert.with_file_name("ca.crt"));
+    });
+    let anonymous = s.rt.block_on(https(s.addr, &s.ca, "POST", "/", &batch(1)));
+    assert!(anonymous.is_err(), "{anonymous:?}");
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(rustls::pki_types::CertificateDer::from_pem_slice(s.ca.as_bytes()).unwrap())
+        .unwrap();
+    let client = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_client_auth_cert(
+            vec![
+                rustls::pki_types::CertificateDer::from_pem_slice(s.pki.cert_pem.as_bytes())
+                    .unwrap(),
+            ],
+            rustls::pki_types::PrivateKeyDer::from_pem_slice(s.pki.key_pem.as_bytes()).unwrap(),
+        )
+        .unwrap();
+    let status = s.rt.block_on(async {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
+        let tcp = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        let mut tls = connector.connect(name, tcp).await.unwrap();
+        let body = batch(1);
+        let req = format!(
+            "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        tls.write_all(req.as_bytes()).await.unwrap();
+        let mut out = Vec::new();
+        let _ = tls.read_to_end(&mut out).await;
+        String::from_utf8_lossy(&out).get(9..12).map(str::to_string)
+    });
+    assert_eq!(status.as_deref(), Some("200"));
+    wait_for("the refused handshake to be counted", || {
+        s.metrics()
+            .get("palisade_audit_connections_closed_total{reason=\"handshake\"}")
+            .is_some_and(|v| *v >= 1.0)
+    });
+    assert_eq!(s.shared.metrics.accepted_events.get(), 1);
+    s.signal();
+    assert_eq!(s.join().drained.undelivered_events, 0);
+    assert_eq!(w.text(), "Create Privileged Pod\n");
 }
