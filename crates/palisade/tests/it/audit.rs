@@ -598,9 +598,21 @@ fn deploy_audit_is_consistent() {
     assert!(drain < pod["terminationGracePeriodSeconds"].as_u64().unwrap());
     assert!(flag("metrics-listen").ends_with(":9464"));
     assert!(flag("listen").ends_with(":8443"));
-    assert_eq!(c["readinessProbe"]["httpGet"]["path"], "/readyz");
-    assert_eq!(c["livenessProbe"]["httpGet"]["path"], "/healthz");
-    assert_eq!(c["readinessProbe"]["httpGet"]["scheme"], "HTTPS");
+    // The webhook port requires client certificates, which the kubelet lacks: probes go to
+    // the metrics port, which serves /readyz and /healthz over plain HTTP.
+    assert_eq!(flag("client-ca"), "/etc/palisade/pki/ca.crt");
+    for (probe, path) in [("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")] {
+        assert_eq!(c[probe]["httpGet"]["path"], path);
+        assert_eq!(c[probe]["httpGet"]["port"], "metrics");
+        assert_eq!(c[probe]["httpGet"]["scheme"], "HTTP");
+    }
+    assert!(
+        c["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "metrics" && p["containerPort"] == 9464)
+    );
     let policy = &load("15-networkpolicy.yaml")[1]["spec"];
     assert_eq!(policy["egress"], serde_json::json!([]));
     let ingress = policy["ingress"].as_array().unwrap();
