@@ -6,6 +6,8 @@
 #   IDLE=2000 SLOW=50 N=1000 scripts/bench-audit-serve.sh
 #   MAXCONN=12000 scripts/bench-audit-serve.sh   # room for all 10,000 idle connections
 #                                                # (default: the server's default cap, 1024)
+#   CLIENT_CA=1 scripts/bench-audit-serve.sh     # server requires client certificates
+#                                                # (--client-ca); only the measuring client has one
 #
 # In one server run, in order:
 #   1. p50/p99 of normal batches (20 events, one keep-alive HTTPS connection, sequential),
@@ -47,9 +49,22 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
   -addext "basicConstraints=critical,CA:FALSE" -addext "extendedKeyUsage=serverAuth" \
   -keyout "$dir/tls.key" -out "$dir/tls.crt" 2>/dev/null
 ca="$dir/tls.crt"
+client_ca_args=()
+if [ -n "${CLIENT_CA:-}" ]; then
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+    -subj "/CN=bench-client-ca" -keyout "$dir/cca.key" -out "$dir/cca.crt" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=bench-client" \
+    -keyout "$dir/client.key" -out "$dir/client.csr" 2>/dev/null
+  printf 'extendedKeyUsage=clientAuth\nbasicConstraints=critical,CA:FALSE\n' > "$dir/client.ext"
+  openssl x509 -req -in "$dir/client.csr" -CA "$dir/cca.crt" -CAkey "$dir/cca.key" \
+    -CAcreateserial -days 1 -extfile "$dir/client.ext" -out "$dir/client.crt" 2>/dev/null
+  client_ca_args=(--client-ca "$dir/cca.crt")
+  export PROBE_CLIENT_CERT="$dir/client.crt" PROBE_CLIENT_KEY="$dir/client.key"
+fi
 
 "$bin" audit serve --listen "127.0.0.1:$port" --metrics-listen "127.0.0.1:$mport" \
   --cert "$dir/tls.crt" --key "$dir/tls.key" --max-connections "$maxconn" -o /dev/null \
+  "${client_ca_args[@]}" \
   2> "$dir/server.log" &
 server=$!
 for _ in $(seq 100); do
@@ -61,7 +76,7 @@ rss() { awk '/VmRSS/ {print $2 / 1024 " MiB"}' "/proc/$server/status"; }
 metric() { curl -s "http://127.0.0.1:$mport/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 addr="127.0.0.1:$port"
 
-echo "== $(date -u +%FT%TZ) load: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
+echo "== $(date -u +%FT%TZ) load: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs, cap $maxconn, client certificates required: ${CLIENT_CA:-no}"
 echo "== 1. no attack"
 echo "rss_at_rest: $(rss)"
 "$probe" latency "$addr" "$ca" "$lat_n"

@@ -39,15 +39,40 @@ fn batch(n: usize) -> String {
         .to_string()
 }
 
+/// `PROBE_CLIENT_CERT`/`PROBE_CLIENT_KEY` (PEM files): the identity the well-behaved
+/// modes (latency, fresh) present to a server started with `--client-ca`; the attack modes
+/// never do.
 fn connector(ca: &str) -> tokio_rustls::TlsConnector {
+    connector_as(ca, false)
+}
+
+fn legit_connector(ca: &str) -> tokio_rustls::TlsConnector {
+    connector_as(ca, true)
+}
+
+fn connector_as(ca: &str, legit: bool) -> tokio_rustls::TlsConnector {
     use rustls::pki_types::pem::PemObject;
     let mut roots = rustls::RootCertStore::empty();
     for c in rustls::pki_types::CertificateDer::pem_slice_iter(ca.as_bytes()) {
         roots.add(c.unwrap()).unwrap();
     }
-    let mut cfg = rustls::ClientConfig::builder()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    let builder = rustls::ClientConfig::builder().with_root_certificates(roots);
+    let identity = match (
+        std::env::var("PROBE_CLIENT_CERT"),
+        std::env::var("PROBE_CLIENT_KEY"),
+    ) {
+        (Ok(c), Ok(k)) if legit => Some((c, k)),
+        _ => None,
+    };
+    let mut cfg = match identity {
+        Some((c, k)) => builder
+            .with_client_auth_cert(
+                vec![rustls::pki_types::CertificateDer::from_pem_file(c).unwrap()],
+                rustls::pki_types::PrivateKeyDer::from_pem_file(k).unwrap(),
+            )
+            .unwrap(),
+        None => builder.with_no_client_auth(),
+    };
     // The API server's audit webhook client speaks HTTP/1.1.
     cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
     tokio_rustls::TlsConnector::from(Arc::new(cfg))
@@ -104,7 +129,7 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
 }
 
 async fn latency(addr: SocketAddr, ca: &str, n: usize, wait: Duration) {
-    let c = connector(ca);
+    let c = legit_connector(ca);
     // Connected (and one request answered) before the wait: a client that was already
     // connected when an attack began, as the API server usually is.
     let mut conn = tls(addr, &c).await.ok();
@@ -159,7 +184,7 @@ async fn latency(addr: SocketAddr, ca: &str, n: usize, wait: Duration) {
 }
 
 async fn fresh(addr: SocketAddr, ca: &str, n: usize) {
-    let c = connector(ca);
+    let c = legit_connector(ca);
     let body = batch(20);
     let req = format!(
         "POST /k8s-audit HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
