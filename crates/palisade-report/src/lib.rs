@@ -105,10 +105,43 @@ pub struct Summary {
     /// `--framework`, when one was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub framework: Option<String>,
-    /// Lowest severity that makes the scan fail.
-    pub fail_on: Severity,
+    /// Lowest severity that makes the scan fail (`never`: findings never do).
+    pub fail_on: FailOn,
     /// Whether a finding at or above `fail_on` exists.
     pub failed: bool,
+}
+
+/// `--fail-on`: a severity, or `never` (report, but exit 0 on findings; input errors still
+/// exit 2). Written in JSON as the severity's name or `"never"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOn {
+    Never,
+    At(Severity),
+}
+
+impl FailOn {
+    /// Whether `findings` fail the scan.
+    pub fn failed(self, findings: &[Finding]) -> bool {
+        match self {
+            FailOn::Never => false,
+            FailOn::At(sev) => findings.iter().any(|f| f.severity >= sev),
+        }
+    }
+}
+
+impl std::fmt::Display for FailOn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FailOn::Never => f.write_str("never"),
+            FailOn::At(sev) => f.write_str(sev.as_str()),
+        }
+    }
+}
+
+impl serde::Serialize for FailOn {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 impl Summary {
@@ -146,6 +179,9 @@ pub struct Report<'a> {
 pub struct Style {
     /// ANSI colours in the table output. Machine formats ignore it.
     pub color: bool,
+    /// Table output: findings and input errors only (no notes, waived findings, compliance
+    /// or summary line; nothing at all for a clean scan). Machine formats ignore it.
+    pub quiet: bool,
 }
 
 /// Why a report could not be written.

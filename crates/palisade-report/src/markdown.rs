@@ -268,7 +268,7 @@ mod tests {
     #[test]
     fn renders_the_rule_page_subset() {
         let md = "# HRD001: Title here\n\n<!-- Generated. Do not edit. -->\n\n| ID | Name |\n|---|---|\n| `HRD001` | `ro-root` |\n\n## Why\n\nA *long* paragraph with `code` and a [link](https://example.org/x) and a [relative](../config.md) one.\n\n```yaml\nsecurityContext:\n  readOnlyRootFilesystem: true\n```\n\n- first item\n- second item\n";
-        let text = render_markdown(md, Style { color: false }, 80);
+        let text = render_markdown(md, Style::default(), 80);
         assert!(
             text.starts_with("HRD001: Title here\n=================="),
             "{text}"
@@ -288,7 +288,7 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("- first item\n- second item"), "{text}");
-        for line in render_markdown(md, Style { color: false }, 40).lines() {
+        for line in render_markdown(md, Style::default(), 40).lines() {
             assert!(line.chars().count() <= 40, "{line:?}");
         }
     }

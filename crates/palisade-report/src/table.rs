@@ -138,6 +138,16 @@ pub(crate) fn render(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let findings = report.findings;
+    if style.quiet {
+        write_findings(findings, style, width, out)?;
+        if !report.errors.is_empty() {
+            if !findings.is_empty() {
+                writeln!(out)?;
+            }
+            write_input(report.errors, "ERROR", style, width, out)?;
+        }
+        return Ok(());
+    }
     if findings.is_empty() {
         writeln!(
             out,

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use palisade_core::{Finding, InputError, Severity};
-use palisade_report::{ControlInput, Format, Report, Style, Summary};
+use palisade_report::{ControlInput, FailOn, Format, Report, Style, Summary};
 use palisade_rules::config::{Config, Date};
 use palisade_rules::pss::{Level, Policy, Version};
 use palisade_rules::{Framework, ScanOptions, Selection};
@@ -36,7 +36,7 @@ pub struct ScanArgs {
     pub output: Option<PathBuf>,
 
     /// Run only these rule families, rule IDs or rule names, or `all` (repeatable; default:
-    /// families pss and hardening without opt-in rules, see docs/rules.md).
+    /// families pss, hardening, rbac and netpol without opt-in rules, see docs/rules.md).
     #[arg(long, value_name = "FAMILY|RULE")]
     pub select: Vec<String>,
 
@@ -58,9 +58,25 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FAMILY|RULE")]
     pub ignore: Vec<String>,
 
-    /// Exit with status 1 when a finding is at or above this severity: info, low, medium, high, critical.
-    #[arg(long, default_value = "low", value_parser = parse_severity)]
-    pub fail_on: Severity,
+    /// Exit with status 1 when a finding is at or above this severity: info, low, medium, high,
+    /// critical, or `never` (findings never fail the scan; input errors still exit 2).
+    #[arg(long, default_value = "low", value_parser = parse_fail_on)]
+    pub fail_on: FailOn,
+
+    /// Exit 0 even when findings are reported (same as `--fail-on never`), for adopting
+    /// Palisade in CI before its findings are fixed. Input errors still exit 2.
+    #[arg(long, conflicts_with = "fail_on")]
+    pub exit_zero: bool,
+
+    /// Report only findings of these severities (comma-separated or repeated), e.g.
+    /// `--severity high,critical`; the others are neither shown nor counted for --fail-on.
+    #[arg(long, value_name = "LEVEL", value_delimiter = ',', value_parser = parse_severity)]
+    pub severity: Vec<Severity>,
+
+    /// Table output: only findings and input errors (no notes, waived findings or summary;
+    /// nothing for a clean scan). The exit status is unchanged.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 
     /// Largest file read, in bytes (suffixes K, M, G accepted).
     #[arg(long, default_value = "64M", value_parser = parse_size)]
@@ -370,7 +386,17 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     let compliance = args
         .framework
         .map(|_| palisade_report::compliance(&inputs, &findings));
-    let failed = findings.iter().any(|f| f.severity >= args.fail_on);
+    // --severity narrows what is reported (and so what can fail the scan).
+    if !args.severity.is_empty() {
+        findings.retain(|f| args.severity.contains(&f.severity));
+        suppressed.retain(|s| args.severity.contains(&s.finding.severity));
+    }
+    let fail_on = if args.exit_zero {
+        FailOn::Never
+    } else {
+        args.fail_on
+    };
+    let failed = fail_on.failed(&findings);
 
     let summary = Summary {
         files,
@@ -385,7 +411,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         pss_level: policy.level.to_string(),
         pss_version: policy.version.to_string(),
         framework: args.framework.map(|f| f.to_string()),
-        fail_on: args.fail_on,
+        fail_on,
         failed,
     };
     let ran_rules: Vec<palisade_core::RuleMeta> =
@@ -403,7 +429,10 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     };
 
     let mut out = Output::open(args.output.as_deref(), args.color)?;
-    let style = Style { color: out.color() };
+    let style = Style {
+        color: out.color(),
+        quiet: args.quiet,
+    };
     palisade_report::render(args.format, &report, style, out.writer())
         .context("writing the report")?;
     out.finish()?;
@@ -439,6 +468,15 @@ pub(crate) fn parse_format(s: &str) -> Result<Format, String> {
 
 fn parse_framework(s: &str) -> Result<Framework, String> {
     s.parse::<Framework>().map_err(|e| e.to_string())
+}
+
+fn parse_fail_on(s: &str) -> Result<FailOn, String> {
+    if s.eq_ignore_ascii_case("never") {
+        return Ok(FailOn::Never);
+    }
+    Severity::parse(s).map(FailOn::At).ok_or_else(|| {
+        format!("unknown severity {s:?}: use info, low, medium, high, critical or never")
+    })
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {

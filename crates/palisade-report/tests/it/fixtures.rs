@@ -352,7 +352,7 @@ pub fn summary(findings: &[Finding], errors: usize, notes: usize) -> Summary {
         pss_level: "restricted".to_owned(),
         pss_version: "latest".to_owned(),
         framework: None,
-        fail_on: Severity::Low,
+        fail_on: palisade_report::FailOn::At(Severity::Low),
         failed: findings.iter().any(|f| f.severity >= Severity::Low),
     }
 }
@@ -408,7 +408,7 @@ pub fn render_to_string(format: palisade_report::Format, report: &Report<'_>) ->
     palisade_report::render(
         format,
         report,
-        palisade_report::Style { color: false },
+        palisade_report::Style::default(),
         &mut out,
     )
     .unwrap();

@@ -310,3 +310,115 @@ fn stdout_of_any(args: &[&str]) -> String {
         .unwrap();
     String::from_utf8(out.stdout).unwrap()
 }
+
+fn scan_out(args: &[&str]) -> (i32, String) {
+    let out = Command::cargo_bin("palisade")
+        .unwrap()
+        .current_dir(root())
+        .env_remove("PALISADE_CONFIG")
+        .arg("scan")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+    )
+}
+
+/// Adoption in CI: --severity filters what is reported, --fail-on never / --exit-zero report
+/// without failing, and input errors still exit 2 whatever is set.
+#[test]
+fn severity_filter_and_non_failing_modes() {
+    let (code, out) = scan_out(&["-f", "json", "--severity", "high,critical", "examples/"]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let sev: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["severity"].as_str().unwrap())
+        .collect();
+    assert!(
+        !sev.is_empty() && sev.iter().all(|s| *s == "high" || *s == "critical"),
+        "{sev:?}"
+    );
+    assert_eq!(v["summary"]["by_severity"]["low"], 0);
+    // Only critical findings reported: a high one can no longer fail a --fail-on high scan.
+    let (code, out) = scan_out(&[
+        "-f",
+        "json",
+        "--severity",
+        "info",
+        "--fail-on",
+        "low",
+        "examples/good-deployment.yaml",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["severity"] == "info")
+    );
+    assert_eq!(code, 0, "{out}");
+
+    for flags in [vec!["--fail-on", "never"], vec!["--exit-zero"]] {
+        let mut args = vec!["-f", "json"];
+        args.extend(&flags);
+        args.push("examples/privileged-daemonset.yaml");
+        let (code, out) = scan_out(&args);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(code, 0, "{flags:?}");
+        assert!(!v["findings"].as_array().unwrap().is_empty());
+        assert_eq!(v["summary"]["fail_on"], "never");
+        assert_eq!(v["summary"]["failed"], false);
+        args.pop();
+        args.push("docs/examples/broken.yaml");
+        let (code, _) = scan_out(&args);
+        assert_eq!(code, 2, "{flags:?}: input errors still exit 2");
+    }
+    let (code, _) = scan_out(&["--fail-on", "sometimes", "examples/"]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn quiet_prints_findings_and_errors_only() {
+    let (code, out) = scan_out(&["--quiet", "--color", "never", "examples/"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("PSS007"), "{out}");
+    assert!(
+        !out.contains("findings (") && !out.contains("Notes ("),
+        "{out}"
+    );
+    let (code, out) = scan_out(&[
+        "-q",
+        "--select",
+        "pss",
+        "--pss-level",
+        "baseline",
+        "examples/good-deployment.yaml",
+    ]);
+    assert_eq!(code, 0);
+    assert!(out.is_empty(), "a clean quiet scan prints nothing: {out:?}");
+    let (code, out) = scan_out(&["-q", "--select", "pss", "docs/examples/broken.yaml"]);
+    assert_eq!(code, 2);
+    assert!(out.contains("did not find expected key"), "{out}");
+}
+
+#[test]
+fn scan_help_names_every_default_family() {
+    let out = Command::cargo_bin("palisade")
+        .unwrap()
+        .args(["scan", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("families pss, hardening, rbac and netpol"),
+        "{help}"
+    );
+    assert!(flat.contains("never"), "--fail-on never is documented");
+}
