@@ -556,9 +556,11 @@ impl<'l> Builder<'l> {
         if self.stack.len() == 1
             && let Some(r) = self.root_seq.as_mut()
         {
-            // An item of a root sequence: looked at, then dropped.
+            // An item of a root sequence: looked at, then dropped. The node limit is then per
+            // item (plus the sequence), since nothing else is held.
             r.items += 1;
             r.json_patch = r.json_patch && crate::kustomize::is_json_patch_op(&node.value);
+            self.nodes = 1;
             return Ok(());
         }
         if self.stack.is_empty() && self.root_seq.is_some() {

@@ -154,12 +154,19 @@ pub(crate) fn over_node_limit(text: &str, max_nodes: usize) -> Vec<bool> {
     }
     let mut events = Events::new(text, max_nodes);
     let mut nodes = 0usize;
+    // A document whose root is a sequence is never kept (its items are built one at a time,
+    // see `build::Root::Sequence`): not refused here.
+    let mut root_seq = false;
     while let Some(Ok((ev, _))) = events.next_event() {
         match ev {
-            Event::DocumentStart(_) => nodes = 0,
+            Event::DocumentStart(_) => (nodes, root_seq) = (0, false),
             Event::DocumentEnd => {
-                out.push(nodes > max_nodes);
+                out.push(nodes > max_nodes && !root_seq);
                 nodes = 0;
+            }
+            Event::SequenceStart(..) if nodes == 0 => {
+                root_seq = true;
+                nodes += 1;
             }
             Event::Scalar(..)
             | Event::SequenceStart(..)
@@ -169,7 +176,7 @@ pub(crate) fn over_node_limit(text: &str, max_nodes: usize) -> Vec<bool> {
         }
     }
     // A document cut short by an error or the cut: its count so far.
-    if nodes > max_nodes {
+    if nodes > max_nodes && !root_seq {
         out.push(true);
     }
     out

@@ -373,7 +373,8 @@ pub(crate) fn load_json(sink: &mut Sink<'_>, text: &str, limits: &Limits) -> boo
             builder = Some(Builder::new(limits, 0));
             skipping = false;
             let nodes = counts.as_ref().and_then(|c| c.get(index)).copied();
-            if nodes.is_some_and(|n| n > limits.max_nodes) {
+            // Not for an array: it is never kept, its items are built one at a time.
+            if nodes.is_some_and(|n| n > limits.max_nodes) && b != b'[' {
                 // Refused before its tree takes memory (see `node_counts`).
                 let e = crate::build::DocError::Limit {
                     span: crate::build::to_span(&start, 0),

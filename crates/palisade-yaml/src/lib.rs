@@ -76,7 +76,9 @@ pub struct Limits {
     pub max_total_bytes: u64,
     /// Deepest nesting of mappings/sequences in a document (after alias expansion).
     pub max_depth: usize,
-    /// Nodes (scalars, mappings, sequences) per document, after alias expansion.
+    /// Nodes (scalars, mappings, sequences) per document, after alias expansion (per item of a
+    /// document that is a sequence: such a document is never kept, its items are read one at a
+    /// time). Documents over 1 MiB are counted before they are built.
     pub max_nodes: usize,
     /// Nodes produced by expanding aliases, per document (the billion-laughs guard).
     pub max_alias_expansions: usize,

@@ -185,3 +185,30 @@ fn documents_over_the_node_limit_are_refused_before_they_are_built() {
         );
     }
 }
+
+/// Since a document that is a sequence is never kept, the node limit applies to each of its
+/// items: a bare array of many objects says what it is and how to scan it, not that it has
+/// too many nodes.
+#[test]
+fn node_limit_is_per_item_in_a_root_sequence() {
+    let limits = Limits {
+        max_nodes: 100,
+        ..Limits::default()
+    };
+    let items: Vec<String> = (0..50).map(pod_json).collect();
+    let json = format!("[{}]\n", items.join(","));
+    let yaml: String = (0..50)
+        .map(|i| format!("- {{apiVersion: v1, kind: Pod, metadata: {{name: p{i}}}}}\n"))
+        .collect();
+    for (name, text) in [("a.json", json), ("a.yaml", yaml)] {
+        let l = load_bytes(name, text.as_bytes(), &limits);
+        assert_eq!(l.errors.len(), 1, "{name}: {:#?}", l.errors);
+        assert_eq!(l.errors[0].kind, "not-object", "{name}: {:#?}", l.errors);
+        assert!(l.errors[0].message.contains("50 items"), "{name}");
+        assert!(l.errors[0].message.contains("jq"), "{name}");
+    }
+    // One item over the limit is still refused.
+    let big = format!("[{{\"a\": [{}]}}]", vec!["1"; 200].join(","));
+    let l = load_bytes("b.json", big.as_bytes(), &limits);
+    assert_eq!(l.errors[0].kind, "limit", "{:#?}", l.errors);
+}
