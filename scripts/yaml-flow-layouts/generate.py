@@ -118,6 +118,21 @@ def generate():
         "extra/comment-col0-then-close": "spec:\n  a: [ 1,\n# note\n]\n  b: 2\n",
         "extra/second-document-marker-after": "a: [\n1\n]\n...\n",
         "extra/unicode": "spec:\n  a: [\n\"é\", ü,\n]\n  b: ß\n",
+        "extra/escaped-line-break": 'spec:\n  a: ["x\\\ny",\n"p\\\n  q"\n]\n  b: 1\n',
+        "extra/value-on-next-line": "spec:\n  a: {b:\n1,\nc:\n[2]}\n  d: 3\n",
+        "extra/pair-value-next-line": "spec:\n  a: [b:\n1, c]\n  d: 3\n",
+        "extra/tab-before-close": "spec:\n  a: [\n1\n\t]\n  b: 2\n",
+        "extra/tab-past-indent-before-close": "spec:\n  a: [\n1\n   \t]\n  b: 2\n",
+        "extra/tab-after-comma": "spec:\n  a: [\n1,\n\t2]\n  b: 2\n",
+        "extra/tab-after-comment": "spec:\n  a: [\n1 # c\n\t]\n  b: 2\n",
+        "extra/tab-after-quoted": "spec:\n  a: [\n\"1\"\n\t]\n  b: 2\n",
+        "extra/tab-after-plain-in-seq-item": "- [\n1\n\t]\n",
+        "extra/tab-blank-line-after-plain": "spec:\n  a: [\n1\n\t\n]\n  b: 2\n",
+        "extra/blank-lines": "spec:\n  a: [\n\n1,\n\n  \n]\n  b: 2\n",
+        "extra/single-quoted-multiline": "spec:\n  a: ['x\ny''z\n',\n]\n  b: 2\n",
+        "extra/flow-then-block-scalar": "spec:\n  a: [\n1\n]\n  b: |\n    text [\n  c: 1\n",
+        "extra/two-documents": "a: [\n1\n]\n---\nb: {\nc: 2\n}\n",
+        "extra/closing-then-comment": "spec:\n  a: [\n1\n] # done\n  b: 2\n",
     }
     for name, text in extra.items():
         out.setdefault(text, name)
@@ -165,7 +180,8 @@ def main():
         assert c["name"] == v["name"]
         rec = {"name": c["name"], "yaml": c["yaml"], "go_yaml_ok": v["ok"]}
         if v["ok"]:
-            rec["go_yaml_value"] = v["value"]
+            # Every document of the stream, in order.
+            rec["go_yaml_documents"] = v["value"]
         else:
             rec["go_yaml_error"] = v["error"]
         rec["pyyaml_ok"] = None if p is None else p["ok"]

@@ -1,14 +1,17 @@
 // Reference verdicts for the flow-layout variants: reads a JSON array of {"name", "yaml"} on
 // stdin, decodes each YAML text with go-yaml v2 (what sigs.k8s.io/yaml, kubectl and the API
-// server use) into interface{}, and writes a JSON array of {"name", "ok", "value"|"error"},
-// map keys turned into strings as sigs.k8s.io/yaml does. Build outside any module:
+// server use) into interface{}, every document of the stream in turn as kubectl reads them,
+// and writes a JSON array of {"name", "ok", "value" (the documents)|"error"}, map keys
+// turned into strings as sigs.k8s.io/yaml does. Build outside any module:
 //   GOPATH=/usr/share/gocode GO111MODULE=off go build -o /tmp/gocheck gocheck.go
 // (Debian: golang-go golang-gopkg-yaml.v2-dev). Used by generate.py.
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 
 	yaml "gopkg.in/yaml.v2"
@@ -51,12 +54,26 @@ func main() {
 	}
 	out := make([]verdict, 0, len(in))
 	for _, c := range in {
-		var v interface{}
-		if err := yaml.Unmarshal([]byte(c.YAML), &v); err != nil {
-			out = append(out, verdict{Name: c.Name, Error: err.Error()})
+		dec := yaml.NewDecoder(bytes.NewReader([]byte(c.YAML)))
+		docs := []interface{}{}
+		var failed error
+		for {
+			var v interface{}
+			err := dec.Decode(&v)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				failed = err
+				break
+			}
+			docs = append(docs, jsonable(v))
+		}
+		if failed != nil {
+			out = append(out, verdict{Name: c.Name, Error: failed.Error()})
 			continue
 		}
-		out = append(out, verdict{Name: c.Name, OK: true, Value: jsonable(v)})
+		out = append(out, verdict{Name: c.Name, OK: true, Value: docs})
 	}
 	enc := json.NewEncoder(os.Stdout)
 	if err := enc.Encode(out); err != nil {

@@ -451,6 +451,8 @@ struct Opening {
     index: usize,
     line: usize,
     col: usize,
+    /// Column of the enclosing block collection (None at the top of the document).
+    block_indent: Option<usize>,
 }
 
 impl Opening {
@@ -459,6 +461,7 @@ impl Opening {
             index: start.index(),
             line: start.line().saturating_sub(1),
             col: start.col(),
+            block_indent: None,
         }
     }
 }
@@ -484,12 +487,120 @@ fn open_flow_at(text: &str, at: usize, cap: usize) -> Option<Opening> {
             _ => {}
         }
     }
-    let (first, _) = open.into_iter().find(|(_, flow)| *flow)?;
+    let at = open.iter().position(|(_, flow)| *flow)?;
+    let (mut first, _) = *open.get(at)?;
+    // The enclosing block collection's column is go-yaml's indentation inside the flow.
+    first.block_indent = at
+        .checked_sub(1)
+        .and_then(|i| open.get(i))
+        .map(|(o, _)| o.col);
     let bracket = prefix
         .get(byte_of_char(prefix, first.index)?..)?
         .chars()
         .next();
     matches!(bracket, Some('[' | '{')).then_some(first)
+}
+
+/// go-yaml refuses a tab in the white space that follows a plain scalar ending its line, at a
+/// column left of the block indentation + 1 ("found a tab character that violates
+/// indentation", `yaml_parser_scan_plain_scalar`, also in flow context): `a: [` / `1` / `\t]`.
+/// saphyr's refusal of such a collection is then kept. Scans the collection's lines from its
+/// bracket, telling quoted scalars and comments from plain text (a quote opens a scalar only
+/// after `[`, `{`, `,`, `:` or white space).
+fn go_yaml_refuses_tab(text: &str, open: Opening, close_line: usize) -> bool {
+    // Columns left of this are refused (go-yaml: indent + 1, indent -1 at the top).
+    let limit = open.block_indent.map_or(0, |i| i + 1);
+    #[derive(PartialEq)]
+    enum State {
+        Plain,
+        Double,
+        Single,
+        Comment,
+    }
+    let Some(start) = byte_of_char(text, open.index) else {
+        return false;
+    };
+    let mut state = State::Plain;
+    let (mut line, mut col) = (open.line, open.col);
+    // The last thing read outside quotes and comments was plain scalar text.
+    let mut plain_last = false;
+    // In the white space after a line that ended with plain text.
+    let mut after_plain = false;
+    let mut leading = false;
+    let mut prev = ' ';
+    let mut chars = text.get(start..).unwrap_or("").chars().peekable();
+    while let Some(c) = chars.next() {
+        if line > close_line {
+            break;
+        }
+        if c == '\n' || c == '\r' {
+            if c == '\r' && chars.peek() == Some(&'\n') {
+                chars.next();
+            }
+            after_plain = match state {
+                State::Plain => plain_last || (after_plain && leading),
+                State::Comment => {
+                    state = State::Plain;
+                    false
+                }
+                _ => false,
+            };
+            line += 1;
+            col = 0;
+            leading = true;
+            prev = ' ';
+            continue;
+        }
+        if leading {
+            if c == '\t' && after_plain && col < limit {
+                return true;
+            }
+            if c != ' ' && c != '\t' {
+                leading = false;
+                after_plain = false;
+            }
+        }
+        match state {
+            State::Double if c == '\\' => {
+                chars.next();
+                col += 1;
+            }
+            State::Double if c == '"' => state = State::Plain,
+            State::Single if c == '\'' => {
+                if chars.peek() == Some(&'\'') {
+                    chars.next();
+                    col += 1;
+                } else {
+                    state = State::Plain;
+                }
+            }
+            State::Plain => match c {
+                '"' | '\'' if matches!(prev, ' ' | '\t' | '[' | '{' | ',' | ':') && !plain_last => {
+                    state = if c == '"' {
+                        State::Double
+                    } else {
+                        State::Single
+                    };
+                    plain_last = false;
+                }
+                '#' if matches!(prev, ' ' | '\t') => state = State::Comment,
+                ',' | '[' | ']' | '{' | '}' => plain_last = false,
+                ':' if matches!(
+                    chars.peek(),
+                    None | Some(' ' | '\t' | '\n' | '\r' | ',' | ']' | '}')
+                ) =>
+                {
+                    plain_last = false;
+                }
+                ' ' | '\t' => {}
+                _ => plain_last = true,
+            },
+            _ => {}
+        }
+        prev = c;
+        col += 1;
+    }
+    false
 }
 
 /// 0-based line of the bracket closing the flow collection that opens at `open`, found by
@@ -528,6 +639,9 @@ fn flow_close_line(text: &str, open: Opening, cap: usize) -> Option<usize> {
 fn reindent_flow(text: &str, at: usize, shifts: &Shifts, cap: usize) -> Option<(String, Shifts)> {
     let open = open_flow_at(text, at, cap)?;
     let close = flow_close_line(text, open, cap)?;
+    if go_yaml_refuses_tab(text, open, close) {
+        return None;
+    }
     let (out, added) = pad_lines(text, open.line + 1, close, open.col + 1);
     if added.is_empty() {
         return None;
