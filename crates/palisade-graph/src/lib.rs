@@ -28,7 +28,7 @@ use palisade_core::{Document, FieldPath, Finding, InputError, ObjectRef, RuleMet
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GraphError {
     #[error(
-        "invalid subject {value:?}: use User:NAME, Group:NAME, ServiceAccount:NAMESPACE:NAME or system:serviceaccount:NAMESPACE:NAME"
+        "invalid subject {value:?}: use User:NAME, Group:NAME, ServiceAccount:NAMESPACE:NAME or system:serviceaccount:NAMESPACE:NAME (a user name with a colon: User:oidc:alice)"
     )]
     BadSubject { value: String },
     #[error(

@@ -446,7 +446,7 @@ impl Netpol {
                     .into_iter()
                     .flatten()
                     .map(|w| WorkloadReport {
-                        workload: w.display(),
+                        workload: w.reference(),
                         ingress: self.workload_isolation(w, Direction::Ingress),
                         egress: self.workload_isolation(w, Direction::Egress),
                     })
@@ -555,8 +555,8 @@ impl Netpol {
         }
         policies.dedup();
         Reach {
-            from: from.display(),
-            to: to.display(),
+            from: from.reference(),
+            to: to.reference(),
             port: port.map(|p| match p {
                 PortQuery::Number(n) => n.to_string(),
                 PortQuery::Name(s) => s.clone(),

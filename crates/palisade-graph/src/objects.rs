@@ -139,9 +139,15 @@ pub struct Workload {
 }
 
 impl Workload {
-    /// `Kind/namespace/name`.
+    /// `Kind/namespace/name`, as findings name objects.
     pub fn display(&self) -> String {
         format!("{}/{}/{}", self.kind, self.namespace, self.name)
+    }
+
+    /// `namespace/Kind/name`: the form `netpol can-reach` takes its FROM and TO in, so what
+    /// the queries print can be given back to them.
+    pub fn reference(&self) -> String {
+        format!("{}/{}/{}", self.namespace, self.kind, self.name)
     }
 }
 

@@ -122,7 +122,14 @@ fn can_reach(a: CanReachArgs) -> Result<ExitCode> {
         }
     }
     out.finish()?;
-    Ok(exit(&errors))
+    // As `rbac can` and `kubectl auth can-i`: the answer is the exit status too.
+    Ok(if !errors.is_empty() {
+        ExitCode::from(2)
+    } else if reach.allowed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn iso(i: Isolation) -> &'static str {

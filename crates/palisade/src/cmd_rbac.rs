@@ -62,16 +62,22 @@ pub struct WhoCanArgs {
     pub common: Common,
 }
 
+/// `rbac can SUBJECT VERB RESOURCE PATH...` (yes or no, exit 0 or 1, as `kubectl auth
+/// can-i`) or `rbac can SUBJECT --list PATH...` (every permission).
 #[derive(Debug, clap::Args)]
 pub struct CanArgs {
     /// User:NAME, Group:NAME, ServiceAccount:NAMESPACE:NAME or system:serviceaccount:NS:NAME.
     pub subject: String,
-    /// Files or directories with the RBAC objects (`-` reads stdin).
-    #[arg(value_name = "PATH", required = true)]
-    pub paths: Vec<PathBuf>,
-    /// List every permission (required; the only mode).
-    #[arg(long, required = true)]
+    /// VERB RESOURCE[/SUB] then the files or directories with the RBAC objects (`-` reads
+    /// stdin); with --list only the files.
+    #[arg(value_name = "VERB RESOURCE PATH", required = true, num_args = 1..)]
+    pub args: Vec<String>,
+    /// List every permission of the subject instead of answering one question.
+    #[arg(long)]
     pub list: bool,
+    /// The object's name, for a question (rules with resourceNames grant only named requests).
+    #[arg(long)]
+    pub name: Option<String>,
     /// Read the manifests as `kubectl apply -n NS` applies them: objects of namespaced kinds
     /// without metadata.namespace are placed in NS; one naming another namespace is an error.
     #[arg(long, short = 'n', value_name = "NS", value_parser = crate::cmd_scan::parse_namespace)]
@@ -194,6 +200,7 @@ fn who_can(a: WhoCanArgs) -> Result<ExitCode> {
     if let Some(n) = &a.name {
         req = req.named(n);
     }
+    notes(&req);
     let placing = a.namespace.as_deref().map_or(Placing::None, Placing::Fill);
     let (docs, errors) = load(&a.paths, placing);
     let model = Rbac::build(
@@ -239,8 +246,15 @@ fn who_can(a: WhoCanArgs) -> Result<ExitCode> {
 
 fn can(a: CanArgs) -> Result<ExitCode> {
     let subject = Subject::parse(&a.subject)?;
+    if !a.list {
+        return can_i(&a, subject);
+    }
+    if a.name.is_some() {
+        anyhow::bail!("--name asks about one object: use it with VERB RESOURCE, not --list");
+    }
+    let paths: Vec<PathBuf> = a.args.iter().map(PathBuf::from).collect();
     let placing = a.namespace.as_deref().map_or(Placing::None, Placing::Apply);
-    let (docs, errors) = load(&a.paths, placing);
+    let (docs, errors) = load(&paths, placing);
     let model = Rbac::build(
         &docs,
         RbacOptions {
@@ -270,4 +284,103 @@ fn can(a: CanArgs) -> Result<ExitCode> {
         },
     )?;
     Ok(exit(&errors))
+}
+
+/// The answer of `rbac can SUBJECT VERB RESOURCE`, as JSON.
+#[derive(serde::Serialize)]
+struct Answer<'a> {
+    allowed: bool,
+    subject: String,
+    request: String,
+    /// Where it is granted (every binding, role and rule), empty when not allowed.
+    grants: Vec<&'a palisade_graph::rbac::Grant>,
+}
+
+/// One question, answered as `kubectl auth can-i`: `yes`/`no`, exit 0 when allowed, 1 when
+/// not, 2 on input errors. Without -n, any namespace or the cluster counts (the table says where).
+fn can_i(a: &CanArgs, subject: Subject) -> Result<ExitCode> {
+    let [verb, resource, paths @ ..] = a.args.as_slice() else {
+        anyhow::bail!(
+            "rbac can SUBJECT VERB RESOURCE PATH... answers one question; rbac can SUBJECT --list PATH... lists every permission"
+        );
+    };
+    if paths.is_empty() {
+        anyhow::bail!("no files given: rbac can SUBJECT VERB RESOURCE PATH...");
+    }
+    let mut req = Request::parse(verb, resource)?.in_namespace(a.namespace.as_deref());
+    if let Some(n) = &a.name {
+        req = req.named(n);
+    }
+    notes(&req);
+    let paths: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
+    // -n is the question's namespace, as in `kubectl auth can-i -n`: a dump spans
+    // namespaces, so only namespace-less objects are placed (as who-can does).
+    let placing = a.namespace.as_deref().map_or(Placing::None, Placing::Fill);
+    let (docs, errors) = load(&paths, placing);
+    let model = Rbac::build(
+        &docs,
+        RbacOptions {
+            defaults: a.common.rbac_defaults,
+        },
+    );
+    hint(&docs, &model);
+    let identities = subject.identities();
+    let all = model.who_can(&req);
+    let grants: Vec<&palisade_graph::rbac::Grant> = all
+        .iter()
+        .filter(|g| identities.contains(&g.subject))
+        .collect();
+    let answer = Answer {
+        allowed: !grants.is_empty(),
+        subject: subject.to_string(),
+        request: req.display(),
+        grants,
+    };
+    let title = if answer.allowed { "yes" } else { "no" };
+    if !answer.allowed && matches!(a.common.format, QueryFormat::Table) {
+        let mut out = Output::open(None, a.common.color)?;
+        writeln!(out.writer(), "no")?;
+        out.finish()?;
+        return Ok(if errors.is_empty() {
+            ExitCode::from(1)
+        } else {
+            ExitCode::from(2)
+        });
+    }
+    print(
+        &a.common,
+        &answer,
+        title,
+        &["AS", "SCOPE", "BINDING", "ROLE", "RULE"],
+        || {
+            answer
+                .grants
+                .iter()
+                .map(|g| {
+                    vec![
+                        g.subject.to_string(),
+                        g.via.scope.to_string(),
+                        g.via.binding.clone(),
+                        g.via.role.clone(),
+                        g.via.rule.clone(),
+                    ]
+                })
+                .collect()
+        },
+    )?;
+    Ok(if !errors.is_empty() {
+        ExitCode::from(2)
+    } else if answer.allowed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Typos in a question (unknown verb or resource) on stderr, with the closest known name.
+fn notes(req: &Request) {
+    let mut stderr = std::io::stderr().lock();
+    for n in req.notes() {
+        let _ = writeln!(stderr, "note: {n}");
+    }
 }

@@ -269,7 +269,10 @@ impl Subject {
                 Ok(Subject::service_account(ns, name))
             }
             // `system:masters` and other `system:` names without a kind prefix are users.
-            _ => Ok(Subject::user(s)),
+            _ if s.starts_with("system:") => Ok(Subject::user(s)),
+            // `Foo:bar` is a mistyped kind far more often than a user name with a colon;
+            // such a user is written `User:oidc:alice`.
+            _ => Err(bad()),
         }
     }
 }
@@ -431,12 +434,55 @@ impl Request {
         let (res, group) = match res.split_once('.') {
             Some((r, g)) => (r.to_ascii_lowercase(), g.to_owned()),
             None => {
-                let r = plural(&res.to_ascii_lowercase());
+                // `pod` and `Pod` mean `pods`; a word that is no resource in either form is
+                // kept as written (a typo pluralised, `secretzs`, would hide what was typed).
+                let lower = res.to_ascii_lowercase();
+                let p = plural(&lower);
+                let r = if known_resource(&lower) || !known_resource(&p) {
+                    lower
+                } else {
+                    p
+                };
                 let g = default_group(&r).to_owned();
                 (r, g)
             }
         };
         Ok(Request::resource(verb, &group, &res, sub))
+    }
+
+    /// What in the request no cluster serves as written, each with the closest known name:
+    /// an unknown verb, or a core/well-known resource name that does not exist (resources
+    /// with an explicit group are CRDs and aggregated APIs, not checked).
+    pub fn notes(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let verbs = match self.target {
+            Target::NonResource { .. } => NON_RESOURCE_VERBS,
+            Target::Resource { .. } => VERBS,
+        };
+        if !verbs.contains(&self.verb.as_str()) {
+            let hint = closest(&self.verb, verbs.iter().copied())
+                .map(|c| format!(" (did you mean {c:?}?)"))
+                .unwrap_or_default();
+            out.push(format!(
+                "verb {:?} is not one the API server checks{hint}; no rule grants it unless it names it or \"*\"",
+                self.verb
+            ));
+        }
+        if let Target::Resource {
+            group, resource, ..
+        } = &self.target
+            && group.is_empty()
+            && !known_resource(resource)
+        {
+            let known = CORE.iter().chain(GROUPED.iter().map(|(r, _)| r)).copied();
+            let hint = closest(resource, known)
+                .map(|c| format!(" (did you mean {c:?}?)"))
+                .unwrap_or_default();
+            out.push(format!(
+                "resource {resource:?} is not a built-in resource{hint}; a custom resource needs its group: RESOURCE.GROUP"
+            ));
+        }
+        out
     }
 
     fn cluster_scoped(&self) -> bool {
@@ -491,36 +537,138 @@ fn plural(r: &str) -> String {
 }
 
 /// API group of well-known resources, so `who-can create deployments` needs no `.apps`.
+const GROUPED: &[(&str, &str)] = &[
+    ("deployments", "apps"),
+    ("replicasets", "apps"),
+    ("statefulsets", "apps"),
+    ("daemonsets", "apps"),
+    ("controllerrevisions", "apps"),
+    ("jobs", "batch"),
+    ("cronjobs", "batch"),
+    ("roles", RBAC_GROUP),
+    ("rolebindings", RBAC_GROUP),
+    ("clusterroles", RBAC_GROUP),
+    ("clusterrolebindings", RBAC_GROUP),
+    ("networkpolicies", "networking.k8s.io"),
+    ("ingresses", "networking.k8s.io"),
+    ("ingressclasses", "networking.k8s.io"),
+    ("certificatesigningrequests", "certificates.k8s.io"),
+    ("signers", "certificates.k8s.io"),
+    (
+        "validatingwebhookconfigurations",
+        "admissionregistration.k8s.io",
+    ),
+    (
+        "mutatingwebhookconfigurations",
+        "admissionregistration.k8s.io",
+    ),
+    (
+        "validatingadmissionpolicies",
+        "admissionregistration.k8s.io",
+    ),
+    (
+        "validatingadmissionpolicybindings",
+        "admissionregistration.k8s.io",
+    ),
+    ("mutatingadmissionpolicies", "admissionregistration.k8s.io"),
+    (
+        "mutatingadmissionpolicybindings",
+        "admissionregistration.k8s.io",
+    ),
+    ("customresourcedefinitions", "apiextensions.k8s.io"),
+    ("apiservices", "apiregistration.k8s.io"),
+    ("horizontalpodautoscalers", "autoscaling"),
+    ("poddisruptionbudgets", "policy"),
+    ("podsecuritypolicies", "policy"),
+    ("storageclasses", "storage.k8s.io"),
+    ("volumeattachments", "storage.k8s.io"),
+    ("csidrivers", "storage.k8s.io"),
+    ("csinodes", "storage.k8s.io"),
+    ("csistoragecapacities", "storage.k8s.io"),
+    ("priorityclasses", "scheduling.k8s.io"),
+    ("leases", "coordination.k8s.io"),
+    ("endpointslices", "discovery.k8s.io"),
+    ("runtimeclasses", "node.k8s.io"),
+    ("flowschemas", "flowcontrol.apiserver.k8s.io"),
+    (
+        "prioritylevelconfigurations",
+        "flowcontrol.apiserver.k8s.io",
+    ),
+    ("tokenreviews", "authentication.k8s.io"),
+    ("uids", "authentication.k8s.io"),
+    ("userextras", "authentication.k8s.io"),
+    ("subjectaccessreviews", "authorization.k8s.io"),
+    ("selfsubjectaccessreviews", "authorization.k8s.io"),
+    ("selfsubjectrulesreviews", "authorization.k8s.io"),
+    ("localsubjectaccessreviews", "authorization.k8s.io"),
+];
+
+/// Resources of the core group, and the impersonation targets.
+const CORE: &[&str] = &[
+    "pods",
+    "services",
+    "endpoints",
+    "configmaps",
+    "secrets",
+    "serviceaccounts",
+    "namespaces",
+    "nodes",
+    "persistentvolumes",
+    "persistentvolumeclaims",
+    "events",
+    "limitranges",
+    "resourcequotas",
+    "replicationcontrollers",
+    "podtemplates",
+    "componentstatuses",
+    "bindings",
+    "users",
+    "groups",
+];
+
+/// Verbs the API server and its authorizers check (resource requests, then non-resource ones).
+const VERBS: &[&str] = &[
+    "get",
+    "list",
+    "watch",
+    "create",
+    "update",
+    "patch",
+    "delete",
+    "deletecollection",
+    "use",
+    "bind",
+    "escalate",
+    "impersonate",
+    "approve",
+    "sign",
+    "attest",
+    "proxy",
+    "*",
+];
+const NON_RESOURCE_VERBS: &[&str] = &[
+    "get", "post", "put", "patch", "delete", "head", "options", "*",
+];
+
 fn default_group(resource: &str) -> &'static str {
-    match resource {
-        "deployments" | "replicasets" | "statefulsets" | "daemonsets" | "controllerrevisions" => {
-            "apps"
-        }
-        "jobs" | "cronjobs" => "batch",
-        "roles" | "rolebindings" | "clusterroles" | "clusterrolebindings" => RBAC_GROUP,
-        "networkpolicies" | "ingresses" | "ingressclasses" => "networking.k8s.io",
-        "certificatesigningrequests" | "signers" => "certificates.k8s.io",
-        "validatingwebhookconfigurations"
-        | "mutatingwebhookconfigurations"
-        | "validatingadmissionpolicies"
-        | "validatingadmissionpolicybindings"
-        | "mutatingadmissionpolicies"
-        | "mutatingadmissionpolicybindings" => "admissionregistration.k8s.io",
-        "customresourcedefinitions" => "apiextensions.k8s.io",
-        "apiservices" => "apiregistration.k8s.io",
-        "horizontalpodautoscalers" => "autoscaling",
-        "poddisruptionbudgets" => "policy",
-        "storageclasses" | "volumeattachments" | "csidrivers" | "csinodes" => "storage.k8s.io",
-        "priorityclasses" => "scheduling.k8s.io",
-        "leases" => "coordination.k8s.io",
-        "endpointslices" => "discovery.k8s.io",
-        "tokenreviews" | "uids" | "userextras" => "authentication.k8s.io",
-        "subjectaccessreviews"
-        | "selfsubjectaccessreviews"
-        | "selfsubjectrulesreviews"
-        | "localsubjectaccessreviews" => "authorization.k8s.io",
-        _ => "",
-    }
+    GROUPED
+        .iter()
+        .find(|(r, _)| *r == resource)
+        .map_or("", |(_, g)| g)
+}
+
+/// A resource name (without group) every cluster serves.
+fn known_resource(r: &str) -> bool {
+    r == "*" || CORE.contains(&r) || GROUPED.iter().any(|(k, _)| *k == r)
+}
+
+/// The known name closest to `word` (a typo's likely meaning), if one is close.
+fn closest<'a>(word: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    known
+        .map(|k| (strsim::damerau_levenshtein(word, k), k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 4))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
 }
 
 /// A ServiceAccount object.
@@ -1317,8 +1465,33 @@ mod tests {
             "get widgets.example.com"
         );
         assert_eq!(
-            Request::parse("get", "policy").unwrap().display(),
-            "get policies"
+            Request::parse("get", "NetworkPolicy").unwrap().display(),
+            "get networkpolicies.networking.k8s.io"
+        );
+        // A typo is kept as typed (not pluralised into `secretzs`) and noted with its likely
+        // meaning; so is an unknown verb. Known requests have no notes.
+        let typo = Request::parse("gett", "secretz").unwrap();
+        assert_eq!(typo.display(), "gett secretz");
+        let notes = typo.notes();
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[0].contains("\"gett\"") && notes[0].contains("did you mean \"get\""));
+        assert!(notes[1].contains("\"secretz\"") && notes[1].contains("did you mean \"secrets\""));
+        assert!(Request::parse("get", "secret").unwrap().notes().is_empty());
+        assert!(
+            Request::parse("use", "widgets.example.com")
+                .unwrap()
+                .notes()
+                .is_empty()
+        );
+        assert!(
+            Request::parse("post", "/healthz")
+                .unwrap()
+                .notes()
+                .is_empty()
+        );
+        assert_eq!(
+            Request::parse("get", "qwertyuiop").unwrap().notes().len(),
+            1
         );
         assert!(Request::parse("get", "pods/a/b").is_err());
         assert!(Request::parse("get", "").is_err());
@@ -1333,6 +1506,17 @@ mod tests {
             Subject::service_account("ns", "x")
         );
         assert!(Subject::parse("").is_err() && Subject::parse("User:").is_err());
+        // A mistyped kind is an error, not a user named "Foo:bar".
+        assert!(Subject::parse("Foo:bar").is_err());
+        assert!(Subject::parse("Serviceacount:ns:x").is_err());
+        assert_eq!(
+            Subject::parse("system:masters").unwrap(),
+            Subject::user("system:masters")
+        );
+        assert_eq!(
+            Subject::parse("User:oidc:alice").unwrap(),
+            Subject::user("oidc:alice")
+        );
         let ids = Subject::service_account("ns", "x").identities();
         assert!(ids.contains(&Subject::group("system:serviceaccounts:ns")));
         assert!(

@@ -20,6 +20,9 @@ fn can_reach_json_contract() {
     ]);
     assert_eq!(code, 0);
     assert_eq!(v["allowed"], true);
+    // FROM and TO come back in the form they were given (namespace/Kind/name).
+    assert_eq!(v["from"], "monitoring/Deployment/prometheus");
+    assert_eq!(v["to"], "shop/Deployment/api");
     assert_eq!(
         v["policies"],
         serde_json::json!([
@@ -28,7 +31,7 @@ fn can_reach_json_contract() {
         ])
     );
     assert_eq!(v["protocol"], "TCP");
-    let (_, v) = json(&[
+    let (code, v) = json(&[
         "netpol",
         "can-reach",
         "shop/deployment/frontend",
@@ -42,6 +45,8 @@ fn can_reach_json_contract() {
         EDGE,
     ]);
     assert_eq!(v["allowed"], false);
+    assert_eq!(code, 1, "DENIED exits 1");
+    assert_eq!(v["from"], "shop/Deployment/frontend");
     assert_eq!(v["ingress"]["isolated"], true);
     assert_eq!(v["egress"]["isolated"], false);
     assert!(
@@ -64,10 +69,10 @@ fn can_reach_table_and_errors() {
         ])
         .output()
         .unwrap();
-    assert!(out.status.success());
+    assert_eq!(out.status.code(), Some(1), "DENIED exits 1");
     let t = String::from_utf8(out.stdout).unwrap();
     assert!(
-        t.starts_with("StatefulSet/shop/db -> Deployment/shop/api any port/TCP: DENIED"),
+        t.starts_with("shop/StatefulSet/db -> shop/Deployment/api any port/TCP: DENIED"),
         "{t}"
     );
     assert!(t.contains("denied: isolated by shop/db-egress"), "{t}");
@@ -120,7 +125,7 @@ fn report_per_namespace_and_workload() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|w| w["workload"] == "Deployment/shop/frontend")
+        .find(|w| w["workload"] == "shop/Deployment/frontend")
         .unwrap();
     assert_eq!(fe["egress"]["isolation"], "not-isolated");
     let out = palisade()
@@ -175,13 +180,13 @@ fn namespace_flag_places_manifests() {
     assert_eq!(code, 0);
     assert_eq!(
         namespaces(&v),
-        ["default: StatefulSet/default/app-controller"]
+        ["default: default/StatefulSet/app-controller"]
     );
     let (code, v) = json(&["netpol", "report", "-n", "gitops", "-f", "json", bundle]);
     assert_eq!(code, 0);
     assert_eq!(
         namespaces(&v),
-        ["gitops: StatefulSet/gitops/app-controller"]
+        ["gitops: gitops/StatefulSet/app-controller"]
     );
     let (code, v) = json(&[
         "netpol",

@@ -314,3 +314,85 @@ fn namespace_flag_places_manifests_for_queries() {
         "{stderr}"
     );
 }
+
+/// `rbac can SUBJECT VERB RESOURCE` answers as `kubectl auth can-i`: yes/no, exit 0/1.
+#[test]
+fn can_answers_yes_or_no_with_the_exit_status() {
+    let sa = "ServiceAccount:team-a:ci";
+    let out = palisade()
+        .args(["rbac", "can", sa, "get", "secrets", "-n", "team-a", EDGE])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("yes\n"), "{text}");
+    assert!(text.contains("RoleBinding/team-a/team-a-secrets"), "{text}");
+    // Not in another namespace, and not a verb the role lacks.
+    for args in [
+        vec!["get", "secrets", "-n", "team-b"],
+        vec!["delete", "secrets", "-n", "team-a"],
+    ] {
+        let out = palisade()
+            .args(["rbac", "can", sa])
+            .args(&args)
+            .arg(EDGE)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "no\n", "{args:?}");
+    }
+    let (code, v) = json(&[
+        "rbac", "can", sa, "get", "secrets", "-n", "team-a", "-f", "json", EDGE,
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(v["allowed"], true);
+    assert_eq!(
+        v["grants"][0]["via"]["binding"],
+        "RoleBinding/team-a/team-a-secrets"
+    );
+    let (code, v) = json(&[
+        "rbac",
+        "can",
+        "User:nobody",
+        "get",
+        "pods",
+        "-f",
+        "json",
+        EDGE,
+    ]);
+    assert_eq!((code, &v["allowed"]), (1, &Value::Bool(false)));
+    assert!(v["grants"].as_array().unwrap().is_empty());
+}
+
+/// Typos are named, not silently answered: an unknown verb or resource gets a note with the
+/// closest known name (and is not pluralised), a malformed subject is an error.
+#[test]
+fn typos_are_noted_and_malformed_subjects_refused() {
+    let out = palisade()
+        .args(["rbac", "who-can", "gett", "secretz", EDGE])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("did you mean \"get\""), "{err}");
+    assert!(err.contains("did you mean \"secrets\""), "{err}");
+    assert!(
+        !err.contains("secretzs") && !String::from_utf8_lossy(&out.stdout).contains("secretzs")
+    );
+    let out = palisade()
+        .args(["rbac", "who-can", "get", "secrets", EDGE])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).is_empty());
+    for subject in ["Foo:bar", "Serviceacount:team-a:ci"] {
+        let out = palisade()
+            .args(["rbac", "can", subject, "--list", EDGE])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{subject}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("invalid subject"),
+            "{subject}"
+        );
+    }
+}
