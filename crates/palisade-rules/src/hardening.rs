@@ -65,7 +65,6 @@ pub(crate) struct Rule {
     pub fix: &'static str,
 }
 
-
 #[allow(clippy::too_many_arguments)]
 const fn rule(
     id: &'static str,

@@ -64,7 +64,10 @@ pub fn run(args: RulesArgs) -> Result<ExitCode> {
             ExplainFormat::Text => {
                 let mut text = palisade_report::render_markdown(
                     &page,
-                    Style { color: out.color(), quiet: false },
+                    Style {
+                        color: out.color(),
+                        quiet: false,
+                    },
                     palisade_report::terminal_width(),
                 );
                 // The same page online (SARIF's "Learn more" and JUnit's help link to it).
@@ -103,7 +106,10 @@ pub fn run(args: RulesArgs) -> Result<ExitCode> {
         RulesFormat::Json => Some(Format::Json),
     };
     if let Some(format) = format {
-        let style = Style { color: out.color(), quiet: false };
+        let style = Style {
+            color: out.color(),
+            quiet: false,
+        };
         palisade_report::render_rule_list(
             format,
             palisade_rules::catalog(),

@@ -405,13 +405,7 @@ impl Data {
 
 pub fn render_to_string(format: palisade_report::Format, report: &Report<'_>) -> String {
     let mut out = Vec::new();
-    palisade_report::render(
-        format,
-        report,
-        palisade_report::Style::default(),
-        &mut out,
-    )
-    .unwrap();
+    palisade_report::render(format, report, palisade_report::Style::default(), &mut out).unwrap();
     String::from_utf8(out).unwrap()
 }
 

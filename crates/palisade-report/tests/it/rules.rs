@@ -4,7 +4,17 @@ use serde_json::Value;
 
 fn rules(format: Format, width: usize) -> String {
     let mut out = Vec::new();
-    render_rules_width(format, RULES, Style { color: false, quiet: false }, width, &mut out).unwrap();
+    render_rules_width(
+        format,
+        RULES,
+        Style {
+            color: false,
+            quiet: false,
+        },
+        width,
+        &mut out,
+    )
+    .unwrap();
     String::from_utf8(out).unwrap()
 }
 

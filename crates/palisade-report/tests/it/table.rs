@@ -3,7 +3,16 @@ use palisade_report::{Style, render_table};
 
 fn table(data: &Data, width: usize, color: bool) -> String {
     let mut out = Vec::new();
-    render_table(&data.report(), Style { color, quiet: false }, width, &mut out).unwrap();
+    render_table(
+        &data.report(),
+        Style {
+            color,
+            quiet: false,
+        },
+        width,
+        &mut out,
+    )
+    .unwrap();
     String::from_utf8(out).unwrap()
 }
 
