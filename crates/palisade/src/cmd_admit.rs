@@ -12,8 +12,8 @@ use palisade_admit::{Admitter, ApiClient, Config, Metrics, ObjectsState, ServeOp
 
 #[derive(Debug, Args)]
 pub struct AdmitArgs {
-    /// Address to listen on, e.g. 0.0.0.0:8443.
-    #[arg(long, value_name = "ADDR")]
+    /// Address to listen on: HOST:PORT (e.g. 0.0.0.0:8443, localhost:8443) or :PORT.
+    #[arg(long, value_name = "ADDR", value_parser = crate::output::parse_listen)]
     listen: SocketAddr,
     /// PEM serving certificate (leaf first, then intermediates); reloaded when it changes.
     #[arg(long, value_name = "FILE")]

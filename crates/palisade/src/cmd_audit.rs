@@ -109,8 +109,8 @@ pub struct RulesListArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Address to listen on, e.g. 0.0.0.0:8443.
-    #[arg(long, value_name = "ADDR")]
+    /// Address to listen on: HOST:PORT (e.g. 0.0.0.0:8443, localhost:8443) or :PORT.
+    #[arg(long, value_name = "ADDR", value_parser = crate::output::parse_listen)]
     pub listen: std::net::SocketAddr,
     /// TLS certificate chain (PEM).
     #[arg(long, value_name = "FILE")]

@@ -12,8 +12,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DIR")]
     pub data_dir: PathBuf,
 
-    /// Address to listen on, e.g. 127.0.0.1:8080 or 0.0.0.0:8080.
-    #[arg(long, value_name = "ADDR")]
+    /// Address to listen on: HOST:PORT (e.g. 127.0.0.1:8080, localhost:8080) or :PORT.
+    #[arg(long, value_name = "ADDR", value_parser = crate::output::parse_listen)]
     pub listen: SocketAddr,
 
     /// GitHub API pages (files or directories of *.json) to seed the store from, read as
@@ -121,8 +121,11 @@ pub struct TlsArgs {
 }
 
 pub fn run(args: ServeArgs) -> Result<ExitCode> {
+    // Colour only on a terminal, never in redirected logs (and not with NO_COLOR).
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(!no_color && std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_max_level(tracing::Level::INFO)
         .init();
     let resync = palisade_feed_server::duration::parse(&args.resync_interval)

@@ -66,3 +66,64 @@ impl Output {
         }
     }
 }
+
+/// `--listen` for the three servers: `HOST:PORT` (a host name such as `localhost` is resolved, its
+/// first address used), `[IPv6]:PORT`, or `:PORT` for every interface, as Go servers and
+/// kubectl accept it.
+pub fn parse_listen(s: &str) -> Result<std::net::SocketAddr, String> {
+    use std::net::{SocketAddr, ToSocketAddrs};
+    if let Ok(addr) = s.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let bad = |why: String| {
+        format!("`{s}` is not a listen address ({why}): use HOST:PORT, [IPv6]:PORT or :PORT")
+    };
+    if let Some(port) = s.strip_prefix(':') {
+        let port: u16 = port
+            .parse()
+            .map_err(|_| bad("port is not a number".into()))?;
+        return Ok(SocketAddr::from(([0, 0, 0, 0], port)));
+    }
+    let (host, port) = s.rsplit_once(':').ok_or_else(|| bad("no port".into()))?;
+    if host.is_empty() || port.parse::<u16>().is_err() {
+        return Err(bad("port is not a number".into()));
+    }
+    s.to_socket_addrs()
+        .map_err(|e| bad(e.to_string()))?
+        .next()
+        .ok_or_else(|| bad(format!("{host} has no address")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_listen;
+    use std::net::SocketAddr;
+
+    #[test]
+    fn listen_addresses_as_servers_accept_them() {
+        let ok = |s: &str| parse_listen(s).unwrap_or_else(|e| panic!("{s}: {e}"));
+        assert_eq!(
+            ok("0.0.0.0:8443"),
+            "0.0.0.0:8443".parse::<SocketAddr>().unwrap()
+        );
+        assert_eq!(
+            ok("[::1]:8443"),
+            "[::1]:8443".parse::<SocketAddr>().unwrap()
+        );
+        assert_eq!(ok(":8443"), "0.0.0.0:8443".parse::<SocketAddr>().unwrap());
+        let local = ok("localhost:8443");
+        assert!(local.ip().is_loopback() && local.port() == 8443, "{local}");
+        for bad in [
+            "8443",
+            ":",
+            ":port",
+            "localhost:",
+            "localhost:99999",
+            "",
+            "a b:1",
+        ] {
+            let e = parse_listen(bad).unwrap_err();
+            assert!(e.contains("HOST:PORT"), "{bad}: {e}");
+        }
+    }
+}

@@ -422,3 +422,101 @@ fn scan_help_names_every_default_family() {
     );
     assert!(flat.contains("never"), "--fail-on never is documented");
 }
+
+/// `--listen` takes `localhost:PORT` and `:PORT` on all three servers (they were usage errors):
+/// each gets past argument parsing to its own start-up error (a missing certificate).
+#[test]
+fn servers_accept_host_names_and_bare_ports() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = dir.path().join("missing.crt");
+    let key = dir.path().join("missing.key");
+    let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    let data = dir.path().join("data");
+    let objects = dir.path().join("ns.yaml");
+    std::fs::write(
+        &objects,
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n",
+    )
+    .unwrap();
+    let objects = objects.to_str().unwrap();
+    for listen in ["localhost:0", ":0"] {
+        for args in [
+            vec![
+                "admit",
+                "--listen",
+                listen,
+                "--cert",
+                cert,
+                "--key",
+                key,
+                "--objects",
+                objects,
+            ],
+            vec![
+                "audit", "serve", "--listen", listen, "--cert", cert, "--key", key,
+            ],
+            vec![
+                "feed",
+                "serve",
+                "--listen",
+                listen,
+                "--data-dir",
+                data.to_str().unwrap(),
+                "--cert",
+                cert,
+                "--key",
+                key,
+            ],
+        ] {
+            let (code, err) = stderr_of(&args);
+            assert_ne!(code, 0, "{args:?}");
+            assert!(!err.contains("invalid value"), "{args:?}: {err}");
+            assert!(
+                err.contains("missing.crt") || err.contains("missing.key"),
+                "{args:?}: {err}"
+            );
+        }
+    }
+    let (code, err) = stderr_of(&["admit", "--listen", "8443", "--cert", cert, "--key", key]);
+    assert_eq!(code, 2);
+    assert!(err.contains("HOST:PORT"), "{err}");
+}
+
+/// `feed serve`'s log is plain text when stderr is not a terminal (ANSI colour codes were
+/// written into redirected logs).
+#[test]
+fn feed_serve_logs_have_no_colour_codes_when_redirected() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("palisade"))
+        .current_dir(root())
+        .env_remove("NO_COLOR")
+        .args([
+            "feed",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "off",
+        ])
+        .arg("--data-dir")
+        .arg(dir.path())
+        // A feed file is not GitHub issues: every item gets a warning line at start-up.
+        .args([
+            "--input",
+            "testdata/cve-feed/official-cve-feed.2023-07-01.json",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(first.contains("WARN"), "{first}");
+    assert!(
+        !first.contains('\u{1b}'),
+        "colour codes in a redirected log: {first:?}"
+    );
+}
