@@ -102,9 +102,18 @@ pub struct ScanArgs {
 pub struct RulesListArgs {
     #[command(flatten)]
     pub rules: RuleArgs,
-    /// Print the list as JSON.
-    #[arg(long)]
+    /// Output format: table or json (one JSON object a line), as `--format` on every command.
+    #[arg(long, short = 'f', value_enum, default_value = "table")]
+    pub format: RulesFormat,
+    /// The same as `--format json` (kept for scripts written against it).
+    #[arg(long, hide = true, conflicts_with = "format")]
     pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RulesFormat {
+    Table,
+    Json,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -349,7 +358,7 @@ fn list_rules(a: RulesListArgs) -> anyhow::Result<ExitCode> {
     let rs = build_rules(&a.rules)?;
     let mut out = std::io::stdout().lock();
     for r in &rs.rules {
-        let res = if a.json {
+        let res = if a.json || a.format == RulesFormat::Json {
             let v = serde_json::json!({"rule": &*r.name, "priority": r.priority.as_str(), "tags": r.tags, "desc": r.desc});
             writeln!(out, "{v}")
         } else {
@@ -416,6 +425,13 @@ fn scan(a: ScanArgs) -> anyhow::Result<ExitCode> {
         )),
     };
     let paths = if a.paths.is_empty() {
+        // Nothing given: standard input. Say so when it is a terminal, or the command seems
+        // to hang (a pipe or a file is read without a word).
+        if std::io::stdin().is_terminal() {
+            eprintln!(
+                "palisade audit: reading audit events (JSON Lines) from standard input; end with Ctrl-D, or give files (or `-`) as arguments"
+            );
+        }
         vec!["-".to_string()]
     } else {
         a.paths.clone()

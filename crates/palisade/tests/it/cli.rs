@@ -520,3 +520,47 @@ fn feed_serve_logs_have_no_colour_codes_when_redirected() {
         "colour codes in a redirected log: {first:?}"
     );
 }
+
+/// `palisade audit` with no file on a terminal says it reads standard input instead of
+/// waiting silently (run in a pseudo-terminal from util-linux `script`).
+#[test]
+fn audit_without_files_on_a_terminal_says_it_reads_stdin() {
+    use std::io::BufRead;
+    let bin = assert_cmd::cargo::cargo_bin("palisade");
+    let mut child = std::process::Command::new("script")
+        .current_dir(root())
+        .args(["-qec", &format!("'{}' audit", bin.display()), "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("util-linux `script`");
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        first.contains("reading audit events") && first.contains("standard input"),
+        "{first:?}"
+    );
+}
+
+/// `audit rules` takes `--format json` like every other command (`--json` still works).
+#[test]
+fn audit_rules_take_format() {
+    let out = Command::cargo_bin("palisade")
+        .unwrap()
+        .args(["audit", "rules", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert!(first["rule"].is_string() && first["priority"].is_string());
+    let old = Command::cargo_bin("palisade")
+        .unwrap()
+        .args(["audit", "rules", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(old.stdout).unwrap(), text);
+}
