@@ -564,3 +564,163 @@ fn audit_rules_take_format() {
         .unwrap();
     assert_eq!(String::from_utf8(old.stdout).unwrap(), text);
 }
+
+/// The README's exit-status table: every command it names has a row, and one case of each
+/// cell that can be run without a server exits as the table says.
+#[test]
+fn exit_status_table_holds() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let table = readme.split("## Exit status").nth(1).unwrap();
+    for cmd in [
+        "`scan`",
+        "`rules`",
+        "`rbac can SUBJECT VERB RESOURCE`",
+        "`netpol can-reach`",
+        "`netpol report`",
+        "`cvss`",
+        "`audit`",
+        "`audit serve`",
+        "`admit`",
+        "`version`",
+    ] {
+        assert!(table.contains(&format!("| {cmd}")), "no row for {cmd}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.log");
+    std::fs::write(&empty, "").unwrap();
+    let empty = empty.to_str().unwrap();
+    let rbac = "testdata/rbac/edge-cases/who-can.yaml";
+    let netpol = "testdata/netpol/edge-cases/policies.yaml";
+    let feed = "testdata/cve-feed/official-cve-feed.2023-07-01.json";
+    let trace = "testdata/audit/falco-k8s-audit-traces/anonymous_creates_namespace_foo.json";
+    let cases: Vec<(Vec<&str>, i32)> = vec![
+        (
+            vec![
+                "scan",
+                "--select",
+                "pss",
+                "--pss-level",
+                "baseline",
+                "examples/good-deployment.yaml",
+            ],
+            0,
+        ),
+        (vec!["scan", "examples/privileged-daemonset.yaml"], 1),
+        (vec!["scan", "docs/examples/broken.yaml"], 2),
+        (
+            vec![
+                "scan",
+                "--fail-on",
+                "never",
+                "examples/privileged-daemonset.yaml",
+            ],
+            0,
+        ),
+        (vec!["rules"], 0),
+        (vec!["rules", "explain", "NOPE001"], 2),
+        (vec!["rbac", "who-can", "get", "secrets", rbac], 0),
+        (
+            vec![
+                "rbac",
+                "can",
+                "ServiceAccount:team-a:ci",
+                "get",
+                "secrets",
+                "-n",
+                "team-a",
+                rbac,
+            ],
+            0,
+        ),
+        (
+            vec![
+                "rbac",
+                "can",
+                "ServiceAccount:team-a:ci",
+                "delete",
+                "secrets",
+                "-n",
+                "team-a",
+                rbac,
+            ],
+            1,
+        ),
+        (
+            vec!["rbac", "who-can", "get", "secrets", "/nonexistent-palisade"],
+            2,
+        ),
+        (
+            vec![
+                "netpol",
+                "can-reach",
+                "monitoring/Deployment/prometheus",
+                "shop/Deployment/api",
+                "--port",
+                "9090",
+                netpol,
+            ],
+            0,
+        ),
+        (
+            vec![
+                "netpol",
+                "can-reach",
+                "shop/StatefulSet/db",
+                "shop/Deployment/api",
+                netpol,
+            ],
+            1,
+        ),
+        (
+            vec![
+                "netpol",
+                "can-reach",
+                "shop/Deployment/nope",
+                "shop/Deployment/api",
+                netpol,
+            ],
+            2,
+        ),
+        (vec!["netpol", "report", netpol], 0),
+        (
+            vec!["feed", "affected", "--feed", feed, "--version", "1.27.1"],
+            0,
+        ),
+        (
+            vec![
+                "feed",
+                "affected",
+                "--feed",
+                "/nonexistent-palisade.json",
+                "--version",
+                "1.27.1",
+            ],
+            2,
+        ),
+        (
+            vec!["cvss", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"],
+            0,
+        ),
+        (vec!["cvss", "CVSS:3.1/AV:X"], 2),
+        (vec!["audit", empty], 0),
+        (vec!["audit", trace], 1),
+        (vec!["audit", "/nonexistent-palisade.log"], 2),
+        (vec!["version"], 0),
+        (vec!["completions", "tcsh"], 2),
+    ];
+    for (args, want) in cases {
+        let out = Command::cargo_bin("palisade")
+            .unwrap()
+            .current_dir(root())
+            .env_remove("PALISADE_CONFIG")
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(want),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
