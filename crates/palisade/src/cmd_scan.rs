@@ -46,7 +46,8 @@ pub struct ScanArgs {
     pub framework: Option<Framework>,
 
     /// Scan configuration (rule enable/disable, severity overrides, waivers); default:
-    /// `.palisade.yaml` in the current directory when it exists.
+    /// `.palisade.yaml` in the current directory or the nearest one above it, up to the
+    /// repository root.
     #[arg(long, value_name = "FILE", env = "PALISADE_CONFIG")]
     pub config: Option<PathBuf>,
 
@@ -183,20 +184,34 @@ pub(crate) fn parse_namespace(s: &str) -> Result<String, String> {
     }
 }
 
-/// Loads the configuration file: the one named, or `.palisade.yaml` when present.
+/// `.palisade.yaml` in `dir` or the nearest directory above it, stopping at the repository's
+/// root (the first directory with a `.git`), as ruff and kube-linter look for theirs; its
+/// exception paths are then relative to where it was found.
+pub(crate) fn discover_config(dir: &std::path::Path) -> Option<PathBuf> {
+    for d in dir.ancestors() {
+        let candidate = d.join(".palisade.yaml");
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        if d.join(".git").exists() {
+            return None;
+        }
+    }
+    None
+}
+
+/// Loads the configuration file: the one named, or `.palisade.yaml` found by
+/// [`discover_config`].
 fn load_config(args: &ScanArgs, limits: &palisade_yaml::Limits) -> Result<Option<Config>> {
     if args.no_config {
         return Ok(None);
     }
     let path = match &args.config {
         Some(p) => p.clone(),
-        None => {
-            let default = PathBuf::from(".palisade.yaml");
-            if !default.exists() {
-                return Ok(None);
-            }
-            default
-        }
+        None => match discover_config(&std::env::current_dir().unwrap_or_default()) {
+            Some(found) => found,
+            None => return Ok(None),
+        },
     };
     let loaded = palisade_yaml::load_paths(std::slice::from_ref(&path), limits);
     if let Some(e) = loaded.errors.first() {

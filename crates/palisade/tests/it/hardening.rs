@@ -594,3 +594,42 @@ fn config_path_globs_are_relative_to_the_config_file() {
     let (_, json) = run_json(&mut cmd);
     assert_eq!(json["findings"].as_array().unwrap().len(), 1);
 }
+
+/// `.palisade.yaml` is found in the nearest directory above the current one, up to the
+/// repository root (a directory with `.git`), not only in the current directory; one above the
+/// repository is not used.
+#[test]
+fn config_is_discovered_up_to_the_repository_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    let deep = repo.join("apps/agent");
+    std::fs::create_dir_all(&deep).unwrap();
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    std::fs::copy(
+        root().join("examples/privileged-daemonset.yaml"),
+        deep.join("ds.yaml"),
+    )
+    .unwrap();
+    let waive = |paths: &str| {
+        format!(
+            "apiVersion: palisade.dev/v1alpha1\nkind: Config\nexceptions:\n  - rules: [PSS007]\n    paths: [\"{paths}\"]\n    reason: privileged by design\n"
+        )
+    };
+    std::fs::write(repo.join(".palisade.yaml"), waive("apps/**")).unwrap();
+    // Above the repository: must not be picked up by a scan inside it.
+    std::fs::write(dir.path().join(".palisade.yaml"), waive("**")).unwrap();
+    let scan_from = |cwd: &std::path::Path, target: &str| {
+        let mut cmd = Command::cargo_bin("palisade").unwrap();
+        cmd.current_dir(cwd)
+            .env_remove("PALISADE_CONFIG")
+            .args(["scan", "--format", "json", "--select", "PSS007", target]);
+        run_json(&mut cmd).1
+    };
+    let json = scan_from(&deep, "ds.yaml");
+    assert!(json["findings"].as_array().unwrap().is_empty(), "{json}");
+    assert_eq!(json["suppressed"].as_array().unwrap().len(), 1);
+    // Without the repository's file, the one above the repository is not used.
+    std::fs::remove_file(repo.join(".palisade.yaml")).unwrap();
+    let json = scan_from(&deep, "ds.yaml");
+    assert_eq!(json["findings"].as_array().unwrap().len(), 1, "{json}");
+}
