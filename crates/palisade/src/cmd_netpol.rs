@@ -88,7 +88,7 @@ fn can_reach(a: CanReachArgs) -> Result<ExitCode> {
     let from = model.find(&a.from)?;
     let to = model.find(&a.to)?;
     let reach = model.can_reach(from, to, port.as_ref(), &protocol);
-    let mut out = Output::open(None, a.common.color)?;
+    let mut out = Output::open(a.common.output.as_deref(), a.common.color)?;
     match a.common.format {
         QueryFormat::Json => {
             serde_json::to_writer_pretty(out.writer(), &reach).context("writing JSON")?;

@@ -38,6 +38,10 @@ pub struct Common {
     /// Colour: auto, always, never (tables only; currently uncoloured).
     #[arg(long, default_value = "auto", value_enum)]
     pub color: ColorChoice,
+
+    /// Write the answer to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -172,7 +176,7 @@ pub(crate) fn print<T: serde::Serialize>(
     header: &[&str],
     rows: impl FnOnce() -> Vec<Vec<String>>,
 ) -> Result<()> {
-    let mut out = Output::open(None, common.color)?;
+    let mut out = Output::open(common.output.as_deref(), common.color)?;
     match common.format {
         QueryFormat::Json => {
             serde_json::to_writer_pretty(out.writer(), value).context("writing JSON")?;
@@ -338,7 +342,7 @@ fn can_i(a: &CanArgs, subject: Subject) -> Result<ExitCode> {
     };
     let title = if answer.allowed { "yes" } else { "no" };
     if !answer.allowed && matches!(a.common.format, QueryFormat::Table) {
-        let mut out = Output::open(None, a.common.color)?;
+        let mut out = Output::open(a.common.output.as_deref(), a.common.color)?;
         writeln!(out.writer(), "no")?;
         out.finish()?;
         return Ok(if errors.is_empty() {

@@ -24,6 +24,10 @@ pub struct RulesArgs {
     /// Colour in table output: auto, always, never.
     #[arg(long, default_value = "auto", value_enum)]
     pub color: ColorChoice,
+
+    /// Write to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// What `palisade rules` prints (a closed set, so clap lists exactly these on a wrong value).
@@ -58,7 +62,7 @@ pub fn run(args: RulesArgs) -> Result<ExitCode> {
         let page = palisade_rules::explain(rule).with_context(|| {
             format!("unknown rule {rule:?}: `palisade rules` lists the rule IDs and names")
         })?;
-        let mut out = Output::open(None, args.color)?;
+        let mut out = Output::open(args.output.as_deref(), args.color)?;
         let page = match format {
             ExplainFormat::Markdown => page,
             ExplainFormat::Text => {
@@ -94,7 +98,7 @@ pub fn run(args: RulesArgs) -> Result<ExitCode> {
         write_pages(dir)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let mut out = Output::open(None, args.color)?;
+    let mut out = Output::open(args.output.as_deref(), args.color)?;
     let format = match args.format {
         RulesFormat::Markdown => {
             out.writer()

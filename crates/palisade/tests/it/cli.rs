@@ -724,3 +724,54 @@ fn exit_status_table_holds() {
         );
     }
 }
+
+/// `--output FILE` on the query commands and `rules`, as on `scan`: the file gets what standard
+/// output would have, and standard output stays empty.
+#[test]
+fn query_commands_write_to_output_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let rbac = "testdata/rbac/edge-cases/who-can.yaml";
+    let netpol = "testdata/netpol/edge-cases/policies.yaml";
+    for (name, args) in [
+        (
+            "who-can.json",
+            vec!["rbac", "who-can", "get", "secrets", "-f", "json", rbac],
+        ),
+        (
+            "can.json",
+            vec![
+                "rbac",
+                "can",
+                "ServiceAccount:team-a:ci",
+                "--list",
+                "-f",
+                "json",
+                rbac,
+            ],
+        ),
+        (
+            "report.json",
+            vec!["netpol", "report", "-f", "json", netpol],
+        ),
+        ("rules.json", vec!["rules", "--format", "json"]),
+    ] {
+        let file = dir.path().join(name);
+        let out = Command::cargo_bin("palisade")
+            .unwrap()
+            .current_dir(root())
+            .args(&args)
+            .arg("--output")
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        assert!(v.is_array() || v.is_object(), "{args:?}");
+    }
+}
