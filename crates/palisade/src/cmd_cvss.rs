@@ -3,7 +3,7 @@
 use anyhow::{Context, Result};
 use palisade_feed::cvss;
 use serde::Serialize;
-use std::io::{BufRead, Write};
+use std::io::BufRead;
 use std::process::ExitCode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -21,6 +21,10 @@ pub struct CvssArgs {
     /// Output format.
     #[arg(long, short = 'f', default_value = "table", value_enum)]
     pub format: TableOrJson,
+
+    /// Write to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
 }
 
 /// One line of output: a score, or why the vector is invalid.
@@ -59,10 +63,12 @@ pub fn run(args: CvssArgs) -> Result<ExitCode> {
         .iter()
         .filter(|e| matches!(e, Entry::Err { .. }))
         .count();
-    let mut out = std::io::stdout().lock();
+    let mut output =
+        crate::output::Output::open(args.output.as_deref(), crate::output::ColorChoice::Never)?;
+    let out = output.writer();
     match args.format {
         TableOrJson::Json => {
-            serde_json::to_writer_pretty(&mut out, &entries)?;
+            serde_json::to_writer_pretty(&mut *out, &entries)?;
             writeln!(out)?;
         }
         TableOrJson::Table => {
@@ -86,7 +92,7 @@ pub fn run(args: CvssArgs) -> Result<ExitCode> {
             }
         }
     }
-    out.flush()?;
+    output.finish()?;
     if invalid > 0 {
         eprintln!("error: {invalid} of {} vectors are invalid", entries.len());
         return Ok(ExitCode::from(2));

@@ -66,6 +66,10 @@ pub struct AffectedArgs {
     /// Output format.
     #[arg(long, short = 'f', default_value = "table", value_enum)]
     pub format: TableOrJson,
+
+    /// Write to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -201,10 +205,12 @@ fn affected(args: AffectedArgs) -> Result<ExitCode> {
         target_os,
     };
     let matches = matcher::affected_all_with(&feed, &targets, &options);
-    let mut out = std::io::stdout().lock();
+    let mut output =
+        crate::output::Output::open(args.output.as_deref(), crate::output::ColorChoice::Never)?;
+    let out = output.writer();
     match args.format {
         TableOrJson::Json => {
-            serde_json::to_writer_pretty(&mut out, &matches)?;
+            serde_json::to_writer_pretty(&mut *out, &matches)?;
             writeln!(out)?;
         }
         TableOrJson::Table => {
@@ -247,7 +253,7 @@ fn affected(args: AffectedArgs) -> Result<ExitCode> {
             }
         }
     }
-    out.flush()?;
+    output.finish()?;
     Ok(ExitCode::SUCCESS)
 }
 

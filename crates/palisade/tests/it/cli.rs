@@ -754,6 +754,28 @@ fn query_commands_write_to_output_files() {
             vec!["netpol", "report", "-f", "json", netpol],
         ),
         ("rules.json", vec!["rules", "--format", "json"]),
+        (
+            "cvss.json",
+            vec![
+                "cvss",
+                "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+                "-f",
+                "json",
+            ],
+        ),
+        (
+            "affected.json",
+            vec![
+                "feed",
+                "affected",
+                "--feed",
+                "testdata/cve-feed/official-cve-feed.2023-07-01.json",
+                "--version",
+                "1.27.1",
+                "-f",
+                "json",
+            ],
+        ),
     ] {
         let file = dir.path().join(name);
         let out = Command::cargo_bin("palisade")
