@@ -520,7 +520,7 @@ pub fn run_blocking(
 ) -> Result<(), ServeError> {
     let rt = runtime(opts.workers)?;
     rt.block_on(async move {
-        let stop = shutdown_signal();
+        let stop = palisade_tls::serve::shutdown_signal();
         let server = Server::bind(opts, admitter).await?;
         on_listening(server.local_addr());
         server.run(stop).await
@@ -542,7 +542,7 @@ pub fn run_in_cluster(
         let watch = crate::watch::ClusterWatch::new();
         let tasks = watch.spawn(Arc::new(client));
         let admitter = Arc::new(Admitter::new(config, watch, metrics));
-        let stop = shutdown_signal();
+        let stop = palisade_tls::serve::shutdown_signal();
         let server = Server::bind(opts, admitter).await?;
         on_listening(server.local_addr());
         let result = server.run(stop).await;
@@ -551,36 +551,6 @@ pub fn run_in_cluster(
         }
         result
     })
-}
-
-/// SIGTERM or Ctrl-C. The handlers are installed now (not at first poll), so a signal
-/// that arrives right after "listening" is not lost to the default action.
-fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let term = signal(SignalKind::terminate());
-        let int = signal(SignalKind::interrupt());
-        async move {
-            match (term, int) {
-                (Ok(mut term), Ok(mut int)) => {
-                    tokio::select! {
-                        _ = term.recv() => {}
-                        _ = int.recv() => {}
-                    }
-                }
-                _ => {
-                    let _ = tokio::signal::ctrl_c().await;
-                }
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        async {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
 }
 
 #[cfg(test)]

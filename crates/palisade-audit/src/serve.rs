@@ -691,35 +691,8 @@ fn local_addr(
         .map_err(|source| ServeError::Bind { what, addr, source })
 }
 
-/// SIGTERM or SIGINT (Ctrl-C). Call it inside the runtime (as [`run`] does): the handlers
-/// are installed at once, so a signal right after start-up is not lost to the default action.
-pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let term = signal(SignalKind::terminate());
-        let int = signal(SignalKind::interrupt());
-        async move {
-            match (term, int) {
-                (Ok(mut term), Ok(mut int)) => {
-                    tokio::select! {
-                        _ = term.recv() => {}
-                        _ = int.recv() => {}
-                    }
-                }
-                _ => {
-                    let _ = tokio::signal::ctrl_c().await;
-                }
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        async {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
-}
+/// SIGTERM or SIGINT; see [`palisade_tls::serve::shutdown_signal`].
+pub use palisade_tls::serve::shutdown_signal;
 
 #[cfg(test)]
 mod tests;

@@ -669,29 +669,8 @@ pub fn run_blocking(
     rt.block_on(async move {
         let server = start(config).await?;
         on_listening(server.addr);
-        shutdown_signal().await;
+        palisade_tls::serve::shutdown_signal().await;
         tracing::info!("shutting down");
         server.shutdown().await
     })
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
 }
