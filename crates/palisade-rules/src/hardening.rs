@@ -1644,14 +1644,18 @@ fn check_mac_absent(t: &Target<'_>) -> Vec<Hit> {
     )]
 }
 
-fn check_nginx_snippet(t: &Target<'_>) -> Vec<Hit> {
+/// An Ingress's annotations (ingress-nginx reads its configuration from them).
+fn ingress_annotations<'a>(t: &Target<'a>) -> Option<&'a serde_json::Map<String, Value>> {
     if t.kind != "Ingress" {
-        return Vec::new();
+        return None;
     }
-    let Some(ann) = get_obj(t.object, "metadata")
+    get_obj(t.object, "metadata")
         .and_then(|m| get_obj(m, "annotations"))
         .and_then(Value::as_object)
-    else {
+}
+
+fn check_nginx_snippet(t: &Target<'_>) -> Vec<Hit> {
+    let Some(ann) = ingress_annotations(t) else {
         return Vec::new();
     };
     ann.keys()
@@ -2005,13 +2009,7 @@ fn injection_chars(value: &str, kind: AnnotationValue) -> Option<(usize, Vec<Str
 }
 
 fn check_nginx_annotation_injection(t: &Target<'_>) -> Vec<Hit> {
-    if t.kind != "Ingress" {
-        return Vec::new();
-    }
-    let Some(ann) = get_obj(t.object, "metadata")
-        .and_then(|m| get_obj(m, "annotations"))
-        .and_then(Value::as_object)
-    else {
+    let Some(ann) = ingress_annotations(t) else {
         return Vec::new();
     };
     ann.iter()
