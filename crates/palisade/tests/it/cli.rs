@@ -10,13 +10,19 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn stderr_of(args: &[&str]) -> (i32, String) {
-    let out = Command::cargo_bin("palisade")
+/// The binary run from the repository root, without a configuration from the environment.
+fn run<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> std::process::Output {
+    Command::cargo_bin("palisade")
         .unwrap()
         .current_dir(root())
+        .env_remove("PALISADE_CONFIG")
         .args(args)
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+fn stderr_of(args: &[&str]) -> (i32, String) {
+    let out = run(args);
     (
         out.status.code().unwrap(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -131,12 +137,7 @@ fn the_table_fits_the_terminal() {
 }
 
 fn stdout_of(args: &[&str]) -> String {
-    let out = Command::cargo_bin("palisade")
-        .unwrap()
-        .current_dir(root())
-        .args(args)
-        .output()
-        .unwrap();
+    let out = run(args);
     assert!(
         out.status.success(),
         "{args:?}: {}",
@@ -266,12 +267,7 @@ fn works_as_a_kubectl_plugin() {
 /// docs (a page that exists), never to a placeholder host.
 #[test]
 fn help_links_point_at_existing_rule_pages() {
-    let out = Command::cargo_bin("palisade")
-        .unwrap()
-        .current_dir(root())
-        .args(["scan", "--format", "sarif", "--select", "all", "examples/"])
-        .output()
-        .unwrap();
+    let out = run(&["scan", "--format", "sarif", "--select", "all", "examples/"]);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
         !text.contains("example.invalid"),
@@ -296,30 +292,13 @@ fn help_links_point_at_existing_rule_pages() {
         );
         assert!(root().join(format!("docs/rules/{id}.md")).is_file(), "{id}");
     }
-    let junit = stdout_of_any(&["scan", "--format", "junit", "examples/"]);
+    let junit = String::from_utf8(run(&["scan", "--format", "junit", "examples/"]).stdout).unwrap();
     assert!(!junit.contains("example.invalid"));
     assert!(junit.contains("/docs/rules/PSS007.md"), "{junit}");
 }
 
-fn stdout_of_any(args: &[&str]) -> String {
-    let out = Command::cargo_bin("palisade")
-        .unwrap()
-        .current_dir(root())
-        .args(args)
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout).unwrap()
-}
-
 fn scan_out(args: &[&str]) -> (i32, String) {
-    let out = Command::cargo_bin("palisade")
-        .unwrap()
-        .current_dir(root())
-        .env_remove("PALISADE_CONFIG")
-        .arg("scan")
-        .args(args)
-        .output()
-        .unwrap();
+    let out = run(&[&["scan"], args].concat());
     (
         out.status.code().unwrap(),
         String::from_utf8(out.stdout).unwrap(),
@@ -548,20 +527,12 @@ fn audit_without_files_on_a_terminal_says_it_reads_stdin() {
 /// `audit rules` takes `--format json` like every other command (`--json` still works).
 #[test]
 fn audit_rules_take_format() {
-    let out = Command::cargo_bin("palisade")
-        .unwrap()
-        .args(["audit", "rules", "--format", "json"])
-        .output()
-        .unwrap();
+    let out = run(&["audit", "rules", "--format", "json"]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
     assert!(first["rule"].is_string() && first["priority"].is_string());
-    let old = Command::cargo_bin("palisade")
-        .unwrap()
-        .args(["audit", "rules", "--json"])
-        .output()
-        .unwrap();
+    let old = run(&["audit", "rules", "--json"]);
     assert_eq!(String::from_utf8(old.stdout).unwrap(), text);
 }
 
@@ -709,13 +680,7 @@ fn exit_status_table_holds() {
         (vec!["completions", "tcsh"], 2),
     ];
     for (args, want) in cases {
-        let out = Command::cargo_bin("palisade")
-            .unwrap()
-            .current_dir(root())
-            .env_remove("PALISADE_CONFIG")
-            .args(&args)
-            .output()
-            .unwrap();
+        let out = run(&args);
         assert_eq!(
             out.status.code(),
             Some(want),
@@ -778,14 +743,7 @@ fn query_commands_write_to_output_files() {
         ),
     ] {
         let file = dir.path().join(name);
-        let out = Command::cargo_bin("palisade")
-            .unwrap()
-            .current_dir(root())
-            .args(&args)
-            .arg("--output")
-            .arg(&file)
-            .output()
-            .unwrap();
+        let out = run(&[&args[..], &["--output", file.to_str().unwrap()]].concat());
         assert!(
             out.status.success(),
             "{args:?}: {}",
