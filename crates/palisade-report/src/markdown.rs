@@ -4,7 +4,7 @@
 
 use crate::Style;
 use owo_colors::OwoColorize;
-use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 const CODE_INDENT: &str = "    ";
 
@@ -70,12 +70,11 @@ impl Renderer {
             Event::End(TagEnd::Heading(_)) => {
                 let title = std::mem::take(&mut self.text);
                 let level = self.heading.take();
-                let shown = if self.style.color {
-                    title.bold().to_string()
+                if self.style.color {
+                    self.out.push_str(&title.bold().to_string());
                 } else {
-                    title.clone()
-                };
-                self.out.push_str(&shown);
+                    self.out.push_str(&title);
+                }
                 self.out.push('\n');
                 if level == Some(HeadingLevel::H1) {
                     self.out
@@ -106,10 +105,9 @@ impl Renderer {
                     self.out.push('\n');
                 }
             }
-            Event::Start(Tag::CodeBlock(kind)) => {
+            Event::Start(Tag::CodeBlock(_)) => {
                 self.flush_paragraph();
                 self.in_code = true;
-                if let CodeBlockKind::Fenced(_) = kind {}
             }
             Event::End(TagEnd::CodeBlock) => {
                 self.in_code = false;
