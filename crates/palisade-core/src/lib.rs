@@ -160,6 +160,25 @@ pub struct Finding {
     /// Written only when not empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub paths: Vec<String>,
+    /// Where the object came from when it was not read from a file (a live cluster): written
+    /// only then; `file` holds its `cluster://CONTEXT/NAMESPACE/KIND/NAME` form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+}
+
+/// The identity of an object read from a Kubernetes API server (`scan --cluster`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Origin {
+    /// The kubeconfig context the object was read through (`in-cluster` inside a pod).
+    pub context: String,
+    pub api_version: String,
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
 }
 
 /// Document numbers are 0-based indices in memory and 1-based wherever a person or a script

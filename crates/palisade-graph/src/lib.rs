@@ -153,6 +153,7 @@ pub(crate) fn finding(
         field: path.to_string(),
         fields: Vec::new(),
         paths: Vec::new(),
+        origin: None,
     }
 }
 

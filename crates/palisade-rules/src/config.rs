@@ -812,6 +812,7 @@ mod tests {
             field: String::new(),
             fields: Vec::new(),
             paths: vec![rbac[0].to_owned(), rbac[1].to_owned()],
+            origin: None,
         };
         let items = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         assert!(!waiver_covers(&items(&[rbac[0]]), &f));

@@ -312,6 +312,7 @@ pub fn check_document(doc: &Document, opts: &ScanOptions) -> Vec<Finding> {
                 field: first.to_string(),
                 fields: hit.fields.iter().map(ToString::to_string).collect(),
                 paths: Vec::new(),
+                origin: None,
             });
         }
     }
@@ -416,6 +417,7 @@ fn pss_findings(doc: &Document, opts: &ScanOptions) -> Vec<Finding> {
                 field: first.to_string(),
                 fields: fields.iter().map(ToString::to_string).collect(),
                 paths: Vec::new(),
+                origin: None,
             })
         })
         .collect()

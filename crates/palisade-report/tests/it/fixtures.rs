@@ -105,6 +105,7 @@ impl At<'_> {
             field: field.to_owned(),
             fields: fields.iter().map(|s| (*s).to_owned()).collect(),
             paths: Vec::new(),
+            origin: None,
         }
     }
 }
