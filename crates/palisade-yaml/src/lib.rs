@@ -58,6 +58,7 @@ mod kustomize;
 mod objects;
 mod paths;
 mod pipeline;
+pub mod render;
 mod resolve;
 mod stream;
 
@@ -84,6 +85,10 @@ pub struct Limits {
     pub max_alias_expansions: usize,
     /// YAML documents (or JSON values) per file, empty ones included.
     pub max_documents_per_file: usize,
+    /// Not a limit but read at the same place: with a renderer (`--render`), Helm charts and
+    /// root kustomizations among the inputs are rendered and their output is scanned
+    /// instead of their files (see [`render`]); without one, their files are notes.
+    pub render: Option<render::Renderer>,
 }
 
 impl Default for Limits {
@@ -95,6 +100,7 @@ impl Default for Limits {
             max_nodes: 2_000_000,
             max_alias_expansions: 100_000,
             max_documents_per_file: 10_000,
+            render: None,
         }
     }
 }
@@ -171,6 +177,9 @@ pub enum LoadError {
     Syntax { reason: String, rest_skipped: bool },
     #[error("{reason}")]
     NotObject { reason: String },
+    /// `--render`: a chart or kustomization could not be rendered.
+    #[error("{0}")]
+    Render(String),
 }
 
 impl LoadError {
@@ -182,6 +191,7 @@ impl LoadError {
             LoadError::Encoding { .. } => "encoding",
             LoadError::Syntax { .. } => "syntax",
             LoadError::NotObject { .. } => "not-object",
+            LoadError::Render(_) => "render",
         }
     }
 }

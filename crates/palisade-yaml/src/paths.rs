@@ -2,6 +2,7 @@
 //! extensions skipped), and `-` for stdin; with the size limits checked before reading.
 
 use crate::{At, LimitKind, Limits, LoadError, Loaded, Sink, limit_error};
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -12,7 +13,12 @@ const MANIFEST_EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
 
 enum Source {
     Stdin,
-    File { path: PathBuf, name: String },
+    File {
+        path: PathBuf,
+        name: String,
+    },
+    /// A job made by `--render` (rendered output, or the note or error about a target).
+    Rendered,
 }
 
 /// Loads files, directories and `-` (stdin, shown as `<stdin>`), in the order given;
@@ -92,20 +98,100 @@ pub(crate) fn plan<P: AsRef<Path>>(
         .iter()
         .filter_map(|s| match s {
             Source::File { path, .. } => Some(path.clone()),
-            Source::Stdin => None,
+            Source::Stdin | Source::Rendered => None,
         })
         .collect();
     let mut roles = crate::kustomize::roles(&files, limits);
-    let mut file_no = 0usize;
+    // --render: each chart or root kustomization is rendered once, at its first file; the
+    // output replaces every file it renders (one note per target says so). A target that
+    // cannot be rendered is an error, and its files are the notes they are without --render.
+    let mut rendered: HashMap<usize, Vec<Job>> = HashMap::new();
+    let mut replaced: HashSet<usize> = HashSet::new();
+    if let Some(renderer) = &limits.render {
+        let (targets, of_file) = crate::render::targets(&files, limits);
+        let mut first: HashMap<usize, usize> = HashMap::new();
+        for (&file, &t) in &of_file {
+            let e = first.entry(t).or_insert(file);
+            *e = (*e).min(file);
+        }
+        for (t, target) in targets.iter().enumerate() {
+            let Some(&at) = first.get(&t) else { continue };
+            let mut jobs = Vec::new();
+            let mut report = Loaded::default();
+            let mut sink = Sink {
+                file: target.dir().display().to_string().into(),
+                out: &mut report,
+            };
+            match crate::render::render(target, renderer, limits.max_file_bytes) {
+                Ok(r) => {
+                    let count = of_file.values().filter(|&&x| x == t).count();
+                    sink.note(
+                        At::default(),
+                        "rendered",
+                        format!(
+                            "rendered with `{}`: its {count} file(s) are scanned as the rendered \
+                             objects, locations are lines of the rendered output",
+                            r.command
+                        ),
+                    );
+                    jobs.push(Job::Done(target.dir().display().to_string(), report));
+                    for (name, text) in r.files {
+                        jobs.push(Job::Read(name, Ok(text.into_bytes())));
+                    }
+                    for (&file, &x) in &of_file {
+                        if x == t {
+                            replaced.insert(file);
+                            roles.remove(&file);
+                        }
+                    }
+                    rendered.insert(at, jobs);
+                }
+                Err(e) => {
+                    sink.error(At::default(), &LoadError::Render(e.to_string()));
+                    jobs.push(Job::Done(target.dir().display().to_string(), report));
+                    rendered.insert(at, jobs);
+                }
+            }
+        }
+    }
     // Phase 1, in order: sizes from metadata (stdin is read here, its size is unknown
     // before), so the total-size limit is decided before anything else is read and the
     // result does not depend on scheduling.
-    let count = sources.len();
     let mut total: u64 = 0;
-    let mut jobs: Vec<(Job, u64)> = Vec::with_capacity(count);
     let mut over_total = Loaded::default();
-    for (n, source) in sources.into_iter().enumerate() {
+    let mut expanded: Vec<(Source, Option<Job>, usize)> = Vec::with_capacity(sources.len());
+    {
+        let mut file_index = 0usize;
+        for source in sources {
+            match source {
+                Source::Stdin => expanded.push((Source::Stdin, None, usize::MAX)),
+                Source::File { path, name } => {
+                    let i = file_index;
+                    file_index += 1;
+                    if let Some(jobs) = rendered.remove(&i) {
+                        expanded.extend(jobs.into_iter().map(|j| (Source::Rendered, Some(j), i)));
+                    }
+                    if replaced.contains(&i) {
+                        continue;
+                    }
+                    expanded.push((Source::File { path, name }, None, i));
+                }
+                Source::Rendered => {}
+            }
+        }
+    }
+    let count = expanded.len();
+    let mut jobs: Vec<(Job, u64)> = Vec::with_capacity(count);
+    for (n, (source, ready, file_no)) in expanded.into_iter().enumerate() {
         let (job, size) = match source {
+            Source::Rendered => {
+                let job = ready.unwrap_or_else(|| Job::Done(String::new(), Loaded::default()));
+                let size = match &job {
+                    Job::Read(_, Ok(b)) => b.len() as u64,
+                    _ => 0,
+                };
+                (job, size)
+            }
             Source::Stdin => {
                 let read = read_limited(std::io::stdin().lock(), None, limits);
                 let size = read.as_ref().map_or(0, |b| b.len() as u64);
@@ -113,14 +199,12 @@ pub(crate) fn plan<P: AsRef<Path>>(
             }
             Source::File { name, .. } if roles.contains_key(&file_no) => {
                 let role = roles.remove(&file_no);
-                file_no += 1;
                 let loaded = role
                     .map(|r| crate::kustomize::noted(&name, &r))
                     .unwrap_or_default();
                 (Job::Done(name, loaded), 0)
             }
             Source::File { path, name } => {
-                file_no += 1;
                 let size = fs::metadata(&path)
                     .map(|m| m.len())
                     .ok()

@@ -16,6 +16,7 @@ mod kustomize;
 mod memory;
 mod pieces;
 mod regressions;
+mod render;
 mod resolution;
 mod roundtrip;
 mod spans;
