@@ -1,4 +1,5 @@
-//! Printers for scan results: a terminal table, the JSON contract, SARIF 2.1.0 and JUnit XML.
+//! Printers for scan results: a terminal table, the JSON contract, SARIF 2.1.0, JUnit XML,
+//! PolicyReport / OpenReports YAML streams and a self-contained HTML page.
 //!
 //! The binary gathers findings, input errors and a [`Summary`] into a [`Report`] and calls
 //! [`render`] with the format the user asked for; `palisade rules` calls [`render_rules`].
@@ -12,11 +13,14 @@
 //! what they hold besides the [`Report`] is O(rules and framework controls), never O(findings).
 
 mod compliance;
+mod html;
 mod json;
 mod junit;
 mod markdown;
+mod policyreport;
 mod sarif;
 mod table;
+mod yaml;
 
 use palisade_core::{Finding, InputError, RuleMeta, Severity, SuppressedFinding};
 use serde::Serialize;
@@ -28,7 +32,14 @@ use std::str::FromStr;
 pub use compliance::{
     Compliance, ControlInput, ControlStatus, ControlSummary, FrameworkSummary, compliance,
 };
+pub use html::{
+    EXCERPT_MAX_LINE_CHARS, EXCERPT_MAX_LINES, HtmlOptions, SourceLines, SourceText, render_html,
+};
 pub use markdown::render_markdown;
+pub use policyreport::{
+    CheckedObject, MAX_RESULT_BYTES, MAX_RESULTS, PolicyReportOptions, ReportApi, is_dns1123_label,
+    render_policy_reports, report_name,
+};
 pub use sarif::{fingerprint, security_severity, to_sarif_uri};
 
 /// Output formats of `palisade scan`.
@@ -38,10 +49,25 @@ pub enum Format {
     Json,
     Sarif,
     Junit,
+    /// `wgpolicyk8s.io/v1alpha2` PolicyReport / ClusterPolicyReport YAML stream.
+    PolicyReport,
+    /// `openreports.io/v1alpha1` Report / ClusterReport YAML stream.
+    OpenReports,
+    /// One self-contained HTML page.
+    Html,
 }
 
 impl Format {
-    pub const ALL: [Format; 4] = [Format::Table, Format::Json, Format::Sarif, Format::Junit];
+    /// Every format `palisade scan --format` accepts, in the order help text lists them.
+    pub const ALL: [Format; 7] = [
+        Format::Table,
+        Format::Json,
+        Format::Sarif,
+        Format::Junit,
+        Format::PolicyReport,
+        Format::OpenReports,
+        Format::Html,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -49,6 +75,9 @@ impl Format {
             Format::Json => "json",
             Format::Sarif => "sarif",
             Format::Junit => "junit",
+            Format::PolicyReport => "policyreport",
+            Format::OpenReports => "openreports",
+            Format::Html => "html",
         }
     }
 }
@@ -61,7 +90,9 @@ impl fmt::Display for Format {
 
 /// `"xml"` is not accepted on purpose: JUnit is one XML dialect among several.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown output format {given:?}: expected one of table, json, sarif, junit")]
+#[error(
+    "unknown output format {given:?}: expected one of table, json, sarif, junit, policyreport, openreports, html"
+)]
 pub struct ParseFormatError {
     pub given: String,
 }
@@ -244,6 +275,22 @@ pub fn render(
         Format::Json => json::render(report, out),
         Format::Sarif => sarif::render(report, out),
         Format::Junit => junit::render(report, out),
+        // Timestamps from the system clock and no `pass` results: callers that know which
+        // rules checked which object call `render_policy_reports` themselves.
+        Format::PolicyReport => render_policy_reports(
+            report,
+            ReportApi::WgPolicy,
+            &PolicyReportOptions::default(),
+            out,
+        ),
+        Format::OpenReports => render_policy_reports(
+            report,
+            ReportApi::OpenReports,
+            &PolicyReportOptions::default(),
+            out,
+        ),
+        // No source excerpts: the library reads no files; see `render_html`.
+        Format::Html => render_html(report, &HtmlOptions::default(), out),
     }
 }
 
@@ -309,7 +356,11 @@ pub fn render_rules_width(
             table::render_rules(rules, style, width, out).map_err(ReportError::io(format))
         }
         Format::Json => json::write_pretty(&rules, format, out),
-        Format::Sarif | Format::Junit => Err(ReportError::Unsupported {
+        Format::Sarif
+        | Format::Junit
+        | Format::PolicyReport
+        | Format::OpenReports
+        | Format::Html => Err(ReportError::Unsupported {
             format,
             what: "the rule list",
         }),

@@ -1,0 +1,460 @@
+//! PolicyReport (`wgpolicyk8s.io/v1alpha2`) and OpenReports (`openreports.io/v1alpha1`)
+//! output: a multi-document YAML stream that `kubectl apply -f -` accepts and Policy Reporter
+//! reads.
+//!
+//! One namespaced report (`PolicyReport` / `Report`) per namespace holding every result of
+//! the objects in it, and one cluster report (`ClusterPolicyReport` / `ClusterReport`) for
+//! objects without a namespace: cluster-scoped kinds, and namespaced objects read from files
+//! that name no namespace (the scan cannot know where `kubectl apply` would put them). One
+//! result per finding: `fail` for findings, `skip` for waived findings, and `pass` for each
+//! rule that checked an object without finding anything, when the caller says which rules
+//! checked which object ([`CheckedObject`]).
+//!
+//! Size: the API server refuses objects over ~1.5 MB and client-side `kubectl apply` copies
+//! the whole object into a 256 KiB annotation, so a namespace with many results is split into
+//! several reports (`palisade-<ns>`, `palisade-<ns>-2`, ...) of at most [`MAX_RESULTS`]
+//! results and about [`MAX_RESULT_BYTES`] bytes of results each.
+
+use crate::yaml::{Node, write_document};
+use crate::{Format, Report, ReportError};
+use palisade_core::{DOCS_BASE_URL, Finding, ObjectRef, RuleMeta, SuppressedFinding};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Write;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Most results in one report (also written as OpenReports' `configuration.limits.maxResults`).
+pub const MAX_RESULTS: usize = 200;
+/// Most bytes of results (compact JSON) in one report, so the object and `kubectl apply`'s
+/// copy of it in the last-applied annotation stay under the 256 KiB annotation limit.
+pub const MAX_RESULT_BYTES: usize = 200 * 1024;
+/// The `app.kubernetes.io/managed-by` label value, and every result's `source`.
+pub const SOURCE: &str = "palisade";
+
+/// Which report API to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportApi {
+    /// `wgpolicyk8s.io/v1alpha2` `PolicyReport` / `ClusterPolicyReport` (Kyverno's default).
+    WgPolicy,
+    /// `openreports.io/v1alpha1` `Report` / `ClusterReport`, with top-level `source` and
+    /// `configuration`.
+    OpenReports,
+}
+
+impl ReportApi {
+    fn api_version(self) -> &'static str {
+        match self {
+            ReportApi::WgPolicy => "wgpolicyk8s.io/v1alpha2",
+            ReportApi::OpenReports => "openreports.io/v1alpha1",
+        }
+    }
+
+    fn kind(self, cluster: bool) -> &'static str {
+        match (self, cluster) {
+            (ReportApi::WgPolicy, false) => "PolicyReport",
+            (ReportApi::WgPolicy, true) => "ClusterPolicyReport",
+            (ReportApi::OpenReports, false) => "Report",
+            (ReportApi::OpenReports, true) => "ClusterReport",
+        }
+    }
+
+    fn format(self) -> Format {
+        match self {
+            ReportApi::WgPolicy => Format::PolicyReport,
+            ReportApi::OpenReports => Format::OpenReports,
+        }
+    }
+}
+
+/// An object the scan checked and the rules that ran on it; a rule in `rules` with no
+/// finding (waived or not) on the object becomes a `pass` result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedObject {
+    pub object: ObjectRef,
+    /// The object's UID when it came from a cluster.
+    pub uid: Option<String>,
+    /// IDs of the rules that evaluated the object (not merely selected: a Pod Security rule
+    /// does not check a ConfigMap).
+    pub rules: Vec<String>,
+}
+
+/// What the report formats need besides the [`Report`].
+#[derive(Debug, Clone, Copy)]
+pub struct PolicyReportOptions<'a> {
+    /// Every result's `timestamp` (the caller's clock; tests fix it).
+    pub now: SystemTime,
+    /// Objects and the rules that checked them, for `pass` results; empty: no `pass` results.
+    pub checked: &'a [CheckedObject],
+}
+
+impl Default for PolicyReportOptions<'_> {
+    fn default() -> Self {
+        PolicyReportOptions {
+            now: SystemTime::now(),
+            checked: &[],
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Pass,
+    Fail,
+    Skip,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "fail",
+            Outcome::Skip => "skip",
+        }
+    }
+}
+
+/// Writes `report` as a YAML stream of reports in `api`: the cluster report first (when any
+/// object has no namespace), then one report per namespace in name order. A scan without
+/// results writes nothing (an empty stream, which `kubectl apply` accepts).
+pub fn render_policy_reports(
+    report: &Report<'_>,
+    api: ReportApi,
+    options: &PolicyReportOptions<'_>,
+    out: &mut dyn Write,
+) -> Result<(), ReportError> {
+    let format = api.format();
+    let timestamp = timestamp(options.now);
+    let rules: HashMap<&str, &RuleMeta> = report.rules.iter().map(|r| (r.id, r)).collect();
+    // Namespace (None: cluster report) -> results in input order.
+    let mut groups: BTreeMap<Option<&str>, Vec<(Outcome, Node)>> = BTreeMap::new();
+    let mut seen: HashSet<(&ObjectRef, &str)> = HashSet::new();
+    for f in report.findings {
+        seen.insert((&f.object, f.rule.as_str()));
+        groups.entry(group_of(&f.object)).or_default().push((
+            Outcome::Fail,
+            result(f, None, Outcome::Fail, &rules, &timestamp),
+        ));
+    }
+    for s in report.suppressed {
+        let f = &s.finding;
+        seen.insert((&f.object, f.rule.as_str()));
+        groups.entry(group_of(&f.object)).or_default().push((
+            Outcome::Skip,
+            result(f, Some(s), Outcome::Skip, &rules, &timestamp),
+        ));
+    }
+    for c in options.checked {
+        for rule in &c.rules {
+            if seen.contains(&(&c.object, rule.as_str())) {
+                continue;
+            }
+            groups
+                .entry(group_of(&c.object))
+                .or_default()
+                .push((Outcome::Pass, pass_result(c, rule, &rules, &timestamp)));
+        }
+    }
+    let with_pass = !options.checked.is_empty();
+    for (namespace, results) in groups {
+        let mut chunk: Vec<(Outcome, Node)> = Vec::new();
+        let mut bytes = 0;
+        let mut number = 1;
+        for (outcome, node) in results {
+            let len = node.json_len();
+            if !chunk.is_empty() && (chunk.len() >= MAX_RESULTS || bytes + len > MAX_RESULT_BYTES) {
+                let doc = document(
+                    api,
+                    namespace,
+                    number,
+                    std::mem::take(&mut chunk),
+                    with_pass,
+                );
+                write_document(&doc, out).map_err(ReportError::io(format))?;
+                number += 1;
+                bytes = 0;
+            }
+            bytes += len;
+            chunk.push((outcome, node));
+        }
+        if !chunk.is_empty() {
+            let doc = document(api, namespace, number, chunk, with_pass);
+            write_document(&doc, out).map_err(ReportError::io(format))?;
+        }
+    }
+    out.flush().map_err(ReportError::io(format))
+}
+
+/// The report an object's results go to: its namespace when that is a valid namespace name
+/// (a report can only live in a real namespace), else the cluster report.
+fn group_of(object: &ObjectRef) -> Option<&str> {
+    object
+        .namespace
+        .as_deref()
+        .filter(|ns| is_dns1123_label(ns))
+}
+
+/// `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 characters: what a namespace name must be.
+pub fn is_dns1123_label(s: &str) -> bool {
+    let b = s.as_bytes();
+    let edge = |c: Option<&u8>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    !b.is_empty()
+        && b.len() <= 63
+        && edge(b.first())
+        && edge(b.last())
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+}
+
+/// The report name: `palisade-<namespace>` (`palisade-cluster` for the cluster report), with
+/// `-<n>` from the second report of one namespace on. Namespace names are DNS-1123 labels,
+/// so the result is a valid object name.
+pub fn report_name(namespace: Option<&str>, number: usize) -> String {
+    let base = format!("{SOURCE}-{}", namespace.unwrap_or("cluster"));
+    if number > 1 {
+        format!("{base}-{number}")
+    } else {
+        base
+    }
+}
+
+fn document(
+    api: ReportApi,
+    namespace: Option<&str>,
+    number: usize,
+    results: Vec<(Outcome, Node)>,
+    with_pass: bool,
+) -> Node {
+    let count = |o: Outcome| Node::Int(count_of(&results, o));
+    let summary = Node::Map(vec![
+        ("pass".into(), count(Outcome::Pass)),
+        ("fail".into(), count(Outcome::Fail)),
+        ("warn".into(), Node::Int(0)),
+        ("error".into(), Node::Int(0)),
+        ("skip".into(), count(Outcome::Skip)),
+    ]);
+    let mut metadata = vec![("name".into(), Node::str(report_name(namespace, number)))];
+    if let Some(ns) = namespace {
+        metadata.push(("namespace".into(), Node::str(ns)));
+    }
+    metadata.push((
+        "labels".into(),
+        Node::Map(vec![(
+            "app.kubernetes.io/managed-by".into(),
+            Node::str(SOURCE),
+        )]),
+    ));
+    let mut doc = vec![
+        ("apiVersion".into(), Node::str(api.api_version())),
+        ("kind".into(), Node::str(api.kind(namespace.is_none()))),
+        ("metadata".into(), Node::Map(metadata)),
+    ];
+    if api == ReportApi::OpenReports {
+        let mut statuses = Vec::new();
+        if with_pass {
+            statuses.push(Node::str("pass"));
+        }
+        statuses.extend([Node::str("fail"), Node::str("skip")]);
+        doc.push(("source".into(), Node::str(SOURCE)));
+        doc.push((
+            "configuration".into(),
+            Node::Map(vec![(
+                "limits".into(),
+                Node::Map(vec![
+                    ("maxResults".into(), Node::Int(MAX_RESULTS as i64)),
+                    ("statusFilter".into(), Node::Seq(statuses)),
+                ]),
+            )]),
+        ));
+    }
+    doc.push(("summary".into(), summary));
+    doc.push((
+        "results".into(),
+        Node::Seq(results.into_iter().map(|(_, n)| n).collect()),
+    ));
+    Node::Map(doc)
+}
+
+fn count_of(results: &[(Outcome, Node)], outcome: Outcome) -> i64 {
+    let n = results.iter().filter(|(o, _)| *o == outcome).count();
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// `metav1.Timestamp` of `now` (0 before the epoch, which no real clock reads).
+fn timestamp(now: SystemTime) -> Node {
+    let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+    Node::Map(vec![
+        (
+            "seconds".into(),
+            Node::Int(i64::try_from(since.as_secs()).unwrap_or(i64::MAX)),
+        ),
+        ("nanos".into(), Node::Int(i64::from(since.subsec_nanos()))),
+    ])
+}
+
+/// `ObjectReference` of the object: kind, name and namespace as written, and the UID when the
+/// object came from a cluster. Empty values are left out.
+fn resource(object: &ObjectRef, uid: Option<&str>) -> Node {
+    let mut map = Vec::new();
+    let mut put = |key: &str, value: Option<&str>| {
+        if let Some(v) = value.filter(|v| !v.is_empty()) {
+            map.push((key.to_owned(), Node::str(v)));
+        }
+    };
+    put("apiVersion", Some(&object.api_version));
+    put("kind", Some(&object.kind));
+    put("namespace", object.namespace.as_deref());
+    put("name", object.name.as_deref());
+    put("uid", uid);
+    Node::Map(map)
+}
+
+fn head(
+    policy: &str,
+    meta: Option<&&RuleMeta>,
+    family: &str,
+    severity: &str,
+    outcome: Outcome,
+    timestamp: &Node,
+) -> Vec<(String, Node)> {
+    let mut r = vec![
+        ("source".into(), Node::str(SOURCE)),
+        ("policy".into(), Node::str(policy)),
+    ];
+    if let Some(meta) = meta {
+        r.push(("rule".into(), Node::str(meta.name)));
+    }
+    r.push(("category".into(), Node::str(family)));
+    r.push(("severity".into(), Node::str(severity)));
+    r.push(("result".into(), Node::str(outcome.as_str())));
+    r.push(("scored".into(), Node::Bool(true)));
+    r.push(("timestamp".into(), timestamp.clone()));
+    r
+}
+
+fn docs_url(meta: Option<&&RuleMeta>, id: &str) -> String {
+    match meta {
+        Some(m) => m.docs_url(),
+        None => format!("{DOCS_BASE_URL}{id}.md"),
+    }
+}
+
+fn result(
+    f: &Finding,
+    waiver: Option<&SuppressedFinding>,
+    outcome: Outcome,
+    rules: &HashMap<&str, &RuleMeta>,
+    timestamp: &Node,
+) -> Node {
+    let meta = rules.get(f.rule.as_str());
+    let mut r = head(
+        &f.rule,
+        meta,
+        &f.family,
+        f.severity.as_str(),
+        outcome,
+        timestamp,
+    );
+    let uid = f.origin.as_ref().and_then(|o| o.uid.as_deref());
+    r.push((
+        "resources".into(),
+        Node::Seq(vec![resource(&f.object, uid)]),
+    ));
+    r.push(("message".into(), Node::str(&f.message)));
+    // Properties are strings only (the CRD says so); keys are camelCase like the CRD's own.
+    let mut props: Vec<(String, Node)> = Vec::new();
+    let mut prop = |k: &str, v: String| props.push((k.to_owned(), Node::Str(v)));
+    if !f.field.is_empty() {
+        prop("field", f.field.clone());
+    }
+    if f.fields.len() > 1 {
+        prop("fields", f.fields.join(", "));
+    }
+    if !f.paths.is_empty() {
+        prop("paths", f.paths.join(", "));
+    }
+    prop("file", f.file.clone());
+    if f.line > 0 {
+        prop("line", f.line.to_string());
+        prop("column", f.column.to_string());
+    }
+    if f.origin.is_none() {
+        prop("document", (f.document + 1).to_string());
+    }
+    if let Some(o) = &f.origin {
+        prop("context", o.context.clone());
+    }
+    prop("docs", docs_url(meta, &f.rule));
+    if let Some(s) = waiver {
+        prop("waiver", s.suppression.kind.clone());
+        prop("waiverReason", s.suppression.reason.clone());
+        prop("waiverSource", s.suppression.source.clone());
+        if let Some(e) = &s.suppression.expires {
+            prop("waiverExpires", e.clone());
+        }
+    }
+    r.push(("properties".into(), Node::Map(props)));
+    Node::Map(r)
+}
+
+fn pass_result(
+    c: &CheckedObject,
+    rule: &str,
+    rules: &HashMap<&str, &RuleMeta>,
+    timestamp: &Node,
+) -> Node {
+    let meta = rules.get(rule);
+    let (family, severity) = meta.map_or(("", "info"), |m| (m.family, m.severity.as_str()));
+    let mut r = head(rule, meta, family, severity, Outcome::Pass, timestamp);
+    r.push((
+        "resources".into(),
+        Node::Seq(vec![resource(&c.object, c.uid.as_deref())]),
+    ));
+    let title = meta.map_or(rule, |m| m.title);
+    r.push(("message".into(), Node::str(title)));
+    r.push((
+        "properties".into(),
+        Node::Map(vec![("docs".into(), Node::Str(docs_url(meta, rule)))]),
+    ));
+    Node::Map(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns1123_labels() {
+        for ok in ["a", "default", "kube-system", "a1", &"x".repeat(63)] {
+            assert!(is_dns1123_label(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "-a",
+            "a-",
+            "A",
+            "a_b",
+            "a.b",
+            &"x".repeat(64),
+            "ns with space",
+        ] {
+            assert!(!is_dns1123_label(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(report_name(None, 1), "palisade-cluster");
+        assert_eq!(report_name(Some("shop"), 1), "palisade-shop");
+        assert_eq!(report_name(Some("shop"), 3), "palisade-shop-3");
+    }
+
+    #[test]
+    fn invalid_namespaces_go_to_the_cluster_report() {
+        let o = |ns: Option<&str>| ObjectRef {
+            namespace: ns.map(str::to_owned),
+            ..ObjectRef::default()
+        };
+        assert_eq!(group_of(&o(Some("shop"))), Some("shop"));
+        assert_eq!(group_of(&o(Some("Shop"))), None);
+        assert_eq!(group_of(&o(None)), None);
+    }
+}
