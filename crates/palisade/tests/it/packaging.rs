@@ -311,3 +311,47 @@ fn release_workflow_and_krew_manifest_agree() {
         assert!(p["uri"].as_str().unwrap().starts_with("https://"), "{p}");
     }
 }
+
+/// `cargo install palisade` from crates.io needs every workspace crate publishable: a
+/// description, license, repository, README and keywords each, and every dependency on a
+/// sibling crate with a version as well as a path (cargo refuses to publish a bare path).
+#[test]
+fn every_crate_has_the_metadata_crates_io_needs() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let out = std::process::Command::new(cargo)
+        .args(["metadata", "--no-deps", "--offline", "--format-version", "1"])
+        .current_dir(root())
+        .output()
+        .expect("cargo metadata runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let meta: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let packages = meta["packages"].as_array().unwrap();
+    assert!(packages.len() >= 11, "{} packages", packages.len());
+    for p in packages {
+        let name = p["name"].as_str().unwrap();
+        for key in ["description", "license", "repository", "homepage"] {
+            assert!(
+                p[key].as_str().is_some_and(|s| !s.is_empty()),
+                "{name}: no {key}"
+            );
+        }
+        let readme = p["readme"].as_str().unwrap_or_else(|| panic!("{name}: no readme"));
+        let dir = Path::new(p["manifest_path"].as_str().unwrap()).parent().unwrap();
+        assert!(dir.join(readme).is_file(), "{name}: readme {readme} missing");
+        assert!(
+            p["keywords"].as_array().is_some_and(|k| !k.is_empty() && k.len() <= 5),
+            "{name}: keywords (1 to 5)"
+        );
+        for dep in p["dependencies"].as_array().unwrap() {
+            let dname = dep["name"].as_str().unwrap();
+            // Dev-dependencies are not published; normal and build ones must carry a version.
+            if dname.starts_with("palisade") && dep["kind"].is_null() {
+                assert_ne!(
+                    dep["req"].as_str(),
+                    Some("*"),
+                    "{name} depends on {dname} by path only"
+                );
+            }
+        }
+    }
+}
