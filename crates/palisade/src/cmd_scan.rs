@@ -1,12 +1,12 @@
 //! `palisade scan`: load manifests, run the selected rules, print findings.
 
 use anyhow::{Context, Result};
-use palisade_core::{Finding, InputError, Severity};
-use palisade_report::{ControlInput, FailOn, Format, Report, Style, Summary};
-use palisade_rules::config::{Config, Date};
-use palisade_rules::pss::{Level, Policy, Version};
-use palisade_rules::{Framework, ScanOptions, Selection};
-use std::collections::BTreeSet;
+use palisade_core::Severity;
+use palisade_report::{FailOn, Format, Style};
+use palisade_rules::Framework;
+use palisade_rules::config::Config;
+use palisade_rules::pss::{Level, Version};
+use palisade_scan::{Options, PssLevel, Scan, Source};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,9 +19,14 @@ pub struct ScanArgs {
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
 
-    /// Pod Security Standards level to enforce: privileged, baseline or restricted.
+    /// Pod Security Standards level to enforce: privileged, baseline or restricted; or
+    /// `namespace`: each pod and workload at its namespace's
+    /// `pod-security.kubernetes.io/enforce` level and `enforce-version` (no label: privileged,
+    /// as Pod Security Admission), read from the Namespace objects scanned; objects whose
+    /// Namespace is not scanned are judged at restricted with a note; warn and audit labels
+    /// give notes.
     #[arg(long, default_value = "restricted", value_parser = parse_level, env = "PALISADE_PSS_LEVEL")]
-    pub pss_level: Level,
+    pub pss_level: PssLevel,
 
     /// Pod Security Standards version: `latest` or `v1.N`, with Pod Security Admission's semantics.
     #[arg(long, default_value = "latest", value_parser = parse_version, env = "PALISADE_PSS_VERSION")]
@@ -95,77 +100,18 @@ pub struct ScanArgs {
     #[arg(long, short = 'n', value_name = "NS", value_parser = parse_namespace)]
     pub namespace: Option<String>,
 
+    /// Report an object created by a controller (a Pod of a ReplicaSet, a ReplicaSet of a
+    /// Deployment, a Job of a CronJob) only through its top owner when the owner is scanned
+    /// too, as for a cluster: for `kubectl get -o yaml` dumps.
+    #[arg(long)]
+    pub dedup_owned: bool,
+
     /// Colour in table output: auto (honours NO_COLOR and terminals), always, never.
     #[arg(long, default_value = "auto", value_enum)]
     pub color: ColorChoice,
 }
 
-/// What the per-object pass keeps of one piece of input.
-struct Checked {
-    files: usize,
-    documents: usize,
-    objects: usize,
-    waived: palisade_rules::config::Waived,
-    notes: Vec<InputError>,
-    errors: Vec<InputError>,
-    kept: palisade_graph::Packed,
-    /// Objects placed in the `-n` namespace, per file.
-    placed: Vec<(String, usize)>,
-}
-
-/// `kubectl apply -n ns` on a piece's objects, before any rule reads them: (objects placed
-/// per file, in order; errors for objects naming another namespace).
-pub(crate) fn place_all(
-    docs: &mut [palisade_core::Document],
-    ns: &str,
-) -> (Vec<(String, usize)>, Vec<InputError>) {
-    use palisade_graph::scope::{Placement, mismatch_message, place};
-    let mut placed: Vec<(String, usize)> = Vec::new();
-    let mut errors = Vec::new();
-    for doc in docs {
-        match place(&mut doc.value, ns) {
-            Placement::Placed => match placed.last_mut() {
-                Some((f, n)) if **f == *doc.file => *n += 1,
-                _ => placed.push((doc.file.to_string(), 1)),
-            },
-            Placement::Mismatch { namespace } => {
-                let span = doc.locate(
-                    &palisade_core::FieldPath::root()
-                        .key("metadata")
-                        .key("namespace"),
-                );
-                errors.push(InputError {
-                    file: doc.file.to_string(),
-                    document: Some(doc.index),
-                    line: Some(span.line),
-                    column: Some(span.column),
-                    kind: "namespace-mismatch".to_owned(),
-                    message: mismatch_message(&doc.value, &namespace, ns),
-                });
-            }
-            Placement::Kept | Placement::ClusterScoped => {}
-        }
-    }
-    (placed, errors)
-}
-
-/// One note per file saying how many objects `-n ns` placed.
-pub(crate) fn placement_notes(placed: Vec<(String, usize)>, ns: &str) -> Vec<InputError> {
-    placed
-        .into_iter()
-        .map(|(file, n)| InputError {
-            file,
-            document: None,
-            line: None,
-            column: None,
-            kind: "namespace".to_owned(),
-            message: format!(
-                "{n} object{} without metadata.namespace placed in namespace {ns} (-n {ns}), as `kubectl apply -n {ns}` does",
-                if n == 1 { "" } else { "s" }
-            ),
-        })
-        .collect()
-}
+pub(crate) use palisade_scan::{place_all, placement_notes};
 
 /// A namespace name as the API server accepts it (RFC 1123 label).
 pub(crate) fn parse_namespace(s: &str) -> Result<String, String> {
@@ -184,63 +130,22 @@ pub(crate) fn parse_namespace(s: &str) -> Result<String, String> {
     }
 }
 
-/// `.palisade.yaml` in `dir` or the nearest directory above it, stopping at the repository's
-/// root (the first directory with a `.git`), as ruff and kube-linter look for theirs; its
-/// exception paths are then relative to where it was found.
-pub(crate) fn discover_config(dir: &std::path::Path) -> Option<PathBuf> {
-    for d in dir.ancestors() {
-        let candidate = d.join(".palisade.yaml");
-        if candidate.is_file() {
-            return Some(candidate);
-        }
-        if d.join(".git").exists() {
-            return None;
-        }
-    }
-    None
-}
-
-/// Loads the configuration file: the one named, or `.palisade.yaml` found by
-/// [`discover_config`].
+/// The configuration file: the one named, or `.palisade.yaml` found by
+/// [`palisade_scan::discover_config`].
 fn load_config(args: &ScanArgs, limits: &palisade_yaml::Limits) -> Result<Option<Config>> {
     if args.no_config {
         return Ok(None);
     }
     let path = match &args.config {
         Some(p) => p.clone(),
-        None => match discover_config(&std::env::current_dir().unwrap_or_default()) {
-            Some(found) => found,
-            None => return Ok(None),
-        },
-    };
-    let loaded = palisade_yaml::load_paths(std::slice::from_ref(&path), limits);
-    if let Some(e) = loaded.errors.first() {
-        anyhow::bail!("configuration {}: {e}", path.display());
-    }
-    let Some(doc) = loaded.documents.first() else {
-        anyhow::bail!(
-            "configuration {}: no configuration found; it must start with `apiVersion: {}` and `kind: Config`",
-            path.display(),
-            palisade_rules::config::API_VERSION
-        );
-    };
-    if loaded.documents.len() > 1 {
-        anyhow::bail!("configuration {}: expected one document", path.display());
-    }
-    match Config::from_document(doc) {
-        Ok(c) => Ok(Some(c)),
-        Err(errors) => {
-            let list: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
-            anyhow::bail!("invalid configuration:\n{}", list.join("\n"))
+        None => {
+            match palisade_scan::discover_config(&std::env::current_dir().unwrap_or_default()) {
+                Some(found) => found,
+                None => return Ok(None),
+            }
         }
-    }
-}
-
-fn today() -> Date {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-    Date::from_unix_seconds(secs)
+    };
+    Ok(Some(palisade_scan::load_config(&path, limits)?))
 }
 
 pub fn run(args: ScanArgs) -> Result<ExitCode> {
@@ -249,228 +154,66 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         ..palisade_yaml::Limits::default()
     };
     let config = load_config(&args, &limits)?;
-    // Config enable/disable act like --select/--ignore; command-line --select replaces the
-    // configured `enable`, since it says exactly what to run.
-    let mut ignore = args.ignore.clone();
-    let mut select = args.select.clone();
-    if let Some(c) = &config {
-        ignore.extend(c.disable.iter().cloned());
-        if select.is_empty() && !c.enable.is_empty() && args.framework.is_none() {
-            select = std::iter::once("default".to_owned())
-                .chain(c.enable.iter().cloned())
-                .collect();
-        }
+    let options = Options {
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+        framework: args.framework,
+        pss_level: args.pss_level,
+        pss_version: args.pss_version,
+        config,
+        namespace: args.namespace.clone(),
+        rbac_defaults: args.rbac_defaults,
+        severity: args.severity.clone(),
+        fail_on: if args.exit_zero {
+            FailOn::Never
+        } else {
+            args.fail_on
+        },
+        dedup_owned: args.dedup_owned.then_some(true),
+        limits,
+        today: None,
+    };
+    let mut scan = Scan::new(options)?;
+    let progress = crate::progress::Spinner::for_stderr(args.quiet);
+    if let Some(p) = &progress {
+        let p = p.clone();
+        scan.on_progress(move |c| p.update(c));
     }
-    let selection = match args.framework {
-        Some(f) => Selection::for_framework(f, &select, &ignore)?,
-        None => Selection::new(&select, &ignore)?,
-    };
-    let policy = Policy {
-        level: args.framework.map_or(args.pss_level, |f| f.pss_level()),
-        version: args.pss_version,
-    };
-
-    let ran: Vec<&str> = selection.rules().iter().map(|r| r.id).collect();
-    let options = ScanOptions { policy, selection };
-    // Streaming: each piece of a file (whole documents) is checked and waived on a worker
-    // thread as soon as it is parsed, then dropped, so memory follows the pieces in flight,
-    // not the tree. Only what the cross-object rules read (RBAC objects, workloads,
-    // NetworkPolicies, Namespaces) is kept, cut to the fields they read (`palisade_graph::slim`)
-    // and packed (`palisade_graph::Packed`, a fraction of a parsed value's size), and only when
-    // one of them is selected.
-    let cross = palisade_rules::needs_cross_object(&options);
-    let today = today();
-    let mut kept = palisade_graph::Packed::new();
-    let mut findings: Vec<Finding> = Vec::new();
-    let mut suppressed = Vec::new();
-    let mut notes: Vec<InputError> = Vec::new();
-    let mut errors: Vec<InputError> = Vec::new();
-    let (mut files, mut documents, mut objects) = (0, 0, 0);
-    let check = |mut loaded: palisade_yaml::Loaded| {
-        // Placement comes first: per-object rules and waivers read the namespace.
-        let placed = match &args.namespace {
-            Some(ns) => {
-                let (placed, mismatched) = place_all(&mut loaded.documents, ns);
-                loaded.errors.extend(mismatched);
-                placed
-            }
-            None => Vec::new(),
-        };
-        let per_object: Vec<Finding> = loaded
-            .documents
-            .iter()
-            .flat_map(|doc| palisade_rules::check_document(doc, &options))
-            .collect();
-        let waived =
-            palisade_rules::config::waive(&loaded.documents, per_object, config.as_ref(), today);
-        let documents = loaded
-            .documents
-            .iter()
-            .map(|d| (&*d.file, d.index))
-            .collect::<BTreeSet<_>>()
-            .len();
-        let objects = loaded.documents.len();
-        let mut kept = palisade_graph::Packed::new();
-        if cross {
-            for doc in loaded
-                .documents
-                .into_iter()
-                .filter_map(palisade_graph::slim)
-            {
-                kept.push(&doc, palisade_rules::config::has_waiver_annotations(&doc));
-            }
-        }
-        Checked {
-            files: loaded.files,
-            documents,
-            objects,
-            waived,
-            notes: loaded.notes,
-            errors: loaded.errors,
-            kept,
-            placed,
-        }
-    };
-    let mut placed: Vec<(String, usize)> = Vec::new();
-    palisade_yaml::load_paths_map(&args.paths, &limits, &check, |c| {
-        files += c.files;
-        documents += c.documents;
-        objects += c.objects;
-        findings.extend(c.waived.findings);
-        suppressed.extend(c.waived.suppressed);
-        notes.extend(c.notes);
-        notes.extend(c.waived.notes);
-        errors.extend(c.errors);
-        kept.append(c.kept);
-        for (file, n) in c.placed {
-            match placed.last_mut() {
-                Some((f, m)) if *f == file => *m += n,
-                _ => placed.push((file, n)),
-            }
-        }
-    });
-    if let Some(ns) = &args.namespace {
-        notes.extend(placement_notes(placed, ns));
+    let outcome = scan.run([Source::Paths(args.paths.clone())]);
+    if let Some(p) = progress {
+        p.finish();
     }
-    let expired = palisade_rules::config::expired(config.as_ref(), today);
-    notes.extend(expired.notes);
-    if cross {
-        let graph_options = palisade_graph::Options {
-            rbac: palisade_graph::rbac::RbacOptions {
-                defaults: args.rbac_defaults,
-            },
-        };
-        let analysis =
-            palisade_graph::analysis(&kept, &|r| options.selection.enabled(r), &graph_options);
-        notes.extend(analysis.notes);
-        let graph = analysis.findings;
-        // Only documents with waiver annotations matter to the waiver pass.
-        let waived = palisade_rules::config::waive(&kept.marked(), graph, config.as_ref(), today);
-        findings.extend(waived.findings);
-        suppressed.extend(waived.suppressed);
-        // waived.notes repeats the annotation notes of `kept`, already reported above.
-    }
-    // Deterministic order: by file, then position, then rule.
-    findings.sort_by(|a, b| {
-        (&a.file, a.document, a.line, a.column, &a.rule)
-            .cmp(&(&b.file, b.document, b.line, b.column, &b.rule))
-    });
-    suppressed.sort_by(|a, b| {
-        let (a, b) = (&a.finding, &b.finding);
-        (&a.file, a.document, a.line, a.column, &a.rule)
-            .cmp(&(&b.file, b.document, b.line, b.column, &b.rule))
-    });
-    let controls = args.framework.map(|f| f.controls()).unwrap_or_default();
-    let inputs: Vec<ControlInput<'_>> = controls
-        .iter()
-        .map(|c| ControlInput {
-            framework: c.framework.as_str(),
-            framework_title: c.framework.title(),
-            id: c.id,
-            title: c.title,
-            rules: c.rules.clone(),
-            ran: c
-                .rules
-                .iter()
-                .copied()
-                .filter(|r| ran.contains(r))
-                .collect(),
-            field_filters: c.field_filters.clone(),
-        })
-        .collect();
-    let compliance = args
-        .framework
-        .map(|_| palisade_report::compliance(&inputs, &findings));
-    // --severity narrows what is reported (and so what can fail the scan).
-    if !args.severity.is_empty() {
-        findings.retain(|f| args.severity.contains(&f.severity));
-        suppressed.retain(|s| args.severity.contains(&s.finding.severity));
-    }
-    let fail_on = if args.exit_zero {
-        FailOn::Never
-    } else {
-        args.fail_on
-    };
-    let failed = fail_on.failed(&findings);
-
-    let summary = Summary {
-        files,
-        documents,
-        objects,
-        findings: findings.len(),
-        suppressed: suppressed.len(),
-        expired_waivers: expired.expired,
-        by_severity: Summary::count_by_severity(&findings),
-        errors: errors.len(),
-        notes: notes.len(),
-        pss_level: policy.level.to_string(),
-        pss_version: policy.version.to_string(),
-        framework: args.framework.map(|f| f.to_string()),
-        fail_on,
-        failed,
-    };
-    let ran_rules: Vec<palisade_core::RuleMeta> =
-        options.selection.rules().into_iter().copied().collect();
-    let report = Report {
-        findings: &findings,
-        suppressed: &suppressed,
-        compliance: compliance.as_ref(),
-        errors: &errors,
-        notes: &notes,
-        rules: &ran_rules,
-        summary,
-        tool_name: "palisade",
-        tool_version: env!("CARGO_PKG_VERSION"),
-    };
 
     let mut out = Output::open(args.output.as_deref(), args.color)?;
     let style = Style {
         color: out.color(),
         quiet: args.quiet,
     };
-    palisade_report::render(args.format, &report, style, out.writer())
+    palisade_report::render(args.format, &outcome.report(), style, out.writer())
         .context("writing the report")?;
     out.finish()?;
 
     // Input errors are listed in the report itself; say so on stderr too, so a
     // redirected JSON report does not hide them from the person at the terminal.
-    if !errors.is_empty() && args.format != Format::Table {
+    if !outcome.errors.is_empty() && args.format != Format::Table {
         let mut stderr = std::io::stderr().lock();
-        for e in &errors {
+        for e in &outcome.errors {
             let _ = writeln!(stderr, "error: {e}");
         }
     }
-    Ok(if !errors.is_empty() {
-        ExitCode::from(2)
-    } else if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(ExitCode::from(outcome.exit_status()))
 }
 
-fn parse_level(s: &str) -> Result<Level, String> {
-    s.parse::<Level>().map_err(|e| e.to_string())
+fn parse_level(s: &str) -> Result<PssLevel, String> {
+    if s == "namespace" {
+        // Objects whose Namespace is not scanned: the flag's default level.
+        return Ok(PssLevel::Namespace {
+            fallback: Level::Restricted,
+        });
+    }
+    s.parse::<Level>()
+        .map(PssLevel::Fixed)
+        .map_err(|e| format!("{e}, or namespace (each object at its namespace's enforce label)"))
 }
 
 fn parse_version(s: &str) -> Result<Version, String> {

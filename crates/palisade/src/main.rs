@@ -11,6 +11,7 @@ mod cmd_rbac;
 mod cmd_rules;
 mod cmd_scan;
 mod output;
+mod progress;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
