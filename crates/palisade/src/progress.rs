@@ -4,16 +4,11 @@
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
-use std::time::{Duration, Instant};
-
-/// Scans shorter than this show nothing (no flash of a spinner on small inputs).
-const DELAY: Duration = Duration::from_millis(300);
 
 /// A spinner with the scan's counts, cloned into the progress callback.
 #[derive(Clone)]
 pub(crate) struct Spinner {
     bar: ProgressBar,
-    started: Instant,
 }
 
 /// Whether progress may be drawn on standard error.
@@ -29,25 +24,15 @@ impl Spinner {
         if !wanted(quiet) {
             return None;
         }
-        // Hidden until DELAY has passed; then drawn on stderr at most 10 times a second.
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+        // Redrawn at most 10 times a second; cleared before the report is printed.
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(10));
         let style = ProgressStyle::with_template("{spinner} scanning: {msg} ({elapsed})")
             .unwrap_or_else(|_| ProgressStyle::default_spinner());
         bar.set_style(style);
-        Some(Spinner {
-            bar,
-            started: Instant::now(),
-        })
+        Some(Spinner { bar })
     }
 
     pub(crate) fn update(&self, c: &palisade_scan::Progress) {
-        if self.bar.is_hidden() {
-            if self.started.elapsed() < DELAY {
-                return;
-            }
-            self.bar
-                .set_draw_target(ProgressDrawTarget::stderr_with_hz(10));
-        }
         self.bar.set_message(format!(
             "{} files, {} documents, {} objects, {} findings",
             c.files, c.documents, c.objects, c.findings

@@ -18,3 +18,4 @@ mod netpol;
 mod packaging;
 mod rbac;
 mod scan;
+mod scan_pipeline;
