@@ -103,11 +103,25 @@ pub struct Analysis {
     pub notes: Vec<InputError>,
 }
 
-/// [`analyze_with`], with the notes.
+/// [`analyze_with`], with the notes. NetworkPolicy isolation is judged only in namespaces the
+/// set has a NetworkPolicy or Namespace object for ([`netpol::NetpolOptions`]'s default; a
+/// note counts the rest): [`analysis_with_netpol`] chooses.
 pub fn analysis(
     docs: &(impl Docs + ?Sized),
     enabled: &dyn Fn(&RuleMeta) -> bool,
     opts: &Options,
+) -> Analysis {
+    analysis_with_netpol(docs, enabled, opts, netpol::NetpolOptions::default())
+}
+
+/// [`analysis`] with the NetworkPolicy options (`assume_complete`: judge every namespace, as
+/// `--assume-complete` asks). Kept apart from [`Options`] so that callers building `Options`
+/// by its fields keep compiling.
+pub fn analysis_with_netpol(
+    docs: &(impl Docs + ?Sized),
+    enabled: &dyn Fn(&RuleMeta) -> bool,
+    opts: &Options,
+    netpol_opts: netpol::NetpolOptions,
 ) -> Analysis {
     let mut out = Vec::new();
     let mut notes = Vec::new();
@@ -123,7 +137,9 @@ pub fn analysis(
     }
     if any("netpol") {
         let m = netpol::Netpol::build(docs);
-        out.extend(netpol::findings(docs, &m, enabled));
+        let (found, note) = netpol::findings_with(docs, &m, enabled, netpol_opts);
+        out.extend(found);
+        notes.extend(note);
     }
     Analysis {
         findings: out,

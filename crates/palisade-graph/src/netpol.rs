@@ -14,7 +14,7 @@ use crate::Docs;
 use crate::catalog::{RULES, ids};
 use crate::finding;
 use crate::objects::{self, Labels, Namespace, Selector, Workload};
-use palisade_core::{Document, FieldPath, Finding, RuleMeta};
+use palisade_core::{Document, FieldPath, Finding, InputError, RuleMeta};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -230,9 +230,21 @@ pub struct WorkloadReport {
 pub struct NamespaceReport {
     pub namespace: String,
     pub policies: usize,
+    /// Whether the scanned set has a NetworkPolicy or the Namespace object of this namespace
+    /// (see [`Netpol::judged`]); when not, its isolation assumes it has no policies at all.
+    pub seen: bool,
     pub ingress: Isolation,
     pub egress: Isolation,
     pub workloads: Vec<WorkloadReport>,
+}
+
+/// Options of the `netpol` family's findings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NetpolOptions {
+    /// Treat the scanned set as the whole cluster: judge isolation (NETPOL001-004) in every
+    /// namespace. Off, namespaces with neither a NetworkPolicy nor a Namespace object in the
+    /// set are not judged (one note counts them): a per-file scan has not seen their policies.
+    pub assume_complete: bool,
 }
 
 /// The port asked about in a reachability query.
@@ -428,6 +440,18 @@ impl Netpol {
         }
     }
 
+    /// Whether the set says anything about the policies of namespace `ns`: it has a
+    /// NetworkPolicy there or the Namespace object. A scan of one file with a Deployment has
+    /// neither, and "no policy selects it" would only mean the file holds none.
+    pub fn judged(&self, ns: &str) -> bool {
+        self.by_namespace.contains_key(ns)
+            || self
+                .namespace_index
+                .get(ns)
+                .and_then(|&i| self.namespaces.get(i))
+                .is_some_and(|n| n.doc.is_some())
+    }
+
     /// Per namespace (every namespace seen) and per workload, both directions.
     pub fn report(&self) -> Vec<NamespaceReport> {
         let mut by_ns: BTreeMap<&str, Vec<&Workload>> = BTreeMap::new();
@@ -439,6 +463,7 @@ impl Netpol {
             .map(|n| NamespaceReport {
                 namespace: n.name.clone(),
                 policies: self.by_namespace.get(&n.name).map_or(0, Vec::len),
+                seen: self.judged(&n.name),
                 ingress: self.namespace_isolation(&n.name, Direction::Ingress),
                 egress: self.namespace_isolation(&n.name, Direction::Egress),
                 workloads: by_ns
@@ -635,12 +660,25 @@ fn allows_dns(p: &Policy) -> bool {
     })
 }
 
-/// The `netpol` family's findings.
+/// The `netpol` family's findings with the default options: namespaces the set says nothing
+/// about are not judged (see [`findings_with`], which also returns the note saying so).
 pub fn findings(
     docs: &(impl Docs + ?Sized),
     m: &Netpol,
     enabled: &dyn Fn(&RuleMeta) -> bool,
 ) -> Vec<Finding> {
+    findings_with(docs, m, enabled, NetpolOptions::default()).0
+}
+
+/// The `netpol` family's findings, and a note when isolation (NETPOL001-004) was not judged
+/// in some namespaces for want of any NetworkPolicy or Namespace object there.
+pub fn findings_with(
+    docs: &(impl Docs + ?Sized),
+    m: &Netpol,
+    enabled: &dyn Fn(&RuleMeta) -> bool,
+    opts: NetpolOptions,
+) -> (Vec<Finding>, Option<InputError>) {
+    let judged = |ns: &str| opts.assume_complete || m.judged(ns);
     let mut out = Vec::new();
     for (rule, d) in [
         (&RULES[ids::NP_INGRESS], Direction::Ingress),
@@ -653,6 +691,9 @@ pub fn findings(
         // pair (copies of a workload, or replicas of one chart, share the answer).
         let mut isolated: BTreeMap<(&str, &Labels), bool> = BTreeMap::new();
         for w in &m.workloads {
+            if !judged(&w.namespace) {
+                continue;
+            }
             let iso = *isolated
                 .entry((w.namespace.as_str(), &w.labels))
                 .or_insert_with(|| !m.selecting(w, d).is_empty());
@@ -686,9 +727,64 @@ pub fn findings(
             }
         }
     }
-    namespace_findings(docs, m, enabled, &mut out);
+    namespace_findings(docs, m, enabled, &judged, &mut out);
     lint_findings(docs, m, enabled, &mut out);
-    out
+    let isolation_rules = [
+        ids::NP_INGRESS,
+        ids::NP_EGRESS,
+        ids::NP_NS_INGRESS,
+        ids::NP_NS_EGRESS,
+    ];
+    let note = if isolation_rules
+        .iter()
+        .any(|&i| RULES.get(i).is_some_and(enabled))
+    {
+        unjudged_note(docs, m, &judged)
+    } else {
+        None
+    };
+    (out, note)
+}
+
+/// One note for every workload and namespace left unjudged, anchored at the first such
+/// workload (else the first such namespace's anchor is a policy, which cannot be: a policy
+/// makes its namespace judged, so namespaces known only from workloads are all there is).
+fn unjudged_note(
+    docs: &(impl Docs + ?Sized),
+    m: &Netpol,
+    judged: &dyn Fn(&str) -> bool,
+) -> Option<InputError> {
+    let skipped: Vec<&Workload> = m
+        .workloads
+        .iter()
+        .filter(|w| !judged(&w.namespace))
+        .collect();
+    let first = skipped.first()?;
+    let namespaces: BTreeSet<&str> = skipped.iter().map(|w| w.namespace.as_str()).collect();
+    let doc = docs.doc(first.doc);
+    let span = doc
+        .as_deref()
+        .map(|d| d.locate(&first.template.clone().key("metadata").key("labels")));
+    let plural = |n: usize, one: &str, many: &str| {
+        if n == 1 {
+            format!("{n} {one}")
+        } else {
+            format!("{n} {many}")
+        }
+    };
+    Some(InputError {
+        file: first.file.to_string(),
+        document: doc.as_deref().map(|d| d.index),
+        line: span.map(|s| s.line),
+        column: span.map(|s| s.column),
+        kind: "netpol-incomplete".to_owned(),
+        message: format!(
+            "NetworkPolicy isolation (NETPOL001-004) not judged for {} in {} ({}): the scanned files have no NetworkPolicy or Namespace object there, so they may not be all of it; scan the namespace's policies with them, or pass --assume-complete to judge the files as the whole cluster",
+            plural(skipped.len(), "workload", "workloads"),
+            plural(namespaces.len(), "namespace", "namespaces"),
+            namespaces.into_iter().collect::<Vec<_>>().join(", ")
+        ),
+    })
 }
 
 fn label_text(l: &Labels) -> String {
@@ -705,6 +801,7 @@ fn namespace_findings(
     docs: &(impl Docs + ?Sized),
     m: &Netpol,
     enabled: &dyn Fn(&RuleMeta) -> bool,
+    judged: &dyn Fn(&str) -> bool,
     out: &mut Vec<Finding>,
 ) {
     let mut first_workload: BTreeMap<&str, usize> = BTreeMap::new();
@@ -719,6 +816,9 @@ fn namespace_findings(
             continue;
         }
         for n in &m.namespaces {
+            if !judged(&n.name) {
+                continue;
+            }
             // Where to report: the Namespace object, else its first workload, else its
             // first policy. A namespace known only from RBAC objects is not reported.
             let anchor = n
