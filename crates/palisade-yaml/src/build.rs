@@ -27,6 +27,67 @@ pub(crate) enum DocError {
         limit: LimitKind,
         value: usize,
     },
+    /// The document's tree would take more than its input's share (`Limits::max_tree_ratio`).
+    Memory {
+        span: Span,
+        /// Nodes built when it was refused.
+        nodes: usize,
+        /// Bytes the tree had reached, with the node that went over.
+        bytes: usize,
+        /// Bytes that were left for it.
+        allowed: usize,
+        ratio: usize,
+    },
+}
+
+/// What a built tree costs, charged node by node as it grows (see `Builder::charge`). The
+/// sizes are those of the types; what the types do not say (a `BTreeMap` node's layout) is
+/// computed from std's layout: leaves of 11 keys and values plus a parent pointer and two
+/// counts, internal nodes with 12 edges more, every node but the root at least 5 keys full.
+/// `tests/it/memory.rs` checks the sum against a counting allocator.
+mod cost {
+    use palisade_core::SpanTree;
+    use serde_json::Value;
+    use std::mem::size_of;
+
+    pub const VALUE: usize = size_of::<Value>();
+    pub const SPAN: usize = size_of::<SpanTree>();
+    pub const SPAN_ENTRY: usize = size_of::<(String, SpanTree)>();
+    /// A `BTreeMap<String, Value>` leaf: the first entry of a mapping allocates one.
+    pub const MAP_LEAF: usize = 11 * (size_of::<String>() + VALUE) + 16;
+    const MAP_INTERNAL: usize = MAP_LEAF + 12 * size_of::<usize>();
+    /// Each entry past the first leaf: a fifth of a leaf, and of an internal node a sixth
+    /// of that.
+    pub const MAP_ENTRY: usize = (MAP_LEAF + MAP_INTERNAL / 6) / 5 + 1;
+    /// A duplicate-key index entry (`DupIndex`: hash table slot, key and position).
+    pub const DUP_ENTRY: usize = size_of::<(String, (usize, bool))>() + 16;
+    /// A note kept for the document: the note, and the `InputError` made of it (message twice).
+    pub const NOTE: usize = 256;
+
+    /// Bytes a `Vec` of `elem`-byte items allocates to take one more item (std's growth:
+    /// double, at least 4 items, 8 for bytes). Bytes freed by the move to the new buffer
+    /// are not given back: the bound stays above the peak.
+    pub fn push(len: usize, cap: usize, elem: usize) -> usize {
+        if len < cap {
+            return 0;
+        }
+        let min = if elem == 1 { 8 } else { 4 };
+        cap.saturating_mul(2).max(min).saturating_sub(cap) * elem
+    }
+
+    /// Heap bytes of a scalar's value (its string).
+    pub fn scalar(v: &Value) -> usize {
+        match v {
+            Value::String(s) => s.capacity(),
+            _ => 0,
+        }
+    }
+
+    /// Bytes a copy of a built node takes (an alias expansion, an anchor's copy): its value
+    /// and span slots and, inside, what building it was charged.
+    pub fn copy(inside: usize) -> usize {
+        VALUE + SPAN + inside
+    }
 }
 
 /// A note produced while building (duplicate key, unsupported value).
@@ -44,6 +105,8 @@ struct Anchored {
     key: Option<Result<String, String>>,
     nodes: usize,
     height: usize,
+    /// Bytes a copy of it takes (see `cost::copy`).
+    bytes: usize,
 }
 
 struct PendingKey {
@@ -59,6 +122,7 @@ enum Frame {
         span: Span,
         anchor: usize,
         nodes_at_start: usize,
+        charged_at_start: usize,
         height: usize,
     },
     Map {
@@ -70,6 +134,7 @@ enum Frame {
         span: Span,
         anchor: usize,
         nodes_at_start: usize,
+        charged_at_start: usize,
         height: usize,
         key: Option<PendingKey>,
     },
@@ -100,6 +165,11 @@ pub(crate) struct Builder<'l> {
     /// Set when the document's root is a sequence (see [`Root::Sequence`]).
     root_seq: Option<RootSeq>,
     notes: Notes,
+    /// Bytes the tree may take (`Limits::max_tree_ratio`, from the input's share left);
+    /// unbounded unless the caller sets it.
+    pub allowance: usize,
+    /// Bytes the tree takes so far, by `cost` (notes apart, see `Notes::bytes`).
+    charged: usize,
 }
 
 /// A root sequence as it goes: its items are built one at a time, looked at and dropped.
@@ -108,6 +178,8 @@ struct RootSeq {
     span: Span,
     items: usize,
     json_patch: bool,
+    /// `charged` before its first item: each item is dropped, and so is its charge.
+    charged_at_start: usize,
 }
 
 /// A finished document.
@@ -131,6 +203,8 @@ pub(crate) enum Root {
 struct Notes {
     list: Vec<BuildNote>,
     suppressed: usize,
+    /// What the kept notes take (charged to the document's tree, see `cost::NOTE`).
+    bytes: usize,
 }
 
 const MAX_NOTES_PER_DOCUMENT: usize = 100;
@@ -138,6 +212,7 @@ const MAX_NOTES_PER_DOCUMENT: usize = 100;
 impl Notes {
     fn push(&mut self, note: BuildNote) {
         if self.list.len() < MAX_NOTES_PER_DOCUMENT {
+            self.bytes += cost::NOTE + 2 * note.message.len();
             self.list.push(note);
         } else {
             self.suppressed += 1;
@@ -150,6 +225,19 @@ impl Notes {
 #[derive(Default)]
 struct DupIndex {
     last: Option<HashMap<String, (usize, bool)>>,
+}
+
+impl DupIndex {
+    /// Bytes the next `lookup` and `record` of `key` will allocate: the whole index the
+    /// first time.
+    fn cost(&self, spans: &[(String, SpanTree)], key: &str) -> usize {
+        let entry = |k: &str| cost::DUP_ENTRY + k.len();
+        match self.last {
+            Some(_) => entry(key),
+            // A hash table holds up to 8/7 of its entries, in powers of two: twice, at most.
+            None => 2 * spans.iter().map(|(k, _)| entry(k)).sum::<usize>() + entry(key),
+        }
+    }
 }
 
 impl DupIndex {
@@ -216,7 +304,31 @@ impl<'l> Builder<'l> {
             root: None,
             root_seq: None,
             notes: Notes::default(),
+            allowance: usize::MAX,
+            charged: 0,
         }
+    }
+
+    /// Bytes the document's tree and notes take so far.
+    pub(crate) fn charged(&self) -> usize {
+        self.charged.saturating_add(self.notes.bytes)
+    }
+
+    /// Counts `bytes` more of the tree; refuses the document when that goes over
+    /// `allowance`. Called before the allocation it counts, so that a refused document never
+    /// holds more than one node past its share.
+    fn charge(&mut self, bytes: usize, span: Span) -> Result<(), DocError> {
+        self.charged = self.charged.saturating_add(bytes);
+        if self.charged() > self.allowance {
+            return Err(DocError::Memory {
+                span,
+                nodes: self.nodes,
+                bytes: self.charged(),
+                allowed: self.allowance,
+                ratio: self.limits.max_tree_ratio,
+            });
+        }
+        Ok(())
     }
 
     /// The notes so far (duplicate keys, unsupported values), with a summary of any
@@ -291,6 +403,8 @@ impl<'l> Builder<'l> {
                         .to_key(text)
                         .map_err(|m| invalid(span, format!("unsupported map key: {m}")))?;
                     if let Some(value) = anchored_value {
+                        let bytes = cost::copy(cost::scalar(&value));
+                        self.charge(bytes + 2 * key.len(), span)?;
                         self.anchors.insert(
                             anchor,
                             Anchored {
@@ -299,6 +413,7 @@ impl<'l> Builder<'l> {
                                 key: Some(Ok(key.clone())),
                                 nodes: 1,
                                 height: 1,
+                                bytes,
                             },
                         );
                     }
@@ -315,6 +430,9 @@ impl<'l> Builder<'l> {
                     let anchored_key = (anchor != 0).then(|| resolved.to_key(Cow::Borrowed(&text)));
                     let value = resolved.to_value(text);
                     if let Some(key) = anchored_key {
+                        let bytes = cost::copy(cost::scalar(&value));
+                        let key_len = key.as_ref().map_or(0, String::len);
+                        self.charge(bytes + key_len, span)?;
                         self.anchors.insert(
                             anchor,
                             Anchored {
@@ -323,6 +441,7 @@ impl<'l> Builder<'l> {
                                 key: Some(key),
                                 nodes: 1,
                                 height: 1,
+                                bytes,
                             },
                         );
                     }
@@ -351,6 +470,7 @@ impl<'l> Builder<'l> {
                     });
                 }
                 let nodes_at_start = self.nodes;
+                let charged_at_start = self.charged;
                 // A root sequence is not kept (see `Root::Sequence`); an anchor on it could
                 // not be used anyway (nothing follows the root).
                 if self.stack.is_empty() && matches!(ev, Event::SequenceStart(..)) {
@@ -358,6 +478,7 @@ impl<'l> Builder<'l> {
                         span,
                         items: 0,
                         json_patch: true,
+                        charged_at_start,
                     });
                 }
                 self.stack.push(if matches!(ev, Event::SequenceStart(..)) {
@@ -367,6 +488,7 @@ impl<'l> Builder<'l> {
                         span,
                         anchor,
                         nodes_at_start,
+                        charged_at_start,
                         height: 0,
                     }
                 } else {
@@ -378,6 +500,7 @@ impl<'l> Builder<'l> {
                         span,
                         anchor,
                         nodes_at_start,
+                        charged_at_start,
                         height: 0,
                         key: None,
                     }
@@ -388,13 +511,15 @@ impl<'l> Builder<'l> {
                 let Some(frame) = self.stack.pop() else {
                     return Ok(());
                 };
-                let (value, spans, anchor, nodes_at_start, height) = match frame {
+                let (value, spans, anchor, (nodes_at_start, charged_at_start), height) = match frame
+                {
                     Frame::Seq {
                         items,
                         spans,
                         span,
                         anchor,
                         nodes_at_start,
+                        charged_at_start,
                         height,
                     } => (
                         Value::Array(items),
@@ -403,7 +528,7 @@ impl<'l> Builder<'l> {
                             children: SpanChildren::Seq(spans),
                         },
                         anchor,
-                        nodes_at_start,
+                        (nodes_at_start, charged_at_start),
                         height,
                     ),
                     Frame::Map {
@@ -412,6 +537,7 @@ impl<'l> Builder<'l> {
                         span,
                         anchor,
                         nodes_at_start,
+                        charged_at_start,
                         height,
                         ..
                     } => (
@@ -421,7 +547,7 @@ impl<'l> Builder<'l> {
                             children: SpanChildren::Map(spans),
                         },
                         anchor,
-                        nodes_at_start,
+                        (nodes_at_start, charged_at_start),
                         height,
                     ),
                 };
@@ -436,6 +562,9 @@ impl<'l> Builder<'l> {
                             value: self.limits.max_nodes,
                         });
                     }
+                    // The table keeps a copy of the subtree.
+                    let bytes = cost::copy(self.charged.saturating_sub(charged_at_start));
+                    self.charge(bytes, spans.span)?;
                     self.anchors.insert(
                         anchor,
                         Anchored {
@@ -445,6 +574,7 @@ impl<'l> Builder<'l> {
                             // +1: the collection node itself was counted before the frame opened.
                             nodes: count,
                             height,
+                            bytes,
                         },
                     );
                 }
@@ -495,7 +625,7 @@ impl<'l> Builder<'l> {
                     .to_owned(),
             ));
         };
-        let (nodes, height) = (a.nodes, a.height);
+        let (nodes, height, bytes) = (a.nodes, a.height, a.bytes);
         if self.alias_nodes.saturating_add(nodes) > self.limits.max_alias_expansions {
             return Err(DocError::Limit {
                 span,
@@ -519,6 +649,14 @@ impl<'l> Builder<'l> {
         }
         self.alias_nodes += nodes;
         self.nodes += nodes;
+        if !self.in_key_position() {
+            // The expansion is a copy of the anchored subtree (its slot in the parent is
+            // charged by `attach`).
+            self.charge(bytes.saturating_sub(cost::VALUE + cost::SPAN), span)?;
+        }
+        let Some(a) = self.anchors.get(&id) else {
+            return Ok(());
+        };
         if self.in_key_position() {
             let key = match &a.key {
                 Some(Ok(k)) => k.clone(),
@@ -552,16 +690,82 @@ impl<'l> Builder<'l> {
         })
     }
 
+    /// Bytes attaching `node` to the open collection allocates (see `cost`).
+    fn attach_cost(&self, node: &Node) -> usize {
+        let own = cost::scalar(&node.value);
+        match self.stack.last() {
+            None => own,
+            Some(Frame::Seq { items, spans, .. }) => {
+                own + cost::push(items.len(), items.capacity(), cost::VALUE)
+                    + cost::push(spans.len(), spans.capacity(), cost::SPAN)
+            }
+            Some(Frame::Map {
+                map,
+                spans,
+                merged,
+                index,
+                key: Some(k),
+                ..
+            }) => {
+                // A merge inserts each entry of the merged mappings, with a copy of its key in
+                // the map, one in the spans and one in the duplicate index.
+                let (entries, keys) = if k.merge {
+                    let merged_maps: Vec<&Map<String, Value>> = match &node.value {
+                        Value::Object(m) => vec![m],
+                        Value::Array(items) => items.iter().filter_map(Value::as_object).collect(),
+                        _ => Vec::new(),
+                    };
+                    merged_maps
+                        .iter()
+                        .flat_map(|m| m.keys())
+                        .fold((0, 0), |(n, b), key| {
+                            (n + 1, b + 3 * key.len() + cost::DUP_ENTRY)
+                        })
+                } else {
+                    (1, 2 * k.text.capacity())
+                };
+                let mut bytes = own + keys;
+                let (mut spans_cap, mut merged_cap) = (spans.capacity(), merged.capacity());
+                for i in 0..entries {
+                    let (len, spans_len) = (map.len() + i, spans.len() + i);
+                    bytes += if len == 0 {
+                        cost::MAP_LEAF
+                    } else if len >= 11 {
+                        cost::MAP_ENTRY
+                    } else {
+                        0
+                    };
+                    let grow = cost::push(spans_len, spans_cap, cost::SPAN_ENTRY);
+                    spans_cap += grow / cost::SPAN_ENTRY;
+                    let grow_merged = cost::push(spans_len, merged_cap, 1);
+                    merged_cap += grow_merged;
+                    bytes += grow + grow_merged;
+                }
+                // A repeated key builds the duplicate index.
+                if !k.merge && map.contains_key(&k.text) {
+                    bytes += index.cost(spans, &k.text);
+                }
+                bytes
+            }
+            Some(Frame::Map { .. }) => own,
+        }
+    }
+
     fn attach(&mut self, node: Node) -> Result<(), DocError> {
         if self.stack.len() == 1
             && let Some(r) = self.root_seq.as_mut()
         {
             // An item of a root sequence: looked at, then dropped. The node limit is then per
-            // item (plus the sequence), since nothing else is held.
+            // item (plus the sequence), since nothing else is held; so is the charge.
             r.items += 1;
             r.json_patch = r.json_patch && crate::kustomize::is_json_patch_op(&node.value);
             self.nodes = 1;
+            self.charged = r.charged_at_start;
             return Ok(());
+        }
+        if !(self.stack.is_empty() && self.root_seq.is_some()) {
+            let bytes = self.attach_cost(&node);
+            self.charge(bytes, node.spans.span)?;
         }
         if self.stack.is_empty() && self.root_seq.is_some() {
             // The root sequence itself ends: nothing of it is kept.

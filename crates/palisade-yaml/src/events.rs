@@ -11,15 +11,28 @@
 //! that is not JSON; JSON is read by our own parser) is worse: saphyr delivers its events yet
 //! keeps ~350 bytes per entry until it closes (3M entries, 9 MB: 1 GB), so in a watched chunk
 //! that starts with one, all its separators count, not only those past the last event.
-//! Smaller chunks are parsed straight from the string (faster; they hold at most ~90 times
-//! their size).
+//! The cap is also bounded by the chunk's size: at most [`HOLD_RATIO`] bytes held per byte of
+//! text (taking ~400 bytes a separator; never under [`HOLD_MIN_SEPARATORS`]), so that a small
+//! chunk cannot make saphyr hold hundreds of times its size either (a 400 KB root flow
+//! sequence held 80 MB). Chunks that cannot reach the cap (fewer flow separators than it, by
+//! a count of the bytes) are parsed straight from the string, which is faster.
 
 use saphyr_parser::{BufferedInput, Event, Parser, ScanError, Span, StrInput};
 use std::cell::Cell;
 use std::rc::Rc;
 
-/// Chunks longer than this are watched.
+/// Chunks longer than this are watched, and counted first (`over_node_limit`).
 pub(crate) const WATCHED_BYTES: usize = 1 << 20;
+
+/// Bytes saphyr may hold, per byte of a chunk, for the flow collections it has not closed.
+pub(crate) const HOLD_RATIO: usize = 32;
+/// What saphyr holds per flow separator read ahead: measured ~400 bytes for an entry of a
+/// root flow sequence (one separator), ~640 for an entry of a root flow mapping (two), and
+/// about 90 for a flow collection under a key (tokens only; its events are not delivered).
+const HELD_PER_ROOT_SEPARATOR: usize = 400;
+const HELD_PER_SEPARATOR: usize = 100;
+/// Separators any chunk may hold, whatever its size (about 1.6 MB at the root of a document).
+pub(crate) const HOLD_MIN_SEPARATORS: usize = 4096;
 
 /// What the counting iterator and the event loop share.
 struct Watch {
@@ -31,6 +44,8 @@ struct Watch {
     cut: Cell<bool>,
     /// The chunk's first document is a flow collection: every separator counts.
     root_flow: bool,
+    /// The cap comes from the chunk's size ([`HOLD_RATIO`]), not from `max_nodes`.
+    by_size: bool,
 }
 
 struct Counted<'t> {
@@ -73,14 +88,31 @@ impl<'t> Events<'t> {
     /// Events of `text`; over [`WATCHED_BYTES`], at most `max_nodes / 8` flow separators
     /// held.
     pub(crate) fn new(text: &'t str, max_nodes: usize) -> Events<'t> {
-        let cap = (max_nodes / 8).max(1024);
-        let inner = if text.len() > WATCHED_BYTES {
+        let by_nodes = (max_nodes / 8).max(1024);
+        let root_flow = root_is_flow(text);
+        let held = if root_flow {
+            HELD_PER_ROOT_SEPARATOR
+        } else {
+            HELD_PER_SEPARATOR
+        };
+        let by_size = (text.len().saturating_mul(HOLD_RATIO) / held).max(HOLD_MIN_SEPARATORS);
+        let cap = by_nodes.min(by_size);
+        // Commas and opening brackets, twice (a flow mapping entry has a `:` too): an upper
+        // bound of the separators the scanner could count.
+        let reachable = || {
+            memchr::memchr3_iter(b',', b'[', b'{', text.as_bytes())
+                .count()
+                .saturating_mul(2)
+                > cap
+        };
+        let inner = if text.len() > WATCHED_BYTES || reachable() {
             let watch = Rc::new(Watch {
                 read: Cell::new(0),
                 at_event: Cell::new(0),
                 cap,
                 cut: Cell::new(false),
-                root_flow: root_is_flow(text),
+                root_flow,
+                by_size: by_size < by_nodes,
             });
             let iter = Counted {
                 chars: text.chars(),
@@ -112,6 +144,15 @@ impl<'t> Events<'t> {
         match &self.inner {
             Inner::Str(_) => false,
             Inner::Counted(_, w) => w.cut.get(),
+        }
+    }
+
+    /// When cut: the separators allowed, and whether the chunk's size set that number
+    /// (else `max_nodes` did).
+    pub(crate) fn cap(&self) -> Option<(usize, bool)> {
+        match &self.inner {
+            Inner::Str(_) => None,
+            Inner::Counted(_, w) => Some((w.cap, w.by_size)),
         }
     }
 }

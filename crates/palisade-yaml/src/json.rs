@@ -340,6 +340,7 @@ fn is_json_number(s: &str) -> bool {
 pub(crate) fn load_json(sink: &mut Sink<'_>, text: &str, limits: &Limits) -> bool {
     let mut lx = Lexer::new(text);
     let counts = (text.len() > crate::events::WATCHED_BYTES).then(|| node_counts(text));
+    sink.out.grant_tree(text.len(), limits);
     let mut index = 0usize;
     let mut stack: Vec<Container> = Vec::new();
     let mut expect = Expect::Value;
@@ -370,7 +371,9 @@ pub(crate) fn load_json(sink: &mut Sink<'_>, text: &str, limits: &Limits) -> boo
                 );
                 return true;
             }
-            builder = Some(Builder::new(limits, 0));
+            let mut fresh = Builder::new(limits, 0);
+            fresh.allowance = sink.out.tree_left.unwrap_or(usize::MAX);
+            builder = Some(fresh);
             skipping = false;
             let nodes = counts.as_ref().and_then(|c| c.get(index)).copied();
             // Not for an array: it is never kept, its items are built one at a time.
@@ -473,6 +476,7 @@ pub(crate) fn load_json(sink: &mut Sink<'_>, text: &str, limits: &Limits) -> boo
         if stack.is_empty() && expect == Expect::Value {
             // The top-level value is complete.
             if let Some(mut b) = builder.take() {
+                crate::stream::take_tree_share(sink, &b);
                 for n in &b.take_notes() {
                     sink.note(At::span(index, n.span), n.kind, n.message.clone());
                 }

@@ -83,6 +83,11 @@ pub struct Limits {
     pub max_nodes: usize,
     /// Nodes produced by expanding aliases, per document (the billion-laughs guard).
     pub max_alias_expansions: usize,
+    /// Bytes the built documents of one input (a file, or a piece of a large one) may take
+    /// in memory per byte of its text, on top of [`TREE_BASE_BYTES`]: each node is charged
+    /// as it is built (JSON value, span, key) and a document that would go over is refused
+    /// before it does (docs/loader.md; real manifests take 2-30).
+    pub max_tree_ratio: usize,
     /// YAML documents (or JSON values) per file, empty ones included.
     pub max_documents_per_file: usize,
     /// Not a limit but read at the same place: with a renderer (`--render`), Helm charts and
@@ -99,11 +104,16 @@ impl Default for Limits {
             max_depth: 256,
             max_nodes: 2_000_000,
             max_alias_expansions: 100_000,
+            max_tree_ratio: 64,
             max_documents_per_file: 10_000,
             render: None,
         }
     }
 }
+
+/// Tree bytes every input may take whatever its size (see [`Limits::max_tree_ratio`]), so
+/// that small files of small mappings, the costliest shape per byte, are never refused.
+pub const TREE_BASE_BYTES: usize = 256 << 10;
 
 /// Which limit was hit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +124,7 @@ pub enum LimitKind {
     Nodes,
     AliasExpansions,
     DocumentsPerFile,
+    TreeMemory,
 }
 
 impl LimitKind {
@@ -126,6 +137,7 @@ impl LimitKind {
             LimitKind::Nodes => "max_nodes",
             LimitKind::AliasExpansions => "max_alias_expansions",
             LimitKind::DocumentsPerFile => "max_documents_per_file",
+            LimitKind::TreeMemory => "max_tree_ratio",
         }
     }
 
@@ -138,6 +150,7 @@ impl LimitKind {
             LimitKind::Nodes => "--max-nodes",
             LimitKind::AliasExpansions => "--max-alias-expansions",
             LimitKind::DocumentsPerFile => "--max-documents",
+            LimitKind::TreeMemory => "--max-tree-ratio",
         }
     }
 
@@ -149,6 +162,7 @@ impl LimitKind {
             LimitKind::Nodes => "nodes per document",
             LimitKind::AliasExpansions => "alias expansion",
             LimitKind::DocumentsPerFile => "documents per file",
+            LimitKind::TreeMemory => "memory per input byte",
         }
     }
 }
@@ -212,9 +226,20 @@ pub struct Loaded {
     pub bytes: u64,
     /// Set by [`load_mapping_bytes`]: every mapping document is an object as it is.
     pub(crate) any_mapping: bool,
+    /// Tree bytes the documents still to come may take (`Limits::max_tree_ratio`); None
+    /// until the first text is granted its share.
+    pub(crate) tree_left: Option<usize>,
 }
 
 impl Loaded {
+    /// Adds the tree bytes a text of `len` bytes may take: `max_tree_ratio` per byte, plus
+    /// [`TREE_BASE_BYTES`] once per result.
+    pub(crate) fn grant_tree(&mut self, len: usize, limits: &Limits) {
+        let share = len.saturating_mul(limits.max_tree_ratio);
+        let left = self.tree_left.get_or_insert(TREE_BASE_BYTES);
+        *left = left.saturating_add(share);
+    }
+
     /// Appends another load's results (files and bytes are added up).
     pub fn extend(&mut self, other: Loaded) {
         self.documents.extend(other.documents);

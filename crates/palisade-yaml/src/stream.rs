@@ -167,6 +167,8 @@ pub(crate) fn load_chunks(
     docs: &mut DocCounter,
 ) {
     let mut reparse = Reparse::new();
+    let len: usize = chunks.iter().map(|c| c.end.saturating_sub(c.start)).sum();
+    sink.out.grant_tree(len, limits);
     for chunk in chunks {
         let piece = text.get(chunk.start..chunk.end).unwrap_or("");
         if !load_chunk(sink, piece, chunk.line_offset, limits, docs, &mut reparse) {
@@ -376,6 +378,7 @@ fn load_chunk(
         sink.out.errors.len(),
         sink.out.notes.len(),
         *docs,
+        sink.out.tree_left,
     );
     // Back to the state before this chunk, for another parse of it.
     let rollback = |sink: &mut Sink<'_>, docs: &mut DocCounter| {
@@ -383,6 +386,7 @@ fn load_chunk(
         sink.out.errors.truncate(mark.1);
         sink.out.notes.truncate(mark.2);
         *docs = mark.3;
+        sink.out.tree_left = mark.4;
     };
     let mut patched: Option<(String, Shifts)> = None;
     let no_shifts = Shifts::new();
@@ -785,9 +789,19 @@ fn parse_chunk(
                 if !in_doc {
                     docs.seen += 1;
                 }
-                sink.error(
-                    at,
-                    &limit_error(
+                let err = match parser.cap() {
+                    Some((cap, true)) => LoadError::FixedLimit {
+                        detail: format!(
+                            "flow collection limit exceeded: a flow collection (`[...]`, \
+                             `{{...}}`) with more than {cap} separators (`,` `:` brackets) in \
+                             {} bytes, which the YAML parser holds whole until it closes \
+                             (100-400 bytes each; at most {} bytes per byte of text are allowed); \
+                             document skipped (as JSON, or in block style, it is read as it goes)",
+                            text.len(),
+                            crate::events::HOLD_RATIO,
+                        ),
+                    },
+                    _ => limit_error(
                         LimitKind::Nodes,
                         limits.max_nodes as u64,
                         format_args!(
@@ -798,7 +812,8 @@ fn parse_chunk(
                             (limits.max_nodes / 8).max(1024)
                         ),
                     ),
-                );
+                };
+                sink.error(at, &err);
                 docs.non_empty += 1;
                 docs.next_index += 1;
                 return Ok(true);
@@ -872,6 +887,7 @@ fn parse_chunk(
                 }
                 let mut b = Builder::new(limits, line_offset);
                 b.shifts = shifts;
+                b.allowance = sink.out.tree_left.unwrap_or(usize::MAX);
                 builder = Some(b);
                 skipping = false;
             }
@@ -880,6 +896,7 @@ fn parse_chunk(
                 docs.next_index += 1;
                 in_doc = false;
                 if let Some(mut b) = builder.take() {
+                    take_tree_share(sink, &b);
                     for n in &b.take_notes() {
                         sink.note(At::span(index, n.span), n.kind, n.message.clone());
                     }
@@ -910,8 +927,35 @@ fn parse_chunk(
     Ok(true)
 }
 
+/// Takes what a finished document's tree costs from its input's share.
+pub(crate) fn take_tree_share(sink: &mut Sink<'_>, b: &Builder<'_>) {
+    if let Some(left) = sink.out.tree_left.as_mut() {
+        *left = left.saturating_sub(b.charged());
+    }
+}
+
 pub(crate) fn report_doc_error(sink: &mut Sink<'_>, index: usize, e: &DocError) {
     match e {
+        DocError::Memory {
+            span,
+            nodes,
+            bytes,
+            allowed,
+            ratio,
+        } => sink.error(
+            At::span(index, *span),
+            &limit_error(
+                LimitKind::TreeMemory,
+                *ratio as u64,
+                format_args!(
+                    "the document's tree would take more than the {allowed} bytes left of its \
+                     input's share ({ratio} bytes per byte of text, plus {} KiB per input): it \
+                     reached {bytes} bytes at node {nodes} (mappings of one or two short \
+                     entries cost about 700 bytes each as JSON values); document skipped",
+                    crate::TREE_BASE_BYTES >> 10
+                ),
+            ),
+        ),
         DocError::Invalid { span, message } => sink.error(
             At::span(index, *span),
             &LoadError::Syntax {

@@ -19,9 +19,32 @@ fn billion_laughs() -> String {
     s
 }
 
+/// Lifts the tree-memory share (`max_tree_ratio`), which stops these documents first when
+/// they are small, to test the other limits.
+fn without_tree_share(limits: Limits) -> Limits {
+    Limits {
+        max_tree_ratio: usize::MAX,
+        ..limits
+    }
+}
+
 #[test]
-fn alias_bomb_fails_on_the_alias_budget() {
+fn alias_bomb_fails_on_the_tree_share_or_the_alias_budget() {
+    // By default an 800-byte file may not build more than 256 KiB and 64 bytes per byte:
+    // that stops the bomb before the alias budget does.
     let l = load(&(billion_laughs() + GOOD));
+    assert_eq!(l.errors.len(), 1, "{:#?}", l.errors);
+    assert!(
+        l.errors[0].message.contains("--max-tree-ratio"),
+        "{}",
+        l.errors[0].message
+    );
+    assert_eq!(l.documents.len(), 1);
+    let l = load_str(
+        "test.yaml",
+        &(billion_laughs() + GOOD),
+        &without_tree_share(Limits::default()),
+    );
     assert_eq!(l.errors.len(), 1, "{:#?}", l.errors);
     let e = &l.errors[0];
     assert_eq!(e.kind, "limit");
@@ -38,10 +61,10 @@ fn alias_bomb_fails_on_the_alias_budget() {
 #[test]
 fn alias_bomb_within_node_budget_when_aliases_allowed() {
     // With the alias budget lifted, the node budget still stops it.
-    let limits = Limits {
+    let limits = without_tree_share(Limits {
         max_alias_expansions: usize::MAX,
         ..Limits::default()
-    };
+    });
     let l = load_str("bomb.yaml", &billion_laughs(), &limits);
     assert_eq!(l.errors.len(), 1);
     assert!(
@@ -337,20 +360,26 @@ fn many_duplicate_keys_stay_linear_and_notes_are_capped() {
 fn nested_anchors_over_a_big_subtree_are_bounded() {
     // 200 nested anchored sequences around a 10,000-item list: copying each anchored subtree
     // would be 2 million nodes; the anchor copies count against max_nodes.
-    let limits = Limits {
+    let limits = without_tree_share(Limits {
         max_nodes: 100_000,
         ..Limits::default()
-    };
+    });
     let mut s = String::from("apiVersion: v1\nkind: X\na: ");
     for i in 0..200 {
         s.push_str(&format!("&a{i} ["));
     }
-    s.push_str(&vec!["1"; 10_000].join(","));
+    // Entries of 10 bytes: a flow sequence of terse ones (`1,1,...`) is cut earlier, for
+    // what the parser holds of it (events::HOLD_RATIO).
+    s.push_str(&vec!["1000000000"; 10_000].join(","));
     s.push_str(&"]".repeat(200));
     s.push('\n');
     let l = load_str("t", &s, &limits);
     assert_eq!(l.errors.len(), 1, "{:#?}", l.errors);
-    assert!(l.errors[0].message.contains("max_nodes = 100000"));
+    assert!(
+        l.errors[0].message.contains("max_nodes = 100000"),
+        "{}",
+        l.errors[0].message
+    );
 }
 
 #[test]

@@ -22,6 +22,11 @@ mod roundtrip;
 mod spans;
 
 use palisade_core::{Document, FieldPath};
+
+/// Counts the bytes allocated, so that the memory tests (`memory.rs`) can compare a load's
+/// peak with the documented bound; a thin wrapper over the system allocator.
+#[global_allocator]
+pub static ALLOCATOR: cap::Cap<std::alloc::System> = cap::Cap::new(std::alloc::System, usize::MAX);
 use palisade_yaml::{Limits, Loaded, load_str};
 
 pub fn load(text: &str) -> Loaded {

@@ -18,7 +18,9 @@ fn peak_rss() -> Option<usize> {
     Some(kb * 1024)
 }
 
-/// Not a test of its own: the body of the child process spawned by [`growth`].
+/// Not a test of its own: the body of the child process spawned by [`growth`]. Prints the
+/// growth of the peak resident set and of the allocator's peak (bytes requested and not yet
+/// freed) while `load_bytes` reads the file, and what was loaded.
 #[test]
 fn memory_child() {
     let Ok(path) = std::env::var(CHILD_ENV) else {
@@ -30,14 +32,36 @@ fn memory_child() {
         limits.max_nodes = n.parse().unwrap();
     }
     let before = peak_rss().unwrap();
+    let heap_before = crate::ALLOCATOR.allocated();
     let l = load_bytes(&path, &bytes, &limits);
+    let heap_peak = crate::ALLOCATOR.max_allocated();
     let after = peak_rss().unwrap();
+    let kinds: Vec<&str> = l.errors.iter().map(|e| e.kind.as_str()).collect();
     println!(
-        "MEMORY-CHILD {} {} {}",
+        "MEMORY-CHILD {} {} {} {} {}",
         after.saturating_sub(before),
         l.documents.len(),
-        l.errors.len()
+        l.errors.len(),
+        heap_peak.saturating_sub(heap_before),
+        kinds.join(",")
     );
+    if let Some(e) = l.errors.first() {
+        println!("FIRST-ERROR {e}");
+    }
+}
+
+/// What a child load took.
+#[derive(Debug)]
+pub struct Growth {
+    /// Peak resident set growth (pages: allocator and page granularity included).
+    pub rss: usize,
+    /// Peak of the bytes allocated, above what was allocated before the load.
+    pub heap: usize,
+    pub docs: usize,
+    pub errors: usize,
+    /// Kinds of the errors, comma-separated.
+    pub kinds: String,
+    pub first_error: String,
 }
 
 /// (peak RSS growth while loading `text` as file `name`, documents, errors), or None where
@@ -47,6 +71,12 @@ fn growth(name: &str, text: &str) -> Option<(usize, usize, usize)> {
 }
 
 fn growth_with(name: &str, text: &str, max_nodes: usize) -> Option<(usize, usize, usize)> {
+    measure(name, text, max_nodes).map(|g| (g.rss, g.docs, g.errors))
+}
+
+/// Loads `text` as file `name` in a child process (this test binary run again), so that
+/// parallel tests disturb neither the resident set nor the allocator's peak.
+pub fn measure(name: &str, text: &str, max_nodes: usize) -> Option<Growth> {
     peak_rss()?;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(name);
@@ -63,8 +93,20 @@ fn growth_with(name: &str, text: &str, max_nodes: usize) -> Option<(usize, usize
         .lines()
         .find_map(|l| l.split("MEMORY-CHILD ").nth(1))
         .unwrap_or_else(|| panic!("no result from the child: {stdout}"));
-    let v: Vec<usize> = line.split(' ').map(|x| x.parse().unwrap()).collect();
-    Some((v[0], v[1], v[2]))
+    let v: Vec<&str> = line.split(' ').collect();
+    let n = |i: usize| v[i].parse::<usize>().unwrap();
+    Some(Growth {
+        rss: n(0),
+        docs: n(1),
+        errors: n(2),
+        heap: n(3),
+        kinds: v.get(4).unwrap_or(&"").to_string(),
+        first_error: stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("FIRST-ERROR "))
+            .unwrap_or("")
+            .to_owned(),
+    })
 }
 
 fn pod_json(i: usize) -> String {
@@ -211,4 +253,247 @@ fn node_limit_is_per_item_in_a_root_sequence() {
     let big = format!("[{{\"a\": [{}]}}]", vec!["1"; 200].join(","));
     let l = load_bytes("b.json", big.as_bytes(), &limits);
     assert_eq!(l.errors[0].kind, "limit", "{:#?}", l.errors);
+}
+
+/// Prints the heap peak of loading each file of the corpus, per byte (a probe for the docs,
+/// run with `PALISADE_MEMORY_PROBE=1 cargo test -p palisade-yaml --test it probe -- --nocapture`).
+#[test]
+fn probe() {
+    let Ok(which) = std::env::var("PALISADE_MEMORY_PROBE") else {
+        return;
+    };
+    let mut rows = Vec::new();
+    if which == "1" {
+        for entry in walk(&crate::testdata("corpus")) {
+            let text = std::fs::read_to_string(&entry).unwrap();
+            let name = entry.file_name().unwrap().to_string_lossy().to_string();
+            let g = measure(&name, &text, Limits::default().max_nodes).unwrap();
+            rows.push((
+                g.heap as f64 / text.len() as f64,
+                text.len(),
+                g.heap,
+                entry.display().to_string(),
+            ));
+        }
+    } else {
+        let text = std::fs::read_to_string(&which).unwrap();
+        let name = std::path::Path::new(&which)
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        let g = measure(&name, &text, Limits::default().max_nodes).unwrap();
+        println!("{g:?}");
+        rows.push((g.heap as f64 / text.len() as f64, text.len(), g.heap, which));
+    }
+    rows.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap());
+    for r in &rows {
+        println!("PROBE {:.1}x {} {} {}", r.0, r.1, r.2, r.3);
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else if p
+            .extension()
+            .is_some_and(|x| x == "yaml" || x == "yml" || x == "json")
+        {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// The documented bound (docs/loader.md, "Memory"): loading an input of B bytes takes at
+/// most 96 B + 4 MiB of heap beyond the input itself, whatever its shape: built trees are
+/// charged node by node against 64 B + 256 KiB (`Limits::max_tree_ratio`), saphyr's
+/// read-ahead in flow collections is cut at 32 B (1.6 MB at least).
+const BOUND_RATIO: usize = 96;
+const BOUND_BASE: usize = 4 << 20;
+
+/// Inputs shaped to cost the most memory per byte (issue 14 item 7), each ~200-600 KB.
+fn costly_shapes() -> Vec<(&'static str, String)> {
+    let n = 60_000;
+    let rep = |s: &str, k: usize, sep: &str| vec![s; k].join(sep);
+    let chain = |depth: usize| format!("{}0{}", r#"{"a":"#.repeat(depth), "}".repeat(depth));
+    let arrays = |depth: usize| format!("{}0{}", "[".repeat(depth), "]".repeat(depth));
+    let cm = |data: String| format!(r#"{{"apiVersion":"v1","kind":"ConfigMap","data":{data}}}"#);
+    vec![
+        (
+            "list-of-small-maps.json",
+            format!(
+                r#"{{"apiVersion":"v1","kind":"List","items":[{}]}}"#,
+                rep(r#"{"a":{"b":1}}"#, n, ",")
+            ),
+        ),
+        ("zeros.json", cm(format!("[{}]", rep("0", 4 * n, ",")))),
+        (
+            "empty-maps.json",
+            cm(format!("[{}]", rep("{}", 2 * n, ","))),
+        ),
+        (
+            "nested-maps.json",
+            cm(format!("[{}]", rep(&chain(40), n / 40, ","))),
+        ),
+        (
+            "nested-arrays.json",
+            cm(format!("[{}]", rep(&arrays(100), n / 40, ","))),
+        ),
+        (
+            "bare-array.json",
+            format!("[{}]", rep(r#"{"a":{"b":1}}"#, n, ",")),
+        ),
+        (
+            "flow-nested.yaml",
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\ndata: [{}]\n",
+                rep("[a,[b,[c]]]", n / 2, ",")
+            ),
+        ),
+        (
+            "flow-maps.yaml",
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\ndata: [{}]\n",
+                rep("{a}", n, ",")
+            ),
+        ),
+        (
+            "block-maps.yaml",
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\ndata:\n{}",
+                rep("- a:\n", n, "")
+            ),
+        ),
+        (
+            "long-key-list.yaml",
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\ndata:\n{}",
+                (0..n).map(|i| format!("  k{i}:\n")).collect::<String>()
+            ),
+        ),
+        (
+            "root-flow-seq.yaml",
+            format!("[{}]\n", rep("a", 4 * n, ",")),
+        ),
+        (
+            "root-flow-map.yaml",
+            format!(
+                "{{{}}}\n",
+                (0..n).map(|i| format!("k{i}: 1,")).collect::<String>()
+            ),
+        ),
+        (
+            "many-documents.yaml",
+            rep(
+                "{apiVersion: v1, kind: A, m: {a: {b: 1}}}\n",
+                n / 6,
+                "---\n",
+            ),
+        ),
+        (
+            "aliases.yaml",
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\nx: &x {{a: {{b: 1}}}}\ndata: [{}]\n",
+                rep("*x", 30_000, ",")
+            ),
+        ),
+        (
+            "duplicate-keys.yaml",
+            rep(
+                &format!("apiVersion: v1\nkind: A\n{}", rep("a: 1\n", 120, "")),
+                500,
+                "---\n",
+            ),
+        ),
+    ]
+}
+
+/// Issue 14 item 7: every costly shape stays under the documented multiple of its size, as
+/// counted by the allocator (the tree these inputs built before took 100-280 times their
+/// size: a 0.8 MB YAML flow sequence of `{a}` maps, 222 MB).
+#[test]
+fn costly_shapes_stay_under_the_documented_multiple() {
+    for (name, text) in costly_shapes() {
+        let Some(g) = measure(name, &text, Limits::default().max_nodes) else {
+            return;
+        };
+        let bound = BOUND_RATIO * text.len() + BOUND_BASE;
+        println!(
+            "{name}: {} bytes, heap peak {} ({:.1}x), {} documents, {} errors ({})",
+            text.len(),
+            g.heap,
+            g.heap as f64 / text.len() as f64,
+            g.docs,
+            g.errors,
+            g.first_error
+        );
+        // Refused, if at all, for a limit (or for not being an object), never misread.
+        assert!(
+            g.kinds
+                .split(',')
+                .all(|k| matches!(k, "" | "limit" | "not-object")),
+            "{name}: {g:?}"
+        );
+        assert!(
+            g.heap <= bound,
+            "{name}: heap peak {} over the bound {bound} for {} bytes ({g:?})",
+            g.heap,
+            text.len()
+        );
+    }
+}
+
+/// A document refused for its tree says which limit, how far it got and the flag; and the
+/// documents before it in the file are kept (they fit the file's share).
+#[test]
+fn tree_memory_error_names_the_limit_and_the_flag() {
+    let small = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n";
+    let costly = format!(
+        "apiVersion: v1\nkind: ConfigMap\ndata: [{}]\n",
+        vec!["{a}"; 100_000].join(",")
+    );
+    let text = format!("{small}---\n{costly}---\n{small}");
+    let l = load_bytes("costly.yaml", text.as_bytes(), &Limits::default());
+    assert_eq!(l.documents.len(), 2, "{:#?}", l.errors);
+    assert_eq!(l.errors.len(), 1, "{:#?}", l.errors);
+    let e = &l.errors[0];
+    assert_eq!((e.kind.as_str(), e.document), ("limit", Some(1)), "{e:#?}");
+    for part in [
+        "max_tree_ratio = 64",
+        "--max-tree-ratio",
+        "at node",
+        "document skipped",
+    ] {
+        assert!(e.message.contains(part), "{part:?} not in {}", e.message);
+    }
+    // Raised, the same document loads.
+    let limits = Limits {
+        max_tree_ratio: 1000,
+        ..Limits::default()
+    };
+    let l = load_bytes("costly.yaml", text.as_bytes(), &limits);
+    assert_eq!(
+        (l.documents.len(), l.errors.len()),
+        (3, 0),
+        "{:#?}",
+        l.errors
+    );
+}
+
+/// Real manifests are far from the bound: the corpus test loads every file without an
+/// error; here, the largest per-byte cost among them, from the allocator.
+#[test]
+fn real_manifests_are_far_under_the_tree_share() {
+    let dir = crate::testdata("corpus/sock-shop/deploy/kubernetes/complete-demo.yaml");
+    let text = std::fs::read_to_string(dir).unwrap();
+    let Some(g) = measure("complete-demo.yaml", &text, Limits::default().max_nodes) else {
+        return;
+    };
+    assert_eq!(g.errors, 0, "{g:?}");
+    // 28x measured; the tree share is 64x.
+    assert!(g.heap < 40 * text.len(), "{g:?}");
 }
