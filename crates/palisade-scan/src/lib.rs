@@ -412,6 +412,26 @@ impl Scan {
         }
     }
 
+    /// One page of a cluster list, as `palisade_kube::Cluster::list` hands it over (items
+    /// with `apiVersion` and `kind` set), read through kubeconfig context `context`.
+    pub fn add_page(&mut self, context: &str, items: Vec<serde_json::Value>) {
+        self.add_objects(items.into_iter().map(|value| ClusterObject {
+            context: context.to_owned(),
+            value,
+        }));
+    }
+
+    /// A note from the source itself (a kind the lister may not read), shown with the
+    /// scan's own notes.
+    pub fn add_note(&mut self, note: InputError) {
+        self.state.acc.notes.push(note);
+    }
+
+    /// An input error from the source itself: the scan then exits with status 2.
+    pub fn add_error(&mut self, error: InputError) {
+        self.state.acc.errors.push(error);
+    }
+
     fn check_objects(&mut self, batch: Vec<ClusterObject>, dedup: bool) {
         let mut docs = Vec::with_capacity(batch.len());
         let mut origins = Vec::with_capacity(batch.len());

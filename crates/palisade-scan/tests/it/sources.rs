@@ -173,3 +173,35 @@ fn a_bad_object_is_an_input_error_and_the_rest_is_scanned() {
             .any(|f| f.file == "cluster://test/a/Pod/y")
     );
 }
+
+#[test]
+fn a_scan_can_move_to_a_worker_thread_and_take_pages_and_notes() {
+    fn send<T: Send>(_: &T) {}
+    let mut scan = Scan::new(Options::default()).unwrap();
+    send(&scan);
+    let pod = serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "p", "namespace": "n", "uid": "u"},
+        "spec": {"containers": [{"name": "c", "image": "i"}]}});
+    let handle = std::thread::spawn(move || {
+        scan.add_page("ctx", vec![pod]);
+        scan.add_note(palisade_core::InputError {
+            file: "cluster://ctx".into(),
+            document: None,
+            line: None,
+            column: None,
+            kind: "forbidden".into(),
+            message: "list secrets: forbidden".into(),
+        });
+        scan.finish()
+    });
+    let out = handle.join().unwrap();
+    assert!(out.notes.iter().any(|n| n.kind == "forbidden"));
+    assert!(!out.findings.is_empty());
+    assert!(
+        out.findings
+            .iter()
+            .all(|f| f.file == "cluster://ctx/n/Pod/p"
+                && f.origin.as_ref().unwrap().uid.as_deref() == Some("u"))
+    );
+    assert_eq!(out.summary.notes, out.notes.len());
+}
