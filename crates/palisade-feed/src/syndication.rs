@@ -1,11 +1,13 @@
 //! RSS 2.0 and Atom 1.0 writers.
 //!
-//! RSS mirrors kubernetes.io's `cve-feed.rss.xml` channel/item mapping (title = CVE ID, link =
-//! issue, guid = cve.org record, description = summary), made valid: `guid isPermaLink="true"`,
-//! one GUID per CVE, and the status as an RSS `category` with `domain` (upstream writes Atom's
-//! `term`/`scheme` attributes, which RSS does not have).
+//! RSS mirrors kubernetes.io's `cve-feed.rss.xml` channel/item mapping (link = issue, guid =
+//! cve.org record, description = summary), made valid: `guid isPermaLink="true"`, one GUID per
+//! CVE, and the status as an RSS `category` with `domain` (upstream writes Atom's `term`/`scheme`
+//! attributes, which RSS does not have). Item and entry titles come from one function,
+//! [`entry_title`], so a reader sees the same line whichever format it subscribes to (upstream's
+//! RSS title is the bare CVE ID, which says nothing in a feed reader's list).
 
-use crate::feed::Feed;
+use crate::feed::{Feed, Item};
 use std::fmt::Write;
 
 /// The status category scheme upstream uses.
@@ -29,7 +31,7 @@ pub fn render_rss(feed: &Feed) -> String {
     );
     for item in &feed.items {
         s.push_str("<item>\n");
-        let _ = writeln!(s, "<title>{}</title>", esc(&item.id));
+        let _ = writeln!(s, "<title>{}</title>", esc(&entry_title(item)));
         let _ = writeln!(s, "<link>{}</link>", esc(&item.url));
         if let Some(date) = rfc2822(&item.date_published) {
             let _ = writeln!(s, "<pubDate>{date}</pubDate>");
@@ -74,12 +76,7 @@ pub fn render_atom(feed: &Feed) -> String {
     for item in &feed.items {
         s.push_str("<entry>\n");
         let _ = writeln!(s, "<id>{}</id>", esc(&item.external_url));
-        let title = if item.summary.is_empty() {
-            item.id.clone()
-        } else {
-            format!("{}: {}", item.id, item.summary)
-        };
-        let _ = writeln!(s, "<title>{}</title>", esc(&title));
+        let _ = writeln!(s, "<title>{}</title>", esc(&entry_title(item)));
         let updated = item
             .date_modified
             .as_deref()
@@ -121,6 +118,33 @@ pub fn render_atom(feed: &Feed) -> String {
     }
     s.push_str("</feed>\n");
     s
+}
+
+/// The title of an item in both RSS and Atom: `CVE-2023-2727: Bypassing policies (Medium, score
+/// 6.5)`. The summary is left out when the issue title has none, the severity when the issue
+/// gives no valid CVSS vector (a stated severity without a vector is not scored, so not shown).
+pub fn entry_title(item: &Item) -> String {
+    let mut t = item.id.clone();
+    if !item.summary.is_empty() {
+        t.push_str(": ");
+        t.push_str(&item.summary);
+    }
+    if let Some(score) = item.primary_cvss() {
+        let _ = write!(
+            t,
+            " ({}, score {:.1})",
+            capitalized(&score.severity),
+            score.base_score
+        );
+    }
+    t
+}
+
+fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }
 
 /// XML text/attribute escaping; characters XML 1.0 forbids (C0 controls other than tab, LF, CR)
@@ -244,6 +268,13 @@ mod tests {
         assert_eq!(format_utc(0), "1970-01-01T00:00:00Z");
         assert_eq!(format_utc(1_555_623_113), "2019-04-18T21:31:53Z");
         assert_eq!(format_utc(1_709_164_800), "2024-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn capitalizes_severity_words() {
+        assert_eq!(capitalized("medium"), "Medium");
+        assert_eq!(capitalized("none"), "None");
+        assert_eq!(capitalized(""), "");
     }
 
     #[test]

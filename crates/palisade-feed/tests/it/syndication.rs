@@ -1,7 +1,9 @@
 //! RSS 2.0 and Atom output parse with a real feed parser (feed-rs) and carry every item.
 
 use crate::build;
+use palisade_feed::syndication::entry_title;
 use palisade_feed::{render_atom, render_rss};
+use std::collections::BTreeMap;
 
 #[test]
 fn rss_parses_and_mirrors_upstream_mapping() {
@@ -19,7 +21,10 @@ fn rss_parses_and_mirrors_upstream_mapping() {
         .iter()
         .find(|e| e.id == "https://www.cve.org/cverecord?id=CVE-2019-11243")
         .unwrap();
-    assert_eq!(e.title.as_ref().unwrap().content, "CVE-2019-11243");
+    assert_eq!(
+        e.title.as_ref().unwrap().content,
+        "CVE-2019-11243: rest.AnonymousClientConfig() does not remove the serviceaccount credentials from config created by rest.InClusterConfig() (Low, score 3.1)"
+    );
     assert_eq!(
         e.links[0].href,
         "https://github.com/kubernetes/kubernetes/issues/76797"
@@ -80,4 +85,59 @@ fn hostile_text_stays_well_formed() {
         let parsed = feed_rs::parser::parse(xml.as_bytes()).unwrap();
         assert_eq!(parsed.entries.len(), feed.items.len());
     }
+    // The title carries the summary in both formats, escaped, and reads back the same.
+    let rss = titles(&render_rss(&feed));
+    let atom = titles(&render_atom(&feed));
+    assert_eq!(rss, atom);
+    assert!(rss[&feed.items[0].external_url].contains("</description><script>&"));
+}
+
+/// Titles by entry ID, as feed-rs reads them.
+fn titles(xml: &str) -> BTreeMap<String, String> {
+    feed_rs::parser::parse(xml.as_bytes())
+        .unwrap()
+        .entries
+        .into_iter()
+        .map(|e| (e.id, e.title.unwrap().content))
+        .collect()
+}
+
+#[test]
+fn rss_and_atom_titles_are_the_same_with_summary_and_severity() {
+    let feed = build("cve-feed/github-pages-2025");
+    let rss = titles(&render_rss(&feed));
+    let atom = titles(&render_atom(&feed));
+    assert_eq!(rss.len(), feed.items.len());
+    assert_eq!(rss, atom);
+    let by_id = |cve: &str| rss[&format!("https://www.cve.org/cverecord?id={cve}")].clone();
+    assert_eq!(
+        by_id("CVE-2023-2727"),
+        "CVE-2023-2727: Bypassing policies imposed by the ImagePolicyWebhook and bypassing mountable secrets policy imposed by the ServiceAccount admission plugin (Medium, score 6.5)"
+    );
+    // Every item with a scored vector names its severity; the others end with their summary.
+    for item in &feed.items {
+        let t = &rss[&item.external_url];
+        assert!(t.starts_with(&item.id), "{t}");
+        assert!(t.contains(&item.summary), "{t}");
+        match item.primary_cvss() {
+            Some(s) => assert!(t.ends_with(&format!("score {:.1})", s.base_score)), "{t}"),
+            None => assert!(!t.contains("score"), "{t}"),
+        }
+    }
+    assert!(
+        feed.items.iter().any(|i| i.primary_cvss().is_none()),
+        "the data has items without CVSS, so the second arm runs"
+    );
+}
+
+#[test]
+fn titles_without_summary_or_cvss() {
+    let mut feed = build("cve-feed/github-pages-2023");
+    let item = &mut feed.items[0];
+    item.summary = String::new();
+    item.cvss = Default::default();
+    assert_eq!(entry_title(item), item.id);
+    let item = feed.items[0].clone();
+    let rss = titles(&render_rss(&feed));
+    assert_eq!(rss[&item.external_url], item.id);
 }
