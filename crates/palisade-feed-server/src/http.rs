@@ -6,7 +6,7 @@ use crate::server::{State, blocking, ensure_built};
 use crate::webhook::{self, Decision};
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, Request};
+use axum::extract::{Path, RawQuery, Request};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -181,16 +181,27 @@ async fn osv(st: AppState, Path(file): Path<String>, headers: HeaderMap) -> Resp
     serve(&headers, asset, JSON)
 }
 
-async fn page(st: AppState, Query(q): Query<crate::page::Filter>) -> Response {
+/// The page: query parameters are read by [`crate::page::Filter::from_query`] (bad ones give
+/// `400` with the page and a notice, not a bare error), and a strict policy allows only the
+/// page's own script and style.
+async fn page(st: AppState, RawQuery(query): RawQuery) -> Response {
     let snap = st.current();
-    let (status, html) = crate::page::render(&snap.feed, &q, st.config.link_base());
+    let base = st.config.link_base();
+    let (status, html) = crate::page::render(&snap.feed, query.as_deref(), base);
     let mut r = (status, html).into_response();
-    r.headers_mut().insert(
+    let h = r.headers_mut();
+    h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&crate::page::content_security_policy(base)) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
     r
 }
 

@@ -5,8 +5,9 @@
 //! `palisade feed build` with the [`palisade_feed`] builder, writes them atomically to disk and
 //! swaps them into memory before it acknowledges the delivery. So the time from GitHub's POST to
 //! the new CVE being served is one request, not hours. A periodic resync with conditional
-//! requests catches deliveries that never arrived. A server-rendered page lists the CVEs with a
-//! filter by Kubernetes version and component that works without JavaScript.
+//! requests catches deliveries that never arrived. A server-rendered page lists the CVEs with
+//! search, severity, version and component filters and sorting, all working without JavaScript
+//! (a small inline script, allowed by hash, applies them as the reader types).
 //!
 //! Layout: [`store`] (issues as last seen, delivery IDs, sync state), [`outputs`] (building,
 //! atomic writes, the served snapshot), [`webhook`] (signature, events), [`http`] (routes,

@@ -11,6 +11,7 @@
 mod browser;
 mod e2e;
 mod hardening;
+mod page;
 mod public_url;
 mod resync;
 mod tls;
