@@ -1,0 +1,190 @@
+//! Printers: kube-bench's text (`prettyPrint` + totals), kube-bench's JSON (`--json`, same
+//! field names and order, so existing consumers keep working) and Palisade's JSON (the same
+//! results plus how each audit was evaluated, the test items' values and the evidence).
+
+use crate::run::{Report, State, Summary};
+use serde::Serialize;
+use std::fmt::Write;
+
+/// kube-bench's text output.
+pub fn text(report: &Report) -> String {
+    let mut out = String::new();
+    for c in &report.controls {
+        let _ = writeln!(out, "[INFO] {} {}", c.id, c.text);
+        for g in &c.groups {
+            let _ = writeln!(out, "[INFO] {} {}", g.id, g.text);
+            for ch in &g.checks {
+                let _ = writeln!(out, "[{}] {} {}", ch.status.as_str(), ch.id, ch.text);
+            }
+        }
+        out.push('\n');
+        if c.summary.total_fail > 0 || c.summary.total_warn > 0 {
+            let _ = writeln!(out, "== Remediations {} ==", c.node_type);
+            for g in &c.groups {
+                for ch in &g.checks {
+                    match ch.status {
+                        State::FAIL => {
+                            let _ = writeln!(out, "{} {}", ch.id, ch.remediation);
+                        }
+                        State::WARN if !ch.reason.is_empty() && ch.kind != "manual" => {
+                            let _ =
+                                writeln!(out, "{} audit test did not run: {}", ch.id, ch.reason);
+                        }
+                        State::WARN => {
+                            let _ = writeln!(out, "{} {}", ch.id, ch.remediation);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            out.push('\n');
+        }
+        summary(&mut out, &c.summary, &c.node_type);
+    }
+    summary(&mut out, &report.totals, "total");
+    out
+}
+
+fn summary(out: &mut String, s: &Summary, name: &str) {
+    let _ = write!(
+        out,
+        "== Summary {name} ==\n{} checks PASS\n{} checks FAIL\n{} checks WARN\n{} checks INFO\n\n",
+        s.total_pass, s.total_fail, s.total_warn, s.total_info
+    );
+}
+
+#[derive(Serialize)]
+struct KbOverall<'a> {
+    #[serde(rename = "Controls")]
+    controls: Vec<KbControls<'a>>,
+    #[serde(rename = "Totals")]
+    totals: Summary,
+}
+
+#[derive(Serialize)]
+struct KbControls<'a> {
+    id: &'a str,
+    version: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    detected_version: &'a str,
+    text: &'a str,
+    node_type: &'a str,
+    tests: Vec<KbGroup<'a>>,
+    total_pass: usize,
+    total_fail: usize,
+    total_warn: usize,
+    total_info: usize,
+}
+
+#[derive(Serialize)]
+struct KbGroup<'a> {
+    section: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    pass: usize,
+    fail: usize,
+    warn: usize,
+    info: usize,
+    desc: &'a str,
+    results: Vec<KbCheck<'a>>,
+}
+
+#[derive(Serialize)]
+struct KbCheck<'a> {
+    test_number: &'a str,
+    test_desc: &'a str,
+    audit: &'a str,
+    #[serde(rename = "AuditEnv")]
+    audit_env: &'a str,
+    #[serde(rename = "AuditConfig")]
+    audit_config: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    remediation: &'a str,
+    test_info: &'a [String],
+    status: &'a str,
+    actual_value: &'a str,
+    scored: bool,
+    #[serde(rename = "IsMultiple")]
+    is_multiple: bool,
+    expected_result: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    reason: &'a str,
+}
+
+/// kube-bench's `--json` document (`nototals`: only the controls array).
+pub fn kube_bench_json(report: &Report, nototals: bool) -> String {
+    let controls: Vec<KbControls<'_>> = report
+        .controls
+        .iter()
+        .map(|c| KbControls {
+            id: &c.id,
+            version: &c.version,
+            detected_version: &c.detected_version,
+            text: &c.text,
+            node_type: &c.node_type,
+            tests: c
+                .groups
+                .iter()
+                .map(|g| KbGroup {
+                    section: &g.id,
+                    kind: "",
+                    pass: g.summary.total_pass,
+                    fail: g.summary.total_fail,
+                    warn: g.summary.total_warn,
+                    info: g.summary.total_info,
+                    desc: &g.text,
+                    results: g
+                        .checks
+                        .iter()
+                        .map(|ch| KbCheck {
+                            test_number: &ch.id,
+                            test_desc: &ch.text,
+                            audit: &ch.audit,
+                            audit_env: &ch.audit_env,
+                            audit_config: &ch.audit_config,
+                            kind: &ch.kind,
+                            remediation: &ch.remediation,
+                            test_info: &ch.test_info,
+                            status: ch.status.as_str(),
+                            actual_value: &ch.actual_value,
+                            scored: ch.scored,
+                            is_multiple: ch.is_multiple,
+                            expected_result: &ch.expected_result,
+                            reason: &ch.reason,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            total_pass: c.summary.total_pass,
+            total_fail: c.summary.total_fail,
+            total_warn: c.summary.total_warn,
+            total_info: c.summary.total_info,
+        })
+        .collect();
+    let text = if nototals {
+        serde_json::to_string(&controls)
+    } else {
+        serde_json::to_string(&KbOverall {
+            controls,
+            totals: report.totals,
+        })
+    };
+    text.unwrap_or_default()
+}
+
+#[derive(Serialize)]
+struct PalisadeJson<'a> {
+    schema: &'static str,
+    #[serde(flatten)]
+    report: &'a Report,
+}
+
+/// Palisade's JSON: every field of the run, evidence included.
+pub fn palisade_json(report: &Report) -> String {
+    serde_json::to_string_pretty(&PalisadeJson {
+        schema: "palisade.bench/v1",
+        report,
+    })
+    .unwrap_or_default()
+}
