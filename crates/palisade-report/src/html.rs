@@ -159,7 +159,8 @@ nav{position:sticky;top:0;background:var(--bg);border-bottom:1px solid var(--lin
 #search input{width:min(420px,100%);padding:4px 8px;border:1px solid var(--line);border-radius:6px;font:inherit}
 #shown{margin:4px 0 0;color:var(--muted);font-size:13px}
 h2{font-size:18px;margin:24px 0 8px;border-bottom:1px solid var(--line);padding-bottom:4px}
-.tables{display:grid;grid-template-columns:repeat(auto-fit,minmax(260px,1fr));gap:12px}
+.tables{display:grid;grid-template-columns:repeat(auto-fit,minmax(260px,1fr));gap:12px;align-items:start}
+#by-rule{margin-top:16px}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{text-align:left;padding:3px 6px;border-bottom:1px solid var(--line);vertical-align:top}
 th{color:var(--muted);font-weight:600}

@@ -114,7 +114,8 @@ impl Outcome {
 
 /// Writes `report` as a YAML stream of reports in `api`: the cluster report first (when any
 /// object has no namespace), then one report per namespace in name order. A scan without
-/// results writes nothing (an empty stream, which `kubectl apply` accepts).
+/// results writes the cluster report with no results (never an empty stream, which
+/// `kubectl apply -f -` refuses).
 pub fn render_policy_reports(
     report: &Report<'_>,
     api: ReportApi,
@@ -154,6 +155,10 @@ pub fn render_policy_reports(
         }
     }
     let with_pass = !options.checked.is_empty();
+    // `kubectl apply -f -` refuses an empty stream, and a clean scan should still say so.
+    if groups.is_empty() {
+        groups.insert(None, Vec::new());
+    }
     for (namespace, results) in groups {
         let mut chunk: Vec<(Outcome, Node)> = Vec::new();
         let mut bytes = 0;
@@ -175,7 +180,7 @@ pub fn render_policy_reports(
             bytes += len;
             chunk.push((outcome, node));
         }
-        if !chunk.is_empty() {
+        if !chunk.is_empty() || number == 1 {
             let doc = document(api, namespace, number, chunk, with_pass);
             write_document(&doc, out).map_err(ReportError::io(format))?;
         }

@@ -6,12 +6,16 @@
     clippy::indexing_slicing
 )]
 
+mod corpus;
 mod document_numbers;
 mod fixtures;
 mod grouped;
+mod html;
+mod html_browser;
 mod json;
 mod junit;
 mod junit_reference;
+mod policyreport;
 mod rules;
 mod sarif;
 mod table;
