@@ -76,7 +76,7 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub rules: RuleArgs,
     /// Output format: one JSON object per alert per line, or human text.
-    #[arg(long, value_enum, default_value = "text")]
+    #[arg(long, short = 'f', value_enum, default_value = "text")]
     pub format: Format,
     /// Only report rules at or above this priority (emergency, alert, critical, error,
     /// warning, notice, informational, debug).
@@ -108,6 +108,9 @@ pub struct RulesListArgs {
     /// The same as `--format json` (kept for scripts written against it).
     #[arg(long, hide = true, conflicts_with = "format")]
     pub json: bool,
+    /// Write the list to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -134,8 +137,8 @@ pub struct ServeArgs {
     pub client_ca: Option<PathBuf>,
     #[command(flatten)]
     pub rules: RuleArgs,
-    /// Output format for alerts.
-    #[arg(long, value_enum, default_value = "json")]
+    /// Output format for alerts: one JSON object per line, or human text.
+    #[arg(long, short = 'f', value_enum, default_value = "json")]
     pub format: Format,
     /// Only report rules at or above this priority.
     #[arg(long, value_name = "PRIORITY", value_parser = parse_priority)]
@@ -356,20 +359,25 @@ fn build_rules(a: &RuleArgs) -> anyhow::Result<palisade_audit::RuleSet> {
 
 fn list_rules(a: RulesListArgs) -> anyhow::Result<ExitCode> {
     let rs = build_rules(&a.rules)?;
-    let mut out = std::io::stdout().lock();
+    // The rules files are read before the output is created: a bad rules file leaves no
+    // empty output file behind.
+    let mut out =
+        crate::output::Output::open(a.output.as_deref(), crate::output::ColorChoice::Never)?;
+    let json = a.json || a.format == RulesFormat::Json;
     for r in &rs.rules {
-        let res = if a.json || a.format == RulesFormat::Json {
+        let w = out.writer();
+        if json {
             let v = serde_json::json!({"rule": &*r.name, "priority": r.priority.as_str(), "tags": r.tags, "desc": r.desc});
-            writeln!(out, "{v}")
+            writeln!(w, "{v}")
         } else {
-            writeln!(out, "{:<13} {}", r.priority.as_str(), r.name)
-        };
-        match res {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
-            Err(e) => return Err(e.into()),
+            writeln!(w, "{:<13} {}", r.priority.as_str(), r.name)
         }
+        .with_context(|| match &a.output {
+            Some(p) => format!("writing {}", p.display()),
+            None => "writing to standard output".to_owned(),
+        })?;
     }
+    out.finish()?;
     Ok(ExitCode::SUCCESS)
 }
 

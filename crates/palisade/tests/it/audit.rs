@@ -214,6 +214,92 @@ fn rules_subcommand_lists_builtin_rules() {
     );
 }
 
+/// `audit rules` writes its list to `--output FILE` as to stdout, in both formats (`-f`/`-o`
+/// as on every command); a rules file that does not compile leaves no file behind.
+#[test]
+fn rules_subcommand_writes_output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    for format in ["table", "json"] {
+        let to_stdout = audit().args(["rules", "-f", format]).output().unwrap();
+        assert_eq!(to_stdout.status.code(), Some(0));
+        assert!(!to_stdout.stdout.is_empty());
+        let file = dir.path().join(format!("rules.{format}"));
+        let out = audit()
+            .args(["rules", "-f", format, "-o", file.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.stdout.is_empty(), "{format}: stdout not empty");
+        assert_eq!(
+            std::fs::read(&file).unwrap(),
+            to_stdout.stdout,
+            "{format}: the file differs from standard output"
+        );
+    }
+    let rules = json_lines(&std::fs::read(dir.path().join("rules.json")).unwrap());
+    assert!(
+        rules
+            .iter()
+            .all(|r| r["rule"].is_string() && r["priority"].is_string())
+    );
+    // --json (hidden, kept) with --output.
+    let old = dir.path().join("old.json");
+    audit()
+        .args(["rules", "--json", "--output", old.to_str().unwrap()])
+        .assert()
+        .code(0)
+        .stdout("");
+    assert_eq!(json_lines(&std::fs::read(&old).unwrap()), rules);
+
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "- rule: r\n  condition: (ka.verb=\n").unwrap();
+    let never = dir.path().join("never.txt");
+    let out = audit()
+        .args(["rules", "--rules", bad.to_str().unwrap(), "-o"])
+        .arg(&never)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        !never.exists(),
+        "an output file was created for a failed run"
+    );
+    // A directory that does not exist: the error names the file.
+    let out = audit()
+        .args(["rules", "-o", "/nonexistent-dir/rules.txt"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("/nonexistent-dir/rules.txt"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `-f` is `--format` on the scan as on every command.
+#[test]
+fn scan_takes_short_format_flag() {
+    let out = audit()
+        .args([
+            "-q",
+            "-f",
+            "json",
+            &format!("{TRACES}/attach_cluster_admin_role.json"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let alerts = json_lines(&out.stdout);
+    assert!(!alerts.is_empty());
+    assert!(alerts.iter().all(|a| a["rule"].is_string()));
+}
+
 /// A loopback HTTP/1.1 receiver on std only: answers 200 to every POST and hands the
 /// bodies to the returned channel.
 fn http_receiver() -> (String, std::sync::mpsc::Receiver<String>) {
