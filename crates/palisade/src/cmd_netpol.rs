@@ -4,6 +4,7 @@
 use anyhow::{Context, Result};
 use palisade_graph::GraphError;
 use palisade_graph::netpol::{Isolation, Netpol, PortQuery};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -33,6 +34,11 @@ pub struct CanReachArgs {
     /// TCP, UDP or SCTP.
     #[arg(long, default_value = "TCP")]
     pub protocol: String,
+    /// Take the files as the whole cluster: namespaces with neither a NetworkPolicy nor a
+    /// Namespace object in them are judged to have no policies. Without it their answer is
+    /// given the same way, with a note on stderr naming them.
+    #[arg(long)]
+    pub assume_complete: bool,
     /// Read the manifests as `kubectl apply -n NS` applies them: objects of namespaced kinds
     /// without metadata.namespace are placed in NS; one naming another namespace is an error.
     #[arg(long, short = 'n', value_name = "NS", value_parser = crate::cmd_scan::parse_namespace)]
@@ -49,6 +55,11 @@ pub struct ReportArgs {
     /// Read the manifests as `kubectl apply -n NS` applies them (see `netpol can-reach -n`).
     #[arg(long, short = 'n', value_name = "NS", value_parser = crate::cmd_scan::parse_namespace)]
     pub namespace: Option<String>,
+    /// Take the files as the whole cluster: namespaces with neither a NetworkPolicy nor a
+    /// Namespace object in them are judged to have no policies. Without it their isolation is
+    /// shown as `unknown` (a note on stderr counts them).
+    #[arg(long)]
+    pub assume_complete: bool,
     #[command(flatten)]
     pub common: Common,
 }
@@ -88,6 +99,20 @@ fn can_reach(a: CanReachArgs) -> Result<ExitCode> {
     let from = model.find(&a.from)?;
     let to = model.find(&a.to)?;
     let reach = model.can_reach(from, to, port.as_ref(), &protocol);
+    if !a.assume_complete {
+        let mut unseen: Vec<&str> = [from.namespace.as_str(), to.namespace.as_str()]
+            .into_iter()
+            .filter(|ns| !model.judged(ns))
+            .collect();
+        unseen.dedup();
+        if !unseen.is_empty() {
+            eprintln!(
+                "note: no NetworkPolicy or Namespace object for namespace {} in the files: the answer takes {} to have no policies; pass --assume-complete if the files are the whole cluster",
+                unseen.join(" or "),
+                if unseen.len() == 1 { "it" } else { "them" }
+            );
+        }
+    }
     let mut out = Output::open(a.common.output.as_deref(), a.common.color)?;
     match a.common.format {
         QueryFormat::Json => {
@@ -95,15 +120,20 @@ fn can_reach(a: CanReachArgs) -> Result<ExitCode> {
             writeln!(out.writer())?;
         }
         QueryFormat::Table => {
+            let width = palisade_report::terminal_width();
             let w = out.writer();
-            writeln!(
+            write_wrapped(
                 w,
-                "{} -> {} {}/{}: {}",
-                reach.from,
-                reach.to,
-                reach.port.as_deref().unwrap_or("any port"),
-                reach.protocol,
-                if reach.allowed { "ALLOWED" } else { "DENIED" }
+                "",
+                &format!(
+                    "{} -> {} {}/{}: {}",
+                    reach.from,
+                    reach.to,
+                    reach.port.as_deref().unwrap_or("any port"),
+                    reach.protocol,
+                    if reach.allowed { "ALLOWED" } else { "DENIED" }
+                ),
+                width,
             )?;
             for (name, s) in [
                 ("egress of sender", &reach.egress),
@@ -117,7 +147,7 @@ fn can_reach(a: CanReachArgs) -> Result<ExitCode> {
                         s.policies.join(", ")
                     ),
                 };
-                writeln!(w, "  {name}: {verdict}")?;
+                write_wrapped(w, "  ", &format!("{name}: {verdict}"), width)?;
             }
         }
     }
@@ -130,6 +160,17 @@ fn can_reach(a: CanReachArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `text` after `indent`, wrapped to `width`; continuation lines two columns further in.
+fn write_wrapped(w: &mut dyn Write, indent: &str, text: &str, width: usize) -> Result<()> {
+    let first = width.saturating_sub(indent.len());
+    let lines = crate::cmd_rbac::wrap(text, first.saturating_sub(2));
+    for (i, l) in lines.iter().enumerate() {
+        let pad = if i == 0 { "" } else { "  " };
+        writeln!(w, "{indent}{pad}{l}")?;
+    }
+    Ok(())
 }
 
 fn iso(i: Isolation) -> &'static str {
@@ -145,6 +186,28 @@ fn report(a: ReportArgs) -> Result<ExitCode> {
     let (docs, errors) = load(&a.paths, placing);
     let model = Netpol::build(&docs);
     let rep = model.report();
+    // Namespaces the files say nothing about: isolation unknown unless they are the cluster.
+    let unknown = |n: &palisade_graph::netpol::NamespaceReport| !a.assume_complete && !n.seen;
+    let unseen: Vec<&str> = rep
+        .iter()
+        .filter(|n| unknown(n))
+        .map(|n| n.namespace.as_str())
+        .collect();
+    if !unseen.is_empty() {
+        let workloads: usize = rep
+            .iter()
+            .filter(|n| unknown(n))
+            .map(|n| n.workloads.len())
+            .sum();
+        eprintln!(
+            "note: no NetworkPolicy or Namespace object for namespace {} in the files: isolation of {workloads} workload(s) there is unknown{}; pass --assume-complete if the files are the whole cluster",
+            unseen.join(", "),
+            match a.common.format {
+                QueryFormat::Table => " (shown as `unknown`)",
+                QueryFormat::Json => " (`seen: false`)",
+            }
+        );
+    }
     print(
         &a.common,
         &rep,
@@ -153,10 +216,11 @@ fn report(a: ReportArgs) -> Result<ExitCode> {
         || {
             let mut rows = Vec::new();
             for n in &rep {
+                let shown = |i: Isolation| if unknown(n) { "unknown" } else { iso(i) }.to_owned();
                 rows.push(vec![
                     format!("namespace {}", n.namespace),
-                    iso(n.ingress).to_owned(),
-                    iso(n.egress).to_owned(),
+                    shown(n.ingress),
+                    shown(n.egress),
                     format!("{} policies", n.policies),
                 ]);
                 for w in &n.workloads {
@@ -166,8 +230,8 @@ fn report(a: ReportArgs) -> Result<ExitCode> {
                     p.dedup();
                     rows.push(vec![
                         format!("  {}", w.workload),
-                        iso(w.ingress.isolation).to_owned(),
-                        iso(w.egress.isolation).to_owned(),
+                        shown(w.ingress.isolation),
+                        shown(w.egress.isolation),
                         p.join(", "),
                     ]);
                 }

@@ -139,33 +139,168 @@ pub(crate) fn exit(errors: &[InputError]) -> ExitCode {
     }
 }
 
-/// Left-aligned columns, two spaces apart.
-pub(crate) fn table(out: &mut dyn Write, header: &[&str], rows: &[Vec<String>]) -> Result<()> {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+/// Columns never narrower than this when the table must shrink (unless the cell is).
+const MIN_COLUMN: usize = 4;
+const GAP: usize = 2;
+
+/// Left-aligned columns, two spaces apart, fitted to `width` characters: when the cells'
+/// natural widths do not fit, the widest columns are narrowed (never below their header, or
+/// [`MIN_COLUMN`] when even the headers do not fit) and their cells wrap onto more lines.
+pub(crate) fn table(
+    out: &mut dyn Write,
+    header: &[&str],
+    rows: &[Vec<String>],
+    width: usize,
+) -> Result<()> {
+    let len = |s: &str| s.chars().count();
+    let mut natural: Vec<usize> = header.iter().map(|h| len(h)).collect();
     for r in rows {
         for (i, c) in r.iter().enumerate() {
-            if let Some(w) = widths.get_mut(i) {
-                *w = (*w).max(c.chars().count());
+            if let Some(w) = natural.get_mut(i) {
+                *w = (*w).max(len(c));
             }
         }
     }
-    let line = |cells: Vec<&str>| {
-        let mut s = String::new();
-        for (i, c) in cells.iter().enumerate() {
-            let w = widths.get(i).copied().unwrap_or(0);
-            if i + 1 == cells.len() {
-                s.push_str(c);
-            } else {
-                s.push_str(&format!("{c:<w$}  "));
-            }
-        }
-        s.trim_end().to_owned()
+    let widths = fit(&natural, header, width);
+    let line = |cells: &[&str]| -> Vec<String> {
+        let wrapped: Vec<Vec<String>> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| wrap(c, widths.get(i).copied().unwrap_or(usize::MAX)))
+            .collect();
+        let height = wrapped.iter().map(Vec::len).max().unwrap_or(1);
+        (0..height)
+            .map(|l| {
+                let mut s = String::new();
+                for (i, lines) in wrapped.iter().enumerate() {
+                    let part = lines.get(l).map_or("", String::as_str);
+                    if i + 1 == wrapped.len() {
+                        s.push_str(part);
+                    } else {
+                        let w = widths.get(i).copied().unwrap_or(0);
+                        s.push_str(part);
+                        s.push_str(&" ".repeat(w.saturating_sub(len(part)) + GAP));
+                    }
+                }
+                s.trim_end().to_owned()
+            })
+            .collect()
     };
-    writeln!(out, "{}", line(header.to_vec()))?;
+    for l in line(header) {
+        writeln!(out, "{l}")?;
+    }
     for r in rows {
-        writeln!(out, "{}", line(r.iter().map(String::as_str).collect()))?;
+        let cells: Vec<&str> = r.iter().map(String::as_str).collect();
+        for l in line(&cells) {
+            writeln!(out, "{l}")?;
+        }
     }
     Ok(())
+}
+
+/// Column widths for a table `width` wide: the natural widths when they fit, else every
+/// column capped at the largest cap that fits (narrow columns keep their width).
+fn fit(natural: &[usize], header: &[&str], width: usize) -> Vec<usize> {
+    let gaps = GAP * natural.len().saturating_sub(1);
+    let total = |ws: &[usize]| ws.iter().sum::<usize>() + gaps;
+    if total(natural) <= width {
+        return natural.to_vec();
+    }
+    // Headers stay on one line when they can; else every column may go down to MIN_COLUMN.
+    let header_floor: Vec<usize> = natural
+        .iter()
+        .zip(header)
+        .map(|(&n, h)| n.min(h.chars().count().max(MIN_COLUMN)))
+        .collect();
+    let floor = if total(&header_floor) <= width {
+        header_floor
+    } else {
+        natural.iter().map(|&n| n.min(MIN_COLUMN)).collect()
+    };
+    let capped = |cap: usize| -> Vec<usize> {
+        natural
+            .iter()
+            .zip(&floor)
+            .map(|(&n, &f)| n.min(cap.max(f)))
+            .collect()
+    };
+    // The largest cap that fits (the total only grows with the cap).
+    let (mut lo, mut hi) = (0, natural.iter().copied().max().unwrap_or(0));
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if total(&capped(mid)) <= width {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    let mut widths = capped(lo);
+    // Hand what the cap left over to the columns it cut, widest first.
+    let mut spare = width.saturating_sub(total(&widths));
+    let mut order: Vec<usize> = (0..widths.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(natural.get(i).copied().unwrap_or(0)));
+    for i in order {
+        if let (Some(w), Some(&n)) = (widths.get_mut(i), natural.get(i)) {
+            let more = n.saturating_sub(*w).min(spare);
+            *w += more;
+            spare -= more;
+        }
+    }
+    widths
+}
+
+/// `text` in lines of at most `width` characters: at spaces, else after a `,`, `/`, `:` or
+/// `-` (RBAC names and rules have few spaces), else anywhere.
+/// Leading spaces (an indented row) start every line.
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
+    let body = text.trim_start_matches(' ');
+    let indent = &text[..text.len() - body.len()];
+    if indent.is_empty() {
+        return wrap_words(text, width);
+    }
+    wrap_words(body, width.saturating_sub(indent.len()))
+        .into_iter()
+        .map(|l| format!("{indent}{l}"))
+        .collect()
+}
+
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line: Vec<char> = Vec::new();
+    for word in text.split(' ') {
+        let mut word: Vec<char> = word.chars().collect();
+        loop {
+            let sep = usize::from(!line.is_empty());
+            if line.len() + sep + word.len() <= width {
+                if sep == 1 {
+                    line.push(' ');
+                }
+                line.append(&mut word);
+                break;
+            }
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line).into_iter().collect());
+                continue;
+            }
+            // The word alone is too long: cut after the last separator that fits.
+            let cut = word
+                .iter()
+                .take(width)
+                .rposition(|c| matches!(c, ',' | '/' | ':' | '-'))
+                .map_or(width, |p| p + 1);
+            let rest = word.split_off(cut.min(word.len()));
+            lines.push(word.into_iter().collect());
+            word = rest;
+            if word.is_empty() {
+                break;
+            }
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line.into_iter().collect());
+    }
+    lines
 }
 
 /// Prints `value` as JSON, or as a table (`title`, `header`, rows from `rows`).
@@ -184,9 +319,16 @@ pub(crate) fn print<T: serde::Serialize>(
         }
         QueryFormat::Table => {
             if !title.is_empty() {
-                writeln!(out.writer(), "{title}")?;
+                for l in wrap(title, palisade_report::terminal_width()) {
+                    writeln!(out.writer(), "{l}")?;
+                }
             }
-            table(out.writer(), header, &rows())?;
+            table(
+                out.writer(),
+                header,
+                &rows(),
+                palisade_report::terminal_width(),
+            )?;
         }
     }
     out.finish()
@@ -386,5 +528,73 @@ fn notes(req: &Request) {
     let mut stderr = std::io::stderr().lock();
     for n in req.notes() {
         let _ = writeln!(stderr, "note: {n}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{fit, table, wrap};
+
+    #[test]
+    fn wrap_keeps_every_character_within_the_width() {
+        for (text, width) in [
+            ("get,list,watch secrets, configmaps and pods", 10),
+            (
+                "ClusterRoleBinding/system:controller:generic-garbage-collector",
+                12,
+            ),
+            ("  shop/Deployment/frontend-with-a-long-name", 16),
+            ("short", 80),
+            ("", 5),
+        ] {
+            let lines = wrap(text, width);
+            assert!(
+                lines.iter().all(|l| l.chars().count() <= width),
+                "{text:?} at {width}: {lines:?}"
+            );
+            let indent = text.len() - text.trim_start().len();
+            assert!(lines.iter().all(|l| l.starts_with(&text[..indent])));
+            let joined: String = lines.concat().chars().filter(|c| *c != ' ').collect();
+            let want: String = text.chars().filter(|c| *c != ' ').collect();
+            assert_eq!(joined, want, "{text:?}");
+        }
+        // Long names are cut after a separator, not in the middle of a word.
+        assert_eq!(
+            wrap("ClusterRole/system:aggregate-to-edit", 20),
+            ["ClusterRole/system:", "aggregate-to-edit"]
+        );
+    }
+
+    #[test]
+    fn narrow_tables_wrap_cells_and_wide_ones_do_not() {
+        let header = ["KIND", "NAME", "RULE"];
+        let rows = vec![vec![
+            "ServiceAccount".to_owned(),
+            "kube-system/generic-garbage-collector".to_owned(),
+            "get,list,watch,patch,update,delete */* (every resource of every group)".to_owned(),
+        ]];
+        let render = |width: usize| {
+            let mut out = Vec::new();
+            table(&mut out, &header, &rows, width).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let wide = render(200);
+        assert_eq!(wide.lines().count(), 2, "{wide}");
+        for width in [40, 60, 80] {
+            let text = render(width);
+            assert!(
+                text.lines().all(|l| l.chars().count() <= width),
+                "{width}:\n{text}"
+            );
+            assert!(text.lines().count() > 2, "{width}:\n{text}");
+            // Columns stay aligned: every cell starts at its header's column.
+            let rule_col = text.lines().next().unwrap().find("RULE").unwrap();
+            assert!(text.lines().nth(1).unwrap()[rule_col..].starts_with("get,"));
+        }
+        // Fitting never widens a column beyond its content, and fills the width it may.
+        let w = fit(&[4, 40, 70], &header, 80);
+        assert_eq!(w.iter().sum::<usize>() + 4, 80);
+        assert_eq!(w[0], 4);
+        assert_eq!(fit(&[4, 10, 10], &header, 80), [4, 10, 10]);
     }
 }

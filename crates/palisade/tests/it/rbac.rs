@@ -9,9 +9,14 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The binary with tables one row a line (`COLUMNS` wide enough): these tests read rows;
+/// the wrapping to a narrower terminal is tested in `tables_fit_80_columns` and
+/// `netpol_output_fits_80_columns`, which set their own width.
 pub(crate) fn palisade() -> Command {
     let mut cmd = Command::cargo_bin("palisade").unwrap();
-    cmd.current_dir(root()).env("NO_COLOR", "1");
+    cmd.current_dir(root())
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "1000");
     cmd
 }
 
@@ -394,5 +399,48 @@ fn typos_are_noted_and_malformed_subjects_refused() {
             String::from_utf8_lossy(&out.stderr).contains("invalid subject"),
             "{subject}"
         );
+    }
+}
+
+/// `who-can` and `can --list` tables fit an 80-column terminal (`COLUMNS`): cells wrap
+/// instead of running past the edge, columns stay aligned.
+#[test]
+fn tables_fit_80_columns() {
+    let run = |args: &[&str], columns: &str| {
+        let out = palisade()
+            .env("COLUMNS", columns)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.code().unwrap() < 2, "{args:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for args in [
+        vec!["rbac", "who-can", "get", "secrets", EDGE],
+        vec!["rbac", "can", "ServiceAccount:team-a:ci", "--list", EDGE],
+    ] {
+        let wide = run(&args, "300");
+        assert!(
+            wide.lines().any(|l| l.chars().count() > 80),
+            "{args:?}: no line over 80 columns unwrapped, the test would prove nothing:\n{wide}"
+        );
+        let narrow = run(&args, "80");
+        let long: Vec<&str> = narrow.lines().filter(|l| l.chars().count() > 80).collect();
+        assert!(
+            long.is_empty(),
+            "{args:?}: over 80 columns:\n{}",
+            long.join("\n")
+        );
+        assert!(narrow.lines().count() > wide.lines().count(), "{narrow}");
+        // Aligned: the last column starts at the same place on the header and on each row.
+        let header = narrow.lines().nth(1).unwrap();
+        let last = header.split_whitespace().last().unwrap();
+        let col = header.find(last).unwrap();
+        for l in narrow.lines().skip(2) {
+            assert!(
+                l.len() <= col || l[..col].ends_with("  ") || l[..col].trim().is_empty(),
+                "{args:?}: misaligned row {l:?}\n{narrow}"
+            );
+        }
     }
 }
