@@ -14,6 +14,7 @@ mod docs_examples;
 mod feed;
 mod feed_serve;
 mod hardening;
+mod helm_chart;
 mod netpol;
 mod packaging;
 mod rbac;
