@@ -4,13 +4,12 @@
 //! annotations), and optionally enforces, warns on or audits the other rule families of the
 //! Palisade catalog. [`review`] is the AdmissionReview wire format, [`policy`] the label
 //! semantics, [`config`] the PodSecurityConfiguration-compatible config file, [`state`] the
-//! namespace/pod source (files, or [`watch`] for a live cluster, with credentials from
-//! [`kubeconfig`] or the service account), [`admission`] the decision, [`server`] the
-//! HTTPS server.
+//! namespace/pod source (files, or [`watch`] for a live cluster through palisade-kube:
+//! kubeconfig with exec plugins, or the service account), [`admission`] the decision,
+//! [`server`] the HTTPS server.
 
 pub mod admission;
 pub mod config;
-pub mod kubeconfig;
 pub mod metrics;
 pub mod policy;
 pub mod review;

@@ -539,8 +539,10 @@ pub fn run_in_cluster(
 ) -> Result<(), ServeError> {
     let rt = runtime(opts.workers)?;
     rt.block_on(async move {
+        // Built before serving: a missing or failing exec plugin is an error at start.
+        let cluster = client.connect().await.map_err(ServeError::Cluster)?;
         let watch = crate::watch::ClusterWatch::new();
-        let tasks = watch.spawn(Arc::new(client));
+        let tasks = watch.spawn_cluster(Arc::new(cluster));
         let admitter = Arc::new(Admitter::new(config, watch, metrics));
         let stop = palisade_tls::serve::shutdown_signal();
         let server = Server::bind(opts, admitter).await?;

@@ -5,53 +5,45 @@
 //! and relist. Lookups keep answering from the last good state while disconnected;
 //! `/readyz` stays 503 until both resources have been listed once.
 //!
-//! Built on the hyper/rustls stack the server already uses rather than kube-rs: the
-//! webhook needs two read-only watches, and `kube` + `k8s-openapi` would roughly double
-//! this crate's compile time on the project's 2-core CI. Credentials are found the way
-//! controller-runtime finds them ([`ApiClient::discover`]): `--kubeconfig`, `$KUBECONFIG`,
-//! the in-cluster service account (token re-read on every request since bound tokens
-//! rotate), then `~/.kube/config` ([`crate::kubeconfig`]).
+//! Requests go through palisade-kube (kube-rs underneath), so credentials are whatever
+//! kubectl accepts: exec plugins (EKS, GKE, AKS), OIDC, client certificates, tokens and
+//! token files, proxies. They are found the way controller-runtime finds them
+//! ([`ApiClient::discover`]): `--kubeconfig`, `$KUBECONFIG`, the in-cluster service account,
+//! then `~/.kube/config`. The reflector itself stays a plain loop over raw JSON rather than
+//! `kube::runtime`: it needs two read-only watches of slimmed objects, no typed structs.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Empty};
-use hyper::body::{Bytes, Incoming};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use http_body_util::BodyExt;
+use palisade_kube::{Cluster, KubeError, KubeOptions};
 use serde_json::Value;
-use tokio::net::TcpStream;
 
 use crate::state::{ClusterState, LookupError, Namespace, labels_of};
 
-const SA_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
 /// Longest watch event line accepted (a Pod is limited to ~1.5 MiB by etcd).
 const MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
+/// Largest list page accepted (500 pods).
+const MAX_PAGE_BYTES: usize = 512 * 1024 * 1024;
+/// Bound on connecting, exec plugins and each list page; watches themselves are unbounded.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Why the API server could not be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum WatchError {
-    #[error(
-        "not running in a cluster ({0}) and no kubeconfig found ($KUBECONFIG unset, no ~/.kube/config); pass --kubeconfig FILE, or --objects to run without a cluster"
-    )]
-    NotInCluster(String),
-    #[error("{0}")]
-    Kubeconfig(#[from] crate::kubeconfig::KubeconfigError),
-    #[error("kubeconfig credentials: {0}")]
-    Credentials(String),
-    #[error("API server URL {0:?} is not http(s)://host[:port]")]
+    #[error("{0}; or pass --objects to run without a cluster")]
+    NotInCluster(#[source] KubeError),
+    #[error(transparent)]
+    Kube(#[from] KubeError),
+    #[error("API server URL {0:?} is not http(s)://host[:port][/path]")]
     Url(String),
-    #[error("cannot reach the API server: {0}")]
-    Connect(String),
-    #[error("API server answered {status} for {path}: {body}")]
-    Status {
-        status: u16,
-        path: String,
-        body: String,
-    },
+    #[error("cluster CA: {0}")]
+    Ca(String),
+    #[error("cannot read the cluster configuration: {0}")]
+    Runtime(String),
     #[error("unexpected API response for {path}: {reason}")]
     Decode { path: String, reason: String },
     /// The watch's resourceVersion is too old: relist.
@@ -59,278 +51,131 @@ pub enum WatchError {
     Gone,
 }
 
-/// A read-only API client: bearer token, TLS verified against the cluster CA.
+enum Source {
+    Options(KubeOptions),
+    Config(Box<kube::Config>),
+}
+
+/// How to reach the API server; the client itself is built on the server's runtime
+/// ([`ApiClient::connect`]), where exec plugins run.
 pub struct ApiClient {
-    host: String,
-    port: u16,
-    /// Path prefix of the server URL (e.g. `/k8s/clusters/c-1` behind a proxy), no trailing `/`.
-    base_path: String,
-    tls: Option<(Arc<rustls::ClientConfig>, ServerName<'static>)>,
-    token: Token,
+    source: Source,
+    description: String,
 }
 
 impl std::fmt::Debug for ApiClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ApiClient")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("base_path", &self.base_path)
+            .field("description", &self.description)
             .finish_non_exhaustive()
     }
 }
 
-enum Token {
-    None,
-    Fixed(String),
-    File(PathBuf),
-}
-
-/// How to verify the server and prove who we are.
-#[derive(Default)]
-struct TlsOptions<'a> {
-    ca_pem: Option<&'a [u8]>,
-    server_name: Option<&'a str>,
-    /// PEM certificate chain and PEM private key.
-    client_cert: Option<(&'a [u8], &'a [u8])>,
-}
-
 impl ApiClient {
-    /// The in-cluster client: `KUBERNETES_SERVICE_HOST`/`_PORT`, the service account's CA
-    /// and token.
-    pub fn in_cluster() -> Result<ApiClient, WatchError> {
-        let host = std::env::var("KUBERNETES_SERVICE_HOST")
-            .map_err(|_| WatchError::NotInCluster("KUBERNETES_SERVICE_HOST is not set".into()))?;
-        let port = std::env::var("KUBERNETES_SERVICE_PORT").unwrap_or_else(|_| "443".into());
-        let ca_path = PathBuf::from(SA_DIR).join("ca.crt");
-        let ca = std::fs::read(&ca_path)
-            .map_err(|e| WatchError::NotInCluster(format!("{}: {e}", ca_path.display())))?;
-        let host = if host.contains(':') {
-            format!("[{host}]")
-        } else {
-            host
-        };
-        let mut c = ApiClient::new(&format!("https://{host}:{port}"), Some(&ca), None)?;
-        c.token = Token::File(PathBuf::from(SA_DIR).join("token"));
-        Ok(c)
-    }
-
     /// Finds credentials as controller-runtime's `GetConfig` does: `explicit` (the
     /// `--kubeconfig` flag), then `$KUBECONFIG`, then the in-cluster service account, then
-    /// `~/.kube/config`. Returns the client and where its credentials came from.
-    pub fn discover(explicit: Option<&std::path::Path>) -> Result<(ApiClient, String), WatchError> {
-        let env = std::env::var("KUBECONFIG").ok();
-        if let Some(files) = crate::kubeconfig::configured_files(explicit, env.as_deref()) {
-            return ApiClient::from_kubeconfig(&files);
-        }
-        match ApiClient::in_cluster() {
-            Ok(c) => Ok((c, "the in-cluster service account".to_owned())),
-            Err(in_cluster) => {
-                let home = std::env::var_os("HOME").map(PathBuf::from);
-                match home.map(|h| h.join(".kube").join("config")) {
-                    Some(p) if p.is_file() => ApiClient::from_kubeconfig(&[p]),
-                    _ => Err(in_cluster),
-                }
-            }
-        }
+    /// `~/.kube/config`. Reads and checks the configuration (not the server); returns the
+    /// client and where its credentials came from.
+    pub fn discover(explicit: Option<&Path>) -> Result<(ApiClient, String), WatchError> {
+        let opts = KubeOptions {
+            kubeconfig: explicit.map(Path::to_path_buf),
+            context: None,
+            request_timeout: REQUEST_TIMEOUT,
+        };
+        // kube's loader is async but only reads files; a throwaway runtime on its own
+        // thread runs it, so this works inside or outside a runtime, and the caller can
+        // report a bad kubeconfig before starting the server.
+        let located = std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    tokio::runtime::Builder::new_current_thread()
+                        .build()
+                        .map(|rt| rt.block_on(palisade_kube::locate(&opts)))
+                })
+                .join()
+        });
+        let origin = match located {
+            Ok(Ok(found)) => found.map_err(|e| match e {
+                KubeError::NoConfig => WatchError::NotInCluster(e),
+                e => WatchError::Kube(e),
+            })?,
+            Ok(Err(e)) => return Err(WatchError::Runtime(e.to_string())),
+            Err(_) => return Err(WatchError::Runtime("the kubeconfig reader stopped".into())),
+        };
+        Ok((
+            ApiClient {
+                source: Source::Options(opts),
+                description: origin.description.clone(),
+            },
+            origin.description,
+        ))
     }
 
-    /// A client for the current context of the (merged) kubeconfig `files`.
-    pub fn from_kubeconfig(files: &[PathBuf]) -> Result<(ApiClient, String), WatchError> {
-        let access = crate::kubeconfig::load(files)?;
-        let tls = TlsOptions {
-            ca_pem: Some(&access.ca_pem),
-            server_name: access.tls_server_name.as_deref(),
-            client_cert: access
-                .client_cert
-                .as_ref()
-                .map(|(c, k)| (c.as_slice(), k.as_slice())),
-        };
-        let mut client = ApiClient::build(&access.server, &tls)?;
-        client.token = match access.token {
-            None => Token::None,
-            Some(crate::kubeconfig::TokenSource::Fixed(t)) => Token::Fixed(t),
-            Some(crate::kubeconfig::TokenSource::File(p)) => Token::File(p),
-        };
-        Ok((client, access.description))
-    }
-
-    /// A client for `base` (`https://host:port`, or `http://` for tests), trusting `ca_pem`.
+    /// A client for `base` (`https://host:port[/path]`, or `http://` for tests), trusting
+    /// `ca_pem`, with an optional bearer token.
     pub fn new(
         base: &str,
         ca_pem: Option<&[u8]>,
         token: Option<String>,
     ) -> Result<ApiClient, WatchError> {
-        let tls = TlsOptions {
-            ca_pem,
-            ..TlsOptions::default()
-        };
-        let mut client = ApiClient::build(base, &tls)?;
-        client.token = token.map_or(Token::None, Token::Fixed);
-        Ok(client)
-    }
-
-    fn build(base: &str, opts: &TlsOptions<'_>) -> Result<ApiClient, WatchError> {
         let url = || WatchError::Url(base.to_owned());
-        let (tls, rest) = match base.split_once("://") {
-            Some(("https", rest)) => (true, rest),
-            Some(("http", rest)) => (false, rest),
-            _ => return Err(url()),
-        };
-        let rest = rest.trim_end_matches('/');
-        let (rest, base_path) = match rest.find('/') {
-            Some(i) => rest.split_at(i),
-            None => (rest, ""),
-        };
-        if base_path.contains(['?', '#']) {
+        let uri: http::Uri = base.parse().map_err(|_| url())?;
+        // `http::Uri` accepts any text after the last colon; the port must be a number.
+        let authority = uri.authority().map(|a| a.as_str()).unwrap_or("");
+        let bad_port = authority
+            .rsplit_once(':')
+            .filter(|(_, p)| !p.contains(']'))
+            .is_some_and(|(_, p)| p.parse::<u16>().is_err());
+        if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() || bad_port {
             return Err(url());
         }
-        let (host, port) = match rest.rsplit_once(':') {
-            Some((h, p)) if !h.is_empty() && !p.contains(']') => {
-                (h, p.parse::<u16>().map_err(|_| url())?)
+        let mut config = kube::Config::new(uri);
+        if let Some(pem) = ca_pem {
+            use rustls::pki_types::CertificateDer;
+            use rustls::pki_types::pem::PemObject;
+            let certs: Vec<Vec<u8>> = CertificateDer::pem_slice_iter(pem)
+                .map(|c| c.map(|c| c.to_vec()))
+                .collect::<Result<_, _>>()
+                .map_err(|e| WatchError::Ca(e.to_string()))?;
+            if certs.is_empty() {
+                return Err(WatchError::Ca("no PEM CERTIFICATE".into()));
             }
-            _ => (rest, if tls { 443 } else { 80 }),
-        };
-        if host.is_empty() || host.contains('/') {
-            return Err(url());
+            config.root_cert = Some(certs);
         }
-        let host = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_owned();
-        let tls = if tls {
-            let mut roots = rustls::RootCertStore::empty();
-            for cert in CertificateDer::pem_slice_iter(opts.ca_pem.unwrap_or_default()).flatten() {
-                roots
-                    .add(cert)
-                    .map_err(|e| WatchError::Connect(format!("cluster CA: {e}")))?;
-            }
-            if roots.is_empty() {
-                return Err(WatchError::Credentials(
-                    "the cluster CA has no PEM CERTIFICATE".into(),
-                ));
-            }
-            let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
-                rustls::crypto::ring::default_provider(),
-            ))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| WatchError::Connect(e.to_string()))?
-            .with_root_certificates(roots);
-            let config = match opts.client_cert {
-                None => builder.with_no_client_auth(),
-                Some((cert, key)) => {
-                    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert)
-                        .filter_map(Result::ok)
-                        .collect();
-                    if chain.is_empty() {
-                        return Err(WatchError::Credentials(
-                            "the client certificate has no PEM CERTIFICATE".into(),
-                        ));
-                    }
-                    let key = PrivateKeyDer::from_pem_slice(key).map_err(|e| {
-                        WatchError::Credentials(format!(
-                            "the client key is not a PEM private key: {e}"
-                        ))
-                    })?;
-                    builder.with_client_auth_cert(chain, key).map_err(|e| {
-                        WatchError::Credentials(format!("client certificate and key: {e}"))
-                    })?
-                }
-            };
-            let name = opts.server_name.map_or_else(|| host.clone(), str::to_owned);
-            let name = ServerName::try_from(name).map_err(|_| url())?;
-            Some((Arc::new(config), name))
-        } else {
-            None
-        };
+        config.auth_info.token = token.map(Into::into);
+        config.connect_timeout = Some(REQUEST_TIMEOUT);
+        config.read_timeout = None;
         Ok(ApiClient {
-            host,
-            port,
-            base_path: base_path.to_owned(),
-            tls,
-            token: Token::None,
+            description: base.to_owned(),
+            source: Source::Config(Box::new(config)),
         })
     }
 
-    async fn get(&self, path: &str) -> Result<hyper::Response<Incoming>, WatchError> {
-        let connect = |e: std::io::Error| WatchError::Connect(e.to_string());
-        let tcp = TcpStream::connect((self.host.as_str(), self.port))
-            .await
-            .map_err(connect)?;
-        let _ = tcp.set_nodelay(true);
-        let token = match &self.token {
-            Token::None => None,
-            Token::Fixed(t) => Some(t.clone()),
-            Token::File(p) => Some(
-                std::fs::read_to_string(p)
-                    .map_err(|e| {
-                        WatchError::Credentials(format!("token file {}: {e}", p.display()))
-                    })?
-                    .trim()
-                    .to_owned(),
-            ),
-        };
-        let mut req = hyper::Request::get(format!("{}{path}", self.base_path))
-            .header(hyper::header::HOST, self.host.as_str())
-            .header(hyper::header::ACCEPT, "application/json");
-        if let Some(t) = token {
-            req = req.header(hyper::header::AUTHORIZATION, format!("Bearer {t}"));
-        }
-        let req = req
-            .body(Empty::<Bytes>::new())
-            .map_err(|e| WatchError::Connect(e.to_string()))?;
-        let http = |e: hyper::Error| WatchError::Connect(e.to_string());
-        let resp = match &self.tls {
-            Some((config, name)) => {
-                let stream = tokio_rustls::TlsConnector::from(config.clone())
-                    .connect(name.clone(), tcp)
-                    .await
-                    .map_err(connect)?;
-                let (mut send, conn) =
-                    hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-                        .await
-                        .map_err(http)?;
-                tokio::spawn(conn);
-                send.send_request(req).await.map_err(http)?
-            }
-            None => {
-                let (mut send, conn) =
-                    hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tcp))
-                        .await
-                        .map_err(http)?;
-                tokio::spawn(conn);
-                send.send_request(req).await.map_err(http)?
+    /// Builds the client (running an exec plugin if the user has one).
+    pub async fn connect(&self) -> Result<Cluster, WatchError> {
+        let cluster = match &self.source {
+            Source::Options(opts) => Cluster::build(opts).await?,
+            Source::Config(config) => {
+                Cluster::from_config((**config).clone(), &self.description, REQUEST_TIMEOUT).await?
             }
         };
-        if resp.status().is_success() {
-            return Ok(resp);
-        }
-        let status = resp.status().as_u16();
-        let body = read_limited(resp.into_body(), 4096)
-            .await
-            .unwrap_or_default();
-        Err(WatchError::Status {
-            status,
-            path: path.to_owned(),
-            body: String::from_utf8_lossy(&body).into_owned(),
-        })
+        Ok(cluster)
     }
 }
 
-async fn read_limited(mut body: Incoming, max: usize) -> Result<Vec<u8>, WatchError> {
-    let mut out = Vec::new();
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| WatchError::Connect(e.to_string()))?;
-        if let Ok(data) = frame.into_data() {
-            if out.len() + data.len() > max {
-                return Err(WatchError::Decode {
-                    path: String::new(),
-                    reason: format!("response larger than {max} bytes"),
-                });
-            }
-            out.extend_from_slice(&data);
-        }
+/// Aborts the task when dropped (when the task awaiting it is aborted).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl AbortOnDrop {
+    async fn wait(mut self) -> Result<(), tokio::task::JoinError> {
+        (&mut self.0).await
     }
-    Ok(out)
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// The two resources watched.
@@ -409,11 +254,42 @@ impl ClusterWatch {
         Arc::new(ClusterWatch::default())
     }
 
-    /// Starts both reflectors on the current tokio runtime; they run until aborted.
+    /// Starts both reflectors on the current tokio runtime; they run until aborted. The
+    /// client is built first (retried with the same backoff if that fails).
     pub fn spawn(self: &Arc<Self>, client: Arc<ApiClient>) -> Vec<tokio::task::JoinHandle<()>> {
+        let this = self.clone();
+        vec![tokio::spawn(async move {
+            let mut backoff = Duration::from_secs(1);
+            let cluster = loop {
+                match client.connect().await {
+                    Ok(c) => break Arc::new(c),
+                    Err(e) => {
+                        tracing::warn!(error = %e, retry_in = ?backoff, "cannot build the API client");
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(Duration::from_secs(30));
+                    }
+                }
+            };
+            // Runs until the outer task is aborted; the inner tasks end with it.
+            let guards: Vec<AbortOnDrop> = this
+                .spawn_cluster(cluster)
+                .into_iter()
+                .map(AbortOnDrop)
+                .collect();
+            for g in guards {
+                let _ = g.wait().await;
+            }
+        })]
+    }
+
+    /// Starts both reflectors over a built client.
+    pub fn spawn_cluster(
+        self: &Arc<Self>,
+        cluster: Arc<Cluster>,
+    ) -> Vec<tokio::task::JoinHandle<()>> {
         [Resource::Namespaces, Resource::Pods]
             .into_iter()
-            .map(|r| tokio::spawn(self.clone().reflect(client.clone(), r)))
+            .map(|r| tokio::spawn(self.clone().reflect(cluster.clone(), r)))
             .collect()
     }
 
@@ -465,7 +341,7 @@ impl ClusterWatch {
     }
 
     /// Lists every page and replaces the store; returns the list's resourceVersion.
-    async fn list(&self, client: &ApiClient, r: Resource) -> Result<String, WatchError> {
+    async fn list(&self, client: &Cluster, r: Resource) -> Result<String, WatchError> {
         let mut items: Vec<Value> = Vec::new();
         let mut cont = String::new();
         let version = loop {
@@ -474,14 +350,11 @@ impl ClusterWatch {
                 path.push_str("&continue=");
                 path.push_str(&cont);
             }
-            let body =
-                read_limited(client.get(&path).await?.into_body(), 512 * 1024 * 1024).await?;
             let decode = |reason: String| WatchError::Decode {
                 path: path.clone(),
                 reason,
             };
-            let mut list: Value =
-                serde_json::from_slice(&body).map_err(|e| decode(e.to_string()))?;
+            let mut list: Value = client.get_json(&path, MAX_PAGE_BYTES).await?;
             match list.get_mut("items").map(Value::take) {
                 Some(Value::Array(page)) => items.extend(page),
                 Some(Value::Null) | None => {}
@@ -543,7 +416,7 @@ impl ClusterWatch {
     /// a watch the server closes normally is reopened from the last version seen.
     async fn watch_from(
         &self,
-        client: &ApiClient,
+        client: &Cluster,
         r: Resource,
         mut version: String,
     ) -> Result<(), WatchError> {
@@ -552,10 +425,13 @@ impl ClusterWatch {
                 "{}?watch=1&allowWatchBookmarks=true&timeoutSeconds=290&resourceVersion={version}",
                 r.path()
             );
-            let mut body = client.get(&path).await?.into_body();
+            let mut body = client.open_stream(&path).await?;
             let mut buf: Vec<u8> = Vec::new();
             while let Some(frame) = body.frame().await {
-                let frame = frame.map_err(|e| WatchError::Connect(e.to_string()))?;
+                let frame = frame.map_err(|e| WatchError::Decode {
+                    path: path.clone(),
+                    reason: format!("watch stream: {e}"),
+                })?;
                 let Ok(data) = frame.into_data() else {
                     continue;
                 };
@@ -599,14 +475,12 @@ impl ClusterWatch {
                 return Err(if code == 410 {
                     WatchError::Gone
                 } else {
-                    WatchError::Status {
-                        status: u16::try_from(code).unwrap_or(0),
+                    WatchError::Decode {
                         path: path.to_owned(),
-                        body: obj
-                            .get("message")
-                            .and_then(Value::as_str)
-                            .unwrap_or("")
-                            .to_owned(),
+                        reason: format!(
+                            "watch error {code}: {}",
+                            obj.get("message").and_then(Value::as_str).unwrap_or("")
+                        ),
                     }
                 });
             }
@@ -615,7 +489,7 @@ impl ClusterWatch {
         Ok(meta_str(obj, "resourceVersion").map(str::to_owned))
     }
 
-    async fn reflect(self: Arc<Self>, client: Arc<ApiClient>, r: Resource) {
+    async fn reflect(self: Arc<Self>, client: Arc<Cluster>, r: Resource) {
         let mut backoff = Duration::from_secs(1);
         loop {
             let result = match self.list(&client, r).await {
@@ -647,17 +521,9 @@ mod tests {
 
     #[test]
     fn urls() {
-        let c = ApiClient::new("http://127.0.0.1:8080/", None, None).unwrap();
-        assert_eq!((c.host.as_str(), c.port), ("127.0.0.1", 8080));
-        let c = ApiClient::new("http://[fd00::1]:6443", None, None).unwrap();
-        assert_eq!((c.host.as_str(), c.port), ("fd00::1", 6443));
-        let c = ApiClient::new("http://kubernetes.default.svc", None, None).unwrap();
-        assert_eq!(c.port, 80);
-        let c = ApiClient::new("http://proxy:8080/k8s/clusters/c-1/", None, None).unwrap();
-        assert_eq!(
-            (c.host.as_str(), c.base_path.as_str()),
-            ("proxy", "/k8s/clusters/c-1")
-        );
+        assert!(ApiClient::new("http://127.0.0.1:8080/", None, None).is_ok());
+        assert!(ApiClient::new("http://[fd00::1]:6443", None, None).is_ok());
+        assert!(ApiClient::new("http://proxy:8080/k8s/clusters/c-1/", None, None).is_ok());
         assert!(ApiClient::new("https://k", Some(b"no pem"), None).is_err());
         assert!(ApiClient::new("ftp://x", None, None).is_err());
         assert!(ApiClient::new("http://x:notaport", None, None).is_err());

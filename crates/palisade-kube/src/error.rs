@@ -6,7 +6,7 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 pub enum KubeError {
     #[error(
-        "no cluster configuration: not running in a cluster (KUBERNETES_SERVICE_HOST is not set), $KUBECONFIG unset and no ~/.kube/config; pass --kubeconfig FILE"
+        "not running in a cluster (KUBERNETES_SERVICE_HOST is not set) and no kubeconfig found ($KUBECONFIG unset, no ~/.kube/config); pass --kubeconfig FILE"
     )]
     NoConfig,
     /// The kubeconfig (or the in-cluster files) could not be used.

@@ -22,6 +22,12 @@ pub use error::KubeError;
 pub use list::{KINDS, Kind, ListOptions, ListSummary, Note, Page, Scope};
 pub use load::Origin;
 
+/// Finds the configuration `opts` selects and describes it, without building a client or
+/// running an exec plugin (a check before a server starts).
+pub async fn locate(opts: &KubeOptions) -> Result<Origin, KubeError> {
+    load::load(opts).await.map(|(_, origin)| origin)
+}
+
 /// How to reach the cluster.
 #[derive(Debug, Clone)]
 pub struct KubeOptions {
@@ -102,6 +108,43 @@ impl Cluster {
             origin,
             timeout: opts.request_timeout,
         })
+    }
+
+    /// A client from a configuration the caller built (a URL and token in tests, say);
+    /// `context` names it in errors.
+    pub async fn from_config(
+        config: kube::Config,
+        context: &str,
+        request_timeout: Duration,
+    ) -> Result<Cluster, KubeError> {
+        let origin = Origin {
+            context: context.to_owned(),
+            server: config.cluster_url.to_string(),
+            description: format!("{} ({})", context, config.cluster_url),
+            exec: None,
+        };
+        let client = load::client(config, &origin, request_timeout).await?;
+        Ok(Cluster {
+            client,
+            origin,
+            timeout: request_timeout,
+        })
+    }
+
+    /// One GET of `path` (with its query) as JSON, bounded by the request timeout and
+    /// `max_bytes`.
+    pub async fn get_json(
+        &self,
+        path: &str,
+        max_bytes: usize,
+    ) -> Result<serde_json::Value, KubeError> {
+        list::get(self, path, "application/json", max_bytes).await
+    }
+
+    /// Opens a long-lived GET (a watch): connecting and the response head are bounded by the
+    /// request timeout, the body is not. Non-2xx answers are errors carrying the status.
+    pub async fn open_stream(&self, path: &str) -> Result<kube::client::Body, KubeError> {
+        list::open(self, path).await
     }
 
     /// Which context, server and file this client uses.

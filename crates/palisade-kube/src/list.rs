@@ -230,7 +230,12 @@ const METADATA_LIST: &str = "application/json;as=PartialObjectMetadataList;g=met
 
 /// One GET, bounded by the request timeout and `max` bytes; non-2xx answers become errors
 /// carrying the status (401 as [`KubeError::Unauthorized`]).
-async fn get(cluster: &Cluster, path: &str, accept: &str, max: usize) -> Result<Value, KubeError> {
+pub(crate) async fn get(
+    cluster: &Cluster,
+    path: &str,
+    accept: &str,
+    max: usize,
+) -> Result<Value, KubeError> {
     let origin = &cluster.origin;
     let req = http::Request::get(path)
         .header(http::header::ACCEPT, accept)
@@ -241,23 +246,7 @@ async fn get(cluster: &Cluster, path: &str, accept: &str, max: usize) -> Result<
             reason: e.to_string(),
         })?;
     let work = async {
-        let resp = cluster
-            .client
-            .send(req)
-            .await
-            .map_err(|e| match client_error(e, origin) {
-                // kube's connect timeout (TCP and TLS handshake) is the request timeout.
-                KubeError::Unreachable { reason, .. }
-                    if reason.contains("deadline has elapsed") =>
-                {
-                    KubeError::Timeout {
-                        context: origin.context.clone(),
-                        what: format!("connecting to {}", origin.server),
-                        after: cluster.timeout,
-                    }
-                }
-                other => other,
-            })?;
+        let resp = send(cluster, req).await?;
         let status = resp.status();
         let body = http_body_util::Limited::new(resp.into_body(), max)
             .collect()
@@ -282,33 +271,94 @@ async fn get(cluster: &Cluster, path: &str, accept: &str, max: usize) -> Result<
             after: cluster.timeout,
         })??;
     if !status.is_success() {
-        // The API server answers with a Status object; proxies may not.
-        let message = serde_json::from_slice::<Value>(&body)
-            .ok()
-            .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
-            .unwrap_or_else(|| truncate(String::from_utf8_lossy(&body).trim(), 500));
-        return Err(if status.as_u16() == 401 {
-            KubeError::Unauthorized {
-                context: origin.context.clone(),
-                server: origin.server.clone(),
-                status: 401,
-                path: path.to_owned(),
-                message,
-            }
-        } else {
-            KubeError::Api {
-                context: origin.context.clone(),
-                path: path.to_owned(),
-                status: status.as_u16(),
-                message,
-            }
-        });
+        return Err(status_error(cluster, path, status, &body));
     }
     serde_json::from_slice(&body).map_err(|e| KubeError::Decode {
         context: origin.context.clone(),
         path: path.to_owned(),
         reason: e.to_string(),
     })
+}
+
+async fn send(
+    cluster: &Cluster,
+    req: http::Request<kube::client::Body>,
+) -> Result<http::Response<kube::client::Body>, KubeError> {
+    let origin = &cluster.origin;
+    cluster
+        .client
+        .send(req)
+        .await
+        .map_err(|e| match client_error(e, origin) {
+            // kube's connect timeout (TCP and TLS handshake) is the request timeout.
+            KubeError::Unreachable { reason, .. } if reason.contains("deadline has elapsed") => {
+                KubeError::Timeout {
+                    context: origin.context.clone(),
+                    what: format!("connecting to {}", origin.server),
+                    after: cluster.timeout,
+                }
+            }
+            other => other,
+        })
+}
+
+fn status_error(cluster: &Cluster, path: &str, status: http::StatusCode, body: &[u8]) -> KubeError {
+    let origin = &cluster.origin;
+    // The API server answers with a Status object; proxies may not.
+    let message = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_else(|| truncate(String::from_utf8_lossy(body).trim(), 500));
+    if status.as_u16() == 401 {
+        KubeError::Unauthorized {
+            context: origin.context.clone(),
+            server: origin.server.clone(),
+            status: 401,
+            path: path.to_owned(),
+            message,
+        }
+    } else {
+        KubeError::Api {
+            context: origin.context.clone(),
+            path: path.to_owned(),
+            status: status.as_u16(),
+            message,
+        }
+    }
+}
+
+/// A GET whose body is read by the caller as it comes (watches).
+pub(crate) async fn open(cluster: &Cluster, path: &str) -> Result<kube::client::Body, KubeError> {
+    let origin = &cluster.origin;
+    let req = http::Request::get(path)
+        .header(http::header::ACCEPT, "application/json")
+        .body(kube::client::Body::empty())
+        .map_err(|e| KubeError::Decode {
+            context: origin.context.clone(),
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+    let resp = tokio::time::timeout(cluster.timeout, send(cluster, req))
+        .await
+        .map_err(|_| KubeError::Timeout {
+            context: origin.context.clone(),
+            what: format!("GET {path}"),
+            after: cluster.timeout,
+        })??;
+    let status = resp.status();
+    if status.is_success() {
+        return Ok(resp.into_body());
+    }
+    let body = tokio::time::timeout(
+        cluster.timeout,
+        http_body_util::Limited::new(resp.into_body(), 64 * 1024).collect(),
+    )
+    .await
+    .ok()
+    .and_then(Result::ok)
+    .map(|b| b.to_bytes())
+    .unwrap_or_default();
+    Err(status_error(cluster, path, status, &body))
 }
 
 pub(crate) async fn get_json(cluster: &Cluster, path: &str) -> Result<Value, KubeError> {

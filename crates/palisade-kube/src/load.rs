@@ -20,7 +20,7 @@ pub struct Origin {
     /// `context "kind-x" of /home/u/.kube/config`, or `the in-cluster service account`.
     pub description: String,
     /// The exec plugin's command and install hint, if the user authenticates with one.
-    exec: Option<(String, Option<String>)>,
+    pub(crate) exec: Option<(String, Option<String>)>,
 }
 
 enum Source {
@@ -87,6 +87,32 @@ fn source(opts: &KubeOptions) -> Result<Source, KubeError> {
 }
 
 pub(crate) async fn load(opts: &KubeOptions) -> Result<(Config, Origin), KubeError> {
+    let (mut config, origin) = load_config(opts).await?;
+    trim_token_file(&mut config);
+    Ok((config, origin))
+}
+
+/// kube sends a `tokenFile`'s content as it is, so a file ending in a newline (as `echo`
+/// writes it) makes an invalid header; client-go trims it. Such a file's token is read once
+/// here, trimmed; files without surrounding whitespace (service account tokens) are left to
+/// kube, which re-reads them as they rotate.
+fn trim_token_file(config: &mut Config) {
+    let auth = &mut config.auth_info;
+    if auth.token.is_some() {
+        return;
+    }
+    let Some(file) = &auth.token_file else {
+        return;
+    };
+    if let Ok(text) = std::fs::read_to_string(file) {
+        let trimmed = text.trim();
+        if trimmed.len() != text.len() && !trimmed.is_empty() {
+            auth.token = Some(trimmed.to_owned().into());
+        }
+    }
+}
+
+async fn load_config(opts: &KubeOptions) -> Result<(Config, Origin), KubeError> {
     match source(opts)? {
         Source::InCluster => {
             let desc = "the in-cluster service account".to_owned();

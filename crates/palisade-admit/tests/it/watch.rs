@@ -338,7 +338,7 @@ users:
     client-key-data: {key}
 - name: cloud
   user:
-    exec: {{apiVersion: client.authentication.k8s.io/v1, command: gke-gcloud-auth-plugin}}
+    exec: {{apiVersion: client.authentication.k8s.io/v1, command: palisade-test-no-such-plugin}}
 ",
         ca = b64(&pki.ca_pem),
         cert = b64(&pki.client.0),
@@ -346,7 +346,7 @@ users:
     );
     let file = dir.path().join("config");
     std::fs::write(&file, config).unwrap();
-    let (client, source) = ApiClient::from_kubeconfig(std::slice::from_ref(&file)).unwrap();
+    let (client, source) = ApiClient::discover(Some(&file)).unwrap();
     assert!(source.contains("\"kind-palisade\""), "{source}");
     let watch = watch_until_ready(client).await;
     assert_eq!(
@@ -354,19 +354,19 @@ users:
         "restricted"
     );
 
-    // The other context (an insecure cluster, an exec-plugin user) is a clear error, not a
-    // silent fallback.
+    // The other context's user is an exec plugin that is not installed: a clear error naming
+    // the context when the client is built, not a silent fallback.
     let text = std::fs::read_to_string(&file).unwrap();
     std::fs::write(
         &file,
         text.replace("current-context: kind-palisade", "current-context: other"),
     )
     .unwrap();
-    let e = ApiClient::from_kubeconfig(std::slice::from_ref(&file))
-        .unwrap_err()
-        .to_string();
+    let (client, source) = ApiClient::discover(Some(&file)).unwrap();
+    assert!(source.contains("\"other\""), "{source}");
+    let e = client.connect().await.unwrap_err().to_string();
     assert!(
-        e.contains("clusters[1].cluster.insecure-skip-tls-verify: is true"),
+        e.starts_with("context \"other\": the exec credential plugin \"palisade-test-no-such-plugin\" was not found"),
         "{e}"
     );
 }
@@ -396,7 +396,7 @@ users:
     );
     let file = dir.path().join("kubeconfig.yaml");
     std::fs::write(&file, config).unwrap();
-    let (client, _) = ApiClient::from_kubeconfig(&[file]).unwrap();
+    let (client, _) = ApiClient::discover(Some(&file)).unwrap();
     let watch = watch_until_ready(client).await;
     assert!(watch.namespace("team").is_ok());
 }

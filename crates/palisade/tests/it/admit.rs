@@ -84,16 +84,19 @@ fn admit_reports_bad_input_and_exits_2() {
     run(&[]).stderr(predicates::str::contains(
         "not running in a cluster (KUBERNETES_SERVICE_HOST is not set) and no kubeconfig found",
     ));
-    // A kubeconfig whose current user needs an exec plugin: refused, naming file and field.
+    // A kubeconfig whose current user needs an exec plugin that is not installed: an error
+    // naming the context and printing the plugin's installHint, before serving.
     let kubeconfig = dir.path().join("kubeconfig");
     std::fs::write(
         &kubeconfig,
-        "apiVersion: v1\nkind: Config\ncurrent-context: eks\nclusters:\n- name: c\n  cluster: {server: 'https://x.example', certificate-authority-data: eA==}\ncontexts:\n- name: eks\n  context: {cluster: c, user: u}\nusers:\n- name: u\n  user: {exec: {command: aws}}\n",
+        "apiVersion: v1\nkind: Config\ncurrent-context: eks\nclusters:\n- name: c\n  cluster: {server: 'https://x.example'}\ncontexts:\n- name: eks\n  context: {cluster: c, user: u}\nusers:\n- name: u\n  user: {exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: palisade-test-no-such-plugin, installHint: install the AWS CLI}}\n",
     )
     .unwrap();
-    run(&[Path::new("--kubeconfig"), &kubeconfig]).stderr(predicates::str::contains(
-        "users[0].user.exec: exec credential plugins are not supported",
-    ));
+    run(&[Path::new("--kubeconfig"), &kubeconfig])
+        .stderr(predicates::str::contains(
+            "context \"eks\": the exec credential plugin \"palisade-test-no-such-plugin\" was not found",
+        ))
+        .stderr(predicates::str::contains("install the AWS CLI"));
     run(&[Path::new("--objects"), &dir.path().join("missing.yaml")])
         .stderr(predicates::str::contains("missing.yaml"));
     let mut cmd = Command::cargo_bin("palisade").unwrap();
