@@ -232,6 +232,8 @@ fn merge(base: Raw, overlay: Raw) -> Raw {
             }
             Raw::Map(entries, line)
         }
+        // An empty file (or an empty key) overrides nothing, as viper merges it.
+        (base, Raw::Null(_)) => base,
         (_, overlay) => overlay,
     }
 }

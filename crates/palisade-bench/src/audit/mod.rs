@@ -63,13 +63,39 @@ pub struct AuditRun {
 
 /// Classifies an audit (after `$var` substitution).
 pub fn support(audit: &str) -> Support {
-    match parse::parse(audit.trim()) {
-        Err(e) => Support::NotNative(format!("shell syntax: {e}")),
-        Ok(stmts) => match unsupported_in(&stmts) {
-            Some(reason) => Support::NotNative(reason),
-            None => Support::Native,
+    let reason = match parse::parse(audit.trim()) {
+        Err(e) => match external_tool(audit) {
+            // Name the tool the script needs rather than the first syntax it trips on.
+            Some(tool) => format!("`{tool}` is not evaluated natively{}", hint(&tool)),
+            None => format!("shell syntax: {e}"),
         },
+        Ok(stmts) => match unsupported_in(&stmts) {
+            Some(reason) => reason,
+            None => return Support::Native,
+        },
+    };
+    // One line, bounded: reasons are shown next to the command and listed in a TSV.
+    let mut one: String = reason.replace('\n', "\\n");
+    if one.len() > 160 {
+        let mut end = 160;
+        while !one.is_char_boundary(end) {
+            end -= 1;
+        }
+        one.truncate(end);
+        one.push_str("...");
     }
+    Support::NotNative(one)
+}
+
+/// A program the node evaluator does not have, named anywhere in the script.
+fn external_tool(audit: &str) -> Option<String> {
+    let re = regex::Regex::new(
+        r"(?:^|[\s|;(`$])(kubectl|oc|journalctl|systemctl|gcloud|jq|openssl|aws|az|diff|bash)\s",
+    )
+    .ok()?;
+    re.captures(audit)
+        .and_then(|c| c.get(1))
+        .map(|m| m.as_str().to_string())
 }
 
 fn command_name(w: &Word) -> Option<String> {
@@ -101,7 +127,7 @@ fn unsupported_in(stmts: &[Stmt]) -> Option<String> {
                     None => Some("a command named by a variable".to_string()),
                     Some(n) if n == "sh" => {
                         // `/bin/sh -c SCRIPT`: the script must be native too.
-                        let script = c.words.get(2).and_then(literal);
+                        let script = c.words.get(2).and_then(script_text);
                         match (c.words.get(1).and_then(command_name).as_deref(), script) {
                             (Some("-c"), Some(script)) => match parse::parse(&script) {
                                 Ok(st) => unsupported_in(&st),
@@ -151,13 +177,18 @@ fn hint(cmd: &str) -> &'static str {
     }
 }
 
-/// A word made only of literal parts (quoted or not).
-fn literal(w: &Word) -> Option<String> {
+/// The text of an `sh -c` script word for classification: variables of the outer shell
+/// (unsubstituted `$var`s in a cfg) stay as `$name`, their value is a plain word at run time.
+fn script_text(w: &Word) -> Option<String> {
     let mut s = String::new();
     for p in w {
         match p {
             Part::Lit(t, _) => s.push_str(t),
-            _ => return None,
+            Part::Var(name, _, _) => {
+                s.push('$');
+                s.push_str(name);
+            }
+            Part::Subst(..) => return None,
         }
     }
     Some(s)
