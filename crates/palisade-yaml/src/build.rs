@@ -75,6 +75,18 @@ mod cost {
         cap.saturating_mul(2).max(min).saturating_sub(cap) * elem
     }
 
+    /// Gives back a finished collection's spare room (std's growth leaves up to half of it,
+    /// and 4 slots for 1 item: most mappings and sequences in a manifest are that small);
+    /// returns the bytes freed.
+    pub fn shrink<T>(v: &mut Vec<T>) -> usize {
+        let spare = v.capacity() - v.len();
+        if spare == 0 {
+            return 0;
+        }
+        v.shrink_to_fit();
+        spare * size_of::<T>()
+    }
+
     /// Heap bytes of a scalar's value (its string).
     pub fn scalar(v: &Value) -> usize {
         match v {
@@ -514,15 +526,19 @@ impl<'l> Builder<'l> {
                 let (value, spans, anchor, (nodes_at_start, charged_at_start), height) = match frame
                 {
                     Frame::Seq {
-                        items,
-                        spans,
+                        mut items,
+                        mut spans,
                         span,
                         anchor,
                         nodes_at_start,
                         charged_at_start,
                         height,
                     } => (
-                        Value::Array(items),
+                        {
+                            let freed = cost::shrink(&mut items) + cost::shrink(&mut spans);
+                            self.charged = self.charged.saturating_sub(freed);
+                            Value::Array(items)
+                        },
                         SpanTree {
                             span,
                             children: SpanChildren::Seq(spans),
@@ -533,7 +549,7 @@ impl<'l> Builder<'l> {
                     ),
                     Frame::Map {
                         map,
-                        spans,
+                        mut spans,
                         span,
                         anchor,
                         nodes_at_start,
@@ -541,7 +557,11 @@ impl<'l> Builder<'l> {
                         height,
                         ..
                     } => (
-                        Value::Object(map),
+                        {
+                            let freed = cost::shrink(&mut spans);
+                            self.charged = self.charged.saturating_sub(freed);
+                            Value::Object(map)
+                        },
                         SpanTree {
                             span,
                             children: SpanChildren::Map(spans),
