@@ -499,7 +499,7 @@ pub fn render(feed: &JsonFeed, raw_query: Option<&str>, base: &str) -> (StatusCo
     };
     let _ = writeln!(
         h,
-        "<p id=\"count\" data-total=\"{total}\" data-suffix=\"{sfx}\">{shown} of {total} CVEs{sfx}</p>",
+        "<p id=\"count\" aria-live=\"polite\" data-total=\"{total}\" data-suffix=\"{sfx}\">{shown} of {total} CVEs{sfx}</p>",
         shown = rows.iter().filter(|r| !r.hidden).count(),
         total = feed.items.len(),
         sfx = esc(&suffix),
