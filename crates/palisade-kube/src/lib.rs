@@ -22,6 +22,24 @@ pub use error::KubeError;
 pub use list::{KINDS, Kind, ListOptions, ListSummary, Note, Page, Scope};
 pub use load::Origin;
 
+/// Runs `work` to completion on a runtime of its own, for callers without one (the CLI):
+/// `block_on(async { connect(&opts).await?.versions().await })`. Multi-threaded with one
+/// worker, so I/O progresses while the calling thread handles pages.
+pub fn block_on<F: std::future::Future>(work: F) -> Result<F::Output, KubeError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(|e| KubeError::Config {
+            source_desc: "the client runtime".into(),
+            reason: e.to_string(),
+        })?;
+    let out = rt.block_on(work);
+    // A hung exec plugin's thread is detached; nothing else may hold the exit.
+    rt.shutdown_background();
+    Ok(out)
+}
+
 /// Finds the configuration `opts` selects and describes it, without building a client or
 /// running an exec plugin (a check before a server starts).
 pub async fn locate(opts: &KubeOptions) -> Result<Origin, KubeError> {
@@ -92,6 +110,8 @@ pub struct NodeVersions {
     pub kubelet: Option<String>,
     /// `status.nodeInfo.kubeProxyVersion` (deprecated upstream; often empty since 1.31).
     pub kube_proxy: Option<String>,
+    /// `status.nodeInfo.operatingSystem` (`linux`, `windows`).
+    pub os: Option<String>,
 }
 
 impl Cluster {
@@ -216,5 +236,6 @@ fn node_versions(node: &serde_json::Value) -> NodeVersions {
         name: s(node.get("metadata").and_then(|m| m.get("name"))).unwrap_or_default(),
         kubelet: s(info.and_then(|i| i.get("kubeletVersion"))),
         kube_proxy: s(info.and_then(|i| i.get("kubeProxyVersion"))),
+        os: s(info.and_then(|i| i.get("operatingSystem"))),
     }
 }

@@ -40,6 +40,9 @@ pub struct BuildArgs {
     pub now: Option<String>,
 }
 
+/// `--cluster` given without FILE (no path holds a NUL byte, so no file is taken for it).
+const LIVE_CLUSTER: &str = "\0live-cluster";
+
 #[derive(Debug, clap::Args)]
 pub struct AffectedArgs {
     /// A feed written by `palisade feed build` (official-cve-feed.json).
@@ -54,9 +57,24 @@ pub struct AffectedArgs {
     #[arg(long)]
     pub component: Option<String>,
 
-    /// `kubectl version -o json` or `kubectl get nodes -o json` output (repeatable).
-    #[arg(long, value_name = "FILE")]
+    /// `kubectl version -o json` or `kubectl get nodes -o json` output (repeatable); given
+    /// without FILE, the live cluster: the control plane's version and every node's kubelet
+    /// and kube-proxy versions, read through --kubeconfig/--context.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = LIVE_CLUSTER)]
     pub cluster: Vec<PathBuf>,
+
+    /// kubeconfig for --cluster without FILE [default: $KUBECONFIG, the in-cluster service
+    /// account, then ~/.kube/config].
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// Context of the kubeconfig [default: its current-context].
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// Bound on connecting, on an exec credential plugin and on each request (`10s`, `500ms`, `1m`).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub request_timeout: std::time::Duration,
 
     /// Keep only matches whose affected line, or the issue's labels, title or text, name the
     /// component (scope `component` or `issue`); drop whole-release ranges nothing narrows.
@@ -187,11 +205,22 @@ fn affected(args: AffectedArgs) -> Result<ExitCode> {
         });
     }
     let mut target_os = Vec::new();
+    let mut docs = Vec::new();
     for file in &args.cluster {
-        let bytes = palisade_feed::io::read_limited(file, Limits::default().max_page_bytes)?;
-        let mut found = matcher::cluster_targets(&bytes, &file.display().to_string())?;
+        if file.as_os_str() == LIVE_CLUSTER {
+            docs.extend(live_versions(&args)?);
+        } else {
+            docs.push((
+                palisade_feed::io::read_limited(file, Limits::default().max_page_bytes)?,
+                file.display().to_string(),
+            ));
+        }
+    }
+    for (bytes, source) in &docs {
+        let bytes = bytes.as_slice();
+        let mut found = matcher::cluster_targets(bytes, source)?;
         // Nodes say their OS: Windows-only CVEs are not reported for Linux nodes.
-        target_os.extend(matcher::node_os(&bytes));
+        target_os.extend(matcher::node_os(bytes));
         if let Some(c) = &args.component {
             found.retain(|t| t.component.as_deref() == Some(c.as_str()));
         }
@@ -225,36 +254,179 @@ fn affected(args: AffectedArgs) -> Result<ExitCode> {
                         .join(", ")
                 )?;
             } else {
-                writeln!(
-                    out,
-                    "{:<16}  {:<24}  {:<10}  {:<10}  {:<13}  {:<10}  TARGETS / SUMMARY",
-                    "CVE", "COMPONENT", "VERSION", "FIXED IN", "SEVERITY", "SCOPE"
-                )?;
-                for m in &matches {
-                    let severity = match (&m.severity, m.base_score) {
-                        (Some(s), Some(n)) => format!("{s} {n:.1}"),
-                        _ => "-".to_owned(),
-                    };
-                    writeln!(
-                        out,
-                        "{:<16}  {:<24}  {:<10}  {:<10}  {:<13}  {:<10}  {}: {}",
-                        m.id,
-                        m.component,
-                        m.version,
-                        m.fixed.as_deref().unwrap_or("none"),
-                        severity,
-                        m.scope.as_str(),
-                        m.targets.join(", "),
-                        m.summary
-                    )?;
-                    // Why, under the row: the line quoted and what narrowed it.
-                    writeln!(out, "{:<16}  why: {}", "", m.reason)?;
-                }
+                affected_table(out, &matches, palisade_report::terminal_width())?;
             }
         }
     }
     output.finish()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The live cluster's versions as the two documents `--cluster FILE` reads (`kubectl version
+/// -o json` and `kubectl get nodes -o json` shapes), so both paths match alike. Notes (no
+/// permission to list nodes) go to stderr.
+fn live_versions(args: &AffectedArgs) -> Result<Vec<(Vec<u8>, String)>> {
+    let opts = palisade_kube::KubeOptions {
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+        request_timeout: args.request_timeout,
+    };
+    let (versions, context) = palisade_kube::block_on(async {
+        let cluster = palisade_kube::connect(&opts).await?;
+        let versions = cluster.versions().await?;
+        Ok::<_, palisade_kube::KubeError>((versions, cluster.context().to_owned()))
+    })??;
+    for note in &versions.notes {
+        eprintln!("note: context {context:?}: {note}");
+    }
+    let nodes: Vec<serde_json::Value> = versions
+        .nodes
+        .iter()
+        .map(|n| {
+            let mut info = serde_json::Map::new();
+            for (key, value) in [
+                ("kubeletVersion", &n.kubelet),
+                ("kubeProxyVersion", &n.kube_proxy),
+                ("operatingSystem", &n.os),
+            ] {
+                if let Some(v) = value {
+                    info.insert(key.to_owned(), serde_json::Value::String(v.clone()));
+                }
+            }
+            serde_json::json!({"metadata": {"name": n.name}, "status": {"nodeInfo": info}})
+        })
+        .collect();
+    let source = format!("cluster (context {context:?})");
+    let mut docs = vec![(
+        serde_json::to_vec(&serde_json::json!({"serverVersion": {"gitVersion": versions.server}}))?,
+        source.clone(),
+    )];
+    if !nodes.is_empty() {
+        docs.push((
+            serde_json::to_vec(&serde_json::json!({"items": nodes}))?,
+            source,
+        ));
+    }
+    Ok(docs)
+}
+
+/// `10s`, `500ms`, `2m`, `1h`, or a number of seconds.
+fn parse_duration(text: &str) -> std::result::Result<std::time::Duration, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration (10s, 500ms, 2m)"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("{text:?}: unknown unit {unit:?} (ms, s, m, h)")),
+    };
+    if !(secs > 0.0 && secs <= 86_400.0) {
+        return Err(format!("{text:?}: must be more than 0 and at most 24h"));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
+}
+
+/// The affected table laid out for `width` columns: the short columns at their natural
+/// widths, `TARGETS / SUMMARY` wrapped in what is left (on lines of its own under the row
+/// when less than 30 columns are left), and the reason wrapped under each row.
+fn affected_table(out: &mut dyn Write, matches: &[matcher::Match], width: usize) -> Result<()> {
+    const HEADER: [&str; 6] = [
+        "CVE",
+        "COMPONENT",
+        "VERSION",
+        "FIXED IN",
+        "SEVERITY",
+        "SCOPE",
+    ];
+    const LAST: &str = "TARGETS / SUMMARY";
+    const INDENT: usize = 4;
+    let len = |s: &str| s.chars().count();
+    let rows: Vec<([String; 6], String, String)> = matches
+        .iter()
+        .map(|m| {
+            let severity = match (&m.severity, m.base_score) {
+                (Some(s), Some(n)) => format!("{s} {n:.1}"),
+                _ => "-".to_owned(),
+            };
+            (
+                [
+                    m.id.clone(),
+                    m.component.clone(),
+                    m.version.clone(),
+                    m.fixed.clone().unwrap_or_else(|| "none".to_owned()),
+                    severity,
+                    m.scope.as_str().to_owned(),
+                ],
+                format!("{}: {}", m.targets.join(", "), m.summary),
+                format!("why: {}", m.reason),
+            )
+        })
+        .collect();
+    let mut widths: Vec<usize> = HEADER.iter().map(|h| len(h)).collect();
+    for (cells, _, _) in &rows {
+        for (w, c) in widths.iter_mut().zip(cells) {
+            *w = (*w).max(len(c));
+        }
+    }
+    let fixed: usize = widths.iter().map(|w| w + 2).sum();
+    let room = width.saturating_sub(fixed);
+    let inline = room >= 30;
+    // Narrower than the short columns themselves: each row's cells run on, wrapped.
+    let aligned = fixed <= width + 2;
+    let pad = |cells: &[&str]| -> Vec<String> {
+        if aligned {
+            vec![
+                cells
+                    .iter()
+                    .zip(&widths)
+                    .map(|(c, w)| format!("{c:<w$}  "))
+                    .collect::<String>(),
+            ]
+        } else {
+            crate::cmd_rbac::wrap(&cells.join("  "), width)
+        }
+    };
+    let header = pad(&HEADER);
+    if inline {
+        writeln!(out, "{}{LAST}", header.concat())?;
+    } else {
+        for l in &header {
+            writeln!(out, "{}", l.trim_end())?;
+        }
+        writeln!(out, "{}{LAST}", " ".repeat(INDENT))?;
+    }
+    let under = |text: &str| crate::cmd_rbac::wrap(&format!("{}{text}", " ".repeat(INDENT)), width);
+    for (cells, summary, why) in &rows {
+        let refs: Vec<&str> = cells.iter().map(String::as_str).collect();
+        let lead = pad(&refs);
+        if inline {
+            let lead = lead.concat();
+            let mut lines = crate::cmd_rbac::wrap(summary, room).into_iter();
+            writeln!(out, "{lead}{}", lines.next().unwrap_or_default())?;
+            for l in lines {
+                writeln!(out, "{}{l}", " ".repeat(fixed))?;
+            }
+        } else {
+            for l in &lead {
+                writeln!(out, "{}", l.trim_end())?;
+            }
+            for l in under(summary) {
+                writeln!(out, "{l}")?;
+            }
+        }
+        // Why, under the row: the line quoted and what narrowed it.
+        for l in under(why) {
+            writeln!(out, "{l}")?;
+        }
+    }
+    Ok(())
 }
 
 fn fetch(args: FetchArgs) -> Result<ExitCode> {

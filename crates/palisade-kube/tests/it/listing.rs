@@ -247,7 +247,7 @@ async fn versions_of_control_plane_and_nodes() {
     let node = |name: &str, kubelet: &str, proxy: &str| {
         json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name},
             "status": {"nodeInfo": {"kubeletVersion": kubelet, "kubeProxyVersion": proxy,
-                "containerRuntimeVersion": "containerd://2.1.4"}}})
+                "containerRuntimeVersion": "containerd://2.1.4", "operatingSystem": "linux"}}})
     };
     let (_server, cluster, _dir) = connected(FakeConfig {
         objects: vec![
@@ -265,6 +265,7 @@ async fn versions_of_control_plane_and_nodes() {
     assert_eq!(v.nodes[0].kube_proxy.as_deref(), Some("v1.34.1"));
     assert_eq!(v.nodes[1].kubelet.as_deref(), Some("v1.33.4"));
     assert_eq!(v.nodes[1].kube_proxy, None);
+    assert_eq!(v.nodes[1].os.as_deref(), Some("linux"));
     assert!(v.notes.is_empty());
 
     let (_server, cluster, _dir) = connected(FakeConfig {
