@@ -281,11 +281,11 @@ h1{font-size:1.4rem}form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end;m
 label{display:flex;flex-direction:column;font-size:.85rem}input,select,button{font-size:1rem;padding:.35rem;max-width:100%}\
 label.q{flex:1 1 14rem}input[type=search]{width:100%;box-sizing:border-box}fieldset{border:1px solid #ccc;padding:.2rem .5rem;margin:0;display:flex;flex-wrap:wrap;gap:.1rem .6rem}\
 legend{font-size:.85rem;padding:0 .2rem}fieldset label{flex-direction:row;align-items:center;gap:.2rem;font-size:.95rem}\
-table{border-collapse:collapse;width:100%}th,td{text-align:left;vertical-align:top;padding:.4rem;border-bottom:1px solid #ddd;overflow-wrap:anywhere}\
-th{background:#f3f3f3}td.id,th.id{white-space:nowrap;overflow-wrap:normal}.upd{display:block;font-size:.85rem;color:#555}\
+table{border-collapse:collapse;width:100%}th,td{text-align:left;vertical-align:top;padding:.4rem;border-bottom:1px solid #ddd}\
+th{background:#f3f3f3;white-space:nowrap}td.w{overflow-wrap:anywhere}td.id,td.n{white-space:nowrap}.upd{display:block;font-size:.85rem;color:#555}\
 .sev-critical,.sev-high{color:#a40000;font-weight:600}.sev-medium{color:#8a5a00}\
 .note{background:#fff4ce;padding:.5rem}.outputs a{margin-right:.75rem}ul.r{margin:0;padding-left:1rem}[hidden]{display:none!important}\
-@media (max-width:40rem){table,thead,tbody,tr,td{display:block}thead{display:none}tr{border:1px solid #ddd;margin:.5rem 0;padding:.25rem}\
+@media (max-width:56rem){table,thead,tbody,tr,td{display:block}thead{display:none}tr{border:1px solid #ddd;margin:.5rem 0;padding:.25rem}\
 td{border:0;padding:.15rem .25rem}td::before{content:attr(data-label) \": \";font-weight:600}}";
 
 /// Progressive enhancement: search, severity and sort apply as the reader types, with the rules
@@ -597,8 +597,8 @@ fn row(h: &mut String, r: &Row<'_>, fixed_on_branch: Option<String>, base: &str)
         h,
         "<tr class=\"cve\" id=\"{id}\" data-sev=\"{sevc}\" data-n=\"{n}\" data-p=\"{p}\" data-u=\"{u}\" \
 data-s=\"{s}\" data-i=\"{i}\" data-search=\"{search}\"{hidden}><td data-label=\"ID\" class=\"id\">\
-<a href=\"{ext}\">{id}</a></td><td data-label=\"Summary\">{summary}</td>\
-<td data-label=\"Severity\" class=\"sev-{sevc}\">{sev} {score}</td><td data-label=\"Affected\"><ul class=\"r\">",
+<a href=\"{ext}\">{id}</a></td><td data-label=\"Summary\" class=\"w\">{summary}</td>\
+<td data-label=\"Severity\" class=\"n sev-{sevc}\">{sev} {score}</td><td data-label=\"Affected\" class=\"w\"><ul class=\"r\">",
         sevc = r.severity,
         n = r.n,
         p = r.published,
@@ -635,8 +635,8 @@ data-s=\"{s}\" data-i=\"{i}\" data-search=\"{search}\"{hidden}><td data-label=\"
     };
     let _ = writeln!(
         h,
-        "</ul></td><td data-label=\"Fixed in\">{fixed}</td><td data-label=\"Status\">{status}</td>\
-<td data-label=\"Published\"><time datetime=\"{dp}\">{date}</time>{updated}</td>\
+        "</ul></td><td data-label=\"Fixed in\" class=\"w\">{fixed}</td><td data-label=\"Status\">{status}</td>\
+<td data-label=\"Published\" class=\"n\"><time datetime=\"{dp}\">{date}</time>{updated}</td>\
 <td data-label=\"Links\"><a href=\"{url}\">issue #{num}</a> <a href=\"{base}/osv/{id}.json\">OSV</a></td></tr>",
         status = esc(item.status.as_deref().unwrap_or("")),
         dp = esc(&item.date_published),
