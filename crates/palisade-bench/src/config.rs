@@ -4,7 +4,63 @@
 
 use crate::BenchError;
 use crate::raw::{self, Raw};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded_cfg.rs"));
+}
+
+/// Where the cfg tree is: a directory (`--config-dir`, a user's own tree works unchanged) or
+/// the copy compiled into the binary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CfgTree {
+    Dir(PathBuf),
+    Embedded,
+}
+
+impl CfgTree {
+    /// The embedded tree, when this build has one.
+    pub fn embedded() -> Option<CfgTree> {
+        (!embedded::FILES.is_empty()).then_some(CfgTree::Embedded)
+    }
+
+    /// A file's text, None when it does not exist.
+    pub fn read(&self, rel: &str) -> Result<Option<String>, BenchError> {
+        match self {
+            CfgTree::Dir(dir) => {
+                let path = dir.join(rel);
+                match std::fs::read_to_string(&path) {
+                    Ok(t) => Ok(Some(t)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                    Err(e) => Err(BenchError::io(&path, &e)),
+                }
+            }
+            CfgTree::Embedded => Ok(embedded::FILES
+                .iter()
+                .find(|(p, _)| *p == rel)
+                .map(|(_, t)| (*t).to_string())),
+        }
+    }
+
+    /// Whether `name` is a benchmark folder of the tree.
+    pub fn has_benchmark(&self, name: &str) -> bool {
+        match self {
+            CfgTree::Dir(dir) => !name.contains(['/', '\\']) && dir.join(name).is_dir(),
+            CfgTree::Embedded => {
+                let prefix = format!("{name}/");
+                embedded::FILES.iter().any(|(p, _)| p.starts_with(&prefix))
+            }
+        }
+    }
+
+    /// How a file of the tree is named in messages.
+    pub fn display(&self, rel: &str) -> String {
+        match self {
+            CfgTree::Dir(dir) => dir.join(rel).display().to_string(),
+            CfgTree::Embedded => format!("<embedded kube-bench cfg>/{rel}"),
+        }
+    }
+}
 
 /// The node types kube-bench knows, in its run order, with their controls file names.
 pub const NODE_TYPES: [(&str, &str); 6] = [
@@ -80,30 +136,27 @@ impl FileKind {
 /// The merged configuration of one benchmark.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub dir: PathBuf,
     raw: Raw,
 }
 
 impl Config {
-    /// Reads `<dir>/config.yaml` and, when `benchmark` is given and has one,
-    /// `<dir>/<benchmark>/config.yaml` merged over it.
-    pub fn load(dir: &Path, benchmark: Option<&str>) -> Result<Config, BenchError> {
-        let main = read_yaml(&dir.join("config.yaml"))?;
+    /// Reads `config.yaml` and, when `benchmark` is given and has one,
+    /// `<benchmark>/config.yaml` merged over it.
+    pub fn load(tree: &CfgTree, benchmark: Option<&str>) -> Result<Config, BenchError> {
+        let main = read_yaml(tree, "config.yaml")?.ok_or_else(|| {
+            BenchError::Usage(format!(
+                "{}: not found (is --config-dir a kube-bench cfg/ folder?)",
+                tree.display("config.yaml")
+            ))
+        })?;
         let raw = match benchmark {
-            Some(b) => {
-                let path = dir.join(b).join("config.yaml");
-                if path.is_file() {
-                    merge(main, read_yaml(&path)?)
-                } else {
-                    main
-                }
-            }
+            Some(b) => match read_yaml(tree, &format!("{b}/config.yaml"))? {
+                Some(over) => merge(main, over),
+                None => main,
+            },
             None => main,
         };
-        Ok(Config {
-            dir: dir.to_path_buf(),
-            raw,
-        })
+        Ok(Config { raw })
     }
 
     /// `version_mapping` in file order.
@@ -182,9 +235,11 @@ fn decrement_version(v: &str) -> Option<String> {
     Some(parts.join("."))
 }
 
-fn read_yaml(path: &Path) -> Result<Raw, BenchError> {
-    let text = std::fs::read_to_string(path).map_err(|e| BenchError::io(path, &e))?;
-    raw::parse(&path.display().to_string(), &text)
+fn read_yaml(tree: &CfgTree, rel: &str) -> Result<Option<Raw>, BenchError> {
+    match tree.read(rel)? {
+        Some(text) => raw::parse(&tree.display(rel), &text).map(Some),
+        None => Ok(None),
+    }
 }
 
 /// viper's cast to []string: a sequence's scalars, or a scalar split on whitespace.

@@ -188,3 +188,88 @@ pub fn palisade_json(report: &Report) -> String {
     })
     .unwrap_or_default()
 }
+
+fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&#34;"),
+            '\'' => out.push_str("&#39;"),
+            '\n' => out.push_str("&#xA;"),
+            '\t' => out.push_str("&#x9;"),
+            '\r' => out.push_str("&#xD;"),
+            // XML 1.0 cannot carry other control characters at all.
+            c if (c as u32) < 0x20 => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// kube-bench's `--junit`: one `<testsuite>` per node type inside `<testsuites>`, FAIL as
+/// `<failure message=remediation>`, WARN and INFO as `<skipped/>`, the check's kube-bench JSON
+/// as `system-out`.
+pub fn junit(report: &Report) -> String {
+    let mut out = String::from("<testsuites>\n");
+    for c in &report.controls {
+        let s = &c.summary;
+        let _ = writeln!(
+            out,
+            "<testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" time=\"0\">",
+            xml_escape(&c.text),
+            s.total_pass + s.total_fail + s.total_warn + s.total_info,
+            s.total_fail
+        );
+        for g in &c.groups {
+            for ch in &g.checks {
+                let json = serde_json::to_string(&KbCheck {
+                    test_number: &ch.id,
+                    test_desc: &ch.text,
+                    audit: &ch.audit,
+                    audit_env: &ch.audit_env,
+                    audit_config: &ch.audit_config,
+                    kind: &ch.kind,
+                    remediation: &ch.remediation,
+                    test_info: &ch.test_info,
+                    status: ch.status.as_str(),
+                    actual_value: &ch.actual_value,
+                    scored: ch.scored,
+                    is_multiple: ch.is_multiple,
+                    expected_result: &ch.expected_result,
+                    reason: &ch.reason,
+                })
+                .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "    <testcase name=\"{} {}\" classname=\"{}\" time=\"0\">",
+                    xml_escape(&ch.id),
+                    xml_escape(&ch.text),
+                    xml_escape(&g.text)
+                );
+                match ch.status {
+                    State::FAIL => {
+                        let _ = writeln!(
+                            out,
+                            "        <failure message=\"{}\" type=\"\"></failure>",
+                            xml_escape(&ch.remediation)
+                        );
+                    }
+                    State::WARN | State::INFO => out.push_str("        <skipped></skipped>\n"),
+                    State::PASS => {}
+                }
+                let _ = writeln!(
+                    out,
+                    "        <system-out>{}</system-out>",
+                    xml_escape(&json)
+                );
+                out.push_str("    </testcase>\n");
+            }
+        }
+        out.push_str("</testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}

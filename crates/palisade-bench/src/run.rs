@@ -5,16 +5,15 @@
 
 use crate::BenchError;
 use crate::audit::{self, Evidence, Support};
-use crate::config::{self, Config, FileKind};
+use crate::config::{self, CfgTree, Config, FileKind};
 use crate::model::{self, Check, Controls};
 use crate::node::{self, Node};
 use crate::semantics::{self, ItemOutput, Outputs};
 use serde::Serialize;
-use std::path::PathBuf;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Options {
-    pub config_dir: PathBuf,
+    pub cfg: CfgTree,
     pub benchmark: Option<String>,
     /// Kubernetes version (`1.33`), kube-bench's `--version`.
     pub k8s_version: Option<String>,
@@ -29,9 +28,9 @@ pub struct Options {
 }
 
 impl Options {
-    pub fn new(config_dir: PathBuf) -> Options {
+    pub fn new(cfg: CfgTree) -> Options {
         Options {
-            config_dir,
+            cfg,
             benchmark: None,
             k8s_version: None,
             targets: None,
@@ -199,11 +198,11 @@ pub fn select_benchmark(opts: &Options, node: &Node) -> Result<(String, String),
     };
     let version = version.trim_start_matches('v').to_string();
     let minor: String = version.split('.').take(2).collect::<Vec<_>>().join(".");
-    let global = Config::load(&opts.config_dir, None)?;
+    let global = Config::load(&opts.cfg, None)?;
     let bench = global.benchmark_for(&minor).ok_or_else(|| {
         BenchError::Usage(format!(
             "unable to find a matching benchmark version for Kubernetes version {minor} in {}",
-            opts.config_dir.join("config.yaml").display()
+            opts.cfg.display("config.yaml")
         ))
     })?;
     Ok((bench, minor))
@@ -211,14 +210,13 @@ pub fn select_benchmark(opts: &Options, node: &Node) -> Result<(String, String),
 
 pub fn run(opts: &Options, node: &Node) -> Result<Report, BenchError> {
     let (bench, detected) = select_benchmark(opts, node)?;
-    let bench_dir = opts.config_dir.join(&bench);
-    if !bench_dir.is_dir() {
+    if !opts.cfg.has_benchmark(&bench) {
         return Err(BenchError::Usage(format!(
             "no benchmark {bench:?} in {}",
-            opts.config_dir.display()
+            opts.cfg.display("")
         )));
     }
-    let cfg = Config::load(&opts.config_dir, Some(&bench))?;
+    let cfg = Config::load(&opts.cfg, Some(&bench))?;
     let allowed = cfg.targets(&bench).unwrap_or_default();
     let valid = |t: &str| allowed.iter().any(|a| a == t);
     let targets: Vec<String> = match &opts.targets {
@@ -253,13 +251,16 @@ pub fn run(opts: &Options, node: &Node) -> Result<Report, BenchError> {
                     out.push(t.into());
                 }
             }
-            out.retain(|t| config::controls_file(t).is_some_and(|f| bench_dir.join(f).is_file()));
+            out.retain(|t| {
+                config::controls_file(t)
+                    .is_some_and(|f| matches!(opts.cfg.read(&format!("{bench}/{f}")), Ok(Some(_))))
+            });
             out
         }
     };
     let mut controls = Vec::new();
     for t in &targets {
-        controls.push(run_target(opts, &cfg, &bench_dir, t, &detected, node)?);
+        controls.push(run_target(opts, &cfg, &bench, t, &detected, node)?);
     }
     // kube-bench sorts the controls by numeric id.
     controls.sort_by_key(|c| c.id.parse::<i64>().unwrap_or(0));
@@ -317,15 +318,20 @@ fn multi_word_replace(s: &str, name: &str, value: &str) -> String {
 fn run_target(
     opts: &Options,
     cfg: &Config,
-    bench_dir: &std::path::Path,
+    bench: &str,
     target: &str,
     detected: &str,
     node: &Node,
 ) -> Result<ControlsResult, BenchError> {
     let file_name = config::controls_file(target)
         .ok_or_else(|| BenchError::Usage(format!("unknown target {target:?}")))?;
-    let path = bench_dir.join(file_name);
-    let text = std::fs::read_to_string(&path).map_err(|e| BenchError::io(&path, &e))?;
+    let rel = format!("{bench}/{file_name}");
+    let display = opts.cfg.display(&rel);
+    let text = opts.cfg.read(&rel)?.ok_or_else(|| {
+        BenchError::Usage(format!(
+            "{display}: no {target} controls file in benchmark {bench}"
+        ))
+    })?;
     let comps = cfg.components(target).unwrap_or_default();
     let bins = detect_bins(cfg, target, node);
     let mut infos: Vec<ComponentInfo> = comps
@@ -377,7 +383,6 @@ fn run_target(
             }
         }
     }
-    let display = path.display().to_string();
     let mut controls = model::parse_controls(&display, &s)?;
     if controls.node_type != target {
         return Err(BenchError::Cfg {
@@ -599,7 +604,7 @@ impl Runner<'_> {
                 shell(cmd)
             }
             Support::NotNative(reason) => AuditOutcome::NotEvaluated(format!(
-                "not evaluated natively ({reason}); run with --allow-shell to run it through sh: {cmd}"
+                "not evaluated natively ({reason}); --allow-shell runs it through sh as kube-bench does: {cmd}"
             )),
         }
     }

@@ -66,7 +66,7 @@ pub fn support(audit: &str) -> Support {
     let reason = match parse::parse(audit.trim()) {
         Err(e) => match external_tool(audit) {
             // Name the tool the script needs rather than the first syntax it trips on.
-            Some(tool) => format!("`{tool}` is not evaluated natively{}", hint(&tool)),
+            Some(tool) => format!("uses `{tool}`{}", hint(&tool)),
             None => format!("shell syntax: {e}"),
         },
         Ok(stmts) => match unsupported_in(&stmts) {
@@ -137,7 +137,7 @@ fn unsupported_in(stmts: &[Stmt]) -> Option<String> {
                         }
                     }
                     Some(n) if NATIVE_COMMANDS.contains(&n.as_str()) => inner,
-                    Some(n) => Some(format!("`{n}` is not evaluated natively{}", hint(&n))),
+                    Some(n) => Some(format!("uses `{n}`{}", hint(&n))),
                 }
             }),
             Stmt::Assign(_, w) => w.iter().find_map(|p| match p {
@@ -169,10 +169,10 @@ fn unsupported_in(stmts: &[Stmt]) -> Option<String> {
 
 fn hint(cmd: &str) -> &'static str {
     match cmd {
-        "kubectl" | "oc" | "jq" => " (needs the Kubernetes API)",
-        "journalctl" | "systemctl" => " (needs the live init system)",
-        "gcloud" | "aws" | "az" => " (needs the cloud API)",
-        c if c.ends_with(".sh") => " (a helper script of the kube-bench image)",
+        "kubectl" | "oc" | "jq" => ", which needs the Kubernetes API",
+        "journalctl" | "systemctl" => ", which needs the live init system",
+        "gcloud" | "aws" | "az" => ", which needs the cloud API",
+        c if c.ends_with(".sh") => ", a helper script of the kube-bench image",
         _ => "",
     }
 }

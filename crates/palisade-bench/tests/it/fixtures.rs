@@ -6,6 +6,7 @@
 //! Owners: the test cannot chown, so the node's own `etc/passwd`/`etc/group` name the test
 //! user `root` (hardened) or `alice` (not) — which is also what the evaluator must use.
 
+use palisade_bench::config::CfgTree;
 use palisade_bench::node::Node;
 use palisade_bench::run::{self, Options, Report, State};
 use std::os::unix::fs::PermissionsExt;
@@ -412,7 +413,7 @@ fn dir_mode(root: &Path, path: &str, mode: u32) {
 }
 
 pub fn options(targets: &[&str]) -> Options {
-    let mut o = Options::new(super::testdata().join("cfg"));
+    let mut o = Options::new(CfgTree::Dir(super::testdata().join("cfg")));
     o.benchmark = Some("cis-1.12".into());
     o.targets = Some(targets.iter().map(|s| s.to_string()).collect());
     o
@@ -692,4 +693,30 @@ fn snapshot_without_proc_derives_processes() {
         .filter(|(id, _)| !matches!(*id, "4.1.3" | "4.1.4" | "4.3.1"))
         .collect();
     check_all(&report, &expected);
+}
+
+/// Writes the four fixtures under `$PALISADE_BENCH_FIXTURES` (for the timing figure and
+/// manual runs): `cargo nextest run -p palisade-bench write_fixtures --run-ignored only`.
+#[test]
+#[ignore = "writes fixtures for manual runs"]
+fn write_fixtures() {
+    let out = std::path::PathBuf::from(std::env::var("PALISADE_BENCH_FIXTURES").unwrap());
+    for (name, f) in [
+        ("control-plane-hardened", Fixture::control_plane(true)),
+        ("control-plane-open", Fixture::control_plane(false)),
+        ("worker-hardened", Fixture::worker(true)),
+        ("worker-open", Fixture::worker(false)),
+    ] {
+        let dest = out.join(name);
+        let _ = std::fs::remove_dir_all(&dest);
+        let kept = f.dir.keep();
+        let ok = std::process::Command::new("cp")
+            .arg("-a")
+            .arg(&kept)
+            .arg(&dest)
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        std::fs::remove_dir_all(&kept).unwrap();
+    }
 }

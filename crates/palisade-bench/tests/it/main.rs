@@ -7,6 +7,7 @@
     clippy::indexing_slicing
 )]
 
+mod bad_input;
 mod cfg_tree;
 mod fixtures;
 mod kube_bench_tests;
