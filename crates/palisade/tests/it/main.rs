@@ -10,6 +10,7 @@ mod admit;
 mod audit;
 mod cli;
 mod cvss;
+mod deploy_scan;
 mod docs_examples;
 mod feed;
 mod feed_serve;
