@@ -21,9 +21,9 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write;
 use std::sync::OnceLock;
 
-/// A longer query string is refused whole (`400`, no filter applied): the form's own fields at
-/// their limits, percent-encoded, stay well under it.
-pub const MAX_QUERY_BYTES: usize = 2048;
+/// A longer query string is refused whole (`400`, no filter applied). The form's own fields at
+/// their limits stay under it even in 4-byte characters, percent-encoded (12 bytes each).
+pub const MAX_QUERY_BYTES: usize = 4096;
 /// Longest `q` (search text), in characters; the input's `maxlength`.
 pub const MAX_SEARCH_CHARS: usize = 200;
 /// Longest `version` or `component`, in characters.
@@ -698,7 +698,21 @@ mod tests {
         let huge = format!("severity=low&x={}", "y".repeat(MAX_QUERY_BYTES));
         let (f, p) = Filter::from_query(Some(&huge));
         assert_eq!(f, Filter::default());
-        assert!(p[0].contains("2048-byte limit"), "{p:?}");
+        assert!(p[0].contains("4096-byte limit"), "{p:?}");
+        // Every field of the form at its limit, in 4-byte characters, is still read.
+        let wide = |n: usize| "%F0%9F%98%80".repeat(n);
+        let full = format!(
+            "q={}&severity=critical&severity=high&severity=medium&severity=low&severity=none\
+&sort=published&order=desc&version={}&component={}",
+            wide(MAX_SEARCH_CHARS),
+            wide(MAX_FIELD_CHARS),
+            wide(MAX_FIELD_CHARS)
+        );
+        assert!(full.len() <= MAX_QUERY_BYTES, "{}", full.len());
+        let (f, p) = Filter::from_query(Some(&full));
+        assert!(p.is_empty(), "{p:?}");
+        assert_eq!(f.search.map(|s| s.chars().count()), Some(MAX_SEARCH_CHARS));
+        assert_eq!(f.severities.len(), 5);
         // A rejected value is quoted back short.
         let (_, p) = Filter::from_query(Some(&format!("sort={}", "z".repeat(500))));
         assert!(p[0].len() < 200, "{p:?}");

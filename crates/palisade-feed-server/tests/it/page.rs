@@ -242,8 +242,8 @@ async fn bad_parameters_give_400_with_the_page() {
         ),
         (&format!("q={}", "a".repeat(201)), "over 200 characters"),
         (
-            &format!("q={}", "a%20".repeat(700)),
-            "over the 2048-byte limit",
+            &format!("q={}", "a%20".repeat(1100)),
+            "over the 4096-byte limit",
         ),
         ("severity=%3Cscript%3E", "Severity `&lt;script&gt;`"),
     ] {
