@@ -323,7 +323,8 @@ const SCRIPT: &str = r#"(function () {
     new FormData(f).forEach(function (v, name) {
       if (own.indexOf(name) >= 0 && v !== "") params.append(name, v);
     });
-    try { history.replaceState(null, "", "?" + params); } catch (e) { /* file: pages */ }
+    var query = params.toString();
+    try { history.replaceState(null, "", query ? "?" + query : location.pathname); } catch (e) { /* file: pages */ }
   }
   f.addEventListener("input", apply);
   f.addEventListener("change", apply);

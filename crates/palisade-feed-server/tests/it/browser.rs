@@ -251,6 +251,7 @@ const DRIVER: &str = r#"<script>(function () {
   set("sort", "score"); set("order", "asc");
   out.sorted = ids();
   out.count = document.getElementById("count").textContent;
+  out.query = location.search;
   tick("high", false); tick("medium", false); set("q", ""); set("sort", "published"); set("order", "desc");
   out.reset = ids();
   out.width = document.documentElement.clientWidth;
@@ -447,6 +448,11 @@ async fn search_severity_and_sort_in_headless_chromium() {
             format!("{} of {} CVEs", no_js.len(), all.len())
         );
         assert_eq!(list("reset"), all);
+        // The address follows, so a reload asks the server for the same page.
+        assert_eq!(
+            out["query"],
+            "?q=KUBELET&severity=high&severity=medium&sort=score&order=asc"
+        );
         // The page fits without sideways scrolling and no CVE ID wraps.
         let width = out["width"].as_f64().unwrap();
         assert!(
