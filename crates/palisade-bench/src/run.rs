@@ -186,6 +186,8 @@ pub fn select_benchmark(opts: &Options, node: &Node) -> Result<(String, String),
     if let Some(b) = &opts.benchmark {
         return Ok((b.clone(), "none".into()));
     }
+    // kube-bench reports a version as detected only when it found it itself.
+    let given = opts.k8s_version.is_some();
     let version = match &opts.k8s_version {
         Some(v) => v.clone(),
         None => node.detect_version().ok_or_else(|| {
@@ -205,7 +207,7 @@ pub fn select_benchmark(opts: &Options, node: &Node) -> Result<(String, String),
             opts.cfg.display("config.yaml")
         ))
     })?;
-    Ok((bench, minor))
+    Ok((bench, if given { "none".into() } else { minor }))
 }
 
 pub fn run(opts: &Options, node: &Node) -> Result<Report, BenchError> {

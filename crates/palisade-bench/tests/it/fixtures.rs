@@ -685,6 +685,16 @@ fn snapshot_without_proc_derives_processes() {
     o.benchmark = None; // detected from the static pods' image tags (v1.33 -> cis-1.12)
     let report = run::run(&o, &node).unwrap();
     assert_eq!(report.benchmark, "cis-1.12");
+    assert_eq!(report.detected_version, "1.33");
+    // --k8s-version 1.30 maps through version_mapping; not "detected".
+    let mut o = options(&["node"]);
+    o.benchmark = None;
+    o.k8s_version = Some("1.30".into());
+    let r = run::run(&o, &node).unwrap();
+    assert_eq!(
+        (r.benchmark.as_str(), r.detected_version.as_str()),
+        ("cis-1.11", "none")
+    );
     // kube-proxy runs as a DaemonSet pod, not derivable from the snapshot: 4.1.3/4.1.4 and
     // 4.3.1 differ; everything else matches the observed run.
     let expected: Vec<(&str, State)> = CP_HARDENED
