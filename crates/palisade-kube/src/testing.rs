@@ -1,7 +1,8 @@
 //! A fake API server for tests (feature `testing`): HTTPS on loopback with a fresh CA,
 //! serving the objects it is given the way kube-apiserver does. Discovery (`/api`, `/apis`,
 //! `/api/v1`, `/apis/G/V`, `/version`), lists per collection (all namespaces or one) with
-//! `limit`/`continue`/`resourceVersion`, list items without `apiVersion`/`kind`, Secrets as
+//! `limit`/`continue`/`resourceVersion`(`Match`), watches that stay open and quiet, list
+//! items without `apiVersion`/`kind`, Secrets as
 //! `PartialObjectMetadataList` when asked, single Namespaces and Nodes by name, bearer-token
 //! authentication (401 otherwise), and scripted trouble: 410 Expired for continue tokens,
 //! 403 for chosen resources, slow responses. [`FakeApiServer::kubeconfig`] writes a
@@ -673,6 +674,47 @@ async fn handle(State(fake): State<Arc<Fake>>, headers: HeaderMap, uri: Uri) -> 
                 format!("{} \"{name}\" not found", t.plural),
             ),
         };
+    }
+    // Watches: the stream opens and stays quiet (no event), as on an idle cluster; the
+    // client resumes from the list's resourceVersion.
+    if query.get("watch").is_some_and(|w| w == "1" || w == "true") {
+        let body = axum::body::Body::from_stream(futures_util::stream::pending::<
+            Result<axum::body::Bytes, std::io::Error>,
+        >());
+        return (StatusCode::OK, [("content-type", "application/json")], body).into_response();
+    }
+    // resourceVersion as the API server reads it: this fake is always at "100"; an exact
+    // match on another version is compacted (410), a newer one is not there yet (504).
+    if let Some(rv) = query
+        .get("resourceVersion")
+        .filter(|v| !v.is_empty() && *v != "0")
+    {
+        let exact = query.get("resourceVersionMatch").map(String::as_str) == Some("Exact");
+        match rv.parse::<u64>() {
+            Ok(100) => {}
+            Ok(n) if n > 100 => {
+                return status(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    "Timeout",
+                    format!("Too large resource version: {n}, current: 100"),
+                );
+            }
+            Ok(n) if exact => {
+                return status(
+                    StatusCode::GONE,
+                    "Expired",
+                    format!("too old resource version: {n} (100)"),
+                );
+            }
+            Ok(_) => {}
+            Err(_) => {
+                return status(
+                    StatusCode::BAD_REQUEST,
+                    "BadRequest",
+                    format!("resourceVersion: Invalid value: {rv:?}"),
+                );
+            }
+        }
     }
     let start = match query.get("continue").filter(|c| !c.is_empty()) {
         None => 0,

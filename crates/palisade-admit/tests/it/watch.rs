@@ -420,3 +420,52 @@ async fn kubeconfig_without_tls_server_name_is_not_trusted() {
         t.abort();
     }
 }
+
+/// A managed cluster's kubeconfig: the user is an exec credential plugin (as `aws eks
+/// get-token` or `kubelogin`); the watch reaches the fake API server (TLS, real list and
+/// watch endpoints) with the plugin's token and serves the namespace labels it lists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exec_plugin_user_reaches_the_cluster() {
+    use palisade_kube::testing::{FakeApiServer, FakeConfig, exec_user};
+    let server = FakeApiServer::start(FakeConfig {
+        token: "eks-token-1".into(),
+        objects: vec![
+            ns("team", "7", "restricted"),
+            json!({"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": "p", "namespace": "team", "managedFields": [{}]},
+                "spec": {"containers": [{"name": "c", "image": "nginx"}]}, "status": {"phase": "Running"}}),
+        ],
+        ..FakeConfig::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let user = exec_user(dir.path(), "eks-token-1");
+    let kubeconfig = server.kubeconfig(dir.path(), "arn:aws:eks:eu-west-1:1:cluster/prod", &user);
+    let (client, source) = ApiClient::discover(Some(&kubeconfig)).unwrap();
+    assert!(
+        source.starts_with("context \"arn:aws:eks:eu-west-1:1:cluster/prod\" of "),
+        "{source}"
+    );
+    let watch = watch_until_ready(client).await;
+    assert_eq!(
+        watch.namespace("team").unwrap().labels["pod-security.kubernetes.io/enforce"],
+        "restricted"
+    );
+    let pods = watch.pods("team").unwrap();
+    assert_eq!(pods.len(), 1);
+    assert!(pods[0]["metadata"].get("managedFields").is_none());
+    let seen = server.seen();
+    assert!(
+        seen.iter()
+            .all(|s| s.authorization.as_deref() == Some("Bearer eks-token-1"))
+    );
+    // Listed, then watched from the list's resourceVersion.
+    assert!(seen.iter().any(|s| s.path == "/api/v1/namespaces"
+        && s.query.get("watch").is_some_and(|w| w == "1")
+        && s.query["resourceVersion"] == "100"));
+    assert!(
+        std::fs::read_to_string(dir.path().join("exec-calls"))
+            .unwrap()
+            .contains("ExecCredential")
+    );
+}

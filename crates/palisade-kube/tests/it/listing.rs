@@ -283,3 +283,41 @@ async fn versions_of_control_plane_and_nodes() {
         v.notes
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resource_versions_as_the_api_server_reads_them() {
+    let (_server, cluster, _dir) = connected(FakeConfig {
+        objects: secrets(),
+        ..FakeConfig::default()
+    })
+    .await;
+    let get = |q: &'static str| {
+        let cluster = cluster.clone();
+        async move {
+            cluster
+                .get_json(&format!("/api/v1/namespaces?{q}"), 1 << 20)
+                .await
+        }
+    };
+    let list = get("resourceVersion=0").await.unwrap();
+    assert_eq!(list["metadata"]["resourceVersion"], "100");
+    assert!(
+        get("resourceVersion=100&resourceVersionMatch=Exact")
+            .await
+            .is_ok()
+    );
+    assert!(
+        get("resourceVersion=50").await.is_ok(),
+        "NotOlderThan an old version"
+    );
+    let e = get("resourceVersion=50&resourceVersionMatch=Exact")
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(410), "{e}");
+    assert!(
+        e.to_string().contains("too old resource version: 50 (100)"),
+        "{e}"
+    );
+    // A newer version than the server has is 504, which kube retries until the timeout:
+    // not asserted here (it would take the whole request timeout).
+}
