@@ -123,6 +123,9 @@ pub fn render_policy_reports(
     out: &mut dyn Write,
 ) -> Result<(), ReportError> {
     let format = api.format();
+    // Many small writes: buffer them whatever `out` is.
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, out);
+    let out: &mut dyn Write = &mut out;
     let timestamp = timestamp(options.now);
     let rules: HashMap<&str, &RuleMeta> = report.rules.iter().map(|r| (r.id, r)).collect();
     // Namespace (None: cluster report) -> results in input order.
@@ -230,27 +233,24 @@ fn document(
 ) -> Node {
     let count = |o: Outcome| Node::Int(count_of(&results, o));
     let summary = Node::Map(vec![
-        ("pass".into(), count(Outcome::Pass)),
-        ("fail".into(), count(Outcome::Fail)),
-        ("warn".into(), Node::Int(0)),
-        ("error".into(), Node::Int(0)),
-        ("skip".into(), count(Outcome::Skip)),
+        ("pass", count(Outcome::Pass)),
+        ("fail", count(Outcome::Fail)),
+        ("warn", Node::Int(0)),
+        ("error", Node::Int(0)),
+        ("skip", count(Outcome::Skip)),
     ]);
-    let mut metadata = vec![("name".into(), Node::str(report_name(namespace, number)))];
+    let mut metadata = vec![("name", Node::str(report_name(namespace, number)))];
     if let Some(ns) = namespace {
-        metadata.push(("namespace".into(), Node::str(ns)));
+        metadata.push(("namespace", Node::str(ns)));
     }
     metadata.push((
-        "labels".into(),
-        Node::Map(vec![(
-            "app.kubernetes.io/managed-by".into(),
-            Node::str(SOURCE),
-        )]),
+        "labels",
+        Node::Map(vec![("app.kubernetes.io/managed-by", Node::str(SOURCE))]),
     ));
     let mut doc = vec![
-        ("apiVersion".into(), Node::str(api.api_version())),
-        ("kind".into(), Node::str(api.kind(namespace.is_none()))),
-        ("metadata".into(), Node::Map(metadata)),
+        ("apiVersion", Node::str(api.api_version())),
+        ("kind", Node::str(api.kind(namespace.is_none()))),
+        ("metadata", Node::Map(metadata)),
     ];
     if api == ReportApi::OpenReports {
         let mut statuses = Vec::new();
@@ -258,21 +258,21 @@ fn document(
             statuses.push(Node::str("pass"));
         }
         statuses.extend([Node::str("fail"), Node::str("skip")]);
-        doc.push(("source".into(), Node::str(SOURCE)));
+        doc.push(("source", Node::str(SOURCE)));
         doc.push((
-            "configuration".into(),
+            "configuration",
             Node::Map(vec![(
-                "limits".into(),
+                "limits",
                 Node::Map(vec![
-                    ("maxResults".into(), Node::Int(MAX_RESULTS as i64)),
-                    ("statusFilter".into(), Node::Seq(statuses)),
+                    ("maxResults", Node::Int(MAX_RESULTS as i64)),
+                    ("statusFilter", Node::Seq(statuses)),
                 ]),
             )]),
         ));
     }
-    doc.push(("summary".into(), summary));
+    doc.push(("summary", summary));
     doc.push((
-        "results".into(),
+        "results",
         Node::Seq(results.into_iter().map(|(_, n)| n).collect()),
     ));
     Node::Map(doc)
@@ -288,10 +288,10 @@ fn timestamp(now: SystemTime) -> Node {
     let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
     Node::Map(vec![
         (
-            "seconds".into(),
+            "seconds",
             Node::Int(i64::try_from(since.as_secs()).unwrap_or(i64::MAX)),
         ),
-        ("nanos".into(), Node::Int(i64::from(since.subsec_nanos()))),
+        ("nanos", Node::Int(i64::from(since.subsec_nanos()))),
     ])
 }
 
@@ -299,9 +299,9 @@ fn timestamp(now: SystemTime) -> Node {
 /// object came from a cluster. Empty values are left out.
 fn resource(object: &ObjectRef, uid: Option<&str>) -> Node {
     let mut map = Vec::new();
-    let mut put = |key: &str, value: Option<&str>| {
+    let mut put = |key: &'static str, value: Option<&str>| {
         if let Some(v) = value.filter(|v| !v.is_empty()) {
-            map.push((key.to_owned(), Node::str(v)));
+            map.push((key, Node::str(v)));
         }
     };
     put("apiVersion", Some(&object.api_version));
@@ -319,19 +319,16 @@ fn head(
     severity: &str,
     outcome: Outcome,
     timestamp: &Node,
-) -> Vec<(String, Node)> {
-    let mut r = vec![
-        ("source".into(), Node::str(SOURCE)),
-        ("policy".into(), Node::str(policy)),
-    ];
+) -> Vec<(&'static str, Node)> {
+    let mut r = vec![("source", Node::str(SOURCE)), ("policy", Node::str(policy))];
     if let Some(meta) = meta {
-        r.push(("rule".into(), Node::str(meta.name)));
+        r.push(("rule", Node::str(meta.name)));
     }
-    r.push(("category".into(), Node::str(family)));
-    r.push(("severity".into(), Node::str(severity)));
-    r.push(("result".into(), Node::str(outcome.as_str())));
-    r.push(("scored".into(), Node::Bool(true)));
-    r.push(("timestamp".into(), timestamp.clone()));
+    r.push(("category", Node::str(family)));
+    r.push(("severity", Node::str(severity)));
+    r.push(("result", Node::str(outcome.as_str())));
+    r.push(("scored", Node::Bool(true)));
+    r.push(("timestamp", timestamp.clone()));
     r
 }
 
@@ -359,14 +356,11 @@ fn result(
         timestamp,
     );
     let uid = f.origin.as_ref().and_then(|o| o.uid.as_deref());
-    r.push((
-        "resources".into(),
-        Node::Seq(vec![resource(&f.object, uid)]),
-    ));
-    r.push(("message".into(), Node::str(&f.message)));
+    r.push(("resources", Node::Seq(vec![resource(&f.object, uid)])));
+    r.push(("message", Node::str(&f.message)));
     // Properties are strings only (the CRD says so); keys are camelCase like the CRD's own.
-    let mut props: Vec<(String, Node)> = Vec::new();
-    let mut prop = |k: &str, v: String| props.push((k.to_owned(), Node::Str(v)));
+    let mut props: Vec<(&'static str, Node)> = Vec::new();
+    let mut prop = |k: &'static str, v: String| props.push((k, Node::Str(v)));
     if !f.field.is_empty() {
         prop("field", f.field.clone());
     }
@@ -396,7 +390,7 @@ fn result(
             prop("waiverExpires", e.clone());
         }
     }
-    r.push(("properties".into(), Node::Map(props)));
+    r.push(("properties", Node::Map(props)));
     Node::Map(r)
 }
 
@@ -410,14 +404,14 @@ fn pass_result(
     let (family, severity) = meta.map_or(("", "info"), |m| (m.family, m.severity.as_str()));
     let mut r = head(rule, meta, family, severity, Outcome::Pass, timestamp);
     r.push((
-        "resources".into(),
+        "resources",
         Node::Seq(vec![resource(&c.object, c.uid.as_deref())]),
     ));
     let title = meta.map_or(rule, |m| m.title);
-    r.push(("message".into(), Node::str(title)));
+    r.push(("message", Node::str(title)));
     r.push((
-        "properties".into(),
-        Node::Map(vec![("docs".into(), Node::Str(docs_url(meta, rule)))]),
+        "properties",
+        Node::Map(vec![("docs", Node::Str(docs_url(meta, rule)))]),
     ));
     Node::Map(r)
 }

@@ -11,7 +11,8 @@ use std::io::{self, Write};
 /// A YAML value with ordered mappings.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Node {
-    Map(Vec<(String, Node)>),
+    /// Keys are the fixed field names of the report objects.
+    Map(Vec<(&'static str, Node)>),
     Seq(Vec<Node>),
     Str(String),
     Int(i64),
@@ -50,8 +51,16 @@ impl Node {
     }
 }
 
+/// Length of `s` as serde_json writes it (quotes and escapes), without building it.
 fn json_str_len(s: &str) -> usize {
-    serde_json::to_string(s).map_or(s.len() + 2, |q| q.len())
+    2 + s
+        .bytes()
+        .map(|b| match b {
+            b'"' | b'\\' | b'\n' | b'\t' | b'\r' | 0x08 | 0x0c => 2,
+            0..=0x1f => 6,
+            _ => 1,
+        })
+        .sum::<usize>()
 }
 
 /// Writes `node` as one document of a YAML stream, starting with `---`.
@@ -68,13 +77,21 @@ pub(crate) fn write_document(node: &Node, out: &mut dyn Write) -> io::Result<()>
 }
 
 fn indent(n: usize, out: &mut dyn Write) -> io::Result<()> {
-    for _ in 0..n {
-        out.write_all(b" ")?;
+    const SPACES: &[u8; 32] = b"                                ";
+    let mut left = n;
+    while left > 0 {
+        let step = left.min(SPACES.len());
+        out.write_all(SPACES.get(..step).unwrap_or_default())?;
+        left -= step;
     }
     Ok(())
 }
 
-fn write_map(entries: &[(String, Node)], depth: usize, out: &mut dyn Write) -> io::Result<()> {
+fn write_map(
+    entries: &[(&'static str, Node)],
+    depth: usize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     for (key, value) in entries {
         indent(depth, out)?;
         write_string(key, out)?;
@@ -249,30 +266,24 @@ mod tests {
     #[test]
     fn block_layout() {
         let node = Node::Map(vec![
-            ("kind".into(), Node::str("PolicyReport")),
+            ("kind", Node::str("PolicyReport")),
+            ("metadata", Node::Map(vec![("name", Node::str("p"))])),
             (
-                "metadata".into(),
-                Node::Map(vec![("name".into(), Node::str("p"))]),
-            ),
-            (
-                "results".into(),
+                "results",
                 Node::Seq(vec![
                     Node::Map(vec![
-                        ("policy".into(), Node::str("PSS001")),
-                        ("scored".into(), Node::Bool(true)),
+                        ("policy", Node::str("PSS001")),
+                        ("scored", Node::Bool(true)),
                         (
-                            "resources".into(),
-                            Node::Seq(vec![Node::Map(vec![("kind".into(), Node::str("Pod"))])]),
+                            "resources",
+                            Node::Seq(vec![Node::Map(vec![("kind", Node::str("Pod"))])]),
                         ),
                     ]),
                     Node::Map(vec![]),
                 ]),
             ),
-            (
-                "summary".into(),
-                Node::Map(vec![("pass".into(), Node::Int(0))]),
-            ),
-            ("msg".into(), Node::str("a \"b\"\n<c>")),
+            ("summary", Node::Map(vec![("pass", Node::Int(0))])),
+            ("msg", Node::str("a \"b\"\n<c>")),
         ]);
         assert_eq!(
             text(&node),
@@ -281,15 +292,29 @@ mod tests {
     }
 
     #[test]
+    fn json_str_len_is_serde_jsons() {
+        for s in [
+            "",
+            "plain",
+            "q\"b\\",
+            "\u{0}\u{1f}\u{8}\u{c}\r\n\t",
+            "é ü \u{2028} \u{7f}",
+        ] {
+            assert_eq!(
+                json_str_len(s),
+                serde_json::to_string(s).unwrap().len(),
+                "{s:?}"
+            );
+        }
+    }
+
+    #[test]
     fn json_len_is_the_compact_json_length() {
         let node = Node::Map(vec![
-            (
-                "a".into(),
-                Node::Seq(vec![Node::Int(-12), Node::Bool(false)]),
-            ),
-            ("b\"".into(), Node::str("é\n")),
-            ("c".into(), Node::Map(vec![])),
-            ("d".into(), Node::Seq(vec![])),
+            ("a", Node::Seq(vec![Node::Int(-12), Node::Bool(false)])),
+            ("b\"", Node::str("é\n")),
+            ("c", Node::Map(vec![])),
+            ("d", Node::Seq(vec![])),
         ]);
         let json = r#"{"a":[-12,false],"b\"":"é\n","c":{},"d":[]}"#;
         assert_eq!(node.json_len(), json.len());
