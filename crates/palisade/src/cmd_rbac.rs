@@ -139,13 +139,16 @@ pub(crate) fn exit(errors: &[InputError]) -> ExitCode {
     }
 }
 
-/// Columns never narrower than this when the table must shrink (unless the cell is).
+/// A header is never cut below this many characters.
 const MIN_COLUMN: usize = 4;
 const GAP: usize = 2;
+/// Continuation lines of a record (see [`table`]).
+const RECORD_INDENT: usize = 4;
 
-/// Left-aligned columns, two spaces apart, fitted to `width` characters: when the cells'
-/// natural widths do not fit, the widest columns are narrowed (never below their header, or
-/// [`MIN_COLUMN`] when even the headers do not fit) and their cells wrap onto more lines.
+/// Left-aligned columns, two spaces apart, fitted to `width` characters. When the natural
+/// widths do not fit, the widest columns are narrowed and their cells wrap onto more lines,
+/// never cutting a name between its separators; when even that does not fit, each row is
+/// printed as a record instead: `kind: User  name: alice  ...`, continued on indented lines.
 pub(crate) fn table(
     out: &mut dyn Write,
     header: &[&str],
@@ -161,7 +164,9 @@ pub(crate) fn table(
             }
         }
     }
-    let widths = fit(&natural, header, width);
+    let Some(widths) = fit(&natural, header, rows, width) else {
+        return records(out, header, rows, width);
+    };
     let line = |cells: &[&str]| -> Vec<String> {
         let wrapped: Vec<Vec<String>> = cells
             .iter()
@@ -174,11 +179,9 @@ pub(crate) fn table(
                 let mut s = String::new();
                 for (i, lines) in wrapped.iter().enumerate() {
                     let part = lines.get(l).map_or("", String::as_str);
-                    if i + 1 == wrapped.len() {
-                        s.push_str(part);
-                    } else {
+                    s.push_str(part);
+                    if i + 1 < wrapped.len() {
                         let w = widths.get(i).copied().unwrap_or(0);
-                        s.push_str(part);
                         s.push_str(&" ".repeat(w.saturating_sub(len(part)) + GAP));
                     }
                 }
@@ -198,25 +201,107 @@ pub(crate) fn table(
     Ok(())
 }
 
-/// Column widths for a table `width` wide: the natural widths when they fit, else every
-/// column capped at the largest cap that fits (narrow columns keep their width).
-fn fit(natural: &[usize], header: &[&str], width: usize) -> Vec<usize> {
+/// Rows as records for a terminal too narrow for the columns: `header: value` fields (empty
+/// ones left out) packed onto lines, continuation lines indented by [`RECORD_INDENT`].
+fn records(out: &mut dyn Write, header: &[&str], rows: &[Vec<String>], width: usize) -> Result<()> {
+    let inner = width.saturating_sub(RECORD_INDENT).max(MIN_COLUMN);
+    let indent = " ".repeat(RECORD_INDENT);
+    for r in rows {
+        // Lines of this record without their indentation; the first is not indented.
+        let mut lines: Vec<String> = Vec::new();
+        for (h, v) in header.iter().zip(r) {
+            let v = v.trim();
+            if v.is_empty() {
+                continue;
+            }
+            let label = h.to_ascii_lowercase();
+            let field = format!("{label}: {v}");
+            let flen = field.chars().count();
+            // The first line has the indentation's columns too.
+            let room = |n: usize| if n <= 1 { width } else { inner };
+            let joins = lines
+                .last()
+                .is_some_and(|cur| cur.chars().count() + GAP + flen <= room(lines.len()));
+            if joins {
+                if let Some(cur) = lines.last_mut() {
+                    cur.push_str("  ");
+                    cur.push_str(&field);
+                }
+            } else if flen <= room(lines.len() + 1) {
+                lines.push(field);
+            } else {
+                // Longer than a line: the value wraps under itself.
+                let pad = " ".repeat(label.chars().count() + 2);
+                let parts = wrap(v, inner.saturating_sub(pad.len()).max(MIN_COLUMN));
+                for (i, p) in parts.iter().enumerate() {
+                    lines.push(if i == 0 {
+                        format!("{label}: {p}")
+                    } else {
+                        format!("{pad}{p}")
+                    });
+                }
+            }
+        }
+        for (i, l) in lines.iter().enumerate() {
+            writeln!(out, "{}{l}", if i == 0 { "" } else { indent.as_str() })?;
+        }
+    }
+    Ok(())
+}
+
+/// The longest piece of `text` that [`wrap`] never cuts (it breaks at spaces and after
+/// `,`, `/`, `:` and `-`), counting the leading indentation it keeps.
+fn longest_piece(text: &str) -> usize {
+    let body = text.trim_start_matches(' ');
+    let indent = text.len() - body.len();
+    let mut longest = 0;
+    let mut run = 0;
+    for c in body.chars() {
+        if c == ' ' {
+            run = 0;
+            continue;
+        }
+        run += 1;
+        longest = longest.max(run);
+        if matches!(c, ',' | '/' | ':' | '-') {
+            run = 0;
+        }
+    }
+    indent + longest
+}
+
+/// Column widths for a table `width` wide: the natural widths when they fit; else the widest
+/// columns narrowed, none below its longest unbreakable piece or its header, and what is left
+/// handed back to the columns it makes whole. `None` when even those floors do not fit.
+fn fit(
+    natural: &[usize],
+    header: &[&str],
+    rows: &[Vec<String>],
+    width: usize,
+) -> Option<Vec<usize>> {
     let gaps = GAP * natural.len().saturating_sub(1);
     let total = |ws: &[usize]| ws.iter().sum::<usize>() + gaps;
     if total(natural) <= width {
-        return natural.to_vec();
+        return Some(natural.to_vec());
     }
-    // Headers stay on one line when they can; else every column may go down to MIN_COLUMN.
-    let header_floor: Vec<usize> = natural
+    let floor: Vec<usize> = natural
         .iter()
         .zip(header)
-        .map(|(&n, h)| n.min(h.chars().count().max(MIN_COLUMN)))
+        .enumerate()
+        .map(|(i, (&n, h))| {
+            let piece = rows
+                .iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| longest_piece(c))
+                .max()
+                .unwrap_or(0);
+            n.min(piece.max(h.chars().count().max(MIN_COLUMN)))
+        })
         .collect();
-    let floor = if total(&header_floor) <= width {
-        header_floor
-    } else {
-        natural.iter().map(|&n| n.min(MIN_COLUMN)).collect()
-    };
+    if total(&floor) > width {
+        return None;
+    }
+    // The largest cap on every column that fits (the total only grows with it).
     let capped = |cap: usize| -> Vec<usize> {
         natural
             .iter()
@@ -224,7 +309,6 @@ fn fit(natural: &[usize], header: &[&str], width: usize) -> Vec<usize> {
             .map(|(&n, &f)| n.min(cap.max(f)))
             .collect()
     };
-    // The largest cap that fits (the total only grows with the cap).
     let (mut lo, mut hi) = (0, natural.iter().copied().max().unwrap_or(0));
     while lo < hi {
         let mid = (lo + hi).div_ceil(2);
@@ -235,10 +319,15 @@ fn fit(natural: &[usize], header: &[&str], width: usize) -> Vec<usize> {
         }
     }
     let mut widths = capped(lo);
-    // Hand what the cap left over to the columns it cut, widest first.
     let mut spare = width.saturating_sub(total(&widths));
+    // Columns the spare makes whole first (a cell on one line reads best), then the others.
     let mut order: Vec<usize> = (0..widths.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(natural.get(i).copied().unwrap_or(0)));
+    order.sort_by_key(|&i| {
+        natural
+            .get(i)
+            .zip(widths.get(i))
+            .map_or(0, |(n, w)| n.saturating_sub(*w))
+    });
     for i in order {
         if let (Some(w), Some(&n)) = (widths.get_mut(i), natural.get(i)) {
             let more = n.saturating_sub(*w).min(spare);
@@ -246,7 +335,7 @@ fn fit(natural: &[usize], header: &[&str], width: usize) -> Vec<usize> {
             spare -= more;
         }
     }
-    widths
+    Some(widths)
 }
 
 /// `text` in lines of at most `width` characters: at spaces, else after a `,`, `/`, `:` or
@@ -381,7 +470,7 @@ fn who_can(a: WhoCanArgs) -> Result<ExitCode> {
                         g.via.scope.to_string(),
                         g.via.binding.clone(),
                         g.via.role.clone(),
-                        g.via.rule.clone(),
+                        rule_cell(&g.via),
                     ]
                 })
                 .collect()
@@ -508,7 +597,7 @@ fn can_i(a: &CanArgs, subject: Subject) -> Result<ExitCode> {
                         g.via.scope.to_string(),
                         g.via.binding.clone(),
                         g.via.role.clone(),
-                        g.via.rule.clone(),
+                        rule_cell(&g.via),
                     ]
                 })
                 .collect()
@@ -523,6 +612,16 @@ fn can_i(a: &CanArgs, subject: Subject) -> Result<ExitCode> {
     })
 }
 
+/// The RULE cell: `rules[i]` when the rule is the ROLE's own (the column beside it names the
+/// role), else the aggregated source role and its rule. JSON keeps the full `rule`.
+fn rule_cell(via: &palisade_graph::rbac::Via) -> String {
+    via.rule
+        .strip_prefix(via.role.as_str())
+        .and_then(|rest| rest.strip_prefix(' '))
+        .unwrap_or(&via.rule)
+        .to_owned()
+}
+
 /// Typos in a question (unknown verb or resource) on stderr, with the closest known name.
 fn notes(req: &Request) {
     let mut stderr = std::io::stderr().lock();
@@ -533,7 +632,7 @@ fn notes(req: &Request) {
 
 #[cfg(test)]
 mod tests {
-    use super::{fit, table, wrap};
+    use super::{fit, longest_piece, table, wrap};
 
     #[test]
     fn wrap_keeps_every_character_within_the_width() {
@@ -592,9 +691,32 @@ mod tests {
             assert!(text.lines().nth(1).unwrap()[rule_col..].starts_with("get,"));
         }
         // Fitting never widens a column beyond its content, and fills the width it may.
-        let w = fit(&[4, 40, 70], &header, 80);
+        let w = fit(&[14, 37, 70], &header, &rows, 80).unwrap();
         assert_eq!(w.iter().sum::<usize>() + 4, 80);
-        assert_eq!(w[0], 4);
-        assert_eq!(fit(&[4, 10, 10], &header, 80), [4, 10, 10]);
+        assert_eq!(
+            w[0], 14,
+            "ServiceAccount is not cut while others can give room"
+        );
+        assert_eq!(fit(&[4, 10, 10], &header, &[], 80), Some(vec![4, 10, 10]));
+        // Too narrow for the longest unbreakable pieces: records instead of columns.
+        assert_eq!(fit(&[14, 37, 70], &header, &rows, 30), None);
+        let records = render(30);
+        assert!(
+            records.lines().all(|l| l.chars().count() <= 30),
+            "{records}"
+        );
+        assert!(records.starts_with("kind: ServiceAccount\n"), "{records}");
+        assert!(records.contains("\n    name:"), "{records}");
+        let words = |t: &str| {
+            t.split_whitespace()
+                .filter(|w| !w.ends_with(':'))
+                .collect::<Vec<_>>()
+                .concat()
+        };
+        assert_eq!(words(&records), rows[0].concat().replace(' ', ""));
+        assert_eq!(
+            longest_piece("ClusterRole/system:aggregate-to-edit rules[0]"),
+            12
+        );
     }
 }

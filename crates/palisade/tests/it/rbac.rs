@@ -402,8 +402,9 @@ fn typos_are_noted_and_malformed_subjects_refused() {
     }
 }
 
-/// `who-can` and `can --list` tables fit an 80-column terminal (`COLUMNS`): cells wrap
-/// instead of running past the edge, columns stay aligned.
+/// `who-can` and `can --list` tables fit the terminal (`COLUMNS`): cells wrap in aligned
+/// columns, or, when a terminal is too narrow for even the longest names, rows become
+/// `kind: ... name: ...` records; nothing runs past the edge and nothing is lost.
 #[test]
 fn tables_fit_80_columns() {
     let run = |args: &[&str], columns: &str| {
@@ -415,27 +416,79 @@ fn tables_fit_80_columns() {
         assert!(out.status.code().unwrap() < 2, "{args:?}");
         String::from_utf8(out.stdout).unwrap()
     };
-    for args in [
-        vec!["rbac", "who-can", "get", "secrets", EDGE],
-        vec!["rbac", "can", "ServiceAccount:team-a:ci", "--list", EDGE],
+    // Every character of the cells, title, header, labels and layout aside (sorted: wrapped
+    // columns interleave the pieces of a row's cells).
+    let content = |t: &str, header: &[&str]| -> Vec<char> {
+        let records = t.lines().nth(1).is_some_and(|l| l.starts_with("kind: "));
+        let labels: Vec<String> = header
+            .iter()
+            .map(|h| h.to_ascii_lowercase() + ":")
+            .collect();
+        let mut chars: Vec<char> = t
+            .lines()
+            .skip(if records { 1 } else { 2 })
+            .flat_map(|l| l.split_whitespace())
+            .filter(|w| !records || !labels.iter().any(|l| l == w))
+            .flat_map(str::chars)
+            .collect();
+        chars.sort_unstable();
+        chars
+    };
+    let who_can = ["rbac", "who-can", "get", "secrets", EDGE];
+    let who_header = [
+        "KIND",
+        "NAME",
+        "NAMESPACE",
+        "SCOPE",
+        "BINDING",
+        "ROLE",
+        "RULE",
+    ];
+    let can_list = ["rbac", "can", "ServiceAccount:team-a:ci", "--list", EDGE];
+    let can_header = ["SCOPE", "RULE", "AS", "BINDING", "FROM"];
+    for (args, header, columns, records) in [
+        (&who_can[..], &who_header[..], "80", true),
+        (&who_can[..], &who_header[..], "100", false),
+        (&can_list[..], &can_header[..], "80", false),
     ] {
-        let wide = run(&args, "300");
+        let wide = run(args, "1000");
         assert!(
             wide.lines().any(|l| l.chars().count() > 80),
             "{args:?}: no line over 80 columns unwrapped, the test would prove nothing:\n{wide}"
         );
-        let narrow = run(&args, "80");
-        let long: Vec<&str> = narrow.lines().filter(|l| l.chars().count() > 80).collect();
+        let narrow = run(args, columns);
+        let limit: usize = columns.parse().unwrap();
+        let long: Vec<&str> = narrow
+            .lines()
+            .filter(|l| l.chars().count() > limit)
+            .collect();
         assert!(
             long.is_empty(),
-            "{args:?}: over 80 columns:\n{}",
+            "{args:?}: over {limit} columns:\n{}",
             long.join("\n")
         );
         assert!(narrow.lines().count() > wide.lines().count(), "{narrow}");
-        // Aligned: the last column starts at the same place on the header and on each row.
-        let header = narrow.lines().nth(1).unwrap();
-        let last = header.split_whitespace().last().unwrap();
-        let col = header.find(last).unwrap();
+        assert_eq!(
+            content(&narrow, header),
+            content(&wide, header),
+            "{args:?} at {columns}: cells lost or changed:\n{narrow}"
+        );
+        let second = narrow.lines().nth(1).unwrap();
+        if records {
+            assert!(second.starts_with("kind: "), "{narrow}");
+            assert!(
+                narrow
+                    .lines()
+                    .skip(1)
+                    .all(|l| l.starts_with("kind: ") || l.starts_with("    ")),
+                "{narrow}"
+            );
+            continue;
+        }
+        // Columns: the last column starts at the same place on the header and every row.
+        assert!(second.starts_with(header[0]), "{narrow}");
+        let last = header.last().unwrap();
+        let col = second.find(last).unwrap();
         for l in narrow.lines().skip(2) {
             assert!(
                 l.len() <= col || l[..col].ends_with("  ") || l[..col].trim().is_empty(),
