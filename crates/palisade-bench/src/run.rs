@@ -582,8 +582,11 @@ impl Runner<'_> {
         }
         match audit::support(cmd) {
             Support::Native => {
-                self.native_used = true;
                 let r = audit::run(cmd, self.node);
+                if let Some(reason) = r.unsupported {
+                    return self.not_native(cmd, reason);
+                }
+                self.native_used = true;
                 for e in r.evidence {
                     if !self.evidence.contains(&e) {
                         self.evidence.push(e);
@@ -600,15 +603,34 @@ impl Runner<'_> {
                     ))
                 }
             }
-            Support::NotNative(reason) if self.allow_shell => {
-                self.shell_used = true;
-                let _ = reason;
-                shell(cmd)
-            }
-            Support::NotNative(reason) => AuditOutcome::NotEvaluated(format!(
-                "not evaluated natively ({reason}); --allow-shell runs it through sh as kube-bench does: {cmd}"
-            )),
+            Support::NotNative(reason) => self.not_native(cmd, reason),
         }
+    }
+
+    fn not_native(&mut self, cmd: &str, reason: String) -> AuditOutcome {
+        if self.allow_shell {
+            self.shell_used = true;
+            return shell(cmd);
+        }
+        AuditOutcome::NotEvaluated(format!(
+            "not evaluated natively ({reason}); --allow-shell runs it through sh as kube-bench does: {cmd}"
+        ))
+    }
+}
+
+/// One audit as a check runs it: its output, or kube-bench's `failed to run: ...` text (or
+/// the not-evaluated reason).
+pub fn run_audit(cmd: &str, node: &Node, allow_shell: bool) -> Result<String, String> {
+    let mut runner = Runner {
+        node,
+        allow_shell,
+        evidence: Vec::new(),
+        shell_used: false,
+        native_used: false,
+    };
+    match runner.run(cmd) {
+        AuditOutcome::Ok(o) => Ok(o),
+        AuditOutcome::Failed(e) | AuditOutcome::NotEvaluated(e) => Err(e),
     }
 }
 

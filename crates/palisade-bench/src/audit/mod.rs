@@ -48,8 +48,8 @@ pub enum Support {
 
 /// Commands the evaluator implements (after stripping `/bin/`, `/usr/bin/`).
 pub const NATIVE_COMMANDS: &[&str] = &[
-    "ps", "grep", "stat", "cat", "find", "xargs", "echo", "test", "[", "sed", "awk", "tail",
-    "head", "uniq", "tr", "sort", "wc", "true", "false", "sh",
+    "ps", "grep", "stat", "cat", "find", "xargs", "echo", "printf", "test", "[", "sed", "awk",
+    "tail", "head", "uniq", "tr", "sort", "wc", "true", "false", "sh",
 ];
 
 /// The result of running one audit.
@@ -59,6 +59,9 @@ pub struct AuditRun {
     pub output: String,
     pub status: i32,
     pub evidence: Vec<Evidence>,
+    /// Set when a tool met an option or form it does not implement: the result is not
+    /// kube-bench's and the audit counts as not evaluated natively.
+    pub unsupported: Option<String>,
 }
 
 /// Classifies an audit (after `$var` substitution).
@@ -202,6 +205,7 @@ pub fn run(audit: &str, node: &Node) -> AuditRun {
         vars: HashMap::new(),
         evidence: Vec::new(),
         seen_pids: Vec::new(),
+        unsupported: None,
     };
     let audit = audit.trim();
     match parse::parse(audit) {
@@ -209,6 +213,7 @@ pub fn run(audit: &str, node: &Node) -> AuditRun {
             output: format!("sh: syntax not supported: {e}\n"),
             status: 2,
             evidence: Vec::new(),
+            unsupported: Some(format!("shell syntax: {e}")),
         },
         Ok(stmts) => {
             let (out, status) = sh.list(&stmts, "");
@@ -226,6 +231,7 @@ pub fn run(audit: &str, node: &Node) -> AuditRun {
                 output: out.merged,
                 status,
                 evidence: sh.evidence,
+                unsupported: sh.unsupported,
             }
         }
     }
@@ -244,6 +250,7 @@ pub(crate) struct Shell<'a> {
     pub vars: HashMap<String, String>,
     pub evidence: Vec<Evidence>,
     seen_pids: Vec<u32>,
+    pub unsupported: Option<String>,
 }
 
 /// One command's result.

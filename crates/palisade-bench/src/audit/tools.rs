@@ -33,6 +33,16 @@ fn join_lines(lines: &[String]) -> String {
 }
 
 pub(crate) fn run(sh: &mut Shell<'_>, name: &str, args: &[String], stdin: &str) -> Res {
+    let res = run_tool(sh, name, args, stdin);
+    // An option or form the tool does not implement: the whole audit is not native.
+    if res.status != 0 && res.stderr.contains("not evaluated natively") && sh.unsupported.is_none()
+    {
+        sh.unsupported = Some(res.stderr.trim_end().to_string());
+    }
+    res
+}
+
+fn run_tool(sh: &mut Shell<'_>, name: &str, args: &[String], stdin: &str) -> Res {
     match name {
         "ps" => ps(sh.node, args),
         "grep" => grep(sh, args, stdin),
@@ -41,6 +51,7 @@ pub(crate) fn run(sh: &mut Shell<'_>, name: &str, args: &[String], stdin: &str) 
         "find" => find(sh, args),
         "xargs" => xargs(sh, args, stdin),
         "echo" => echo(args),
+        "printf" => printf(args),
         "test" => test(sh.node, args, false),
         "[" => test(sh.node, args, true),
         "sed" => sed(args, stdin),
@@ -696,6 +707,53 @@ fn echo(args: &[String]) -> Res {
         s.push('\n');
     }
     Res::ok(s)
+}
+
+/// `printf FORMAT [ARG...]`: backslash escapes, `%s`, `%d`, `%%`; the format is reused
+/// while arguments remain, as printf(1) does.
+fn printf(args: &[String]) -> Res {
+    let Some((fmt, mut rest)) = args.split_first() else {
+        return fail("printf: missing operand\n".into(), 1);
+    };
+    let mut out = String::new();
+    loop {
+        let mut consumed = false;
+        let mut chars = fmt.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => match chars.next() {
+                    Some('n') => out.push('\n'),
+                    Some('t') => out.push('\t'),
+                    Some('\\') => out.push('\\'),
+                    Some('0') => out.push('\0'),
+                    Some(o) => {
+                        out.push('\\');
+                        out.push(o);
+                    }
+                    None => out.push('\\'),
+                },
+                '%' => match chars.next() {
+                    Some('%') => out.push('%'),
+                    Some('s' | 'd') => {
+                        if let Some((a, r)) = rest.split_first() {
+                            out.push_str(a);
+                            rest = r;
+                            consumed = true;
+                        }
+                    }
+                    Some(o) => {
+                        return fail(format!("printf: %{o}: not evaluated natively\n"), 1);
+                    }
+                    None => out.push('%'),
+                },
+                c => out.push(c),
+            }
+        }
+        if rest.is_empty() || !consumed {
+            break;
+        }
+    }
+    Res::ok(out)
 }
 
 fn test(node: &Node, args: &[String], bracket: bool) -> Res {

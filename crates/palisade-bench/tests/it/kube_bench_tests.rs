@@ -2,8 +2,10 @@
 //! the same inputs and expected strings: `TestTestExecute` (37), `TestTestExecuteExceptions` (5),
 //! `TestTestUnmarshal` (3), `TestExecuteJSONPath` (3), `TestAllElementsValid` (6),
 //! `TestSplitAndRemoveLastSeparator` (5), `TestCompareOp` (70), `TestToNumeric` (3),
-//! `TestExecuteJSONPathOnEncryptionConfig` (6): 138 cases. The checks come from kube-bench's
-//! `check/data`, loaded with `$user` substituted as the Go test does.
+//! `TestExecuteJSONPathOnEncryptionConfig` (6): 138 cases; and of `check/check_test.go`:
+//! `TestCheck_Run` (10), `TestCheckAuditEnv` (7), `TestCheckAuditConfig` (17), `Test_runAudit`
+//! (3): 37 cases (175 in all). The checks come from kube-bench's `check/data`, loaded with
+//! `$user` substituted as the Go test does.
 
 use palisade_bench::jsonpath::{self, Numbers};
 use palisade_bench::model::{self, Check, Controls};
@@ -1134,4 +1136,193 @@ fn test_execute_jsonpath_on_encryption_config() {
             None => assert_ne!(got, "secret1", "{path}"),
         }
     }
+}
+
+// ---- check/check_test.go (at a73ce378): TestCheck_Run (10), TestCheckAuditEnv (7),
+// TestCheckAuditConfig (17), Test_runAudit (3) — 37 more cases, run through `run_check`
+// with the shell allowed (kube-bench always has one) and, for the ones whose audits are
+// native, without it as well.
+
+use palisade_bench::model::{TestItem, Tests};
+use palisade_bench::node::Node;
+use palisade_bench::run::{self, State};
+
+fn empty_node() -> (tempfile::TempDir, Node) {
+    let dir = tempfile::TempDir::new().unwrap();
+    let node = Node::with_processes(dir.path(), Vec::new());
+    (dir, node)
+}
+
+fn item(flag: &str, set: bool) -> TestItem {
+    TestItem {
+        flag: flag.into(),
+        set,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn check_run() {
+    let (_d, node) = empty_node();
+    let tests = |items: Vec<TestItem>| {
+        Some(Tests {
+            bin_op: String::new(),
+            test_items: items,
+        })
+    };
+    let cases: Vec<(&str, Check, State)> = vec![
+        (
+            "Manual check should WARN",
+            Check {
+                kind: "manual".into(),
+                ..Default::default()
+            },
+            State::WARN,
+        ),
+        (
+            "Skip check should INFO",
+            Check {
+                kind: "skip".into(),
+                ..Default::default()
+            },
+            State::INFO,
+        ),
+        (
+            "Unscored check (with no type) should WARN on failure",
+            Check::default(),
+            State::WARN,
+        ),
+        (
+            "Unscored check that pass should PASS",
+            Check {
+                audit: "echo hello".into(),
+                tests: tests(vec![item("hello", true)]),
+                ..Default::default()
+            },
+            State::PASS,
+        ),
+        (
+            "Check with no tests should WARN",
+            Check {
+                scored: true,
+                ..Default::default()
+            },
+            State::WARN,
+        ),
+        (
+            "Scored check with empty tests should FAIL",
+            Check {
+                scored: true,
+                tests: tests(vec![]),
+                ..Default::default()
+            },
+            State::FAIL,
+        ),
+        (
+            "Scored check that doesn't pass should FAIL",
+            Check {
+                scored: true,
+                audit: "echo hello".into(),
+                tests: tests(vec![item("hello", false)]),
+                ..Default::default()
+            },
+            State::FAIL,
+        ),
+        (
+            "Scored checks that pass should PASS",
+            Check {
+                scored: true,
+                audit: "echo hello".into(),
+                tests: tests(vec![item("hello", true)]),
+                ..Default::default()
+            },
+            State::PASS,
+        ),
+        (
+            "Scored checks that pass should PASS when config file is not present",
+            Check {
+                scored: true,
+                audit: "echo hello".into(),
+                audit_config: "/test/config.yaml".into(),
+                tests: tests(vec![item("hello", true)]),
+                ..Default::default()
+            },
+            State::PASS,
+        ),
+        (
+            "Scored checks that pass should FAIL when config file is not present",
+            Check {
+                scored: true,
+                audit_config: "/test/config.yaml".into(),
+                tests: tests(vec![item("hello", true)]),
+                ..Default::default()
+            },
+            State::FAIL,
+        ),
+    ];
+    assert_eq!(cases.len(), 10);
+    for (name, check, want) in cases {
+        assert_eq!(run::run_check(&check, &node, true).status, want, "{name}");
+    }
+}
+
+fn run_group(group: usize, pass: &[usize], fail: &[usize]) {
+    let c = controls();
+    let (_d, node) = empty_node();
+    for (ids, want) in [(pass, State::PASS), (fail, State::FAIL)] {
+        for &i in ids {
+            let check = &c.groups[group].checks[i];
+            for allow_shell in [true, false] {
+                let r = run::run_check(check, &node, allow_shell);
+                assert_eq!(
+                    r.status, want,
+                    "group {group} check {i} ({}), shell {allow_shell}: {r:?}",
+                    check.text
+                );
+                if !allow_shell {
+                    assert_eq!(r.evaluation, run::Evaluation::Native, "{}", check.text);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn check_audit_env() {
+    run_group(2, &[0, 2, 3, 4], &[1, 5, 6]);
+}
+
+#[test]
+fn check_audit_config() {
+    run_group(
+        1,
+        &[0, 3, 5, 7, 9, 15],
+        &[1, 2, 4, 6, 8, 10, 11, 12, 13, 14, 16],
+    );
+}
+
+#[test]
+fn run_audit() {
+    let (_d, node) = empty_node();
+    assert_eq!(
+        run::run_audit("echo 'hello world'", &node, false).unwrap(),
+        "hello world\n"
+    );
+    let script = "\nhello() {\n  echo \"hello world\"\n}\n\nhello\n";
+    // A shell function: not native; through the shell as kube-bench runs it.
+    assert!(
+        run::run_audit(script, &node, false)
+            .unwrap_err()
+            .contains("not evaluated natively")
+    );
+    assert_eq!(
+        run::run_audit(script, &node, true).unwrap(),
+        "hello world\n"
+    );
+    let err = run::run_audit("unknown_command", &node, true).unwrap_err();
+    assert!(
+        err.starts_with("failed to run: \"unknown_command\", output: \"/bin/sh: "),
+        "{err}"
+    );
+    assert!(err.contains("not found"), "{err}");
 }

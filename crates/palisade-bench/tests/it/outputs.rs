@@ -200,7 +200,7 @@ fn allow_shell_runs_the_rest_through_sh() {
     let node = Node::load(&f.root(), Some(&f.proc_dir()));
     let check = palisade_bench::model::Check {
         id: "9.9".into(),
-        audit: "printf 'answer=42\\n'".into(),
+        audit: "env printf 'answer=42\\n'".into(),
         tests: Some(palisade_bench::model::Tests {
             bin_op: String::new(),
             test_items: vec![palisade_bench::model::TestItem {
@@ -222,4 +222,18 @@ fn allow_shell_runs_the_rest_through_sh() {
     assert_eq!(shell.status, run::State::PASS, "{shell:?}");
     assert_eq!(shell.evaluation, run::Evaluation::Shell);
     assert_eq!(shell.actual_value, "answer=42");
+    // A native tool meeting a form it does not implement (awk BEGIN) is "not evaluated
+    // natively" too, and falls back to the shell when allowed.
+    let check = palisade_bench::model::Check {
+        audit: "awk 'BEGIN{print \"answer=42\"}'".into(),
+        ..check
+    };
+    let native = run::run_check(&check, &node, false);
+    assert_eq!(
+        native.evaluation,
+        run::Evaluation::NotEvaluated,
+        "{native:?}"
+    );
+    assert!(native.reason.contains("awk: program"), "{}", native.reason);
+    assert_eq!(run::run_check(&check, &node, true).status, run::State::PASS);
 }
