@@ -472,7 +472,20 @@ impl Scan {
                     .collect();
                 handles
                     .into_iter()
-                    .map(|h| h.join().unwrap_or_default())
+                    .map(|h| {
+                        // A rule that panicked must not pass for a clean batch.
+                        h.join().unwrap_or_else(|_| Checked {
+                            errors: vec![InputError {
+                                file: "cluster://".to_owned(),
+                                document: None,
+                                line: None,
+                                column: None,
+                                kind: "internal".to_owned(),
+                                message: "checking a batch of objects failed (a bug: please report it); its findings are missing".to_owned(),
+                            }],
+                            ..Checked::default()
+                        })
+                    })
                     .collect()
             })
         };
