@@ -797,9 +797,12 @@ fn test(node: &Node, args: &[String], bracket: bool) -> Res {
 
 fn sed(args: &[String], stdin: &str) -> Res {
     let mut scripts = Vec::new();
+    let mut quiet = false;
     let mut i = 0;
     while let Some(a) = args.get(i) {
-        if a == "-e" {
+        if a == "-n" {
+            quiet = true;
+        } else if a == "-e" {
             i += 1;
             if let Some(s) = args.get(i) {
                 scripts.push(s.clone());
@@ -812,6 +815,35 @@ fn sed(args: &[String], stdin: &str) -> Res {
             return fail("sed: file operands are not evaluated natively\n".into(), 1);
         }
         i += 1;
+    }
+    // `sed -n 'Np'` / `'$p'`: print one line.
+    if quiet {
+        let lines = lines_of(stdin);
+        let [script] = scripts.as_slice() else {
+            return fail(
+                "sed: -n with several scripts is not evaluated natively\n".into(),
+                1,
+            );
+        };
+        let pick = match script.strip_suffix('p') {
+            Some("$") => lines.last().copied(),
+            Some(n) => match n.parse::<usize>() {
+                Ok(n) if n >= 1 => lines.get(n - 1).copied(),
+                _ => {
+                    return fail(
+                        format!("sed: script {script:?} is not evaluated natively\n"),
+                        1,
+                    );
+                }
+            },
+            None => {
+                return fail(
+                    format!("sed: script {script:?} is not evaluated natively\n"),
+                    1,
+                );
+            }
+        };
+        return Res::ok(pick.map(|l| format!("{l}\n")).unwrap_or_default());
     }
     let mut subs = Vec::new();
     for s in &scripts {
