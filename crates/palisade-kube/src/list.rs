@@ -416,7 +416,7 @@ async fn list_kind(
         message,
     };
     // `-n NS`: the Namespace kind is that one namespace.
-    if let (Scope::One(ns), true) = (scope, std::ptr::eq(kind, &NAMESPACE)) {
+    if let (Scope::One(ns), true) = (scope, kind.group.is_empty() && kind.plural == "namespaces") {
         let path = format!("/api/v1/namespaces/{}", encode(ns));
         return match get(cluster, &path, accept, opts.max_page_bytes).await {
             Ok(obj) => {

@@ -15,6 +15,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -93,6 +94,26 @@ struct Fake {
     resources: BTreeMap<(String, String, String), (String, bool)>,
     seen: Mutex<Vec<Seen>>,
     expired: Mutex<HashMap<String, usize>>,
+    /// Requests being answered now, and the most there ever were at once.
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+}
+
+/// Counts a request in flight for as long as it lives.
+struct InFlight<'a>(&'a Fake);
+
+impl<'a> InFlight<'a> {
+    fn new(fake: &'a Fake) -> InFlight<'a> {
+        let now = fake.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        fake.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(fake)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Kinds that are not namespaced (the ones a test corpus holds).
@@ -259,6 +280,11 @@ impl FakeApiServer {
 
     pub fn token(&self) -> &str {
         &self.state.config.token
+    }
+
+    /// The most requests the server was answering at once (watches included).
+    pub fn max_in_flight(&self) -> usize {
+        self.state.max_in_flight.load(Ordering::SeqCst)
     }
 
     /// Every request so far, in order.
@@ -478,6 +504,8 @@ impl Fake {
             resources,
             seen: Mutex::new(Vec::new()),
             expired: Mutex::new(HashMap::new()),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
         }
     }
 
@@ -577,6 +605,7 @@ fn target(path: &str) -> Option<Target> {
 }
 
 async fn handle(State(fake): State<Arc<Fake>>, headers: HeaderMap, uri: Uri) -> Response {
+    let _in_flight = InFlight::new(&fake);
     let path = uri.path().to_owned();
     let query = decode_query(uri.query().unwrap_or(""));
     let header = |h: &str| {

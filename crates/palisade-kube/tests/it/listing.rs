@@ -321,3 +321,32 @@ async fn resource_versions_as_the_api_server_reads_them() {
     // A newer version than the server has is 504, which kube retries until the timeout:
     // not asserted here (it would take the whole request timeout).
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_most_concurrency_lists_at_once() {
+    let objects = corpus_objects();
+    let (server, cluster, _dir) = connected(FakeConfig {
+        objects,
+        // Every list takes a while, so that lists overlap as much as the client allows.
+        slow: vec![("/".into(), std::time::Duration::from_millis(40))],
+        ..FakeConfig::default()
+    })
+    .await;
+    let mut pages = 0;
+    cluster
+        .list(
+            KINDS,
+            &Scope::All,
+            &palisade_kube::ListOptions {
+                page_size: 50,
+                concurrency: 3,
+                ..palisade_kube::ListOptions::default()
+            },
+            |_| pages += 1,
+        )
+        .await
+        .unwrap();
+    assert!(pages > 20);
+    let max = server.max_in_flight();
+    assert!((2..=3).contains(&max), "{max} requests at once");
+}
