@@ -139,6 +139,67 @@ fn page_in_headless_chromium() {
     assert!(all.contains("<title>Palisade scan report</title>"));
     assert!(all.contains("&lt;script id=pwned3&gt;"));
 
+    // Without the page's script, the radio groups filter through CSS alone. (Chromium with
+    // scripting off dumps no DOM, so the page's script is swapped for a probe that records,
+    // after layout, which findings CSS left visible.) The "critical" radio is checked as a
+    // click would leave it.
+    let css_only = |html: &str| {
+        let start = html.find("<script>").unwrap();
+        let end = html.find("</script>").unwrap() + "</script>".len();
+        let probe = "<script>document.querySelectorAll('article.finding').forEach(function (e) \
+                     { e.setAttribute('data-visible', e.offsetParent !== null ? 'yes' : 'no'); });</script>";
+        let csp_start = html
+            .find("<meta http-equiv=\"Content-Security-Policy\"")
+            .unwrap();
+        let csp_end = csp_start + html[csp_start..].find('>').unwrap() + 1;
+        let mut probed = format!("{}{probe}{}", &html[..start], &html[end..]);
+        probed.replace_range(csp_start..csp_end, "");
+        let f = dir.path().join("css-only.html");
+        std::fs::write(&f, probed).unwrap();
+        let dom = run_chromium(
+            &bin,
+            profile.path(),
+            &["--dump-dom".into(), format!("file://{}", f.display())],
+        );
+        findings(&dom)
+            .into_iter()
+            .map(|(id, _)| id)
+            .zip(
+                dom.match_indices("data-visible=\"")
+                    .map(|(i, m)| dom[i + m.len()..].starts_with("yes")),
+            )
+            .filter(|(_, visible)| *visible)
+            .map(|(id, _)| id)
+            .collect::<Vec<String>>()
+    };
+    assert_eq!(css_only(&page).len(), 9);
+    let clicked = page
+        .replacen("data-k=\"\" checked>", "data-k=\"\">", 1)
+        .replacen("data-k=\"critical\">", "data-k=\"critical\" checked>", 1);
+    assert_eq!(css_only(&clicked), ["f1", "w2"]);
+    let pss_shop = page
+        .replacen(
+            "id=\"fam-all\" value=\"\" data-k=\"\" checked>",
+            "id=\"fam-all\" value=\"\" data-k=\"\">",
+            1,
+        )
+        .replacen(
+            "value=\"pss\" data-k=\"2\">",
+            "value=\"pss\" data-k=\"2\" checked>",
+            1,
+        )
+        .replacen(
+            "id=\"ns-all\" value=\"\" data-k=\"\" checked>",
+            "id=\"ns-all\" value=\"\" data-k=\"\">",
+            1,
+        )
+        .replacen(
+            "value=\"shop\" data-k=\"4\">",
+            "value=\"shop\" data-k=\"4\" checked>",
+            1,
+        );
+    assert_eq!(css_only(&pss_shop), ["f1", "f2", "f3"]);
+
     // Severity from the fragment: the critical finding and the waived critical one.
     let critical = dom("#severity=critical");
     assert_eq!(shown(&critical), ["f1", "w2"]);
