@@ -273,3 +273,97 @@ pub fn junit(report: &Report) -> String {
     out.push_str("</testsuites>\n");
     out
 }
+
+/// SARIF 2.1.0: one rule per check that ran (`<benchmark>/<id>`, its text and remediation),
+/// one result per FAIL (`error`) and WARN (`warning`); PASS and INFO are not results. A result
+/// is located at the first file its evidence names (a `file:///` URI inside the node).
+pub fn sarif(report: &Report) -> String {
+    use crate::audit::Evidence;
+    use serde_json::{Value, json};
+    let mut rules: Vec<Value> = Vec::new();
+    let mut results: Vec<Value> = Vec::new();
+    for c in &report.controls {
+        for g in &c.groups {
+            for ch in &g.checks {
+                let rule_id = format!("{}/{}", report.benchmark, ch.id);
+                let index = rules.len();
+                rules.push(json!({
+                    "id": rule_id,
+                    "name": format!("{} {}", c.node_type, ch.id),
+                    "shortDescription": {"text": ch.text},
+                    "help": {"text": if ch.remediation.is_empty() { ch.text.clone() } else { ch.remediation.clone() }},
+                    "properties": {"scored": ch.scored, "group": g.text, "nodeType": c.node_type},
+                }));
+                let level = match ch.status {
+                    State::FAIL => "error",
+                    State::WARN => "warning",
+                    State::PASS | State::INFO => continue,
+                };
+                let mut text = format!("[{}] {} {}", ch.status.as_str(), ch.id, ch.text);
+                if !ch.expected_result.is_empty() {
+                    text.push_str(&format!("; expected {}", ch.expected_result));
+                }
+                if !ch.actual_value.is_empty() {
+                    text.push_str(&format!("; actual {:?}", ch.actual_value));
+                }
+                if !ch.reason.is_empty() {
+                    text.push_str(&format!("; {}", ch.reason));
+                }
+                let mut result = json!({
+                    "ruleId": rule_id,
+                    "ruleIndex": index,
+                    "level": level,
+                    "message": {"text": text},
+                    "properties": {"evaluation": ch.evaluation},
+                });
+                let file = ch.evidence.iter().find_map(|e| match e {
+                    Evidence::File { path, .. }
+                    | Evidence::Read { path, .. }
+                    | Evidence::Missing { path, .. } => Some(path.clone()),
+                    Evidence::Process { .. } => None,
+                });
+                if let (Some(path), Some(obj)) = (file, result.as_object_mut()) {
+                    obj.insert(
+                        "locations".into(),
+                        json!([{"physicalLocation": {"artifactLocation": {"uri": file_uri(&path)}}}]),
+                    );
+                }
+                results.push(result);
+            }
+        }
+    }
+    let doc = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "palisade-bench",
+                "informationUri": "https://github.com/palisade-dev/palisade",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "results": results,
+            "properties": {"benchmark": report.benchmark, "totals": report.totals},
+        }],
+    });
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// `file://` URI of an absolute node path (percent-encoding what a URI path cannot hold).
+fn file_uri(path: &str) -> String {
+    let mut out = String::from("file://");
+    if !path.starts_with('/') {
+        out.push('/');
+    }
+    for b in path.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}

@@ -18,6 +18,8 @@ pub enum BenchFormat {
     PalisadeJson,
     /// kube-bench's `--junit` XML.
     Junit,
+    /// SARIF 2.1.0: FAIL as error, WARN as warning, located at the file the evidence names.
+    Sarif,
 }
 
 #[derive(Debug, clap::Args)]
@@ -153,6 +155,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
             j
         }
         BenchFormat::Junit => palisade_bench::output::junit(&report),
+        BenchFormat::Sarif => palisade_bench::output::sarif(&report),
     };
     let mut output =
         crate::output::Output::open(args.output.as_deref(), crate::output::ColorChoice::Never)?;

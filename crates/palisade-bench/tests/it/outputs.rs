@@ -237,3 +237,42 @@ fn allow_shell_runs_the_rest_through_sh() {
     assert!(native.reason.contains("awk: program"), "{}", native.reason);
     assert_eq!(run::run_check(&check, &node, true).status, run::State::PASS);
 }
+
+#[test]
+fn sarif_validates_and_reports_fail_and_warn() {
+    let r = report();
+    let text = output::sarif(&r);
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(super::testdata().join("../sarif-schema/sarif-schema-2.1.0.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), r.totals.total_fail + r.totals.total_warn);
+    let r111 = results
+        .iter()
+        .find(|x| x["ruleId"] == "cis-1.12/1.1.1")
+        .unwrap();
+    assert_eq!(r111["level"], "error");
+    assert_eq!(
+        r111["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "file:///etc/kubernetes/manifests/kube-apiserver.yaml"
+    );
+    let rules = doc["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert_eq!(
+        rules[r111["ruleIndex"].as_u64().unwrap() as usize]["id"],
+        "cis-1.12/1.1.1"
+    );
+}
