@@ -3,8 +3,8 @@
 //! saphyr's scanner keeps every token of a flow collection (`[...]`, `{...}`) until the
 //! collection closes (its opening bracket might start a mapping key, `[a, b]: c`, which is
 //! known only after it), about 90 bytes a token: a 10 MB YAML flow sequence held ~1 GB before
-//! the first node was built. For chunks over [`WATCHED_BYTES`] the text is fed to saphyr
-//! through a counting iterator: when the scanner has read more than `max_nodes / 8` flow
+//! the first node was built. A chunk with enough commas and opening brackets to reach the
+//! cap below is fed to saphyr through a counting iterator: when the scanner has read more than `max_nodes / 8` flow
 //! separators (`,` `:` and brackets) past the last event it delivered (about 90 MB held at
 //! the default limit), the input ends there and the chunk is refused with a `max_nodes`
 //! limit error. A flow collection at the root of a document (`[a, b, ...]`, `{a: 1, ...}`
@@ -12,16 +12,16 @@
 //! keeps ~350 bytes per entry until it closes (3M entries, 9 MB: 1 GB), so in a watched chunk
 //! that starts with one, all its separators count, not only those past the last event.
 //! The cap is also bounded by the chunk's size: at most [`HOLD_RATIO`] bytes held per byte of
-//! text (taking ~400 bytes a separator; never under [`HOLD_MIN_SEPARATORS`]), so that a small
-//! chunk cannot make saphyr hold hundreds of times its size either (a 400 KB root flow
-//! sequence held 80 MB). Chunks that cannot reach the cap (fewer flow separators than it, by
-//! a count of the bytes) are parsed straight from the string, which is faster.
+//! text (taking ~400 bytes a separator at the root, ~100 under a key; never under
+//! [`HOLD_MIN_SEPARATORS`]), so that a small chunk cannot make saphyr hold hundreds of times
+//! its size either (a 400 KB root flow sequence held 80 MB). Other chunks, whatever their
+//! size, are parsed straight from the string, which is faster.
 
 use saphyr_parser::{BufferedInput, Event, Parser, ScanError, Span, StrInput};
 use std::cell::Cell;
 use std::rc::Rc;
 
-/// Chunks longer than this are watched, and counted first (`over_node_limit`).
+/// Chunks longer than this may be counted first (`over_node_limit`).
 pub(crate) const WATCHED_BYTES: usize = 1 << 20;
 
 /// Bytes saphyr may hold, per byte of a chunk, for the flow collections it has not closed.
@@ -85,8 +85,8 @@ pub(crate) struct Events<'t> {
 }
 
 impl<'t> Events<'t> {
-    /// Events of `text`; over [`WATCHED_BYTES`], at most `max_nodes / 8` flow separators
-    /// held.
+    /// Events of `text`, with at most `max_nodes / 8` flow separators held, and at most
+    /// [`HOLD_RATIO`] bytes per byte of `text` (see the module's documentation).
     pub(crate) fn new(text: &'t str, max_nodes: usize) -> Events<'t> {
         let by_nodes = (max_nodes / 8).max(1024);
         let root_flow = root_is_flow(text);
@@ -105,7 +105,9 @@ impl<'t> Events<'t> {
                 .saturating_mul(2)
                 > cap
         };
-        let inner = if text.len() > WATCHED_BYTES || reachable() {
+        // Watched only when the cap can be reached, whatever the size: the counting input
+        // is slower (a 1 MB ConfigMap of dashboards was parsed through it for nothing).
+        let inner = if reachable() {
             let watch = Rc::new(Watch {
                 read: Cell::new(0),
                 at_event: Cell::new(0),
@@ -182,7 +184,8 @@ fn root_is_flow(text: &str) -> bool {
     false
 }
 
-/// For each document of a watched chunk (over [`WATCHED_BYTES`]), whether it has more than
+/// For each document of a chunk over [`WATCHED_BYTES`] that could hold more than `max_nodes`
+/// nodes (at 3 nodes per 2 bytes), whether it has more than
 /// `max_nodes` nodes (counted as the builder counts them: scalars, keys included, and
 /// collections; an alias as one, its expansion has its own budget). One parse that builds
 /// nothing, so that such a document is refused before its tree takes memory: a 9 MB flow
@@ -190,7 +193,12 @@ fn root_is_flow(text: &str) -> bool {
 /// chunks only. A syntax error ends the count (the real parse reports it).
 pub(crate) fn over_node_limit(text: &str, max_nodes: usize) -> Vec<bool> {
     let mut out = Vec::new();
-    if text.len() <= WATCHED_BYTES {
+    // The densest text is a flow sequence of empty mappings, `[?,?,...]` or `[:,:,...]`: 3
+    // nodes per 2 bytes. A chunk that cannot reach the limit is not counted (the limit is
+    // still checked while building, and the tree share bounds what that holds): this pass
+    // is a whole parse more.
+    let most = text.len().saturating_mul(3) / 2 + 8;
+    if text.len() <= WATCHED_BYTES || most <= max_nodes {
         return out;
     }
     let mut events = Events::new(text, max_nodes);
