@@ -1,0 +1,397 @@
+//! Gatekeeper policies, offline: ConstraintTemplates (Rego on regorus, CEL `K8sNativeValidation`
+//! on kube-cel), their Constraints with Gatekeeper's `match` semantics and enforcement actions,
+//! `data.inventory` for referential templates, and gator-format test suites (`suite`).
+//! [`PolicySet`] is the one entry point the scanner and the binary use; it never prints.
+
+mod cel;
+mod matching;
+mod model;
+mod rego;
+pub mod suite;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+pub use model::{Action, Constraint, Template};
+use palisade_core::Severity;
+use serde_json::{Map, Value, json};
+
+/// Which engine produced a verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EngineKind {
+    Rego,
+    Cel,
+}
+
+impl EngineKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            EngineKind::Rego => "rego",
+            EngineKind::Cel => "cel",
+        }
+    }
+}
+
+/// Problems loading or running policies. Every variant names the file (and line) or the policy.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PolicyError {
+    #[error("{file}: {message}")]
+    Read { file: String, message: String },
+    #[error("{file}:{line}: {what}: {message}")]
+    Invalid {
+        file: String,
+        line: u32,
+        what: String,
+        message: String,
+    },
+    #[error("{file}:{line}: template {template}: {engine} does not compile: {message}")]
+    Compile {
+        file: String,
+        line: u32,
+        template: String,
+        engine: &'static str,
+        message: String,
+    },
+    #[error(
+        "{file}:{line}: constraint {kind}/{name}: no ConstraintTemplate defines kind {kind} (load the template with the constraint)"
+    )]
+    MissingTemplate {
+        file: String,
+        line: u32,
+        kind: String,
+        name: String,
+    },
+    #[error("policy {policy}: {engine} evaluation failed: {message}")]
+    Eval {
+        policy: String,
+        engine: &'static str,
+        message: String,
+    },
+    #[error("policy {policy}: match: {message}")]
+    Match { policy: String, message: String },
+}
+
+/// Execution limits per evaluation.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Wall-clock budget of one Rego evaluation (regorus's execution timer); exceeding it is an
+    /// error naming the policy. Raise with `--policy-timeout` where the binary exposes it.
+    pub rego_time: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            rego_time: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Objects that referential templates read through `data.inventory`, and the Namespaces the
+/// matcher's `namespaceSelector` reads.
+#[derive(Debug, Clone, Default)]
+pub struct Inventory {
+    tree: Value,
+    rego: Option<regorus::Value>,
+}
+
+impl Inventory {
+    /// Builds `{cluster: {GV: {KIND: {NAME: obj}}}, namespace: {NS: {GV: {KIND: {NAME: obj}}}}}`.
+    /// Objects without apiVersion, kind or name are skipped (Gatekeeper rejects them).
+    pub fn from_objects<'a>(objects: impl IntoIterator<Item = &'a Value>) -> Inventory {
+        type Kinds = BTreeMap<String, BTreeMap<String, BTreeMap<String, Value>>>;
+        let mut cluster: Kinds = BTreeMap::new();
+        let mut namespaced: BTreeMap<String, Kinds> = BTreeMap::new();
+        for obj in objects {
+            let (Some(gv), Some(kind), Some(name)) = (
+                obj.get("apiVersion").and_then(Value::as_str),
+                obj.get("kind").and_then(Value::as_str),
+                obj.pointer("/metadata/name").and_then(Value::as_str),
+            ) else {
+                continue;
+            };
+            let slot = match obj.pointer("/metadata/namespace").and_then(Value::as_str) {
+                Some(ns) if !ns.is_empty() => namespaced.entry(ns.to_owned()).or_default(),
+                _ => &mut cluster,
+            };
+            slot.entry(gv.to_owned())
+                .or_default()
+                .entry(kind.to_owned())
+                .or_default()
+                .insert(name.to_owned(), obj.clone());
+        }
+        let tree = json!({"cluster": cluster, "namespace": namespaced});
+        let rego = Some(regorus::Value::from(json!({ "inventory": tree.clone() })));
+        Inventory { tree, rego }
+    }
+
+    /// The Namespace object of that name, when the inventory holds it.
+    pub fn namespace(&self, name: &str) -> Option<&Value> {
+        self.tree
+            .get("cluster")?
+            .get("v1")?
+            .get("Namespace")?
+            .get(name)
+    }
+
+    pub(crate) fn rego_data(&self) -> regorus::Value {
+        self.rego.clone().unwrap_or_else(|| {
+            regorus::Value::from(json!({"inventory": {"cluster": {}, "namespace": {}}}))
+        })
+    }
+}
+
+/// What is reviewed: Gatekeeper's `input.review` for one object (an AdmissionRequest-like map).
+#[derive(Debug, Clone)]
+pub struct Review {
+    /// The AdmissionRequest JSON (`kind`, `object`, `oldObject`, `operation`, `userInfo`, ...).
+    pub request: Value,
+    /// The Namespace of a namespaced object, when known (`namespaceObject`, `namespaceSelector`).
+    pub namespace_object: Option<Value>,
+}
+
+impl Review {
+    /// A plain object as audit and gator review it: `{kind, object, name, namespace}`,
+    /// operation `""`, empty userInfo.
+    pub fn of_object(object: &Value, namespace_object: Option<&Value>) -> Review {
+        let mut req = Map::new();
+        req.insert("kind".into(), gvk(object));
+        req.insert("object".into(), object.clone());
+        req.insert("oldObject".into(), Value::Null);
+        if let Some(n) = object.pointer("/metadata/name").and_then(Value::as_str) {
+            req.insert("name".into(), Value::String(n.to_owned()));
+        }
+        if let Some(n) = object
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+        {
+            req.insert("namespace".into(), Value::String(n.to_owned()));
+        }
+        req.insert("operation".into(), Value::String(String::new()));
+        req.insert("userInfo".into(), json!({}));
+        Review {
+            request: Value::Object(req),
+            namespace_object: namespace_object.cloned(),
+        }
+    }
+
+    pub(crate) fn operation(&self) -> &str {
+        self.request
+            .get("operation")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    }
+    pub(crate) fn object(&self) -> &Value {
+        self.request.get("object").unwrap_or(&Value::Null)
+    }
+    pub(crate) fn old_object(&self) -> &Value {
+        self.request.get("oldObject").unwrap_or(&Value::Null)
+    }
+}
+
+fn gvk(object: &Value) -> Value {
+    let api = object
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let (group, version) = api.rsplit_once('/').unwrap_or(("", api));
+    json!({
+        "group": group,
+        "version": version,
+        "kind": object.get("kind").and_then(Value::as_str).unwrap_or(""),
+    })
+}
+
+/// One violation of one constraint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    /// `KIND/NAME` of the constraint.
+    pub policy: String,
+    pub action: Action,
+    pub message: String,
+    pub severity: Severity,
+    /// Rego `details` (`{}` when absent; null for CEL).
+    pub details: Value,
+    pub engine: EngineKind,
+}
+
+/// Templates and constraints loaded together.
+#[derive(Debug, Default)]
+pub struct PolicySet {
+    templates: Vec<Template>,
+    constraints: Vec<Constraint>,
+    limits: Limits,
+}
+
+impl PolicySet {
+    /// Loads every ConstraintTemplate and Constraint found under `paths` (files or directories);
+    /// other objects are ignored. Broken templates and constraints without a template become
+    /// errors; everything else still loads.
+    pub fn load<P: AsRef<std::path::Path>>(paths: &[P]) -> (PolicySet, Vec<PolicyError>) {
+        let loaded = palisade_yaml::load_paths(paths, &palisade_yaml::Limits::default());
+        let mut errors: Vec<PolicyError> = loaded
+            .errors
+            .iter()
+            .map(|e| PolicyError::Read {
+                file: e.file.clone(),
+                message: e.to_string(),
+            })
+            .collect();
+        let (set, more) = PolicySet::from_documents(&loaded.documents, Limits::default());
+        errors.extend(more);
+        (set, errors)
+    }
+
+    /// Same as [`PolicySet::load`] over documents already read.
+    pub fn from_documents(
+        docs: &[palisade_core::Document],
+        limits: Limits,
+    ) -> (PolicySet, Vec<PolicyError>) {
+        let mut set = PolicySet {
+            limits,
+            ..PolicySet::default()
+        };
+        let mut errors = Vec::new();
+        for doc in docs.iter().filter(|d| model::is_template(&d.value)) {
+            match Template::from_document(doc) {
+                Ok((t, errs)) => {
+                    errors.extend(errs);
+                    set.templates.push(t);
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        for doc in docs.iter().filter(|d| model::is_constraint(&d.value)) {
+            match Constraint::from_document(doc) {
+                Ok(c) => {
+                    if set.template(&c.kind).is_some() {
+                        set.constraints.push(c);
+                    } else {
+                        errors.push(PolicyError::MissingTemplate {
+                            file: doc.file.to_string(),
+                            line: doc.spans.span.line,
+                            kind: c.kind,
+                            name: c.name,
+                        });
+                    }
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        (set, errors)
+    }
+
+    pub fn templates(&self) -> &[Template] {
+        &self.templates
+    }
+    pub fn constraints(&self) -> &[Constraint] {
+        &self.constraints
+    }
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// The template defining constraint kind `kind`, if it loaded (compile errors included:
+    /// such a template has no engine and evaluation reports the error).
+    pub fn template(&self, kind: &str) -> Option<&Template> {
+        self.templates.iter().find(|t| t.kind == kind)
+    }
+
+    /// Every violation of every constraint for one object, as gator reviews it. The engine is
+    /// Gatekeeper's choice: CEL where the template has it, else Rego. Errors (a policy that does
+    /// not compile, a runaway policy, a namespaceSelector without the Namespace) are returned
+    /// beside the violations of the other policies.
+    pub fn evaluate(
+        &self,
+        object: &Value,
+        namespace_object: Option<&Value>,
+        inventory: &Inventory,
+    ) -> (Vec<Violation>, Vec<PolicyError>) {
+        let ns_owned;
+        let namespace_object = match namespace_object {
+            Some(n) => Some(n),
+            None => {
+                ns_owned = object
+                    .pointer("/metadata/namespace")
+                    .and_then(Value::as_str)
+                    .and_then(|ns| inventory.namespace(ns).cloned());
+                ns_owned.as_ref()
+            }
+        };
+        let review = Review::of_object(object, namespace_object);
+        let mut out = Vec::new();
+        let mut errors = Vec::new();
+        for c in &self.constraints {
+            match self.review(c, &review, inventory, None) {
+                Ok(v) => out.extend(v),
+                Err(e) => errors.push(e),
+            }
+        }
+        (out, errors)
+    }
+
+    /// Violations of one constraint for one review, on `engine` (None: Gatekeeper's choice).
+    /// An empty list when the constraint does not match or does not apply at gator's point.
+    pub fn review(
+        &self,
+        c: &Constraint,
+        review: &Review,
+        inventory: &Inventory,
+        engine: Option<EngineKind>,
+    ) -> Result<Vec<Violation>, PolicyError> {
+        let Some(action) = c.action else {
+            return Ok(Vec::new());
+        };
+        let t = self.template(&c.kind).ok_or_else(|| PolicyError::Eval {
+            policy: c.id(),
+            engine: "match",
+            message: format!("no template for kind {}", c.kind),
+        })?;
+        if !matching::matches(c, review, inventory)? {
+            return Ok(Vec::new());
+        }
+        let engine = match engine {
+            Some(e) => e,
+            None if t.cel.is_some() || t.cel_error.is_some() => EngineKind::Cel,
+            None => EngineKind::Rego,
+        };
+        let found = match engine {
+            EngineKind::Rego => match (&t.rego, &t.rego_error) {
+                (Some(r), _) => r.violations(c, review, inventory, &self.limits)?,
+                (None, Some(e)) => return Err(eval_error(c, "rego", e)),
+                (None, None) => return Err(eval_error(c, "rego", "the template has no Rego")),
+            },
+            EngineKind::Cel => match (&t.cel, &t.cel_error) {
+                (Some(p), _) => p.violations(c, review)?,
+                (None, Some(e)) => return Err(eval_error(c, "cel", e)),
+                (None, None) => return Err(eval_error(c, "cel", "the template has no CEL")),
+            },
+        };
+        Ok(found
+            .into_iter()
+            .map(|(message, details)| Violation {
+                policy: c.id(),
+                action,
+                message,
+                severity: c.severity.unwrap_or(match action {
+                    Action::Deny => Severity::High,
+                    Action::Warn | Action::Dryrun => Severity::Medium,
+                }),
+                details,
+                engine,
+            })
+            .collect())
+    }
+}
+
+fn eval_error(
+    c: &Constraint,
+    engine: &'static str,
+    message: impl std::fmt::Display,
+) -> PolicyError {
+    PolicyError::Eval {
+        policy: c.id(),
+        engine,
+        message: message.to_string(),
+    }
+}

@@ -1,0 +1,153 @@
+//! Gatekeeper's Rego driver on regorus: v0 modules (v1 on request), libs under `data.lib`,
+//! input `{review, parameters}`, `data.inventory`, the `violation` set.
+
+use std::num::NonZeroU32;
+
+use regorus::utils::limits::ExecutionTimerConfig;
+use serde_json::{Value, json};
+
+use crate::{Constraint, Inventory, Limits, PolicyError, Review};
+
+#[derive(Clone)]
+pub(crate) struct RegoProgram {
+    engine: regorus::Engine,
+    rule: String,
+}
+
+impl std::fmt::Debug for RegoProgram {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegoProgram")
+            .field("rule", &self.rule)
+            .finish()
+    }
+}
+
+impl RegoProgram {
+    pub(crate) fn compile(
+        name: &str,
+        rego: &str,
+        libs: &[String],
+        v1: bool,
+    ) -> Result<RegoProgram, String> {
+        let mut engine = regorus::Engine::new();
+        engine.set_rego_v0(!v1);
+        // OPA's default: a builtin given a wrong type is undefined, not an error.
+        engine.set_strict_builtin_errors(false);
+        // Offline there is no provider: answer with Gatekeeper's error shape so defensive
+        // templates report their own violation instead of failing to compile.
+        engine
+            .add_extension(
+                "external_data".into(),
+                1,
+                Box::new(|_args: Vec<regorus::Value>| {
+                    Ok(regorus::Value::from(json!({
+                        "responses": null,
+                        "errors": null,
+                        "status_code": 400,
+                        "system_error": "external data unavailable offline",
+                    })))
+                }),
+            )
+            .map_err(|e| e.to_string())?;
+        for (i, lib) in libs.iter().enumerate() {
+            engine
+                .add_policy(format!("{name}/libs[{i}].rego"), lib.clone())
+                .map_err(|e| e.to_string())?;
+        }
+        let pkg = engine
+            .add_policy(format!("{name}.rego"), rego.to_owned())
+            .map_err(|e| e.to_string())?;
+        let rule = format!("{pkg}.violation");
+        // Compile now so that errors in rule bodies surface at load, not at the first review.
+        let mut probe = engine.clone();
+        probe.set_input(regorus::Value::from(
+            json!({"review": {}, "parameters": {}}),
+        ));
+        probe
+            .add_data(regorus::Value::from(
+                json!({"inventory": {"cluster": {}, "namespace": {}}}),
+            ))
+            .map_err(|e| e.to_string())?;
+        if let Err(e) = probe.eval_rule(rule.clone()) {
+            let msg = e.to_string();
+            // Only static problems count here; runtime errors on the empty probe input do not.
+            if msg.contains("could not find function") || msg.contains("parse") {
+                return Err(msg);
+            }
+        }
+        Ok(RegoProgram { engine, rule })
+    }
+
+    /// `(msg, details)` of every violation.
+    pub(crate) fn violations(
+        &self,
+        c: &Constraint,
+        review: &Review,
+        inventory: &Inventory,
+        limits: &Limits,
+    ) -> Result<Vec<(String, Value)>, PolicyError> {
+        let err = |message: String| PolicyError::Eval {
+            policy: c.id(),
+            engine: "rego",
+            message,
+        };
+        let mut engine = self.engine.clone();
+        engine.set_execution_timer_config(ExecutionTimerConfig {
+            limit: limits.rego_time,
+            check_interval: NonZeroU32::MIN,
+        });
+        let mut request = review.request.clone();
+        if let Value::Object(m) = &mut request {
+            // Rego sees DELETE's oldObject as object (Gatekeeper copies it).
+            if review.operation() == "DELETE" && review.object().is_null() {
+                let old = review.old_object().clone();
+                m.insert("object".into(), old);
+            }
+            m.insert(
+                "namespaceObject".into(),
+                review.namespace_object.clone().unwrap_or(Value::Null),
+            );
+        }
+        engine.set_input(regorus::Value::from(json!({
+            "review": request,
+            "parameters": c.parameters,
+        })));
+        engine
+            .add_data(inventory.rego_data())
+            .map_err(|e| err(e.to_string()))?;
+        let result = engine.eval_rule(self.rule.clone()).map_err(|e| {
+            let m = e.to_string();
+            if m.contains("time limit") {
+                err(format!(
+                    "{m} (limit {} ms per evaluation; raise Limits::rego_time)",
+                    limits.rego_time.as_millis()
+                ))
+            } else {
+                err(m)
+            }
+        })?;
+        if result == regorus::Value::Undefined {
+            return Ok(Vec::new());
+        }
+        let json: Value =
+            serde_json::from_str(&result.to_json_str().map_err(|e| err(e.to_string()))?)
+                .map_err(|e| err(e.to_string()))?;
+        let items = match json {
+            Value::Array(a) => a,
+            Value::Null => Vec::new(),
+            other => vec![other],
+        };
+        Ok(items
+            .into_iter()
+            .map(|r| {
+                let msg = match r.get("msg") {
+                    Some(Value::String(s)) => s.clone(),
+                    Some(other) => other.to_string(),
+                    None => String::new(),
+                };
+                let details = r.get("details").cloned().unwrap_or_else(|| json!({}));
+                (msg, details)
+            })
+            .collect())
+    }
+}
