@@ -201,9 +201,37 @@ impl Node {
             .unwrap_or_else(|| "UNKNOWN".into())
     }
 
-    /// The Kubernetes minor version (`1.33`) from the image tags of the control-plane static
-    /// pods (`registry.k8s.io/kube-apiserver:v1.33.2`).
+    /// The Kubernetes minor version (`1.33`): from the image tags of the control-plane static
+    /// pods (`registry.k8s.io/kube-apiserver:v1.33.2`), else from the kubelet binary.
     pub fn detect_version(&self) -> Option<String> {
+        self.version_from_static_pods()
+            .or_else(|| self.version_from_kubelet_binary())
+    }
+
+    /// The version stamped into the kubelet binary the node runs (argv[0] of its process, or
+    /// `/usr/bin/kubelet`): Go >= 1.24 builds record `k8s.io/kubernetes vX.Y.Z` as the main
+    /// module of their build info; older ones hold the `-X` stamped `gitVersion` twice in a
+    /// row in `.rodata` (`v1.32.5\0v1.32.5\0`, client-go's and component-base's copies).
+    pub fn version_from_kubelet_binary(&self) -> Option<String> {
+        let mut candidates: Vec<String> = self
+            .processes
+            .iter()
+            .filter(|p| p.comm == "kubelet")
+            .filter_map(|p| p.args.first().cloned())
+            .filter(|a| a.starts_with('/'))
+            .collect();
+        candidates.extend([
+            "/usr/bin/kubelet".to_string(),
+            "/usr/local/bin/kubelet".to_string(),
+        ]);
+        candidates.iter().find_map(|c| {
+            fs::read(self.resolve(c))
+                .ok()
+                .and_then(|b| kube_version_in_binary(&b))
+        })
+    }
+
+    fn version_from_static_pods(&self) -> Option<String> {
         let re =
             regex::Regex::new(r"kube-(?:apiserver|controller-manager|scheduler|proxy):v(\d+\.\d+)")
                 .ok()?;
@@ -230,6 +258,32 @@ impl Node {
         let want = truncate_comm(name);
         self.processes.iter().filter(|p| p.comm == want).collect()
     }
+}
+
+/// The Kubernetes minor version stamped into a Kubernetes binary (see
+/// [`Node::version_from_kubelet_binary`]).
+pub fn kube_version_in_binary(bytes: &[u8]) -> Option<String> {
+    let minor_of = |v: &[u8]| -> Option<String> {
+        let text = std::str::from_utf8(v).ok()?;
+        let re = regex::Regex::new(r"^v(\d+)\.(\d+)\.\d+").ok()?;
+        let c = re.captures(text)?;
+        Some(format!("{}.{}", c.get(1)?.as_str(), c.get(2)?.as_str()))
+    };
+    // Build info (Go >= 1.24): "mod\tk8s.io/kubernetes\tv1.33.1\t".
+    let re =
+        regex::bytes::Regex::new(r"mod\tk8s\.io/kubernetes\t(v\d+\.\d+\.\d+[-+.0-9A-Za-z]*)\t")
+            .ok()?;
+    if let Some(m) = re.captures(bytes).and_then(|c| c.get(1)) {
+        return minor_of(m.as_bytes());
+    }
+    let re = regex::bytes::Regex::new(r"v1\.\d{1,2}\.\d{1,3}[-+.0-9A-Za-z]{0,40}\x00").ok()?;
+    for m in re.find_iter(bytes) {
+        let v = m.as_bytes();
+        if bytes.get(m.end()..m.end() + v.len()) == Some(v) {
+            return minor_of(v);
+        }
+    }
+    None
 }
 
 fn components(path: &Path) -> VecDeque<String> {
@@ -596,6 +650,20 @@ mod tests {
         assert_eq!(flag_value(&a, "--config"), Some("/b".into()));
         assert_eq!(flag_value(&a, "--x"), Some("v".into()));
         assert_eq!(flag_value(&a, "--y"), None);
+    }
+
+    #[test]
+    fn version_from_binary_bytes() {
+        let mut b = b"\x7fELF junk v1.2.3\x00 more".to_vec();
+        assert_eq!(kube_version_in_binary(&b), None, "one copy is not enough");
+        b.extend_from_slice(b"xxv1.32.5\x00v1.32.5\x00yy");
+        assert_eq!(kube_version_in_binary(&b), Some("1.32".into()));
+        let info = b"path\tk8s.io/kubernetes/cmd/kubelet\nmod\tk8s.io/kubernetes\tv1.33.1\t\n";
+        assert_eq!(kube_version_in_binary(info), Some("1.33".into()));
+        assert_eq!(
+            kube_version_in_binary(b"v1.30.1-eks-1\x00v1.30.1-eks-1\x00"),
+            Some("1.30".into())
+        );
     }
 
     #[test]

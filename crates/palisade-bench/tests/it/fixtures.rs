@@ -730,3 +730,25 @@ fn write_fixtures() {
         std::fs::remove_dir_all(&kept).unwrap();
     }
 }
+
+/// A worker snapshot has no control-plane static pods: the version comes from the kubelet
+/// binary (the `-X` stamped gitVersion, twice in a row as release builds hold it).
+#[test]
+fn worker_version_from_kubelet_binary() {
+    let f = Fixture::worker(true);
+    let bin = f.root().join("usr/bin/kubelet");
+    std::fs::create_dir_all(bin.parent().unwrap()).unwrap();
+    std::fs::write(
+        &bin,
+        b"\x7fELF....go1.23.8\x00....v1.31.4\x00v1.31.4\x00....",
+    )
+    .unwrap();
+    let node = Node::load(&f.root(), Some(&f.proc_dir()));
+    let mut o = options(&["node"]);
+    o.benchmark = None;
+    let r = run::run(&o, &node).unwrap();
+    assert_eq!(
+        (r.benchmark.as_str(), r.detected_version.as_str()),
+        ("cis-1.11", "1.31")
+    );
+}
