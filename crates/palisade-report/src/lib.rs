@@ -11,6 +11,8 @@
 //! Memory: SARIF and JUnit are written while they are built, one result or test case at a
 //! time (a whole SARIF log of a large scan costs several times the findings it describes);
 //! what they hold besides the [`Report`] is O(rules and framework controls), never O(findings).
+//! The HTML page is written as it goes too; the report formats build one namespace's results
+//! before writing them (summary counts come first), O(findings) at most.
 
 mod compliance;
 mod html;

@@ -8,7 +8,8 @@
 //! that name no namespace (the scan cannot know where `kubectl apply` would put them). One
 //! result per finding: `fail` for findings, `skip` for waived findings, and `pass` for each
 //! rule that checked an object without finding anything, when the caller says which rules
-//! checked which object ([`CheckedObject`]).
+//! checked which object ([`CheckedObject`]). Input errors are `error` results (`policy:
+//! input`) in the cluster report.
 //!
 //! Size: the API server refuses objects over ~1.5 MB and client-side `kubectl apply` copies
 //! the whole object into a 256 KiB annotation, so a namespace with many results is split into
@@ -17,7 +18,7 @@
 
 use crate::yaml::{Node, write_document};
 use crate::{Format, Report, ReportError};
-use palisade_core::{DOCS_BASE_URL, Finding, ObjectRef, RuleMeta, SuppressedFinding};
+use palisade_core::{DOCS_BASE_URL, Finding, InputError, ObjectRef, RuleMeta, SuppressedFinding};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -99,6 +100,7 @@ impl Default for PolicyReportOptions<'_> {
 enum Outcome {
     Pass,
     Fail,
+    Error,
     Skip,
 }
 
@@ -107,6 +109,7 @@ impl Outcome {
         match self {
             Outcome::Pass => "pass",
             Outcome::Fail => "fail",
+            Outcome::Error => "error",
             Outcome::Skip => "skip",
         }
     }
@@ -156,6 +159,14 @@ pub fn render_policy_reports(
                 .or_default()
                 .push((Outcome::Pass, pass_result(c, rule, &rules, &timestamp)));
         }
+    }
+    // Input that could not be read is an `error` result in the cluster report, so a scan
+    // with unreadable input never reads as clean there either.
+    for e in report.errors {
+        groups
+            .entry(None)
+            .or_default()
+            .push((Outcome::Error, error_result(e, &timestamp)));
     }
     let with_pass = !options.checked.is_empty();
     // `kubectl apply -f -` refuses an empty stream, and a clean scan should still say so.
@@ -236,7 +247,7 @@ fn document(
         ("pass", count(Outcome::Pass)),
         ("fail", count(Outcome::Fail)),
         ("warn", Node::Int(0)),
-        ("error", Node::Int(0)),
+        ("error", count(Outcome::Error)),
         ("skip", count(Outcome::Skip)),
     ]);
     let mut metadata = vec![("name", Node::str(report_name(namespace, number)))];
@@ -257,7 +268,7 @@ fn document(
         if with_pass {
             statuses.push(Node::str("pass"));
         }
-        statuses.extend([Node::str("fail"), Node::str("skip")]);
+        statuses.extend([Node::str("fail"), Node::str("error"), Node::str("skip")]);
         doc.push(("source", Node::str(SOURCE)));
         doc.push((
             "configuration",
@@ -392,6 +403,32 @@ fn result(
     }
     r.push(("properties", Node::Map(props)));
     Node::Map(r)
+}
+
+/// An input error: `policy: input`, `rule` = its kind (`syntax`, `limit`, ...), no resource
+/// (it is about a file, not an object), where it is in `properties`.
+fn error_result(e: &InputError, timestamp: &Node) -> Node {
+    let mut props = vec![("file", Node::str(&e.file))];
+    if let Some(d) = e.document {
+        props.push(("document", Node::Str((d + 1).to_string())));
+    }
+    if let Some(l) = e.line {
+        props.push(("line", Node::Str(l.to_string())));
+    }
+    if let Some(c) = e.column {
+        props.push(("column", Node::Str(c.to_string())));
+    }
+    Node::Map(vec![
+        ("source", Node::str(SOURCE)),
+        ("policy", Node::str("input")),
+        ("rule", Node::str(&e.kind)),
+        ("category", Node::str("input")),
+        ("result", Node::str(Outcome::Error.as_str())),
+        ("scored", Node::Bool(true)),
+        ("timestamp", timestamp.clone()),
+        ("message", Node::str(&e.message)),
+        ("properties", Node::Map(props)),
+    ])
 }
 
 fn pass_result(

@@ -216,10 +216,16 @@ fn check_stream(crds: &Crds, report: &Report<'_>, api: ReportApi, text: &str) ->
     let skips: Vec<&&Value> = all.iter().filter(|r| r["result"] == "skip").collect();
     assert_eq!(fails.len(), report.findings.len());
     assert_eq!(skips.len(), report.suppressed.len());
-    assert_eq!(
-        all.len(),
-        fails.len() + skips.len() + all.iter().filter(|r| r["result"] == "pass").count()
-    );
+    let errors: Vec<&&Value> = all.iter().filter(|r| r["result"] == "error").collect();
+    assert_eq!(errors.len(), report.errors.len());
+    for (r, e) in errors.iter().zip(report.errors) {
+        assert_eq!(r["policy"], "input");
+        assert_eq!(r["rule"], json!(e.kind));
+        assert_eq!(r["message"], json!(e.message));
+        assert_eq!(r["properties"]["file"], json!(e.file));
+    }
+    let passes = all.iter().filter(|r| r["result"] == "pass").count();
+    assert_eq!(all.len(), fails.len() + skips.len() + errors.len() + passes);
     // In input order, each result is its finding.
     let expected = report
         .findings
@@ -318,11 +324,15 @@ fn realistic_reports_validate_and_round_trip() {
         for api in [ReportApi::WgPolicy, ReportApi::OpenReports] {
             let text = render(&report, api, &[]);
             let docs = check_stream(&crds, &report, api, &text);
-            if name == "clean" || name == "input errors only" || name == "notes only" {
+            if name == "clean" || name == "notes only" {
                 // Never an empty stream (`kubectl apply` refuses one): the empty cluster report.
                 assert_eq!(docs.len(), 1, "{name}");
                 assert_eq!(docs[0]["metadata"]["name"], "palisade-cluster");
                 assert_eq!(docs[0]["results"], json!([]));
+            }
+            if name == "input errors only" {
+                assert_eq!(docs.len(), 1, "{name}");
+                assert_eq!(docs[0]["summary"]["error"], 2);
             }
         }
     }
@@ -348,8 +358,8 @@ fn reports_per_namespace_and_one_cluster_report() {
     assert_eq!(
         heads,
         vec![
-            // The Pod read from a file without a namespace.
-            h("ClusterPolicyReport", "", "palisade-cluster", 2),
+            // The Pod read from a file without a namespace, and the two input errors.
+            h("ClusterPolicyReport", "", "palisade-cluster", 4),
             h("PolicyReport", "kube-system", "palisade-kube-system", 2),
             h("PolicyReport", "ops", "palisade-ops", 1),
             h("PolicyReport", "shop", "palisade-shop", 3),
@@ -474,7 +484,7 @@ fn pass_results_for_rules_that_found_nothing() {
         if api == ReportApi::OpenReports {
             assert_eq!(
                 shop["configuration"]["limits"]["statusFilter"],
-                json!(["pass", "fail", "skip"])
+                json!(["pass", "fail", "error", "skip"])
             );
         }
     }
@@ -497,6 +507,7 @@ fn large_namespaces_are_split_under_the_size_limits() {
     long.message = "m".repeat(20_000);
     data.findings.extend(std::iter::repeat_n(long, 25));
     data.suppressed.clear();
+    data.errors.clear();
     let report = data.report();
     let text = render(&report, ReportApi::WgPolicy, &[]);
     let docs = check_stream(&Crds::load(), &report, ReportApi::WgPolicy, &text);
@@ -660,6 +671,6 @@ fn format_names() {
     assert_eq!(docs.len(), 4);
     assert_eq!(
         results(&docs).len(),
-        data.findings.len() + data.suppressed.len()
+        data.findings.len() + data.suppressed.len() + data.errors.len()
     );
 }
