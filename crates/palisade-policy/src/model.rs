@@ -146,10 +146,12 @@ impl Template {
             match RegoProgram::compile(&name, &rego, &libs, v1) {
                 Ok(p) => t.rego = Some(p),
                 Err(message) => {
-                    // The `rego: |` block starts on the line after its key.
+                    // A `rego: |` block starts on the line after its key; regorus names the
+                    // line inside the module (`--> name.rego:L:C`).
+                    let inner = module_line(&message).unwrap_or(0);
                     errors.push(PolicyError::Compile {
                         file: file.clone(),
-                        line: line_of(&path),
+                        line: line_of(&path) + inner,
                         template: name.clone(),
                         engine: "Rego",
                         message: message.clone(),
@@ -315,4 +317,10 @@ fn strings(v: Option<&Value>) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The line regorus reports inside a module: `--> file.rego:LINE:COL`.
+fn module_line(message: &str) -> Option<u32> {
+    let after = message.split_once(".rego:")?.1;
+    after.split(':').next()?.trim().parse().ok()
 }

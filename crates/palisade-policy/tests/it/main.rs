@@ -1,1 +1,3 @@
-
+//! Integration tests: gatekeeper-library conformance, loader errors, limits, evaluate().
+mod conformance;
+mod policies;
