@@ -16,8 +16,33 @@ use crate::output::{ColorChoice, Output};
 #[derive(Debug, clap::Args)]
 pub struct ScanArgs {
     /// Files or directories to scan (`.yaml`, `.yml`, `.json`; directories recursively); `-` reads stdin.
-    #[arg(value_name = "PATH", required = true)]
+    #[arg(value_name = "PATH", required_unless_present = "cluster")]
     pub paths: Vec<PathBuf>,
+
+    /// Scan the live cluster: list, read-only, every kind the rules read (all namespaces, or
+    /// the one of -n), page by page; Secrets by metadata only. Findings name objects as
+    /// cluster://CONTEXT/NAMESPACE/KIND/NAME and carry their origin; objects created by a
+    /// controller are reported on their top owner.
+    #[arg(long)]
+    pub cluster: bool,
+
+    /// kubeconfig for --cluster [default: $KUBECONFIG, the in-cluster service account, then
+    /// ~/.kube/config].
+    #[arg(long, value_name = "FILE", requires = "cluster")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// Context of the kubeconfig for --cluster [default: its current-context].
+    #[arg(long, value_name = "NAME", requires = "cluster")]
+    pub context: Option<String>,
+
+    /// With --cluster: every namespace (the default without -n).
+    #[arg(long, short = 'A', requires = "cluster", conflicts_with = "namespace")]
+    pub all_namespaces: bool,
+
+    /// With --cluster: bound on connecting, on an exec credential plugin and on each list
+    /// request (`10s`, `500ms`, `1m`).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_timeout)]
+    pub request_timeout: std::time::Duration,
 
     /// Pod Security Standards level to enforce: privileged, baseline or restricted; or
     /// `namespace`: each pod and workload at its namespace's
@@ -96,7 +121,8 @@ pub struct ScanArgs {
     /// Read the manifests as `kubectl apply -n NS` applies them: objects of namespaced kinds
     /// without metadata.namespace are placed in NS (cluster-scoped kinds keep none); an object
     /// naming another namespace is an input error, as kubectl refuses it. Without -n they are
-    /// read as namespace `default`.
+    /// read as namespace `default`. With --cluster: only that namespace is listed (and
+    /// cluster-scoped kinds).
     #[arg(long, short = 'n', value_name = "NS", value_parser = parse_namespace)]
     pub namespace: Option<String>,
 
@@ -179,7 +205,13 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         let p = p.clone();
         scan.on_progress(move |c| p.update(c));
     }
-    let outcome = scan.run([Source::Paths(args.paths.clone())]);
+    if !args.paths.is_empty() {
+        scan.add(Source::Paths(args.paths.clone()));
+    }
+    if args.cluster {
+        scan_cluster(&args, &mut scan)?;
+    }
+    let outcome = scan.finish();
     if let Some(p) = progress {
         p.finish();
     }
@@ -202,6 +234,66 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::from(outcome.exit_status()))
+}
+
+/// Lists the cluster's objects into `scan` as the pages arrive; the lister's notes (a kind
+/// it may not list) become the scan's notes. An unreachable server, a refused token or a
+/// failing exec plugin is an error naming the context.
+fn scan_cluster(args: &ScanArgs, scan: &mut Scan) -> Result<()> {
+    let opts = palisade_kube::KubeOptions {
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+        request_timeout: args.request_timeout,
+    };
+    let scope = match &args.namespace {
+        Some(ns) => palisade_kube::Scope::One(ns.clone()),
+        None => palisade_kube::Scope::All,
+    };
+    let (context, summary) = palisade_kube::block_on(async {
+        let cluster = palisade_kube::connect(&opts).await?;
+        let context = cluster.context().to_owned();
+        let summary = cluster
+            .list(
+                palisade_kube::KINDS,
+                &scope,
+                &palisade_kube::ListOptions::default(),
+                |page| scan.add_page(&context, page.items),
+            )
+            .await?;
+        Ok::<_, palisade_kube::KubeError>((context, summary))
+    })??;
+    for note in summary.notes {
+        scan.add_note(palisade_core::InputError {
+            file: format!("cluster://{context}"),
+            document: None,
+            line: None,
+            column: None,
+            kind: "cluster".to_owned(),
+            message: note.message,
+        });
+    }
+    Ok(())
+}
+
+/// `10s`, `500ms`, `2m`, or a number of seconds; more than 0, at most a day.
+fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(digits);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration (10s, 500ms, 2m)"))?;
+    let ms = match unit {
+        "" | "s" => n.checked_mul(1000),
+        "ms" => Some(n),
+        "m" => n.checked_mul(60_000),
+        "h" => n.checked_mul(3_600_000),
+        _ => return Err(format!("{text:?}: unknown unit {unit:?} (ms, s, m, h)")),
+    };
+    match ms {
+        Some(ms) if ms > 0 && ms <= 86_400_000 => Ok(std::time::Duration::from_millis(ms)),
+        _ => Err(format!("{text:?}: a duration above 0 and at most 24h")),
+    }
 }
 
 fn parse_level(s: &str) -> Result<PssLevel, String> {

@@ -215,3 +215,109 @@ fn dedup_owned_reports_a_kubectl_dump_on_its_top_owner() {
         "{note}"
     );
 }
+
+/// `scan --cluster` against the fake API server: cluster:// names with origin, owner
+/// deduplication, `--pss-level namespace` from the cluster's Namespace labels, a 403 kind as
+/// a note, and an unreachable server as exit 2 naming the context.
+#[test]
+fn scan_cluster_through_the_fake_api_server() {
+    use palisade_kube::testing::{FakeApiServer, FakeConfig, token_user};
+    let spec = json!({"containers": [{"name": "c", "image": "i", "securityContext": {"privileged": true}}]});
+    let owner = |kind: &str, api: &str, name: &str, uid: &str| json!([{"apiVersion": api, "kind": kind, "name": name, "uid": uid, "controller": true}]);
+    let template = json!({"metadata": {"labels": {"x": "y"}}, "spec": spec});
+    let objects = vec![
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop",
+            "labels": {"pod-security.kubernetes.io/enforce": "baseline"}}}),
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "lab"}}),
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop", "uid": "d1"},
+            "spec": {"selector": {"matchLabels": {"x": "y"}}, "template": template}}),
+        json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "web-1", "namespace": "shop", "uid": "r1",
+            "ownerReferences": owner("Deployment", "apps/v1", "web", "d1")},
+            "spec": {"selector": {"matchLabels": {"x": "y"}}, "template": template}}),
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-1-a", "namespace": "shop", "uid": "p1",
+            "ownerReferences": owner("ReplicaSet", "apps/v1", "web-1", "r1")}, "spec": spec}),
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "bare", "namespace": "lab", "uid": "p2"}, "spec": spec}),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt.block_on(FakeApiServer::start(FakeConfig {
+        objects,
+        forbidden: vec!["secrets".into()],
+        ..FakeConfig::default()
+    }));
+    let user = token_user(server.token());
+    let kubeconfig = server.kubeconfig(dir.path(), "prod", &user);
+    let out = palisade()
+        .env_remove("KUBECONFIG")
+        .args([
+            "scan",
+            "--no-config",
+            "--cluster",
+            "--pss-level",
+            "namespace",
+            "-f",
+            "json",
+            "--kubeconfig",
+        ])
+        .arg(&kubeconfig)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    let mut pss: Vec<String> = findings
+        .iter()
+        .filter(|f| f["family"] == "pss")
+        .map(|f| f["file"].as_str().unwrap().to_owned())
+        .collect();
+    pss.dedup();
+    // The Deployment at its namespace's baseline; its ReplicaSet and Pod through it; the bare
+    // pod's namespace has no label: privileged, no PSS finding.
+    assert_eq!(pss, ["cluster://prod/shop/Deployment/web"]);
+    let bare = findings
+        .iter()
+        .find(|f| f["file"] == "cluster://prod/lab/Pod/bare")
+        .expect("hardening findings on the bare pod");
+    assert_eq!(bare["origin"]["uid"], "p2");
+    assert_eq!(bare["origin"]["context"], "prod");
+    assert_eq!(bare["line"], 0);
+    assert!(findings.iter().all(|f| f["origin"]["name"].is_string()));
+    assert!(!findings.iter().any(|f| f["object"]["kind"] == "ReplicaSet"));
+    let notes = report["notes"].as_array().unwrap();
+    assert!(notes.iter().any(|n| n["kind"] == "owned"), "{notes:?}");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n["kind"] == "cluster" && n["message"].as_str().unwrap().contains("secrets")),
+        "{notes:?}"
+    );
+    assert_eq!(report["summary"]["files"], 0);
+    assert!(server.seen().iter().all(|s| !s.path.contains("watch")));
+
+    // Unreachable: exit 2, the context named.
+    drop(server);
+    let out = palisade()
+        .env_remove("KUBECONFIG")
+        .args([
+            "scan",
+            "--cluster",
+            "--request-timeout",
+            "2s",
+            "--kubeconfig",
+        ])
+        .arg(&kubeconfig)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("prod"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    drop(rt);
+}
