@@ -185,6 +185,8 @@ pre.src i{display:inline-block;min-width:44px;color:var(--muted);font-style:norm
 ul.errors li{margin:2px 0}
 .none{color:var(--muted)}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
+@media (max-width:640px){nav{position:static}}
+.wide{overflow-x:auto}
 @media print{nav{position:static}.fr,#search{display:none}}
 "#;
 
@@ -563,7 +565,7 @@ fn summary(
     let mut rows: Vec<_> = by_rule.into_iter().collect();
     rows.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(b.0)));
     w.write_all(
-        b"<table id=\"by-rule\"><thead><tr><th>Rule</th><th>Title</th><th>Severity</th>\
+        b"<div class=\"wide\"><table id=\"by-rule\"><thead><tr><th>Rule</th><th>Title</th><th>Severity</th>\
           <th>Family</th><th>Findings</th><th>Waived</th></tr></thead><tbody>\n",
     )?;
     for (id, (severity, family, n, waived)) in rows {
@@ -582,7 +584,7 @@ fn summary(
             "</td><td class=\"n\">{n}</td><td class=\"n\">{waived}</td></tr>"
         )?;
     }
-    w.write_all(b"</tbody></table>\n</section>\n")
+    w.write_all(b"</tbody></table></div>\n</section>\n")
 }
 
 fn rule_link(w: &mut dyn Write, id: &str, meta: Option<&&RuleMeta>) -> io::Result<()> {
