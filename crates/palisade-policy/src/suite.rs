@@ -52,7 +52,8 @@ pub fn find_suites(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<PolicyError>) {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for p in paths {
-        walk(p, &mut out, &mut errors, p.is_file());
+        // A named path that is not a directory is read (and its absence reported).
+        walk(p, &mut out, &mut errors, !p.is_dir());
     }
     (out, errors)
 }
@@ -116,12 +117,29 @@ fn is_suite(v: &Value) -> bool {
 
 /// Runs every suite in `files` (files that are not suites are ignored, as gator does).
 pub fn run(files: &[PathBuf], limits: Limits) -> Report {
+    run_tests(files, limits, None)
+}
+
+/// Like [`run`], for the tests whose name matches `pattern` (gator's `--run`, unanchored).
+pub fn run_matching(
+    files: &[PathBuf],
+    limits: Limits,
+    pattern: &str,
+) -> Result<Report, PolicyError> {
+    let re = regex::Regex::new(pattern).map_err(|e| PolicyError::Read {
+        file: "--run".into(),
+        message: format!("{pattern:?} is not a valid regular expression: {e}"),
+    })?;
+    Ok(run_tests(files, limits, Some(&re)))
+}
+
+fn run_tests(files: &[PathBuf], limits: Limits, filter: Option<&regex::Regex>) -> Report {
     let mut report = Report::default();
     for f in files {
         match load(f) {
             Ok(docs) => {
                 for d in docs.iter().filter(|d| is_suite(&d.value)) {
-                    run_suite(f, &d.value, limits, &mut report);
+                    run_suite(f, &d.value, limits, filter, &mut report);
                 }
             }
             Err(e) => report.errors.push(e),
@@ -134,7 +152,13 @@ fn truthy(v: Option<&Value>) -> bool {
     v.and_then(Value::as_bool).unwrap_or(false)
 }
 
-fn run_suite(file: &Path, suite: &Value, limits: Limits, report: &mut Report) {
+fn run_suite(
+    file: &Path,
+    suite: &Value,
+    limits: Limits,
+    filter: Option<&regex::Regex>,
+    report: &mut Report,
+) {
     let dir = file.parent().unwrap_or(Path::new("."));
     let sname = file.display().to_string();
     let suite_skip = truthy(suite.get("skip"));
@@ -149,6 +173,9 @@ fn run_suite(file: &Path, suite: &Value, limits: Limits, report: &mut Report) {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_owned();
+        if filter.is_some_and(|re| !re.is_match(&tname)) {
+            continue;
+        }
         let skip = suite_skip || truthy(t.get("skip"));
         let cases = t
             .get("cases")
