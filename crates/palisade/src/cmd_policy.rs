@@ -58,11 +58,14 @@ fn test(args: TestArgs) -> Result<ExitCode> {
     };
     errors.extend(report.errors.iter().cloned());
     let mut out = std::io::stdout().lock();
-    let mut tally = [(0usize, 0usize); 2];
+    let (mut rego, mut cel) = ((0usize, 0usize), (0usize, 0usize));
     let (mut failed, mut skipped, mut disagree) = (0, 0, 0);
     for c in &report.cases {
         for o in &c.outcomes {
-            let slot = &mut tally[usize::from(o.engine == EngineKind::Cel)];
+            let slot = match o.engine {
+                EngineKind::Rego => &mut rego,
+                EngineKind::Cel => &mut cel,
+            };
             slot.1 += 1;
             slot.0 += usize::from(o.failure.is_none());
         }
@@ -80,7 +83,6 @@ fn test(args: TestArgs) -> Result<ExitCode> {
         writeln!(out, "error {e}")?;
     }
     let engines = |(p, t): (usize, usize)| format!("{p}/{t}");
-    let [rego, cel] = tally;
     writeln!(
         out,
         "{} cases: {} passed, {failed} failed, {skipped} skipped (rego {}, cel {}; engines disagree on {disagree})",
