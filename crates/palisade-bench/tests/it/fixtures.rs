@@ -752,3 +752,72 @@ fn worker_version_from_kubelet_binary() {
         ("cis-1.11", "1.31")
     );
 }
+
+/// Without --targets, kube-bench's choice: master (+ controlplane) when the master components
+/// run, etcd when etcd runs, node always, policies when the benchmark has it.
+#[test]
+fn default_targets_follow_the_running_components() {
+    let types = |f: &Fixture| {
+        let node = Node::load(&f.root(), Some(&f.proc_dir()));
+        let mut o = options(&[]);
+        o.targets = None;
+        let r = run::run(&o, &node).unwrap();
+        r.controls
+            .iter()
+            .map(|c| c.node_type.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        types(&Fixture::control_plane(true)),
+        ["master", "etcd", "controlplane", "node", "policies"]
+    );
+    assert_eq!(types(&Fixture::worker(true)), ["node", "policies"]);
+}
+
+/// kube-bench's filters: --check, --group, --skip (INFO), --scored/--unscored.
+#[test]
+fn filters() {
+    let f = Fixture::control_plane(false);
+    let node = Node::load(&f.root(), Some(&f.proc_dir()));
+    let ids = |o: &Options| {
+        let r = run::run(o, &node).unwrap();
+        r.controls
+            .iter()
+            .flat_map(|c| c.groups.iter().flat_map(|g| g.checks.iter()))
+            .map(|c| (c.id.clone(), c.status))
+            .collect::<Vec<_>>()
+    };
+    let mut o = options(&["master"]);
+    o.checks = vec!["1.1.1".into(), "1.2.2".into()];
+    assert_eq!(
+        ids(&o),
+        [("1.1.1".to_string(), FAIL), ("1.2.2".to_string(), FAIL)]
+    );
+    o.skip = vec!["1.2.2".into()];
+    assert_eq!(
+        ids(&o),
+        [("1.1.1".to_string(), FAIL), ("1.2.2".to_string(), INFO)]
+    );
+    let mut o = options(&["master"]);
+    o.groups = vec!["1.4".into()];
+    assert_eq!(
+        ids(&o).iter().map(|(i, _)| i.as_str()).collect::<Vec<_>>(),
+        ["1.4.1", "1.4.2"]
+    );
+    o.skip = vec!["1.4".into()];
+    assert!(ids(&o).iter().all(|(_, s)| *s == INFO));
+    let mut o = options(&["master"]);
+    o.scored = false;
+    let unscored = ids(&o);
+    assert!(
+        !unscored.is_empty() && unscored.iter().all(|(_, s)| *s != FAIL),
+        "unscored checks never FAIL"
+    );
+    o.scored = true;
+    o.unscored = false;
+    assert!(
+        ids(&o)
+            .iter()
+            .all(|(id, _)| !unscored.iter().any(|(u, _)| u == id))
+    );
+}
