@@ -367,3 +367,51 @@ fn file_uri(path: &str) -> String {
     }
     out
 }
+
+/// A compact table: one row per check (status, id, scored, evaluation, text), a blank line
+/// and the totals. For terminals; the text format is kube-bench's.
+pub fn table(report: &Report) -> String {
+    use crate::run::Evaluation;
+    let mut out = String::new();
+    let id_w = report
+        .controls
+        .iter()
+        .flat_map(|c| c.groups.iter().flat_map(|g| g.checks.iter()))
+        .map(|c| c.id.len())
+        .max()
+        .unwrap_or(2)
+        .max(2);
+    let _ = writeln!(
+        out,
+        "{:<7} {:<id_w$}  {:<6}  {:<8}  CHECK",
+        "STATUS", "ID", "SCORED", "AUDIT"
+    );
+    for c in &report.controls {
+        for g in &c.groups {
+            for ch in &g.checks {
+                let how = match ch.evaluation {
+                    Evaluation::None => "-",
+                    Evaluation::Native => "native",
+                    Evaluation::Shell => "shell",
+                    Evaluation::NotEvaluated => "skipped",
+                };
+                let _ = writeln!(
+                    out,
+                    "{:<7} {:<id_w$}  {:<6}  {:<8}  {}",
+                    ch.status.as_str(),
+                    ch.id,
+                    if ch.scored { "yes" } else { "no" },
+                    how,
+                    ch.text
+                );
+            }
+        }
+    }
+    let t = &report.totals;
+    let _ = writeln!(
+        out,
+        "\n{}: {} PASS, {} FAIL, {} WARN, {} INFO",
+        report.benchmark, t.total_pass, t.total_fail, t.total_warn, t.total_info
+    );
+    out
+}

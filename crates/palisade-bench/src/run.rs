@@ -192,7 +192,8 @@ pub fn select_benchmark(opts: &Options, node: &Node) -> Result<(String, String),
         Some(v) => v.clone(),
         None => node.detect_version().ok_or_else(|| {
             BenchError::Usage(
-                "cannot tell the Kubernetes version of this node (no static pod image tag); \
+                "cannot tell the Kubernetes version of this node (no control-plane static pod \
+                 image tag, no version stamped in the kubelet binary); \
                  pass --benchmark (e.g. cis-1.12) or --k8s-version (e.g. 1.33)"
                     .into(),
             )

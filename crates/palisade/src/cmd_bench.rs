@@ -20,13 +20,16 @@ pub enum BenchFormat {
     Junit,
     /// SARIF 2.1.0: FAIL as error, WARN as warning, located at the file the evidence names.
     Sarif,
+    /// One row per check: status, id, scored, how the audit was evaluated, text; then totals.
+    Table,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
     /// Benchmark folder of the cfg tree (cis-1.12, eks-1.7.0, gke-1.9.0, k3s-cis-1.24, ...).
-    /// Default: from the Kubernetes version (--k8s-version, or the control-plane static pods'
-    /// image tags) through config.yaml's version_mapping.
+    /// Default: from the Kubernetes version (--k8s-version, or found on the node: the
+    /// control-plane static pods' image tags, the kubelet binary) through config.yaml's
+    /// version_mapping.
     #[arg(long, value_name = "NAME")]
     pub benchmark: Option<String>,
 
@@ -156,6 +159,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         }
         BenchFormat::Junit => palisade_bench::output::junit(&report),
         BenchFormat::Sarif => palisade_bench::output::sarif(&report),
+        BenchFormat::Table => palisade_bench::output::table(&report),
     };
     let mut output =
         crate::output::Output::open(args.output.as_deref(), crate::output::ColorChoice::Never)?;

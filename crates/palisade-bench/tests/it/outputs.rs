@@ -276,3 +276,24 @@ fn sarif_validates_and_reports_fail_and_warn() {
         "cis-1.12/1.1.1"
     );
 }
+
+#[test]
+fn table_lists_every_check_and_the_totals() {
+    let r = report();
+    let t = output::table(&r);
+    let checks: usize = r
+        .controls
+        .iter()
+        .flat_map(|c| c.groups.iter())
+        .map(|g| g.checks.len())
+        .sum();
+    assert_eq!(t.lines().count(), checks + 3, "header, rows, blank, totals");
+    assert!(t.starts_with("STATUS"));
+    assert!(t.contains("\nFAIL    1.1.1   yes     native    Ensure that the API server pod specification file permissions"), "{t}");
+    assert!(t.contains("skipped   "), "not-evaluated audits are marked");
+    let tt = r.totals;
+    assert!(t.ends_with(&format!(
+        "cis-1.12: {} PASS, {} FAIL, {} WARN, {} INFO\n",
+        tt.total_pass, tt.total_fail, tt.total_warn, tt.total_info
+    )));
+}
