@@ -17,6 +17,32 @@ const ANY_OBJECT: &str = r#"has(request.operation) && request.operation == "DELE
 const PARAMS: &str =
     "!has(params.spec) ? null : !has(params.spec.parameters) ? null : params.spec.parameters";
 
+/// The review's values, converted once per review.
+#[derive(Debug, Clone)]
+pub(crate) struct CelReview {
+    object: Value,
+    old_object: Value,
+    request: Value,
+    namespace_object: Value,
+}
+
+impl CelReview {
+    fn new(review: &Review) -> CelReview {
+        // On DELETE the driver clears `object`, as a real VAP sees it.
+        let object = if review.operation() == "DELETE" {
+            Value::Null
+        } else {
+            to_cel(review.object())
+        };
+        CelReview {
+            object,
+            old_object: to_cel(review.old_object()),
+            request: to_cel(&review.request),
+            namespace_object: review.namespace_object.as_ref().map_or(Value::Null, to_cel),
+        }
+    }
+}
+
 pub(crate) struct CelProgram {
     base: Context<'static>,
     /// Prelude first, then the template's variables, in order.
@@ -122,20 +148,13 @@ impl CelProgram {
         c: &Constraint,
         review: &Review,
     ) -> Result<Vec<(String, Json)>, PolicyError> {
+        let r = review.cel.get_or_init(|| CelReview::new(review));
         let mut ctx = self.base.new_inner_scope();
-        let object = if review.operation() == "DELETE" {
-            Json::Null
-        } else {
-            review.object().clone()
-        };
-        ctx.add_variable_from_value("object", to_cel(&object));
-        ctx.add_variable_from_value("oldObject", to_cel(review.old_object()));
-        ctx.add_variable_from_value("request", to_cel(&review.request));
-        ctx.add_variable_from_value("params", to_cel(&c.object));
-        ctx.add_variable_from_value(
-            "namespaceObject",
-            review.namespace_object.as_ref().map_or(Value::Null, to_cel),
-        );
+        ctx.add_variable_from_value("object", r.object.clone());
+        ctx.add_variable_from_value("oldObject", r.old_object.clone());
+        ctx.add_variable_from_value("request", r.request.clone());
+        ctx.add_variable_from_value("params", c.cel_object.clone());
+        ctx.add_variable_from_value("namespaceObject", r.namespace_object.clone());
         // Variables in order, each seeing the earlier ones. A variable that errors is left
         // out, so the error surfaces only in an expression that reads it (as lazy evaluation
         // in the API server does).

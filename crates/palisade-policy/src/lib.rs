@@ -89,10 +89,28 @@ impl Default for Limits {
 
 /// Objects that referential templates read through `data.inventory`, and the Namespaces the
 /// matcher's `namespaceSelector` reads.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Inventory {
     tree: Value,
     rego: Option<regorus::Value>,
+    /// Unique per built inventory: engines keep the last one merged into their data.
+    pub(crate) id: u64,
+}
+
+static INVENTORY_IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn next_inventory_id() -> u64 {
+    INVENTORY_IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+impl Default for Inventory {
+    fn default() -> Self {
+        Inventory {
+            tree: Value::Null,
+            rego: None,
+            id: next_inventory_id(),
+        }
+    }
 }
 
 impl Inventory {
@@ -122,7 +140,11 @@ impl Inventory {
         }
         let tree = json!({"cluster": cluster, "namespace": namespaced});
         let rego = Some(regorus::Value::from(json!({ "inventory": tree.clone() })));
-        Inventory { tree, rego }
+        Inventory {
+            tree,
+            rego,
+            id: next_inventory_id(),
+        }
     }
 
     /// The Namespace object of that name, when the inventory holds it.
@@ -148,9 +170,22 @@ pub struct Review {
     pub request: Value,
     /// The Namespace of a namespaced object, when known (`namespaceObject`, `namespaceSelector`).
     pub namespace_object: Option<Value>,
+    /// The review converted for each engine once, shared by every constraint.
+    pub(crate) rego: std::sync::OnceLock<regorus::Value>,
+    pub(crate) cel: std::sync::OnceLock<cel::CelReview>,
 }
 
 impl Review {
+    /// A review of an AdmissionRequest (`request` of an AdmissionReview).
+    pub fn new(request: Value, namespace_object: Option<Value>) -> Review {
+        Review {
+            request,
+            namespace_object,
+            rego: std::sync::OnceLock::new(),
+            cel: std::sync::OnceLock::new(),
+        }
+    }
+
     /// A plain object as audit and gator review it: `{kind, object, name, namespace}`,
     /// operation `""`, empty userInfo.
     pub fn of_object(object: &Value, namespace_object: Option<&Value>) -> Review {
@@ -169,10 +204,7 @@ impl Review {
         }
         req.insert("operation".into(), Value::String(String::new()));
         req.insert("userInfo".into(), json!({}));
-        Review {
-            request: Value::Object(req),
-            namespace_object: namespace_object.cloned(),
-        }
+        Review::new(Value::Object(req), namespace_object.cloned())
     }
 
     pub(crate) fn operation(&self) -> &str {

@@ -188,9 +188,17 @@ pub struct Constraint {
     pub severity: Option<Severity>,
     /// The whole constraint (CEL's top-level `params`).
     pub(crate) object: Value,
+    /// `parameters` and `object` converted once for the engines.
+    pub(crate) rego_parameters: regorus::Value,
+    pub(crate) cel_object: kube_cel::cel::Value,
 }
 
 impl Constraint {
+    /// The constraint as loaded.
+    pub fn object(&self) -> &Value {
+        &self.object
+    }
+
     /// `KIND/NAME`.
     pub fn id(&self) -> String {
         format!("{}/{}", self.kind, self.name)
@@ -254,6 +262,8 @@ impl Constraint {
             file,
             line: doc.spans.span.line,
             r#match: m,
+            rego_parameters: regorus::Value::from(parameters.clone()),
+            cel_object: crate::cel::to_cel(v),
             parameters,
             action,
             severity,

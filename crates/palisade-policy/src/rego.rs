@@ -2,16 +2,21 @@
 //! input `{review, parameters}`, `data.inventory`, the `violation` set.
 
 use std::num::NonZeroU32;
+use std::sync::Mutex;
 
 use regorus::utils::limits::ExecutionTimerConfig;
 use serde_json::{Value, json};
 
 use crate::{Constraint, Inventory, Limits, PolicyError, Review};
 
-#[derive(Clone)]
 pub(crate) struct RegoProgram {
-    engine: regorus::Engine,
+    /// A prepared engine reused across reviews (cloning one per review costs more than the
+    /// evaluation), with the id of the inventory last merged into its `data`.
+    engine: Mutex<(regorus::Engine, Option<u64>)>,
     rule: String,
+    /// Whether any module reads `data.inventory`: merging the inventory into `data` costs in
+    /// proportion to its size, so templates that do not read it do not get it.
+    reads_inventory: bool,
 }
 
 impl std::fmt::Debug for RegoProgram {
@@ -75,7 +80,13 @@ impl RegoProgram {
                 return Err(msg);
             }
         }
-        Ok(RegoProgram { engine, rule })
+        let reads_inventory =
+            rego.contains("inventory") || libs.iter().any(|l| l.contains("inventory"));
+        Ok(RegoProgram {
+            engine: Mutex::new((engine, None)),
+            rule,
+            reads_inventory,
+        })
     }
 
     /// `(msg, details)` of every violation.
@@ -91,30 +102,45 @@ impl RegoProgram {
             engine: "rego",
             message,
         };
-        let mut engine = self.engine.clone();
+        let mut guard = self
+            .engine
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (engine, loaded) = &mut *guard;
         engine.set_execution_timer_config(ExecutionTimerConfig {
             limit: limits.rego_time,
             check_interval: NonZeroU32::MIN,
         });
-        let mut request = review.request.clone();
-        if let Value::Object(m) = &mut request {
-            // Rego sees DELETE's oldObject as object (Gatekeeper copies it).
-            if review.operation() == "DELETE" && review.object().is_null() {
-                let old = review.old_object().clone();
-                m.insert("object".into(), old);
+        let rv = review.rego.get_or_init(|| {
+            let mut request = review.request.clone();
+            if let Value::Object(m) = &mut request {
+                // Rego sees DELETE's oldObject as object (Gatekeeper copies it).
+                if review.operation() == "DELETE" && review.object().is_null() {
+                    let old = review.old_object().clone();
+                    m.insert("object".into(), old);
+                }
+                m.insert(
+                    "namespaceObject".into(),
+                    review.namespace_object.clone().unwrap_or(Value::Null),
+                );
             }
-            m.insert(
-                "namespaceObject".into(),
-                review.namespace_object.clone().unwrap_or(Value::Null),
-            );
+            regorus::Value::from(request)
+        });
+        let mut input = std::collections::BTreeMap::new();
+        input.insert(regorus::Value::from("review"), rv.clone());
+        input.insert(
+            regorus::Value::from("parameters"),
+            c.rego_parameters.clone(),
+        );
+        engine.set_input(regorus::Value::from(input));
+        if self.reads_inventory && *loaded != Some(inventory.id) {
+            engine.clear_data();
+            *loaded = None;
+            engine
+                .add_data(inventory.rego_data())
+                .map_err(|e| err(e.to_string()))?;
+            *loaded = Some(inventory.id);
         }
-        engine.set_input(regorus::Value::from(json!({
-            "review": request,
-            "parameters": c.parameters,
-        })));
-        engine
-            .add_data(inventory.rego_data())
-            .map_err(|e| err(e.to_string()))?;
         let result = engine.eval_rule(self.rule.clone()).map_err(|e| {
             let m = e.to_string();
             if m.contains("time limit") {

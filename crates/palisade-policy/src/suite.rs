@@ -366,13 +366,7 @@ fn prepare_case(dir: &Path, c: &Value) -> Result<(Review, Inventory), String> {
             .and_then(Value::as_str)
             .unwrap_or("");
         let namespace_object = inventory.namespace(ns).cloned();
-        return Ok((
-            Review {
-                request,
-                namespace_object,
-            },
-            inventory,
-        ));
+        return Ok((Review::new(request, namespace_object), inventory));
     }
     let ns = obj
         .pointer("/metadata/namespace")
