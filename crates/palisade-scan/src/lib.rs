@@ -100,6 +100,11 @@ pub struct Options {
     pub limits: palisade_yaml::Limits,
     /// The day waiver expiry is judged at; `None`: today (UTC).
     pub today: Option<Date>,
+    /// Take the inputs as the whole cluster: NetworkPolicy isolation (NETPOL001-004) is
+    /// judged in every namespace. Off, a namespace with neither a NetworkPolicy nor a
+    /// Namespace object in the set is not judged (a note counts them): a per-file scan has
+    /// not seen its policies. A cluster scan sets it.
+    pub assume_complete: bool,
 }
 
 impl Default for Options {
@@ -118,6 +123,7 @@ impl Default for Options {
             dedup_owned: None,
             limits: palisade_yaml::Limits::default(),
             today: None,
+            assume_complete: false,
         }
     }
 }
@@ -541,10 +547,13 @@ impl Scan {
                     defaults: options.rbac_defaults,
                 },
             };
-            let analysis = palisade_graph::analysis(
+            let analysis = palisade_graph::analysis_with_netpol(
                 &kept,
                 &|r| shared.rules.selection.enabled(r),
                 &graph_options,
+                palisade_graph::netpol::NetpolOptions {
+                    assume_complete: options.assume_complete,
+                },
             );
             notes.extend(analysis.notes);
             let mut graph = analysis.findings;

@@ -132,6 +132,12 @@ pub struct ScanArgs {
     #[arg(long)]
     pub dedup_owned: bool,
 
+    /// Take the inputs as the whole cluster: judge NetworkPolicy isolation in every
+    /// namespace. Without it, a namespace with neither a NetworkPolicy nor a Namespace object
+    /// among the inputs is not judged (a note counts them). --cluster sets it.
+    #[arg(long)]
+    pub assume_complete: bool,
+
     /// Colour in table output: auto (honours NO_COLOR and terminals), always, never.
     #[arg(long, default_value = "auto", value_enum)]
     pub color: ColorChoice,
@@ -198,6 +204,8 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         dedup_owned: args.dedup_owned.then_some(true),
         limits,
         today: None,
+        // A cluster scan sees every namespace's policies: the set is the cluster.
+        assume_complete: args.assume_complete || args.cluster,
     };
     let mut scan = Scan::new(options)?;
     let progress = crate::progress::Spinner::for_stderr(args.quiet);

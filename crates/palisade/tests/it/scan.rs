@@ -3,6 +3,7 @@
 
 use assert_cmd::Command;
 use serde_json::Value;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
@@ -719,4 +720,37 @@ fn namespace_flag_refuses_an_object_in_another_namespace() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("invalid namespace \"Bad_NS\""));
+}
+
+#[test]
+fn assume_complete_judges_a_lone_namespace() {
+    // A lone Deployment: its namespace has no NetworkPolicy or Namespace among the inputs.
+    let with_notes = |args: &[&str]| {
+        let mut all = vec!["--no-config", "--select", "netpol"];
+        all.extend_from_slice(args);
+        all.push("examples/good-deployment.yaml");
+        let (_, json) = scan_json(&all);
+        let ids: BTreeSet<String> = findings(&json)
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap().to_owned())
+            .collect();
+        let incomplete = json["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["kind"] == "netpol-incomplete")
+            .count();
+        (ids, incomplete)
+    };
+    let (ids, incomplete) = with_notes(&[]);
+    assert!(ids.is_empty(), "{ids:?}");
+    assert_eq!(incomplete, 1);
+    let (ids, incomplete) = with_notes(&["--assume-complete"]);
+    assert_eq!(incomplete, 0);
+    assert!(
+        ids.iter().any(|i| i.starts_with("NETPOL00"))
+            && ids.iter().all(|i| ["NETPOL001", "NETPOL002", "NETPOL003", "NETPOL004"]
+                .contains(&i.as_str())),
+        "{ids:?}"
+    );
 }
