@@ -132,6 +132,18 @@ pub struct ScanArgs {
     #[arg(long)]
     pub dedup_owned: bool,
 
+    /// Render Helm charts (`helm template DIR --include-crds`) and root kustomizations
+    /// (`kubectl kustomize DIR`) found among the inputs with the `helm`/`kubectl` on PATH, and
+    /// scan their output instead of their files; findings are located in the rendered stream
+    /// (`DIR/templates/x.yaml (rendered)`). A renderer that is missing or fails is an input
+    /// error (exit 2).
+    #[arg(long)]
+    pub render: bool,
+
+    /// With --render: longest a single `helm template` or `kubectl kustomize` may run.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_timeout, requires = "render")]
+    pub render_timeout: std::time::Duration,
+
     /// Take the inputs as the whole cluster: judge NetworkPolicy isolation in every
     /// namespace. Without it, a namespace with neither a NetworkPolicy nor a Namespace object
     /// among the inputs is not judged (a note counts them). --cluster sets it.
@@ -183,6 +195,9 @@ fn load_config(args: &ScanArgs, limits: &palisade_yaml::Limits) -> Result<Option
 pub fn run(args: ScanArgs) -> Result<ExitCode> {
     let limits = palisade_yaml::Limits {
         max_file_bytes: args.max_file_size,
+        render: args
+            .render
+            .then(|| palisade_yaml::render::Renderer::from_path(args.render_timeout)),
         ..palisade_yaml::Limits::default()
     };
     let config = load_config(&args, &limits)?;

@@ -21,3 +21,4 @@ mod packaging;
 mod rbac;
 mod scan;
 mod scan_pipeline;
+mod scan_render;
