@@ -54,13 +54,20 @@ impl RegoProgram {
                 }),
             )
             .map_err(|e| e.to_string())?;
+        let fix = |src: &str| {
+            if v1 {
+                src.to_owned()
+            } else {
+                opa_v0_compat(src)
+            }
+        };
         for (i, lib) in libs.iter().enumerate() {
             engine
-                .add_policy(format!("{name}/libs[{i}].rego"), lib.clone())
+                .add_policy(format!("{name}/libs[{i}].rego"), fix(lib))
                 .map_err(|e| e.to_string())?;
         }
         let pkg = engine
-            .add_policy(format!("{name}.rego"), rego.to_owned())
+            .add_policy(format!("{name}.rego"), fix(rego))
             .map_err(|e| e.to_string())?;
         let rule = format!("{pkg}.violation");
         // Compile now so that errors in rule bodies surface at load, not at the first review.
@@ -175,5 +182,72 @@ impl RegoProgram {
                 (msg, details)
             })
             .collect())
+    }
+}
+
+/// Two Rego v0 forms OPA accepts and regorus 0.14 does not, rewritten line by line into their
+/// OPA meaning (line numbers are kept, so errors still point at the template's lines):
+/// - a rule with several bodies, `head { a } { b }`: a line that is exactly `} {` at the rule's
+///   indentation becomes `} head {` (one more definition of the same rule);
+/// - a body line starting with `(` after a line ending in a term: OPA reads two expressions,
+///   regorus a call; a `;` (Rego's expression separator) is put between them.
+pub(crate) fn opa_v0_compat(src: &str) -> String {
+    let mut out = String::with_capacity(src.len() + 16);
+    let mut head: Option<(usize, String)> = None;
+    let mut prev_term = false;
+    for line in src.lines() {
+        let indent = line.len() - line.trim_start().len();
+        let t = line.trim();
+        let mut line = line.to_owned();
+        if t == "} {" {
+            if let Some((hi, h)) = &head
+                && *hi == indent
+            {
+                line = format!("{}}} {h} {{", " ".repeat(indent));
+            }
+        } else if t.ends_with('{') && !t.starts_with('#') && !t.starts_with('}') && indent == 0 {
+            let h = t.trim_end_matches('{').trim_end();
+            if !h.is_empty() && !h.starts_with("package") && !h.starts_with("import") {
+                head = Some((indent, h.to_owned()));
+            }
+        }
+        if t.starts_with('(') && prev_term {
+            // The `;` goes on the previous line, which is already written.
+            if out.ends_with('\n') {
+                out.pop();
+                out.push_str(";\n");
+            }
+        }
+        if !t.is_empty() && !t.starts_with('#') {
+            prev_term = t
+                .chars()
+                .last()
+                .is_some_and(|c| c.is_alphanumeric() || matches!(c, '_' | ']' | ')' | '"'));
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::opa_v0_compat;
+
+    #[test]
+    fn multi_body_rules_become_separate_definitions() {
+        let src = "package p\nviolation[{\"msg\": m}] {\n  m := \"a\"\n} {\n  m := \"b\"\n}\n";
+        let out = opa_v0_compat(src);
+        assert_eq!(out.lines().nth(3), Some("} violation[{\"msg\": m}] {"));
+        assert_eq!(out.lines().count(), src.lines().count());
+    }
+
+    #[test]
+    fn a_parenthesised_line_after_a_term_is_a_new_expression() {
+        let src = "f(x) {\n  input.a\n  (x - 1) > 0\n}\n";
+        assert_eq!(opa_v0_compat(src), "f(x) {\n  input.a;\n  (x - 1) > 0\n}\n");
+        // After an operator or an opening bracket nothing changes.
+        let src = "f(x) {\n  y := [\n  (x - 1)]\n}\n";
+        assert_eq!(opa_v0_compat(src), src);
     }
 }

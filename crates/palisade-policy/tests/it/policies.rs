@@ -157,3 +157,10 @@ fn bad_constraints_are_errors() {
         "{msgs:?}"
     );
 }
+
+#[test]
+fn a_policy_set_is_shared_across_threads() {
+    fn shared<T: Send + Sync>() {}
+    shared::<PolicySet>();
+    shared::<Inventory>();
+}
