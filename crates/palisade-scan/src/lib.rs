@@ -21,6 +21,7 @@
 //! # Ok::<(), palisade_scan::ScanError>(())
 //! ```
 
+mod checked;
 mod cluster;
 mod config;
 pub mod namespaces;
@@ -105,6 +106,10 @@ pub struct Options {
     /// Namespace object in the set is not judged (a note counts them): a per-file scan has
     /// not seen its policies. A cluster scan sets it.
     pub assume_complete: bool,
+    /// Keep, for each object checked, its identity and the rules that checked it
+    /// ([`Outcome::checked`]), for the `pass` results of the report formats. Off by
+    /// default: it costs memory per object.
+    pub collect_checked: bool,
 }
 
 impl Default for Options {
@@ -124,6 +129,7 @@ impl Default for Options {
             limits: palisade_yaml::Limits::default(),
             today: None,
             assume_complete: false,
+            collect_checked: false,
         }
     }
 }
@@ -167,6 +173,10 @@ pub struct Outcome {
     /// The rules that ran.
     pub rules: Vec<RuleMeta>,
     pub summary: Summary,
+    /// With [`Options::collect_checked`]: each object checked (after owner deduplication)
+    /// and the IDs of the rules that checked it, in input order (workloads held for their
+    /// Namespace last); else empty.
+    pub checked: Vec<palisade_report::CheckedObject>,
 }
 
 impl Outcome {
@@ -214,6 +224,8 @@ struct Shared {
     config: Option<Config>,
     today: Date,
     namespace: Option<String>,
+    /// With [`Options::collect_checked`]: the rule sets objects are checked by.
+    checked: Option<checked::RuleSets>,
 }
 
 /// What the per-object pass keeps of one piece of input.
@@ -233,6 +245,8 @@ struct Checked {
     owners: Owners,
     /// Origins of cluster objects kept or deferred (their later findings need them).
     origins: Vec<(String, Origin)>,
+    /// With [`Options::collect_checked`]: the objects checked and their rule sets.
+    checked: Vec<checked::Entry>,
 }
 
 /// A scan in progress: add sources, then [`Scan::finish`].
@@ -335,6 +349,7 @@ impl Scan {
                 },
             ),
         };
+        let rules_selection = selection.clone();
         let rules = palisade_rules::ScanOptions { policy, selection };
         let cross = palisade_rules::needs_cross_object(&rules);
         let shared = Shared {
@@ -345,6 +360,9 @@ impl Scan {
             config: options.config.clone(),
             today: options.today.unwrap_or_else(today),
             namespace: options.namespace.clone(),
+            checked: options.collect_checked.then(|| {
+                checked::RuleSets::new(&rules_selection, &options.severity, options.assume_complete)
+            }),
         };
         Ok(Scan {
             shared,
@@ -527,6 +545,7 @@ impl Scan {
             deferred,
             placed,
             owners,
+            checked: mut checked_objects,
             ..
         } = acc;
         if let Some(ns) = &shared.namespace {
@@ -536,6 +555,7 @@ impl Scan {
         notes.extend(expired.notes);
         if let Mode::Namespace { fallback, table } = &shared.mode {
             let d = check_deferred(&shared, &deferred, table, *fallback, &origins);
+            checked_objects.extend(d.checked);
             findings.extend(d.waived.findings);
             suppressed.extend(d.waived.suppressed);
             notes.extend(d.notes);
@@ -580,8 +600,21 @@ impl Scan {
             let key = |f: &Finding| (f.file.clone(), f.document, f.object.clone());
             findings.retain(|f| !dropped.contains(&key(f)));
             suppressed.retain(|s| !dropped.contains(&key(&s.finding)));
+            checked_objects
+                .retain(|e| !dropped.contains(&(e.file.to_string(), e.document, e.object.clone())));
             notes.push(dedup_note(&dropped, context.as_deref()));
         }
+        let checked = match &shared.checked {
+            Some(sets) => checked_objects
+                .into_iter()
+                .map(|e| palisade_report::CheckedObject {
+                    rules: sets.get(e.set).iter().map(|r| (*r).to_owned()).collect(),
+                    object: e.object,
+                    uid: e.uid,
+                })
+                .collect(),
+            None => Vec::new(),
+        };
         // Deterministic order: by file, then position, then rule.
         findings.sort_by(|a, b| {
             (&a.file, a.document, a.line, a.column, &a.rule)
@@ -655,6 +688,7 @@ impl Scan {
             compliance,
             rules: ran_rules,
             summary,
+            checked,
         }
     }
 }
@@ -673,6 +707,7 @@ impl State {
         a.kept.append(c.kept);
         a.deferred.append(c.deferred);
         a.owners.merge(c.owners);
+        a.checked.extend(c.checked);
         self.origins.extend(c.origins);
         for (file, n) in c.placed {
             match a.placed.last_mut() {
@@ -741,6 +776,8 @@ fn check_batch(shared: &Shared, docs: Vec<Document>, origins: Vec<Origin>, dedup
     let mut per_object: Vec<Finding> = Vec::new();
     for (i, doc) in docs.iter().enumerate() {
         let start = per_object.len();
+        // The level the object's PSS rules ran at; None: later (deferred).
+        let mut level = Some(opts.policy.level);
         match &shared.mode {
             Mode::Fixed => per_object.extend(palisade_rules::check_document(doc, opts)),
             Mode::Namespace { table, .. } => {
@@ -751,9 +788,11 @@ fn check_batch(shared: &Shared, docs: Vec<Document>, origins: Vec<Origin>, dedup
                         policy: p.enforce,
                         selection: opts.selection.clone(),
                     };
+                    level = Some(p.enforce.level);
                     per_object.extend(palisade_rules::check_document(doc, &at));
                     c.notes.extend(mode_notes(doc, &p));
                 } else {
+                    level = None;
                     // PSS later, when every Namespace has been read; the other rules now.
                     per_object.extend(palisade_rules::check_document(doc, &privileged));
                     c.deferred.push(doc, false);
@@ -767,6 +806,15 @@ fn check_batch(shared: &Shared, docs: Vec<Document>, origins: Vec<Origin>, dedup
             for f in per_object.get_mut(start..).into_iter().flatten() {
                 f.origin = Some(o.clone());
             }
+        }
+        if let (Some(_), Some(level)) = (&shared.checked, level) {
+            let uid = origins.get(i).and_then(|o| o.uid.clone());
+            c.checked.push(checked::Entry::new(
+                doc,
+                checked::Class::of(&doc.value),
+                level,
+                uid,
+            ));
         }
         if dedup {
             c.owners.record(
@@ -830,6 +878,15 @@ fn check_deferred(
             policy,
             selection: shared.pss_only.clone(),
         };
+        if shared.checked.is_some() {
+            let uid = origins.get(&*doc.file).and_then(|o| o.uid.clone());
+            c.checked.push(checked::Entry::new(
+                &doc,
+                checked::Class::of(&doc.value),
+                policy.level,
+                uid,
+            ));
+        }
         let mut f = palisade_rules::check_document(&doc, &at);
         if let Some(o) = origins.get(&*doc.file) {
             for x in &mut f {

@@ -57,7 +57,10 @@ pub struct ScanArgs {
     #[arg(long, default_value = "latest", value_parser = parse_version, env = "PALISADE_PSS_VERSION")]
     pub pss_version: Version,
 
-    /// Output format: table, json, sarif or junit.
+    /// Output format: table, json, sarif, junit, policyreport (wgpolicyk8s.io/v1alpha2
+    /// PolicyReport per namespace and ClusterPolicyReport, for `kubectl apply -f -`),
+    /// openreports (openreports.io/v1alpha1 Report/ClusterReport) or html (one
+    /// self-contained page with source excerpts).
     #[arg(long, short = 'f', default_value = "table", value_parser = parse_format)]
     pub format: Format,
 
@@ -221,6 +224,8 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         today: None,
         // A cluster scan sees every namespace's policies: the set is the cluster.
         assume_complete: args.assume_complete || args.cluster,
+        // `pass` results need to know which rules checked which object.
+        collect_checked: matches!(args.format, Format::PolicyReport | Format::OpenReports),
     };
     let mut scan = Scan::new(options)?;
     let progress = crate::progress::Spinner::for_stderr(args.quiet);
@@ -244,8 +249,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         color: out.color(),
         quiet: args.quiet,
     };
-    palisade_report::render(args.format, &outcome.report(), style, out.writer())
-        .context("writing the report")?;
+    write_report(args.format, &outcome, style, out.writer()).context("writing the report")?;
     out.finish()?;
 
     // Input errors are listed in the report itself; say so on stderr too, so a
@@ -257,6 +261,88 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::from(outcome.exit_status()))
+}
+
+/// The report in `format`; the report formats get `pass` results from the objects the scan
+/// checked, HTML gets source excerpts read from the files.
+fn write_report(
+    format: Format,
+    outcome: &palisade_scan::Outcome,
+    style: Style,
+    out: &mut dyn Write,
+) -> Result<(), palisade_report::ReportError> {
+    let report = outcome.report();
+    match format {
+        Format::PolicyReport | Format::OpenReports => {
+            let api = if format == Format::PolicyReport {
+                palisade_report::ReportApi::WgPolicy
+            } else {
+                palisade_report::ReportApi::OpenReports
+            };
+            let options = palisade_report::PolicyReportOptions {
+                now: std::time::SystemTime::now(),
+                checked: &outcome.checked,
+            };
+            palisade_report::render_policy_reports(&report, api, &options, out)
+        }
+        Format::Html => {
+            let sources = Sources::default();
+            let lookup = |file: &str, line: u32| sources.excerpt(file, line);
+            let generated = generated_at();
+            let options = palisade_report::HtmlOptions {
+                source: Some(&lookup),
+                generated: Some(&generated),
+            };
+            palisade_report::render_html(&report, &options, out)
+        }
+        _ => palisade_report::render(format, &report, style, out),
+    }
+}
+
+/// Source lines for the HTML page, read lazily. Findings come sorted by file, so one file
+/// is held at a time: memory is the largest file with findings, not the input.
+#[derive(Default)]
+struct Sources {
+    current: std::cell::RefCell<Option<(String, Option<palisade_report::SourceText>)>>,
+}
+
+impl Sources {
+    /// Lines around `line` of `file`, or None when it is no file on disk: standard input,
+    /// a cluster object, a chart or kustomization rendered in memory, or unreadable.
+    fn excerpt(&self, file: &str, line: u32) -> Option<Vec<(u32, String)>> {
+        const RADIUS: u32 = 4;
+        let virtual_file = file == "<stdin>"
+            || file.starts_with("cluster://")
+            || file.ends_with(" (rendered)")
+            || file.starts_with("kubectl kustomize ");
+        if virtual_file || line == 0 {
+            return None;
+        }
+        let mut current = self.current.borrow_mut();
+        if current.as_ref().is_none_or(|(f, _)| f != file) {
+            let text = std::fs::read(file).ok().map(|b| {
+                palisade_report::SourceText::new(String::from_utf8_lossy(&b).into_owned())
+            });
+            *current = Some((file.to_owned(), text));
+        }
+        let text = current.as_ref()?.1.as_ref()?;
+        let lines = text.excerpt(line, RADIUS);
+        (!lines.is_empty()).then_some(lines)
+    }
+}
+
+/// "Generated 2026-12-07 09:10 UTC" from the system clock.
+fn generated_at() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let day = palisade_rules::config::Date::from_unix_seconds(i64::try_from(secs).unwrap_or(0));
+    let rem = secs % 86_400;
+    format!(
+        "Generated {day} {:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60
+    )
 }
 
 /// Lists the cluster's objects into `scan` as the pages arrive; the lister's notes (a kind

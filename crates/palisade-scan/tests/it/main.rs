@@ -7,6 +7,7 @@
     clippy::indexing_slicing
 )]
 
+mod checked;
 mod namespace_level;
 mod owners;
 mod sources;

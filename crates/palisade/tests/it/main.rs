@@ -20,5 +20,6 @@ mod netpol;
 mod packaging;
 mod rbac;
 mod scan;
+mod scan_formats;
 mod scan_pipeline;
 mod scan_render;
