@@ -9,6 +9,11 @@ use serde_json::{Value, json};
 
 use crate::{Constraint, Inventory, Limits, PolicyError, Review};
 
+const CHECK_INTERVAL: NonZeroU32 = match NonZeroU32::new(64) {
+    Some(n) => n,
+    None => NonZeroU32::MIN,
+};
+
 pub(crate) struct RegoProgram {
     /// A prepared engine reused across reviews (cloning one per review costs more than the
     /// evaluation), with the id of the inventory last merged into its `data`.
@@ -116,7 +121,9 @@ impl RegoProgram {
         let (engine, loaded) = &mut *guard;
         engine.set_execution_timer_config(ExecutionTimerConfig {
             limit: limits.rego_time,
-            check_interval: NonZeroU32::MIN,
+            // Reading the clock at every step cost ~5% of evaluation time; every 64 steps keeps
+            // the overrun small.
+            check_interval: CHECK_INTERVAL,
         });
         let rv = review.rego.get_or_init(|| {
             let mut request = review.request.clone();
