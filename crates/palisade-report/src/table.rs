@@ -1,6 +1,6 @@
 //! Terminal output: one line per finding, `file:line  SEVERITY  RULE  object  message`,
-//! grouped by file, messages wrapped to the terminal width; then input errors, skipped
-//! input and a one-line summary.
+//! grouped by file, messages wrapped to the terminal width; then input errors, notes
+//! (skipped input and other remarks) and a one-line summary.
 //!
 //! Laid out by hand rather than with a table crate: the columns are fixed and narrow, only
 //! the message wraps, and the layout stays copy-paste friendly (`file:line` first, no box
@@ -123,8 +123,13 @@ fn write_wrapped(out: &mut dyn Write, text: &str, col: usize, width: usize) -> i
     Ok(())
 }
 
+/// `file:line`; an object from a cluster has no line (0): its `cluster://` name alone.
 fn location(f: &Finding) -> String {
-    format!("{}:{}", f.file, f.line)
+    if f.line == 0 {
+        f.file.clone()
+    } else {
+        format!("{}:{}", f.file, f.line)
+    }
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -424,8 +429,10 @@ pub(crate) fn summary_line(s: &Summary) -> String {
             plural(s.expired_waivers, "expired waiver", "expired waivers")
         ));
     }
+    // Notes are more than skipped input (rendered charts, owner deduplication, namespaces
+    // not judged): count them as what they are.
     if s.notes > 0 {
-        line.push_str(&format!("; {} skipped", s.notes));
+        line.push_str(&format!("; {}", plural(s.notes, "note", "notes")));
     }
     line.push_str(&format!(" (PSS {}:{})", s.pss_level, s.pss_version));
     line
@@ -495,5 +502,47 @@ mod tests {
                 assert!(line.chars().count() <= w, "{w}: {line:?}");
             }
         }
+    }
+
+    #[test]
+    fn cluster_objects_have_no_line_and_notes_are_counted_as_notes() {
+        let mut f = Finding {
+            rule: "PSS007".into(),
+            family: "pss".into(),
+            severity: Severity::High,
+            message: "m".into(),
+            file: "cluster://prod/shop/Pod/web".into(),
+            line: 0,
+            column: 0,
+            document: 0,
+            object: palisade_core::ObjectRef::default(),
+            field: String::new(),
+            fields: Vec::new(),
+            paths: Vec::new(),
+            origin: None,
+        };
+        assert_eq!(location(&f), "cluster://prod/shop/Pod/web");
+        f.file = "a.yaml".into();
+        f.line = 7;
+        assert_eq!(location(&f), "a.yaml:7");
+        let summary = |notes| Summary {
+            files: 1,
+            documents: 1,
+            objects: 1,
+            findings: 0,
+            suppressed: 0,
+            expired_waivers: 0,
+            by_severity: Default::default(),
+            errors: 0,
+            notes,
+            pss_level: "restricted".into(),
+            pss_version: "latest".into(),
+            framework: None,
+            fail_on: crate::FailOn::Never,
+            failed: false,
+        };
+        assert!(summary_line(&summary(1)).contains("; 1 note (PSS"));
+        assert!(summary_line(&summary(3)).contains("; 3 notes (PSS"));
+        assert!(!summary_line(&summary(0)).contains("note"));
     }
 }

@@ -96,7 +96,7 @@ fn every_finding_and_input_error_is_listed() {
     let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(flat.ends_with(
         "6 findings (1 critical, 2 high, 1 medium, 1 low, 1 info) in 7 objects from 6 files; \
-         2 input errors; 2 suppressed; 1 skipped (PSS restricted:latest)"
+         2 input errors; 2 suppressed; 1 note (PSS restricted:latest)"
     ));
     for s in &data.suppressed {
         assert!(

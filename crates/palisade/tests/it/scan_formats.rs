@@ -232,6 +232,24 @@ fn cluster_policyreport_through_the_fake_api_server() {
             .filter(|r| r["resources"][0]["name"] == "bad")
             .all(|r| r["resources"][0]["uid"] == "p1")
     );
+    // The table names cluster objects without a line number.
+    let out = palisade()
+        .env_remove("KUBECONFIG")
+        .env("COLUMNS", "200")
+        .args([
+            "scan",
+            "--no-config",
+            "--cluster",
+            "-f",
+            "table",
+            "--kubeconfig",
+        ])
+        .arg(&kubeconfig)
+        .output()
+        .unwrap();
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.contains("cluster://prod/shop/Pod/bad"), "{table}");
+    assert!(!table.contains("cluster://prod/shop/Pod/bad:0"), "{table}");
     drop(server);
     drop(rt);
 }
