@@ -164,3 +164,55 @@ fn a_policy_set_is_shared_across_threads() {
     shared::<PolicySet>();
     shared::<Inventory>();
 }
+
+#[test]
+fn the_library_loads_from_its_directory_and_flags_objects() {
+    let lib = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata/gatekeeper-library/library");
+    let (set, errors) = PolicySet::load(&[&lib]);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(set.templates().len(), 39);
+    assert_eq!(set.templates().iter().filter(|t| t.has_cel()).count(), 13);
+    assert_eq!(
+        set.constraints().len(),
+        59,
+        "constraint.yaml files and a few others"
+    );
+    // A privileged pod violates the privileged-containers sample constraint (CEL, deny).
+    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default"},
+        "spec": {"containers": [{"name": "c", "image": "nginx", "securityContext": {"privileged": true}}]}});
+    let (v, _) = set.evaluate(&pod, None, &Inventory::default());
+    let priv_v: Vec<_> = v
+        .iter()
+        .filter(|v| v.policy == "K8sPSPPrivilegedContainer/psp-privileged-container")
+        .collect();
+    assert_eq!(priv_v.len(), 1, "{v:#?}");
+    assert!(
+        priv_v[0]
+            .message
+            .contains("Privileged container is not allowed: c"),
+        "{}",
+        priv_v[0].message
+    );
+}
+
+mod no_panic {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Any text as Rego or as a CEL expression: an error or a policy, never a panic.
+        #[test]
+        fn arbitrary_policy_code_never_panics(code in "[ -~\n]{0,80}") {
+            let rego = template("Fuzz", &format!("package fuzz\n{code}"));
+            let quoted = serde_json::to_string(&code).unwrap();
+            let cel = format!("apiVersion: templates.gatekeeper.sh/v1\nkind: ConstraintTemplate\nmetadata:\n  name: fuzzcel\nspec:\n  crd:\n    spec:\n      names:\n        kind: FuzzCel\n  targets:\n    - target: admission.k8s.gatekeeper.sh\n      code:\n      - engine: K8sNativeValidation\n        source:\n          validations:\n          - expression: {quoted}\n");
+            for text in [rego, cel] {
+                let loaded = palisade_yaml::load_str("fuzz.yaml", &text, &palisade_yaml::Limits::default());
+                let (set, _) = PolicySet::from_documents(&loaded.documents, Limits::default());
+                let _ = set.evaluate(&pod("default", json!({})), None, &Inventory::default());
+            }
+        }
+    }
+}
