@@ -61,6 +61,10 @@ mod cost {
     pub const MAP_ENTRY: usize = (MAP_LEAF + MAP_INTERNAL / 6) / 5 + 1;
     /// A duplicate-key index entry (`DupIndex`: hash table slot, key and position).
     pub const DUP_ENTRY: usize = size_of::<(String, (usize, bool))>() + 16;
+    /// An entry of the anchor table (`Builder::anchors`, one per anchor defined, even when a
+    /// name is reused): a hash table holds up to 8/7 of its entries in a power of two of
+    /// slots, and has the old and the new table at once while it grows: 3.5 slots each.
+    pub const ANCHOR: usize = size_of::<(usize, super::Anchored)>() * 7 / 2 + 8;
     /// A note kept for the document: the note, and the `InputError` made of it (message twice).
     pub const NOTE: usize = 256;
 
@@ -416,7 +420,7 @@ impl<'l> Builder<'l> {
                         .map_err(|m| invalid(span, format!("unsupported map key: {m}")))?;
                     if let Some(value) = anchored_value {
                         let bytes = cost::copy(cost::scalar(&value));
-                        self.charge(bytes + 2 * key.len(), span)?;
+                        self.charge(bytes + cost::ANCHOR + 2 * key.len(), span)?;
                         self.anchors.insert(
                             anchor,
                             Anchored {
@@ -444,7 +448,7 @@ impl<'l> Builder<'l> {
                     if let Some(key) = anchored_key {
                         let bytes = cost::copy(cost::scalar(&value));
                         let key_len = key.as_ref().map_or(0, String::len);
-                        self.charge(bytes + key_len, span)?;
+                        self.charge(bytes + cost::ANCHOR + key_len, span)?;
                         self.anchors.insert(
                             anchor,
                             Anchored {
@@ -584,7 +588,7 @@ impl<'l> Builder<'l> {
                     }
                     // The table keeps a copy of the subtree.
                     let bytes = cost::copy(self.charged.saturating_sub(charged_at_start));
-                    self.charge(bytes, spans.span)?;
+                    self.charge(bytes + cost::ANCHOR, spans.span)?;
                     self.anchors.insert(
                         anchor,
                         Anchored {

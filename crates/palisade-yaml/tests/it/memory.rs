@@ -316,7 +316,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 const BOUND_RATIO: usize = 96;
 const BOUND_BASE: usize = 4 << 20;
 
-/// Inputs shaped to cost the most memory per byte (issue 14 item 7), each ~200-600 KB.
+/// Inputs shaped to cost the most memory per byte (issue 14 item 7), each ~100-800 KB.
 fn costly_shapes() -> Vec<(&'static str, String)> {
     let n = 60_000;
     let rep = |s: &str, k: usize, sep: &str| vec![s; k].join(sep);
@@ -400,6 +400,13 @@ fn costly_shapes() -> Vec<(&'static str, String)> {
             format!(
                 "apiVersion: v1\nkind: ConfigMap\nx: &x {{a: {{b: 1}}}}\ndata: [{}]\n",
                 rep("*x", 30_000, ",")
+            ),
+        ),
+        (
+            "anchored-scalars.yaml",
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\ndata: [{}]\n",
+                rep("&a 1", 2 * n, ",")
             ),
         ),
         (
