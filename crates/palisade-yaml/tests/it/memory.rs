@@ -331,6 +331,13 @@ fn costly_shapes() -> Vec<(&'static str, String)> {
                 rep(r#"{"a":{"b":1}}"#, n, ",")
             ),
         ),
+        (
+            "list-of-tiny-objects.json",
+            format!(
+                r#"{{"apiVersion":"v1","kind":"List","items":[{}]}}"#,
+                rep(r#"{"kind":"a","apiVersion":"b"}"#, n, ",")
+            ),
+        ),
         ("zeros.json", cm(format!("[{}]", rep("0", 4 * n, ",")))),
         (
             "empty-maps.json",
