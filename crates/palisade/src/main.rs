@@ -2,6 +2,7 @@
 
 mod cmd_admit;
 mod cmd_audit;
+mod cmd_bench;
 mod cmd_cvss;
 mod cmd_feed;
 mod cmd_feed_serve;
@@ -49,6 +50,8 @@ enum Command {
     Audit(cmd_audit::AuditCommand),
     /// Validating admission webhook: Pod Security Admission semantics plus the rule catalog.
     Admit(cmd_admit::AdmitArgs),
+    /// CIS Kubernetes Benchmark on this node or a node snapshot: kube-bench's checks, evaluated natively.
+    Bench(cmd_bench::BenchArgs),
     /// Print the version, commit, build date, rule catalog size and newest PSS version.
     Version(cmd_meta::VersionArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -77,6 +80,7 @@ fn main() -> ExitCode {
         Command::Cvss(args) => cmd_cvss::run(args),
         Command::Audit(cmd) => cmd_audit::run(cmd),
         Command::Admit(args) => cmd_admit::run(args),
+        Command::Bench(args) => cmd_bench::run(args),
         Command::Version(args) => cmd_meta::version(args),
         Command::Completions(args) => cmd_meta::completions(args),
         Command::Man(args) => cmd_meta::man(args),

@@ -8,6 +8,7 @@
 
 mod admit;
 mod audit;
+mod bench;
 mod cli;
 mod cvss;
 mod deploy_scan;
