@@ -79,16 +79,27 @@ fn compile(src: &str, field: String) -> Result<Program, (String, String)> {
 impl CelProgram {
     /// Compiles `source`; on error, the field (relative to `source`) and the message.
     pub(crate) fn compile(source: &Json) -> Result<CelProgram, (String, String)> {
-        let mut variables = vec![
-            ("anyObject".to_owned(), compile(ANY_OBJECT, String::new())?),
-            ("params".to_owned(), compile(PARAMS, String::new())?),
-        ];
+        CelProgram::compile_as(source, true)
+    }
+
+    /// `gatekeeper`: Gatekeeper's prelude variables and reserved names; otherwise a
+    /// ValidatingAdmissionPolicy spec (`matchConditions`, no prelude).
+    pub(crate) fn compile_as(
+        source: &Json,
+        gatekeeper: bool,
+    ) -> Result<CelProgram, (String, String)> {
+        let mut variables = Vec::new();
+        if gatekeeper {
+            variables.push(("anyObject".to_owned(), compile(ANY_OBJECT, String::new())?));
+            variables.push(("params".to_owned(), compile(PARAMS, String::new())?));
+        }
         for (i, v) in arr(source, "variables").iter().enumerate() {
             let name = v.get("name").and_then(Json::as_str).unwrap_or("");
             if name.is_empty()
-                || name == "params"
-                || name == "anyObject"
-                || name.starts_with("gatekeeper_internal_")
+                || (gatekeeper
+                    && (name == "params"
+                        || name == "anyObject"
+                        || name.starts_with("gatekeeper_internal_")))
             {
                 return Err((
                     format!("variables[{i}].name"),
@@ -148,12 +159,17 @@ impl CelProgram {
         c: &Constraint,
         review: &Review,
     ) -> Result<Vec<(String, Json)>, PolicyError> {
+        Ok(self.eval(&c.cel_object, review))
+    }
+
+    /// `(message, null)` per failed validation (and per error under `failurePolicy: Fail`).
+    pub(crate) fn eval(&self, params: &Value, review: &Review) -> Vec<(String, Json)> {
         let r = review.cel.get_or_init(|| CelReview::new(review));
         let mut ctx = self.base.new_inner_scope();
         ctx.add_variable_from_value("object", r.object.clone());
         ctx.add_variable_from_value("oldObject", r.old_object.clone());
         ctx.add_variable_from_value("request", r.request.clone());
-        ctx.add_variable_from_value("params", c.cel_object.clone());
+        ctx.add_variable_from_value("params", params.clone());
         ctx.add_variable_from_value("namespaceObject", r.namespace_object.clone());
         // Variables in order, each seeing the earlier ones. A variable that errors is left
         // out, so the error surfaces only in an expression that reads it (as lazy evaluation
@@ -180,7 +196,7 @@ impl CelProgram {
         let mut cond_error = None;
         for (name, p) in &self.conditions {
             match p.execute(&ctx) {
-                Ok(Value::Bool(false)) => return Ok(out),
+                Ok(Value::Bool(false)) => return out,
                 Ok(Value::Bool(true)) => {}
                 Ok(other) => {
                     cond_error
@@ -195,7 +211,7 @@ impl CelProgram {
             if self.fail {
                 out.push((e, Json::Null));
             }
-            return Ok(out);
+            return out;
         }
         for v in &self.validations {
             match v.program.execute(&ctx) {
@@ -207,7 +223,7 @@ impl CelProgram {
                 Err(_) => {}
             }
         }
-        Ok(out)
+        out
     }
 }
 

@@ -8,6 +8,7 @@ mod matching;
 mod model;
 mod rego;
 pub mod suite;
+mod vap;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -252,6 +253,7 @@ pub struct Violation {
 pub struct PolicySet {
     templates: Vec<Template>,
     constraints: Vec<Constraint>,
+    vaps: vap::VapSet,
     limits: Limits,
 }
 
@@ -284,6 +286,7 @@ impl PolicySet {
             ..PolicySet::default()
         };
         let mut errors = Vec::new();
+        set.vaps = vap::VapSet::load(docs, &mut errors);
         for doc in docs.iter().filter(|d| model::is_template(&d.value)) {
             match Template::from_document(doc) {
                 Ok((t, errs)) => {
@@ -358,6 +361,10 @@ impl PolicySet {
                 Ok(v) => out.extend(v),
                 Err(e) => errors.push(e),
             }
+        }
+        if !self.vaps.is_empty() {
+            self.vaps
+                .evaluate(object, namespace_object, &mut out, &mut errors);
         }
         (out, errors)
     }

@@ -1,3 +1,4 @@
 //! Integration tests: gatekeeper-library conformance, loader errors, limits, evaluate().
 mod conformance;
 mod policies;
+mod vap;
