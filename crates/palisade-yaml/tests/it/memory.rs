@@ -256,9 +256,11 @@ fn node_limit_is_per_item_in_a_root_sequence() {
     assert_eq!(l.errors[0].kind, "limit", "{:#?}", l.errors);
 }
 
-/// Prints the heap peak of loading each file of the corpus, per byte (a probe for the docs,
-/// run with `PALISADE_MEMORY_PROBE=1 cargo test -p palisade-yaml --test it probe -- --nocapture`).
+/// Not a test: prints the heap peak of loading each file of the corpus (or of one file), per
+/// byte, for the figures in docs/loader.md: `PALISADE_MEMORY_PROBE=1` (or `=FILE`)
+/// `cargo test -p palisade-yaml --test it memory::probe -- --ignored --nocapture`.
 #[test]
+#[ignore = "a measuring tool, run by hand"]
 fn probe() {
     let Ok(which) = std::env::var("PALISADE_MEMORY_PROBE") else {
         return;
