@@ -427,9 +427,12 @@ fn check(case: &Value, msgs: &[&str]) -> Result<(), String> {
             }
         };
         if !ok {
-            let want = a
-                .get("violations")
-                .map_or("yes".to_owned(), |v| v.to_string());
+            let want = match a.get("violations") {
+                None | Some(Value::Null | Value::Bool(true)) => "yes".to_owned(),
+                Some(Value::Bool(false)) => "no".to_owned(),
+                Some(Value::String(s)) => s.clone(),
+                Some(v) => v.to_string(),
+            };
             return Err(format!(
                 "expected violations: {want}{about}, got {n}: {msgs:?}"
             ));
