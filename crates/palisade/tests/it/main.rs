@@ -21,6 +21,7 @@ mod netpol;
 mod packaging;
 mod rbac;
 mod scan;
+mod scan_cluster_equivalence;
 mod scan_formats;
 mod scan_pipeline;
 mod scan_render;
