@@ -162,8 +162,9 @@ pub struct Finding {
     pub paths: Vec<String>,
     /// Where the object came from when it was not read from a file (a live cluster): written
     /// only then; `file` holds its `cluster://CONTEXT/NAMESPACE/KIND/NAME` form.
+    /// Boxed: files' findings (nearly all) pay one pointer, not six strings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub origin: Option<Origin>,
+    pub origin: Option<Box<Origin>>,
 }
 
 /// The identity of an object read from a Kubernetes API server (`scan --cluster`).

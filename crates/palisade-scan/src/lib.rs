@@ -579,7 +579,7 @@ impl Scan {
             let mut graph = analysis.findings;
             for f in &mut graph {
                 if f.origin.is_none() {
-                    f.origin = origins.get(&f.file).cloned();
+                    f.origin = origins.get(&f.file).cloned().map(Box::new);
                 }
             }
             // Only documents with waiver annotations matter to the waiver pass.
@@ -804,7 +804,7 @@ fn check_batch(shared: &Shared, docs: Vec<Document>, origins: Vec<Origin>, dedup
         }
         if let Some(o) = origins.get(i) {
             for f in per_object.get_mut(start..).into_iter().flatten() {
-                f.origin = Some(o.clone());
+                f.origin = Some(Box::new(o.clone()));
             }
         }
         if let (Some(_), Some(level)) = (&shared.checked, level) {
@@ -890,7 +890,7 @@ fn check_deferred(
         let mut f = palisade_rules::check_document(&doc, &at);
         if let Some(o) = origins.get(&*doc.file) {
             for x in &mut f {
-                x.origin = Some(o.clone());
+                x.origin = Some(Box::new(o.clone()));
             }
         }
         findings.extend(f);

@@ -168,14 +168,14 @@ fn excerpts_are_capped_and_only_for_files() {
     let mut data = Data::realistic();
     // The same finding, read from a cluster: no file to show.
     let mut remote: Finding = data.findings[0].clone();
-    remote.origin = Some(Origin {
+    remote.origin = Some(Box::new(Origin {
         context: "prod".into(),
         api_version: "apps/v1".into(),
         kind: "Deployment".into(),
         namespace: Some("shop".into()),
         name: "web".into(),
         uid: None,
-    });
+    }));
     remote.file = "cluster://prod/shop/Deployment/web".into();
     remote.line = 0;
     remote.column = 0;

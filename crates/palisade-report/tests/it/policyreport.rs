@@ -407,14 +407,14 @@ fn cluster_objects_carry_their_uid_and_context() {
     f.file = "cluster://prod/shop/Deployment/web".into();
     f.line = 0;
     f.column = 0;
-    f.origin = Some(Origin {
+    f.origin = Some(Box::new(Origin {
         context: "prod".into(),
         api_version: "apps/v1".into(),
         kind: "Deployment".into(),
         namespace: Some("shop".into()),
         name: "web".into(),
         uid: Some("4c1f6a0e-8d0b-4bb0-9a55-0b6c1d2e3f40".into()),
-    });
+    }));
     let report = data.report();
     let text = render(&report, ReportApi::OpenReports, &[]);
     let docs = check_stream(&Crds::load(), &report, ReportApi::OpenReports, &text);
