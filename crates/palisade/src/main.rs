@@ -8,6 +8,7 @@ mod cmd_feed;
 mod cmd_feed_serve;
 mod cmd_meta;
 mod cmd_netpol;
+mod cmd_policy;
 mod cmd_rbac;
 mod cmd_rules;
 mod cmd_scan;
@@ -52,6 +53,8 @@ enum Command {
     Admit(cmd_admit::AdmitArgs),
     /// CIS Kubernetes Benchmark on this node or a node snapshot: kube-bench's checks, evaluated natively.
     Bench(cmd_bench::BenchArgs),
+    /// Test Gatekeeper ConstraintTemplates (Rego, CEL) with gator-format suites.
+    Policy(cmd_policy::PolicyArgs),
     /// Print the version, commit, build date, rule catalog size and newest PSS version.
     Version(cmd_meta::VersionArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -81,6 +84,7 @@ fn main() -> ExitCode {
         Command::Audit(cmd) => cmd_audit::run(cmd),
         Command::Admit(args) => cmd_admit::run(args),
         Command::Bench(args) => cmd_bench::run(args),
+        Command::Policy(args) => cmd_policy::run(args),
         Command::Version(args) => cmd_meta::version(args),
         Command::Completions(args) => cmd_meta::completions(args),
         Command::Man(args) => cmd_meta::man(args),

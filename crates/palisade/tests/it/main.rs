@@ -19,6 +19,7 @@ mod hardening;
 mod helm_chart;
 mod netpol;
 mod packaging;
+mod policy;
 mod rbac;
 mod scan;
 mod scan_cluster_equivalence;
