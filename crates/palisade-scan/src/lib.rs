@@ -238,6 +238,9 @@ struct Checked {
     notes: Vec<InputError>,
     errors: Vec<InputError>,
     kept: palisade_graph::Packed,
+    /// (kind, apiVersion) of each object in `kept`, in the same order: cluster objects are
+    /// handed to the cross-object rules grouped by them (see [`Sorted`]).
+    kept_keys: Vec<(String, String)>,
     /// `--pss-level namespace`: workloads whose Namespace was not seen yet, packed whole.
     deferred: palisade_graph::Packed,
     /// Objects placed in the `-n` namespace, per file.
@@ -542,6 +545,7 @@ impl Scan {
             mut notes,
             errors,
             kept,
+            kept_keys,
             deferred,
             placed,
             owners,
@@ -568,7 +572,7 @@ impl Scan {
                 },
             };
             let analysis = palisade_graph::analysis_with_netpol(
-                &kept,
+                &Sorted::new(&kept, kept_keys, context.is_some()),
                 &|r| shared.rules.selection.enabled(r),
                 &graph_options,
                 palisade_graph::netpol::NetpolOptions {
@@ -705,6 +709,7 @@ impl State {
         a.notes.extend(c.waived.notes);
         a.errors.extend(c.errors);
         a.kept.append(c.kept);
+        a.kept_keys.extend(c.kept_keys);
         a.deferred.append(c.deferred);
         a.owners.merge(c.owners);
         a.checked.extend(c.checked);
@@ -723,6 +728,54 @@ impl State {
                 findings: self.findings.len(),
             });
         }
+    }
+}
+
+/// The kept objects as the cross-object rules read them. RBAC and NetworkPolicy messages
+/// enumerate bindings, subjects and policies in the order they read objects; a cluster's
+/// kinds are listed concurrently, so pages of different kinds interleave differently from
+/// run to run. Cluster objects are therefore grouped by kind (a stable sort: within a kind
+/// they keep the order the server listed them in) to give the same report each time. Files
+/// keep their input order (already the same each time).
+struct Sorted<'a> {
+    packed: &'a palisade_graph::Packed,
+    /// Index into `packed` of the i-th object read; empty: input order.
+    order: Vec<usize>,
+}
+
+impl<'a> Sorted<'a> {
+    fn new(
+        packed: &'a palisade_graph::Packed,
+        keys: Vec<(String, String)>,
+        sort: bool,
+    ) -> Sorted<'a> {
+        use palisade_graph::Docs;
+        let mut order = Vec::new();
+        if sort && keys.len() == packed.count() {
+            order = (0..keys.len()).collect();
+            order.sort_by(|a, b| keys.get(*a).cmp(&keys.get(*b)));
+        }
+        Sorted { packed, order }
+    }
+
+    fn index(&self, i: usize) -> Option<usize> {
+        if self.order.is_empty() {
+            Some(i)
+        } else {
+            self.order.get(i).copied()
+        }
+    }
+}
+
+impl palisade_graph::Docs for Sorted<'_> {
+    fn count(&self) -> usize {
+        self.packed.count()
+    }
+    fn doc(&self, i: usize) -> Option<std::borrow::Cow<'_, Document>> {
+        self.packed.doc(self.index(i)?)
+    }
+    fn doc_value(&self, i: usize) -> Option<std::borrow::Cow<'_, Document>> {
+        self.packed.doc_value(self.index(i)?)
     }
 }
 
@@ -837,6 +890,8 @@ fn check_batch(shared: &Shared, docs: Vec<Document>, origins: Vec<Origin>, dedup
             if let Some(doc) = palisade_graph::slim(doc) {
                 c.kept
                     .push(&doc, palisade_rules::config::has_waiver_annotations(&doc));
+                let o = ObjectRef::of(&doc.value);
+                c.kept_keys.push((o.kind, o.api_version));
                 if let Some(o) = origin {
                     c.origins.push((doc.file.to_string(), o));
                 }
