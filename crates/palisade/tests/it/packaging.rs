@@ -319,11 +319,21 @@ fn release_workflow_and_krew_manifest_agree() {
 fn every_crate_has_the_metadata_crates_io_needs() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let out = std::process::Command::new(cargo)
-        .args(["metadata", "--no-deps", "--offline", "--format-version", "1"])
+        .args([
+            "metadata",
+            "--no-deps",
+            "--offline",
+            "--format-version",
+            "1",
+        ])
         .current_dir(root())
         .output()
         .expect("cargo metadata runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let meta: Value = serde_json::from_slice(&out.stdout).unwrap();
     let packages = meta["packages"].as_array().unwrap();
     assert!(packages.len() >= 11, "{} packages", packages.len());
@@ -335,11 +345,20 @@ fn every_crate_has_the_metadata_crates_io_needs() {
                 "{name}: no {key}"
             );
         }
-        let readme = p["readme"].as_str().unwrap_or_else(|| panic!("{name}: no readme"));
-        let dir = Path::new(p["manifest_path"].as_str().unwrap()).parent().unwrap();
-        assert!(dir.join(readme).is_file(), "{name}: readme {readme} missing");
+        let readme = p["readme"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name}: no readme"));
+        let dir = Path::new(p["manifest_path"].as_str().unwrap())
+            .parent()
+            .unwrap();
         assert!(
-            p["keywords"].as_array().is_some_and(|k| !k.is_empty() && k.len() <= 5),
+            dir.join(readme).is_file(),
+            "{name}: readme {readme} missing"
+        );
+        assert!(
+            p["keywords"]
+                .as_array()
+                .is_some_and(|k| !k.is_empty() && k.len() <= 5),
             "{name}: keywords (1 to 5)"
         );
         for dep in p["dependencies"].as_array().unwrap() {
