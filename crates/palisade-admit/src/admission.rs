@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use crate::config::{Config, Mode};
 use crate::metrics::{Decision, Metrics};
+use crate::policies::{FailurePolicy, PolicyStore, namespace_object};
 use crate::policy::{LabelError, NamespacePolicy, aggregate_errors, go_quote, policy_to_evaluate};
 use crate::review::{AdmissionRequest, AdmissionResponse, Status, StatusCause, StatusDetails};
 use crate::state::{ClusterState, labels_of};
@@ -57,6 +58,11 @@ const CONTROLLER_KINDS: [&str; 8] = [
     "CronJob",
 ];
 
+/// The audit annotation carrying `--policy` dryrun (and VAP Audit) violations.
+pub const POLICY_AUDIT: &str = "palisade-policy-audit";
+/// The audit annotation carrying `--policy` evaluation errors.
+pub const POLICY_ERRORS: &str = "palisade-policy-errors";
+
 /// The audit annotation carrying violations of rules beyond PSS.
 pub const PALISADE_VIOLATIONS: &str = "palisade-violations";
 
@@ -71,6 +77,8 @@ pub struct Admitter {
     metrics: Arc<Metrics>,
     /// Catalog rules beyond PSS that are switched on; `None` when all are off.
     extra: Option<Selection>,
+    /// `--policy`: Gatekeeper constraints and VAPs.
+    policies: Option<Arc<PolicyStore>>,
 }
 
 impl std::fmt::Debug for Admitter {
@@ -101,7 +109,19 @@ impl Admitter {
             state,
             metrics,
             extra,
+            policies: None,
         }
+    }
+
+    /// Enforces `store`'s policies on every review too (see [`crate::policies`]).
+    #[must_use]
+    pub fn with_policies(mut self, store: Arc<PolicyStore>) -> Admitter {
+        self.policies = Some(store);
+        self
+    }
+
+    pub fn policies(&self) -> Option<&Arc<PolicyStore>> {
+        self.policies.as_ref()
     }
 
     pub fn config(&self) -> &Config {
@@ -133,6 +153,9 @@ impl Admitter {
         let mut resp = self.validate(req, deadline);
         if self.extra.is_some() {
             self.apply_extra_rules(req, &mut resp);
+        }
+        if let Some(store) = &self.policies {
+            self.apply_policies(store, req, &mut resp);
         }
         resp.warnings = bound_warnings(std::mem::take(&mut resp.warnings));
         let decision = match (&resp.allowed, resp.status.as_ref().map(|s| s.code)) {
@@ -679,6 +702,64 @@ impl Admitter {
             let annotations = std::mem::take(&mut resp.audit_annotations);
             *resp = forbidden_response(req, &detail);
             resp.audit_annotations = annotations;
+        } else if let Some(status) = resp.status.as_mut().filter(|s| s.code == 403) {
+            status.message.push_str("; ");
+            status.message.push_str(&detail);
+        }
+    }
+}
+
+impl Admitter {
+    /// `--policy`: denials are appended after PSA's and the Palisade rules' (one 403 whose
+    /// message lists them in that order), warnings after theirs, dryrun/Audit violations go
+    /// to the `palisade-policy-audit` annotation. Errors follow the failure policy.
+    fn apply_policies(
+        &self,
+        store: &PolicyStore,
+        req: &AdmissionRequest,
+        resp: &mut AdmissionResponse,
+    ) {
+        let is_namespace = req.resource.group.is_empty() && req.resource.resource == "namespaces";
+        let ns_object = if req.namespace.is_empty() || is_namespace {
+            None
+        } else {
+            self.state
+                .namespace(&req.namespace)
+                .ok()
+                .map(|ns| namespace_object(&ns.name, &ns.labels))
+        };
+        let outcome = store.evaluate(req, ns_object.as_ref(), &self.metrics);
+        resp.warnings.extend(outcome.warn);
+        if !outcome.audit.is_empty() {
+            resp.audit_annotations
+                .insert(POLICY_AUDIT.to_owned(), outcome.audit.join("; "));
+        }
+        let mut deny = outcome.deny;
+        if !outcome.errors.is_empty() {
+            for e in &outcome.errors {
+                tracing::warn!(uid = %req.uid, "--policy: {e}");
+            }
+            resp.audit_annotations
+                .insert(POLICY_ERRORS.to_owned(), outcome.errors.join("; "));
+            if store.options().failure_policy == FailurePolicy::Fail {
+                deny.extend(
+                    outcome
+                        .errors
+                        .iter()
+                        .map(|e| format!("policy evaluation failed: {e}")),
+                );
+            }
+        }
+        if deny.is_empty() {
+            return;
+        }
+        let detail = format!("violates policies: {}", deny.join("; "));
+        if resp.allowed {
+            let annotations = std::mem::take(&mut resp.audit_annotations);
+            let warnings = std::mem::take(&mut resp.warnings);
+            *resp = forbidden_response(req, &detail);
+            resp.audit_annotations = annotations;
+            resp.warnings = warnings;
         } else if let Some(status) = resp.status.as_mut().filter(|s| s.code == 403) {
             status.message.push_str("; ");
             status.message.push_str(&detail);

@@ -3,7 +3,8 @@
 //! exemptions, significant updates, enforce/audit/warn, PSA's messages and audit
 //! annotations), and optionally enforces, warns on or audits the other rule families of the
 //! Palisade catalog. [`review`] is the AdmissionReview wire format, [`policy`] the label
-//! semantics, [`config`] the PodSecurityConfiguration-compatible config file, [`state`] the
+//! semantics, [`policies`] the `--policy` Gatekeeper constraints and
+//! ValidatingAdmissionPolicies, [`config`] the PodSecurityConfiguration-compatible config file, [`state`] the
 //! namespace/pod source (files, or [`watch`] for a live cluster through palisade-kube:
 //! kubeconfig with exec plugins, or the service account), [`admission`] the decision,
 //! [`server`] the HTTPS server.
@@ -11,6 +12,7 @@
 pub mod admission;
 pub mod config;
 pub mod metrics;
+pub mod policies;
 pub mod policy;
 pub mod review;
 pub mod server;
@@ -20,6 +22,7 @@ pub mod watch;
 pub use admission::Admitter;
 pub use config::{Config, ConfigError, Limits, Mode};
 pub use metrics::Metrics;
+pub use policies::{FailurePolicy, PolicyLoadError, PolicyOptions, PolicyStore};
 pub use server::{App, ServeError, ServeOptions, Server, router, run_blocking, run_in_cluster};
 pub use state::{ClusterState, Namespace, ObjectsState, StateError};
 pub use watch::{ApiClient, ClusterWatch, WatchError};

@@ -24,8 +24,18 @@ struct RuleLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ActionLabels {
+    action: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReasonLabels {
     reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabels {
+    result: &'static str,
 }
 
 /// Every metric the server keeps.
@@ -38,6 +48,11 @@ pub struct Metrics {
     exemptions: Family<ReasonLabels, Counter>,
     rejected: Family<ReasonLabels, Counter>,
     cert_reloads: Family<ReasonLabels, Counter>,
+    policy_evaluations: Counter,
+    policy_violations: Family<ActionLabels, Counter>,
+    policy_errors: Family<ReasonLabels, Counter>,
+    policy_duration: Histogram,
+    policy_reloads: Family<ResultLabels, Counter>,
     connections: palisade_tls::serve::ConnMetrics,
 }
 
@@ -123,6 +138,37 @@ impl Metrics {
             "Serving certificate reloads, by result (ok, error)",
             cert_reloads.clone(),
         );
+        let policy_evaluations = Counter::default();
+        let policy_violations = Family::<ActionLabels, Counter>::default();
+        let policy_errors = Family::<ReasonLabels, Counter>::default();
+        // 5 µs .. ~0.65 s: a constraint is microseconds, the default budget 100 ms.
+        let policy_duration = Histogram::new(exponential_buckets(0.000_005, 2.0, 18));
+        let policy_reloads = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "palisade_admit_policy_evaluations",
+            "--policy evaluations (one per constraint, one per review for all VAPs)",
+            policy_evaluations.clone(),
+        );
+        registry.register(
+            "palisade_admit_policy_violations",
+            "--policy violations, by enforcement action (deny, warn, dryrun)",
+            policy_violations.clone(),
+        );
+        registry.register(
+            "palisade_admit_policy_errors",
+            "--policy evaluations that failed, by reason (error, timeout)",
+            policy_errors.clone(),
+        );
+        registry.register(
+            "palisade_admit_policy_evaluation_duration_seconds",
+            "Time to evaluate every --policy on one review",
+            policy_duration.clone(),
+        );
+        registry.register(
+            "palisade_admit_policy_reloads",
+            "--policy reloads after a file change, by result (ok, error)",
+            policy_reloads.clone(),
+        );
         // palisade_admit_connections_*, palisade_admit_body_budget_rejections_total, ...
         let connections = palisade_tls::serve::ConnMetrics::default();
         connections.register(registry.sub_registry_with_prefix("palisade_admit"));
@@ -135,6 +181,11 @@ impl Metrics {
             exemptions,
             rejected,
             cert_reloads,
+            policy_evaluations,
+            policy_violations,
+            policy_errors,
+            policy_duration,
+            policy_reloads,
         }
     }
 
@@ -173,6 +224,35 @@ impl Metrics {
         let reason = if ok { "ok" } else { "error" };
         self.cert_reloads
             .get_or_create(&ReasonLabels { reason })
+            .inc();
+    }
+
+    pub fn policy_evaluation(&self) {
+        self.policy_evaluations.inc();
+    }
+
+    /// `action`: deny, warn or dryrun.
+    pub fn policy_violation(&self, action: &'static str) {
+        self.policy_violations
+            .get_or_create(&ActionLabels { action })
+            .inc();
+    }
+
+    /// `reason`: error or timeout.
+    pub fn policy_error(&self, reason: &'static str) {
+        self.policy_errors
+            .get_or_create(&ReasonLabels { reason })
+            .inc();
+    }
+
+    pub fn policy_duration(&self, took: Duration) {
+        self.policy_duration.observe(took.as_secs_f64());
+    }
+
+    pub fn policy_reload(&self, ok: bool) {
+        let result = if ok { "ok" } else { "error" };
+        self.policy_reloads
+            .get_or_create(&ResultLabels { result })
             .inc();
     }
 

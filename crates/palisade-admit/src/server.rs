@@ -463,6 +463,11 @@ impl Server {
                 move |result| metrics.cert_reload(result.is_ok()),
             ))
         };
+        let policy_reload = self
+            .app
+            .admitter
+            .policies()
+            .map(|store| tokio::spawn(crate::policies::watch(store.clone(), metrics.clone())));
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|s| *s).await;
@@ -504,6 +509,9 @@ impl Server {
             source,
         });
         reload.abort();
+        if let Some(p) = policy_reload {
+            p.abort();
+        }
         stopper.abort();
         if let Some(m) = metrics_server {
             m.abort();
@@ -535,6 +543,7 @@ pub fn run_in_cluster(
     client: crate::watch::ApiClient,
     config: crate::Config,
     metrics: Arc<crate::Metrics>,
+    policies: Option<Arc<crate::PolicyStore>>,
     on_listening: impl FnOnce(SocketAddr),
 ) -> Result<(), ServeError> {
     let rt = runtime(opts.workers)?;
@@ -543,7 +552,11 @@ pub fn run_in_cluster(
         let cluster = client.connect().await.map_err(ServeError::Cluster)?;
         let watch = crate::watch::ClusterWatch::new();
         let tasks = watch.spawn_cluster(Arc::new(cluster));
-        let admitter = Arc::new(Admitter::new(config, watch, metrics));
+        let mut admitter = Admitter::new(config, watch, metrics);
+        if let Some(store) = policies {
+            admitter = admitter.with_policies(store);
+        }
+        let admitter = Arc::new(admitter);
         let stop = palisade_tls::serve::shutdown_signal();
         let server = Server::bind(opts, admitter).await?;
         on_listening(server.local_addr());

@@ -5,10 +5,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use palisade_admit::{Admitter, ApiClient, Config, Metrics, ObjectsState, ServeOptions};
+use palisade_admit::{
+    Admitter, ApiClient, Config, FailurePolicy, Metrics, ObjectsState, PolicyOptions, PolicyStore,
+    ServeOptions,
+};
 
 #[derive(Debug, Args)]
 pub struct AdmitArgs {
@@ -41,6 +45,49 @@ pub struct AdmitArgs {
     /// the scraper in the NetworkPolicy (deploy/admit does so).
     #[arg(long, value_name = "ADDR|off", default_value = palisade_admit::server::DEFAULT_METRICS_LISTEN, value_parser = metrics_listen)]
     metrics_listen: MetricsListen,
+    /// Gatekeeper ConstraintTemplates + Constraints and ValidatingAdmissionPolicies +
+    /// bindings (files or directories, repeatable) enforced on every review. Any load error
+    /// stops the server from starting (exit 2); files are re-read when they change.
+    #[arg(long = "policy", value_name = "PATH", num_args = 1..)]
+    policies: Vec<PathBuf>,
+    /// Time budget for all --policy evaluations of one review (also each Rego evaluation's
+    /// limit): `100ms`, `1s`. A policy over budget counts as an error.
+    #[arg(long, value_name = "DURATION", default_value = "100ms", value_parser = parse_duration, requires = "policies")]
+    policy_timeout: Duration,
+    /// What a --policy error or overrun does: Ignore (allow, log, count, annotate; as
+    /// Gatekeeper's default failurePolicy) or Fail (deny with the error).
+    #[arg(long, value_name = "Ignore|Fail", default_value = "Ignore", value_parser = failure_policy, requires = "policies")]
+    policy_failure_policy: FailurePolicy,
+    /// How often --policy files are checked for changes.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration, requires = "policies")]
+    policy_reload_interval: Duration,
+}
+
+fn failure_policy(s: &str) -> Result<FailurePolicy, String> {
+    match s {
+        "Ignore" | "ignore" => Ok(FailurePolicy::Ignore),
+        "Fail" | "fail" => Ok(FailurePolicy::Fail),
+        _ => Err(format!("`{s}` is not a failure policy (Ignore or Fail)")),
+    }
+}
+
+/// `100ms`, `2s`, `1m`, or a bare number of seconds; more than zero.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration (e.g. 100ms, 2s, 1m)"))?;
+    let d = match unit {
+        "" | "s" => Duration::from_secs(n),
+        "ms" => Duration::from_millis(n),
+        "m" => Duration::from_secs(n.saturating_mul(60)),
+        _ => return Err(format!("`{s}`: unknown unit `{unit}` (use ms, s or m)")),
+    };
+    if d.is_zero() {
+        return Err(format!("`{s}`: must be more than zero"));
+    }
+    Ok(d)
 }
 
 /// `--metrics-listen`: an address, or `off`.
@@ -69,6 +116,19 @@ pub fn run(args: AdmitArgs) -> anyhow::Result<ExitCode> {
         Some(path) => Config::load(path)?,
         None => Config::default(),
     };
+    // Loaded before anything listens: a webhook must not start half-configured.
+    let policies = if args.policies.is_empty() {
+        None
+    } else {
+        let store = PolicyStore::load(PolicyOptions {
+            paths: args.policies.clone(),
+            timeout: args.policy_timeout,
+            failure_policy: args.policy_failure_policy,
+            reload_interval: args.policy_reload_interval,
+        })?;
+        tracing::info!(policies = store.policy_count(), "loaded --policy");
+        Some(Arc::new(store))
+    };
     let opts = ServeOptions {
         listen: args.listen,
         cert: args.cert,
@@ -88,6 +148,7 @@ pub fn run(args: AdmitArgs) -> anyhow::Result<ExitCode> {
             client,
             config,
             Arc::new(Metrics::new()),
+            policies,
             on_listening,
         )
         .context("palisade admit")?;
@@ -100,11 +161,11 @@ pub fn run(args: AdmitArgs) -> anyhow::Result<ExitCode> {
         ignored = summary.other,
         "loaded --objects"
     );
-    let admitter = Arc::new(Admitter::new(
-        config,
-        Arc::new(state),
-        Arc::new(Metrics::new()),
-    ));
+    let mut admitter = Admitter::new(config, Arc::new(state), Arc::new(Metrics::new()));
+    if let Some(store) = policies {
+        admitter = admitter.with_policies(store);
+    }
+    let admitter = Arc::new(admitter);
     palisade_admit::run_blocking(opts, admitter, on_listening).context("palisade admit")?;
     Ok(ExitCode::SUCCESS)
 }

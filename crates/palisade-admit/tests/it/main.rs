@@ -16,6 +16,7 @@ mod conformance;
 mod deploy;
 mod hardening;
 mod objects;
+mod policies;
 mod samples;
 mod semantics;
 mod tls;
