@@ -26,7 +26,13 @@ pub fn load_config(path: &Path, limits: &palisade_yaml::Limits) -> Result<Config
         path: path.to_owned(),
         message,
     };
-    let loaded = palisade_yaml::load_paths(&[path], limits);
+    // The configuration is read as itself: never rendered, whatever --render says about the
+    // manifests.
+    let limits = palisade_yaml::Limits {
+        render: None,
+        ..limits.clone()
+    };
+    let loaded = palisade_yaml::load_paths(&[path], &limits);
     if let Some(e) = loaded.errors.first() {
         return Err(err(e.to_string()));
     }
