@@ -99,6 +99,25 @@ fn admit_reports_bad_input_and_exits_2() {
         .stderr(predicates::str::contains("install the AWS CLI"));
     run(&[Path::new("--objects"), &dir.path().join("missing.yaml")])
         .stderr(predicates::str::contains("missing.yaml"));
+    // --policy: a template whose Rego does not compile stops the start (no half-configured
+    // webhook), naming the file and the line of the Rego source.
+    let library = root().join("testdata/gatekeeper-library/library/general/requiredlabels");
+    let broken = dir.path().join("broken-template.yaml");
+    let template = std::fs::read_to_string(library.join("template.yaml")).unwrap();
+    std::fs::write(&broken, template.replace("violation[{", "violation[[{")).unwrap();
+    run(&[
+        Path::new("--objects"),
+        &ns,
+        Path::new("--policy"),
+        &broken,
+        &library.join("samples/all-must-have-owner/constraint.yaml"),
+    ])
+    .stderr(predicates::str::contains(
+        "--policy files have errors (the webhook does not start with a partial policy set)",
+    ))
+    .stderr(predicates::str::contains(
+        "broken-template.yaml:60: template k8srequiredlabels: Rego does not compile",
+    ));
     let mut cmd = Command::cargo_bin("palisade").unwrap();
     cmd.args([
         "admit",
@@ -140,6 +159,8 @@ fn admit_serves_then_stops_on_sigterm() {
         .arg(&key)
         .arg("--objects")
         .arg(&ns)
+        .arg("--policy")
+        .arg(root().join("testdata/gatekeeper-library/library/general/requiredlabels"))
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -158,6 +179,12 @@ fn admit_serves_then_stops_on_sigterm() {
         }
     };
     assert!(listening, "{seen:?}");
+    // The library directory: its template and the two sample constraints.
+    assert!(
+        seen.iter()
+            .any(|l| l.contains("loaded --policy") && l.contains("policies=2")),
+        "{seen:?}"
+    );
     let status = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
