@@ -53,7 +53,8 @@ impl Role {
                 "kustomization",
                 format!(
                     "Kustomize kustomization, not a Kubernetes object; the objects it builds are \
-                     scanned by rendering them: `kubectl kustomize {dir} | palisade scan -`"
+                     scanned by rendering them: `palisade scan --render {dir}` (runs `kubectl \
+                     kustomize`) or `kubectl kustomize {dir} | palisade scan -`"
                 ),
             ),
             Role::Helm { chart, what } => {
@@ -66,8 +67,9 @@ impl Role {
                     "helm-chart",
                     format!(
                         "Helm chart {what}, not a Kubernetes object; scan the rendered chart: \
-                         `helm template RELEASE {chart} | palisade scan -` (with -f VALUES for \
-                         the values you deploy)"
+                         `palisade scan --render {chart}` (runs `helm template {chart} \
+                         --include-crds`) or `helm template RELEASE {chart} | palisade scan -` \
+                         (with -f VALUES for the values you deploy)"
                     ),
                 )
             }
@@ -75,7 +77,8 @@ impl Role {
                 "kustomize-patch",
                 format!(
                     "Kustomize patch listed in `{field}` of {by}: a partial object, not scanned on \
-                     its own; scan the patched result with `kubectl kustomize {dir} | palisade scan -`"
+                     its own; scan the patched result with `palisade scan --render {dir}` or \
+                     `kubectl kustomize {dir} | palisade scan -`"
                 ),
             ),
         }
