@@ -116,6 +116,33 @@ pub struct ScanArgs {
     #[arg(long, default_value = "64M", value_parser = parse_size)]
     pub max_file_size: u64,
 
+    /// Total bytes read over all inputs (suffixes K, M, G); inputs after it are reported, not
+    /// read. Default 1G.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_total_size: Option<u64>,
+
+    /// Deepest nesting of mappings and sequences in a document. Default 256.
+    #[arg(long, value_name = "N")]
+    pub max_depth: Option<usize>,
+
+    /// Nodes per document after alias expansion. Default 2000000.
+    #[arg(long, value_name = "N")]
+    pub max_nodes: Option<usize>,
+
+    /// Nodes produced by expanding aliases, per document (the billion-laughs guard).
+    /// Default 100000.
+    #[arg(long, value_name = "N")]
+    pub max_alias_expansions: Option<usize>,
+
+    /// YAML documents (or JSON values) per file. Default 10000.
+    #[arg(long, value_name = "N")]
+    pub max_documents: Option<usize>,
+
+    /// Bytes of built documents allowed per byte of input (plus 256 KiB); inputs whose trees
+    /// would need more are refused (docs/loader.md). Default 64.
+    #[arg(long, value_name = "N")]
+    pub max_tree_ratio: Option<usize>,
+
     /// Add the roles and bindings every cluster is created with (system:masters ->
     /// cluster-admin, discovery and info roles bound to all users).
     #[arg(long)]
@@ -196,12 +223,21 @@ fn load_config(args: &ScanArgs, limits: &palisade_yaml::Limits) -> Result<Option
 }
 
 pub fn run(args: ScanArgs) -> Result<ExitCode> {
+    // Every limit error names the flag that raises it; unset flags keep the loader's default.
+    let default = palisade_yaml::Limits::default();
     let limits = palisade_yaml::Limits {
         max_file_bytes: args.max_file_size,
+        max_total_bytes: args.max_total_size.unwrap_or(default.max_total_bytes),
+        max_depth: args.max_depth.unwrap_or(default.max_depth),
+        max_nodes: args.max_nodes.unwrap_or(default.max_nodes),
+        max_alias_expansions: args
+            .max_alias_expansions
+            .unwrap_or(default.max_alias_expansions),
+        max_documents_per_file: args.max_documents.unwrap_or(default.max_documents_per_file),
+        max_tree_ratio: args.max_tree_ratio.unwrap_or(default.max_tree_ratio),
         render: args
             .render
             .then(|| palisade_yaml::render::Renderer::from_path(args.render_timeout)),
-        ..palisade_yaml::Limits::default()
     };
     let config = load_config(&args, &limits)?;
     let options = Options {

@@ -24,5 +24,6 @@ mod rbac;
 mod scan;
 mod scan_cluster_equivalence;
 mod scan_formats;
+mod scan_limits;
 mod scan_pipeline;
 mod scan_render;
