@@ -119,6 +119,9 @@ impl Outcome {
 /// object has no namespace), then one report per namespace in name order. A scan without
 /// results writes the cluster report with no results (never an empty stream, which
 /// `kubectl apply -f -` refuses).
+///
+/// Memory: results are built one report (at most [`MAX_RESULTS`] results) at a time and
+/// dropped once written; what is held for the whole scan is a reference per result.
 pub fn render_policy_reports(
     report: &Report<'_>,
     api: ReportApi,
@@ -129,77 +132,161 @@ pub fn render_policy_reports(
     // Many small writes: buffer them whatever `out` is.
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, out);
     let out: &mut dyn Write = &mut out;
-    let timestamp = timestamp(options.now);
-    let rules: HashMap<&str, &RuleMeta> = report.rules.iter().map(|r| (r.id, r)).collect();
-    // Namespace (None: cluster report) -> results in input order.
-    let mut groups: BTreeMap<Option<&str>, Vec<(Outcome, Node)>> = BTreeMap::new();
-    let mut seen: HashSet<(&ObjectRef, &str)> = HashSet::new();
-    for f in report.findings {
-        seen.insert((&f.object, f.rule.as_str()));
-        groups.entry(group_of(&f.object)).or_default().push((
-            Outcome::Fail,
-            result(f, None, Outcome::Fail, &rules, &timestamp),
-        ));
-    }
-    for s in report.suppressed {
-        let f = &s.finding;
-        seen.insert((&f.object, f.rule.as_str()));
-        groups.entry(group_of(&f.object)).or_default().push((
-            Outcome::Skip,
-            result(f, Some(s), Outcome::Skip, &rules, &timestamp),
-        ));
-    }
-    for c in options.checked {
-        for rule in &c.rules {
-            if seen.contains(&(&c.object, rule.as_str())) {
-                continue;
-            }
-            groups
-                .entry(group_of(&c.object))
-                .or_default()
-                .push((Outcome::Pass, pass_result(c, rule, &rules, &timestamp)));
-        }
-    }
-    // Input that could not be read is an `error` result in the cluster report, so a scan
-    // with unreadable input never reads as clean there either.
-    for e in report.errors {
-        groups
-            .entry(None)
-            .or_default()
-            .push((Outcome::Error, error_result(e, &timestamp)));
-    }
-    let with_pass = !options.checked.is_empty();
-    // `kubectl apply -f -` refuses an empty stream, and a clean scan should still say so.
-    if groups.is_empty() {
-        groups.insert(None, Vec::new());
-    }
-    for (namespace, results) in groups {
-        let mut chunk: Vec<(Outcome, Node)> = Vec::new();
-        let mut bytes = 0;
-        let mut number = 1;
-        for (outcome, node) in results {
-            let len = node.json_len();
-            if !chunk.is_empty() && (chunk.len() >= MAX_RESULTS || bytes + len > MAX_RESULT_BYTES) {
-                let doc = document(
-                    api,
-                    namespace,
-                    number,
-                    std::mem::take(&mut chunk),
-                    with_pass,
-                );
-                write_document(&doc, out).map_err(ReportError::io(format))?;
-                number += 1;
-                bytes = 0;
-            }
-            bytes += len;
-            chunk.push((outcome, node));
-        }
-        if !chunk.is_empty() || number == 1 {
-            let doc = document(api, namespace, number, chunk, with_pass);
-            write_document(&doc, out).map_err(ReportError::io(format))?;
-        }
+    for doc in Documents::new(report, api, options) {
+        write_document(&doc, out).map_err(ReportError::io(format))?;
     }
     out.flush().map_err(ReportError::io(format))
+}
+
+/// One result to be, borrowed from the input: what a report holds before its turn comes.
+#[derive(Clone, Copy)]
+enum Item<'a> {
+    Fail(&'a Finding),
+    Skip(&'a SuppressedFinding),
+    Pass(&'a CheckedObject, &'a str),
+    Error(&'a InputError),
+}
+
+/// The report documents of a scan, in output order, each built when asked for: the input is
+/// grouped by report as references, and a document's result nodes exist only from its
+/// `next` until the caller drops it (the one result that did not fit is kept for the next).
+struct Documents<'a> {
+    api: ReportApi,
+    with_pass: bool,
+    rules: HashMap<&'a str, &'a RuleMeta>,
+    timestamp: Node,
+    /// Namespace (None: cluster report) -> results in input order.
+    groups: std::collections::btree_map::IntoIter<Option<&'a str>, Vec<Item<'a>>>,
+    current: Option<Group<'a>>,
+    /// Result nodes built so far (tests compare it with those handed out).
+    built: usize,
+}
+
+/// The namespace whose reports are being written.
+struct Group<'a> {
+    namespace: Option<&'a str>,
+    items: std::vec::IntoIter<Item<'a>>,
+    /// Number of the next report (`palisade-<ns>-<number>`).
+    number: usize,
+    /// The result that overflowed the previous report, with its JSON length.
+    carry: Option<(Outcome, Node, usize)>,
+}
+
+impl<'a> Documents<'a> {
+    fn new(report: &Report<'a>, api: ReportApi, options: &PolicyReportOptions<'a>) -> Self {
+        let rules: HashMap<&str, &RuleMeta> = report.rules.iter().map(|r| (r.id, r)).collect();
+        let mut groups: BTreeMap<Option<&str>, Vec<Item<'a>>> = BTreeMap::new();
+        let mut seen: HashSet<(&ObjectRef, &str)> = HashSet::new();
+        for f in report.findings {
+            seen.insert((&f.object, f.rule.as_str()));
+            groups
+                .entry(group_of(&f.object))
+                .or_default()
+                .push(Item::Fail(f));
+        }
+        for s in report.suppressed {
+            let f = &s.finding;
+            seen.insert((&f.object, f.rule.as_str()));
+            groups
+                .entry(group_of(&f.object))
+                .or_default()
+                .push(Item::Skip(s));
+        }
+        let checked: &'a [CheckedObject] = options.checked;
+        for c in checked {
+            for rule in &c.rules {
+                if seen.contains(&(&c.object, rule.as_str())) {
+                    continue;
+                }
+                groups
+                    .entry(group_of(&c.object))
+                    .or_default()
+                    .push(Item::Pass(c, rule));
+            }
+        }
+        drop(seen);
+        // Input that could not be read is an `error` result in the cluster report, so a scan
+        // with unreadable input never reads as clean there either.
+        for e in report.errors {
+            groups.entry(None).or_default().push(Item::Error(e));
+        }
+        // `kubectl apply -f -` refuses an empty stream, and a clean scan should still say so.
+        if groups.is_empty() {
+            groups.insert(None, Vec::new());
+        }
+        Documents {
+            api,
+            with_pass: !checked.is_empty(),
+            rules,
+            timestamp: timestamp(options.now),
+            groups: groups.into_iter(),
+            current: None,
+            built: 0,
+        }
+    }
+
+    fn build(&mut self, item: Item<'_>) -> (Outcome, Node) {
+        self.built += 1;
+        let (rules, ts) = (&self.rules, &self.timestamp);
+        match item {
+            Item::Fail(f) => (Outcome::Fail, result(f, None, Outcome::Fail, rules, ts)),
+            Item::Skip(s) => (
+                Outcome::Skip,
+                result(&s.finding, Some(s), Outcome::Skip, rules, ts),
+            ),
+            Item::Pass(c, rule) => (Outcome::Pass, pass_result(c, rule, rules, ts)),
+            Item::Error(e) => (Outcome::Error, error_result(e, ts)),
+        }
+    }
+}
+
+impl Iterator for Documents<'_> {
+    type Item = Node;
+
+    fn next(&mut self) -> Option<Node> {
+        loop {
+            let mut group = match self.current.take() {
+                Some(g) => g,
+                None => {
+                    let (namespace, items) = self.groups.next()?;
+                    Group {
+                        namespace,
+                        items: items.into_iter(),
+                        number: 1,
+                        carry: None,
+                    }
+                }
+            };
+            let mut chunk: Vec<(Outcome, Node)> = Vec::new();
+            let mut bytes = 0;
+            if let Some((outcome, node, len)) = group.carry.take() {
+                bytes += len;
+                chunk.push((outcome, node));
+            }
+            for item in group.items.by_ref() {
+                let (outcome, node) = self.build(item);
+                let len = node.json_len();
+                if !chunk.is_empty()
+                    && (chunk.len() >= MAX_RESULTS || bytes + len > MAX_RESULT_BYTES)
+                {
+                    group.carry = Some((outcome, node, len));
+                    break;
+                }
+                bytes += len;
+                chunk.push((outcome, node));
+            }
+            // A namespace's first report is written even when empty (the clean scan's
+            // cluster report); after that, an empty chunk means the namespace is done.
+            if chunk.is_empty() && group.number > 1 {
+                continue;
+            }
+            let number = group.number;
+            group.number += 1;
+            let namespace = group.namespace;
+            self.current = Some(group);
+            return Some(document(self.api, namespace, number, chunk, self.with_pass));
+        }
+    }
 }
 
 /// The report an object's results go to: its namespace when that is a valid namespace name
@@ -492,5 +579,112 @@ mod tests {
         assert_eq!(group_of(&o(Some("shop"))), Some("shop"));
         assert_eq!(group_of(&o(Some("Shop"))), None);
         assert_eq!(group_of(&o(None)), None);
+    }
+
+    fn results_of(doc: &Node) -> usize {
+        let Node::Map(fields) = doc else { return 0 };
+        match fields.iter().find(|(k, _)| *k == "results") {
+            Some((_, Node::Seq(results))) => results.len(),
+            _ => 0,
+        }
+    }
+
+    /// The streaming bound `render_policy_reports` documents: while documents are handed
+    /// out, at most one result node beyond the current document's exists (the one that did
+    /// not fit), however many results the scan has. Building every result up front (as
+    /// this renderer once did, ~190 MB on a large cluster) makes `built` run ahead.
+    #[test]
+    fn documents_are_built_one_at_a_time() {
+        let finding = |ns: Option<&str>, i: u32| Finding {
+            rule: "PSS006".into(),
+            family: "pss".into(),
+            severity: palisade_core::Severity::High,
+            message: format!("finding {i}"),
+            file: "a.yaml".into(),
+            line: i + 1,
+            column: 3,
+            document: 0,
+            object: ObjectRef {
+                api_version: "v1".into(),
+                kind: "Pod".into(),
+                namespace: ns.map(str::to_owned),
+                name: Some(format!("p{i}")),
+            },
+            field: "spec".into(),
+            fields: Vec::new(),
+            paths: Vec::new(),
+            origin: None,
+        };
+        let mut findings = vec![finding(None, 0)];
+        for ns in ["a", "b", "c"] {
+            findings.extend((0..700).map(|i| finding(Some(ns), i)));
+        }
+        // Long messages: the byte budget splits these, so a result is carried over.
+        findings.extend((0..30).map(|i| {
+            let mut f = finding(Some("big"), i);
+            f.message = "m".repeat(20_000);
+            f
+        }));
+        let checked: Vec<CheckedObject> = (0..300)
+            .map(|i| CheckedObject {
+                object: finding(Some("d"), i).object,
+                uid: Some(format!("uid-{i}")),
+                rules: vec!["PSS001".into(), "PSS002".into(), "PSS003".into()],
+            })
+            .collect();
+        let report = Report {
+            findings: &findings,
+            suppressed: &[],
+            compliance: None,
+            errors: &[],
+            notes: &[],
+            rules: &[],
+            summary: crate::Summary {
+                files: 1,
+                documents: 1,
+                objects: 1,
+                findings: findings.len(),
+                suppressed: 0,
+                expired_waivers: 0,
+                by_severity: crate::Summary::count_by_severity(&findings),
+                errors: 0,
+                notes: 0,
+                pss_level: "restricted".into(),
+                pss_version: "latest".into(),
+                framework: None,
+                fail_on: crate::FailOn::Never,
+                failed: false,
+            },
+            tool_name: "palisade",
+            tool_version: "test",
+        };
+        let options = PolicyReportOptions {
+            now: UNIX_EPOCH,
+            checked: &checked,
+        };
+        let total = findings.len() + 900;
+        let mut docs = Documents::new(&report, ReportApi::WgPolicy, &options);
+        assert_eq!(docs.built, 0, "nothing is built before the first document");
+        let (mut handed_out, mut count, mut streamed) = (0, 0, Vec::new());
+        while let Some(doc) = docs.next() {
+            let n = results_of(&doc);
+            assert!(n <= MAX_RESULTS);
+            handed_out += n;
+            count += 1;
+            assert!(
+                docs.built <= handed_out + 1,
+                "document {count}: {} results built, {handed_out} handed out",
+                docs.built
+            );
+            write_document(&doc, &mut streamed).unwrap();
+        }
+        assert_eq!((handed_out, docs.built), (total, total));
+        // 1 cluster, 4 for each of a-c (200 results each), 3 for big (10 of ~20 KB per
+        // 200 KiB), 5 for d (900 passes).
+        assert_eq!(count, 1 + 3 * 4 + 3 + 5);
+        // The writer is this iterator, byte for byte.
+        let mut rendered = Vec::new();
+        render_policy_reports(&report, ReportApi::WgPolicy, &options, &mut rendered).unwrap();
+        assert_eq!(rendered, streamed);
     }
 }
