@@ -608,6 +608,10 @@ impl Scan {
                 .retain(|e| !dropped.contains(&(e.file.to_string(), e.document, e.object.clone())));
             notes.push(dedup_note(&dropped, context.as_deref()));
         }
+        // Cluster pages arrive in whatever order the concurrent lists finish: the same order
+        // as the findings (by file, i.e. by cluster:// URI, then document) makes reports
+        // repeatable. Stable, so the items of one List keep their order.
+        checked_objects.sort_by(|a, b| (&a.file, a.document).cmp(&(&b.file, b.document)));
         let checked = match &shared.checked {
             Some(sets) => checked_objects
                 .into_iter()

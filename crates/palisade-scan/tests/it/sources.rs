@@ -267,6 +267,7 @@ fn cluster_objects_in_any_order_give_the_same_report() {
         .collect();
     let options = Options {
         select: vec!["rbac".to_owned(), "netpol".to_owned()],
+        collect_checked: true,
         ..Options::default()
     };
     // Two listings: kinds one after another in opposite orders, each kind's objects in the
@@ -291,4 +292,13 @@ fn cluster_objects_in_any_order_give_the_same_report() {
     let (a, b) = (text(&forward), text(&backward));
     let differ: Vec<_> = a.iter().zip(&b).filter(|(x, y)| x != y).take(3).collect();
     assert!(differ.is_empty() && a.len() == b.len(), "{differ:#?}");
+    // The objects checked (PolicyReport `pass` results) come in one order too.
+    let objects = |o: &palisade_scan::Outcome| {
+        o.checked
+            .iter()
+            .map(|c| c.object.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert!(forward.checked.len() > 100, "{}", forward.checked.len());
+    assert_eq!(objects(&forward), objects(&backward));
 }
