@@ -9,6 +9,9 @@ use serde_json::{Value, json};
 
 use crate::{Constraint, Inventory, Limits, PolicyError, Review};
 
+/// Longest the load-time probe of a template may run.
+const PROBE_TIME: std::time::Duration = std::time::Duration::from_secs(1);
+
 const CHECK_INTERVAL: NonZeroU32 = match NonZeroU32::new(64) {
     Some(n) => n,
     None => NonZeroU32::MIN,
@@ -77,6 +80,12 @@ impl RegoProgram {
         let rule = format!("{pkg}.violation");
         // Compile now so that errors in rule bodies surface at load, not at the first review.
         let mut probe = engine.clone();
+        // Bounded like any evaluation: a template that loops without reading its input would
+        // otherwise hang loading (scan, admit's start and its reloads).
+        probe.set_execution_timer_config(ExecutionTimerConfig {
+            limit: PROBE_TIME,
+            check_interval: CHECK_INTERVAL,
+        });
         probe.set_input(regorus::Value::from(
             json!({"review": {}, "parameters": {}}),
         ));

@@ -102,6 +102,32 @@ fn a_runaway_policy_is_an_error_naming_it() {
 }
 
 #[test]
+fn a_template_that_spins_without_its_input_does_not_hang_loading() {
+    // 10^8 steps that read nothing of the review: the load-time probe runs them too, and
+    // without its own time limit loading took minutes (debug build).
+    let spin = "package spin\nviolation[{\"msg\": msg}] {\n  n := count([1 | a := numbers.range(1, 10000)[_]; b := numbers.range(1, 10000)[_]; a * b == -1])\n  n < 0\n  msg := \"never\"\n}";
+    let text = format!(
+        "{}---\napiVersion: constraints.gatekeeper.sh/v1beta1\nkind: Spin\nmetadata:\n  name: forever\n",
+        template("Spin", spin)
+    );
+    let started = std::time::Instant::now();
+    let (set, errors) = load_with(
+        &text,
+        Limits {
+            rego_time: Duration::from_millis(20),
+        },
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    let (_, e) = set.evaluate(&pod("default", json!({})), None, &Inventory::default());
+    assert_eq!(e.len(), 1, "{e:?}");
+}
+
+#[test]
 fn actions_severity_and_match() {
     let text = format!(
         "{}---\napiVersion: constraints.gatekeeper.sh/v1beta1\nkind: NeedLabel\nmetadata:\n  name: warn-team\n  annotations:\n    palisade.dev/severity: low\nspec:\n  enforcementAction: warn\n  match:\n    kinds: [{{apiGroups: [\"\"], kinds: [Pod]}}]\n    excludedNamespaces: [\"kube-*\"]\n  parameters: {{label: team}}\n---\napiVersion: constraints.gatekeeper.sh/v1beta1\nkind: NeedLabel\nmetadata:\n  name: dry-owner\nspec:\n  enforcementAction: dryrun\n  match:\n    namespaceSelector: {{matchLabels: {{env: prod}}}}\n  parameters: {{label: owner}}\n---\napiVersion: constraints.gatekeeper.sh/v1beta1\nkind: NeedLabel\nmetadata:\n  name: webhook-only\nspec:\n  enforcementAction: scoped\n  scopedEnforcementActions:\n  - action: deny\n    enforcementPoints: [{{name: validation.gatekeeper.sh}}]\n  parameters: {{label: x}}\n---\napiVersion: constraints.gatekeeper.sh/v1beta1\nkind: NeedLabel\nmetadata:\n  name: deployments\nspec:\n  match:\n    kinds: [{{apiGroups: [apps], kinds: [Deployment]}}]\n  parameters: {{label: y}}\n",
