@@ -73,7 +73,7 @@ pub struct AffectedArgs {
     pub context: Option<String>,
 
     /// Bound on connecting, on an exec credential plugin and on each request (`10s`, `500ms`, `1m`).
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = crate::output::parse_duration)]
     pub request_timeout: std::time::Duration,
 
     /// Keep only matches whose affected line, or the labels, title or text, name the
@@ -308,29 +308,6 @@ fn live_versions(args: &AffectedArgs) -> Result<Vec<(Vec<u8>, String)>> {
         ));
     }
     Ok(docs)
-}
-
-/// `10s`, `500ms`, `2m`, `1h`, or a number of seconds.
-fn parse_duration(text: &str) -> std::result::Result<std::time::Duration, String> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration (10s, 500ms, 2m)"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "ms" => n / 1000.0,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return Err(format!("{text:?}: unknown unit {unit:?} (ms, s, m, h)")),
-    };
-    if !(secs > 0.0 && secs <= 86_400.0) {
-        return Err(format!("{text:?}: must be more than 0 and at most 24h"));
-    }
-    Ok(std::time::Duration::from_secs_f64(secs))
 }
 
 /// The affected table laid out for `width` columns: the short columns at their natural

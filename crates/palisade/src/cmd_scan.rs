@@ -41,7 +41,7 @@ pub struct ScanArgs {
 
     /// With --cluster: bound on connecting, on an exec credential plugin and on each list
     /// request (`10s`, `500ms`, `1m`).
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_timeout)]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = crate::output::parse_duration)]
     pub request_timeout: std::time::Duration,
 
     /// Pod Security Standards level to enforce: privileged, baseline or restricted; or
@@ -171,7 +171,7 @@ pub struct ScanArgs {
     pub render: bool,
 
     /// With --render: longest a single `helm template` or `kubectl kustomize` may run.
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_timeout, requires = "render")]
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = crate::output::parse_duration, requires = "render")]
     pub render_timeout: std::time::Duration,
 
     /// Take the inputs as the whole cluster: judge NetworkPolicy isolation in every
@@ -418,27 +418,6 @@ fn scan_cluster(args: &ScanArgs, scan: &mut Scan) -> Result<()> {
         });
     }
     Ok(())
-}
-
-/// `10s`, `500ms`, `2m`, or a number of seconds; more than 0, at most a day.
-fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
-    let t = text.trim();
-    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(digits);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration (10s, 500ms, 2m)"))?;
-    let ms = match unit {
-        "" | "s" => n.checked_mul(1000),
-        "ms" => Some(n),
-        "m" => n.checked_mul(60_000),
-        "h" => n.checked_mul(3_600_000),
-        _ => return Err(format!("{text:?}: unknown unit {unit:?} (ms, s, m, h)")),
-    };
-    match ms {
-        Some(ms) if ms > 0 && ms <= 86_400_000 => Ok(std::time::Duration::from_millis(ms)),
-        _ => Err(format!("{text:?}: a duration above 0 and at most 24h")),
-    }
 }
 
 fn parse_level(s: &str) -> Result<PssLevel, String> {

@@ -94,6 +94,30 @@ pub fn parse_listen(s: &str) -> Result<std::net::SocketAddr, String> {
         .ok_or_else(|| bad(format!("{host} has no address")))
 }
 
+/// `10s`, `500ms`, `2m`, `1h`, or a number of seconds; above 0 and at most a day (timeouts of
+/// `scan --cluster`, `--render` and `feed affected --cluster`).
+pub fn parse_duration(text: &str) -> std::result::Result<std::time::Duration, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration (10s, 500ms, 2m)"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("{text:?}: unknown unit {unit:?} (ms, s, m, h)")),
+    };
+    if !(secs > 0.0 && secs <= 86_400.0) {
+        return Err(format!("{text:?}: must be more than 0 and at most 24h"));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse_listen;
