@@ -1,15 +1,12 @@
 //! `palisade admit` through the real binary: argument and file errors, start-up and
 //! graceful stop on SIGTERM, and the deploy manifests scanning clean at restricted.
 
+use crate::root;
 use assert_cmd::Command;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// A namespace file for `--objects`.
 fn objects(dir: &Path) -> PathBuf {

@@ -2,13 +2,9 @@
 //! with no subcommand word), exit codes 0/1/2, the JSON alert contract, stdin, bad lines
 //! with line numbers, user rules files, priorities.
 
+use crate::root;
 use assert_cmd::Command;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 const TRACES: &str = "testdata/audit/falco-k8s-audit-traces";
 

@@ -1,14 +1,10 @@
 //! What every command shares at the process edge: how errors are printed and how a closed
 //! standard output ends the process.
 
+use crate::root;
 use assert_cmd::Command;
 use std::io::Read;
-use std::path::{Path, PathBuf};
 use std::process::Stdio;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// The binary run from the repository root, without a configuration from the environment.
 fn run<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> std::process::Output {

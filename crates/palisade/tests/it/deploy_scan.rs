@@ -3,14 +3,10 @@
 //! exactly the reads palisade-kube's lister makes: every listed kind readable, Secrets by
 //! `list` only, no other verb.
 
+use crate::root;
 use assert_cmd::Command;
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn objects() -> Vec<Value> {
     let loaded = palisade_yaml::load_paths(

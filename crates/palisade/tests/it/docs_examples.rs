@@ -4,13 +4,9 @@
 //! test runs the command and compares. A changed rule ID, message or field fails here instead
 //! of drifting in the docs.
 
+use crate::root;
 use assert_cmd::Command;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// (marker line, what to compare, command words after `palisade`, the JSON block after it).
 fn examples(doc: &str) -> Vec<(String, bool, Vec<String>, String)> {

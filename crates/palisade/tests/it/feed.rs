@@ -1,12 +1,9 @@
 //! `palisade feed build` and `palisade feed affected` through the real binary.
 
+use crate::root;
 use assert_cmd::Command;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use std::path::Path;
 
 fn palisade() -> Command {
     let mut cmd = Command::cargo_bin("palisade").unwrap();

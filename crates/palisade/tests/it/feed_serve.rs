@@ -2,21 +2,18 @@
 //! deliveries, then a restart; the flags and env var of the interface; the deploy/feed
 //! manifests pass Palisade's own restricted scan.
 
+use crate::root;
 use palisade_feed_server::webhook;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const SECRET: &[u8] = b"burst-test-secret";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// Starts the server; returns the child and the address it printed.
 fn serve(data: &Path, secret_file: &Path, seed: bool) -> (Child, SocketAddr) {

@@ -2,13 +2,9 @@
 //! compliance summary, waivers (annotations and `.palisade.yaml`, expiry, bad waivers), SARIF
 //! suppressions, `rules explain` and the rule-page generator.
 
+use crate::root;
 use assert_cmd::Command;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn palisade() -> Command {
     let mut cmd = Command::cargo_bin("palisade").unwrap();

@@ -6,15 +6,12 @@
 //! the chart adds labels), that the output scans clean at restricted, that the component
 //! toggles work, and that values.yaml parses and meets values.schema.json.
 
+use crate::root;
 use assert_cmd::Command;
 use gtmpl::{Context, FuncError, Value as Tmpl};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use std::path::PathBuf;
 
 fn chart_dir() -> PathBuf {
     root().join("deploy/helm/palisade")

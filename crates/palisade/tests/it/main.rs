@@ -6,6 +6,20 @@
     clippy::indexing_slicing
 )]
 
+/// The repository root (tests run with the crate directory as their working directory).
+pub fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `palisade` run from the repository root, without the CI and NO_COLOR of the environment.
+pub fn palisade() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("palisade").unwrap();
+    cmd.current_dir(root())
+        .env_remove("CI")
+        .env_remove("NO_COLOR");
+    cmd
+}
+
 mod admit;
 mod audit;
 mod bench;

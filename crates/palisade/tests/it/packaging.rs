@@ -4,13 +4,10 @@
 //! base image and action is pinned by digest, they agree with each other and with deploy/, and
 //! the commands they run are real `palisade` commands that behave as they expect.
 
+use crate::root;
 use assert_cmd::Command;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use std::path::Path;
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(root().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))

@@ -1,13 +1,9 @@
 //! `palisade rbac who-can` / `rbac can --list` and the `rbac` family in `palisade scan`,
 //! through the real binary.
 
+use crate::root;
 use assert_cmd::Command;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// The binary with tables one row a line (`COLUMNS` wide enough): these tests read rows;
 /// the wrapping to a narrower terminal is tested in `tables_fit_80_columns` and

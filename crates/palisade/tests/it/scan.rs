@@ -1,14 +1,10 @@
 //! `palisade scan` and `palisade rules` through the real binary: exit codes, the JSON contract,
 //! file:line of findings, stdin, bad input, every output format.
 
+use crate::root;
 use assert_cmd::Command;
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn palisade() -> Command {
     let mut cmd = Command::cargo_bin("palisade").unwrap();

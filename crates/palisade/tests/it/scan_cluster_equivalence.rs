@@ -13,14 +13,11 @@
 //! Secrets come from the cluster as metadata only; no rule reads their values, so they
 //! compare equal.
 
+use crate::root;
 use assert_cmd::Command;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use std::path::PathBuf;
 
 fn palisade() -> Command {
     let mut cmd = Command::cargo_bin("palisade").unwrap();

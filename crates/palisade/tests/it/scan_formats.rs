@@ -3,22 +3,9 @@
 //! pass results; a cluster scan's reports carry the objects' UIDs; the HTML page shows source
 //! lines around findings in files, none for standard input.
 
-use assert_cmd::Command;
+use crate::{palisade, root};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn palisade() -> Command {
-    let mut cmd = Command::cargo_bin("palisade").unwrap();
-    cmd.current_dir(root())
-        .env_remove("CI")
-        .env_remove("NO_COLOR");
-    cmd
-}
 
 fn yaml_docs(text: &str) -> Vec<Value> {
     let l = palisade_yaml::load_str("report.yaml", text, &palisade_yaml::Limits::default());

@@ -1,21 +1,9 @@
 //! `palisade scan` over palisade-scan: progress only on a terminal, `--pss-level namespace`,
 //! `--dedup-owned`.
 
-use assert_cmd::Command;
+use crate::{palisade, root};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn palisade() -> Command {
-    let mut cmd = Command::cargo_bin("palisade").unwrap();
-    cmd.current_dir(root())
-        .env_remove("CI")
-        .env_remove("NO_COLOR");
-    cmd
-}
 
 fn write_stream(dir: &Path, name: &str, objects: &[Value]) -> PathBuf {
     let mut text = String::new();
