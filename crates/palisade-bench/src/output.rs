@@ -112,6 +112,28 @@ struct KbCheck<'a> {
     reason: &'a str,
 }
 
+impl<'a> KbCheck<'a> {
+    /// kube-bench's JSON shape of one check (its `--json` results and the JUnit case text).
+    fn of(ch: &'a crate::run::CheckResult) -> KbCheck<'a> {
+        KbCheck {
+            test_number: &ch.id,
+            test_desc: &ch.text,
+            audit: &ch.audit,
+            audit_env: &ch.audit_env,
+            audit_config: &ch.audit_config,
+            kind: &ch.kind,
+            remediation: &ch.remediation,
+            test_info: &ch.test_info,
+            status: ch.status.as_str(),
+            actual_value: &ch.actual_value,
+            scored: ch.scored,
+            is_multiple: ch.is_multiple,
+            expected_result: &ch.expected_result,
+            reason: &ch.reason,
+        }
+    }
+}
+
 /// kube-bench's `--json` document (`nototals`: only the controls array).
 pub fn kube_bench_json(report: &Report, nototals: bool) -> String {
     let controls: Vec<KbControls<'_>> = report
@@ -134,26 +156,7 @@ pub fn kube_bench_json(report: &Report, nototals: bool) -> String {
                     warn: g.summary.total_warn,
                     info: g.summary.total_info,
                     desc: &g.text,
-                    results: g
-                        .checks
-                        .iter()
-                        .map(|ch| KbCheck {
-                            test_number: &ch.id,
-                            test_desc: &ch.text,
-                            audit: &ch.audit,
-                            audit_env: &ch.audit_env,
-                            audit_config: &ch.audit_config,
-                            kind: &ch.kind,
-                            remediation: &ch.remediation,
-                            test_info: &ch.test_info,
-                            status: ch.status.as_str(),
-                            actual_value: &ch.actual_value,
-                            scored: ch.scored,
-                            is_multiple: ch.is_multiple,
-                            expected_result: &ch.expected_result,
-                            reason: &ch.reason,
-                        })
-                        .collect(),
+                    results: g.checks.iter().map(KbCheck::of).collect(),
                 })
                 .collect(),
             total_pass: c.summary.total_pass,
@@ -225,23 +228,7 @@ pub fn junit(report: &Report) -> String {
         );
         for g in &c.groups {
             for ch in &g.checks {
-                let json = serde_json::to_string(&KbCheck {
-                    test_number: &ch.id,
-                    test_desc: &ch.text,
-                    audit: &ch.audit,
-                    audit_env: &ch.audit_env,
-                    audit_config: &ch.audit_config,
-                    kind: &ch.kind,
-                    remediation: &ch.remediation,
-                    test_info: &ch.test_info,
-                    status: ch.status.as_str(),
-                    actual_value: &ch.actual_value,
-                    scored: ch.scored,
-                    is_multiple: ch.is_multiple,
-                    expected_result: &ch.expected_result,
-                    reason: &ch.reason,
-                })
-                .unwrap_or_default();
+                let json = serde_json::to_string(&KbCheck::of(ch)).unwrap_or_default();
                 let _ = writeln!(
                     out,
                     "    <testcase name=\"{} {}\" classname=\"{}\" time=\"0\">",
