@@ -4,6 +4,7 @@
 //! and [`RuleMeta`], the metadata every rule in the catalog carries. It has almost no
 //! dependencies so that every crate can depend on it cheaply.
 
+pub mod inventory;
 mod path;
 mod span;
 
