@@ -369,6 +369,22 @@ impl PolicySet {
         (out, errors)
     }
 
+    /// The ValidatingAdmissionPolicy part of [`PolicySet::evaluate`] alone, for callers that
+    /// review constraints one by one with [`PolicySet::review`] (the scanner, which stops
+    /// running a constraint that timed out).
+    pub fn evaluate_vaps(
+        &self,
+        object: &Value,
+        namespace_object: Option<&Value>,
+    ) -> (Vec<Violation>, Vec<PolicyError>) {
+        let (mut out, mut errors) = (Vec::new(), Vec::new());
+        if !self.vaps.is_empty() {
+            self.vaps
+                .evaluate(object, namespace_object, &mut out, &mut errors);
+        }
+        (out, errors)
+    }
+
     /// Violations of one constraint for one review, on `engine` (None: Gatekeeper's choice).
     /// An empty list when the constraint does not match or does not apply at gator's point.
     pub fn review(
