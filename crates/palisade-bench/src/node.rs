@@ -253,6 +253,24 @@ impl Node {
         lines
     }
 
+    /// The name the node is registered under, as `oc get pod $HOSTNAME -o
+    /// jsonpath={.spec.nodeName}` answers it for a pod on this node: the kubelet's
+    /// `--hostname-override`, else the host name (`etc/hostname`, lower-cased as the kubelet
+    /// registers it). With the file it was read from, `None` when neither is known.
+    pub fn node_name(&self) -> Option<(String, Option<String>)> {
+        let over = self
+            .processes
+            .iter()
+            .filter(|p| p.comm == "kubelet")
+            .find_map(|p| flag_value(&p.args, "--hostname-override"));
+        if let Some(name) = over.filter(|n| !n.trim().is_empty()) {
+            return Some((name.trim().to_lowercase(), None));
+        }
+        let text = self.read("/etc/hostname").ok()?;
+        let name = text.lines().next()?.trim().to_lowercase();
+        (!name.is_empty()).then(|| (name, Some("/etc/hostname".to_string())))
+    }
+
     /// Processes `ps -C NAME` selects (comm equal to the first 15 bytes of NAME).
     pub fn by_comm(&self, name: &str) -> Vec<&Process> {
         let want = truncate_comm(name);

@@ -48,8 +48,31 @@ pub enum Support {
 
 /// Commands the evaluator implements (after stripping `/bin/`, `/usr/bin/`).
 pub const NATIVE_COMMANDS: &[&str] = &[
-    "ps", "grep", "stat", "cat", "find", "xargs", "echo", "printf", "test", "[", "sed", "awk",
-    "tail", "head", "uniq", "tr", "sort", "wc", "true", "false", "sh",
+    "ps",
+    "grep",
+    "stat",
+    "cat",
+    "find",
+    "xargs",
+    "echo",
+    "printf",
+    "test",
+    "[",
+    "sed",
+    "awk",
+    "tail",
+    "head",
+    "uniq",
+    "tr",
+    "sort",
+    "wc",
+    "true",
+    "false",
+    "sh",
+    "more",
+    "check_cafile_permissions.sh",
+    "check_cafile_ownership.sh",
+    "check_files_owner_in_dir.sh",
 ];
 
 /// The result of running one audit.
@@ -120,29 +143,9 @@ fn command_name(w: &Word) -> Option<String> {
 fn unsupported_in(stmts: &[Stmt]) -> Option<String> {
     for s in stmts {
         let r = match s {
-            Stmt::Pipeline(cmds) => cmds.iter().find_map(|c| {
-                let name = c.words.first().and_then(command_name);
-                let inner = c.words.iter().flatten().find_map(|p| match p {
-                    Part::Subst(s, _) => unsupported_in(s),
-                    _ => None,
-                });
-                match name {
-                    None => Some("a command named by a variable".to_string()),
-                    Some(n) if n == "sh" => {
-                        // `/bin/sh -c SCRIPT`: the script must be native too.
-                        let script = c.words.get(2).and_then(script_text);
-                        match (c.words.get(1).and_then(command_name).as_deref(), script) {
-                            (Some("-c"), Some(script)) => match parse::parse(&script) {
-                                Ok(st) => unsupported_in(&st),
-                                Err(e) => Some(format!("shell syntax: {e}")),
-                            },
-                            _ => Some("sh without -c SCRIPT".into()),
-                        }
-                    }
-                    Some(n) if NATIVE_COMMANDS.contains(&n.as_str()) => inner,
-                    Some(n) => Some(format!("uses `{n}`{}", hint(&n))),
-                }
-            }),
+            Stmt::Pipeline(cmds) => cmds
+                .iter()
+                .find_map(|c| cmd_unsupported(&c.words, c.stderr_null)),
             Stmt::Assign(_, w) => w.iter().find_map(|p| match p {
                 Part::Subst(s, _) => unsupported_in(s),
                 _ => None,
@@ -168,6 +171,77 @@ fn unsupported_in(stmts: &[Stmt]) -> Option<String> {
         }
     }
     None
+}
+
+/// Why one simple command (its words, and whether its stderr goes to `/dev/null`) is not
+/// evaluated natively, `None` when it is.
+fn cmd_unsupported(words: &[Word], stderr_null: bool) -> Option<String> {
+    let name = words.first().and_then(command_name);
+    let inner = words.iter().flatten().find_map(|p| match p {
+        Part::Subst(s, _) => unsupported_in(s),
+        _ => None,
+    });
+    match name {
+        None => Some("a command named by a variable".to_string()),
+        Some(n) if n == "sh" => {
+            // `/bin/sh -c SCRIPT`: the script must be native too.
+            let script = words.get(2).and_then(script_text);
+            match (words.get(1).and_then(command_name).as_deref(), script) {
+                (Some("-c"), Some(script)) => match parse::parse(&script) {
+                    Ok(st) => unsupported_in(&st),
+                    Err(e) => Some(format!("shell syntax: {e}")),
+                },
+                _ => Some("sh without -c SCRIPT".into()),
+            }
+        }
+        Some(n) if n == "oc" => match oc_form(words) {
+            // `chroot /host CMD` in a debug pod on this node is CMD run against the node's
+            // root. oc's own progress lines ("Starting pod/...") go to stderr, so the form is
+            // only exact when that is dropped.
+            Some(OcForm::DebugChroot(cmd)) if stderr_null => cmd_unsupported(cmd, true),
+            Some(OcForm::DebugChroot(_)) => Some(
+                "uses `oc debug` with its stderr (oc's progress messages) in the output".into(),
+            ),
+            Some(OcForm::NodeName) => inner,
+            None => Some(format!("uses `oc`{}", hint("oc"))),
+        },
+        Some(n) if NATIVE_COMMANDS.contains(&n.as_str()) => inner,
+        Some(n) => Some(format!("uses `{n}`{}", hint(&n))),
+    }
+}
+
+/// The two `oc` forms answered from the node itself.
+enum OcForm<'a> {
+    /// `oc debug node/NAME -- chroot /host CMD...`: the words of CMD.
+    DebugChroot(&'a [Word]),
+    /// `oc get pod $HOSTNAME -o=jsonpath='{.spec.nodeName}'`: the name of this node.
+    NodeName,
+}
+
+fn oc_form(words: &[Word]) -> Option<OcForm<'_>> {
+    let lit = |i: usize| words.get(i).and_then(command_name);
+    if lit(1).as_deref() == Some("debug")
+        && words
+            .get(2)
+            .and_then(|w| w.first())
+            .is_some_and(|p| matches!(p, Part::Lit(t, _) if t.starts_with("node/")))
+        && lit(3).as_deref() == Some("--")
+        && lit(4).as_deref() == Some("chroot")
+        && lit(5).as_deref() == Some("/host")
+        && words.len() > 6
+    {
+        return words.get(6..).map(OcForm::DebugChroot);
+    }
+    let hostname = matches!(
+        words.get(3).map(Vec::as_slice),
+        Some([Part::Var(v, None, _)]) if v == "HOSTNAME"
+    );
+    (words.len() == 5
+        && lit(1).as_deref() == Some("get")
+        && lit(2).as_deref() == Some("pod")
+        && hostname
+        && lit(4).as_deref() == Some("-o=jsonpath={.spec.nodeName}"))
+    .then_some(OcForm::NodeName)
 }
 
 fn hint(cmd: &str) -> &'static str {
@@ -552,7 +626,47 @@ impl Shell<'_> {
                     status: 2,
                 },
             },
+            "oc" => self.oc(args),
             _ => tools::run(self, name, args, stdin),
+        }
+    }
+
+    /// The `oc` forms [`oc_form`] accepts, answered from the node: a debug pod's `chroot
+    /// /host CMD` is CMD on the node (its exit status is oc's), the pod's node name is the
+    /// node's. Anything else is a program the evaluator does not have.
+    fn oc(&mut self, args: &[String]) -> Res {
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        match a.as_slice() {
+            ["debug", node, "--", "chroot", "/host", _, ..] if node.starts_with("node/") => {
+                // The debug container's stdin is not attached (no `-i`).
+                self.exec(args.get(5..).unwrap_or_default(), "")
+            }
+            // `$HOSTNAME` (the kube-bench pod's name) is empty here and disappears.
+            ["get", "pod", "-o=jsonpath={.spec.nodeName}"]
+            | ["get", "pod", _, "-o=jsonpath={.spec.nodeName}"] => match self.node.node_name() {
+                Some((name, file)) => {
+                    if let Some(path) = file {
+                        self.note(Evidence::Read {
+                            bytes: name.len(),
+                            path,
+                        });
+                    }
+                    Res::ok(name)
+                }
+                None => {
+                    self.unsupported.get_or_insert_with(|| {
+                        "oc: the node name is not known (no kubelet --hostname-override, no \
+                         /etc/hostname under the root)"
+                            .into()
+                    });
+                    Res {
+                        stdout: String::new(),
+                        stderr: "oc: the node name is not evaluated natively here\n".into(),
+                        status: 1,
+                    }
+                }
+            },
+            _ => tools::run(self, "oc", args, ""),
         }
     }
 }

@@ -75,6 +75,27 @@ fn run_tool(sh: &mut Shell<'_>, name: &str, args: &[String], stdin: &str) -> Res
             Res::ok(format!("{}\n", stdin.matches('\n').count()))
         }
         "tr" => tr(args, stdin),
+        // util-linux `more` writing to a pipe is `cat` for one file.
+        "more" => match args {
+            [f] if !f.starts_with('-') => {
+                let mut r = cat(sh, args, stdin);
+                if r.status != 0 {
+                    r.stderr = r.stderr.replacen(
+                        &format!("cat: {f}: "),
+                        &format!("more: cannot open {f}: "),
+                        1,
+                    );
+                }
+                r
+            }
+            _ => fail(
+                format!("more: arguments {args:?} are not evaluated natively\n"),
+                1,
+            ),
+        },
+        "check_cafile_permissions.sh" if args.is_empty() => cafile_stat(sh, "permissions=%a"),
+        "check_cafile_ownership.sh" if args.is_empty() => cafile_stat(sh, "%U:%G"),
+        "check_files_owner_in_dir.sh" => files_owner_in_dir(sh, args),
         "true" => Res::ok(String::new()),
         "false" => fail(String::new(), 1),
         other => fail(format!("sh: 1: {other}: not evaluated natively\n"), 127),
@@ -119,6 +140,114 @@ fn ps(node: &Node, args: &[String]) -> Res {
     }
 }
 
+/// Rancher's `check_cafile_permissions.sh` / `check_cafile_ownership.sh` (security-scan's
+/// image, where the rke2 benchmarks run): the kubelet's `--client-ca-file` taken from `ps -ef`
+/// (lines with `kubelet`, without `apiserver`; the first word after the first
+/// `--client-ca-file=`), then `stat -c FORMAT` on it when it exists. The scripts fall back
+/// to a `$kubeletcafile` from their environment, which nothing here knows: that case, and
+/// several kubelet lines (the script's unquoted `test` then errors), are not native.
+fn cafile_stat(sh: &mut Shell<'_>, format: &str) -> Res {
+    let flag = "--client-ca-file=";
+    let mut words = Vec::new();
+    let mut pids = Vec::new();
+    for p in &sh.node.processes {
+        let line = p.ps_ef_line();
+        if line.contains("kubelet") && !line.contains("apiserver") && line.contains(flag) {
+            pids.push(p.pid);
+            let after = line.split(flag).nth(1).unwrap_or_default();
+            words.extend(after.split_whitespace().next().map(str::to_string));
+        }
+    }
+    for pid in pids {
+        sh.note_process(pid);
+    }
+    let [cafile] = words.as_slice() else {
+        return fail(
+            format!(
+                "check_cafile: {} kubelet --client-ca-file values: the script's fallback and \
+                 error paths are not evaluated natively\n",
+                words.len()
+            ),
+            1,
+        );
+    };
+    if !sh.node.exists(cafile) {
+        return Res::ok(String::new());
+    }
+    let argv = ["stat", "-c", format, cafile.as_str()].map(str::to_string);
+    sh.exec(&argv, "")
+}
+
+/// kube-bench's `helper_scripts/check_files_owner_in_dir.sh DIR`: `true` when DIR and every
+/// entry its `DIR/*` glob matches (not recursive, dot files excluded) are owned by
+/// `root:root` (`etcd:etcd` also allowed for names starting with `kube-etcd-` after the
+/// `.pem` suffix is removed), else `false`; `stat`'s errors on the way reach the output as
+/// the script's stderr.
+fn files_owner_in_dir(sh: &mut Shell<'_>, args: &[String]) -> Res {
+    let dir = args.first().map(String::as_str).unwrap_or_default();
+    let verdict = |err: String, ok: bool| Res {
+        stdout: if ok { "true\n" } else { "false\n" }.to_string(),
+        stderr: err,
+        status: 0,
+    };
+    // The script's unquoted `${INPUT_DIR}` would split or glob such a name.
+    if dir.contains(char::is_whitespace) || dir.contains(['*', '?', '[']) {
+        return fail(
+            format!("check_files_owner_in_dir.sh: directory {dir:?} is not evaluated natively\n"),
+            1,
+        );
+    }
+    if dir.is_empty() {
+        return verdict(String::new(), false);
+    }
+    let argv = |fmt: &str, path: &str| ["stat", "-c", fmt, path].map(str::to_string);
+    let own = sh.exec(&argv("%U:%G", dir), "");
+    if own.stdout.trim_end() != "root:root" {
+        return verdict(own.stderr, false);
+    }
+    let pattern = format!("{dir}/*");
+    let mut entries = glob(sh.node, &pattern);
+    if entries.is_empty() {
+        entries.push(pattern);
+    }
+    let mut err = String::new();
+    let mut lines = Vec::new();
+    for e in &entries {
+        let r = sh.exec(&argv("%n %U:%G", e), "");
+        err.push_str(&r.stderr);
+        lines.extend(lines_of(&r.stdout).into_iter().map(str::to_string));
+    }
+    if lines.is_empty() {
+        // `<<< ""` still feeds one empty line: no owner, not root:root.
+        lines.push(String::new());
+    }
+    for line in &lines {
+        let mut fields = line.split_whitespace();
+        let (f, p) = (
+            fields.next().unwrap_or_default(),
+            fields.next().unwrap_or_default(),
+        );
+        let base = f
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or_default();
+        let base = match base.strip_suffix(".pem") {
+            Some(b) if !b.is_empty() => b,
+            _ => base,
+        };
+        let ok = if base.starts_with("kube-etcd-") {
+            p == "root:root" || p == "etcd:etcd"
+        } else {
+            p == "root:root"
+        };
+        if !ok {
+            return verdict(err, false);
+        }
+    }
+    verdict(err, true)
+}
+
 /// A POSIX basic regular expression as a `regex` pattern.
 pub(crate) fn bre(p: &str) -> String {
     let mut out = String::new();
@@ -146,7 +275,7 @@ pub(crate) fn bre(p: &str) -> String {
 fn grep(sh: &mut Shell<'_>, args: &[String], stdin: &str) -> Res {
     let (mut invert, mut ere, mut only, mut count, mut quiet, mut icase, mut fixed) =
         (false, false, false, false, false, false, false);
-    let mut after = 0usize;
+    let (mut after, mut before) = (0usize, 0usize);
     let mut pattern: Option<String> = None;
     let mut files = Vec::new();
     let mut i = 0;
@@ -157,11 +286,24 @@ fn grep(sh: &mut Shell<'_>, args: &[String], stdin: &str) -> Res {
         } else if !opts_done && a == "-e" {
             i += 1;
             pattern = args.get(i).cloned();
-        } else if !opts_done && a == "-A" {
+        } else if !opts_done && (a == "-A" || a == "-B") {
             i += 1;
-            after = args.get(i).and_then(|s| s.parse().ok()).unwrap_or(0);
-        } else if !opts_done && a.starts_with("-A") {
-            after = a.get(2..).and_then(|s| s.parse().ok()).unwrap_or(0);
+            let Some(n) = args.get(i).and_then(|s| s.parse().ok()) else {
+                return fail(
+                    format!("grep: {a} without a number is not evaluated natively\n"),
+                    2,
+                );
+            };
+            if a == "-A" { after = n } else { before = n }
+        } else if !opts_done && (a.starts_with("-A") || a.starts_with("-B")) {
+            let Some(n) = a.get(2..).and_then(|s| s.parse().ok()) else {
+                return fail(format!("grep: option {a} is not evaluated natively\n"), 2);
+            };
+            if a.starts_with("-A") {
+                after = n
+            } else {
+                before = n
+            }
         } else if !opts_done && a.starts_with('-') && a.len() > 1 {
             for f in a.chars().skip(1) {
                 match f {
@@ -239,11 +381,19 @@ fn grep(sh: &mut Shell<'_>, args: &[String], stdin: &str) -> Res {
                         .map(|x| x.as_str().to_string()),
                 );
             } else {
-                if after > 0
+                // Context lines before the match that were not printed yet; groups that do
+                // not touch are separated by `--` as GNU grep prints them.
+                let first = n
+                    .saturating_sub(before)
+                    .max(last_printed.map_or(0, |lp| lp + 1));
+                if after + before > 0
                     && let Some(lp) = last_printed
-                    && lp + 1 < n
+                    && lp + 1 < first
                 {
                     out.push("--".into());
+                }
+                for k in first..n {
+                    out.push(lines.get(k).copied().unwrap_or_default().to_string());
                 }
                 out.push(l.to_string());
                 last_printed = Some(n);

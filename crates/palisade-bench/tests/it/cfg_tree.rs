@@ -221,7 +221,13 @@ fn native_audits_run_natively() {
             kind => format!("/etc/kubernetes/{}.{kind}", &c[1]),
         });
         let r = audit::run(&s, &node);
-        if let Some(u) = r.unsupported {
+        // Rancher's CA-file helpers need a kubelet with `--client-ca-file`, which this kubeadm
+        // node does not have (its CA is in the config file): `helper_scripts_*` runs them
+        // over nodes that do.
+        if let Some(u) = r
+            .unsupported
+            .filter(|u| !u.starts_with("check_cafile: 0 kubelet"))
+        {
             bad.push(format!("{u}\n    {s}"));
         }
     }

@@ -124,6 +124,7 @@ fn node_files(root: &Path, hardened: bool) {
         "[Service]\nExecStart=/usr/bin/kubelet\n",
         0o644,
     );
+    put(root, "/etc/hostname", "Node-1\n", 0o644);
     put(
         root,
         "/var/lib/kubelet/kubeadm-flags.env",
