@@ -75,24 +75,7 @@ fn run_tool(sh: &mut Shell<'_>, name: &str, args: &[String], stdin: &str) -> Res
             Res::ok(format!("{}\n", stdin.matches('\n').count()))
         }
         "tr" => tr(args, stdin),
-        // util-linux `more` writing to a pipe is `cat` for one file.
-        "more" => match args {
-            [f] if !f.starts_with('-') => {
-                let mut r = cat(sh, args, stdin);
-                if r.status != 0 {
-                    r.stderr = r.stderr.replacen(
-                        &format!("cat: {f}: "),
-                        &format!("more: cannot open {f}: "),
-                        1,
-                    );
-                }
-                r
-            }
-            _ => fail(
-                format!("more: arguments {args:?} are not evaluated natively\n"),
-                1,
-            ),
-        },
+        "more" => more(sh, args),
         "check_cafile_permissions.sh" if args.is_empty() => cafile_stat(sh, "permissions=%a"),
         "check_cafile_ownership.sh" if args.is_empty() => cafile_stat(sh, "%U:%G"),
         "check_files_owner_in_dir.sh" => files_owner_in_dir(sh, args),
@@ -246,6 +229,42 @@ fn files_owner_in_dir(sh: &mut Shell<'_>, args: &[String]) -> Res {
         }
     }
     verdict(err, true)
+}
+
+/// util-linux `more` (2.36 and later) writing to a pipe: each file after a `::::::::::::::`
+/// header naming it; a file it cannot open is a message, and the status stays 0.
+fn more(sh: &mut Shell<'_>, args: &[String]) -> Res {
+    if args.is_empty() || args.iter().any(|a| a.starts_with('-') || sh.node.is_dir(a)) {
+        return fail(
+            format!("more: arguments {args:?} are not evaluated natively\n"),
+            1,
+        );
+    }
+    let mut out = String::new();
+    let mut err = String::new();
+    for f in args {
+        match sh.node.read(f) {
+            Ok(t) => {
+                sh.note(Evidence::Read {
+                    path: f.clone(),
+                    bytes: t.len(),
+                });
+                out.push_str(&format!("::::::::::::::\n{f}\n::::::::::::::\n{t}"));
+            }
+            Err(e) => {
+                sh.note(Evidence::Missing {
+                    path: f.clone(),
+                    error: e.to_string(),
+                });
+                err.push_str(&format!("more: cannot open {f}: {}\n", io_text(&e)));
+            }
+        }
+    }
+    Res {
+        stdout: out,
+        stderr: err,
+        status: 0,
+    }
 }
 
 /// A POSIX basic regular expression as a `regex` pattern.

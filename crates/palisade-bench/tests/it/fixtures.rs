@@ -13,20 +13,20 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use tempfile::TempDir;
 
-fn put(root: &Path, path: &str, content: &str, mode: u32) {
+pub fn put(root: &Path, path: &str, content: &str, mode: u32) {
     let p = root.join(path.trim_start_matches('/'));
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
     std::fs::write(&p, content).unwrap();
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
-fn dir(root: &Path, path: &str, mode: u32) {
+pub fn dir(root: &Path, path: &str, mode: u32) {
     let p = root.join(path.trim_start_matches('/'));
     std::fs::create_dir_all(&p).unwrap();
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
-fn proc_entry(proc_dir: &Path, pid: u32, args: &[&str], env: &[&str]) {
+pub fn proc_entry(proc_dir: &Path, pid: u32, args: &[&str], env: &[&str]) {
     let d = proc_dir.join(pid.to_string());
     std::fs::create_dir_all(&d).unwrap();
     let mut cmdline = args.join("\0");
@@ -52,7 +52,7 @@ fn uid_gid(root: &Path) -> (u32, u32) {
     (md.uid(), md.gid())
 }
 
-fn users(root: &Path, name: &str) {
+pub fn users(root: &Path, name: &str) {
     let (uid, gid) = uid_gid(root);
     put(
         root,

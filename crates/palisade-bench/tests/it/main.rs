@@ -11,6 +11,7 @@ mod bad_input;
 mod cfg_tree;
 mod fixtures;
 mod kube_bench_tests;
+mod native_forms;
 mod outputs;
 
 use std::path::PathBuf;

@@ -1,0 +1,425 @@
+//! The audit forms evaluated natively beyond the generic CIS shapes: OpenShift's `oc debug
+//! node/... -- chroot /host CMD`, the helper scripts the RKE/RKE2 benchmarks call, and the
+//! tools they use (`grep -B`, `more`). Each is run with the exact audit strings of the shipped
+//! cfgs over a node fixture, and — where the program exists here — compared with what
+//! `/bin/sh` (or `bash`, for the helper script) prints over the same files.
+
+use super::fixtures::{dir, proc_entry, put, users};
+use palisade_bench::audit::{self, Support};
+use palisade_bench::config::CfgTree;
+use palisade_bench::node::Node;
+use palisade_bench::run::{self, Evaluation, Options, Report, State};
+use std::path::Path;
+use tempfile::TempDir;
+
+/// `(output, status)` of `script` run by `/bin/sh` with stdout and stderr together, as
+/// kube-bench captures them.
+fn sh(script: &str) -> (String, i32) {
+    let out = std::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg(format!("exec 2>&1; {script}"))
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+/// The host itself as the node (`--root /`): paths in the scripts are the host's, so the
+/// native answer and `/bin/sh`'s can be compared on temporary files.
+fn host() -> Node {
+    Node::load(Path::new("/"), None)
+}
+
+fn assert_same_as_sh(script: &str) {
+    let node = host();
+    assert_eq!(audit::support(script), Support::Native, "{script}");
+    let native = audit::run(script, &node);
+    assert_eq!(native.unsupported, None, "{script}");
+    let (out, status) = sh(script);
+    assert_eq!(
+        (native.output.as_str(), native.status),
+        (out.as_str(), status),
+        "native vs sh: {script}"
+    );
+}
+
+const KUBELET_CONF: &str = r#"{
+  "kind": "KubeletConfiguration",
+  "apiVersion": "kubelet.config.k8s.io/v1beta1",
+  "authentication": {
+    "x509": {
+      "clientCAFile": "/etc/kubernetes/kubelet-ca.crt"
+    },
+    "webhook": {
+      "enabled": true
+    },
+    "anonymous": {
+      "enabled": false
+    }
+  },
+  "authorization": {
+    "mode": "Webhook"
+  },
+  "rotateCertificates": true
+}
+"#;
+
+#[test]
+fn grep_context_and_more_match_the_shell() {
+    let tmp = TempDir::new().unwrap();
+    let f = tmp.path().join("kubelet.conf");
+    std::fs::write(&f, KUBELET_CONF).unwrap();
+    let many = tmp.path().join("many");
+    std::fs::write(&many, "a\nx1\nb\nc\nd\ne\nx2\nx3\nf\ng\nh\ni\nx4\n").unwrap();
+    let f = f.display();
+    let many = many.display();
+    for script in [
+        format!("grep -B4 -A1 anonymous {f} 2> /dev/null"),
+        format!("grep clientCAFile {f} 2> /dev/null"),
+        format!("more {f} 2> /dev/null"),
+        format!("grep -B1 x {many}"),
+        format!("grep -B2 -A1 x {many}"),
+        format!("grep -A1 x {many}"),
+        format!("grep -B 3 x4 {many}"),
+        format!("grep -B4 -A1 nothing {f}"),
+        format!("more {f}.missing 2> /dev/null"),
+        format!("more {f} {many}"),
+    ] {
+        assert_same_as_sh(&script);
+    }
+}
+
+#[test]
+fn stat_in_a_chroot_matches_the_shell() {
+    let tmp = TempDir::new().unwrap();
+    let f = tmp.path().join("kubeconfig");
+    std::fs::write(&f, "x").unwrap();
+    let f = f.display();
+    for script in [
+        format!("NODE_NAME=n1\nstat -c \"$NODE_NAME %n permissions=%a\" {f} 2> /dev/null"),
+        format!("NODE_NAME=n1\nstat -c \"$NODE_NAME %n %U:%G\" {f} 2> /dev/null"),
+        format!("NODE_NAME=n1\nstat -c \"$NODE_NAME %n %U:%G\" {f}.missing 2> /dev/null"),
+    ] {
+        assert_same_as_sh(&script);
+    }
+}
+
+/// An OpenShift 4 worker's files (the kubelet config is JSON there).
+fn openshift_node(hardened: bool) -> TempDir {
+    let tmp = TempDir::new().unwrap();
+    let root = tmp.path();
+    users(root, if hardened { "root" } else { "core" });
+    let (file, secret) = if hardened {
+        (0o644, 0o600)
+    } else {
+        (0o666, 0o644)
+    };
+    put(root, "/etc/hostname", "OCP-Worker-1\n", 0o644);
+    put(
+        root,
+        "/etc/systemd/system/kubelet.service",
+        "[Service]\nExecStart=/usr/bin/kubelet --config=/etc/kubernetes/kubelet.conf\n",
+        file,
+    );
+    let conf = if hardened {
+        KUBELET_CONF.to_string()
+    } else {
+        KUBELET_CONF
+            .replace("\"enabled\": false", "\"enabled\": true")
+            .replace("kubelet-ca.crt", "ca.crt")
+            .replace(
+                "\"rotateCertificates\": true",
+                "\"protectKernelDefaults\": false",
+            )
+    };
+    put(root, "/etc/kubernetes/kubelet.conf", &conf, file);
+    put(root, "/etc/kubernetes/kubelet-ca.crt", "CA\n", file);
+    put(root, "/etc/kubernetes/kubeconfig", "k\n", secret);
+    put(root, "/var/lib/kubelet/kubeconfig", "k\n", secret);
+    put(root, "/var/lib/kubelet/config.json", "{}\n", secret);
+    tmp
+}
+
+fn bench(cfg: &str, targets: &[&str], node: &Node) -> Report {
+    let mut o = Options::new(CfgTree::Dir(super::testdata().join("cfg")));
+    o.benchmark = Some(cfg.into());
+    o.targets = Some(targets.iter().map(|s| s.to_string()).collect());
+    run::run(&o, node).unwrap()
+}
+
+fn find<'a>(r: &'a Report, id: &str) -> &'a run::CheckResult {
+    r.controls
+        .iter()
+        .flat_map(|c| c.groups.iter())
+        .flat_map(|g| g.checks.iter())
+        .find(|c| c.id == id)
+        .unwrap_or_else(|| panic!("no check {id}"))
+}
+
+/// rh-1.0's node checks written as `oc debug node/$NODE_NAME -- chroot /host CMD 2> /dev/null`
+/// run CMD against the node's root; `$NODE_NAME` is the node's name.
+#[test]
+fn openshift_debug_chroot_audits_run_against_the_root() {
+    let expect: [(&str, State, State); 12] = [
+        ("4.1.1", State::PASS, State::FAIL),
+        ("4.1.2", State::PASS, State::FAIL),
+        ("4.1.5", State::PASS, State::WARN),
+        ("4.1.6", State::PASS, State::WARN),
+        ("4.1.7", State::PASS, State::FAIL),
+        ("4.1.8", State::PASS, State::FAIL),
+        ("4.1.9", State::PASS, State::PASS),
+        ("4.1.10", State::PASS, State::FAIL),
+        // kube-bench's test looks for `enabled: true`, YAML spelling, in a JSON file: it
+        // passes whatever the file says (the shell gives the same output).
+        ("4.2.1", State::PASS, State::PASS),
+        ("4.2.3", State::PASS, State::FAIL),
+        // `more` of the kubelet config: protectKernelDefaults must not appear (unscored).
+        ("4.2.6", State::PASS, State::WARN),
+        // Not native: its `ps -ef` pipeline is oc's with oc's stderr in the output.
+        ("4.2.5", State::WARN, State::WARN),
+    ];
+    for hardened in [true, false] {
+        let tmp = openshift_node(hardened);
+        let node = Node::load(tmp.path(), None);
+        let r = bench("rh-1.0", &["node"], &node);
+        for (id, good, bad) in expect {
+            let c = find(&r, id);
+            let want = if hardened { good } else { bad };
+            assert_eq!(c.status, want, "{id} hardened={hardened}: {c:?}");
+            let native = id != "4.2.5";
+            assert_eq!(
+                c.evaluation == Evaluation::Native,
+                native,
+                "{id}: {:?}",
+                c.evaluation
+            );
+        }
+        // The stat lines carry the node's name as the pod's nodeName would.
+        assert_eq!(
+            find(&r, "4.1.5").actual_value,
+            format!(
+                "ocp-worker-1 /etc/kubernetes/kubelet.conf permissions={}",
+                if hardened { "644" } else { "666" }
+            )
+        );
+        if hardened {
+            assert_eq!(
+                find(&r, "4.2.1").actual_value,
+                KUBELET_CONF
+                    .lines()
+                    .skip(6)
+                    .take(6)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+        }
+    }
+    // rh-1.8 reads /var/data/kubelet/config.json, absent here: stat fails, so does oc
+    // (kube-bench: "failed to run", FAIL for a scored check).
+    let tmp = openshift_node(true);
+    let node = Node::load(tmp.path(), None);
+    let r = bench("rh-1.8", &["node"], &node);
+    let c = find(&r, "4.1.9");
+    assert_eq!(c.status, State::FAIL);
+    assert_eq!(c.evaluation, Evaluation::Native);
+    assert!(c.reason.contains("exit status 1"), "{}", c.reason);
+}
+
+#[test]
+fn oc_forms_that_stay_warn() {
+    for a in [
+        // oc's own progress lines would be in the output.
+        "NODE_NAME=$(oc get pod $HOSTNAME -o=jsonpath='{.spec.nodeName}')\noc debug node/${NODE_NAME} -- chroot /host cat /etc/kubernetes/kubelet.conf | grep RotateKubeletClientCertificate 2> /dev/null",
+        // `chroot host` depends on the debug pod's working directory.
+        "oc debug node/${NODE_NAME} -- chroot host grep rotate /etc/kubernetes/kubelet.conf 2> /dev/null",
+        // The API.
+        "oc get scc -o=custom-columns=NAME:.metadata.name,allowHostPID:.allowHostPID",
+        "oc debug node/x -- chroot /host kubectl get pods 2> /dev/null",
+    ] {
+        assert!(
+            matches!(audit::support(a), Support::NotNative(_)),
+            "{a} should not be native"
+        );
+    }
+    // Without a name for the node the lookup is not answered.
+    let tmp = TempDir::new().unwrap();
+    let node = Node::load(tmp.path(), None);
+    let r = audit::run(
+        "NODE_NAME=$(oc get pod $HOSTNAME -o=jsonpath='{.spec.nodeName}')\necho $NODE_NAME",
+        &node,
+    );
+    assert!(r.unsupported.is_some(), "{r:?}");
+}
+
+/// kube-bench's own helper script, run by bash, against the native answer.
+#[test]
+fn files_owner_in_dir_matches_the_script() {
+    let script = super::testdata().join("helper_scripts/check_files_owner_in_dir.sh");
+    let bash = Path::new("/bin/bash");
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    // Directories as the host's users own them (root when the tests run as root).
+    let ssl = d.join("ssl");
+    std::fs::create_dir_all(&ssl).unwrap();
+    for f in [
+        "kube-ca.pem",
+        "kube-etcd-node1.pem",
+        "kube-apiserver-key.pem",
+    ] {
+        std::fs::write(ssl.join(f), "x").unwrap();
+    }
+    let empty = d.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let dirs = [
+        ssl.display().to_string(),
+        empty.display().to_string(),
+        d.join("missing").display().to_string(),
+    ];
+    let node = host();
+    let root_run = nix_is_root();
+    for dir in &dirs {
+        let a = format!("check_files_owner_in_dir.sh {dir}");
+        assert_eq!(audit::support(&a), Support::Native);
+        let native = audit::run(&a, &node);
+        assert_eq!(native.unsupported, None);
+        if bash.exists() {
+            let out = std::process::Command::new(bash)
+                .arg(&script)
+                .arg(dir)
+                .output()
+                .unwrap();
+            let mut text = String::from_utf8_lossy(&out.stderr).into_owned();
+            text.push_str(&String::from_utf8_lossy(&out.stdout));
+            // The script's stat errors are GNU stat's; its verdict is the last line.
+            assert_eq!(
+                native.output.lines().last(),
+                text.lines().last(),
+                "{dir}: native {:?} vs bash {text:?}",
+                native.output
+            );
+            assert_eq!(native.output, text, "{dir}");
+        }
+        let want = if dir.ends_with("ssl") && root_run {
+            "true"
+        } else {
+            "false"
+        };
+        assert_eq!(native.output.lines().last(), Some(want), "{dir}");
+    }
+}
+
+fn nix_is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let tmp = TempDir::new().unwrap();
+    std::fs::metadata(tmp.path()).unwrap().uid() == 0
+}
+
+/// Owners named by the node's own passwd/group: `etcd:etcd` is allowed for `kube-etcd-*`.
+#[test]
+fn files_owner_in_dir_on_a_node_root() {
+    use std::os::unix::fs::MetadataExt;
+    let tmp = TempDir::new().unwrap();
+    let root = tmp.path();
+    dir(root, "/etc/kubernetes/ssl", 0o755);
+    put(root, "/etc/kubernetes/ssl/kube-ca.pem", "x", 0o644);
+    put(root, "/etc/kubernetes/ssl/kube-etcd-1.pem", "x", 0o600);
+    let md = std::fs::metadata(root).unwrap();
+    let (uid, gid) = (md.uid(), md.gid());
+    let a = "check_files_owner_in_dir.sh /etc/kubernetes/ssl";
+    for (name, want) in [("root", "true"), ("etcd", "false")] {
+        put(
+            root,
+            "/etc/passwd",
+            &format!("{name}:x:{uid}:{gid}::/:/bin/sh\n"),
+            0o644,
+        );
+        put(root, "/etc/group", &format!("{name}:x:{gid}:\n"), 0o644);
+        let r = audit::run(a, &Node::load(root, None));
+        assert_eq!(r.output, format!("{want}\n"), "owner {name}");
+    }
+    let r = bench_rke(root);
+    assert_eq!(r.status, State::FAIL, "{r:?}");
+}
+
+fn bench_rke(root: &Path) -> run::CheckResult {
+    let node = Node::load(root, None);
+    let r = bench("rke-cis-1.24", &["master"], &node);
+    let c = r
+        .controls
+        .iter()
+        .flat_map(|c| c.groups.iter())
+        .flat_map(|g| g.checks.iter())
+        .find(|c| c.audit.starts_with("check_files_owner_in_dir.sh"))
+        .unwrap()
+        .clone();
+    assert_eq!(c.evaluation, Evaluation::Native);
+    c
+}
+
+/// Rancher's `check_cafile_permissions.sh` / `check_cafile_ownership.sh` (rke2 node 4.1.7,
+/// 4.1.8): the kubelet's `--client-ca-file` from `ps -ef`, then `stat`.
+#[test]
+fn cafile_helpers_read_the_kubelet_flag() {
+    for (mode, perm_state) in [(0o600, State::PASS), (0o644, State::WARN)] {
+        let tmp = TempDir::new().unwrap();
+        let root = tmp.path().join("root");
+        let proc_dir = tmp.path().join("proc");
+        std::fs::create_dir_all(&root).unwrap();
+        users(&root, "root");
+        put(
+            &root,
+            "/var/lib/rancher/rke2/agent/client-ca.crt",
+            "CA\n",
+            mode,
+        );
+        proc_entry(&proc_dir, 1, &["/sbin/init"], &[]);
+        proc_entry(
+            &proc_dir,
+            300,
+            &[
+                "kubelet",
+                "--volume-plugin-dir=/var/lib/kubelet/volumeplugins",
+                "--client-ca-file=/var/lib/rancher/rke2/agent/client-ca.crt",
+                "--kubeconfig=/var/lib/rancher/rke2/agent/kubelet.kubeconfig",
+            ],
+            &[],
+        );
+        // An apiserver line with the same flag is skipped by the script's `grep -v apiserver`.
+        proc_entry(
+            &proc_dir,
+            301,
+            &[
+                "kube-apiserver",
+                "--client-ca-file=/var/lib/rancher/rke2/server/tls/client-ca.crt",
+                "--kubelet-certificate-authority=/x",
+            ],
+            &[],
+        );
+        let node = Node::load(&root, Some(&proc_dir));
+        let perms = audit::run("check_cafile_permissions.sh", &node);
+        assert_eq!(perms.output, format!("permissions={mode:o}\n"));
+        assert_eq!(perms.unsupported, None);
+        let owner = audit::run("check_cafile_ownership.sh", &node);
+        assert_eq!(owner.output, "root:root\n");
+        let r = bench("rke2-cis-1.7", &["node"], &node);
+        let c = find(&r, "4.1.7");
+        assert_eq!(c.audit, "check_cafile_permissions.sh");
+        assert_eq!((c.status, c.evaluation), (perm_state, Evaluation::Native));
+        let c = find(&r, "4.1.8");
+        assert_eq!(c.audit, "check_cafile_ownership.sh");
+        assert_eq!(c.status, State::PASS);
+    }
+    // No kubelet flag: the script would use a `$kubeletcafile` from its environment, which
+    // is unknown here — not evaluated natively, WARN with the reason.
+    let tmp = TempDir::new().unwrap();
+    let node = Node::with_processes(tmp.path(), Vec::new());
+    let r = audit::run("check_cafile_permissions.sh", &node);
+    assert!(r.unsupported.is_some());
+    let r = bench("rke2-cis-1.7", &["node"], &node);
+    let c = find(&r, "4.1.7");
+    assert_eq!(c.status, State::WARN);
+    assert_eq!(c.evaluation, Evaluation::NotEvaluated);
+    assert!(c.reason.contains("not evaluated natively"), "{}", c.reason);
+}
