@@ -2,6 +2,8 @@
 //! exports on disk ([`OsvDb`]), version ordering per ecosystem, OSV range evaluation, and the
 //! Kubernetes CVE feed (via `palisade_feed::matcher`) for Kubernetes component binaries.
 
+pub mod version;
+
 use palisade_core::Severity;
 use palisade_core::inventory::{Inventory, Package};
 use serde::Serialize;
