@@ -2,16 +2,32 @@
 //! filesystem or archive walking (that is `palisade-image`'s job).
 //!
 //! [`interest`] decides cheaply whether a file is worth reading; [`parse_file`] reads small
-//! manifests given whole; [`BinaryScanner`] reads executables streamed in chunks with bounded
-//! memory.
+//! manifests given whole (Python core metadata, npm `package.json`, Java archives);
+//! [`BinaryScanner`] reads executables streamed in chunks with bounded memory (Go build info,
+//! the Kubernetes release version of component binaries, cargo-auditable data).
+
+mod cargo;
+mod golang;
+mod java;
+mod kube;
+mod npm;
+pub mod purl;
+mod python;
+mod scanner;
 
 use palisade_core::inventory::Package;
 
+pub use scanner::BinaryScanner;
+
 /// A problem with one file's package metadata; always names the file.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LangError {
+    /// The file's content is not what its name says, or is corrupt or truncated.
     #[error("{path}: {message}")]
     Invalid { path: String, message: String },
+    /// [`parse_file`] was given a file [`interest`] does not read whole.
+    #[error("{path}: not a package manifest this reader knows")]
+    NotAManifest { path: String },
 }
 
 /// What a caller should do with a file.
@@ -19,46 +35,165 @@ pub enum LangError {
 pub enum Interest {
     /// Nothing here for this crate.
     Skip,
-    /// Read the whole file (at most `max_bytes`) and call [`parse_file`].
+    /// Read the whole file (it is expected to be at most `max_bytes`; a larger one is better
+    /// noted as skipped than read) and call [`parse_file`].
     Whole { max_bytes: u64 },
     /// Feed the file in order through a [`BinaryScanner`].
     Stream,
 }
 
+/// Manifests (METADATA, PKG-INFO, package.json) are a few KiB; 1 MiB leaves room.
+const MANIFEST_MAX: u64 = 1024 * 1024;
+/// Java archives are read whole (zip's directory is at the end).
+const ARCHIVE_MAX: u64 = 64 * 1024 * 1024;
+/// Smaller executables are scripts or tiny tools; Go and Rust binaries are far larger.
+const BINARY_MIN: u64 = 16 * 1024;
+
+#[derive(Clone, Copy)]
+enum Manifest {
+    Python,
+    Npm,
+    Java,
+}
+
+fn ends_with_ignore_case(s: &str, suffix: &str) -> bool {
+    s.len() >= suffix.len()
+        && s.get(s.len() - suffix.len()..)
+            .is_some_and(|tail| tail.eq_ignore_ascii_case(suffix))
+}
+
+/// Which manifest reader a path belongs to; no allocation (hot path of image inventory).
+fn manifest_kind(path: &str) -> Option<Manifest> {
+    if path.ends_with(".dist-info/METADATA")
+        || path.ends_with(".egg-info/PKG-INFO")
+        || path.ends_with(".egg-info")
+    {
+        return Some(Manifest::Python);
+    }
+    if let Some(dir) = path.strip_suffix("/package.json") {
+        // node_modules/<name>/package.json or node_modules/@scope/<name>/package.json only:
+        // other package.json files under a package are not installed packages.
+        let mut up = dir.rsplit('/');
+        let name = up.next();
+        let parent = up.next();
+        let is_package = match (name, parent) {
+            (Some(n), Some("node_modules")) => !n.starts_with('@') && !n.starts_with('.'),
+            (Some(_), Some(scope)) if scope.starts_with('@') => up.next() == Some("node_modules"),
+            _ => false,
+        };
+        return is_package.then_some(Manifest::Npm);
+    }
+    if ends_with_ignore_case(path, ".jar")
+        || ends_with_ignore_case(path, ".war")
+        || ends_with_ignore_case(path, ".ear")
+    {
+        return Some(Manifest::Java);
+    }
+    None
+}
+
 /// path: inside the image, no leading '/'; size in bytes; executable: any x bit set.
 pub fn interest(path: &str, size: u64, executable: bool) -> Interest {
-    let _ = (path, size, executable);
-    Interest::Skip
+    match manifest_kind(path) {
+        Some(Manifest::Java) => Interest::Whole {
+            max_bytes: ARCHIVE_MAX,
+        },
+        Some(Manifest::Python | Manifest::Npm) => Interest::Whole {
+            max_bytes: MANIFEST_MAX,
+        },
+        None if executable && size >= BINARY_MIN => Interest::Stream,
+        None => Interest::Skip,
+    }
 }
 
 /// For [`Interest::Whole`]: the file's bytes. Packages found (purls filled, `path` set, `layer`
 /// left `None`).
 pub fn parse_file(path: &str, bytes: &[u8]) -> Result<Vec<Package>, LangError> {
-    let _ = (path, bytes);
-    Ok(Vec::new())
+    let kind = manifest_kind(path).ok_or_else(|| LangError::NotAManifest {
+        path: path.to_string(),
+    })?;
+    let parsed = match kind {
+        Manifest::Python => python::packages(path, bytes),
+        Manifest::Npm => npm::packages(path, bytes),
+        Manifest::Java => java::packages(path, bytes),
+    };
+    parsed.map_err(|message| LangError::Invalid {
+        path: path.to_string(),
+        message,
+    })
 }
 
-/// For [`Interest::Stream`] (binaries: Go buildinfo, cargo-auditable, Kubernetes gitVersion):
-/// fed in chunks in file order, memory bounded regardless of file size.
-#[derive(Debug)]
-pub struct BinaryScanner {
-    path: String,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl BinaryScanner {
-    pub fn new(path: &str, size: u64) -> Self {
-        let _ = size;
-        BinaryScanner {
-            path: path.to_string(),
-        }
+    #[test]
+    fn interest_by_path_size_and_mode() {
+        let whole = Interest::Whole {
+            max_bytes: MANIFEST_MAX,
+        };
+        assert_eq!(
+            interest(
+                "usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA",
+                900,
+                false
+            ),
+            whole
+        );
+        assert_eq!(
+            interest(
+                "usr/lib/python3.11/site-packages/foo.egg-info/PKG-INFO",
+                9,
+                false
+            ),
+            whole
+        );
+        assert_eq!(
+            interest("app/node_modules/lodash/package.json", 9, false),
+            whole
+        );
+        assert_eq!(
+            interest("app/node_modules/@babel/core/package.json", 9, false),
+            whole
+        );
+        assert_eq!(
+            interest("app/node_modules/a/node_modules/b/package.json", 9, false),
+            whole
+        );
+        assert_eq!(
+            interest("app/node_modules/lodash/fp/package.json", 9, false),
+            Interest::Skip
+        );
+        assert_eq!(interest("app/package.json", 9, false), Interest::Skip);
+        assert_eq!(
+            interest("app/node_modules/@babel/package.json", 9, false),
+            Interest::Skip
+        );
+        assert_eq!(
+            interest("opt/app/lib/Spring.JAR", 9, false),
+            Interest::Whole {
+                max_bytes: ARCHIVE_MAX
+            }
+        );
+        assert_eq!(
+            interest("usr/bin/kubectl", 50_000_000, true),
+            Interest::Stream
+        );
+        assert_eq!(
+            interest("usr/bin/kubectl", 50_000_000, false),
+            Interest::Skip
+        );
+        assert_eq!(interest("usr/bin/tiny.sh", 300, true), Interest::Skip);
+        assert_eq!(interest("etc/passwd", 3000, false), Interest::Skip);
     }
 
-    pub fn feed(&mut self, chunk: &[u8]) {
-        let _ = chunk;
-    }
-
-    pub fn finish(self) -> Result<Vec<Package>, LangError> {
-        let _ = self.path;
-        Ok(Vec::new())
+    #[test]
+    fn parse_file_refuses_unknown_paths() {
+        assert_eq!(
+            parse_file("etc/passwd", b"root:x:0:0"),
+            Err(LangError::NotAManifest {
+                path: "etc/passwd".to_string()
+            })
+        );
     }
 }

@@ -1,0 +1,116 @@
+//! Real binaries streamed through `BinaryScanner` in different chunk sizes.
+
+use palisade_core::inventory::{Package, PackageKind};
+use palisade_langpkg::BinaryScanner;
+
+use crate::{gunzip, scan};
+
+fn summary(packages: &[Package]) -> Vec<(PackageKind, String, String, String)> {
+    packages
+        .iter()
+        .map(|p| (p.kind, p.name.clone(), p.version.clone(), p.purl.clone()))
+        .collect()
+}
+
+fn row(
+    kind: PackageKind,
+    name: &str,
+    version: &str,
+    purl: &str,
+) -> (PackageKind, String, String, String) {
+    (
+        kind,
+        name.to_string(),
+        version.to_string(),
+        purl.to_string(),
+    )
+}
+
+/// go1.19.8, `-trimpath -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=v1.30.2 …"`:
+/// stripped, no ldflags in the build info, so the version comes from the string headers in
+/// `.data` (testdata/go/PROVENANCE.md).
+#[test]
+fn trimpath_kube_apiserver_version_from_data_headers() {
+    let bytes = gunzip("go-binaries/kube-apiserver.gz");
+    let expected = vec![
+        row(
+            PackageKind::GoStdlib,
+            "stdlib",
+            "1.19.8",
+            "pkg:golang/stdlib@1.19.8",
+        ),
+        row(
+            PackageKind::Go,
+            "k8s.io/kubernetes",
+            "v1.30.2",
+            "pkg:golang/k8s.io/kubernetes@v1.30.2",
+        ),
+        row(
+            PackageKind::Go,
+            "example.com/dep",
+            "",
+            "pkg:golang/example.com/dep",
+        ),
+        row(
+            PackageKind::Go,
+            "k8s.io/component-base",
+            "v0.30.2",
+            "pkg:golang/k8s.io/component-base@v0.30.2",
+        ),
+        row(
+            PackageKind::Kubernetes,
+            "kube-apiserver",
+            "v1.30.2",
+            "pkg:k8s/k8s.io%2Fkube-apiserver@v1.30.2",
+        ),
+    ];
+    for chunk in [1 << 20, 65536, 4099, 13] {
+        let packages = scan("usr/local/bin/kube-apiserver", &bytes, chunk);
+        assert_eq!(summary(&packages), expected, "chunk size {chunk}");
+        assert!(packages.iter().all(
+            |p| p.path.as_deref() == Some("usr/local/bin/kube-apiserver") && p.layer.is_none()
+        ));
+    }
+}
+
+/// The same program renamed: without a component file name the `.data` scan is not run and a
+/// `(devel)` main module stays without version; no Kubernetes package is invented.
+#[test]
+fn renamed_trimpath_binary_has_no_kubernetes_version() {
+    let bytes = gunzip("go-binaries/kube-apiserver.gz");
+    let packages = scan("usr/bin/server", &bytes, 65536);
+    // The main package path still says kube-apiserver, but nothing recorded the version.
+    assert!(packages.iter().all(|p| p.kind != PackageKind::Kubernetes));
+    let main = packages
+        .iter()
+        .find(|p| p.name == "k8s.io/kubernetes")
+        .unwrap();
+    assert_eq!(main.version, "");
+}
+
+/// go1.19.8 without `-trimpath`: the `-ldflags` build setting carries the `-X` flags; the
+/// component comes from the main package path `k8s.io/kubernetes/cmd/kube-apiserver`.
+#[test]
+fn ldflags_kube_apiserver_version_from_build_settings() {
+    let bytes = gunzip("go-binaries/kube-apiserver-ldflags.gz");
+    let packages = scan("opt/kube-apiserver-ldflags", &bytes, 65536);
+    let kube: Vec<_> = packages
+        .iter()
+        .filter(|p| p.kind == PackageKind::Kubernetes)
+        .collect();
+    assert_eq!(kube.len(), 1);
+    assert_eq!(kube[0].name, "kube-apiserver");
+    assert_eq!(kube[0].version, "v1.29.3+k3s1");
+    assert_eq!(
+        kube[0].purl,
+        "pkg:k8s/k8s.io%2Fkube-apiserver@v1.29.3%2Bk3s1"
+    );
+}
+
+#[test]
+fn non_executables_are_dropped_after_four_bytes() {
+    let mut scanner = BinaryScanner::new("usr/bin/script", 100);
+    scanner.feed(b"#!/bin/sh\necho hi\n");
+    assert!(scanner.is_done());
+    assert_eq!(scanner.finish().unwrap(), Vec::new());
+}
