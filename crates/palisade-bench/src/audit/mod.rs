@@ -9,6 +9,7 @@
 
 pub mod parse;
 mod tools;
+mod x509;
 
 use crate::node::{Node, ProcSource};
 use parse::{Part, Stmt, Word};
@@ -70,6 +71,7 @@ pub const NATIVE_COMMANDS: &[&str] = &[
     "false",
     "sh",
     "more",
+    "openssl",
     "check_cafile_permissions.sh",
     "check_cafile_ownership.sh",
     "check_files_owner_in_dir.sh",

@@ -76,6 +76,7 @@ fn run_tool(sh: &mut Shell<'_>, name: &str, args: &[String], stdin: &str) -> Res
         }
         "tr" => tr(args, stdin),
         "more" => more(sh, args),
+        "openssl" => openssl(sh, args),
         "check_cafile_permissions.sh" if args.is_empty() => cafile_stat(sh, "permissions=%a"),
         "check_cafile_ownership.sh" if args.is_empty() => cafile_stat(sh, "%U:%G"),
         "check_files_owner_in_dir.sh" => files_owner_in_dir(sh, args),
@@ -229,6 +230,69 @@ fn files_owner_in_dir(sh: &mut Shell<'_>, args: &[String]) -> Res {
         }
     }
     verdict(err, true)
+}
+
+/// `openssl x509 -in FILE -subject -issuer -noout` (the names printed in the order the
+/// options are given), OpenSSL 3's output; other forms are not native.
+fn openssl(sh: &mut Shell<'_>, args: &[String]) -> Res {
+    let unsupported = |why: &str| fail(format!("openssl: {why}: not evaluated natively\n"), 1);
+    let Some(("x509", opts)) = args.split_first().map(|(a, r)| (a.as_str(), r)) else {
+        return unsupported("only `openssl x509`");
+    };
+    let (mut file, mut noout, mut order) = (None, false, Vec::new());
+    let mut it = opts.iter();
+    while let Some(o) = it.next() {
+        match o.as_str() {
+            "-in" => file = it.next().cloned(),
+            "-noout" => noout = true,
+            "-subject" | "-issuer" => order.push(o.clone()),
+            other => return unsupported(&format!("option {other}")),
+        }
+    }
+    let (Some(file), true) = (file, noout) else {
+        return unsupported("only `-in FILE ... -noout`");
+    };
+    let text = match sh.node.read(&file) {
+        Ok(t) => {
+            sh.note(Evidence::Read {
+                path: file.clone(),
+                bytes: t.len(),
+            });
+            t
+        }
+        Err(e) => {
+            sh.note(Evidence::Missing {
+                path: file.clone(),
+                error: e.to_string(),
+            });
+            // OpenSSL's own lines in between name source files and addresses.
+            return fail(
+                format!(
+                    "Could not open file or uri for loading certificate from {file}\nUnable to load certificate\n"
+                ),
+                1,
+            );
+        }
+    };
+    match super::x509::names(&text) {
+        Ok(Some((subject, issuer))) => {
+            let mut out = String::new();
+            for o in &order {
+                let (label, name) = if o == "-subject" {
+                    ("subject", &subject)
+                } else {
+                    ("issuer", &issuer)
+                };
+                out.push_str(&format!("{label}={name}\n"));
+            }
+            Res::ok(out)
+        }
+        Ok(None) => fail(
+            format!("Could not read certificate from {file}\nUnable to load certificate\n"),
+            1,
+        ),
+        Err(why) => unsupported(&format!("{file} has {why}")),
+    }
 }
 
 /// util-linux `more` (2.36 and later) writing to a pipe: each file after a `::::::::::::::`

@@ -423,3 +423,77 @@ fn cafile_helpers_read_the_kubelet_flag() {
     assert_eq!(c.evaluation, Evaluation::NotEvaluated);
     assert!(c.reason.contains("not evaluated natively"), "{}", c.reason);
 }
+
+/// `openssl x509 -in F -subject -issuer -noout` over certificates made for these tests
+/// (`testdata/kube-bench/certs`), as OpenSSL 3 prints the names; compared with the
+/// `openssl` program when there is one.
+#[test]
+fn openssl_names_match_openssl() {
+    let certs = super::testdata().join("certs");
+    let node = host();
+    let cases = [
+        (
+            "master.etcd-ca.crt",
+            "issuer=CN = etcd-signer 1600000000\nsubject=CN = etcd-signer 1600000000\n",
+        ),
+        (
+            "leaf.crt",
+            "issuer=CN = etcd-signer 1600000000\nsubject=C = US, ST = North Carolina, O = \"Acme, Inc.\", OU = \"#ops\", CN = \"node-1 \", emailAddress = ops example.com\n",
+        ),
+    ];
+    let have_openssl = Path::new("/usr/bin/openssl").exists();
+    for (file, want) in cases {
+        let path = certs.join(file);
+        let a = format!(
+            "openssl x509 -in {} -issuer -subject -noout | sed 's/@/ /'",
+            path.display()
+        );
+        assert_eq!(audit::support(&a), Support::Native);
+        let r = audit::run(&a, &node);
+        assert_eq!((r.output.as_str(), r.status), (want, 0), "{file}");
+        if have_openssl {
+            assert_same_as_sh(&a);
+            assert_same_as_sh(&a.replace("-issuer -subject", "-subject -issuer"));
+        }
+    }
+    // A multi-valued RDN is not answered; a missing file fails as openssl does.
+    let multi = certs.join("multi-rdn.crt");
+    let r = audit::run(
+        &format!("openssl x509 -in {} -subject -noout", multi.display()),
+        &node,
+    );
+    assert!(r.unsupported.is_some(), "{r:?}");
+    let r = audit::run("openssl x509 -in /nonexistent.crt -subject -noout", &node);
+    assert_eq!((r.status, r.unsupported), (1, None));
+    // Other openssl forms are not native.
+    let r = audit::run(
+        &format!("openssl x509 -in {} -text", multi.display()),
+        &node,
+    );
+    assert!(r.unsupported.is_some());
+}
+
+/// rh-0.7's etcd CA check: the upstream test expects OpenSSL 1.0's `issuer= /CN=...`;
+/// OpenSSL 3 (kube-bench's image) prints `issuer=CN = ...`, so the check does not pass.
+#[test]
+fn openshift_3_etcd_ca_issuer() {
+    let tmp = TempDir::new().unwrap();
+    let root = tmp.path();
+    let pem = std::fs::read_to_string(super::testdata().join("certs/master.etcd-ca.crt")).unwrap();
+    put(root, "/etc/origin/master/master.etcd-ca.crt", &pem, 0o644);
+    let node = Node::load(root, None);
+    let r = bench("rh-0.7", &["master"], &node);
+    let c = r
+        .controls
+        .iter()
+        .flat_map(|c| c.groups.iter())
+        .flat_map(|g| g.checks.iter())
+        .find(|c| c.audit.starts_with("openssl x509"))
+        .unwrap();
+    assert_eq!(c.evaluation, Evaluation::Native);
+    assert_eq!(
+        c.actual_value,
+        "subject=CN = etcd-signer 1600000000\nissuer=CN = etcd-signer 1600000000"
+    );
+    assert_eq!(c.status, State::WARN, "unscored: {c:?}");
+}
