@@ -1,0 +1,208 @@
+//! SBOMs in and out of Palisade's inventory model ([`palisade_core::inventory`]).
+//!
+//! Reading ([`read`]): CycloneDX 1.4–1.6 JSON, SPDX 2.2/2.3 JSON and SPDX tag-value, the
+//! format sniffed from the bytes (an in-toto statement whose predicate is one of them is
+//! unwrapped). Every package gets its [`PackageKind`](palisade_core::inventory::PackageKind)
+//! from its purl; the document's subject (CycloneDX `metadata.component`, the SPDX package a
+//! document describes that holds the others) and operating-system components are not
+//! packages. Wrong types or missing required fields are errors naming the input and the
+//! field; oddities a reader can live with (a malformed purl) become inventory notes.
+//!
+//! Writing: [`cyclonedx`] (CycloneDX 1.6 JSON, with vulnerabilities) and [`spdx`] (SPDX 2.3
+//! JSON). Both are reproducible: identifiers derive from the content, the timestamp from
+//! `SOURCE_DATE_EPOCH` when set (or pass one to [`cyclonedx_at`]/[`spdx_at`]).
+
+mod cyclonedx_read;
+mod cyclonedx_write;
+mod ids;
+mod json;
+pub mod purl;
+mod spdx_read;
+mod spdx_write;
+mod time;
+
+pub use cyclonedx_write::{cyclonedx, cyclonedx_at};
+pub use spdx_write::{spdx, spdx_at};
+
+use palisade_core::inventory::Inventory;
+use serde_json::Value;
+
+/// Property / annotation names Palisade writes and reads back, so a written SBOM reads back
+/// to the same packages.
+pub mod names {
+    pub const LAYER: &str = "palisade:layer";
+    pub const PATH: &str = "palisade:path";
+    pub const SOURCE_NAME: &str = "palisade:sourceName";
+    pub const SOURCE_VERSION: &str = "palisade:sourceVersion";
+    pub const ARCH: &str = "palisade:arch";
+    /// Written only when the purl does not say it (no purl, or a purl of another type).
+    pub const KIND: &str = "palisade:kind";
+    /// Marks a subject component/package (the input an inventory came from).
+    pub const SOURCE: &str = "palisade:source";
+}
+
+/// Default for [`Limits::max_bytes`]: 256 MiB. The Kubernetes release SBOM is a few MB;
+/// JSON documents are parsed into a tree several times their size, so the limit bounds memory.
+pub const DEFAULT_MAX_BYTES: usize = 256 << 20;
+
+/// Bounds on what [`read_with`] accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest input in bytes.
+    pub max_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_bytes: DEFAULT_MAX_BYTES,
+        }
+    }
+}
+
+/// The formats [`read`] recognises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    CycloneDxJson,
+    SpdxJson,
+    SpdxTagValue,
+}
+
+/// Why an SBOM could not be read. `input` is the name the caller passed (usually the path).
+#[derive(Debug, thiserror::Error)]
+pub enum SbomError {
+    #[error(
+        "{input}: {size} bytes is over the SBOM size limit of {limit} bytes (raise the limit to read it)"
+    )]
+    TooLarge {
+        input: String,
+        size: usize,
+        limit: usize,
+    },
+    #[error("{input}: not a supported SBOM: {reason}")]
+    UnknownFormat { input: String, reason: String },
+    #[error("{input}: invalid JSON at line {line} column {column}: {message}")]
+    Json {
+        input: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{input}: field `{field}`: {message}")]
+    Field {
+        input: String,
+        field: String,
+        message: String,
+    },
+    #[error("{input}:{line}: {message}")]
+    TagValue {
+        input: String,
+        line: usize,
+        message: String,
+    },
+}
+
+/// Reads an SBOM of any supported format (sniffed) with the default [`Limits`].
+pub fn read(bytes: &[u8], source: &str) -> Result<Inventory, SbomError> {
+    read_with(bytes, source, &Limits::default())
+}
+
+/// Reads an SBOM of any supported format (sniffed from the content).
+pub fn read_with(bytes: &[u8], source: &str, limits: &Limits) -> Result<Inventory, SbomError> {
+    if bytes.len() > limits.max_bytes {
+        return Err(SbomError::TooLarge {
+            input: source.to_string(),
+            size: bytes.len(),
+            limit: limits.max_bytes,
+        });
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let unknown = |reason: &str| SbomError::UnknownFormat {
+        input: source.to_string(),
+        reason: reason.to_string(),
+    };
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .ok_or_else(|| unknown("the input is empty"))?;
+    match bytes.get(start) {
+        Some(b'{') => {
+            let value: Value = serde_json::from_slice(bytes).map_err(|e| SbomError::Json {
+                input: source.to_string(),
+                line: e.line(),
+                column: e.column(),
+                message: e.to_string(),
+            })?;
+            read_json(&value, source)
+        }
+        Some(b'<') => Err(unknown(
+            "XML (CycloneDX XML and SPDX RDF/XML are not read; use the JSON form)",
+        )),
+        _ => {
+            let text = std::str::from_utf8(bytes)
+                .map_err(|e| unknown(&format!("neither JSON nor UTF-8 text ({e})")))?;
+            if spdx_read::looks_like_tag_value(text) {
+                spdx_read::read_tag_value(text, source)
+            } else {
+                Err(unknown(
+                    "expected a JSON object (CycloneDX, SPDX) or SPDX tag-value starting with `SPDXVersion:`",
+                ))
+            }
+        }
+    }
+}
+
+/// Which format `value` is, if any.
+fn sniff_json(value: &Value) -> Option<Format> {
+    if value.get("bomFormat").is_some() {
+        Some(Format::CycloneDxJson)
+    } else if value.get("spdxVersion").is_some() {
+        Some(Format::SpdxJson)
+    } else {
+        None
+    }
+}
+
+fn read_json(value: &Value, source: &str) -> Result<Inventory, SbomError> {
+    match sniff_json(value) {
+        Some(Format::CycloneDxJson) => cyclonedx_read::read(value, source, ""),
+        Some(Format::SpdxJson) => spdx_read::read_json(value, source, ""),
+        _ => {
+            // An in-toto statement (`cosign attest --type spdxjson|cyclonedx`) carries the
+            // SBOM as its predicate.
+            if let Some(predicate) = value
+                .get("predicate")
+                .filter(|_| value.get("_type").is_some())
+            {
+                return match sniff_json(predicate) {
+                    Some(Format::CycloneDxJson) => {
+                        cyclonedx_read::read(predicate, source, "predicate")
+                    }
+                    Some(Format::SpdxJson) => spdx_read::read_json(predicate, source, "predicate"),
+                    _ => Err(SbomError::UnknownFormat {
+                        input: source.to_string(),
+                        reason: format!(
+                            "an in-toto statement whose predicate ({}) is not a CycloneDX or SPDX document",
+                            value
+                                .get("predicateType")
+                                .and_then(Value::as_str)
+                                .unwrap_or("no predicateType")
+                        ),
+                    }),
+                };
+            }
+            let reason = if value.get("@context").is_some() {
+                "JSON-LD (SPDX 3 is not read; use SPDX 2.3 or CycloneDX)".to_string()
+            } else if value.get("payloadType").is_some() {
+                "a DSSE envelope (decode its base64 `payload` first)".to_string()
+            } else {
+                "a JSON object with neither `bomFormat` (CycloneDX) nor `spdxVersion` (SPDX)"
+                    .to_string()
+            };
+            Err(SbomError::UnknownFormat {
+                input: source.to_string(),
+                reason,
+            })
+        }
+    }
+}

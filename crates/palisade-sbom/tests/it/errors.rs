@@ -1,0 +1,1 @@
+//! Bad input: errors naming input and field, limits, no panics.

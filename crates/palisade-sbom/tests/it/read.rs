@@ -1,0 +1,1 @@
+//! Readers on SBOMs written by others.
