@@ -21,6 +21,13 @@ pub(crate) fn component_from_file(path: &str) -> Option<&'static str> {
     COMPONENTS.iter().copied().find(|c| *c == base)
 }
 
+/// Whether a file may be a component binary, judged by name before any byte is read: every
+/// component's name starts with `kube` (renamed copies such as `kubectl.1.33` included).
+pub(crate) fn may_be_component(path: &str) -> bool {
+    let base = path.rsplit('/').next().unwrap_or(path);
+    base.starts_with("kube")
+}
+
 /// The component a Go main package is: `k8s.io/kubernetes/cmd/<component>`.
 pub(crate) fn component_from_main(main_package: &str) -> Option<&'static str> {
     let name = main_package.strip_prefix("k8s.io/kubernetes/cmd/")?;

@@ -170,7 +170,7 @@ impl BinaryScanner {
             go_pointer_format: false,
             probe: None,
             auditable: None,
-            kube: kube::component_from_file(path).map(|_| KubeScan::default()),
+            kube: kube::may_be_component(path).then(KubeScan::default),
             magic: memchr::memmem::Finder::new(MAGIC.as_slice()),
         }
     }
@@ -501,12 +501,14 @@ impl BinaryScanner {
             if !self.window.get(rel + 1).is_some_and(|b| b.is_ascii_digit()) {
                 continue;
             }
+            // Walk the version alphabet only; most `v<digit>` hits end within a few bytes.
             let tail = self.window.get(rel..).unwrap_or(&[]);
             let tail = tail.get(..LOOKAHEAD.min(tail.len())).unwrap_or(&[]);
-            let Some(len) = tail.iter().position(|b| *b == 0) else {
-                continue;
-            };
-            if len > 64 {
+            let len = tail
+                .iter()
+                .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+')))
+                .unwrap_or(tail.len());
+            if len > 64 || tail.get(len) != Some(&0) {
                 continue;
             }
             let Some(Ok(text)) = tail.get(..len).map(std::str::from_utf8) else {

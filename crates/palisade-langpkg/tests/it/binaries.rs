@@ -114,3 +114,59 @@ fn non_executables_are_dropped_after_four_bytes() {
     assert!(scanner.is_done());
     assert_eq!(scanner.finish().unwrap(), Vec::new());
 }
+
+/// Real Kubernetes release builds (excerpts keeping the bytes the scanner needs, see
+/// testdata/kubectl-excerpts/PROVENANCE.md): v1.27.16 and v1.32.5 record `(devel)` as main
+/// module version and no `-ldflags`, so their version comes from the `.data` string headers;
+/// v1.33.1 (Go 1.24) records it as main-module version.
+#[test]
+fn kubectl_release_excerpts() {
+    // file, Go, kubectl version, dep lines in the build info
+    let cases = [
+        ("kubectl.1.27.excerpt.gz", "1.22.5", "v1.27.16", 82),
+        ("kubectl.1.32.excerpt.gz", "1.23.8", "v1.32.5", 82),
+        ("kubectl.1.33.excerpt.gz", "1.24.2", "v1.33.1", 81),
+    ];
+    for (file, go, kube, deps) in cases {
+        let bytes = gunzip(&format!("kubectl-excerpts/{file}"));
+        let packages = scan("usr/local/bin/kubectl", &bytes, 1 << 20);
+        assert_eq!(
+            packages.len(),
+            deps + 3,
+            "{file}: stdlib + main + deps + component"
+        );
+        let find = |name: &str| packages.iter().find(|p| p.name == name).unwrap();
+        assert_eq!(find("stdlib").version, go, "{file}");
+        let component = find("kubectl");
+        assert_eq!(
+            (component.kind, component.version.as_str()),
+            (PackageKind::Kubernetes, kube),
+            "{file}"
+        );
+        assert_eq!(find("k8s.io/kubernetes").version, kube, "{file}");
+        // Staging modules are built from the same tree: k8s.io/api v0.<minor>.<patch>.
+        let staging = kube.replacen("v1.", "v0.", 1);
+        assert_eq!(find("k8s.io/api").version, staging, "{file}");
+        assert_eq!(find("k8s.io/client-go").version, staging, "{file}");
+        // Real modules keep their own versions.
+        assert_eq!(find("github.com/pkg/errors").version, "v0.9.1", "{file}");
+    }
+}
+
+/// The same v1.32.5 bytes under a name that is no component and with a main package path
+/// that is kubectl's: the component is still recognised from the build info, but the
+/// `.data` scan (gated by file name) does not run, so no version is claimed.
+#[test]
+fn kubectl_excerpt_renamed_claims_no_version() {
+    let bytes = gunzip("kubectl-excerpts/kubectl.1.32.excerpt.gz");
+    let packages = scan("usr/bin/k", &bytes, 1 << 20);
+    assert!(packages.iter().all(|p| p.kind != PackageKind::Kubernetes));
+    assert_eq!(
+        packages
+            .iter()
+            .find(|p| p.name == "k8s.io/api")
+            .unwrap()
+            .version,
+        ""
+    );
+}
