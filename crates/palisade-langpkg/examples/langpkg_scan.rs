@@ -33,7 +33,7 @@ fn main() {
                         break;
                     }
                     bytes_read += n as u64;
-                    scanner.feed(&buf[..n]);
+                    scanner.feed(buf.get(..n).unwrap_or(&[]));
                 }
                 scanner.finish()
             }
