@@ -72,6 +72,7 @@ pub const NATIVE_COMMANDS: &[&str] = &[
     "sh",
     "more",
     "openssl",
+    "systemctl",
     "check_cafile_permissions.sh",
     "check_cafile_ownership.sh",
     "check_files_owner_in_dir.sh",
@@ -207,6 +208,13 @@ fn cmd_unsupported(words: &[Word], stderr_null: bool) -> Option<String> {
             Some(OcForm::NodeName) => inner,
             None => Some(format!("uses `oc`{}", hint("oc"))),
         },
+        // Unit-file state only: `show`/`status` are the live init system's.
+        Some(n) if n == "systemctl" => {
+            let verb = words.get(1).and_then(command_name);
+            (verb.as_deref() != Some("is-enabled") || words.len() != 3)
+                .then(|| format!("uses `systemctl`{}", hint("systemctl")))
+                .or(inner)
+        }
         Some(n) if NATIVE_COMMANDS.contains(&n.as_str()) => inner,
         Some(n) => Some(format!("uses `{n}`{}", hint(&n))),
     }

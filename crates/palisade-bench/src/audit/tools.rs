@@ -77,6 +77,7 @@ fn run_tool(sh: &mut Shell<'_>, name: &str, args: &[String], stdin: &str) -> Res
         "tr" => tr(args, stdin),
         "more" => more(sh, args),
         "openssl" => openssl(sh, args),
+        "systemctl" => systemctl(sh, args),
         "check_cafile_permissions.sh" if args.is_empty() => cafile_stat(sh, "permissions=%a"),
         "check_cafile_ownership.sh" if args.is_empty() => cafile_stat(sh, "%U:%G"),
         "check_files_owner_in_dir.sh" => files_owner_in_dir(sh, args),
@@ -292,6 +293,157 @@ fn openssl(sh: &mut Shell<'_>, args: &[String]) -> Res {
             1,
         ),
         Err(why) => unsupported(&format!("{file} has {why}")),
+    }
+}
+
+/// The directories systemd reads unit files from, in its order (`/run` ones are runtime
+/// state a snapshot does not have; they are looked at when present).
+const UNIT_PATH: [&str; 7] = [
+    "/etc/systemd/system",
+    "/run/systemd/system",
+    "/usr/local/lib/systemd/system",
+    "/usr/lib/systemd/system",
+    "/lib/systemd/system",
+    "/run/systemd/generator",
+    "/run/systemd/generator.late",
+];
+
+/// `systemctl is-enabled UNIT.service` answered from the unit files under the root, as
+/// systemd decides it for a plain unit: `masked` (a `/dev/null` link in `/etc` or `/run`),
+/// `enabled` (a link to it in a `.wants`/`.requires`/`.upholds` directory or an alias link
+/// under `/etc/systemd/system` or `/run/systemd/system`), `static` (no `[Install]` targets),
+/// `indirect` (only `Also=`), else `disabled`. Aliases, templates, generated and linked
+/// units, and everything else `systemctl` does (runtime state: `show`, `status`), are not
+/// native.
+fn systemctl(sh: &mut Shell<'_>, args: &[String]) -> Res {
+    let unsupported = |why: String| fail(format!("systemctl: {why}: not evaluated natively\n"), 1);
+    let [verb, unit] = args else {
+        return unsupported(format!("arguments {args:?}"));
+    };
+    if verb != "is-enabled" {
+        return unsupported(format!("`systemctl {verb}` (the live init system)"));
+    }
+    let unit = if unit.contains('.') {
+        unit.clone()
+    } else {
+        format!("{unit}.service")
+    };
+    if !unit.ends_with(".service") || unit.contains(['/', '@']) {
+        return unsupported(format!("unit {unit:?}"));
+    }
+    let link_target = |path: &str| -> Option<String> {
+        std::fs::read_link(sh.node.resolve_nofollow(path))
+            .ok()
+            .map(|t| t.to_string_lossy().into_owned())
+    };
+    for dir in ["/etc/systemd/system", "/run/systemd/system"] {
+        if link_target(&format!("{dir}/{unit}")).as_deref() == Some("/dev/null") {
+            sh.note(Evidence::Read {
+                path: format!("{dir}/{unit}"),
+                bytes: 0,
+            });
+            return Res {
+                stdout: "masked\n".into(),
+                stderr: String::new(),
+                status: 1,
+            };
+        }
+    }
+    // The unit file: the first in the search path.
+    let mut found = None;
+    for dir in UNIT_PATH {
+        let path = format!("{dir}/{unit}");
+        if std::fs::symlink_metadata(sh.node.resolve_nofollow(&path)).is_ok() {
+            found = Some((dir, path));
+            break;
+        }
+    }
+    let Some((dir, path)) = found else {
+        return fail(
+            format!("Failed to get unit file state for {unit}: No such file or directory\n"),
+            1,
+        );
+    };
+    if dir.contains("generator") {
+        return unsupported(format!("{path} is a generated unit"));
+    }
+    if link_target(&path).is_some() {
+        return unsupported(format!("{path} is a link (an alias or a linked unit)"));
+    }
+    let text = match sh.node.read(&path) {
+        Ok(t) => t,
+        Err(e) => return unsupported(format!("{path}: {e}")),
+    };
+    sh.note(Evidence::Read {
+        path: path.clone(),
+        bytes: text.len(),
+    });
+    // Links to the unit in the configuration directories enable it.
+    for conf in ["/etc/systemd/system", "/run/systemd/system"] {
+        for entry in sh.node.list_dir(conf).unwrap_or_default() {
+            let sub = format!("{conf}/{entry}");
+            if [".wants", ".requires", ".upholds"]
+                .iter()
+                .any(|s| entry.ends_with(s))
+                && sh.node.is_dir(&sub)
+                && std::fs::symlink_metadata(sh.node.resolve_nofollow(&format!("{sub}/{unit}")))
+                    .is_ok()
+            {
+                sh.note(Evidence::Read {
+                    path: format!("{sub}/{unit}"),
+                    bytes: 0,
+                });
+                return Res::ok("enabled\n".into());
+            }
+        }
+    }
+    let (mut targets, mut also) = (false, false);
+    let mut aliases: Vec<String> = Vec::new();
+    let mut in_install = false;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_install = line == "[Install]";
+            continue;
+        }
+        if !in_install {
+            continue;
+        }
+        if let Some((k, v)) = line.split_once('=') {
+            let has = !v.trim().is_empty();
+            match k.trim() {
+                "Alias" => {
+                    targets |= has;
+                    aliases.extend(v.split_whitespace().map(str::to_string));
+                }
+                "WantedBy" | "RequiredBy" | "UpheldBy" => targets |= has,
+                "Also" => also |= has,
+                _ => {}
+            }
+        }
+    }
+    // An alias link made by `systemctl enable` enables it too.
+    for alias in &aliases {
+        for conf in ["/etc/systemd/system", "/run/systemd/system"] {
+            let link = format!("{conf}/{alias}");
+            if link_target(&link).is_some() {
+                sh.note(Evidence::Read {
+                    path: link,
+                    bytes: 0,
+                });
+                return Res::ok("enabled\n".into());
+            }
+        }
+    }
+    let (state, status) = match (targets, also) {
+        (true, _) => ("disabled", 1),
+        (false, true) => ("indirect", 0),
+        (false, false) => ("static", 0),
+    };
+    Res {
+        stdout: format!("{state}\n"),
+        stderr: String::new(),
+        status,
     }
 }
 

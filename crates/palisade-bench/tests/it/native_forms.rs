@@ -497,3 +497,112 @@ fn openshift_3_etcd_ca_issuer() {
     );
     assert_eq!(c.status, State::WARN, "unscored: {c:?}");
 }
+
+/// eks-stig's `systemctl is-enabled sshd.service` from the unit files under the root,
+/// compared with `systemctl --root=DIR is-enabled` (unit-file state, no running systemd)
+/// where systemctl exists. `systemctl show -p ActiveState` is runtime state: not native.
+#[test]
+fn systemctl_is_enabled_from_unit_files() {
+    let audit_text = "/bin/sh -c 'systemctl is-enabled sshd.service'";
+    assert_eq!(audit::support(audit_text), Support::Native);
+    assert!(matches!(
+        audit::support("/bin/sh -c 'systemctl show -p ActiveState sshd'"),
+        Support::NotNative(_)
+    ));
+    let unit = "[Unit]\nDescription=OpenSSH\n[Service]\nExecStart=/usr/sbin/sshd -D\n";
+    let install = "[Install]\nWantedBy=multi-user.target\n";
+    let link = |root: &Path, at: &str, to: &str| {
+        let p = root.join(at.trim_start_matches('/'));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(to, p).unwrap();
+    };
+    type Setup = fn(&Path, &dyn Fn(&Path, &str, &str));
+    let cases: [(&str, Setup, &str, i32); 6] = [
+        (
+            "missing",
+            |_, _| {},
+            "Failed to get unit file state for sshd.service: No such file or directory\n",
+            1,
+        ),
+        ("disabled", |_, _| {}, "disabled\n", 1),
+        (
+            "enabled",
+            |r, l| {
+                l(
+                    r,
+                    "/etc/systemd/system/multi-user.target.wants/sshd.service",
+                    "/usr/lib/systemd/system/sshd.service",
+                )
+            },
+            "enabled\n",
+            0,
+        ),
+        (
+            "masked",
+            |r, l| l(r, "/etc/systemd/system/sshd.service", "/dev/null"),
+            "masked\n",
+            1,
+        ),
+        ("static", |_, _| {}, "static\n", 0),
+        ("indirect", |_, _| {}, "indirect\n", 0),
+    ];
+    let systemctl = ["/usr/bin/systemctl", "/bin/systemctl"]
+        .into_iter()
+        .find(|p| Path::new(p).exists());
+    for (name, setup, want, status) in cases {
+        let tmp = TempDir::new().unwrap();
+        let root = tmp.path();
+        if name != "missing" {
+            let text = match name {
+                "static" => unit.to_string(),
+                "indirect" => format!("{unit}[Install]\nAlso=sshd.socket\n"),
+                _ => format!("{unit}{install}"),
+            };
+            put(root, "/usr/lib/systemd/system/sshd.service", &text, 0o644);
+        }
+        setup(root, &link);
+        let node = Node::load(root, None);
+        let r = audit::run(audit_text, &node);
+        assert_eq!(r.unsupported, None, "{name}");
+        assert_eq!((r.output.as_str(), r.status), (want, status), "{name}");
+        if let Some(bin) = systemctl {
+            let out = std::process::Command::new(bin)
+                .arg(format!("--root={}", root.display()))
+                .args(["is-enabled", "sshd.service"])
+                .output()
+                .unwrap();
+            let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+            text.push_str(&String::from_utf8_lossy(&out.stderr));
+            assert_eq!(
+                (text.as_str(), out.status.code().unwrap()),
+                (want, status),
+                "systemctl --root: {name}"
+            );
+        }
+        // eks-stig V-242394 wants `disabled` in the output, but systemctl exits 1 then and
+        // kube-bench fails an audit that exits non-zero: the check cannot pass, natively as
+        // through the shell.
+        let r = bench("eks-stig-kubernetes-v1r6", &["node"], &node);
+        let c = find(&r, "V-242394");
+        assert_eq!(c.evaluation, Evaluation::Native, "{name}");
+        assert_eq!(c.status, State::FAIL, "{name}: {c:?}");
+        if status != 0 {
+            assert!(c.reason.ends_with("error: exit status 1"), "{}", c.reason);
+        }
+    }
+    // An alias link is not answered natively.
+    let tmp = TempDir::new().unwrap();
+    put(
+        tmp.path(),
+        "/usr/lib/systemd/system/ssh.service",
+        unit,
+        0o644,
+    );
+    link(
+        tmp.path(),
+        "/etc/systemd/system/sshd.service",
+        "/usr/lib/systemd/system/ssh.service",
+    );
+    let r = audit::run(audit_text, &Node::load(tmp.path(), None));
+    assert!(r.unsupported.is_some(), "{r:?}");
+}
