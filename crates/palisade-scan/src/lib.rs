@@ -26,6 +26,7 @@ mod cluster;
 mod config;
 pub mod namespaces;
 mod owners;
+pub mod policies;
 
 pub use cluster::{ClusterObject, cluster_uri};
 pub use config::{discover_config, load_config};
@@ -110,6 +111,12 @@ pub struct Options {
     /// ([`Outcome::checked`]), for the `pass` results of the report formats. Off by
     /// default: it costs memory per object.
     pub collect_checked: bool,
+    /// `--policy`: files and directories of Gatekeeper ConstraintTemplates and Constraints,
+    /// ValidatingAdmissionPolicies, their bindings and params ([`policies`]). Every scanned
+    /// object is reviewed by them once all objects are read.
+    pub policies: Vec<PathBuf>,
+    /// Wall-clock budget of one Rego evaluation (`--policy-timeout`).
+    pub policy_timeout: std::time::Duration,
 }
 
 impl Default for Options {
@@ -130,6 +137,8 @@ impl Default for Options {
             today: None,
             assume_complete: false,
             collect_checked: false,
+            policies: Vec::new(),
+            policy_timeout: palisade_policy::Limits::default().rego_time,
         }
     }
 }
@@ -226,6 +235,8 @@ struct Shared {
     namespace: Option<String>,
     /// With [`Options::collect_checked`]: the rule sets objects are checked by.
     checked: Option<checked::RuleSets>,
+    /// With [`Options::policies`]: the loaded policies.
+    policies: Option<policies::Policies>,
 }
 
 /// What the per-object pass keeps of one piece of input.
@@ -250,6 +261,11 @@ struct Checked {
     origins: Vec<(String, Origin)>,
     /// With [`Options::collect_checked`]: the objects checked and their rule sets.
     checked: Vec<checked::Entry>,
+    /// With policies: every object they review, packed whole (they are reviewed at the end,
+    /// when the inventory is complete).
+    reviewed: palisade_graph::Packed,
+    /// With policies: the Namespace objects (for namespaceSelector).
+    namespaces: Vec<serde_json::Value>,
 }
 
 /// A scan in progress: add sources, then [`Scan::finish`].
@@ -365,6 +381,9 @@ impl Scan {
             namespace: options.namespace.clone(),
             checked: options.collect_checked.then(|| {
                 checked::RuleSets::new(&rules_selection, &options.severity, options.assume_complete)
+            }),
+            policies: (!options.policies.is_empty()).then(|| {
+                policies::Policies::load(&options.policies, &options.limits, options.policy_timeout)
             }),
         };
         Ok(Scan {
@@ -543,13 +562,15 @@ impl Scan {
             documents,
             objects,
             mut notes,
-            errors,
+            mut errors,
             kept,
             kept_keys,
             deferred,
             placed,
             owners,
             checked: mut checked_objects,
+            reviewed,
+            namespaces,
             ..
         } = acc;
         if let Some(ns) = &shared.namespace {
@@ -598,6 +619,23 @@ impl Scan {
             // waived.notes repeats the annotation notes of `kept`, already reported.
         }
         drop(kept);
+        if let Some(p) = &shared.policies {
+            errors.extend(p.errors().iter().cloned());
+            let r = policies::review_all(
+                p,
+                &reviewed,
+                &namespaces,
+                &origins,
+                shared.config.as_ref(),
+                shared.today,
+            );
+            findings.extend(r.findings);
+            suppressed.extend(r.suppressed);
+            errors.extend(r.errors);
+            notes.extend(r.notes);
+        }
+        drop(reviewed);
+        drop(namespaces);
         // Owner deduplication.
         let dropped = owners.dropped();
         if !dropped.is_empty() {
@@ -639,6 +677,12 @@ impl Scan {
             .rules()
             .into_iter()
             .copied()
+            .chain(
+                shared
+                    .policies
+                    .iter()
+                    .flat_map(|p| p.rules().iter().copied()),
+            )
             .collect();
         let compliance = options.framework.map(|f| {
             let ran: Vec<&str> = ran_rules.iter().map(|r| r.id).collect();
@@ -717,6 +761,8 @@ impl State {
         a.deferred.append(c.deferred);
         a.owners.merge(c.owners);
         a.checked.extend(c.checked);
+        a.reviewed.append(c.reviewed);
+        a.namespaces.extend(c.namespaces);
         self.origins.extend(c.origins);
         for (file, n) in c.placed {
             match a.placed.last_mut() {
@@ -888,6 +934,20 @@ fn check_batch(shared: &Shared, docs: Vec<Document>, origins: Vec<Origin>, dedup
         .collect::<BTreeSet<_>>()
         .len();
     c.objects = docs.len();
+    if shared.policies.is_some() {
+        for (i, doc) in docs.iter().enumerate() {
+            if policies::is_policy_object(&doc.value) {
+                continue;
+            }
+            c.reviewed.push(doc, false);
+            if doc.value.get("kind").and_then(serde_json::Value::as_str) == Some("Namespace") {
+                c.namespaces.push(doc.value.clone());
+            }
+            if let Some(o) = origins.get(i) {
+                c.origins.push((doc.file.to_string(), o.clone()));
+            }
+        }
+    }
     if shared.cross {
         for (i, doc) in docs.into_iter().enumerate() {
             let origin = origins.get(i).cloned();

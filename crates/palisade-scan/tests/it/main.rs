@@ -10,6 +10,7 @@
 mod checked;
 mod namespace_level;
 mod owners;
+mod policies;
 mod sources;
 
 use palisade_core::Finding;
