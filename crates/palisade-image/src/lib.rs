@@ -4,9 +4,25 @@
 //! only the bytes inventory needs kept (bounded), links resolved inside the image root. OS
 //! package databases are parsed here; every other file goes to `palisade-langpkg`.
 
+use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use palisade_core::inventory::Inventory;
+
+mod apk;
+mod catalog;
+mod dpkg;
+mod osrelease;
+mod purl;
+mod rootfs;
+mod rpm;
+mod source;
+mod tree;
+mod walk;
+
+use source::Plan;
+use walk::Walker;
 
 /// Limits applied while reading an input. Every limit, when hit, becomes a note naming the layer
 /// and entry (the rest of the input is still read) or, for limits on the whole input, an error
@@ -73,9 +89,96 @@ pub enum ImageError {
 
 /// Inventories the image, layer tar or root filesystem at `path`.
 pub fn inventory(path: &Path, options: &Options) -> Result<Inventory, ImageError> {
-    let _ = options;
-    Err(ImageError::Unrecognised {
-        path: path.to_path_buf(),
-        reason: "not implemented yet".to_string(),
-    })
+    let plan = source::plan(path)?;
+    let mut walker = Walker::new(options);
+    let mut digests: Vec<Option<String>> = Vec::new();
+    let mut inv = Inventory {
+        source: path.display().to_string(),
+        ..Inventory::default()
+    };
+    match plan {
+        Plan::Image {
+            container,
+            image,
+            layers,
+            notes,
+        } => {
+            inv.image = image;
+            walker.notes.extend(notes);
+            for (i, layer) in layers.iter().enumerate() {
+                walker.begin_layer(Some(layer.name.clone()));
+                let digest = match container.open(&layer.member) {
+                    Ok(raw) => read_layer(&mut walker, i, raw, layer.digest.as_deref()),
+                    Err(e) => {
+                        walker.note(
+                            Some(&layer.member),
+                            format!("layer blob cannot be opened, layer not read: {e}"),
+                        );
+                        None
+                    }
+                };
+                walker.end_layer();
+                digests.push(layer.digest.clone().or(digest));
+            }
+        }
+        Plan::Layer(file) => {
+            let raw = std::fs::File::open(&file).map_err(|e| ImageError::Io {
+                path: file.clone(),
+                source: e,
+            })?;
+            walker.begin_layer(Some(file.display().to_string()));
+            let digest = read_layer(&mut walker, 0, Box::new(raw), None);
+            walker.end_layer();
+            digests.push(digest);
+        }
+        Plan::RootFs(dir) => {
+            walker.begin_layer(None);
+            rootfs::walk(&mut walker, &dir)?;
+            walker.end_layer();
+            digests.push(None);
+        }
+    }
+    catalog::catalog(walker, &digests, &mut inv);
+    Ok(inv)
+}
+
+/// Streams one layer into the walker; returns the stored bytes' digest when the whole blob was
+/// read (and notes a mismatch with `expected`).
+fn read_layer(
+    walker: &mut Walker<'_>,
+    index: usize,
+    raw: Box<dyn std::io::Read>,
+    expected: Option<&str>,
+) -> Option<String> {
+    use sha2::Digest;
+    let stored = Rc::new(RefCell::new((sha2::Sha256::new(), 0u64)));
+    let hit = Rc::new(Cell::new(false));
+    let mut stream = match walk::layer_stream(raw, walker.options, stored.clone(), hit) {
+        Ok(s) => s,
+        Err(e) => {
+            walker.note(None, format!("layer unreadable: {e}"));
+            return None;
+        }
+    };
+    if !walker.walk_tar(index, &mut stream) {
+        return None;
+    }
+    // The rest after the tar's end marker (padding, gzip trailer) completes the digest.
+    if let Err(e) = std::io::copy(&mut stream, &mut std::io::sink()) {
+        walker.note(None, format!("layer unreadable after its last entry: {e}"));
+        return None;
+    }
+    drop(stream);
+    let (hasher, _) = Rc::try_unwrap(stored).ok()?.into_inner();
+    let digest = format!("sha256:{:x}", hasher.finalize());
+    if let Some(exp) = expected
+        && exp.starts_with("sha256:")
+        && exp != digest
+    {
+        walker.note(
+            None,
+            format!("layer content hashes to {digest}, not the {exp} the image names"),
+        );
+    }
+    Some(digest)
 }

@@ -1,0 +1,224 @@
+//! After all layers: os-release, the OS package databases at their well-known paths (resolved
+//! through links inside the image), then the language packages found while streaming.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use palisade_core::inventory::{Distro, Inventory, InventoryNote, Package};
+
+use crate::tree::{Content, Entry, Node, ResolveError, Tree};
+use crate::walk::Walker;
+use crate::{apk, dpkg, osrelease, rpm};
+
+const RPM_PATHS: [&str; 3] = [
+    "var/lib/rpm/rpmdb.sqlite",
+    "usr/lib/sysimage/rpm/rpmdb.sqlite",
+    "usr/share/rpm/rpmdb.sqlite",
+];
+const RPM_BDB_PATHS: [&str; 4] = [
+    "var/lib/rpm/Packages",
+    "usr/lib/sysimage/rpm/Packages",
+    "var/lib/rpm/Packages.db",
+    "usr/lib/sysimage/rpm/Packages.db",
+];
+
+struct Ctx<'a> {
+    tree: &'a Tree,
+    max_links: u32,
+    digests: &'a [Option<String>],
+    notes: Vec<InventoryNote>,
+}
+
+impl<'a> Ctx<'a> {
+    fn layer(&self, index: usize) -> Option<String> {
+        self.digests.get(index).cloned().flatten()
+    }
+
+    fn note(&mut self, layer: Option<String>, entry: &str, message: String) {
+        self.notes.push(InventoryNote {
+            layer,
+            entry: Some(entry.to_string()),
+            message,
+        });
+    }
+
+    /// The kept bytes of the file at `path` (links followed). `None` when absent; a note when
+    /// present but unusable.
+    fn bytes(&mut self, path: &str) -> Option<(String, Option<String>, &'a [u8])> {
+        let tree = self.tree;
+        match tree.resolve(path, self.max_links) {
+            Ok((real, entry)) => match &entry.node {
+                Node::File(c) => match c.as_ref() {
+                    Content::Bytes(b) => Some((real, self.layer(entry.layer), b.as_slice())),
+                    // Skipped: the walker already said why.
+                    Content::Skipped => None,
+                    _ => {
+                        let layer = self.layer(entry.layer);
+                        self.note(
+                            layer,
+                            path,
+                            format!("resolves to {real}, which was not kept while reading the layers (a hard link whose other name was read first?)"),
+                        );
+                        None
+                    }
+                },
+                _ => None,
+            },
+            Err(ResolveError::Missing) => None,
+            Err(ResolveError::Loop(at)) => {
+                self.note(
+                    None,
+                    path,
+                    format!(
+                        "more than {} symbolic links followed at {at} (a link loop?); not read",
+                        self.max_links
+                    ),
+                );
+                None
+            }
+        }
+    }
+}
+
+fn with_layer(mut pkgs: Vec<Package>, layer: Option<String>) -> Vec<Package> {
+    for p in &mut pkgs {
+        p.layer.clone_from(&layer);
+    }
+    pkgs
+}
+
+pub(crate) fn catalog(walker: Walker<'_>, digests: &[Option<String>], inv: &mut Inventory) {
+    let Walker {
+        options,
+        tree,
+        mut notes,
+        ..
+    } = walker;
+    let mut ctx = Ctx {
+        tree: &tree,
+        max_links: options.max_link_depth,
+        digests,
+        notes: Vec::new(),
+    };
+
+    // os-release: /etc first, /usr/lib only when /etc has none.
+    let mut distro: Option<Distro> = None;
+    for p in ["etc/os-release", "usr/lib/os-release"] {
+        if let Some((_, _, bytes)) = ctx.bytes(p) {
+            distro = osrelease::parse(bytes);
+            break;
+        }
+    }
+    let d = distro.as_ref();
+    let mut packages: Vec<Package> = Vec::new();
+
+    // dpkg
+    if let Some((real, layer, bytes)) = ctx.bytes("var/lib/dpkg/status") {
+        let (pkgs, problems) = dpkg::packages(bytes, d, "var/lib/dpkg/status");
+        packages.extend(with_layer(pkgs, layer.clone()));
+        for p in problems {
+            ctx.note(layer.clone(), &real, p);
+        }
+    }
+    // distroless: one stanza per file, *.md5sums beside them
+    if let Ok((
+        dir,
+        Entry {
+            node: Node::Dir, ..
+        },
+    )) = tree.resolve("var/lib/dpkg/status.d", options.max_link_depth)
+    {
+        let names: Vec<String> = tree
+            .children(&dir)
+            .map(|(k, _)| k.clone())
+            .filter(|k| !k.ends_with(".md5sums"))
+            .collect();
+        for name in names {
+            let shown = format!(
+                "var/lib/dpkg/status.d/{}",
+                name.rsplit('/').next().unwrap_or(&name)
+            );
+            if let Some((real, layer, bytes)) = ctx.bytes(&name) {
+                let (pkgs, problems) = dpkg::packages(bytes, d, &shown);
+                packages.extend(with_layer(pkgs, layer.clone()));
+                for p in problems {
+                    ctx.note(layer.clone(), &real, p);
+                }
+            }
+        }
+    }
+    // apk
+    if let Some((real, layer, bytes)) = ctx.bytes("lib/apk/db/installed") {
+        let (pkgs, problems) = apk::packages(bytes, d, "lib/apk/db/installed");
+        packages.extend(with_layer(pkgs, layer.clone()));
+        for p in problems {
+            ctx.note(layer.clone(), &real, p);
+        }
+    }
+    // rpm (sqlite); the same database is often reachable under two of these paths
+    let mut seen_rpm = HashSet::new();
+    for p in RPM_PATHS {
+        if let Ok((real, _)) = tree.resolve(p, options.max_link_depth)
+            && !seen_rpm.insert(real)
+        {
+            continue;
+        }
+        if let Some((real, layer, bytes)) = ctx.bytes(p) {
+            match rpm::packages(bytes, d, p) {
+                Ok((pkgs, problems)) => {
+                    packages.extend(with_layer(pkgs, layer.clone()));
+                    for pr in problems {
+                        ctx.note(layer.clone(), &real, pr);
+                    }
+                }
+                Err(e) => ctx.note(layer, &real, format!("rpm database unreadable: {e}")),
+            }
+        }
+    }
+    if seen_rpm.is_empty() {
+        for p in RPM_BDB_PATHS {
+            if let Ok((real, entry)) = tree.resolve(p, options.max_link_depth) {
+                let layer = ctx.layer(entry.layer);
+                ctx.note(
+                    layer,
+                    &real,
+                    "BerkeleyDB/NDB rpm databases are not read (only rpmdb.sqlite); rpm packages not listed".to_string(),
+                );
+                break;
+            }
+        }
+    }
+
+    // Language packages, once per file content (hard links share it).
+    let mut seen: HashSet<*const Content> = HashSet::new();
+    for (path, entry) in &tree.nodes {
+        let Node::File(c) = &entry.node else {
+            continue;
+        };
+        if !seen.insert(Arc::as_ptr(c)) {
+            continue;
+        }
+        match c.as_ref() {
+            Content::Packages(Ok(pkgs)) => {
+                let layer = ctx.layer(entry.layer);
+                for p in pkgs {
+                    let mut p = p.clone();
+                    p.layer.clone_from(&layer);
+                    if p.path.is_none() {
+                        p.path = Some(path.clone());
+                    }
+                    packages.push(p);
+                }
+            }
+            Content::Packages(Err(e)) => {
+                let layer = ctx.layer(entry.layer);
+                ctx.note(layer, path, format!("package metadata unreadable: {e}"));
+            }
+            _ => {}
+        }
+    }
+    notes.extend(ctx.notes);
+    inv.distro = distro;
+    inv.packages = packages;
+    inv.notes = notes;
+}

@@ -1,0 +1,520 @@
+//! What an input is and where its layers are: an OCI image layout (directory or tar of one), a
+//! `docker save` archive (legacy `<id>/layer.tar` or Docker >= 25's OCI-style blobs; also
+//! extracted into a directory), a single layer tar (plain, gzip, zstd) or a root filesystem
+//! directory. Archives are indexed by member offset and read in place, never extracted.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use palisade_core::inventory::InventoryNote;
+use serde::Deserialize;
+
+use crate::ImageError;
+use crate::tree::normalize;
+
+/// Largest JSON document (index, manifest, config, manifest.json) read from an image.
+const MAX_JSON: u64 = 16 << 20;
+/// Nested image indexes followed.
+const MAX_INDEX_DEPTH: u32 = 4;
+
+/// Where an image's files live.
+#[derive(Debug)]
+pub(crate) enum Container {
+    Dir(PathBuf),
+    Tar {
+        path: PathBuf,
+        /// Normalised member path -> (data offset, size).
+        members: HashMap<String, (u64, u64)>,
+    },
+}
+
+/// One layer to read.
+#[derive(Debug)]
+pub(crate) struct LayerRef {
+    /// How notes name the layer before its digest is known: digest, or member path.
+    pub name: String,
+    /// The digest packages carry: the manifest's layer digest (OCI), the config's diff ID
+    /// (docker save), else `None` (computed while reading).
+    pub digest: Option<String>,
+    /// Member path inside the container.
+    pub member: String,
+}
+
+#[derive(Debug)]
+pub(crate) enum Plan {
+    Image {
+        container: Container,
+        image: Option<String>,
+        layers: Vec<LayerRef>,
+        notes: Vec<InventoryNote>,
+    },
+    /// A single layer file.
+    Layer(PathBuf),
+    RootFs(PathBuf),
+}
+
+fn io_err(path: &Path, source: io::Error) -> ImageError {
+    ImageError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+impl Container {
+    fn root(&self) -> &Path {
+        match self {
+            Container::Dir(p) => p,
+            Container::Tar { path, .. } => path,
+        }
+    }
+
+    pub fn has(&self, member: &str) -> bool {
+        match self {
+            Container::Dir(d) => d.join(member).exists(),
+            Container::Tar { members, .. } => members.contains_key(member),
+        }
+    }
+
+    /// Opens a member for streaming.
+    pub fn open(&self, member: &str) -> io::Result<Box<dyn Read>> {
+        match self {
+            Container::Dir(d) => Ok(Box::new(File::open(d.join(member))?)),
+            Container::Tar { path, members } => {
+                let (offset, size) = members.get(member).copied().ok_or_else(|| {
+                    io::Error::new(
+                        io::ErrorKind::NotFound,
+                        format!("{member} is not in the archive"),
+                    )
+                })?;
+                let mut f = File::open(path)?;
+                f.seek(SeekFrom::Start(offset))?;
+                Ok(Box::new(f.take(size)))
+            }
+        }
+    }
+
+    fn read_json<T: for<'de> Deserialize<'de>>(&self, member: &str) -> Result<T, ImageError> {
+        let doc_err = |message: String| ImageError::Manifest {
+            path: self.root().to_path_buf(),
+            document: member.to_string(),
+            message,
+        };
+        let r = self.open(member).map_err(|e| doc_err(e.to_string()))?;
+        let mut bytes = Vec::new();
+        r.take(MAX_JSON + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| doc_err(e.to_string()))?;
+        if bytes.len() as u64 > MAX_JSON {
+            return Err(doc_err(format!("larger than {MAX_JSON} bytes")));
+        }
+        serde_json::from_slice(&bytes).map_err(|e| doc_err(format!("invalid JSON: {e}")))
+    }
+}
+
+/// Member path -> (data offset, size), and why indexing stopped early, if it did.
+type TarIndex = (HashMap<String, (u64, u64)>, Option<String>);
+
+/// Indexes a tar archive's members without reading their data (seeking over it).
+fn index_tar(path: &Path) -> Result<TarIndex, ImageError> {
+    let f = File::open(path).map_err(|e| io_err(path, e))?;
+    let mut archive = tar::Archive::new(io::BufReader::new(f));
+    let mut members = HashMap::new();
+    let entries = archive.entries_with_seek().map_err(|e| io_err(path, e))?;
+    for entry in entries {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => return Ok((members, Some(e.to_string()))),
+        };
+        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        if let Ok(n) = normalize(&name) {
+            members.insert(n, (entry.raw_file_position(), entry.size()));
+        }
+    }
+    Ok((members, None))
+}
+
+/// Decides what `path` is.
+pub(crate) fn plan(path: &Path) -> Result<Plan, ImageError> {
+    let meta = std::fs::metadata(path).map_err(|e| io_err(path, e))?;
+    if meta.is_dir() {
+        let c = Container::Dir(path.to_path_buf());
+        if c.has("manifest.json") || c.has("oci-layout") || (c.has("index.json") && c.has("blobs"))
+        {
+            return image_plan(c);
+        }
+        return Ok(Plan::RootFs(path.to_path_buf()));
+    }
+    let mut head = [0u8; 512];
+    let mut f = File::open(path).map_err(|e| io_err(path, e))?;
+    let mut n = 0;
+    while n < head.len() {
+        match f.read(head.get_mut(n..).unwrap_or_default()) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io_err(path, e)),
+        }
+    }
+    let head = head.get(..n).unwrap_or_default();
+    if head.starts_with(&[0x1f, 0x8b]) || head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        // A compressed archive cannot be indexed in place; it is read as one layer.
+        return Ok(Plan::Layer(path.to_path_buf()));
+    }
+    if !looks_like_tar(head) {
+        return Err(ImageError::Unrecognised {
+            path: path.to_path_buf(),
+            reason: format!(
+                "neither a directory nor a tar, gzip or zstd file (starts with {:02x?})",
+                head.get(..8.min(head.len())).unwrap_or_default()
+            ),
+        });
+    }
+    let (members, broken) = index_tar(path)?;
+    let c = Container::Tar {
+        path: path.to_path_buf(),
+        members,
+    };
+    if c.has("manifest.json") || c.has("oci-layout") || c.has("index.json") && has_blobs(&c) {
+        let mut plan = image_plan(c)?;
+        if let (Some(why), Plan::Image { notes, .. }) = (broken, &mut plan) {
+            notes.push(InventoryNote {
+                layer: None,
+                entry: None,
+                message: format!(
+                    "archive unreadable past some point ({why}); members after it are missing"
+                ),
+            });
+        }
+        return Ok(plan);
+    }
+    // Not an image: a layer, whose walk notes where it breaks.
+    Ok(Plan::Layer(path.to_path_buf()))
+}
+
+fn has_blobs(c: &Container) -> bool {
+    match c {
+        Container::Dir(d) => d.join("blobs").is_dir(),
+        Container::Tar { members, .. } => members.keys().any(|k| k.starts_with("blobs/")),
+    }
+}
+
+/// A tar header block: `ustar` magic at 257, or a valid header checksum (v7 tars).
+fn looks_like_tar(head: &[u8]) -> bool {
+    if head.len() < 512 {
+        return false;
+    }
+    if head.get(257..262) == Some(b"ustar") {
+        return true;
+    }
+    let Some(field) = head.get(148..156) else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(field);
+    let Ok(stored) = u32::from_str_radix(text.trim_matches(|c: char| c == '\0' || c == ' '), 8)
+    else {
+        return false;
+    };
+    let sum: u32 = head
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                u32::from(b)
+            }
+        })
+        .sum();
+    sum == stored
+}
+
+#[derive(Deserialize)]
+struct DockerItem {
+    #[serde(rename = "Config")]
+    config: String,
+    #[serde(rename = "RepoTags", default)]
+    repo_tags: Option<Vec<String>>,
+    #[serde(rename = "Layers", default)]
+    layers: Vec<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct Config {
+    #[serde(default)]
+    rootfs: Option<RootFs>,
+}
+
+#[derive(Deserialize, Default)]
+struct RootFs {
+    #[serde(default)]
+    diff_ids: Vec<String>,
+}
+
+#[derive(Deserialize, Clone)]
+struct Descriptor {
+    #[serde(rename = "mediaType", default)]
+    media_type: String,
+    digest: String,
+    #[serde(default)]
+    platform: Option<Platform>,
+    #[serde(default)]
+    annotations: HashMap<String, String>,
+}
+
+#[derive(Deserialize, Clone)]
+struct Platform {
+    #[serde(default)]
+    architecture: String,
+    #[serde(default)]
+    os: String,
+    #[serde(default)]
+    variant: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Index {
+    #[serde(default)]
+    manifests: Option<Vec<Descriptor>>,
+}
+
+#[derive(Deserialize)]
+struct Manifest {
+    #[serde(rename = "schemaVersion", default)]
+    schema_version: u32,
+    #[serde(rename = "mediaType", default)]
+    media_type: String,
+    config: Option<Descriptor>,
+    #[serde(default)]
+    layers: Vec<Descriptor>,
+}
+
+const INDEX_TYPES: [&str; 2] = [
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+];
+const MANIFEST_TYPES: [&str; 2] = [
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+];
+
+/// `blobs/<alg>/<encoded>`, refusing digests that would name a path outside `blobs/`.
+fn blob_path(root: &Path, digest: &str) -> Result<String, ImageError> {
+    let bad = || ImageError::Manifest {
+        path: root.to_path_buf(),
+        document: "index.json".to_string(),
+        message: format!("digest {digest:?} is not <algorithm>:<hex>"),
+    };
+    let (alg, enc) = digest.split_once(':').ok_or_else(bad)?;
+    let ok_alg = !alg.is_empty()
+        && alg
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+._-".contains(&b));
+    let ok_enc = !enc.is_empty()
+        && enc
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"=_-".contains(&b));
+    if !ok_alg || !ok_enc {
+        return Err(bad());
+    }
+    Ok(format!("blobs/{alg}/{enc}"))
+}
+
+fn image_plan(c: Container) -> Result<Plan, ImageError> {
+    // docker save's manifest.json first (Docker 25.0's index.json had bugs, see research §A.3).
+    if c.has("manifest.json") {
+        return docker_plan(c);
+    }
+    oci_plan(c)
+}
+
+fn docker_plan(c: Container) -> Result<Plan, ImageError> {
+    let items: Vec<DockerItem> = c.read_json("manifest.json")?;
+    let mut notes = Vec::new();
+    let Some(item) = items.first() else {
+        return Err(ImageError::Manifest {
+            path: c.root().to_path_buf(),
+            document: "manifest.json".to_string(),
+            message: "lists no image".to_string(),
+        });
+    };
+    if items.len() > 1 {
+        notes.push(InventoryNote {
+            layer: None,
+            entry: Some("manifest.json".to_string()),
+            message: format!(
+                "the archive holds {} images; read the first ({})",
+                items.len(),
+                item.repo_tags
+                    .as_ref()
+                    .and_then(|t| t.first())
+                    .map_or(item.config.as_str(), String::as_str)
+            ),
+        });
+    }
+    let config_member = normalize(&item.config).map_err(|e| ImageError::Manifest {
+        path: c.root().to_path_buf(),
+        document: "manifest.json".to_string(),
+        message: format!("Config: {e}"),
+    })?;
+    let config: Config = c.read_json(&config_member).unwrap_or_else(|e| {
+        notes.push(InventoryNote {
+            layer: None,
+            entry: Some(config_member.clone()),
+            message: format!("image config unreadable, layer digests computed instead: {e}"),
+        });
+        Config::default()
+    });
+    let diff_ids = config.rootfs.map(|r| r.diff_ids).unwrap_or_default();
+    let config_digest = config_member
+        .strip_prefix("blobs/sha256/")
+        .or_else(|| config_member.strip_suffix(".json"))
+        .map(|h| format!("sha256:{h}"));
+    let image = item
+        .repo_tags
+        .as_ref()
+        .and_then(|t| t.first().cloned())
+        .or(config_digest);
+    let mut layers = Vec::new();
+    for (i, l) in item.layers.iter().enumerate() {
+        let member = normalize(l).map_err(|e| ImageError::Manifest {
+            path: c.root().to_path_buf(),
+            document: "manifest.json".to_string(),
+            message: format!("Layers[{i}]: {e}"),
+        })?;
+        let digest = diff_ids.get(i).cloned().or_else(|| {
+            member
+                .strip_prefix("blobs/sha256/")
+                .map(|h| format!("sha256:{h}"))
+        });
+        layers.push(LayerRef {
+            name: digest.clone().unwrap_or_else(|| member.clone()),
+            digest,
+            member,
+        });
+    }
+    Ok(Plan::Image {
+        container: c,
+        image,
+        layers,
+        notes,
+    })
+}
+
+/// Collects the image manifests an index names (nested indexes followed).
+fn collect_manifests(
+    c: &Container,
+    member: &str,
+    depth: u32,
+    out: &mut Vec<Descriptor>,
+) -> Result<(), ImageError> {
+    let index: Index = c.read_json(member)?;
+    for d in index.manifests.unwrap_or_default() {
+        if INDEX_TYPES.contains(&d.media_type.as_str()) {
+            if depth >= MAX_INDEX_DEPTH {
+                return Err(ImageError::Manifest {
+                    path: c.root().to_path_buf(),
+                    document: member.to_string(),
+                    message: format!("image indexes nested more than {MAX_INDEX_DEPTH} deep"),
+                });
+            }
+            let nested = blob_path(c.root(), &d.digest)?;
+            collect_manifests(c, &nested, depth + 1, out)?;
+        } else if MANIFEST_TYPES.contains(&d.media_type.as_str()) || d.media_type.is_empty() {
+            out.push(d);
+        }
+        // Other media types (artifacts, signatures) are skipped, as the spec requires.
+    }
+    Ok(())
+}
+
+fn oci_plan(c: Container) -> Result<Plan, ImageError> {
+    let mut candidates = Vec::new();
+    collect_manifests(&c, "index.json", 0, &mut candidates)?;
+    // BuildKit attestation manifests carry platform unknown/unknown.
+    candidates.retain(|d| d.platform.as_ref().is_none_or(|p| p.os != "unknown"));
+    let mut notes = Vec::new();
+    let chosen = if candidates.len() <= 1 {
+        candidates.first().cloned()
+    } else {
+        let amd64 = candidates.iter().find(|d| {
+            d.platform
+                .as_ref()
+                .is_some_and(|p| p.os == "linux" && p.architecture == "amd64")
+        });
+        let pick = amd64.or(candidates.first()).cloned();
+        if let Some(p) = &pick {
+            let platforms: Vec<String> = candidates
+                .iter()
+                .map(|d| match &d.platform {
+                    Some(p) => match &p.variant {
+                        Some(v) => format!("{}/{}/{v}", p.os, p.architecture),
+                        None => format!("{}/{}", p.os, p.architecture),
+                    },
+                    None => d.digest.clone(),
+                })
+                .collect();
+            notes.push(InventoryNote {
+                layer: None,
+                entry: Some("index.json".to_string()),
+                message: format!(
+                    "the index holds {} images ({}); read {} ({})",
+                    candidates.len(),
+                    platforms.join(", "),
+                    if amd64.is_some() {
+                        "linux/amd64"
+                    } else {
+                        "the first"
+                    },
+                    p.digest
+                ),
+            });
+        }
+        pick
+    };
+    let Some(desc) = chosen else {
+        return Err(ImageError::Manifest {
+            path: c.root().to_path_buf(),
+            document: "index.json".to_string(),
+            message: "names no image manifest".to_string(),
+        });
+    };
+    let manifest_member = blob_path(c.root(), &desc.digest)?;
+    let manifest: Manifest = c.read_json(&manifest_member)?;
+    if manifest.schema_version != 2
+        || manifest
+            .media_type
+            .starts_with("application/vnd.docker.distribution.manifest.v1")
+    {
+        return Err(ImageError::Manifest {
+            path: c.root().to_path_buf(),
+            document: manifest_member,
+            message: format!(
+                "schema version {} / media type {:?} is not an image manifest v2 (schema 1 is deprecated and not read)",
+                manifest.schema_version, manifest.media_type
+            ),
+        });
+    }
+    let image = desc
+        .annotations
+        .get("io.containerd.image.name")
+        .or_else(|| desc.annotations.get("org.opencontainers.image.ref.name"))
+        .cloned()
+        .or_else(|| manifest.config.as_ref().map(|c| c.digest.clone()));
+    let mut layers = Vec::new();
+    for l in &manifest.layers {
+        let member = blob_path(c.root(), &l.digest)?;
+        layers.push(LayerRef {
+            name: l.digest.clone(),
+            digest: Some(l.digest.clone()),
+            member,
+        });
+    }
+    Ok(Plan::Image {
+        container: c,
+        image,
+        layers,
+        notes,
+    })
+}

@@ -1,0 +1,524 @@
+//! Applying one layer (a tar stream) or one root filesystem directory to the merged tree. Each
+//! entry is decided on once, while it streams past: OS package databases and os-release are kept
+//! as bytes, manifests `palisade-langpkg` wants whole are parsed at once, binaries are streamed
+//! through its `BinaryScanner`; everything else is skipped without being buffered.
+
+use std::cell::{Cell, RefCell};
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use palisade_core::inventory::InventoryNote;
+use palisade_langpkg::{BinaryScanner, Interest};
+use sha2::{Digest, Sha256};
+
+use crate::Options;
+use crate::tree::{Content, Node, Tree, normalize};
+
+/// Notes kept per layer before the rest are only counted (a hostile layer can hold millions of
+/// bad entries).
+const MAX_NOTES_PER_LAYER: usize = 100;
+
+/// Chunk size for streaming binaries.
+const CHUNK: usize = 64 << 10;
+
+/// Whether a path is an OS package database or os-release, kept as bytes. Matched on the real
+/// path's tail so a database reached through a symlinked directory (`var/lib/rpm ->
+/// ../../usr/lib/sysimage/rpm`) is still kept; which ones count is decided after all layers by
+/// resolving the well-known paths.
+pub(crate) fn os_interest(path: &str) -> bool {
+    let base = path.rsplit('/').next().unwrap_or(path);
+    base == "os-release"
+        || path.ends_with("dpkg/status")
+        || (path.contains("dpkg/status.d/") && !base.ends_with(".md5sums"))
+        || path.ends_with("apk/db/installed")
+        || base == "rpmdb.sqlite"
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Dir,
+    File,
+    Symlink,
+    Hardlink,
+    Other,
+}
+
+/// Where an entry's bytes come from: the layer's tar stream (an error there ends the layer), or
+/// a file of a root filesystem directory (an error there is a note about that file).
+pub(crate) enum Data<'a> {
+    Stream(&'a mut dyn Read),
+    File(&'a Path),
+}
+
+/// A failure reading a layer's stream: the rest of that layer cannot be read.
+#[derive(Debug)]
+pub(crate) struct StreamBroken(pub io::Error);
+
+/// A limit hit while decompressing; shown as the io error's message.
+#[derive(Debug)]
+struct LimitHit(String);
+impl std::fmt::Display for LimitHit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for LimitHit {}
+
+/// Counts and hashes the stored (possibly compressed) bytes of a layer as they are read.
+pub(crate) struct Stored<R> {
+    inner: R,
+    pub state: Rc<RefCell<(Sha256, u64)>>,
+}
+
+impl<R: Read> Read for Stored<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut st = self.state.borrow_mut();
+        st.0.update(buf.get(..n).unwrap_or_default());
+        st.1 += n as u64;
+        Ok(n)
+    }
+}
+
+/// Enforces the uncompressed size and ratio limits on the decompressed stream.
+struct Limited<R> {
+    inner: R,
+    out: u64,
+    stored: Rc<RefCell<(Sha256, u64)>>,
+    max_layer_bytes: u64,
+    max_ratio: u64,
+    ratio_floor: u64,
+    compressed: bool,
+    hit: Rc<Cell<bool>>,
+}
+
+impl<R: Read> Read for Limited<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.out += n as u64;
+        if self.out > self.max_layer_bytes {
+            self.hit.set(true);
+            return Err(io::Error::other(LimitHit(format!(
+                "layer is larger than {} bytes uncompressed (max_layer_bytes)",
+                self.max_layer_bytes
+            ))));
+        }
+        if self.compressed && self.out > self.ratio_floor {
+            let stored = self.stored.borrow().1.max(1);
+            if self.out / stored > self.max_ratio {
+                self.hit.set(true);
+                return Err(io::Error::other(LimitHit(format!(
+                    "decompression ratio over {}:1 ({} bytes from {stored}) (max_ratio): a decompression bomb?",
+                    self.max_ratio, self.out
+                ))));
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// The layer's tar stream: the stored bytes sniffed for gzip (`1f 8b`) or zstd (`28 b5 2f fd`)
+/// magic (media types are not trusted: Docker >= 25 stores uncompressed layers under gzip
+/// names), decompressed, with the limits applied.
+pub(crate) fn layer_stream<'r>(
+    raw: Box<dyn Read + 'r>,
+    options: &Options,
+    stored: Rc<RefCell<(Sha256, u64)>>,
+    hit: Rc<Cell<bool>>,
+) -> io::Result<Box<dyn Read + 'r>> {
+    let mut buffered = BufReader::with_capacity(
+        256 << 10,
+        Stored {
+            inner: raw,
+            state: stored.clone(),
+        },
+    );
+    let head = buffered.fill_buf()?;
+    let (inner, compressed): (Box<dyn Read + 'r>, bool) = if head.starts_with(&[0x1f, 0x8b]) {
+        (
+            Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
+            true,
+        )
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        (Box::new(ZstdFrames::new(buffered)), true)
+    } else {
+        (Box::new(buffered), false)
+    };
+    Ok(Box::new(Limited {
+        inner,
+        out: 0,
+        stored,
+        max_layer_bytes: options.max_layer_bytes,
+        max_ratio: options.max_ratio,
+        ratio_floor: options.ratio_floor_bytes,
+        compressed,
+        hit,
+    }))
+}
+
+/// zstd streams may hold several frames back to back; ruzstd's streaming decoder reads one.
+struct ZstdFrames<R: BufRead> {
+    source: Option<R>,
+    current: Option<ruzstd::decoding::StreamingDecoder<R, ruzstd::decoding::FrameDecoder>>,
+}
+
+impl<R: BufRead> ZstdFrames<R> {
+    fn new(source: R) -> Self {
+        ZstdFrames {
+            source: Some(source),
+            current: None,
+        }
+    }
+}
+
+impl<R: BufRead> Read for ZstdFrames<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if let Some(dec) = self.current.as_mut() {
+                let n = dec.read(buf)?;
+                if n > 0 || buf.is_empty() {
+                    return Ok(n);
+                }
+                let Some(dec) = self.current.take() else {
+                    return Ok(0);
+                };
+                self.source = Some(dec.into_inner());
+            }
+            let Some(mut src) = self.source.take() else {
+                return Ok(0);
+            };
+            if src.fill_buf()?.is_empty() {
+                return Ok(0);
+            }
+            let dec = ruzstd::decoding::StreamingDecoder::new(src)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("zstd: {e}")))?;
+            self.current = Some(dec);
+        }
+    }
+}
+
+/// The merged tree being built, and the notes so far.
+pub(crate) struct Walker<'o> {
+    pub options: &'o Options,
+    pub tree: Tree,
+    pub notes: Vec<InventoryNote>,
+    layer_notes: usize,
+    layer_name: Option<String>,
+}
+
+impl<'o> Walker<'o> {
+    pub fn new(options: &'o Options) -> Self {
+        Walker {
+            options,
+            tree: Tree::default(),
+            notes: Vec::new(),
+            layer_notes: 0,
+            layer_name: None,
+        }
+    }
+
+    /// Starts a layer; `name` is how notes name it (its digest, or its path in the archive).
+    pub fn begin_layer(&mut self, name: Option<String>) {
+        self.layer_name = name;
+        self.layer_notes = 0;
+    }
+
+    pub fn end_layer(&mut self) {
+        if self.layer_notes > MAX_NOTES_PER_LAYER {
+            let more = self.layer_notes - MAX_NOTES_PER_LAYER;
+            self.notes.push(InventoryNote {
+                layer: self.layer_name.clone(),
+                entry: None,
+                message: format!("{more} more notes about this layer not shown"),
+            });
+        }
+    }
+
+    pub fn note(&mut self, entry: Option<&str>, message: String) {
+        self.layer_notes += 1;
+        if self.layer_notes > MAX_NOTES_PER_LAYER {
+            return;
+        }
+        self.notes.push(InventoryNote {
+            layer: self.layer_name.clone(),
+            entry: entry.map(str::to_string),
+            message,
+        });
+    }
+
+    /// Applies one layer's tar stream. A broken stream is a note naming the last entry read
+    /// (what was read before stays applied) and `false`.
+    pub fn walk_tar(&mut self, layer: usize, stream: &mut dyn Read) -> bool {
+        let mut archive = tar::Archive::new(stream);
+        let mut last = String::from("(start of the layer)");
+        let mut count: u64 = 0;
+        let entries = match archive.entries() {
+            Ok(e) => e,
+            Err(e) => {
+                self.note(None, format!("cannot read the layer as tar: {e}"));
+                return false;
+            }
+        };
+        for entry in entries {
+            let mut entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    self.note(
+                        Some(&last),
+                        format!(
+                            "layer unreadable at or after this entry, rest of the layer not read: {e}"
+                        ),
+                    );
+                    return false;
+                }
+            };
+            count += 1;
+            if count > self.options.max_entries {
+                self.note(
+                    None,
+                    format!(
+                        "more than {} entries (max_entries); rest of the layer not read",
+                        self.options.max_entries
+                    ),
+                );
+                return false;
+            }
+            let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            let link = entry
+                .link_name_bytes()
+                .map(|l| String::from_utf8_lossy(&l).into_owned());
+            let header = entry.header();
+            let kind = match header.entry_type() {
+                tar::EntryType::Directory => Kind::Dir,
+                tar::EntryType::Regular
+                | tar::EntryType::Continuous
+                | tar::EntryType::GNUSparse => Kind::File,
+                tar::EntryType::Symlink => Kind::Symlink,
+                tar::EntryType::Link => Kind::Hardlink,
+                tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo => Kind::Other,
+                // PAX/GNU metadata records are consumed by the tar crate; others carry no file.
+                _ => continue,
+            };
+            let mode = header.mode().unwrap_or(0);
+            let size = entry.size();
+            if let Err(StreamBroken(e)) = self.add(
+                layer,
+                &name,
+                kind,
+                size,
+                mode,
+                link,
+                Data::Stream(&mut entry),
+                true,
+            ) {
+                self.note(
+                    Some(&name),
+                    format!("layer unreadable inside this entry, rest of the layer not read: {e}"),
+                );
+                return false;
+            }
+            last = name;
+        }
+        true
+    }
+
+    /// Applies one entry. `whiteouts`: whether `.wh.` names delete (layers) or are plain files
+    /// (root filesystem directories).
+    #[allow(clippy::too_many_arguments)]
+    pub fn add(
+        &mut self,
+        layer: usize,
+        raw_name: &str,
+        kind: Kind,
+        size: u64,
+        mode: u32,
+        link: Option<String>,
+        data: Data<'_>,
+        whiteouts: bool,
+    ) -> Result<(), StreamBroken> {
+        if raw_name.starts_with('/') {
+            self.note(
+                Some(raw_name),
+                "absolute entry path; read relative to the image root".to_string(),
+            );
+        }
+        let path = match normalize(raw_name) {
+            Ok(p) => p,
+            Err(e) => {
+                self.note(Some(raw_name), format!("{e}; entry skipped"));
+                return Ok(());
+            }
+        };
+        if path.is_empty() {
+            return Ok(());
+        }
+        let (parent, base) = match path.rsplit_once('/') {
+            Some((p, b)) => (p, b),
+            None => ("", path.as_str()),
+        };
+        if whiteouts && let Some(target) = base.strip_prefix(".wh.") {
+            if target == ".wh..opq" {
+                self.tree.opaque(parent, layer);
+            } else if target.is_empty() || target == "." || target == ".." {
+                self.note(
+                    Some(raw_name),
+                    "whiteout names no file; ignored".to_string(),
+                );
+            } else {
+                let victim = if parent.is_empty() {
+                    target.to_string()
+                } else {
+                    format!("{parent}/{target}")
+                };
+                self.tree.whiteout(&victim, layer);
+            }
+            return Ok(());
+        }
+        match kind {
+            Kind::Dir => self.tree.insert(path, Node::Dir, layer),
+            Kind::Other => self.tree.insert(path, Node::Other, layer),
+            Kind::Symlink => {
+                let target = link.unwrap_or_default();
+                self.tree.insert(path, Node::Symlink(target), layer);
+            }
+            Kind::Hardlink => {
+                let target = link.as_deref().map(normalize);
+                let node = match target {
+                    Some(Ok(t)) => self.tree.nodes.get(&t).map(|e| e.node.clone()),
+                    _ => None,
+                };
+                match node {
+                    Some(node) => self.tree.insert(path, node, layer),
+                    None => {
+                        self.note(
+                            Some(raw_name),
+                            format!(
+                                "hard link target {:?} is not in this or a lower layer; link ignored",
+                                link.unwrap_or_default()
+                            ),
+                        );
+                    }
+                }
+            }
+            Kind::File => {
+                let content = self.read_file(&path, raw_name, size, mode, data)?;
+                self.tree.insert(path, Node::File(Arc::new(content)), layer);
+            }
+        }
+        Ok(())
+    }
+
+    fn read_file(
+        &mut self,
+        path: &str,
+        raw_name: &str,
+        size: u64,
+        mode: u32,
+        data: Data<'_>,
+    ) -> Result<Content, StreamBroken> {
+        let executable = mode & 0o111 != 0;
+        let interest = if os_interest(path) {
+            Interest::Whole {
+                max_bytes: self.options.max_entry_bytes,
+            }
+        } else {
+            palisade_langpkg::interest(path, size, executable)
+        };
+        let os = os_interest(path);
+        match interest {
+            Interest::Skip => Ok(Content::Ignored),
+            Interest::Whole { max_bytes } => {
+                let limit = max_bytes.min(self.options.max_entry_bytes);
+                if size > limit {
+                    self.note(
+                        Some(raw_name),
+                        format!(
+                            "{size} bytes is over the {limit}-byte limit for files read whole (max_entry_bytes); not read"
+                        ),
+                    );
+                    return Ok(Content::Skipped);
+                }
+                if self.tree.kept_bytes.saturating_add(size) > self.options.max_kept_bytes {
+                    self.note(
+                        Some(raw_name),
+                        format!(
+                            "keeping its {size} bytes would pass the {}-byte total (max_kept_bytes); not read",
+                            self.options.max_kept_bytes
+                        ),
+                    );
+                    return Ok(Content::Skipped);
+                }
+                let bytes = match self.read_all(size, data) {
+                    Ok(Some(b)) => b,
+                    Ok(None) => return Ok(Content::Skipped),
+                    Err(e) => return Err(e),
+                };
+                if os {
+                    Ok(Content::Bytes(bytes))
+                } else {
+                    Ok(Content::Packages(
+                        palisade_langpkg::parse_file(path, &bytes).map_err(|e| e.to_string()),
+                    ))
+                }
+            }
+            Interest::Stream => {
+                let mut scanner = BinaryScanner::new(path, size);
+                let mut buf = vec![0u8; CHUNK];
+                let mut opened;
+                let reader: &mut dyn Read = match data {
+                    Data::Stream(r) => r,
+                    Data::File(p) => match std::fs::File::open(p) {
+                        Ok(f) => {
+                            opened = f;
+                            &mut opened
+                        }
+                        Err(e) => {
+                            self.note(Some(raw_name), format!("cannot open: {e}"));
+                            return Ok(Content::Skipped);
+                        }
+                    },
+                };
+                loop {
+                    match reader.read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(n) => scanner.feed(buf.get(..n).unwrap_or_default()),
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(StreamBroken(e)),
+                    }
+                }
+                Ok(Content::Packages(
+                    scanner.finish().map_err(|e| e.to_string()),
+                ))
+            }
+        }
+    }
+
+    /// The entry's bytes (at most `size`). `Ok(None)`: a root filesystem file that could not be
+    /// read (noted).
+    fn read_all(&mut self, size: u64, data: Data<'_>) -> Result<Option<Vec<u8>>, StreamBroken> {
+        let cap = usize::try_from(size).unwrap_or(usize::MAX);
+        let mut buf = Vec::with_capacity(cap.min(64 << 20));
+        match data {
+            Data::Stream(r) => {
+                r.take(size).read_to_end(&mut buf).map_err(StreamBroken)?;
+                if (buf.len() as u64) < size {
+                    return Err(StreamBroken(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!("entry data truncated ({} of {size} bytes)", buf.len()),
+                    )));
+                }
+            }
+            Data::File(p) => {
+                let res = std::fs::File::open(p).and_then(|f| f.take(size).read_to_end(&mut buf));
+                if let Err(e) = res {
+                    let shown = p.display().to_string();
+                    self.note(Some(&shown), format!("cannot read: {e}"));
+                    return Ok(None);
+                }
+            }
+        }
+        Ok(Some(buf))
+    }
+}
