@@ -8,6 +8,7 @@
 )]
 
 mod binaries;
+mod manifests;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
