@@ -7,7 +7,9 @@
     clippy::indexing_slicing
 )]
 
+mod auditable;
 mod binaries;
+mod fuzz;
 mod manifests;
 
 use std::io::Read;
