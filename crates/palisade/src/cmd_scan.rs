@@ -180,6 +180,19 @@ pub struct ScanArgs {
     #[arg(long)]
     pub assume_complete: bool,
 
+    /// Gatekeeper ConstraintTemplates and Constraints, ValidatingAdmissionPolicies with their
+    /// bindings and params: files or directories (repeatable). Every scanned object is
+    /// reviewed by them (referential templates see the whole scanned set as data.inventory);
+    /// findings are family `policy`, rule KIND/NAME or the policy's name. A policy that does
+    /// not load is an input error (exit 2); the others still run. See docs/policy.md.
+    #[arg(long = "policy", value_name = "PATH")]
+    pub policies: Vec<PathBuf>,
+
+    /// With --policy: longest one Rego evaluation may run (`1s`, `500ms`); a policy that
+    /// overruns is an input error naming it and the object, and is not run on further objects.
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = crate::output::parse_duration)]
+    pub policy_timeout: std::time::Duration,
+
     /// Colour in table output: auto (honours NO_COLOR and terminals), always, never.
     #[arg(long, default_value = "auto", value_enum)]
     pub color: ColorChoice,
@@ -262,6 +275,8 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         assume_complete: args.assume_complete || args.cluster,
         // `pass` results need to know which rules checked which object.
         collect_checked: matches!(args.format, Format::PolicyReport | Format::OpenReports),
+        policies: args.policies.clone(),
+        policy_timeout: args.policy_timeout,
     };
     let mut scan = Scan::new(options)?;
     let progress = crate::progress::Spinner::for_stderr(args.quiet);

@@ -40,4 +40,5 @@ mod scan_cluster_equivalence;
 mod scan_formats;
 mod scan_limits;
 mod scan_pipeline;
+mod scan_policy;
 mod scan_render;

@@ -1,0 +1,155 @@
+//! `palisade scan --policy`: Gatekeeper policies from testdata/gatekeeper-library reviewing the
+//! scanned objects, through every output format and the exit status.
+
+use crate::{palisade, root};
+use serde_json::Value;
+
+const LIB: &str = "testdata/gatekeeper-library/library/general";
+const SAMPLES: &str = "testdata/gatekeeper-library/library/general/uniqueserviceselector/samples/unique-service-selector";
+const RULE: &str = "K8sUniqueServiceSelector/unique-service-selector";
+
+/// Two Services with one selector, reviewed by uniqueserviceselector, catalog rules off.
+fn scan(format: &str, extra: &[&str]) -> (i32, String, String) {
+    let out = palisade()
+        .args([
+            "scan",
+            "--no-config",
+            "--ignore",
+            "all",
+            "-f",
+            format,
+            &format!("{SAMPLES}/example_disallowed.yaml"),
+            &format!("{SAMPLES}/example_inventory_disallowed.yaml"),
+            "--policy",
+            &format!("{LIB}/uniqueserviceselector/template.yaml"),
+            "--policy",
+            &format!("{SAMPLES}/constraint.yaml"),
+        ])
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn json_findings_carry_the_policy_as_rule() {
+    let (code, out, err) = scan("json", &[]);
+    assert_eq!(code, 1, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 2, "{out}");
+    let f = &findings[0];
+    assert_eq!(f["rule"], RULE);
+    assert_eq!(f["family"], "policy");
+    assert_eq!(f["severity"], "high");
+    assert_eq!(f["file"], format!("{SAMPLES}/example_disallowed.yaml"));
+    assert_eq!(
+        (f["line"].as_u64(), f["document"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(f["object"]["kind"], "Service");
+    assert!(
+        f["message"].as_str().unwrap().contains("same selector"),
+        "{f}"
+    );
+    // --fail-on above the finding's severity: exit 0.
+    assert_eq!(scan("json", &["--fail-on", "critical"]).0, 0);
+}
+
+#[test]
+fn sarif_has_a_rule_entry_per_policy_and_validates() {
+    let (code, out, err) = scan("sarif", &[]);
+    assert_eq!(code, 1, "{err}");
+    let log: Value = serde_json::from_str(&out).unwrap();
+    let schema: Value = serde_json::from_slice(
+        &std::fs::read(root().join("testdata/sarif-schema/sarif-schema-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let problems: Vec<String> = validator.iter_errors(&log).map(|e| e.to_string()).collect();
+    assert!(problems.is_empty(), "{problems:#?}");
+    let run = &log["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let (index, rule) = rules
+        .iter()
+        .enumerate()
+        .find(|(_, r)| r["id"] == RULE)
+        .expect("a rule entry for the constraint");
+    assert_eq!(rule["properties"]["family"], "policy");
+    assert_eq!(rule["properties"]["severity"], "high");
+    let title = rule["shortDescription"]["text"].as_str().unwrap();
+    assert!(title.contains("Unique Service Selector"), "{title}");
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    for r in results {
+        assert_eq!(r["ruleId"], RULE);
+        assert_eq!(r["ruleIndex"].as_u64(), Some(index as u64));
+        assert_eq!(r["level"], "error");
+    }
+}
+
+#[test]
+fn every_format_prints_policy_findings() {
+    for format in ["table", "junit", "policyreport", "openreports", "html"] {
+        let (code, out, err) = scan(format, &[]);
+        assert_eq!(code, 1, "{format}: {err}");
+        assert!(out.contains(RULE), "{format}: {out}");
+    }
+}
+
+#[test]
+fn a_compile_error_exits_2_naming_file_and_line_and_the_others_still_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.yaml");
+    std::fs::write(
+        &broken,
+        "apiVersion: templates.gatekeeper.sh/v1\nkind: ConstraintTemplate\nmetadata:\n  name: k8sbroken\nspec:\n  crd:\n    spec:\n      names:\n        kind: K8sBroken\n  targets:\n    - target: admission.k8s.gatekeeper.sh\n      rego: |\n        package k8sbroken\n        violation[{\"msg\": msg}] {\n          msg := \n        }\n---\napiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sBroken\nmetadata:\n  name: broken\n",
+    )
+    .unwrap();
+    let (code, out, err) = scan("json", &["--policy", broken.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("broken.yaml:") && err.contains("template k8sbroken: Rego does not compile"),
+        "{err}"
+    );
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["findings"].as_array().unwrap().len(), 2, "{out}");
+    let errors = v["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{out}");
+    assert_eq!(errors[0]["kind"], "policy");
+}
+
+#[test]
+fn a_dryrun_constraint_is_reported_with_its_action() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path().join("c.yaml");
+    std::fs::write(
+        &c,
+        "apiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sRequiredLabels\nmetadata:\n  name: need-team\n  annotations:\n    palisade.dev/severity: low\nspec:\n  enforcementAction: dryrun\n  parameters:\n    labels:\n      - key: team\n",
+    )
+    .unwrap();
+    let out = palisade()
+        .args(["scan", "--no-config", "--ignore", "all", "-f", "json"])
+        .arg(format!("{SAMPLES}/example_allowed.yaml"))
+        .args(["--policy", &format!("{LIB}/requiredlabels/template.yaml")])
+        .arg("--policy")
+        .arg(&c)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = &v["findings"][0];
+    assert_eq!(f["rule"], "K8sRequiredLabels/need-team");
+    assert_eq!(f["severity"], "low");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("(enforcementAction: dryrun)"),
+        "{f}"
+    );
+}
