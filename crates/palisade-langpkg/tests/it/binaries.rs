@@ -170,3 +170,29 @@ fn kubectl_excerpt_renamed_claims_no_version() {
         ""
     );
 }
+
+/// PE and Mach-O Go binaries: the build info is found by its aligned magic like in ELF.
+#[test]
+fn pe_and_macho_build_info() {
+    for file in [
+        "go-binaries/kube-apiserver-windows.excerpt.gz",
+        "go-binaries/kube-apiserver-darwin.excerpt.gz",
+    ] {
+        let bytes = gunzip(file);
+        let packages = scan("app/server", &bytes, 65536);
+        let names: Vec<(&str, &str)> = packages
+            .iter()
+            .map(|p| (p.name.as_str(), p.version.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                ("stdlib", "1.19.8"),
+                ("k8s.io/kubernetes", ""),
+                ("example.com/dep", ""),
+                ("k8s.io/component-base", ""),
+            ],
+            "{file}"
+        );
+    }
+}
