@@ -82,3 +82,21 @@ fn auditable_payload_cut_short_or_invalid_is_an_error_naming_the_file() {
     let err = scanner.finish().unwrap_err().to_string();
     assert!(err.contains("depends on index 5"), "{err}");
 }
+
+/// A real `cargo auditable build` output (testdata/cargo-auditable/PROVENANCE.md).
+#[test]
+fn real_cargo_auditable_binary() {
+    let bytes = crate::gunzip("cargo-auditable/hello-auditable.gz");
+    for chunk in [65536, 333] {
+        let packages = scan("usr/local/bin/hello-auditable", &bytes, chunk);
+        let purls: Vec<&str> = packages.iter().map(|p| p.purl.as_str()).collect();
+        assert_eq!(
+            purls,
+            vec![
+                "pkg:cargo/hello-auditable@0.3.1",
+                "pkg:cargo/itoa@1.0.19",
+                "pkg:cargo/memchr@2.8.3"
+            ]
+        );
+    }
+}
