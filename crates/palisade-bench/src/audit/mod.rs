@@ -208,6 +208,9 @@ fn cmd_unsupported(words: &[Word], stderr_null: bool) -> Option<String> {
             Some(OcForm::NodeName) => inner,
             None => Some(format!("uses `oc`{}", hint("oc"))),
         },
+        // A "program" whose name holds blanks (an upstream quoting slip that made a whole
+        // script one word) exists nowhere: the shell reports it not found.
+        Some(n) if n.contains(char::is_whitespace) => inner,
         // Unit-file state only: `show`/`status` are the live init system's.
         Some(n) if n == "systemctl" => {
             let verb = words.get(1).and_then(command_name);
@@ -612,6 +615,15 @@ impl Shell<'_> {
             .unwrap_or(first);
         let args = argv.get(1..).unwrap_or_default();
         match name {
+            // dash names the line the word ends on; both shipped cases start the script.
+            n if n.contains(char::is_whitespace) => Res {
+                stdout: String::new(),
+                stderr: format!(
+                    "/bin/sh: {}: {first}: not found\n",
+                    1 + first.matches('\n').count()
+                ),
+                status: 127,
+            },
             "sh" => match (args.first().map(String::as_str), args.get(1)) {
                 (Some("-c"), Some(script)) => match parse::parse(script) {
                     Ok(stmts) => {

@@ -84,6 +84,20 @@ groups:
           test_items:
             - flag: "x"
         scored: true
+      - id: 1.1.7
+        text: "a file that cannot be read (a directory)"
+        audit: "/bin/cat /etc/kubernetes"
+        tests:
+          test_items:
+            - path: "{.a}"
+        scored: false
+      - id: 1.1.8
+        text: "a certificate that cannot be read"
+        audit: "openssl x509 -in /etc/kubernetes/pki/ca.crt -subject -noout"
+        tests:
+          test_items:
+            - flag: "subject"
+        scored: false
 "#;
 
 fn options(cfg: CfgTree) -> Options {
@@ -136,6 +150,26 @@ fn per_check_problems_are_verdicts_not_crashes() {
     assert!(
         c6.reason.contains("not evaluated natively") && c6.reason.contains("kubectl get pods -A")
     );
+    // Unreadable input: WARN (unscored) with the tool's message as kube-bench's reason.
+    let c7 = by("1.1.7");
+    assert_eq!(c7.status, State::WARN);
+    assert!(
+        c7.reason.contains("cat: /etc/kubernetes: Is a directory")
+            && c7.reason.ends_with("error: exit status 1"),
+        "{}",
+        c7.reason
+    );
+    let c8 = by("1.1.8");
+    assert_eq!(
+        (c8.status, c8.evaluation),
+        (State::WARN, run::Evaluation::Native)
+    );
+    assert!(
+        c8.reason
+            .contains("Could not read certificate from /etc/kubernetes/pki/ca.crt"),
+        "{}",
+        c8.reason
+    );
 }
 
 #[test]
@@ -186,6 +220,23 @@ fn malformed_cfg_names_file_and_line() {
             tmp.path().join("cfg/mybench/master.yaml:6").display()
         )
     );
+
+    // A malformed config.yaml is named with its line too (where the unclosed flow
+    // sequence is found to end).
+    std::fs::write(
+        tmp.path().join("cfg/config.yaml"),
+        "master:\n  components: [apiserver\n",
+    )
+    .unwrap();
+    let err = run::run(&options(CfgTree::Dir(tmp.path().join("cfg"))), &node).unwrap_err();
+    assert!(
+        err.to_string().starts_with(&format!(
+            "{}:",
+            tmp.path().join("cfg/config.yaml").display()
+        )),
+        "{err}"
+    );
+    assert!(matches!(err, BenchError::Yaml { line: 3, .. }), "{err}");
 
     let cfg = tree(tmp.path(), "mybench", "type: node\ngroups: []\n");
     let err = run::run(&options(cfg), &node).unwrap_err();

@@ -606,3 +606,58 @@ fn systemctl_is_enabled_from_unit_files() {
     let r = audit::run(audit_text, &Node::load(tmp.path(), None));
     assert!(r.unsupported.is_some(), "{r:?}");
 }
+
+/// `(output, status)` of `script` fed to `/bin/sh` on stdin, as kube-bench runs audits.
+fn sh_stdin(script: &str) -> (String, i32) {
+    use std::io::Write;
+    let mut child = std::process::Command::new("/bin/sh")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    (text, out.status.code().unwrap_or(-1))
+}
+
+/// Two rke2-cis-1.24 audits open with a stray `'`, which makes the whole script one word:
+/// a command that does not exist. The shell says "not found" (127); so does the evaluator.
+#[test]
+fn a_script_quoted_into_one_word_is_not_found() {
+    let tmp = TempDir::new().unwrap();
+    let node = Node::load(tmp.path(), None);
+    let r = bench("rke2-cis-1.24", &["master"], &node);
+    for id in ["1.1.10", "1.1.21"] {
+        let c = find(&r, id);
+        assert!(c.audit.starts_with("'/bin/sh -c "), "{id}: {}", c.audit);
+        assert_eq!(
+            (c.status, c.evaluation),
+            (State::WARN, Evaluation::Native),
+            "{id}"
+        );
+        assert!(c.reason.ends_with("error: exit status 127"), "{}", c.reason);
+        let native = audit::run(c.audit.trim(), &node);
+        assert_eq!(native.status, 127);
+        assert!(
+            native.output.ends_with(": not found\n"),
+            "{}",
+            native.output
+        );
+        // dash (Debian's /bin/sh) prints exactly this; other shells word it differently.
+        let (out, status) = sh_stdin(c.audit.trim());
+        assert_eq!(status, 127, "{out}");
+        if Path::new("/bin/dash").exists()
+            && std::fs::canonicalize("/bin/sh").ok() == std::fs::canonicalize("/bin/dash").ok()
+        {
+            assert_eq!(native.output, out, "{id}");
+        }
+    }
+}
