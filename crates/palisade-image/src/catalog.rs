@@ -199,18 +199,27 @@ pub(crate) fn catalog(walker: Walker<'_>, digests: &[Option<String>], inv: &mut 
             continue;
         }
         match c.as_ref() {
-            Content::Packages(Ok(pkgs)) => {
+            Content::Packages {
+                read_as,
+                found: Ok(pkgs),
+            } => {
                 let layer = ctx.layer(entry.layer);
                 for p in pkgs {
                     let mut p = p.clone();
                     p.layer.clone_from(&layer);
-                    if p.path.is_none() {
-                        p.path = Some(path.clone());
-                    }
+                    // A hard link read under another name whose first name was since deleted:
+                    // the path is where the file is now.
+                    p.path = match p.path.take() {
+                        None => Some(path.clone()),
+                        Some(old) => match old.strip_prefix(read_as.as_str()) {
+                            Some(rest) if read_as != path => Some(format!("{path}{rest}")),
+                            _ => Some(old),
+                        },
+                    };
                     packages.push(p);
                 }
             }
-            Content::Packages(Err(e)) => {
+            Content::Packages { found: Err(e), .. } => {
                 let layer = ctx.layer(entry.layer);
                 ctx.note(layer, path, format!("package metadata unreadable: {e}"));
             }

@@ -33,8 +33,12 @@ pub(crate) enum Content {
     /// An OS package database or os-release: its bytes, parsed once all layers are applied
     /// (the purls need the final os-release).
     Bytes(Vec<u8>),
-    /// A language package file or binary, already read: the packages found in it, or why not.
-    Packages(Result<Vec<Package>, String>),
+    /// A language package file or binary, already read under `read_as`: the packages found in
+    /// it, or why not.
+    Packages {
+        read_as: String,
+        found: Result<Vec<Package>, String>,
+    },
     /// Not read (too large, limit); the note was already given.
     Skipped,
 }

@@ -458,9 +458,11 @@ impl<'o> Walker<'o> {
                 if os {
                     Ok(Content::Bytes(bytes))
                 } else {
-                    Ok(Content::Packages(
-                        palisade_langpkg::parse_file(path, &bytes).map_err(|e| e.to_string()),
-                    ))
+                    Ok(Content::Packages {
+                        read_as: path.to_string(),
+                        found: palisade_langpkg::parse_file(path, &bytes)
+                            .map_err(|e| e.to_string()),
+                    })
                 }
             }
             Interest::Stream => {
@@ -488,9 +490,10 @@ impl<'o> Walker<'o> {
                         Err(e) => return Err(StreamBroken(e)),
                     }
                 }
-                Ok(Content::Packages(
-                    scanner.finish().map_err(|e| e.to_string()),
-                ))
+                Ok(Content::Packages {
+                    read_as: path.to_string(),
+                    found: scanner.finish().map_err(|e| e.to_string()),
+                })
             }
         }
     }

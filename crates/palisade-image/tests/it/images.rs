@@ -281,3 +281,140 @@ fn not_an_image_is_a_clear_error() {
     let e = inventory(&l, &Options::default()).unwrap_err();
     assert!(e.to_string().contains("index.json"), "{e}");
 }
+
+/// zstd layers, two frames back to back (multi-frame streams are valid zstd).
+#[test]
+fn zstd_layer_with_two_frames() {
+    use ruzstd::encoding::{CompressionLevel, compress_to_vec};
+    let t = tar(&[
+        E::File("etc/os-release", &os_release("debian", "12")),
+        E::File("var/lib/dpkg/status", STATUS),
+    ]);
+    let (a, b) = t.split_at(1536);
+    let mut z = compress_to_vec(a, CompressionLevel::Fastest);
+    z.extend(compress_to_vec(b, CompressionLevel::Fastest));
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("layer.tar.zst");
+    std::fs::write(&f, &z).unwrap();
+    let inv = inventory(&f, &Options::default()).unwrap();
+    assert_eq!(names(&inv), ["a", "b"]);
+    assert!(inv.notes.is_empty(), "{:?}", inv.notes);
+    assert_eq!(inv.packages[0].layer.as_deref(), Some(digest(&z).as_str()));
+}
+
+/// Names over 100 bytes arrive as GNU long-name records (tar crate builder) or PAX `path`.
+#[test]
+fn long_names_gnu_and_pax() {
+    let long_dir = format!("opt/{}", "d".repeat(120));
+    let target = format!("/{long_dir}/os-release");
+    // GNU: the tar crate's builder writes ././@LongLink records for long names and link names
+    let mut gnu = tar::Builder::new(Vec::new());
+    let rel = os_release("debian", "12");
+    let mut h = tar::Header::new_gnu();
+    h.set_size(rel.len() as u64);
+    h.set_mode(0o644);
+    gnu.append_data(&mut h, format!("{long_dir}/os-release"), rel.as_slice())
+        .unwrap();
+    let mut l = tar::Header::new_gnu();
+    l.set_entry_type(tar::EntryType::Symlink);
+    l.set_size(0);
+    gnu.append_link(&mut l, "etc/os-release", &target).unwrap();
+    let gnu = gnu.into_inner().unwrap();
+    // PAX: an 'x' record carrying path= for the next entry
+    let mut pax = tar::Builder::new(Vec::new());
+    pax.append_pax_extensions([("path", format!("{long_dir}/lib/dpkg/status").as_bytes())])
+        .unwrap();
+    let mut h = tar::Header::new_ustar();
+    h.set_path("placeholder").unwrap();
+    h.set_size(STATUS.len() as u64);
+    h.set_mode(0o644);
+    h.set_cksum();
+    pax.append(&h, STATUS).unwrap();
+    pax.append_pax_extensions([("linkpath", long_dir.as_bytes())])
+        .unwrap();
+    let mut h = tar::Header::new_ustar();
+    h.set_path("var").unwrap();
+    h.set_entry_type(tar::EntryType::Symlink);
+    h.set_size(0);
+    h.set_cksum();
+    pax.append(&h, &[][..]).unwrap();
+    let pax = pax.into_inner().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    oci_layout(dir.path(), &[gnu, pax]);
+    let inv = inventory(dir.path(), &Options::default()).unwrap();
+    assert_eq!(inv.distro.as_ref().map(|d| d.id.as_str()), Some("debian"));
+    // var -> opt/ddd...: the status file is reached through the symlinked directory
+    assert_eq!(names(&inv), ["a", "b"]);
+    assert!(inv.notes.is_empty(), "{:?}", inv.notes);
+}
+
+/// Files palisade-langpkg reads: a Python dist-info read whole, a real Go-built kube-apiserver
+/// (testdata/go-binaries) streamed; a hard link to the binary is reported once, a whiteout in a
+/// later layer removes it.
+#[test]
+fn language_packages_and_binaries_carry_their_layer() {
+    use std::io::Read;
+    let mut bin = Vec::new();
+    flate2::read::GzDecoder::new(
+        std::fs::File::open(crate::testdata("go-binaries/kube-apiserver.gz")).unwrap(),
+    )
+    .read_to_end(&mut bin)
+    .unwrap();
+    let meta = b"Metadata-Version: 2.1\nName: six\nVersion: 1.16.0\n";
+    let apps = tar(&[
+        E::File(
+            "usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA",
+            meta,
+        ),
+        E::Exec("usr/local/bin/kube-apiserver", &bin),
+        E::Hardlink("usr/bin/kube-apiserver", "usr/local/bin/kube-apiserver"),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    oci_layout(dir.path(), &[base_layer(), apps.clone()]);
+    let inv = inventory(dir.path(), &Options::default()).unwrap();
+    assert!(inv.notes.is_empty(), "{:?}", inv.notes);
+    let apps_digest = digest(&apps);
+    let six = inv.packages.iter().find(|p| p.name == "six").unwrap();
+    assert_eq!(six.version, "1.16.0");
+    assert_eq!(six.layer.as_deref(), Some(apps_digest.as_str()));
+    let kube: Vec<_> = inv
+        .packages
+        .iter()
+        .filter(|p| p.kind == palisade_core::inventory::PackageKind::Kubernetes)
+        .collect();
+    assert_eq!(kube.len(), 1, "{kube:?}");
+    assert_eq!(kube[0].name, "kube-apiserver");
+    assert_eq!(kube[0].version, "v1.30.2");
+    assert_eq!(kube[0].layer.as_deref(), Some(apps_digest.as_str()));
+    assert!(
+        kube[0]
+            .path
+            .as_deref()
+            .unwrap()
+            .ends_with("bin/kube-apiserver"),
+        "{kube:?}"
+    );
+    assert!(
+        inv.packages
+            .iter()
+            .any(|p| p.kind == palisade_core::inventory::PackageKind::GoStdlib)
+    );
+    // removed by a whiteout of the directory in a third layer: only the hard link remains
+    let dir2 = tempfile::tempdir().unwrap();
+    oci_layout(
+        dir2.path(),
+        &[
+            base_layer(),
+            apps,
+            tar(&[E::File("usr/local/.wh.bin", b"")]),
+        ],
+    );
+    let inv2 = inventory(dir2.path(), &Options::default()).unwrap();
+    let kube2: Vec<_> = inv2
+        .packages
+        .iter()
+        .filter(|p| p.name == "kube-apiserver")
+        .collect();
+    assert_eq!(kube2.len(), 1);
+    assert_eq!(kube2[0].path.as_deref(), Some("usr/bin/kube-apiserver"));
+}
