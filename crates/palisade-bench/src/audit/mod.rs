@@ -2,10 +2,12 @@
 //! over a handful of tools; [`parse`] reads the shell subset they use and this module runs
 //! it against a [`Node`]: `ps` from the node's process table, `stat`/`cat`/`find`/`test`
 //! from its files, and the text tools (`grep`, `sed`, `awk`, `xargs`, `tail`, `uniq`, `tr`,
-//! `echo`, ...) in process. Every file and process consulted is recorded as [`Evidence`].
-//! An audit that uses anything else (`kubectl`, `journalctl`, `systemctl`, helper scripts,
-//! process substitution) is [`Support::NotNative`]: the caller runs it through `sh -c`
-//! when allowed, else reports it as not evaluated.
+//! `echo`, ...) in process; also `openssl x509 -subject -issuer`, `systemctl is-enabled`
+//! from unit files, the RKE/RKE2 helper scripts, and OpenShift's `oc debug node/... --
+//! chroot /host CMD` (CMD on the node's root). Every file and process consulted is recorded
+//! as [`Evidence`]. An audit that uses anything else (`kubectl` and other `oc` commands,
+//! `journalctl`, runtime `systemctl`, process substitution) is [`Support::NotNative`]: the
+//! caller runs it through `sh -c` when allowed, else reports it as not evaluated.
 
 pub mod parse;
 mod tools;
@@ -260,7 +262,8 @@ fn oc_form(words: &[Word]) -> Option<OcForm<'_>> {
 fn hint(cmd: &str) -> &'static str {
     match cmd {
         "kubectl" | "oc" | "jq" => ", which needs the Kubernetes API",
-        "journalctl" | "systemctl" => ", which needs the live init system",
+        "journalctl" => ", which reads the systemd journal (not read natively)",
+        "systemctl" => ", which needs the live init system",
         "gcloud" | "aws" | "az" => ", which needs the cloud API",
         c if c.ends_with(".sh") => ", a helper script of the kube-bench image",
         _ => "",
