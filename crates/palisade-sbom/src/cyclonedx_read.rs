@@ -30,7 +30,19 @@ pub(crate) fn read(root: &Value, input: &str, path: &str) -> Result<Inventory, S
             ),
         ));
     }
+    // Components that hold others in `dependencies` (for the grouping rule in `component`).
+    let mut parents = std::collections::HashSet::new();
+    for (i, d) in cx.array(doc, "dependencies", path)?.iter().enumerate() {
+        let dpath = format!("{}[{i}]", join(path, "dependencies"));
+        let d = cx.object(d, &dpath)?;
+        if !cx.array(d, "dependsOn", &dpath)?.is_empty()
+            && let Some(r) = cx.opt_str(d, "ref", &dpath)?
+        {
+            parents.insert(r.to_string());
+        }
+    }
     let mut reader = Reader {
+        parents,
         cx,
         inv: Inventory {
             source: input.to_string(),
@@ -65,6 +77,7 @@ pub(crate) fn read(root: &Value, input: &str, path: &str) -> Result<Inventory, S
 }
 
 struct Reader<'a> {
+    parents: std::collections::HashSet<String>,
     cx: Ctx<'a>,
     inv: Inventory,
     os: Option<Distro>,
@@ -127,8 +140,17 @@ impl Reader<'_> {
             // subject are inputs (a BOM of several images), and Trivy's grouping components
             // (`aquasecurity:trivy:Class`) carry no package of their own.
             "file" | "container" => return self.nested(c, path),
+            // A platform without a purl is a node or cluster (Trivy's KBOM), not software.
+            "platform" if purl_text.is_empty() => return self.nested(c, path),
+            // A component with neither purl nor version that holds others is a grouping
+            // (Trivy's `node-core-components`, its per-file `lang-pkgs` components).
             _ if prop(names::SOURCE).is_some()
-                || (purl_text.is_empty() && prop("aquasecurity:trivy:Class").is_some()) =>
+                || (purl_text.is_empty()
+                    && (prop("aquasecurity:trivy:Class").is_some()
+                        || (version.is_empty()
+                            && cx
+                                .opt_str(c, "bom-ref", path)?
+                                .is_some_and(|r| self.parents.contains(r))))) =>
             {
                 return self.nested(c, path);
             }
@@ -155,11 +177,7 @@ impl Reader<'_> {
             kind = k;
         }
         let name = component_name(kind, group, name, purl.as_ref());
-        let mut version = if version.is_empty() {
-            purl.as_ref().map(Purl::package_version).unwrap_or_default()
-        } else {
-            version.to_string()
-        };
+        let mut version = model_version(kind, version, purl.as_ref());
         if kind == PackageKind::GoStdlib {
             version = go_toolchain_version(&version);
         }
@@ -249,6 +267,11 @@ fn component_name(kind: PackageKind, group: &str, name: &str, purl: Option<&Purl
 /// empty name, a Maven name without its group, an npm name without its scope. (SPDX names
 /// are free text: the example document names `pkg:maven/org.apache.jena/apache-jena` "Jena".)
 pub(crate) fn model_name(kind: PackageKind, name: &str, purl: Option<&Purl>) -> String {
+    // Trivy names Kubernetes components `k8s.io/kubelet`; the model names the component.
+    let name = match kind {
+        PackageKind::Kubernetes => name.strip_prefix("k8s.io/").unwrap_or(name),
+        _ => name,
+    };
     let Some(purl) = purl else {
         return name.to_string();
     };
@@ -259,6 +282,21 @@ pub(crate) fn model_name(kind: PackageKind, name: &str, purl: Option<&Purl>) -> 
         purl.package_name()
     } else {
         name.to_string()
+    }
+}
+
+/// The installed version: the SBOM's, unless the purl's is a more complete spelling of it,
+/// which happens for OS packages: Trivy leaves the epoch out of the CycloneDX version
+/// (`1.0.2k-16.el7`, purl `epoch=1`) and older Trivy the release out of SPDX
+/// (`4.2.46` for `4.2.46-31.el7`).
+pub(crate) fn model_version(kind: PackageKind, version: &str, purl: Option<&Purl>) -> String {
+    let from_purl = purl.map(Purl::package_version).unwrap_or_default();
+    let os = matches!(kind, PackageKind::Deb | PackageKind::Rpm | PackageKind::Apk);
+    if version.is_empty() || (os && from_purl.len() > version.len() && from_purl.contains(version))
+    {
+        from_purl
+    } else {
+        version.to_string()
     }
 }
 

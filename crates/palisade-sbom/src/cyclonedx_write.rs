@@ -187,12 +187,15 @@ fn package_component(p: &Package, bom_ref: &str) -> Value {
     if !p.purl.is_empty() {
         c.insert("purl".into(), p.purl.as_str().into());
     }
-    if !p.licenses.is_empty() {
-        let licenses: Vec<Value> = p
-            .licenses
-            .iter()
-            .map(|l| json!({"license": {"name": l}}))
-            .collect();
+    // Licence names, not ids: an `id` must be on the SPDX list the schema enumerates, and
+    // package databases hold free text ("GPLv3+") as often as identifiers.
+    let licenses: Vec<Value> = p
+        .licenses
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| json!({"license": {"name": l}}))
+        .collect();
+    if !licenses.is_empty() {
         c.insert("licenses".into(), Value::Array(licenses));
     }
     let mut props = Vec::new();

@@ -152,6 +152,29 @@ pub fn read_with(bytes: &[u8], source: &str, limits: &Limits) -> Result<Inventor
     }
 }
 
+/// A DSSE envelope (`cosign attest` output): its base64 payload is an in-toto statement.
+fn read_dsse(payload: &Value, source: &str) -> Result<Inventory, SbomError> {
+    use base64::Engine as _;
+    let field = |message: String| SbomError::Field {
+        input: source.to_string(),
+        field: "payload".to_string(),
+        message,
+    };
+    let text = payload
+        .as_str()
+        .ok_or_else(|| field("expected a base64 string".to_string()))?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|e| field(format!("not base64: {e}")))?;
+    let statement: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| field(format!("the decoded payload is not JSON: {e}")))?;
+    if statement.get("payload").is_some() {
+        // An envelope inside an envelope: refuse rather than recurse without bound.
+        return Err(field("a DSSE envelope inside a DSSE envelope".to_string()));
+    }
+    read_json(&statement, source)
+}
+
 /// Which format `value` is, if any.
 fn sniff_json(value: &Value) -> Option<Format> {
     if value.get("bomFormat").is_some() {
@@ -193,8 +216,11 @@ fn read_json(value: &Value, source: &str) -> Result<Inventory, SbomError> {
             }
             let reason = if value.get("@context").is_some() {
                 "JSON-LD (SPDX 3 is not read; use SPDX 2.3 or CycloneDX)".to_string()
-            } else if value.get("payloadType").is_some() {
-                "a DSSE envelope (decode its base64 `payload` first)".to_string()
+            } else if let Some(payload) = value
+                .get("payload")
+                .filter(|_| value.get("payloadType").is_some())
+            {
+                return read_dsse(payload, source);
             } else {
                 "a JSON object with neither `bomFormat` (CycloneDX) nor `spdxVersion` (SPDX)"
                     .to_string()

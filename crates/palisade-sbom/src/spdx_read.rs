@@ -6,7 +6,7 @@
 //! Palisade's subject annotation) are the subject, not packages; `OPERATING_SYSTEM`
 //! packages give the distribution.
 
-use crate::cyclonedx_read::{go_toolchain_version, model_name, parse_kind};
+use crate::cyclonedx_read::{go_toolchain_version, model_name, model_version, parse_kind};
 use crate::json::{Ctx, join};
 use crate::purl::{self, Purl};
 use crate::{SbomError, names};
@@ -41,6 +41,10 @@ struct Pkg {
     refs: Vec<(String, String, String)>,
     /// Annotation comments.
     comments: Vec<String>,
+    /// `attributionTexts` (Trivy writes `LayerDiffID: sha256:...` there).
+    attributions: Vec<String>,
+    /// `sourceInfo` (`built package from: <name> <version>`).
+    source_info: String,
 }
 
 /// Whether `text` starts (after comments and blank lines) like an SPDX tag-value document.
@@ -77,8 +81,18 @@ pub(crate) fn read_json(root: &Value, input: &str, path: &str) -> Result<Invento
                 .opt_str(p, "primaryPackagePurpose", &at)?
                 .unwrap_or("")
                 .to_string(),
+            source_info: cx.opt_str(p, "sourceInfo", &at)?.unwrap_or("").to_string(),
             ..Pkg::default()
         };
+        for (j, t) in cx.array(p, "attributionTexts", &at)?.iter().enumerate() {
+            let text = t.as_str().ok_or_else(|| {
+                cx.err(
+                    &format!("{}[{j}]", join(&at, "attributionTexts")),
+                    "expected a string",
+                )
+            })?;
+            pkg.attributions.push(text.to_string());
+        }
         for (j, r) in cx.array(p, "externalRefs", &at)?.iter().enumerate() {
             let rpath = format!("{}[{j}]", join(&at, "externalRefs"));
             let r = cx.object(r, &rpath)?;
@@ -245,6 +259,8 @@ pub(crate) fn read_tag_value(text: &str, input: &str) -> Result<Inventory, SbomE
                     "PackageLicenseConcluded" => pkg.concluded = value,
                     "PackageLicenseDeclared" => pkg.declared = value,
                     "PrimaryPackagePurpose" => pkg.purpose = value,
+                    "PackageSourceInfo" => pkg.source_info = value,
+                    "PackageAttributionText" => pkg.attributions.push(value),
                     "ExternalRef" => {
                         let parts: Vec<&str> = value.split_whitespace().collect();
                         match parts.as_slice() {
@@ -328,7 +344,15 @@ fn inventory(doc: Doc, input: &str) -> Inventory {
                     .map(str::to_string)
             })
         };
-        if p.purpose == "OPERATING_SYSTEM" {
+        let attribution = |key: &str| {
+            p.attributions.iter().find_map(|c| {
+                c.strip_prefix(key)
+                    .and_then(|r| r.strip_prefix(": "))
+                    .map(str::to_string)
+            })
+        };
+        // SPDX 2.2 has no primaryPackagePurpose; Trivy's identifiers say what a package is.
+        if p.purpose == "OPERATING_SYSTEM" || p.id.starts_with("SPDXRef-OperatingSystem-") {
             if os.is_none() && !p.name.is_empty() {
                 os = Some(Distro {
                     id: p.name.to_ascii_lowercase(),
@@ -361,6 +385,7 @@ fn inventory(doc: Doc, input: &str) -> Inventory {
         }
         let is_described = described.contains(p.id.as_str());
         let is_container = p.purpose == "CONTAINER"
+            || p.id.starts_with("SPDXRef-ContainerImage-")
             || purl
                 .as_ref()
                 .is_some_and(|u| u.ty == "oci" || u.ty == "docker");
@@ -378,7 +403,9 @@ fn inventory(doc: Doc, input: &str) -> Inventory {
         let mut version = p.version.clone();
         let mut purl_string = purl.as_ref().and(purl_text).unwrap_or_default().to_string();
         let mut kind = purl.as_ref().map(Purl::kind).unwrap_or_default();
+        let kind_note = annotation(names::KIND).and_then(|k| parse_kind(&k));
         if purl.is_none()
+            && kind_note.is_none()
             && let Some((module, v)) = go_module_name(&p.name, &p.version)
         {
             // Kubernetes release tooling names Go modules `module@version` without a purl.
@@ -387,15 +414,11 @@ fn inventory(doc: Doc, input: &str) -> Inventory {
             version = v.to_string();
             purl_string = purl::golang(module, v);
         }
-        if let Some(k) = annotation(names::KIND).and_then(|k| parse_kind(&k)) {
+        if let Some(k) = kind_note {
             kind = k;
         }
         let name = model_name(kind, &name, purl.as_ref());
-        if version.is_empty()
-            && let Some(u) = &purl
-        {
-            version = u.package_version();
-        }
+        let mut version = model_version(kind, &version, purl.as_ref());
         if kind == PackageKind::GoStdlib {
             version = go_toolchain_version(&version);
         }
@@ -406,16 +429,23 @@ fn inventory(doc: Doc, input: &str) -> Inventory {
                 .map(str::to_string)
         });
         let licenses = licenses(&p.concluded, &p.declared, &doc.extracted);
+        let built_from = p
+            .source_info
+            .strip_prefix("built package from: ")
+            .and_then(|r| r.trim().split_once(' '))
+            .map(|(n, v)| (n.to_string(), v.trim().to_string()));
         inv.packages.push(Package {
             kind,
             name,
             version,
             purl: purl_string,
-            source_name: annotation(names::SOURCE_NAME),
-            source_version: annotation(names::SOURCE_VERSION),
+            source_name: annotation(names::SOURCE_NAME)
+                .or_else(|| built_from.as_ref().map(|b| b.0.clone())),
+            source_version: annotation(names::SOURCE_VERSION)
+                .or_else(|| built_from.as_ref().map(|b| b.1.clone())),
             arch,
             licenses,
-            layer: annotation(names::LAYER),
+            layer: annotation(names::LAYER).or_else(|| attribution("LayerDiffID")),
             path: annotation(names::PATH),
         });
     }
@@ -438,11 +468,14 @@ fn inventory(doc: Doc, input: &str) -> Inventory {
 fn go_module_name<'a>(name: &'a str, version: &'a str) -> Option<(&'a str, &'a str)> {
     let (module, v) = name.rsplit_once('@')?;
     let host = module.split('/').next()?;
+    // The main module is written `module@` with no version at all.
+    let go_version = v.is_empty()
+        || (v.starts_with('v')
+            && v.get(1..2)
+                .is_some_and(|c| c.chars().all(|c| c.is_ascii_digit())));
     let looks_go = host.contains('.')
         && module.contains('/')
-        && v.starts_with('v')
-        && v.get(1..2)
-            .is_some_and(|c| c.chars().all(|c| c.is_ascii_digit()))
+        && go_version
         && (version.is_empty() || version == v);
     looks_go.then_some((module, v))
 }
@@ -484,6 +517,10 @@ mod tests {
         assert_eq!(go_module_name("@angular/core@v1.0.0", ""), None);
         assert_eq!(go_module_name("coreos/etcd", "v3.4.16"), None);
         assert_eq!(go_module_name("x.io/a@latest", ""), None);
+        assert_eq!(
+            go_module_name("go.etcd.io/etcd/v3@", ""),
+            Some(("go.etcd.io/etcd/v3", ""))
+        );
     }
 
     #[test]

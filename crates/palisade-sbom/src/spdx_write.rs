@@ -207,13 +207,17 @@ fn package(
 /// The package's licences as one SPDX expression (parts joined with AND); a free-text name
 /// becomes a `LicenseRef-` whose text goes to `hasExtractedLicensingInfos`.
 fn license_expression(licenses: &[String], extracted: &mut BTreeMap<String, String>) -> String {
+    let licenses: Vec<&str> = licenses
+        .iter()
+        .map(|l| l.trim())
+        .filter(|l| !l.is_empty())
+        .collect();
     if licenses.is_empty() {
         return "NOASSERTION".to_string();
     }
     let parts: Vec<String> = licenses
         .iter()
-        .map(|l| {
-            let l = l.trim();
+        .map(|&l| {
             if is_license_expression(l) {
                 if licenses.len() > 1 && l.contains(' ') {
                     format!("({l})")

@@ -117,7 +117,7 @@ pub fn image() -> Inventory {
         PackageKind::Kubernetes,
         "kube-proxy",
         "v1.30.2",
-        "pkg:k8s/kube-proxy@v1.30.2",
+        "pkg:k8s/k8s.io%2Fkube-proxy@v1.30.2",
     );
     k8s.path = Some("usr/local/bin/kube-proxy".into());
     let mut local = pkg(PackageKind::Go, "./staging/src/k8s.io/api", "(devel)", "");

@@ -294,7 +294,10 @@ fn cyclonedx_vulnerabilities() {
     assert_eq!(k8s["source"]["name"], "Kubernetes CVE feed");
     assert_eq!(k8s["ratings"], serde_json::json!([{"severity": "low"}]));
     assert!(k8s.get("recommendation").is_none());
-    assert_eq!(k8s["affects"][0]["ref"], "pkg:k8s/kube-proxy@v1.30.2");
+    assert_eq!(
+        k8s["affects"][0]["ref"],
+        "pkg:k8s/k8s.io%2Fkube-proxy@v1.30.2"
+    );
     let errors = cyclonedx_errors(&doc);
     assert!(errors.is_empty(), "{errors:#?}");
 }
