@@ -662,7 +662,10 @@ impl Shell<'_> {
     fn oc(&mut self, args: &[String]) -> Res {
         let a: Vec<&str> = args.iter().map(String::as_str).collect();
         match a.as_slice() {
-            ["debug", node, "--", "chroot", "/host", _, ..] if node.starts_with("node/") => {
+            // `node/` alone (NODE_NAME never set) is an error of oc's, not this node.
+            ["debug", node, "--", "chroot", "/host", _, ..]
+                if node.len() > "node/".len() && node.starts_with("node/") =>
+            {
                 // The debug container's stdin is not attached (no `-i`).
                 self.exec(args.get(5..).unwrap_or_default(), "")
             }

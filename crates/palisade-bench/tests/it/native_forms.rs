@@ -243,6 +243,13 @@ fn oc_forms_that_stay_warn() {
             "{a} should not be native"
         );
     }
+    // A debug pod on no node (NODE_NAME never set) is oc's error, not this node's answer.
+    let tmp = TempDir::new().unwrap();
+    let r = audit::run(
+        "oc debug node/$NODE_NAME -- chroot /host stat -c %a /etc 2> /dev/null",
+        &Node::load(tmp.path(), None),
+    );
+    assert!(r.unsupported.is_some(), "{r:?}");
     // Without a name for the node the lookup is not answered.
     let tmp = TempDir::new().unwrap();
     let node = Node::load(tmp.path(), None);
