@@ -60,6 +60,9 @@ const CONTROLLER_KINDS: [&str; 8] = [
 
 /// The audit annotation carrying `--policy` dryrun (and VAP Audit) violations.
 pub const POLICY_AUDIT: &str = "palisade-policy-audit";
+/// The audit annotation carrying ValidatingAdmissionPolicy `auditAnnotations`
+/// (`POLICY/KEY=value`, joined by `; `).
+pub const POLICY_AUDIT_ANNOTATIONS: &str = "palisade-policy-audit-annotations";
 /// The audit annotation carrying `--policy` evaluation errors.
 pub const POLICY_ERRORS: &str = "palisade-policy-errors";
 
@@ -733,6 +736,12 @@ impl Admitter {
         if !outcome.audit.is_empty() {
             resp.audit_annotations
                 .insert(POLICY_AUDIT.to_owned(), outcome.audit.join("; "));
+        }
+        if !outcome.annotations.is_empty() {
+            resp.audit_annotations.insert(
+                POLICY_AUDIT_ANNOTATIONS.to_owned(),
+                outcome.annotations.join("; "),
+            );
         }
         let mut deny = outcome.deny;
         if !outcome.errors.is_empty() {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
-use palisade_policy::{Action, Inventory, PolicyError, PolicySet, Review, Violation};
+use palisade_policy::{Action, Inventory, PolicyError, PolicySet};
 use serde_json::{Value, json};
 
 use crate::metrics::Metrics;
@@ -56,12 +56,10 @@ pub struct PolicyLoadError {
     pub errors: Vec<PolicyError>,
 }
 
-/// One loaded generation: constraints are reviewed with the full AdmissionRequest; VAPs
-/// through palisade-policy's object evaluation (a set holding only the VAP documents).
+/// One loaded generation.
 #[derive(Debug)]
 struct Loaded {
-    gatekeeper: PolicySet,
-    vaps: Option<PolicySet>,
+    set: PolicySet,
     policies: usize,
 }
 
@@ -83,14 +81,8 @@ pub struct Outcome {
     pub audit: Vec<String>,
     /// Errors and budget overruns, as text naming the policy.
     pub errors: Vec<String>,
-}
-
-fn is_gatekeeper(doc: &Value) -> bool {
-    doc.get("apiVersion")
-        .and_then(Value::as_str)
-        .is_some_and(|a| {
-            a.starts_with("templates.gatekeeper.sh/") || a.starts_with("constraints.gatekeeper.sh/")
-        })
+    /// ValidatingAdmissionPolicy `auditAnnotations`: `POLICY/KEY=value`.
+    pub annotations: Vec<String>,
 }
 
 fn load(opts: &PolicyOptions) -> Result<Loaded, PolicyLoadError> {
@@ -111,21 +103,7 @@ fn load(opts: &PolicyOptions) -> Result<Loaded, PolicyLoadError> {
     if !errors.is_empty() {
         return Err(PolicyLoadError { errors });
     }
-    let rest: Vec<_> = read
-        .documents
-        .iter()
-        .filter(|d| !is_gatekeeper(&d.value))
-        .cloned()
-        .collect();
-    let vap_count = rest
-        .iter()
-        .filter(|d| {
-            d.value.get("kind").and_then(Value::as_str) == Some("ValidatingAdmissionPolicyBinding")
-        })
-        .count();
-    // The VAP-only set's errors are a subset of the full set's, which were none.
-    let vaps = (vap_count > 0).then(|| PolicySet::from_documents(&rest, limits).0);
-    let policies = gatekeeper.constraints().len() + vap_count;
+    let policies = gatekeeper.policy_count();
     if policies == 0 {
         return Err(PolicyLoadError {
             errors: vec![PolicyError::Read {
@@ -140,8 +118,7 @@ fn load(opts: &PolicyOptions) -> Result<Loaded, PolicyLoadError> {
         });
     }
     Ok(Loaded {
-        gatekeeper,
-        vaps,
+        set: gatekeeper,
         policies,
     })
 }
@@ -225,8 +202,9 @@ impl PolicyStore {
         Ok(true)
     }
 
-    /// Evaluates every policy on one request. `namespace` is the request's Namespace (labels
-    /// only) for namespaceSelector and `namespaceObject`.
+    /// Evaluates every policy on one request (palisade-policy's review of the whole
+    /// AdmissionRequest: operation, userInfo, oldObject, dryRun, ...). `namespace` is the
+    /// request's Namespace (labels only) for namespaceSelector and `namespaceObject`.
     pub fn evaluate(
         &self,
         req: &AdmissionRequest,
@@ -236,13 +214,7 @@ impl PolicyStore {
         let start = Instant::now();
         let set = self.snapshot();
         let mut out = Outcome::default();
-        // Gatekeeper reviews the old object on DELETE (the request's object is null).
-        let object = if req.operation == "DELETE" && !req.object.is_object() {
-            &req.old_object
-        } else {
-            &req.object
-        };
-        if !object.is_object() {
+        if !req.object.is_object() && !req.old_object.is_object() {
             return out;
         }
         let mut request = match serde_json::to_value(req) {
@@ -253,58 +225,31 @@ impl PolicyStore {
             }
         };
         if let Value::Object(m) = &mut request {
-            m.insert("object".into(), object.clone());
+            // Gatekeeper's review always carries these keys.
+            m.entry("object").or_insert(Value::Null);
             m.entry("oldObject").or_insert(Value::Null);
             m.entry("name").or_insert_with(|| json!(req.name));
             m.entry("namespace").or_insert_with(|| json!(req.namespace));
         }
-        let review = Review::new(request, namespace.cloned());
-        let mut violations: Vec<Violation> = Vec::new();
-        let constraints = set.gatekeeper.constraints();
-        let mut over_budget = false;
-        for (i, c) in constraints.iter().enumerate() {
-            if start.elapsed() > self.opts.timeout {
-                out.errors.push(format!(
-                    "policy evaluation exceeded --policy-timeout ({} ms) after {i} of {} constraints; {} not evaluated",
-                    self.opts.timeout.as_millis(),
-                    constraints.len(),
-                    c.id()
-                ));
-                metrics.policy_error("timeout");
-                over_budget = true;
-                break;
-            }
+        let found = set.set.evaluate_request(
+            &request,
+            namespace,
+            &self.inventory,
+            start.checked_add(self.opts.timeout),
+        );
+        for _ in 0..found.evaluated {
             metrics.policy_evaluation();
-            match set.gatekeeper.review(c, &review, &self.inventory, None) {
-                Ok(v) => violations.extend(v),
-                Err(e) => {
-                    metrics.policy_error(error_reason(&e));
-                    out.errors.push(e.to_string());
-                }
-            }
         }
-        // VAPs are reviewed as CREATE/UPDATE of the object (palisade-policy's object review).
-        if let Some(vaps) = &set.vaps
-            && !over_budget
-            && matches!(req.operation.as_str(), "CREATE" | "UPDATE")
-        {
-            if start.elapsed() > self.opts.timeout {
-                out.errors.push(format!(
-                    "policy evaluation exceeded --policy-timeout ({} ms) before the ValidatingAdmissionPolicies",
-                    self.opts.timeout.as_millis()
-                ));
-                metrics.policy_error("timeout");
-            } else {
-                metrics.policy_evaluation();
-                let (v, errs) = vaps.evaluate(object, namespace, &self.inventory);
-                violations.extend(v);
-                for e in errs {
-                    metrics.policy_error(error_reason(&e));
-                    out.errors.push(e.to_string());
-                }
-            }
+        for e in found.errors {
+            metrics.policy_error(error_reason(&e));
+            out.errors.push(e.to_string());
         }
-        for v in violations {
+        out.annotations = found
+            .audit_annotations
+            .into_iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        for v in found.violations {
             metrics.policy_violation(v.action.name());
             let line = format!("{}: {}", v.policy, v.message);
             match v.action {
@@ -320,7 +265,7 @@ impl PolicyStore {
 
 fn error_reason(e: &PolicyError) -> &'static str {
     match e {
-        PolicyError::Eval { message, .. } if message.contains("limit") => "timeout",
+        PolicyError::Eval { message, .. } if message.contains("time limit") => "timeout",
         _ => "error",
     }
 }

@@ -1,62 +1,223 @@
-//! Gatekeeper's K8sNativeValidation driver on kube-cel: variables `object` (null on DELETE),
-//! `oldObject`, `request`, `params` (the whole constraint), `namespaceObject`; the prelude
-//! variables `anyObject` and `params`; `matchCondition`; validations with message and
-//! messageExpression; `failurePolicy` (Fail by default).
+//! Gatekeeper's K8sNativeValidation driver and ValidatingAdmissionPolicy expressions on
+//! kube-cel: variables `object` (null on DELETE), `oldObject`, `request` (the AdmissionRequest
+//! without its objects, as the API server binds it), `params`, `namespaceObject`, `variables`;
+//! Gatekeeper's prelude variables `anyObject` and `params`; `matchCondition(s)`; validations
+//! with message and messageExpression; `failurePolicy` (Fail by default).
+//!
+//! Speed: `cel` 0.13 deep-copies a value each time it is bound to a context or a map field is
+//! selected, so (1) the review's objects are bound once per review in a scope every policy's
+//! scope sits on, (2) `variables.NAME` is rewritten at compile time into a variable of its own
+//! (`variables.NAME` as one identifier, which no user expression can spell) so reading one
+//! variable does not copy the map of all of them, and (3) Gatekeeper's two prelude variables
+//! are computed in Rust.
+//!
+//! Limits (`cel` has no cost tracking): every comprehension step calls a guard that counts
+//! steps ([`MAX_STEPS`] per evaluation of one policy, like the API server's per-call cost
+//! limit) and checks the wall clock against the evaluation's time budget; each variable's
+//! value is size-checked ([`MAX_VALUE_BYTES`]). Expressions the interpreter would panic on
+//! (message literals `Foo{...}`) are refused at compile time.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use kube_cel::KubeCelExt;
+use kube_cel::cel::common::ast::{CallExpr, EntryExpr, Expr, IdedExpr, LiteralValue};
 use kube_cel::cel::objects::{Key, Map};
-use kube_cel::cel::{Context, ExecutionError, FunctionContext, Program, Value};
+use kube_cel::cel::parser::Parser;
+use kube_cel::cel::{Context, ExecutionError, FunctionContext, Value};
 use serde_json::Value as Json;
 
-use crate::{Constraint, PolicyError, Review};
+use crate::{Limits, Review};
 
-const ANY_OBJECT: &str = r#"has(request.operation) && request.operation == "DELETE" && object == null ? oldObject : object"#;
-const PARAMS: &str =
-    "!has(params.spec) ? null : !has(params.spec.parameters) ? null : params.spec.parameters";
+/// Comprehension steps (loop iterations of `all`, `exists`, `map`, `filter`, ...) allowed in
+/// one evaluation of one policy (all its expressions together).
+pub const MAX_STEPS: u64 = 1_000_000;
+/// Largest value one variable may produce (string bytes plus 16 bytes per list or map entry).
+pub const MAX_VALUE_BYTES: usize = 16 * 1024 * 1024;
+/// How many steps pass between two looks at the clock.
+const CLOCK_EVERY: u64 = 64;
+/// The guard the compiler wraps around every comprehension's loop condition.
+const GUARD: &str = "__palisade_step";
 
-/// The review's values, converted once per review.
-#[derive(Debug, Clone)]
+/// The review's values bound once per review; every policy evaluates in a scope on top.
 pub(crate) struct CelReview {
-    object: Value,
-    old_object: Value,
-    request: Value,
-    namespace_object: Value,
+    scope: Context<'static>,
 }
 
-impl CelReview {
-    fn new(review: &Review) -> CelReview {
-        // On DELETE the driver clears `object`, as a real VAP sees it.
-        let object = if review.operation() == "DELETE" {
-            Value::Null
-        } else {
-            to_cel(review.object())
-        };
-        CelReview {
-            object,
-            old_object: to_cel(review.old_object()),
-            request: to_cel(&review.request),
-            namespace_object: review.namespace_object.as_ref().map_or(Value::Null, to_cel),
-        }
+impl std::fmt::Debug for CelReview {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CelReview")
     }
 }
 
+// `dyn(x)` is a type-checker hint in cel-go; at run time it is the identity.
+fn dyn_fn(_: &FunctionContext, v: Value) -> Result<Value, ExecutionError> {
+    Ok(v)
+}
+
+/// The functions every expression sees: the CEL standard library, kube-cel's Kubernetes
+/// libraries, `dyn`, and the step guard. Built once per process.
+fn base() -> &'static Context<'static> {
+    static BASE: OnceLock<Context<'static>> = OnceLock::new();
+    BASE.get_or_init(|| {
+        let mut base = Context::default().with_all();
+        base.add_function("dyn", dyn_fn);
+        base.add_function(GUARD, step_guard);
+        base
+    })
+}
+
+impl CelReview {
+    pub(crate) fn new(review: &Review) -> CelReview {
+        let mut scope = base().new_inner_scope();
+        let delete = review.operation() == "DELETE";
+        // On DELETE `object` is null, as a real VAP sees it.
+        let object = if delete {
+            Json::Null
+        } else {
+            review.object().clone()
+        };
+        // Gatekeeper's `anyObject`: the old object when a DELETE has no object.
+        let any = if delete && object.is_null() {
+            review.old_object()
+        } else {
+            &object
+        };
+        scope.add_variable_from_value("variables.anyObject", to_cel(any));
+        scope.add_variable_from_value("object", to_cel(&object));
+        scope.add_variable_from_value("oldObject", to_cel(review.old_object()));
+        // The API server's `request` carries the AdmissionRequest's fields but not the objects.
+        // The API server always sets `dryRun`; a request that left it out is not a dry run.
+        let request = match &review.request {
+            Json::Object(m) => {
+                let mut map: std::collections::HashMap<Key, Value> = m
+                    .iter()
+                    .filter(|(k, _)| {
+                        !matches!(k.as_str(), "object" | "oldObject" | "namespaceObject")
+                    })
+                    .map(|(k, v)| (Key::String(Arc::new(k.clone())), to_cel(v)))
+                    .collect();
+                map.entry(Key::String(Arc::new("dryRun".to_owned())))
+                    .or_insert(Value::Bool(false));
+                Value::Map(Map { map: Arc::new(map) })
+            }
+            other => to_cel(other),
+        };
+        scope.add_variable_from_value("request", request);
+        scope.add_variable_from_value(
+            "namespaceObject",
+            review.namespace_object.as_ref().map_or(Value::Null, to_cel),
+        );
+        CelReview { scope }
+    }
+}
+
+/// Per-thread budget of the evaluation running on this thread.
+struct Budget {
+    steps: u64,
+    deadline: Option<Instant>,
+    /// Set once the budget is exhausted; every later step fails at once.
+    exceeded: Option<String>,
+}
+
+thread_local! {
+    static BUDGET: RefCell<Budget> = const {
+        RefCell::new(Budget { steps: 0, deadline: None, exceeded: None })
+    };
+}
+
+/// Arms the thread's budget for one evaluation; disarms it when dropped (also on unwind).
+struct Armed;
+
+impl Armed {
+    fn new(limits: &Limits) -> Armed {
+        BUDGET.with(|b| {
+            *b.borrow_mut() = Budget {
+                steps: 0,
+                deadline: Instant::now().checked_add(limits.rego_time),
+                exceeded: None,
+            }
+        });
+        Armed
+    }
+
+    fn exceeded(&self) -> Option<String> {
+        BUDGET.with(|b| b.borrow().exceeded.clone())
+    }
+}
+
+impl Drop for Armed {
+    fn drop(&mut self) {
+        BUDGET.with(|b| {
+            *b.borrow_mut() = Budget {
+                steps: 0,
+                deadline: None,
+                exceeded: None,
+            }
+        });
+    }
+}
+
+fn step_guard(ftx: &FunctionContext, v: Value) -> Result<Value, ExecutionError> {
+    BUDGET.with(|b| {
+        let mut b = b.borrow_mut();
+        if let Some(e) = &b.exceeded {
+            return Err(ftx.error(e));
+        }
+        b.steps += 1;
+        if b.steps > MAX_STEPS {
+            let e = format!("cost limit exceeded: more than {MAX_STEPS} comprehension steps");
+            b.exceeded = Some(e.clone());
+            return Err(ftx.error(e));
+        }
+        if b.steps.is_multiple_of(CLOCK_EVERY)
+            && let Some(d) = b.deadline
+            && Instant::now() > d
+        {
+            let e = format!(
+                "time limit exceeded after {} comprehension steps (raise the policy timeout)",
+                b.steps
+            );
+            b.exceeded = Some(e.clone());
+            return Err(ftx.error(e));
+        }
+        Ok(v)
+    })
+}
+
+/// One compiled expression with its source (for messages).
+#[derive(Debug)]
+struct Compiled {
+    source: String,
+    expr: IdedExpr,
+}
+
+impl Compiled {
+    fn run(&self, ctx: &Context) -> Result<Value, ExecutionError> {
+        Value::resolve(&self.expr, ctx)
+    }
+}
+
+/// Failed validations `(message, null)` and VAP audit annotations `(key, value)`.
+type Found = (Vec<(String, Json)>, Vec<(String, String)>);
+
 pub(crate) struct CelProgram {
-    base: Context<'static>,
-    /// Prelude first, then the template's variables, in order.
-    variables: Vec<(String, Program)>,
-    conditions: Vec<(String, Program)>,
+    gatekeeper: bool,
+    /// The template's variables in order, each bound as `variables.NAME`.
+    variables: Vec<(String, Compiled)>,
+    conditions: Vec<(String, Compiled)>,
     validations: Vec<Validation>,
+    /// VAP `auditAnnotations`: key and valueExpression.
+    audit_annotations: Vec<(String, Compiled)>,
     fail: bool,
 }
 
 struct Validation {
-    expression: String,
-    program: Program,
+    program: Compiled,
     message: Option<String>,
-    message_expression: Option<Program>,
+    message_expression: Option<Compiled>,
 }
 
 impl std::fmt::Debug for CelProgram {
@@ -67,32 +228,121 @@ impl std::fmt::Debug for CelProgram {
     }
 }
 
-// `dyn(x)` is a type-checker hint in cel-go; at run time it is the identity.
-fn dyn_fn(_: &FunctionContext, v: Value) -> Result<Value, ExecutionError> {
-    Ok(v)
+/// Parses `src` and rewrites it for evaluation (see the module comment). `declared`: the
+/// variable names `variables.NAME` may refer to.
+fn compile(
+    src: &str,
+    field: String,
+    declared: &HashSet<String>,
+) -> Result<Compiled, (String, String)> {
+    let mut expr = Parser::new()
+        .enable_optional_syntax(true)
+        .parse(src)
+        .map_err(|e| (field.clone(), format!("{e} in {src:?}")))?;
+    rewrite(&mut expr, declared).map_err(|m| (field, format!("{m} in {src:?}")))?;
+    Ok(Compiled {
+        source: src.to_owned(),
+        expr,
+    })
 }
 
-fn compile(src: &str, field: String) -> Result<Program, (String, String)> {
-    Program::compile(src).map_err(|e| (field, format!("{e} in {src:?}")))
+fn rewrite(e: &mut IdedExpr, declared: &HashSet<String>) -> Result<(), String> {
+    let replacement = match &mut e.expr {
+        Expr::Unspecified => return Err("incomplete expression".to_owned()),
+        Expr::Struct(s) => {
+            return Err(format!(
+                "message literal {}{{...}} is not supported",
+                s.type_name
+            ));
+        }
+        Expr::Select(sel) => {
+            if let Expr::Ident(root) = &sel.operand.expr
+                && root == "variables"
+                && declared.contains(&sel.field)
+            {
+                Some(if sel.test {
+                    Expr::Literal(LiteralValue::Boolean(true.into()))
+                } else {
+                    Expr::Ident(format!("variables.{}", sel.field))
+                })
+            } else {
+                rewrite(&mut sel.operand, declared)?;
+                None
+            }
+        }
+        Expr::Call(call) => {
+            if let Some(t) = call.target.as_mut() {
+                rewrite(t, declared)?;
+            }
+            for a in &mut call.args {
+                rewrite(a, declared)?;
+            }
+            None
+        }
+        Expr::Comprehension(c) => {
+            rewrite(&mut c.iter_range, declared)?;
+            rewrite(&mut c.accu_init, declared)?;
+            rewrite(&mut c.loop_cond, declared)?;
+            rewrite(&mut c.loop_step, declared)?;
+            rewrite(&mut c.result, declared)?;
+            let cond = std::mem::take(&mut c.loop_cond);
+            c.loop_cond = IdedExpr {
+                id: cond.id,
+                expr: Expr::Call(CallExpr {
+                    func_name: GUARD.to_owned(),
+                    target: None,
+                    args: vec![cond],
+                }),
+            };
+            None
+        }
+        Expr::List(l) => {
+            for x in &mut l.elements {
+                rewrite(x, declared)?;
+            }
+            None
+        }
+        Expr::Map(m) => {
+            for entry in &mut m.entries {
+                match &mut entry.expr {
+                    EntryExpr::MapEntry(me) => {
+                        rewrite(&mut me.key, declared)?;
+                        rewrite(&mut me.value, declared)?;
+                    }
+                    EntryExpr::StructField(_) => {
+                        return Err("message field in a map literal is not supported".to_owned());
+                    }
+                }
+            }
+            None
+        }
+        Expr::Ident(_) | Expr::Literal(_) => None,
+    };
+    if let Some(r) = replacement {
+        e.expr = r;
+    }
+    Ok(())
 }
 
 impl CelProgram {
-    /// Compiles `source`; on error, the field (relative to `source`) and the message.
+    /// Compiles a Gatekeeper `K8sNativeValidation` source; on error, the field (relative to
+    /// `source`) and the message.
     pub(crate) fn compile(source: &Json) -> Result<CelProgram, (String, String)> {
         CelProgram::compile_as(source, true)
     }
 
     /// `gatekeeper`: Gatekeeper's prelude variables and reserved names; otherwise a
-    /// ValidatingAdmissionPolicy spec (`matchConditions`, no prelude).
+    /// ValidatingAdmissionPolicy spec (`matchConditions`, `auditAnnotations`, no prelude).
     pub(crate) fn compile_as(
         source: &Json,
         gatekeeper: bool,
     ) -> Result<CelProgram, (String, String)> {
-        let mut variables = Vec::new();
+        let mut declared: HashSet<String> = HashSet::new();
         if gatekeeper {
-            variables.push(("anyObject".to_owned(), compile(ANY_OBJECT, String::new())?));
-            variables.push(("params".to_owned(), compile(PARAMS, String::new())?));
+            declared.insert("anyObject".to_owned());
+            declared.insert("params".to_owned());
         }
+        let mut variables = Vec::new();
         for (i, v) in arr(source, "variables").iter().enumerate() {
             let name = v.get("name").and_then(Json::as_str).unwrap_or("");
             if name.is_empty()
@@ -107,10 +357,10 @@ impl CelProgram {
                 ));
             }
             let expr = v.get("expression").and_then(Json::as_str).unwrap_or("");
-            variables.push((
-                name.to_owned(),
-                compile(expr, format!("variables[{i}].expression"))?,
-            ));
+            // A variable sees the ones declared before it.
+            let compiled = compile(expr, format!("variables[{i}].expression"), &declared)?;
+            declared.insert(name.to_owned());
+            variables.push((format!("variables.{name}"), compiled));
         }
         let mut conditions = Vec::new();
         // The key is singular in Gatekeeper's schema; the plural is accepted as well.
@@ -119,6 +369,12 @@ impl CelProgram {
         } else {
             "matchConditions"
         };
+        // matchConditions cannot read the template's variables (only the prelude's).
+        let prelude: HashSet<String> = if gatekeeper {
+            ["anyObject", "params"].map(str::to_owned).into()
+        } else {
+            HashSet::new()
+        };
         for (i, c) in arr(source, mc).iter().enumerate() {
             let name = c
                 .get("name")
@@ -126,83 +382,116 @@ impl CelProgram {
                 .unwrap_or("")
                 .to_owned();
             let expr = c.get("expression").and_then(Json::as_str).unwrap_or("");
-            conditions.push((name, compile(expr, format!("{mc}[{i}].expression"))?));
+            conditions.push((
+                name,
+                compile(expr, format!("{mc}[{i}].expression"), &prelude)?,
+            ));
         }
         let mut validations = Vec::new();
         for (i, v) in arr(source, "validations").iter().enumerate() {
             let expr = v.get("expression").and_then(Json::as_str).unwrap_or("");
             let message_expression = match v.get("messageExpression").and_then(Json::as_str) {
-                Some(m) => Some(compile(m, format!("validations[{i}].messageExpression"))?),
+                Some(m) => Some(compile(
+                    m,
+                    format!("validations[{i}].messageExpression"),
+                    &declared,
+                )?),
                 None => None,
             };
             validations.push(Validation {
-                expression: expr.to_owned(),
-                program: compile(expr, format!("validations[{i}].expression"))?,
+                program: compile(expr, format!("validations[{i}].expression"), &declared)?,
                 message: v.get("message").and_then(Json::as_str).map(str::to_owned),
                 message_expression,
             });
         }
+        let mut audit_annotations = Vec::new();
+        if !gatekeeper {
+            for (i, a) in arr(source, "auditAnnotations").iter().enumerate() {
+                let key = a.get("key").and_then(Json::as_str).unwrap_or("").to_owned();
+                let expr = a
+                    .get("valueExpression")
+                    .and_then(Json::as_str)
+                    .unwrap_or("");
+                audit_annotations.push((
+                    key,
+                    compile(
+                        expr,
+                        format!("auditAnnotations[{i}].valueExpression"),
+                        &declared,
+                    )?,
+                ));
+            }
+        }
         let fail = source.get("failurePolicy").and_then(Json::as_str) != Some("Ignore");
-        let mut base = Context::default().with_all();
-        base.add_function("dyn", dyn_fn);
+        // Build the shared function table now, not on the first review.
+        let _ = base();
         Ok(CelProgram {
-            base,
+            gatekeeper,
             variables,
             conditions,
             validations,
+            audit_annotations,
             fail,
         })
     }
 
-    pub(crate) fn violations(
-        &self,
-        c: &Constraint,
-        review: &Review,
-    ) -> Result<Vec<(String, Json)>, PolicyError> {
-        Ok(self.eval(&c.cel_object, review))
+    /// Whether errors deny (`failurePolicy: Fail`, the default).
+    pub(crate) fn fails_closed(&self) -> bool {
+        self.fail
     }
 
     /// `(message, null)` per failed validation (and per error under `failurePolicy: Fail`).
-    pub(crate) fn eval(&self, params: &Value, review: &Review) -> Vec<(String, Json)> {
-        let r = review.cel.get_or_init(|| CelReview::new(review));
-        let mut ctx = self.base.new_inner_scope();
-        ctx.add_variable_from_value("object", r.object.clone());
-        ctx.add_variable_from_value("oldObject", r.old_object.clone());
-        ctx.add_variable_from_value("request", r.request.clone());
-        ctx.add_variable_from_value("params", params.clone());
-        ctx.add_variable_from_value("namespaceObject", r.namespace_object.clone());
-        // Variables in order, each seeing the earlier ones. A variable that errors is left
-        // out, so the error surfaces only in an expression that reads it (as lazy evaluation
-        // in the API server does).
-        let mut vars: HashMap<Key, Value> = HashMap::new();
-        for (name, p) in &self.variables {
-            ctx.add_variable_from_value(
-                "variables",
-                Value::Map(Map {
-                    map: Arc::new(vars.clone()),
-                }),
-            );
-            if let Ok(v) = p.execute(&ctx) {
-                vars.insert(Key::String(Arc::new(name.clone())), v);
-            }
+    /// `params`: the constraint (Gatekeeper) or the param object (VAP). Err: the evaluation
+    /// ran out of its budget, or the interpreter failed; the caller names the policy.
+    pub(crate) fn eval(
+        &self,
+        params: &Value,
+        review: &Review,
+        limits: &Limits,
+    ) -> Result<Vec<(String, Json)>, String> {
+        Ok(self.eval_all(params, review, limits)?.0)
+    }
+
+    /// As [`CelProgram::eval`], plus the VAP audit annotations `(key, value)` that evaluated to
+    /// a non-empty string.
+    pub(crate) fn eval_all(
+        &self,
+        params: &Value,
+        review: &Review,
+        limits: &Limits,
+    ) -> Result<Found, String> {
+        let r = review.cel.get_or_init(|| Arc::new(CelReview::new(review)));
+        let armed = Armed::new(limits);
+        // cel 0.13 has panicking paths on some values; a panic here must not take the
+        // webhook's worker down with it.
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.eval_in(&r.scope, params, &armed)
+        }));
+        match run {
+            Ok(result) => result,
+            Err(_) => Err("the CEL interpreter failed on this input".to_owned()),
         }
-        ctx.add_variable_from_value(
-            "variables",
-            Value::Map(Map {
-                map: Arc::new(vars),
-            }),
-        );
+    }
+
+    fn eval_in(&self, scope: &Context, params: &Value, armed: &Armed) -> Result<Found, String> {
+        let mut ctx = scope.new_inner_scope();
+        ctx.add_variable_from_value("params", params.clone());
+        if self.gatekeeper {
+            ctx.add_variable_from_value("variables.params", gatekeeper_params(params));
+        }
+        let over = |armed: &Armed| armed.exceeded().map_or(Ok(()), Err);
         let mut out = Vec::new();
         let mut cond_error = None;
         for (name, p) in &self.conditions {
-            match p.execute(&ctx) {
-                Ok(Value::Bool(false)) => return out,
+            match p.run(&ctx) {
+                Ok(Value::Bool(false)) => return Ok((out, Vec::new())),
                 Ok(Value::Bool(true)) => {}
                 Ok(other) => {
                     cond_error
                         .get_or_insert(format!("matchCondition {name}: not a bool: {other:?}"));
                 }
                 Err(e) => {
+                    over(armed)?;
                     cond_error.get_or_insert(format!("matchCondition {name}: {e}"));
                 }
             }
@@ -211,26 +500,113 @@ impl CelProgram {
             if self.fail {
                 out.push((e, Json::Null));
             }
-            return out;
+            return Ok((out, Vec::new()));
         }
-        for v in &self.validations {
-            match v.program.execute(&ctx) {
-                Ok(Value::Bool(true)) => {}
-                Ok(_) => out.push((message(v, &ctx), Json::Null)),
-                Err(e) if self.fail => {
-                    out.push((format!("{e} evaluating {}", v.expression), Json::Null))
+        // Variables in order, each seeing the earlier ones. A variable that errors is left
+        // unbound, so the error surfaces only in an expression that reads it (as lazy
+        // evaluation in the API server does).
+        for (name, p) in &self.variables {
+            match p.run(&ctx) {
+                Ok(v) => {
+                    let size = value_size(&v, MAX_VALUE_BYTES);
+                    if size > MAX_VALUE_BYTES {
+                        return Err(format!(
+                            "{name} produced a value over the size limit ({MAX_VALUE_BYTES} bytes)"
+                        ));
+                    }
+                    ctx.add_variable_from_value(name.clone(), v);
                 }
-                Err(_) => {}
+                Err(_) => over(armed)?,
             }
         }
-        out
+        for v in &self.validations {
+            match v.program.run(&ctx) {
+                Ok(Value::Bool(true)) => {}
+                Ok(_) => out.push((message(v, &ctx), Json::Null)),
+                Err(e) => {
+                    over(armed)?;
+                    if self.fail {
+                        out.push((format!("{e} evaluating {}", v.program.source), Json::Null));
+                    }
+                }
+            }
+        }
+        let mut annotations = Vec::new();
+        for (key, p) in &self.audit_annotations {
+            match p.run(&ctx) {
+                Ok(Value::String(s)) if !s.is_empty() => {
+                    // The API server truncates values to 10 KiB.
+                    let mut s = s.to_string();
+                    if s.len() > 10 * 1024 {
+                        let mut cut = 10 * 1024;
+                        while !s.is_char_boundary(cut) {
+                            cut -= 1;
+                        }
+                        s.truncate(cut);
+                    }
+                    annotations.push((key.clone(), s));
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    over(armed)?;
+                    if self.fail {
+                        out.push((format!("{e} evaluating auditAnnotations {key}"), Json::Null));
+                    }
+                }
+            }
+        }
+        over(armed)?;
+        Ok((out, annotations))
     }
+}
+
+/// Gatekeeper's prelude `params`: the constraint's `spec.parameters`, null when absent.
+fn gatekeeper_params(constraint: &Value) -> Value {
+    let get = |v: &Value, k: &str| match v {
+        Value::Map(m) => m.map.get(&Key::String(Arc::new(k.to_owned()))).cloned(),
+        _ => None,
+    };
+    get(constraint, "spec")
+        .and_then(|s| get(&s, "parameters"))
+        .unwrap_or(Value::Null)
+}
+
+/// Approximate size of a value, counting stops once past `cap`.
+fn value_size(v: &Value, cap: usize) -> usize {
+    fn walk(v: &Value, total: &mut usize, cap: usize) {
+        if *total > cap {
+            return;
+        }
+        match v {
+            Value::String(s) => *total += s.len(),
+            Value::Bytes(b) => *total += b.len(),
+            Value::List(l) => {
+                *total += 16 * l.len();
+                for x in l.iter() {
+                    walk(x, total, cap);
+                }
+            }
+            Value::Map(m) => {
+                *total += 16 * m.map.len();
+                for (k, x) in m.map.iter() {
+                    if let Key::String(s) = k {
+                        *total += s.len();
+                    }
+                    walk(x, total, cap);
+                }
+            }
+            _ => *total += 8,
+        }
+    }
+    let mut total = 0;
+    walk(v, &mut total, cap);
+    total
 }
 
 /// messageExpression (a non-empty single-line string), then message, then the expression.
 fn message(v: &Validation, ctx: &Context) -> String {
     if let Some(p) = &v.message_expression
-        && let Ok(Value::String(s)) = p.execute(ctx)
+        && let Ok(Value::String(s)) = p.run(ctx)
     {
         let s = s.trim();
         if !s.is_empty() && !s.contains('\n') && s.len() <= 5 * 1024 {
@@ -239,7 +615,7 @@ fn message(v: &Validation, ctx: &Context) -> String {
     }
     match v.message.as_deref().map(str::trim) {
         Some(m) if !m.is_empty() => m.to_owned(),
-        _ => format!("failed expression: {}", v.expression),
+        _ => format!("failed expression: {}", v.program.source),
     }
 }
 

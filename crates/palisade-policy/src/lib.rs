@@ -13,6 +13,7 @@ mod vap;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+pub use cel::{MAX_STEPS as CEL_MAX_STEPS, MAX_VALUE_BYTES as CEL_MAX_VALUE_BYTES};
 pub use model::{Action, Constraint, Template};
 use palisade_core::Severity;
 use serde_json::{Map, Value, json};
@@ -75,8 +76,10 @@ pub enum PolicyError {
 /// Execution limits per evaluation.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Wall-clock budget of one Rego evaluation (regorus's execution timer); exceeding it is an
-    /// error naming the policy. Raise with `--policy-timeout` where the binary exposes it.
+    /// Wall-clock budget of one evaluation of one policy, in both engines: regorus's execution
+    /// timer for Rego; for CEL, checked every 64 comprehension steps (besides the fixed
+    /// [`CEL_MAX_STEPS`] and [`CEL_MAX_VALUE_BYTES`]). Exceeding it is an error naming the
+    /// policy. Raise with `--policy-timeout` where the binary exposes it.
     pub rego_time: Duration,
 }
 
@@ -173,7 +176,7 @@ pub struct Review {
     pub namespace_object: Option<Value>,
     /// The review converted for each engine once, shared by every constraint.
     pub(crate) rego: std::sync::OnceLock<regorus::Value>,
-    pub(crate) cel: std::sync::OnceLock<cel::CelReview>,
+    pub(crate) cel: std::sync::OnceLock<std::sync::Arc<cel::CelReview>>,
 }
 
 impl Review {
@@ -246,6 +249,19 @@ pub struct Violation {
     /// Rego `details` (`{}` when absent; null for CEL).
     pub details: Value,
     pub engine: EngineKind,
+}
+
+/// What the policies found for one admission request ([`PolicySet::evaluate_request`]).
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Constraints' violations (load order), then the ValidatingAdmissionPolicies'.
+    pub violations: Vec<Violation>,
+    /// Policies that could not be evaluated (compile errors, runaway policies, the deadline).
+    pub errors: Vec<PolicyError>,
+    /// ValidatingAdmissionPolicy `auditAnnotations`: `POLICY/KEY` and the value.
+    pub audit_annotations: Vec<(String, String)>,
+    /// Evaluations run: one per constraint, one for all the ValidatingAdmissionPolicies.
+    pub evaluated: usize,
 }
 
 /// Templates and constraints loaded together.
@@ -362,11 +378,75 @@ impl PolicySet {
                 Err(e) => errors.push(e),
             }
         }
-        if !self.vaps.is_empty() {
-            self.vaps
-                .evaluate(object, namespace_object, &mut out, &mut errors);
-        }
+        let (v, e) = self.evaluate_vaps(object, namespace_object);
+        out.extend(v);
+        errors.extend(e);
         (out, errors)
+    }
+
+    /// Every policy on one admission request (the `request` of an AdmissionReview: `kind`,
+    /// `resource`, `subResource`, `name`, `namespace`, `operation`, `userInfo`, `object`,
+    /// `oldObject`, `dryRun`, `options`), as the API server and Gatekeeper's webhook see it:
+    /// Rego's `input.review` is the request (on DELETE `object` is the old object, as
+    /// Gatekeeper does); CEL's `object` (null on DELETE), `oldObject`, `request` and
+    /// `namespaceObject` are bound from it; ValidatingAdmissionPolicies match on its operation,
+    /// resource and subresource. `namespace_object`: the request's Namespace (null for
+    /// cluster-scoped objects and Namespaces). A policy not started by `deadline` is not
+    /// evaluated: one error says how many were left (message contains "time limit").
+    pub fn evaluate_request(
+        &self,
+        request: &Value,
+        namespace_object: Option<&Value>,
+        inventory: &Inventory,
+        deadline: Option<std::time::Instant>,
+    ) -> Outcome {
+        let mut out = Outcome::default();
+        let review = Review::new(request.clone(), namespace_object.cloned());
+        let object = match review.object() {
+            Value::Object(_) => review.object(),
+            _ => review.old_object(),
+        };
+        if !object.is_object() {
+            return out;
+        }
+        let late = |done: usize| {
+            deadline
+                .filter(|d| std::time::Instant::now() > *d)
+                .map(|_| PolicyError::Eval {
+                    policy: format!(
+                        "{} of {} policies",
+                        self.policy_count() - done,
+                        self.policy_count()
+                    ),
+                    engine: "budget",
+                    message: "not evaluated: the review's time limit was reached".to_owned(),
+                })
+        };
+        for (i, c) in self.constraints.iter().enumerate() {
+            if let Some(e) = late(i) {
+                out.errors.push(e);
+                return out;
+            }
+            out.evaluated += 1;
+            match self.review(c, &review, inventory, None) {
+                Ok(v) => out.violations.extend(v),
+                Err(e) => out.errors.push(e),
+            }
+        }
+        if !self.vaps.is_empty() {
+            if let Some(e) = late(self.constraints.len()) {
+                out.errors.push(e);
+                return out;
+            }
+            out.evaluated += 1;
+            self.vaps.evaluate(&review, &self.limits, &mut out);
+        }
+        out
+    }
+
+    /// Constraints plus ValidatingAdmissionPolicyBindings loaded.
+    pub fn policy_count(&self) -> usize {
+        self.constraints.len() + self.vaps.binding_count()
     }
 
     /// The ValidatingAdmissionPolicy part of [`PolicySet::evaluate`] alone, for callers that
@@ -379,8 +459,19 @@ impl PolicySet {
     ) -> (Vec<Violation>, Vec<PolicyError>) {
         let (mut out, mut errors) = (Vec::new(), Vec::new());
         if !self.vaps.is_empty() {
-            self.vaps
-                .evaluate(object, namespace_object, &mut out, &mut errors);
+            // A scanned object is reviewed as its CREATE.
+            let mut review = Review::of_object(object, namespace_object);
+            if let Value::Object(m) = &mut review.request {
+                m.insert("operation".into(), Value::String("CREATE".into()));
+            }
+            if object.get("kind").and_then(Value::as_str) == Some("Namespace") {
+                // namespaceObject is null for requests on Namespaces themselves.
+                review.namespace_object = None;
+            }
+            let mut vap = Outcome::default();
+            self.vaps.evaluate(&review, &self.limits, &mut vap);
+            out.extend(vap.violations);
+            errors.extend(vap.errors);
         }
         (out, errors)
     }
@@ -417,7 +508,9 @@ impl PolicySet {
                 (None, None) => return Err(eval_error(c, "rego", "the template has no Rego")),
             },
             EngineKind::Cel => match (&t.cel, &t.cel_error) {
-                (Some(p), _) => p.violations(c, review)?,
+                (Some(p), _) => p
+                    .eval(&c.cel_object, review, &self.limits)
+                    .map_err(|m| eval_error(c, "cel", m))?,
                 (None, Some(e)) => return Err(eval_error(c, "cel", e)),
                 (None, None) => return Err(eval_error(c, "cel", "the template has no CEL")),
             },

@@ -53,6 +53,10 @@ impl Template {
     pub fn has_cel(&self) -> bool {
         self.cel.is_some() || self.cel_error.is_some()
     }
+    /// Whether its Rego runs on regorus's VM (false: on the interpreter, or no Rego).
+    pub fn rego_on_vm(&self) -> bool {
+        self.rego.as_ref().is_some_and(RegoProgram::on_vm)
+    }
 
     pub(crate) fn from_document(
         doc: &Document,

@@ -2,7 +2,10 @@
 //! input `{review, parameters}`, `data.inventory`, the `violation` set.
 
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+use regorus::languages::rego::compiler::Compiler;
+use regorus::rvm::{Program, RegoVM};
 
 use regorus::utils::limits::ExecutionTimerConfig;
 use serde_json::{Value, json};
@@ -17,12 +20,29 @@ const CHECK_INTERVAL: NonZeroU32 = match NonZeroU32::new(64) {
     None => NonZeroU32::MIN,
 };
 
+/// Engines kept for reuse per template: about one per thread that evaluates at once.
+const POOL_MAX: usize = 64;
+
+/// One evaluator: regorus's Rego VM where the template compiles to it, else its interpreter.
+enum Runner {
+    Vm(Box<RegoVM>),
+    Interpreter(Box<regorus::Engine>),
+}
+
 pub(crate) struct RegoProgram {
-    /// A prepared engine reused across reviews (cloning one per review costs more than the
-    /// evaluation), with the id of the inventory last merged into its `data`.
-    engine: Mutex<(regorus::Engine, Option<u64>)>,
+    /// The prepared interpreter (also the fallback where the VM compiler refuses a template).
+    prototype: regorus::Engine,
+    /// The template compiled for regorus's register VM: 4-6x faster than the tree-walking
+    /// interpreter on the library's templates (K8sContainerLimits: 1 ms -> 160 us per
+    /// review), the same results on every suite case (conformance test).
+    program: Option<Arc<Program>>,
+    /// Prepared evaluators reused across reviews, each with the id of the inventory last
+    /// loaded into its `data`. An evaluation takes one out and puts it back, so threads never
+    /// wait on each other's evaluation (a single engine behind a Mutex serialised admit's
+    /// workers).
+    pool: Mutex<Vec<(Runner, Option<u64>)>>,
     rule: String,
-    /// Whether any module reads `data.inventory`: merging the inventory into `data` costs in
+    /// Whether any module reads `data.inventory`: loading the inventory into `data` costs in
     /// proportion to its size, so templates that do not read it do not get it.
     reads_inventory: bool,
 }
@@ -69,6 +89,19 @@ impl RegoProgram {
                 opa_v0_compat(src)
             }
         };
+        // regorus does not refuse recursion as OPA does, and a recursive function overflows
+        // the native stack (the process aborts) before any time limit can stop it.
+        for (what, src) in std::iter::once((name.to_owned(), rego)).chain(
+            libs.iter()
+                .enumerate()
+                .map(|(i, l)| (format!("libs[{i}]"), l.as_str())),
+        ) {
+            if let Some(cycle) = recursion(src) {
+                return Err(format!(
+                    "{what}: recursive reference {cycle} (Rego forbids recursion; rego_recursion_error in OPA)"
+                ));
+            }
+        }
         for (i, lib) in libs.iter().enumerate() {
             engine
                 .add_policy(format!("{name}/libs[{i}].rego"), fix(lib))
@@ -103,8 +136,21 @@ impl RegoProgram {
         }
         let reads_inventory =
             rego.contains("inventory") || libs.iter().any(|l| l.contains("inventory"));
+        // Extensions (external_data) are the interpreter's only.
+        let program = if rego.contains("external_data") {
+            None
+        } else {
+            let mut e = engine.clone();
+            e.compile_with_entrypoint(&rule.as_str().into())
+                .ok()
+                .and_then(|compiled| {
+                    Compiler::compile_from_policy(&compiled, &[rule.as_str()]).ok()
+                })
+        };
         Ok(RegoProgram {
-            engine: Mutex::new((engine, None)),
+            prototype: engine,
+            program,
+            pool: Mutex::new(Vec::new()),
             rule,
             reads_inventory,
         })
@@ -118,22 +164,64 @@ impl RegoProgram {
         inventory: &Inventory,
         limits: &Limits,
     ) -> Result<Vec<(String, Value)>, PolicyError> {
+        let mut slot = self
+            .pool
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop()
+            .unwrap_or_else(|| (self.runner(), None));
+        let result = self.eval_on(&mut slot, c, review, inventory, limits);
+        let mut pool = self
+            .pool
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if pool.len() < POOL_MAX {
+            pool.push(slot);
+        }
+        result
+    }
+
+    /// Whether evaluations run on regorus's VM (else on its interpreter).
+    pub(crate) fn on_vm(&self) -> bool {
+        self.program.is_some()
+    }
+
+    fn runner(&self) -> Runner {
+        match &self.program {
+            Some(p) => {
+                let mut vm = RegoVM::new();
+                vm.load_program(p.clone());
+                // OPA's default, as for the interpreter below.
+                vm.set_strict_builtin_errors(false);
+                // The VM's default stops at 25,000 instructions, which a large object
+                // passes legitimately; the time limit bounds evaluations instead.
+                vm.set_max_instructions(usize::MAX);
+                Runner::Vm(Box::new(vm))
+            }
+            None => Runner::Interpreter(Box::new(self.prototype.clone())),
+        }
+    }
+
+    fn eval_on(
+        &self,
+        slot: &mut (Runner, Option<u64>),
+        c: &Constraint,
+        review: &Review,
+        inventory: &Inventory,
+        limits: &Limits,
+    ) -> Result<Vec<(String, Value)>, PolicyError> {
         let err = |message: String| PolicyError::Eval {
             policy: c.id(),
             engine: "rego",
             message,
         };
-        let mut guard = self
-            .engine
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (engine, loaded) = &mut *guard;
-        engine.set_execution_timer_config(ExecutionTimerConfig {
+        let (runner, loaded) = slot;
+        let timer = ExecutionTimerConfig {
             limit: limits.rego_time,
             // Reading the clock at every step cost ~5% of evaluation time; every 64 steps keeps
             // the overrun small.
             check_interval: CHECK_INTERVAL,
-        });
+        };
         let rv = review.rego.get_or_init(|| {
             let mut request = review.request.clone();
             if let Value::Object(m) = &mut request {
@@ -155,17 +243,40 @@ impl RegoProgram {
             regorus::Value::from("parameters"),
             c.rego_parameters.clone(),
         );
-        engine.set_input(regorus::Value::from(input));
-        if self.reads_inventory && *loaded != Some(inventory.id) {
-            engine.clear_data();
-            *loaded = None;
-            engine
-                .add_data(inventory.rego_data())
-                .map_err(|e| err(e.to_string()))?;
-            *loaded = Some(inventory.id);
-        }
-        let result = engine.eval_rule(self.rule.clone()).map_err(|e| {
-            let m = e.to_string();
+        let input = regorus::Value::from(input);
+        let result = match runner {
+            Runner::Vm(vm) => {
+                if self.reads_inventory && *loaded != Some(inventory.id) {
+                    *loaded = None;
+                    vm.set_data(inventory.rego_data())
+                        .map_err(|e| err(e.to_string()))?;
+                    *loaded = Some(inventory.id);
+                }
+                // Reloading resets the registers and the per-evaluation rule cache.
+                if let Some(p) = &self.program {
+                    vm.load_program(p.clone());
+                }
+                vm.set_execution_timer_config(Some(timer));
+                vm.set_input(input);
+                vm.execute().map_err(|e| e.to_string())
+            }
+            Runner::Interpreter(engine) => {
+                engine.set_execution_timer_config(timer);
+                engine.set_input(input);
+                if self.reads_inventory && *loaded != Some(inventory.id) {
+                    engine.clear_data();
+                    *loaded = None;
+                    engine
+                        .add_data(inventory.rego_data())
+                        .map_err(|e| err(e.to_string()))?;
+                    *loaded = Some(inventory.id);
+                }
+                engine
+                    .eval_rule(self.rule.clone())
+                    .map_err(|e| e.to_string())
+            }
+        };
+        let result = result.map_err(|m| {
             if m.contains("time limit") {
                 err(format!(
                     "{m} (limit {} ms per evaluation; raise Limits::rego_time)",
@@ -199,6 +310,138 @@ impl RegoProgram {
             })
             .collect())
     }
+}
+
+/// A cycle among the rules and functions of one module (`f -> g -> f`), if any. Token-level:
+/// a definition starts with a name at the start of a line outside any bracket; its text up to
+/// the next definition refers to every other top-level name it mentions (not after `.`).
+/// Comments and strings are skipped.
+pub(crate) fn recursion(src: &str) -> Option<String> {
+    const KEYWORDS: &[&str] = &[
+        "package", "import", "default", "else", "if", "contains", "some", "every", "in", "not",
+        "with", "as", "true", "false", "null",
+    ];
+    let mut defs: Vec<(String, Vec<String>)> = Vec::new();
+    let mut depth: i64 = 0;
+    let mut line_start = true;
+    let mut after_dot = false;
+    let mut skip_line = false;
+    let mut chars = src.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '#' => {
+                for n in chars.by_ref() {
+                    if n == '\n' {
+                        break;
+                    }
+                }
+                line_start = true;
+                skip_line = false;
+                continue;
+            }
+            '"' => {
+                let mut escaped = false;
+                for n in chars.by_ref() {
+                    match (escaped, n) {
+                        (true, _) => escaped = false,
+                        (false, '\\') => escaped = true,
+                        (false, '"') => break,
+                        _ => {}
+                    }
+                }
+            }
+            '`' => {
+                for n in chars.by_ref() {
+                    if n == '`' {
+                        break;
+                    }
+                }
+            }
+            '{' | '(' | '[' => depth += 1,
+            '}' | ')' | ']' => depth -= 1,
+            '\n' => {
+                line_start = true;
+                skip_line = false;
+                after_dot = false;
+                continue;
+            }
+            c if c.is_alphabetic() || c == '_' => {
+                let mut word = String::from(c);
+                while let Some(&n) = chars.peek() {
+                    if n.is_alphanumeric() || n == '_' {
+                        word.push(n);
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                if line_start && depth <= 0 && !skip_line {
+                    if word == "package" || word == "import" {
+                        skip_line = true;
+                    } else if word != "default" {
+                        defs.push((word, Vec::new()));
+                    }
+                } else if !after_dot
+                    && !skip_line
+                    && !KEYWORDS.contains(&word.as_str())
+                    && let Some((_, mentions)) = defs.last_mut()
+                {
+                    mentions.push(word);
+                }
+                line_start = false;
+                after_dot = false;
+                continue;
+            }
+            c if c.is_whitespace() => continue,
+            _ => {}
+        }
+        after_dot = c == '.';
+        line_start = false;
+    }
+    // Edges between defined names; several definitions of one name merge.
+    let names: std::collections::BTreeSet<&str> = defs.iter().map(|(n, _)| n.as_str()).collect();
+    let mut edges: std::collections::BTreeMap<&str, std::collections::BTreeSet<&str>> =
+        std::collections::BTreeMap::new();
+    for (n, mentions) in &defs {
+        let e = edges.entry(n.as_str()).or_default();
+        for m in mentions {
+            if names.contains(m.as_str()) {
+                e.insert(m.as_str());
+            }
+        }
+    }
+    // Depth-first search for a back edge.
+    fn visit<'a>(
+        n: &'a str,
+        edges: &std::collections::BTreeMap<&'a str, std::collections::BTreeSet<&'a str>>,
+        path: &mut Vec<&'a str>,
+        done: &mut std::collections::BTreeSet<&'a str>,
+    ) -> Option<String> {
+        if let Some(i) = path.iter().position(|p| *p == n) {
+            let mut cycle: Vec<&str> = path.get(i..).map(<[&str]>::to_vec).unwrap_or_default();
+            cycle.push(n);
+            return Some(cycle.join(" -> "));
+        }
+        if done.contains(n) {
+            return None;
+        }
+        path.push(n);
+        for m in edges.get(n).into_iter().flatten() {
+            if let Some(c) = visit(m, edges, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        done.insert(n);
+        None
+    }
+    let mut done = std::collections::BTreeSet::new();
+    for n in edges.keys() {
+        if let Some(c) = visit(n, &edges, &mut Vec::new(), &mut done) {
+            return Some(c);
+        }
+    }
+    None
 }
 
 /// Two Rego v0 forms OPA accepts and regorus 0.14 does not, rewritten line by line into their
@@ -249,6 +492,22 @@ pub(crate) fn opa_v0_compat(src: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::opa_v0_compat;
+
+    #[test]
+    fn recursion_is_found_and_ordinary_modules_pass() {
+        use super::recursion;
+        assert_eq!(
+            recursion("package p\nf(x) = y { x > 0; y := f(x - 1) }\nf(0) = 0\n").as_deref(),
+            Some("f -> f")
+        );
+        assert_eq!(
+            recursion("package p\na { b }\nb {\n  c\n}\nc { a }\n").as_deref(),
+            Some("a -> b -> c -> a")
+        );
+        // Names in strings, comments, after dots, and local variables: no edges.
+        let ok = "package p\n# f calls f\nf(x) = y {\n  y := input.f\n  msg := \"f(f)\"\n}\nviolation[{\"msg\": m}] {\n  f(1)\n  m := \"x\"\n}\n";
+        assert_eq!(recursion(ok), None);
+    }
 
     #[test]
     fn multi_body_rules_become_separate_definitions() {

@@ -1,16 +1,17 @@
-//! ValidatingAdmissionPolicy (`admissionregistration.k8s.io/v1`) offline: policies, their
-//! bindings and param objects; matchConstraints / binding matchResources (resource rules for
-//! CREATE, excludeResourceRules, namespaceSelector, objectSelector), params by name or
-//! selector, matchConditions, variables, validations with message/messageExpression,
-//! failurePolicy, validationActions. Each (binding, param) evaluation that denies is one
-//! violation; the object is reviewed as a CREATE.
+//! ValidatingAdmissionPolicy (`admissionregistration.k8s.io/v1`): policies, their bindings and
+//! param objects; matchConstraints / binding matchResources (resource rules with operations
+//! and subresources, excludeResourceRules, namespaceSelector, objectSelector), params by name
+//! or selector, matchConditions, variables, validations with message/messageExpression,
+//! auditAnnotations, failurePolicy, validationActions. Each (binding, param) evaluation that
+//! denies is one violation. Admission requests are reviewed as they come (operation, userInfo,
+//! oldObject, ...); a scanned object is reviewed as a CREATE.
 
 use palisade_core::{Document, FieldPath, Severity};
 use serde_json::Value;
 
 use crate::cel::{CelProgram, to_cel};
 use crate::matching::selector;
-use crate::{Action, EngineKind, PolicyError, Review, Violation};
+use crate::{Action, EngineKind, Limits, Outcome, PolicyError, Review, Violation};
 
 #[derive(Debug)]
 pub(crate) struct Vap {
@@ -52,6 +53,10 @@ impl VapSet {
         self.policies.is_empty()
     }
 
+    pub(crate) fn binding_count(&self) -> usize {
+        self.bindings.len()
+    }
+
     pub(crate) fn load(docs: &[Document], errors: &mut Vec<PolicyError>) -> VapSet {
         let mut set = VapSet::default();
         let mut others: Vec<&Value> = Vec::new();
@@ -78,7 +83,13 @@ impl VapSet {
                 });
                 let param_kind = spec.get("paramKind").map(|p| {
                     let s = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
-                    (s("apiVersion"), s("kind"))
+                    // v1alpha1's `{group, version, kind}` shape names the same thing.
+                    let api = match (s("apiVersion"), s("group"), s("version")) {
+                        (a, _, _) if !a.is_empty() => a,
+                        (_, g, v) if g.is_empty() => v,
+                        (_, g, v) => format!("{g}/{v}"),
+                    };
+                    (api, s("kind"))
                 });
                 let severity = v
                     .pointer("/metadata/annotations/palisade.dev~1severity")
@@ -150,38 +161,24 @@ impl VapSet {
         set
     }
 
-    /// Violations of every policy and binding for one object, reviewed as a CREATE.
-    pub(crate) fn evaluate(
-        &self,
-        object: &Value,
-        namespace_object: Option<&Value>,
-        out: &mut Vec<Violation>,
-        errors: &mut Vec<PolicyError>,
-    ) {
-        let mut review = Review::of_object(object, namespace_object);
-        if let Value::Object(m) = &mut review.request {
-            m.insert("operation".into(), Value::String("CREATE".into()));
-        }
-        let is_ns = object.get("kind").and_then(Value::as_str) == Some("Namespace");
-        if is_ns {
-            // namespaceObject is null for requests on Namespaces themselves.
-            review.namespace_object = None;
-        }
+    /// Violations of every policy and binding for one review (an AdmissionRequest, or an
+    /// object reviewed as a CREATE), and the audit annotations `POLICY/KEY = value` of the
+    /// evaluations that ran.
+    pub(crate) fn evaluate(&self, review: &Review, limits: &Limits, out: &mut Outcome) {
+        let target = Target::of(review);
         for p in &self.policies {
-            if !resources_match(&p.match_constraints, object, namespace_object) {
+            if !target.matches(&p.match_constraints) {
                 continue;
             }
             for b in self.bindings.iter().filter(|b| b.policy == p.name) {
-                if !b.match_resources.is_null()
-                    && !resources_match(&b.match_resources, object, namespace_object)
-                {
+                if !b.match_resources.is_null() && !target.matches(&b.match_resources) {
                     continue;
                 }
                 let id = format!("{}/{}", p.name, b.name);
                 let program = match &p.program {
                     Ok(pr) => pr,
                     Err(e) => {
-                        errors.push(PolicyError::Eval {
+                        out.errors.push(PolicyError::Eval {
                             policy: id,
                             engine: "cel",
                             message: e.clone(),
@@ -189,7 +186,7 @@ impl VapSet {
                         continue;
                     }
                 };
-                let params: Vec<Value> = match self.params_for(p, b, object) {
+                let params: Vec<Value> = match self.params_for(p, b, target.namespace) {
                     Ok(ps) => ps,
                     Err(message) => {
                         // A configuration error: denied under failurePolicy Fail.
@@ -198,12 +195,31 @@ impl VapSet {
                 };
                 for param in &params {
                     let found = match param.as_str().and_then(|s| s.strip_prefix('\0')) {
-                        Some(message) => vec![(message.to_owned(), Value::Null)],
-                        None => program.eval(&to_cel(param), &review),
+                        Some(message) if program.fails_closed() => {
+                            vec![(message.to_owned(), Value::Null)]
+                        }
+                        Some(_) => Vec::new(),
+                        None => match program.eval_all(&to_cel(param), review, limits) {
+                            Ok((found, annotations)) => {
+                                for (key, value) in annotations {
+                                    out.audit_annotations
+                                        .push((format!("{}/{key}", p.name), value));
+                                }
+                                found
+                            }
+                            Err(message) => {
+                                out.errors.push(PolicyError::Eval {
+                                    policy: id.clone(),
+                                    engine: "cel",
+                                    message,
+                                });
+                                continue;
+                            }
+                        },
                     };
                     for (message, _) in found {
                         for &action in &b.actions {
-                            out.push(Violation {
+                            out.violations.push(Violation {
                                 policy: id.clone(),
                                 action,
                                 message: message.clone(),
@@ -223,7 +239,12 @@ impl VapSet {
 
     /// The params of one evaluation each: `[null]` without paramKind or paramRef; none when
     /// nothing is found and parameterNotFoundAction is Allow; Err when it is Deny.
-    fn params_for(&self, p: &Vap, b: &Binding, object: &Value) -> Result<Vec<Value>, String> {
+    fn params_for(
+        &self,
+        p: &Vap,
+        b: &Binding,
+        request_namespace: Option<&str>,
+    ) -> Result<Vec<Value>, String> {
         let (Some((api, kind)), Some(r)) = (&p.param_kind, &b.param_ref) else {
             return Ok(vec![Value::Null]);
         };
@@ -231,11 +252,7 @@ impl VapSet {
             .get("namespace")
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
-            .or_else(|| {
-                object
-                    .pointer("/metadata/namespace")
-                    .and_then(Value::as_str)
-            });
+            .or(request_namespace);
         let name = r.get("name").and_then(Value::as_str);
         let found: Vec<Value> = self
             .params
@@ -272,84 +289,155 @@ impl VapSet {
     }
 }
 
-/// MatchResources for a CREATE of `object`: resourceRules (apiGroups, apiVersions,
-/// resources, scope; CREATE among operations), excludeResourceRules, namespaceSelector,
-/// objectSelector.
-fn resources_match(m: &Value, o: &Value, namespace_object: Option<&Value>) -> bool {
-    let api = o.get("apiVersion").and_then(Value::as_str).unwrap_or("");
-    let (group, version) = api.rsplit_once('/').unwrap_or(("", api));
-    let kind = o.get("kind").and_then(Value::as_str).unwrap_or("");
-    let resource = plural(kind);
-    let name = o
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    let namespaced = o
-        .pointer("/metadata/namespace")
-        .and_then(Value::as_str)
-        .is_some_and(|n| !n.is_empty());
-    let rule_hits = |r: &Value| {
-        let has = |key: &str, want: &str| {
-            r.get(key).and_then(Value::as_array).is_some_and(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .any(|s| s == "*" || s == want)
-            })
+/// What MatchResources are matched against, from the request (or the object's own fields).
+struct Target<'a> {
+    operation: &'a str,
+    group: &'a str,
+    version: &'a str,
+    /// `RESOURCE` or `RESOURCE/SUBRESOURCE`.
+    resource: String,
+    kind: &'a str,
+    name: &'a str,
+    namespace: Option<&'a str>,
+    /// The object's labels (the old object's on DELETE).
+    labels: Option<&'a Value>,
+    namespace_object: Option<&'a Value>,
+}
+
+impl<'a> Target<'a> {
+    fn of(review: &'a Review) -> Target<'a> {
+        let req = &review.request;
+        let s = |v: Option<&'a Value>| v.and_then(Value::as_str).unwrap_or("");
+        let object = match review.object() {
+            Value::Object(_) => review.object(),
+            _ => review.old_object(),
         };
-        let ops = r.get("operations").and_then(Value::as_array);
-        let op_ok = ops.is_none_or(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .any(|s| s == "*" || s == "CREATE")
-        });
-        let names_ok = r
-            .get("resourceNames")
-            .and_then(Value::as_array)
-            .filter(|a| !a.is_empty())
-            .is_none_or(|a| a.iter().any(|n| n.as_str() == Some(name)));
-        let scope_ok = match r.get("scope").and_then(Value::as_str) {
-            Some("Cluster") => !namespaced,
-            Some("Namespaced") => namespaced,
-            _ => true,
+        let api = s(object.get("apiVersion"));
+        let (og, ov) = api.rsplit_once('/').unwrap_or(("", api));
+        // The request's kind and resource when it has them (admission), else the object's.
+        let (group, version, kind) = match req.get("kind").filter(|k| k.is_object()) {
+            Some(k) if !s(k.get("kind")).is_empty() => {
+                (s(k.get("group")), s(k.get("version")), s(k.get("kind")))
+            }
+            _ => (og, ov, s(object.get("kind"))),
         };
-        op_ok
-            && has("apiGroups", group)
-            && has("apiVersions", version)
-            && has("resources", &resource)
-            && names_ok
-            && scope_ok
-    };
-    let rules = m.get("resourceRules").and_then(Value::as_array);
-    if let Some(rules) = rules
-        && !rules.iter().any(rule_hits)
-    {
-        return false;
-    }
-    if m.get("excludeResourceRules")
-        .and_then(Value::as_array)
-        .is_some_and(|a| a.iter().any(rule_hits))
-    {
-        return false;
-    }
-    if let Some(sel) = m.get("objectSelector")
-        && !selector(sel, o.pointer("/metadata/labels"))
-    {
-        return false;
-    }
-    if let Some(sel) = m.get("namespaceSelector") {
-        let labels = if kind == "Namespace" && group.is_empty() {
-            o.pointer("/metadata/labels")
-        } else if namespaced {
-            // Without the Namespace the selector cannot hold unless it selects everything.
-            namespace_object.and_then(|n| n.pointer("/metadata/labels"))
-        } else {
-            return true;
+        let resource = match s(req.pointer("/resource/resource")) {
+            "" => plural(kind),
+            r => r.to_owned(),
         };
-        if !selector(sel, labels) {
-            return false;
+        let resource = match s(req.get("subResource")) {
+            "" => resource,
+            sub => format!("{resource}/{sub}"),
+        };
+        let name = match s(req.get("name")) {
+            "" => s(object.pointer("/metadata/name")),
+            n => n,
+        };
+        let namespace = match s(req.get("namespace")) {
+            "" => object
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .filter(|n| !n.is_empty()),
+            n => Some(n),
+        };
+        Target {
+            operation: review.operation(),
+            group,
+            version,
+            resource,
+            kind,
+            name,
+            namespace,
+            labels: object.pointer("/metadata/labels"),
+            namespace_object: review.namespace_object.as_ref(),
         }
     }
-    true
+
+    /// MatchResources: resourceRules (apiGroups, apiVersions, resources with `*` and
+    /// `RES/*` / `*/SUB` forms, operations, resourceNames, scope), excludeResourceRules,
+    /// namespaceSelector, objectSelector.
+    fn matches(&self, m: &Value) -> bool {
+        let rule_hits = |r: &Value| {
+            let has = |key: &str, want: &str| {
+                r.get(key).and_then(Value::as_array).is_some_and(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .any(|s| s == "*" || s == want)
+                })
+            };
+            let resource_ok = r
+                .get("resources")
+                .and_then(Value::as_array)
+                .is_some_and(|a| {
+                    a.iter().filter_map(Value::as_str).any(|s| {
+                        if s == self.resource {
+                            return true;
+                        }
+                        match (s.split_once('/'), self.resource.split_once('/')) {
+                            (None, None) => s == "*",
+                            (Some((rs, ss)), Some((res, sub))) => {
+                                (rs == "*" || rs == res) && (ss == "*" || ss == sub)
+                            }
+                            _ => false,
+                        }
+                    })
+                });
+            let ops = r.get("operations").and_then(Value::as_array);
+            let op_ok = ops.is_none_or(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .any(|s| s == "*" || s == self.operation)
+            });
+            let names_ok = r
+                .get("resourceNames")
+                .and_then(Value::as_array)
+                .filter(|a| !a.is_empty())
+                .is_none_or(|a| a.iter().any(|n| n.as_str() == Some(self.name)));
+            let scope_ok = match r.get("scope").and_then(Value::as_str) {
+                Some("Cluster") => self.namespace.is_none(),
+                Some("Namespaced") => self.namespace.is_some(),
+                _ => true,
+            };
+            op_ok
+                && has("apiGroups", self.group)
+                && has("apiVersions", self.version)
+                && resource_ok
+                && names_ok
+                && scope_ok
+        };
+        let rules = m.get("resourceRules").and_then(Value::as_array);
+        if let Some(rules) = rules
+            && !rules.iter().any(rule_hits)
+        {
+            return false;
+        }
+        if m.get("excludeResourceRules")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(rule_hits))
+        {
+            return false;
+        }
+        if let Some(sel) = m.get("objectSelector")
+            && !selector(sel, self.labels)
+        {
+            return false;
+        }
+        if let Some(sel) = m.get("namespaceSelector") {
+            let labels = if self.kind == "Namespace" && self.group.is_empty() {
+                self.labels
+            } else if self.namespace.is_some() {
+                // Without the Namespace the selector cannot hold unless it selects everything.
+                self.namespace_object
+                    .and_then(|n| n.pointer("/metadata/labels"))
+            } else {
+                return true;
+            };
+            if !selector(sel, labels) {
+                return false;
+            }
+        }
+        true
+    }
 }
 
 /// The resource name of a kind: Kubernetes' plural for built-in kinds (lowercase, -s/-es/-ies)

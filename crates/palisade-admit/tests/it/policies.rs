@@ -466,3 +466,104 @@ async fn runaway_policy_hits_the_time_budget() {
         }
     }
 }
+
+const REQUEST_AWARE: &str = r#"apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata:
+  name: no-scale-down.example.com
+spec:
+  matchConstraints:
+    resourceRules:
+    - apiGroups: ["apps"]
+      apiVersions: ["v1"]
+      operations: ["UPDATE"]
+      resources: ["deployments"]
+  validations:
+  - expression: "request.userInfo.username != 'alice' || object.spec.replicas >= oldObject.spec.replicas"
+    messageExpression: "request.userInfo.username + ' may not scale ' + object.metadata.name + ' down from ' + string(oldObject.spec.replicas)"
+  auditAnnotations:
+  - key: who
+    valueExpression: "request.userInfo.username + ' ' + request.operation + (request.dryRun ? ' (dry run)' : '')"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata:
+  name: everywhere
+spec:
+  policyName: no-scale-down.example.com
+  validationActions: [Deny]
+---
+apiVersion: templates.gatekeeper.sh/v1
+kind: ConstraintTemplate
+metadata:
+  name: lockedobjects
+spec:
+  crd:
+    spec:
+      names:
+        kind: LockedObjects
+  targets:
+    - target: admission.k8s.gatekeeper.sh
+      rego: |
+        package lockedobjects
+        violation[{"msg": msg}] {
+          input.review.operation == "UPDATE"
+          input.review.oldObject.metadata.labels.locked == "true"
+          not input.review.userInfo.groups[_] == "admins"
+          msg := sprintf("%v is locked; %v may not change it", [input.review.name, input.review.userInfo.username])
+        }
+---
+apiVersion: constraints.gatekeeper.sh/v1beta1
+kind: LockedObjects
+metadata:
+  name: locked
+"#;
+
+/// Policies see the whole AdmissionRequest: operation, userInfo, oldObject, dryRun (VAP and
+/// Gatekeeper alike), and VAP auditAnnotations reach the response.
+#[tokio::test]
+async fn policies_read_user_info_old_object_and_operation() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("p.yaml"), REQUEST_AWARE).unwrap();
+    let (app, _) = with_policies(
+        Config::default(),
+        vec![ns("default", &[])],
+        PolicyOptions::new(vec![dir.path().to_owned()]),
+    );
+    let deployments = ("apps", "deployments");
+    // CREATE: the VAP's rules name UPDATE only; the Rego sees no oldObject.
+    let resp = decide(&app, &review(deployments, &deployment(5), None)).await;
+    assert_eq!(resp["allowed"], true, "{resp}");
+    assert!(resp["auditAnnotations"].get("palisade-policy-audit-annotations").is_none(), "{resp}");
+    // alice scales down: denied with the messageExpression; the annotation names her.
+    let mut req = review(deployments, &deployment(3), Some(&deployment(5)));
+    req["request"]["dryRun"] = json!(true);
+    let resp = decide(&app, &req).await;
+    assert_eq!(resp["allowed"], false, "{resp}");
+    assert_eq!(
+        resp["status"]["message"],
+        "deployments.apps \"web\" is forbidden: violates policies: no-scale-down.example.com/everywhere: alice may not scale web down from 5"
+    );
+    assert_eq!(
+        resp["auditAnnotations"]["palisade-policy-audit-annotations"],
+        "no-scale-down.example.com/who=alice UPDATE (dry run)"
+    );
+    // Scaling up is fine, unless the old object was locked (Rego reads oldObject and userInfo).
+    let resp = decide(&app, &review(deployments, &deployment(6), Some(&deployment(5)))).await;
+    assert_eq!(resp["allowed"], true, "{resp}");
+    let mut locked = deployment(5);
+    locked["metadata"]["labels"] = json!({"locked": "true"});
+    let resp = decide(&app, &review(deployments, &deployment(6), Some(&locked))).await;
+    assert_eq!(resp["allowed"], false, "{resp}");
+    assert!(
+        resp["status"]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("LockedObjects/locked: web is locked; alice may not change it"),
+        "{resp}"
+    );
+    let mut admin = review(deployments, &deployment(6), Some(&locked));
+    admin["request"]["userInfo"]["groups"] = json!(["admins"]);
+    let resp = decide(&app, &admin).await;
+    assert_eq!(resp["allowed"], true, "{resp}");
+}

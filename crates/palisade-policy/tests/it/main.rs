@@ -1,4 +1,7 @@
 //! Integration tests: gatekeeper-library conformance, loader errors, limits, evaluate().
+mod cel_limits;
 mod conformance;
+mod fuzz_regressions;
+mod k8s_vap_examples;
 mod policies;
 mod vap;
