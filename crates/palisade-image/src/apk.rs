@@ -77,6 +77,14 @@ pub(crate) fn packages(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn never_panics(s in "([PVAoLCDF]:[a-z0-9.:_-]{0,10}\n|\n|[^\n]{0,8}\n){0,40}") {
+            let _ = packages(s.as_bytes(), None, "x");
+        }
+    }
 
     #[test]
     fn records_origin_and_missing_fields() {

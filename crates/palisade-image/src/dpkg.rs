@@ -137,6 +137,22 @@ pub(crate) fn packages(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
+            let _ = packages(&bytes, None, "x");
+        }
+
+        #[test]
+        fn never_panics_on_field_soup(s in "((Package|Status|Version|Source|Architecture): ?[a-z0-9 ():.~+-]{0,12}\n|\n| [a-z.]*\n){0,40}") {
+            let (pkgs, _) = packages(s.as_bytes(), None, "x");
+            for p in pkgs {
+                prop_assert!(p.purl.starts_with("pkg:deb/debian/"));
+            }
+        }
+    }
 
     #[test]
     fn installed_only_and_source_versions() {

@@ -11,6 +11,10 @@ pub(crate) fn walk(walker: &mut Walker<'_>, root: &Path) -> Result<(), ImageErro
     // Depth-first with an explicit stack (no recursion limit to hit on deep trees).
     let mut stack: Vec<String> = vec![String::new()];
     let mut count: u64 = 0;
+    // Hard links of a root filesystem are separate directory entries: the second name of an
+    // inode becomes a link to the first, so its packages are reported once (as in a layer tar).
+    let mut inodes: std::collections::HashMap<(u64, u64), String> =
+        std::collections::HashMap::new();
     while let Some(rel) = stack.pop() {
         let dir = if rel.is_empty() {
             root.to_path_buf()
@@ -69,7 +73,16 @@ pub(crate) fn walk(walker: &mut Walker<'_>, root: &Path) -> Result<(), ImageErro
                     .unwrap_or_default();
                 (Kind::Symlink, Some(target))
             } else if ft.is_file() {
-                (Kind::File, None)
+                match inode(&meta) {
+                    Some(key) => match inodes.get(&key) {
+                        Some(first) => (Kind::Hardlink, Some(first.clone())),
+                        None => {
+                            inodes.insert(key, rel_child.clone());
+                            (Kind::File, None)
+                        }
+                    },
+                    None => (Kind::File, None),
+                }
             } else {
                 (Kind::Other, None)
             };
@@ -90,6 +103,17 @@ pub(crate) fn walk(walker: &mut Walker<'_>, root: &Path) -> Result<(), ImageErro
         stack.extend(subdirs.into_iter().rev());
     }
     Ok(())
+}
+
+#[cfg(unix)]
+fn inode(meta: &std::fs::Metadata) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    (meta.nlink() > 1).then(|| (meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn inode(_meta: &std::fs::Metadata) -> Option<(u64, u64)> {
+    None
 }
 
 #[cfg(unix)]

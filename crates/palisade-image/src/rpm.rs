@@ -275,6 +275,29 @@ pub(crate) mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn header_parser_never_panics(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600),
+            flips in proptest::collection::vec((0usize..200, proptest::prelude::any::<u8>()), 0..8),
+        ) {
+            let _ = parse_header(&bytes);
+            // mutations of a valid header
+            let mut blob = header(&[
+                (TAG_NAME, TYPE_STRING, s("bash")),
+                (TAG_VERSION, TYPE_STRING, s("5.1.8")),
+                (TAG_EPOCH, TYPE_INT32, 1i32.to_be_bytes().to_vec()),
+                (TAG_ARCH, TYPE_STRING_ARRAY, s("x86_64")),
+            ]);
+            for (at, b) in flips {
+                if let Some(x) = blob.get_mut(at) {
+                    *x = b;
+                }
+            }
+            let _ = parse_header(&blob);
+        }
+    }
+
     #[test]
     fn hostile_headers_are_errors() {
         assert!(parse_header(&[0, 0]).is_err());

@@ -246,11 +246,22 @@ fn root_filesystem_directory_links_stay_inside() {
     // absolute: must mean <root>/usr/lib/os-release, not the host's
     std::os::unix::fs::symlink("/usr/lib/os-release", root.join("etc/os-release")).unwrap();
     std::fs::write(root.join("var/lib/dpkg/status"), STATUS).unwrap();
+    // two names of one inode: read once
+    let di = root.join("usr/lib/python3/dist-packages/six-1.16.0.dist-info");
+    std::fs::create_dir_all(&di).unwrap();
+    std::fs::write(
+        di.join("METADATA"),
+        "Metadata-Version: 2.1\nName: six\nVersion: 1.16.0\n",
+    )
+    .unwrap();
+    let di2 = root.join("opt/py/six-1.16.0.dist-info");
+    std::fs::create_dir_all(&di2).unwrap();
+    std::fs::hard_link(di.join("METADATA"), di2.join("METADATA")).unwrap();
     // a socket is never opened
     let _sock = std::os::unix::net::UnixListener::bind(root.join("var/sock")).unwrap();
     let inv = inventory(root, &Options::default()).unwrap();
     assert_eq!(inv.distro.as_ref().unwrap().id, "ubuntu");
-    assert_eq!(names(&inv), ["a", "b"]);
+    assert_eq!(names(&inv), ["a", "b", "six"]);
     assert_eq!(
         inv.packages[0].purl,
         "pkg:deb/ubuntu/a@1.0?arch=amd64&distro=ubuntu-24.04"
