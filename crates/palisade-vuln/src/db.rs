@@ -11,6 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 /// Largest record read (a file or a zip entry, uncompressed); bigger ones are skipped with
 /// a warning. The largest osv.dev records are a few hundred KiB.
@@ -248,53 +249,61 @@ impl OsvDb {
             .map_or(&[], Vec::as_slice)
     }
 
-    /// Reads the records at `locs` (zip archives opened once each). Records that no longer
-    /// read (the files changed since opening) are reported in the second list.
-    pub(crate) fn load(&self, locs: &[Loc]) -> (Vec<Record>, Vec<String>) {
-        let mut zips: HashMap<u32, zip::ZipArchive<File>> = HashMap::new();
-        let mut out = Vec::new();
-        let mut problems = Vec::new();
-        for loc in locs {
-            let Some(src) = self.sources.get(loc.source as usize) else {
-                continue;
-            };
-            let label = src.path.display().to_string();
-            let bytes = if src.zip {
-                let archive = match zips.entry(loc.source) {
-                    std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
-                    std::collections::hash_map::Entry::Vacant(v) => {
-                        match File::open(&src.path)
-                            .map_err(|e| e.to_string())
-                            .and_then(|f| zip::ZipArchive::new(f).map_err(|e| e.to_string()))
-                        {
-                            Ok(a) => v.insert(a),
-                            Err(e) => {
-                                problems.push(format!("{label}: cannot reopen ({e})"));
-                                continue;
-                            }
-                        }
-                    }
-                };
-                match archive.by_index(loc.entry as usize) {
-                    Ok(f) => read_limited(Ok(f), &label),
-                    Err(e) => Err(format!("{label}: entry {}: {e}", loc.entry)),
-                }
-            } else {
-                read_limited(File::open(&src.path), &label)
-            };
-            let parsed = bytes.and_then(|b| {
-                serde_json::from_slice::<Value>(&b)
-                    .map_err(|e| format!("{label}: {e}"))
-                    .and_then(|doc| {
-                        parse_record(&doc, &mut Vec::new()).map_err(|e| format!("{label}: {e}"))
-                    })
-            });
-            match parsed {
-                Ok(r) => out.push(r),
-                Err(e) => problems.push(e),
-            }
+    /// A reader of indexed records for one matching run.
+    pub(crate) fn loader(&self) -> Loader<'_> {
+        Loader {
+            db: self,
+            zips: HashMap::new(),
+            cache: HashMap::new(),
         }
-        (out, problems)
+    }
+}
+
+/// Reads indexed records, keeping zip archives open and records cached for one matching
+/// run (packages built from one source package share their records).
+pub(crate) struct Loader<'a> {
+    db: &'a OsvDb,
+    zips: HashMap<u32, zip::ZipArchive<File>>,
+    cache: HashMap<Loc, Result<Rc<Record>, String>>,
+}
+
+impl Loader<'_> {
+    /// The record at `loc`; `Err` when it no longer reads (the files changed since opening).
+    pub(crate) fn get(&mut self, loc: Loc) -> Result<Rc<Record>, String> {
+        if let Some(r) = self.cache.get(&loc) {
+            return r.clone();
+        }
+        let r = self.read(loc).map(Rc::new);
+        self.cache.insert(loc, r.clone());
+        r
+    }
+
+    fn read(&mut self, loc: Loc) -> Result<Record, String> {
+        let src = self
+            .db
+            .sources
+            .get(loc.source as usize)
+            .ok_or_else(|| "record index out of range".to_owned())?;
+        let label = src.path.display().to_string();
+        let bytes = if src.zip {
+            let archive = match self.zips.entry(loc.source) {
+                std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => v.insert(
+                    File::open(&src.path)
+                        .map_err(|e| e.to_string())
+                        .and_then(|f| zip::ZipArchive::new(f).map_err(|e| e.to_string()))
+                        .map_err(|e| format!("{label}: cannot reopen ({e})"))?,
+                ),
+            };
+            let entry = archive
+                .by_index(loc.entry as usize)
+                .map_err(|e| format!("{label}: entry {}: {e}", loc.entry))?;
+            read_limited(Ok(entry), &label)?
+        } else {
+            read_limited(File::open(&src.path), &label)?
+        };
+        let doc: Value = serde_json::from_slice(&bytes).map_err(|e| format!("{label}: {e}"))?;
+        parse_record(&doc, &mut Vec::new()).map_err(|e| format!("{label}: {e}"))
     }
 }
 

@@ -1,6 +1,6 @@
 //! Which records apply to which installed packages.
 
-use crate::db::{OsvDb, ecosystem_base, name_key};
+use crate::db::{Loader, OsvDb, ecosystem_base, name_key};
 use crate::osv::{Affected, Record, affects};
 use crate::version::{Scheme, semver};
 use crate::{UNRATED, VulnFinding};
@@ -313,7 +313,13 @@ fn rate(rec: &Record, entry: &Affected) -> (Severity, Option<String>, Option<f64
     (stated.unwrap_or(UNRATED), None, None)
 }
 
-fn osv_findings(db: &OsvDb, pkg: &Package, q: &Query, notes: &mut Vec<String>) -> Vec<VulnFinding> {
+fn osv_findings(
+    db: &OsvDb,
+    loader: &mut Loader<'_>,
+    pkg: &Package,
+    q: &Query,
+    notes: &mut Vec<String>,
+) -> Vec<VulnFinding> {
     let mut locs = Vec::new();
     for n in &q.names {
         for l in db.lookup(q.base, n) {
@@ -325,8 +331,13 @@ fn osv_findings(db: &OsvDb, pkg: &Package, q: &Query, notes: &mut Vec<String>) -
     if locs.is_empty() {
         return Vec::new();
     }
-    let (records, problems) = db.load(&locs);
-    notes.extend(problems);
+    let mut records = Vec::with_capacity(locs.len());
+    for l in locs {
+        match loader.get(l) {
+            Ok(r) => records.push(r),
+            Err(e) => notes.push(e),
+        }
+    }
     let keys: Vec<String> = q.names.iter().map(|n| name_key(q.base, n)).collect();
     let mut out: Vec<VulnFinding> = Vec::new();
     for rec in records.iter().filter(|r| !r.withdrawn) {
@@ -465,6 +476,7 @@ pub fn match_report(inv: &Inventory, db: Option<&OsvDb>, feed: Option<&JsonFeed>
     let mut report = MatchReport::default();
     let mut os_note_done = false;
     let mut no_go_version = 0usize;
+    let mut loader = db.map(OsvDb::loader);
     for pkg in &inv.packages {
         if pkg.kind == PackageKind::Kubernetes {
             if let Some(feed) = feed {
@@ -474,10 +486,12 @@ pub fn match_report(inv: &Inventory, db: Option<&OsvDb>, feed: Option<&JsonFeed>
             }
             continue;
         }
-        let Some(db) = db else { continue };
+        let (Some(db), Some(loader)) = (db, loader.as_mut()) else {
+            continue;
+        };
         match query(pkg, inv.distro.as_ref()) {
             Ok(Some(q)) => {
-                let found = osv_findings(db, pkg, &q, &mut report.notes);
+                let found = osv_findings(db, loader, pkg, &q, &mut report.notes);
                 report.findings.extend(found);
             }
             Ok(None) => {}
