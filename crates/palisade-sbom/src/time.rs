@@ -6,10 +6,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// Seconds since the epoch for a document written now: `SOURCE_DATE_EPOCH` when it is set to
 /// an integer, else the system clock.
 pub(crate) fn now() -> i64 {
-    if let Some(secs) = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|v| v.trim().parse::<i64>().ok())
-    {
+    now_with(std::env::var("SOURCE_DATE_EPOCH").ok().as_deref())
+}
+
+/// [`now`] with the variable's value passed in (testable without touching the environment).
+fn now_with(source_date_epoch: Option<&str>) -> i64 {
+    if let Some(secs) = source_date_epoch.and_then(|v| v.trim().parse::<i64>().ok()) {
         return secs;
     }
     SystemTime::now()
@@ -51,7 +53,16 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 
 #[cfg(test)]
 mod tests {
-    use super::rfc3339;
+    use super::{now_with, rfc3339};
+
+    #[test]
+    fn source_date_epoch_wins_when_it_is_a_number() {
+        assert_eq!(now_with(Some("1620340909")), 1_620_340_909);
+        assert_eq!(now_with(Some(" 0\n")), 0);
+        // not a number: the clock (some time after this code was written)
+        assert!(now_with(Some("yesterday")) > 1_700_000_000);
+        assert!(now_with(None) > 1_700_000_000);
+    }
 
     #[test]
     fn formats_known_instants() {

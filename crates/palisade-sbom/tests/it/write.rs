@@ -387,3 +387,163 @@ fn spdx_structure() {
     assert_eq!(rel.iter().filter(|r| r.0 == ids[1]).count(), 3);
     assert_eq!(rel.len(), 1 + 1 + img.packages.len());
 }
+
+mod generated {
+    //! Round trips and schema validity on generated inventories: every kind, odd characters
+    //! in names, versions with epochs and `+`, packages with and without purls, free-text
+    //! and SPDX licences, several inventories in one document.
+    use crate::fixtures::{cyclonedx_errors, spdx_errors};
+    use palisade_core::inventory::{Distro, Inventory, Package, PackageKind};
+    use palisade_sbom::purl::encode;
+    use palisade_sbom::{cyclonedx_at, read, spdx_at};
+    use proptest::prelude::*;
+
+    const KINDS: [PackageKind; 11] = [
+        PackageKind::Deb,
+        PackageKind::Apk,
+        PackageKind::Rpm,
+        PackageKind::Go,
+        PackageKind::GoStdlib,
+        PackageKind::Cargo,
+        PackageKind::Pypi,
+        PackageKind::Npm,
+        PackageKind::Maven,
+        PackageKind::Kubernetes,
+        PackageKind::Other,
+    ];
+
+    fn opt<T: std::fmt::Debug>(s: impl Strategy<Value = T>) -> impl Strategy<Value = Option<T>> {
+        prop::option::of(s)
+    }
+
+    fn licenses() -> impl Strategy<Value = Vec<String>> {
+        prop_oneof![
+            prop::collection::vec(
+                prop::sample::select(vec![
+                    "MIT",
+                    "Apache-2.0",
+                    "GPL-2.0+",
+                    "GPLv3+",
+                    "GPL v2 or later",
+                    "Public Domain",
+                    "BSD_3 clause",
+                ]),
+                0..3
+            )
+            .prop_map(|v| v.into_iter().map(String::from).collect()),
+            Just(vec!["MIT OR Apache-2.0".to_string()]),
+        ]
+    }
+
+    fn package() -> impl Strategy<Value = Package> {
+        (
+            prop::sample::select(KINDS.to_vec()),
+            "[a-z][a-z0-9]{0,6}",
+            "[a-zA-Z0-9][a-zA-Z0-9+._ ~-]{0,10}",
+            prop_oneof![Just(String::new()), "[0-9]{1,2}(:)?[0-9][0-9a-z.+~-]{0,8}"],
+            any::<bool>(),
+            (
+                opt("[a-z0-9.-]{1,8}".prop_map(String::from)),
+                opt("[0-9][0-9a-z.+:~-]{0,8}".prop_map(String::from)),
+            ),
+            opt("amd64|arm64|all|x86_64".prop_map(String::from)),
+            licenses(),
+            opt("sha256:[0-9a-f]{64}".prop_map(String::from)),
+            opt("[a-z/._ -]{1,20}".prop_map(String::from)),
+        )
+            .prop_map(
+                |(kind, ns, raw, version, with_purl, (src, srcv), arch, licenses, layer, path)| {
+                    let (name, version) = match kind {
+                        PackageKind::Maven => (format!("{ns}:{raw}"), version),
+                        PackageKind::Npm => (format!("@{ns}/{raw}"), version),
+                        PackageKind::Go => (format!("{ns}.io/{}", raw.replace(' ', "-")), version),
+                        PackageKind::GoStdlib => ("stdlib".to_string(), "1.22.3".to_string()),
+                        _ => (raw, version),
+                    };
+                    let at = if version.is_empty() {
+                        String::new()
+                    } else {
+                        format!("@{}", encode(&version))
+                    };
+                    let seg = |s: &str| s.split('/').map(encode).collect::<Vec<_>>().join("/");
+                    let purl = match kind {
+                        _ if !with_purl => String::new(),
+                        PackageKind::Deb => {
+                            format!("pkg:deb/debian/{}{at}?distro=debian-12", encode(&name))
+                        }
+                        PackageKind::Apk => format!("pkg:apk/alpine/{}{at}", encode(&name)),
+                        PackageKind::Rpm => format!("pkg:rpm/redhat/{}{at}", encode(&name)),
+                        PackageKind::Go => format!("pkg:golang/{}{at}", seg(&name)),
+                        PackageKind::GoStdlib => format!("pkg:golang/stdlib{at}"),
+                        PackageKind::Cargo => format!("pkg:cargo/{}{at}", encode(&name)),
+                        PackageKind::Pypi => format!("pkg:pypi/{}{at}", encode(&name)),
+                        PackageKind::Npm => format!("pkg:npm/{}{at}", seg(&name)),
+                        PackageKind::Maven => {
+                            let (g, a) = name.split_once(':').unwrap();
+                            format!("pkg:maven/{}/{}{at}", encode(g), encode(a))
+                        }
+                        PackageKind::Kubernetes => {
+                            format!("pkg:k8s/{}{at}", encode(&format!("k8s.io/{name}")))
+                        }
+                        PackageKind::Other => format!("pkg:generic/{}{at}", encode(&name)),
+                    };
+                    Package {
+                        kind,
+                        name,
+                        version,
+                        purl,
+                        source_name: src,
+                        source_version: srcv,
+                        arch,
+                        licenses,
+                        layer,
+                        path,
+                    }
+                },
+            )
+    }
+
+    fn inventory() -> impl Strategy<Value = Inventory> {
+        (
+            "[a-z/._-]{1,20}",
+            opt("[a-z.]{1,10}/[a-z-]{1,10}:v[0-9]".prop_map(String::from)),
+            opt(
+                ("debian|alpine|rhel", "[0-9.]{0,5}").prop_map(|(id, v)| Distro {
+                    id,
+                    version_id: v,
+                    ..Distro::default()
+                }),
+            ),
+            prop::collection::vec(package(), 0..8),
+        )
+            .prop_map(|(source, image, distro, packages)| Inventory {
+                source,
+                image,
+                distro,
+                packages,
+                notes: Vec::new(),
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        #[test]
+        fn round_trip_and_schema(invs in prop::collection::vec(inventory(), 1..3)) {
+            let expected: Vec<Package> = invs.iter().flat_map(|i| i.packages.clone()).collect();
+            let cdx = cyclonedx_at(&invs, &[], "0.1.0", 0);
+            let errors = cyclonedx_errors(&cdx);
+            prop_assert!(errors.is_empty(), "{errors:#?}");
+            let back = read(cdx.to_string().as_bytes(), "g.cdx.json").unwrap();
+            prop_assert_eq!(&back.packages, &expected);
+            let spdx = spdx_at(&invs, "0.1.0", 0);
+            let errors = spdx_errors(&spdx);
+            prop_assert!(errors.is_empty(), "{errors:#?}");
+            let back = read(spdx.to_string().as_bytes(), "g.spdx.json").unwrap();
+            prop_assert_eq!(&back.packages, &expected);
+            if let [one] = invs.as_slice() {
+                prop_assert_eq!(&back.image, &one.image);
+            }
+        }
+    }
+}
