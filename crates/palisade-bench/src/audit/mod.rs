@@ -674,10 +674,8 @@ impl Shell<'_> {
             | ["get", "pod", _, "-o=jsonpath={.spec.nodeName}"] => match self.node.node_name() {
                 Some((name, file)) => {
                     if let Some(path) = file {
-                        self.note(Evidence::Read {
-                            bytes: name.len(),
-                            path,
-                        });
+                        let bytes = self.node.read(&path).map(|t| t.len()).unwrap_or(0);
+                        self.note(Evidence::Read { bytes, path });
                     }
                     Res::ok(name)
                 }

@@ -562,6 +562,13 @@ fn grep(sh: &mut Shell<'_>, args: &[String], stdin: &str) -> Res {
     let Some(pattern) = pattern else {
         return fail("grep: no pattern\n".into(), 2);
     };
+    if only && after + before > 0 {
+        // GNU grep then prints separators but no context lines; no shipped audit does this.
+        return fail(
+            "grep: -o with context is not evaluated natively\n".into(),
+            2,
+        );
+    }
     let src = if fixed {
         regex::escape(&pattern)
     } else if ere {
