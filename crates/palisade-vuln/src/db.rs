@@ -7,6 +7,7 @@
 use crate::VulnError;
 use crate::osv::{Record, parse_record};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::Read;
@@ -201,6 +202,22 @@ impl OsvDb {
     }
 
     fn add_record(&mut self, bytes: &[u8], label: &str, loc: Loc, seen: &mut HashSet<String>) {
+        // Fast path: a well-formed record read into borrowed typed structs; anything it does
+        // not accept is read again as a JSON tree, which names the field that is wrong.
+        if let Ok(lite) = serde_json::from_slice::<Lite<'_>>(bytes)
+            && lite.well_formed()
+        {
+            if !seen.insert(lite.id.to_string()) {
+                return;
+            }
+            self.records += 1;
+            for a in lite.affected.iter().flatten() {
+                if let Some(p) = &a.package {
+                    self.index_entry(&p.ecosystem, &p.name, loc);
+                }
+            }
+            return;
+        }
         let doc: Value = match serde_json::from_slice(bytes) {
             Ok(d) => d,
             Err(e) => {
@@ -228,16 +245,20 @@ impl OsvDb {
         }
         self.records += 1;
         for a in &record.affected {
-            let base = ecosystem_base(&a.ecosystem);
-            let locs = self
-                .index
-                .entry(base.to_owned())
-                .or_default()
-                .entry(name_key(base, &a.name))
-                .or_default();
-            if locs.last() != Some(&loc) {
-                locs.push(loc);
-            }
+            self.index_entry(&a.ecosystem, &a.name, loc);
+        }
+    }
+
+    fn index_entry(&mut self, ecosystem: &str, name: &str, loc: Loc) {
+        let base = ecosystem_base(ecosystem);
+        let locs = self
+            .index
+            .entry(base.to_owned())
+            .or_default()
+            .entry(name_key(base, name))
+            .or_default();
+        if locs.last() != Some(&loc) {
+            locs.push(loc);
         }
     }
 
@@ -304,6 +325,98 @@ impl Loader<'_> {
         };
         let doc: Value = serde_json::from_slice(&bytes).map_err(|e| format!("{label}: {e}"))?;
         parse_record(&doc, &mut Vec::new()).map_err(|e| format!("{label}: {e}"))
+    }
+}
+
+// The fast path's view of a record: exactly the shape `osv::parse_record` accepts without a
+// warning (unknown fields ignored), borrowing strings from the input where it can.
+
+// Fields only checked for their shape are never read.
+#[allow(dead_code)]
+#[derive(serde::Deserialize)]
+struct Lite<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(default, borrow)]
+    aliases: Option<Vec<Cow<'a, str>>>,
+    #[serde(default, borrow)]
+    severity: Option<Vec<LiteSeverity<'a>>>,
+    #[serde(default, borrow)]
+    affected: Option<Vec<LiteAffected<'a>>>,
+}
+
+#[derive(serde::Deserialize)]
+struct LiteSeverity<'a> {
+    #[serde(rename = "type", borrow)]
+    _kind: Cow<'a, str>,
+    #[serde(rename = "score", borrow)]
+    _score: Cow<'a, str>,
+}
+
+#[allow(dead_code)]
+#[derive(serde::Deserialize)]
+struct LiteAffected<'a> {
+    #[serde(default, borrow)]
+    package: Option<LitePackage<'a>>,
+    #[serde(default, borrow)]
+    ranges: Option<Vec<LiteRange<'a>>>,
+    #[serde(default, borrow)]
+    versions: Option<Vec<Cow<'a, str>>>,
+    #[serde(default, borrow)]
+    severity: Option<Vec<LiteSeverity<'a>>>,
+}
+
+#[derive(serde::Deserialize)]
+struct LitePackage<'a> {
+    #[serde(borrow)]
+    ecosystem: Cow<'a, str>,
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+}
+
+#[derive(serde::Deserialize)]
+struct LiteRange<'a> {
+    #[serde(rename = "type")]
+    kind: LiteRangeKind,
+    #[serde(borrow)]
+    events: Vec<LiteEvent<'a>>,
+}
+
+#[derive(serde::Deserialize, PartialEq, Eq)]
+enum LiteRangeKind {
+    #[serde(rename = "SEMVER")]
+    SemVer,
+    #[serde(rename = "ECOSYSTEM")]
+    Ecosystem,
+    #[serde(rename = "GIT")]
+    Git,
+}
+
+/// An event object: exactly one known key with a string value (serde's externally tagged
+/// enum is exactly that). The values are only checked to be strings.
+#[allow(dead_code)]
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum LiteEvent<'a> {
+    Introduced(#[serde(borrow)] Cow<'a, str>),
+    Fixed(#[serde(borrow)] Cow<'a, str>),
+    LastAffected(#[serde(borrow)] Cow<'a, str>),
+    Limit(#[serde(borrow)] Cow<'a, str>),
+}
+
+impl Lite<'_> {
+    /// What typing alone does not check: a non-empty id, an `introduced` event in every
+    /// non-GIT range.
+    fn well_formed(&self) -> bool {
+        !self.id.is_empty()
+            && self.affected.iter().flatten().all(|a| {
+                a.ranges.iter().flatten().all(|r| {
+                    r.kind == LiteRangeKind::Git
+                        || r.events
+                            .iter()
+                            .any(|e| matches!(e, LiteEvent::Introduced(_)))
+                })
+            })
     }
 }
 
