@@ -149,13 +149,21 @@ fn bench(cfg: &str, targets: &[&str], node: &Node) -> Report {
     run::run(&o, node).unwrap()
 }
 
-fn find<'a>(r: &'a Report, id: &str) -> &'a run::CheckResult {
+fn find_by<'a>(
+    r: &'a Report,
+    what: &str,
+    f: impl Fn(&run::CheckResult) -> bool,
+) -> &'a run::CheckResult {
     r.controls
         .iter()
         .flat_map(|c| c.groups.iter())
         .flat_map(|g| g.checks.iter())
-        .find(|c| c.id == id)
-        .unwrap_or_else(|| panic!("no check {id}"))
+        .find(|c| f(c))
+        .unwrap_or_else(|| panic!("no check {what}"))
+}
+
+fn find<'a>(r: &'a Report, id: &str) -> &'a run::CheckResult {
+    find_by(r, id, |c| c.id == id)
 }
 
 /// rh-1.0's node checks written as `oc debug node/$NODE_NAME -- chroot /host CMD 2> /dev/null`
@@ -353,14 +361,10 @@ fn files_owner_in_dir_on_a_node_root() {
 fn bench_rke(root: &Path) -> run::CheckResult {
     let node = Node::load(root, None);
     let r = bench("rke-cis-1.24", &["master"], &node);
-    let c = r
-        .controls
-        .iter()
-        .flat_map(|c| c.groups.iter())
-        .flat_map(|g| g.checks.iter())
-        .find(|c| c.audit.starts_with("check_files_owner_in_dir.sh"))
-        .unwrap()
-        .clone();
+    let c = find_by(&r, "check_files_owner_in_dir.sh", |c| {
+        c.audit.starts_with("check_files_owner_in_dir.sh")
+    })
+    .clone();
     assert_eq!(c.evaluation, Evaluation::Native);
     c
 }
@@ -490,13 +494,7 @@ fn openshift_3_etcd_ca_issuer() {
     put(root, "/etc/origin/master/master.etcd-ca.crt", &pem, 0o644);
     let node = Node::load(root, None);
     let r = bench("rh-0.7", &["master"], &node);
-    let c = r
-        .controls
-        .iter()
-        .flat_map(|c| c.groups.iter())
-        .flat_map(|g| g.checks.iter())
-        .find(|c| c.audit.starts_with("openssl x509"))
-        .unwrap();
+    let c = find_by(&r, "openssl x509", |c| c.audit.starts_with("openssl x509"));
     assert_eq!(c.evaluation, Evaluation::Native);
     assert_eq!(
         c.actual_value,
