@@ -67,23 +67,29 @@ def key(p):
     return (p["type"], norm_name(p["type"], p["name"]), p["version"])
 
 
-def classify(side, p, other_keys, dpkg_owned):
-    """The difference class of package P found only on SIDE ('palisade' or 'trivy')."""
+def classify(side, p, other, dpkg_owned):
+    """The difference class (docs/images.md) of package P found only on SIDE ('palisade' or
+    'trivy'); OTHER: the other tool's keys."""
     t, n, v = key(p)
-    if side == "trivy" and t == "(none)" and p["name"].startswith(("./", "../", "/")):
-        return "go-local-replace"
-    if side == "trivy" and t == "golang" and v == "" and (t, n, v) not in other_keys:
-        return "go-main-module-devel"
     if t == "golang" and n == "stdlib":
         alt = v[1:] if v.startswith("v") else "v" + v
-        if ("golang", "stdlib", alt) in other_keys:
+        if ("golang", "stdlib", alt) in other:
             return "go-stdlib-v-prefix"
-    if side == "palisade" and p.get("kind") == "kubernetes":
-        return "kubernetes-component"
-    if side == "palisade" and t == "golang" and p["path"] and ("golang", n, "") in other_keys:
-        return "go-main-module-devel"
+    if side == "trivy" and t == "(none)" and p["name"].startswith(("./", "../", "/")):
+        return "go-local-replace"
+    if side == "palisade" and t == "golang" and v == "" and p["path"]:
+        return "go-local-replace"
     if side == "palisade" and p["path"] in dpkg_owned and t != "deb":
         return "dpkg-owned-language-package"
+    if side == "trivy" and t == "npm" and "node_modules/" not in p["path"]:
+        return "npm-application-root"
+    if t == "golang" and n.startswith("k8s.io/"):
+        if side == "trivy" and v == "" and any(o[:2] == ("golang", n) for o in other):
+            return "kubernetes-devel-modules"
+        if side == "palisade" and ("golang", n, "") in other:
+            return "kubernetes-devel-modules"
+    if side == "palisade" and p.get("kind") == "kubernetes":
+        return "kubernetes-component"
     return "UNEXPLAINED"
 
 

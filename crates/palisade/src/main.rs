@@ -6,12 +6,14 @@ mod cmd_bench;
 mod cmd_cvss;
 mod cmd_feed;
 mod cmd_feed_serve;
+mod cmd_image;
 mod cmd_meta;
 mod cmd_netpol;
 mod cmd_policy;
 mod cmd_rbac;
 mod cmd_rules;
 mod cmd_scan;
+mod image_report;
 mod output;
 mod progress;
 
@@ -44,6 +46,11 @@ enum Command {
     /// Build and query the Kubernetes CVE feed.
     #[command(subcommand)]
     Feed(cmd_feed::FeedCommand),
+    /// Inventory container images and root filesystems (OS and language packages, Kubernetes
+    /// binaries) and match them offline against OSV and the Kubernetes CVE feed.
+    Image(cmd_image::ImageArgs),
+    /// Read CycloneDX and SPDX SBOMs and match them offline against OSV and the Kubernetes CVE feed.
+    Sbom(cmd_image::SbomArgs),
     /// Score CVSS v3.0, v3.1 and v4.0 vectors.
     Cvss(cmd_cvss::CvssArgs),
     /// Detect suspicious activity in Kubernetes API audit logs.
@@ -80,6 +87,8 @@ fn main() -> ExitCode {
         Command::Rbac(cmd) => cmd_rbac::run(cmd),
         Command::Netpol(cmd) => cmd_netpol::run(cmd),
         Command::Feed(cmd) => cmd_feed::run(cmd),
+        Command::Image(args) => cmd_image::run_image(args),
+        Command::Sbom(args) => cmd_image::run_sbom(args),
         Command::Cvss(args) => cmd_cvss::run(args),
         Command::Audit(cmd) => cmd_audit::run(cmd),
         Command::Admit(args) => cmd_admit::run(args),

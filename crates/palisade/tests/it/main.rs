@@ -31,6 +31,7 @@ mod feed;
 mod feed_serve;
 mod hardening;
 mod helm_chart;
+mod image;
 mod netpol;
 mod packaging;
 mod policy;

@@ -1,0 +1,615 @@
+//! `palisade image` and `palisade sbom`: formats, exit codes, per-input errors, and the
+//! package-for-package comparison with Trivy on the vendored fixture (testdata/images), whose
+//! every difference is listed in `EXPECTED_DIFFERENCES` with its class (docs/images.md).
+
+use crate::{palisade, root};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+fn fixture(rel: &str) -> PathBuf {
+    root().join("testdata/images/fixture").join(rel)
+}
+
+fn run(args: &[&str]) -> (i32, Value, String) {
+    let out = palisade().args(args).output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let json = serde_json::from_str(&stdout).unwrap_or(Value::Null);
+    (out.status.code().unwrap(), json, stderr)
+}
+
+// ------------------------------------------------------------------ Trivy side by side
+
+/// A package as both tools are compared: purl type, name as palisade spells it (npm
+/// `@scope/name`, Maven `group:artifact`, PyPI normalised), version.
+type Key = (String, String, String);
+
+fn norm(ptype: &str, name: &str) -> String {
+    if ptype == "pypi" {
+        let mut out = String::new();
+        for c in name.chars() {
+            let c = if matches!(c, '_' | '.') { '-' } else { c };
+            if !(c == '-' && out.ends_with('-')) {
+                out.push(c.to_ascii_lowercase());
+            }
+        }
+        out
+    } else {
+        name.to_owned()
+    }
+}
+
+fn purl_type(kind: &str) -> &str {
+    match kind {
+        "go" | "gostdlib" => "golang",
+        "kubernetes" => "k8s",
+        k => k,
+    }
+}
+
+/// (key, kind, path) of palisade's packages in `report`'s first input.
+fn palisade_packages(report: &Value) -> Vec<(Key, String, String)> {
+    report["inputs"][0]["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let kind = p["kind"].as_str().unwrap();
+            let t = purl_type(kind).to_owned();
+            let name = norm(&t, p["name"].as_str().unwrap());
+            let path = p["path"].as_str().unwrap_or("").to_owned();
+            (
+                (t, name, p["version"].as_str().unwrap().to_owned()),
+                kind.to_owned(),
+                path,
+            )
+        })
+        .collect()
+}
+
+/// (key, path) of the packages in a Trivy CycloneDX SBOM: components other than the
+/// operating system and the scanned binaries themselves (`application`).
+fn trivy_packages(cdx: &Value) -> Vec<(Key, String)> {
+    let mut out = Vec::new();
+    for c in cdx["components"].as_array().unwrap() {
+        let ctype = c["type"].as_str().unwrap();
+        if ctype == "operating-system" || ctype == "application" {
+            continue;
+        }
+        let mut name = c["name"].as_str().unwrap().to_owned();
+        let group = c["group"].as_str();
+        let t = match c["purl"].as_str() {
+            Some(purl) => {
+                let t = purl
+                    .strip_prefix("pkg:")
+                    .unwrap()
+                    .split('/')
+                    .next()
+                    .unwrap()
+                    .to_owned();
+                match (t.as_str(), group) {
+                    ("npm", Some(g)) => name = format!("{g}/{name}"),
+                    ("maven", Some(g)) => name = format!("{g}:{name}"),
+                    _ => {}
+                }
+                t
+            }
+            None => "(none)".to_owned(),
+        };
+        let path = c["properties"]
+            .as_array()
+            .and_then(|props| {
+                props
+                    .iter()
+                    .find(|p| p["name"] == "aquasecurity:trivy:FilePath")
+            })
+            .and_then(|p| p["value"].as_str())
+            .unwrap_or("")
+            .to_owned();
+        let version = c["version"].as_str().unwrap_or("").to_owned();
+        out.push(((t.clone(), norm(&t, &name), version), path));
+    }
+    out
+}
+
+/// Files dpkg owns in the fixture (its `*.md5sums`), as Trivy reads them.
+fn dpkg_owned() -> Vec<String> {
+    let mut owned = Vec::new();
+    for e in std::fs::read_dir(fixture("rootfs/var/lib/dpkg/info")).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().is_some_and(|x| x == "md5sums") {
+            for line in std::fs::read_to_string(path).unwrap().lines() {
+                if let Some((_, file)) = line.split_once("  ") {
+                    owned.push(file.to_owned());
+                }
+            }
+        }
+    }
+    owned
+}
+
+/// Every package only one tool reports on the fixture, and why. Each class is checked by
+/// `check_class` against the package itself, so a label cannot drift from the reason.
+const EXPECTED_DIFFERENCES: &[(&str, &str, &str, &str, &str)] = &[
+    // (class, only in, purl type, name, version)
+    ("go-local-replace", "trivy", "(none)", "../cb", ""),
+    ("go-local-replace", "trivy", "(none)", "../dep", ""),
+    (
+        "go-local-replace",
+        "palisade",
+        "golang",
+        "example.com/greeting",
+        "",
+    ),
+    (
+        "go-local-replace",
+        "palisade",
+        "golang",
+        "k8s.io/component-base",
+        "",
+    ),
+    (
+        "go-stdlib-v-prefix",
+        "palisade",
+        "golang",
+        "stdlib",
+        "1.19.8",
+    ),
+    ("go-stdlib-v-prefix", "trivy", "golang", "stdlib", "v1.19.8"),
+    (
+        "dpkg-owned-language-package",
+        "palisade",
+        "pypi",
+        "six",
+        "1.16.0",
+    ),
+    ("npm-application-root", "trivy", "npm", "demo-app", "1.0.0"),
+];
+
+fn check_class(
+    class: &str,
+    side: &str,
+    key: &Key,
+    kind: &str,
+    path: &str,
+    other: &[Key],
+    owned: &[String],
+) {
+    let (t, name, version) = key;
+    let ok = match class {
+        // A Go module replaced by a local directory (`=> ../dep`): Trivy lists it under the
+        // directory's name without purl or version; palisade under the module path, without
+        // version (the code is whatever the directory held, not the required version).
+        "go-local-replace" => {
+            (side == "trivy" && t == "(none)" && name.starts_with("../"))
+                || (side == "palisade" && t == "golang" && version.is_empty() && !path.is_empty())
+        }
+        // The application's own package.json (outside node_modules): Trivy lists it as a
+        // package, palisade lists only installed dependencies (node_modules/**/package.json).
+        "npm-application-root" => side == "trivy" && t == "npm" && !path.contains("node_modules/"),
+        // A Kubernetes binary's main and staging modules are `(devel)`: Trivy gives them no
+        // version, palisade the release linked into the binary.
+        "kubernetes-devel-modules" => {
+            t == "golang"
+                && name.starts_with("k8s.io/")
+                && (version.is_empty() == (side == "trivy"))
+        }
+        // The Go standard library: Trivy spells its version `v1.19.8`, palisade `1.19.8` (the
+        // toolchain's own spelling, which OSV's Go ecosystem uses for stdlib).
+        "go-stdlib-v-prefix" => {
+            let alt = match version.strip_prefix('v') {
+                Some(v) => v.to_owned(),
+                None => format!("v{version}"),
+            };
+            name == "stdlib" && other.contains(&(t.clone(), name.clone(), alt))
+        }
+        // Kubernetes component binaries: palisade reports the component and its release as a
+        // package of its own (matched against the Kubernetes CVE feed); Trivy has no such type.
+        "kubernetes-component" => side == "palisade" && kind == "kubernetes" && t == "k8s",
+        // Language packages whose files dpkg owns (listed in var/lib/dpkg/info/*.md5sums): Trivy
+        // drops them as part of the OS package; palisade reports them too.
+        "dpkg-owned-language-package" => {
+            side == "palisade"
+                && t != "deb"
+                && owned.iter().any(|f| f.trim_start_matches('/') == path)
+        }
+        other => panic!("unknown difference class {other}"),
+    };
+    assert!(
+        ok,
+        "{side}-only {key:?} (kind {kind}, path {path}) is not of class {class}"
+    );
+}
+
+fn compare_with_trivy(input: &str, trivy: &str) {
+    let (code, report, stderr) = run(&["image", input, "-f", "json", "--fail-on", "never"]);
+    assert_eq!(code, 0, "{stderr}");
+    let cdx: Value = serde_json::from_slice(&std::fs::read(fixture(trivy)).unwrap()).unwrap();
+    let pal = palisade_packages(&report);
+    let triv = trivy_packages(&cdx);
+    let pal_keys: Vec<Key> = pal.iter().map(|p| p.0.clone()).collect();
+    let triv_keys: Vec<Key> = triv.iter().map(|p| p.0.clone()).collect();
+    let owned = dpkg_owned();
+
+    let mut found: BTreeMap<(String, Key), (String, String)> = BTreeMap::new();
+    for (key, kind, path) in &pal {
+        if !triv_keys.contains(key) {
+            found.insert(
+                ("palisade".into(), key.clone()),
+                (kind.clone(), path.clone()),
+            );
+        }
+    }
+    for (key, path) in &triv {
+        if !pal_keys.contains(key) {
+            found.insert(("trivy".into(), key.clone()), (String::new(), path.clone()));
+        }
+    }
+    let mut expected: BTreeMap<(String, Key), &str> = BTreeMap::new();
+    for (class, side, t, name, version) in EXPECTED_DIFFERENCES {
+        expected.insert(
+            (
+                (*side).into(),
+                ((*t).into(), (*name).into(), (*version).into()),
+            ),
+            class,
+        );
+    }
+    let unexplained: Vec<_> = found
+        .keys()
+        .filter(|k| !expected.contains_key(*k))
+        .collect();
+    let missing: Vec<_> = expected
+        .keys()
+        .filter(|k| !found.contains_key(*k))
+        .collect();
+    assert!(
+        unexplained.is_empty() && missing.is_empty(),
+        "{input}: differences not in the table: {unexplained:#?}\ntable entries that no longer differ: {missing:#?}"
+    );
+    for ((side, key), class) in &expected {
+        let (kind, path) = &found[&(side.clone(), key.clone())];
+        let other = if side == "palisade" {
+            &triv_keys
+        } else {
+            &pal_keys
+        };
+        check_class(class, side, key, kind, path, other, &owned);
+    }
+    // Agreement is the rule: most packages are the same in both.
+    let same = pal_keys.iter().filter(|k| triv_keys.contains(k)).count();
+    assert!(same >= 11, "only {same} packages agree");
+}
+
+#[test]
+fn fixture_rootfs_agrees_with_trivy_except_the_listed_differences() {
+    compare_with_trivy(
+        "testdata/images/fixture/rootfs",
+        "trivy-0.76.0-rootfs.cdx.json",
+    );
+}
+
+#[test]
+fn fixture_docker_archive_agrees_with_trivy_except_the_listed_differences() {
+    compare_with_trivy(
+        "testdata/images/fixture/image-docker.tar",
+        "trivy-0.76.0-docker.cdx.json",
+    );
+}
+
+// ------------------------------------------------------------------ formats and exit status
+
+const ROOTFS: &str = "testdata/images/fixture/rootfs";
+/// Three real Go vulnerability records (testdata/images/osv/PROVENANCE.md): two affect the
+/// fixture binary's Go 1.19.8 standard library, GO-2023-1571 (fixed in 1.19.6) does not.
+const OSV: &str = "testdata/images/osv";
+
+fn ids(findings: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn image_json_has_inventory_findings_and_summary() {
+    let (code, report, stderr) = run(&[
+        "image",
+        ROOTFS,
+        "--osv-db",
+        OSV,
+        "-f",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(report["tool"]["name"], "palisade");
+    let input = &report["inputs"][0];
+    assert_eq!(input["source"], ROOTFS);
+    assert_eq!(input["distro"]["id"], "debian");
+    let pkgs = input["packages"].as_array().unwrap();
+    let bsdutils = pkgs.iter().find(|p| p["name"] == "bsdutils").unwrap();
+    assert_eq!(bsdutils["kind"], "deb");
+    assert_eq!(bsdutils["version"], "1:2.38.1-5+deb12u3");
+    assert_eq!(bsdutils["source_name"], "util-linux");
+    assert_eq!(bsdutils["path"], "var/lib/dpkg/status");
+    // Sorted by kind (in the model's order: OS packages first), then name.
+    const KINDS: [&str; 11] = [
+        "deb",
+        "apk",
+        "rpm",
+        "go",
+        "gostdlib",
+        "cargo",
+        "pypi",
+        "npm",
+        "maven",
+        "kubernetes",
+        "other",
+    ];
+    let order: Vec<(usize, String)> = pkgs
+        .iter()
+        .map(|p| {
+            let kind = KINDS.iter().position(|k| p["kind"] == *k).unwrap();
+            (kind, p["name"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order, sorted);
+
+    assert_eq!(ids(&input["findings"]), ["GO-2023-1840", "GO-2023-2102"]);
+    for f in input["findings"].as_array().unwrap() {
+        assert_eq!(f["package"]["name"], "stdlib");
+        assert_eq!(f["package"]["path"], "usr/local/bin/kube-apiserver");
+        assert_eq!(f["installed"], "1.19.8");
+        assert_eq!(f["source"], "osv");
+        assert!(!f["fixed"].as_array().unwrap().is_empty(), "{f}");
+    }
+    assert_eq!(report["summary"]["inputs"], 1);
+    assert_eq!(report["summary"]["errors"], 0);
+    assert_eq!(report["summary"]["findings"], 2);
+    assert_eq!(report["summary"]["packages"], pkgs.len());
+}
+
+#[test]
+fn image_exit_status_follows_fail_on() {
+    let args = ["image", ROOTFS, "--osv-db", OSV, "-f", "json"];
+    let (never, _, _) = run(&[&args[..], &["--fail-on", "never"]].concat());
+    assert_eq!(never, 0);
+    let (info, report, _) = run(&[&args[..], &["--fail-on", "info"]].concat());
+    assert_eq!(info, 1, "findings at or above info: {report}");
+    // No database: nothing to find, exit 0 at the default --fail-on.
+    let (clean, report, _) = run(&["image", ROOTFS, "-f", "json"]);
+    assert_eq!(clean, 0);
+    assert_eq!(report["summary"]["findings"], 0);
+}
+
+#[test]
+fn image_unreadable_input_is_reported_and_the_others_still_read() {
+    let (code, report, stderr) = run(&[
+        "image",
+        "testdata/images/no-such-image.tar",
+        ROOTFS,
+        "-f",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("error: ") && stderr.contains("no-such-image.tar"),
+        "{stderr}"
+    );
+    let inputs = report["inputs"].as_array().unwrap();
+    assert_eq!(inputs.len(), 2);
+    assert!(
+        inputs[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("no-such-image.tar")
+    );
+    assert!(inputs[0].get("packages").is_none());
+    assert!(!inputs[1]["packages"].as_array().unwrap().is_empty());
+    assert_eq!(report["summary"]["errors"], 1);
+}
+
+#[test]
+fn image_bad_osv_db_stops_before_reading_inputs() {
+    let (code, _, stderr) = run(&["image", ROOTFS, "--osv-db", "testdata/images/no-such-db"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("--osv-db") && stderr.contains("no-such-db"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(&["image", ROOTFS, "--feed", "testdata/images/PROVENANCE.md"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--feed"), "{stderr}");
+}
+
+#[test]
+fn image_table_lists_packages_then_vulnerabilities() {
+    let out = palisade()
+        .args(["image", ROOTFS, "--osv-db", OSV, "--fail-on", "never"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("KIND") && text.contains("VULNERABILITY"),
+        "{text}"
+    );
+    let pkg = text.find("bsdutils").unwrap();
+    let vuln = text.find("GO-2023-1840").unwrap();
+    assert!(pkg < vuln, "{text}");
+    assert!(!text.contains("GO-2023-1571"), "{text}");
+    assert!(!text.contains('\x1b'), "no colour when not a terminal");
+}
+
+#[test]
+fn image_sarif_is_valid_one_rule_per_id_located_at_the_binary() {
+    let (code, sarif, stderr) = run(&[
+        "image",
+        ROOTFS,
+        "--osv-db",
+        OSV,
+        "-f",
+        "sarif",
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let schema: Value = serde_json::from_slice(
+        &std::fs::read(root().join("testdata/sarif-schema/sarif-schema-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let run0 = &sarif["runs"][0];
+    let rules: Vec<&str> = run0["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["GO-2023-1840", "GO-2023-2102"]);
+    for r in run0["results"].as_array().unwrap() {
+        let idx = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(r["ruleId"], rules[idx]);
+        let loc = &r["locations"][0];
+        assert_eq!(
+            loc["physicalLocation"]["artifactLocation"]["uri"],
+            "usr/local/bin/kube-apiserver"
+        );
+        assert_eq!(loc["logicalLocations"][0]["fullyQualifiedName"], ROOTFS);
+        assert_eq!(r["properties"]["installed"], "1.19.8");
+    }
+}
+
+#[test]
+fn image_cyclonedx_and_spdx_documents() {
+    let (code, cdx, stderr) = run(&[
+        "image",
+        ROOTFS,
+        "--osv-db",
+        OSV,
+        "-f",
+        "cyclonedx",
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(cdx["bomFormat"], "CycloneDX");
+    assert_eq!(cdx["specVersion"], "1.6");
+    let purls: Vec<&str> = cdx["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["purl"].as_str())
+        .collect();
+    assert!(
+        purls
+            .iter()
+            .any(|p| p.starts_with("pkg:deb/debian/bsdutils@")),
+        "{purls:?}"
+    );
+    let vulns: Vec<&str> = cdx["vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap())
+        .collect();
+    assert!(vulns.contains(&"GO-2023-1840"), "{vulns:?}");
+
+    let (code, spdx, stderr) = run(&["image", ROOTFS, "-f", "spdx"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(spdx["spdxVersion"], "SPDX-2.3");
+    assert!(
+        spdx["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "bsdutils")
+    );
+}
+
+#[test]
+fn sbom_reads_an_sbom_palisade_wrote_and_finds_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let cdx = dir.path().join("fixture.cdx.json");
+    let out = palisade()
+        .args(["image", ROOTFS, "-f", "cyclonedx", "-o"])
+        .arg(&cdx)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let cdx = cdx.to_str().unwrap();
+    let (code, report, stderr) = run(&[
+        "sbom",
+        cdx,
+        "--osv-db",
+        OSV,
+        "-f",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(report["inputs"][0]["source"], cdx);
+    assert_eq!(
+        ids(&report["inputs"][0]["findings"]),
+        ["GO-2023-1840", "GO-2023-2102"]
+    );
+    // A file that is no SBOM: exit 2, named.
+    let (code, _, stderr) = run(&["sbom", "testdata/images/PROVENANCE.md"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("PROVENANCE.md"), "{stderr}");
+}
+
+#[test]
+fn sbom_matches_a_kubernetes_component_against_the_feed() {
+    // The feed as `palisade feed build` writes it, from the vendored 2025 issue pages.
+    let dir = tempfile::tempdir().unwrap();
+    let out = palisade()
+        .args([
+            "feed",
+            "build",
+            "--input",
+            "testdata/cve-feed/github-pages-2025",
+            "--out",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let feed = dir.path().join("official-cve-feed.json");
+    let (code, report, stderr) = run(&[
+        "sbom",
+        "testdata/images/kube-apiserver-v1.30.2.cdx.json",
+        "--feed",
+        feed.to_str().unwrap(),
+        "-f",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let input = &report["inputs"][0];
+    assert_eq!(input["packages"][0]["kind"], "kubernetes");
+    let findings = input["findings"].as_array().unwrap();
+    assert!(!findings.is_empty(), "{report}");
+    for f in findings {
+        assert_eq!(f["source"], "kubernetes-feed");
+        assert_eq!(f["package"]["name"], "kube-apiserver");
+        assert!(f["id"].as_str().unwrap().starts_with("CVE-"), "{f}");
+    }
+}
