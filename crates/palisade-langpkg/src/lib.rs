@@ -66,22 +66,16 @@ fn ends_with_ignore_case(s: &str, suffix: &str) -> bool {
 fn manifest_kind(path: &str) -> Option<Manifest> {
     if path.ends_with(".dist-info/METADATA")
         || path.ends_with(".egg-info/PKG-INFO")
+        || path.ends_with("EGG-INFO/PKG-INFO")
         || path.ends_with(".egg-info")
     {
         return Some(Manifest::Python);
     }
     if let Some(dir) = path.strip_suffix("/package.json") {
-        // node_modules/<name>/package.json or node_modules/@scope/<name>/package.json only:
-        // other package.json files under a package are not installed packages.
-        let mut up = dir.rsplit('/');
-        let name = up.next();
-        let parent = up.next();
-        let is_package = match (name, parent) {
-            (Some(n), Some("node_modules")) => !n.starts_with('@') && !n.starts_with('.'),
-            (Some(_), Some(scope)) if scope.starts_with('@') => up.next() == Some("node_modules"),
-            _ => false,
-        };
-        return is_package.then_some(Manifest::Npm);
+        // Any depth under a node_modules directory (as the contract says); manifests without
+        // name and version (module-type markers, fixtures) yield nothing in `parse_file`.
+        let under_node_modules = dir.starts_with("node_modules/") || dir.contains("/node_modules/");
+        return under_node_modules.then_some(Manifest::Npm);
     }
     if ends_with_ignore_case(path, ".jar")
         || ends_with_ignore_case(path, ".war")
@@ -149,6 +143,14 @@ mod tests {
             whole
         );
         assert_eq!(
+            interest(
+                "usr/lib/python3/site-packages/kitchen-1.2.6-py2.7.egg/EGG-INFO/PKG-INFO",
+                9,
+                false
+            ),
+            whole
+        );
+        assert_eq!(
             interest("app/node_modules/lodash/package.json", 9, false),
             whole
         );
@@ -160,13 +162,22 @@ mod tests {
             interest("app/node_modules/a/node_modules/b/package.json", 9, false),
             whole
         );
+        // Any depth below node_modules; parse_file skips manifests without name/version.
         assert_eq!(
             interest("app/node_modules/lodash/fp/package.json", 9, false),
-            Interest::Skip
+            whole
+        );
+        assert_eq!(
+            interest("node_modules/lodash/package.json", 9, false),
+            whole
         );
         assert_eq!(interest("app/package.json", 9, false), Interest::Skip);
         assert_eq!(
-            interest("app/node_modules/@babel/package.json", 9, false),
+            interest("app/node_modules/package.json", 9, false),
+            Interest::Skip
+        );
+        assert_eq!(
+            interest("app/my_node_modules/x/package.json", 9, false),
             Interest::Skip
         );
         assert_eq!(
