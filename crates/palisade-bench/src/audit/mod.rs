@@ -657,8 +657,8 @@ impl Shell<'_> {
     }
 
     /// The `oc` forms [`oc_form`] accepts, answered from the node: a debug pod's `chroot
-    /// /host CMD` is CMD on the node (its exit status is oc's), the pod's node name is the
-    /// node's. Anything else is a program the evaluator does not have.
+    /// /host CMD` is CMD on the node, the pod's node name is the node's. Anything else is a
+    /// program the evaluator does not have.
     fn oc(&mut self, args: &[String]) -> Res {
         let a: Vec<&str> = args.iter().map(String::as_str).collect();
         match a.as_slice() {
@@ -666,8 +666,26 @@ impl Shell<'_> {
             ["debug", node, "--", "chroot", "/host", _, ..]
                 if node.len() > "node/".len() && node.starts_with("node/") =>
             {
-                // The debug container's stdin is not attached (no `-i`).
-                self.exec(args.get(5..).unwrap_or_default(), "")
+                // Without `-i` oc waits for the pod and prints its log: CMD's stdout and
+                // stderr both reach oc's stdout, and a failing CMD makes oc exit 1 ("non-zero
+                // exit code from debug container" on oc's stderr, with its progress lines).
+                let r = self.exec(args.get(5..).unwrap_or_default(), "");
+                if !r.stdout.is_empty() && !r.stderr.is_empty() {
+                    // The log interleaves the two streams as they were written.
+                    let why = "oc debug: a command writing to both stdout and stderr: not \
+                               evaluated natively";
+                    self.unsupported.get_or_insert_with(|| why.into());
+                    return Res {
+                        stdout: String::new(),
+                        stderr: format!("{why}\n"),
+                        status: 127,
+                    };
+                }
+                Res {
+                    stdout: format!("{}{}", r.stderr, r.stdout),
+                    stderr: String::new(),
+                    status: i32::from(r.status != 0),
+                }
             }
             // `$HOSTNAME` (the kube-bench pod's name) is empty here and disappears.
             ["get", "pod", "-o=jsonpath={.spec.nodeName}"]

@@ -91,18 +91,37 @@ fn grep_context_and_more_match_the_shell() {
     }
 }
 
+/// `oc debug node/N -- chroot /host CMD 2> /dev/null` prints what CMD writes to stdout and
+/// stderr (the debug pod's log) and exits 1 when CMD fails: compared with CMD under `/bin/sh`
+/// with `2>&1`, over the host as the node.
 #[test]
-fn stat_in_a_chroot_matches_the_shell() {
+fn oc_debug_chroot_matches_the_command() {
     let tmp = TempDir::new().unwrap();
-    let f = tmp.path().join("kubeconfig");
-    std::fs::write(&f, "x").unwrap();
+    let f = tmp.path().join("kubelet.conf");
+    std::fs::write(&f, KUBELET_CONF).unwrap();
     let f = f.display();
-    for script in [
-        format!("NODE_NAME=n1\nstat -c \"$NODE_NAME %n permissions=%a\" {f} 2> /dev/null"),
-        format!("NODE_NAME=n1\nstat -c \"$NODE_NAME %n %U:%G\" {f} 2> /dev/null"),
-        format!("NODE_NAME=n1\nstat -c \"$NODE_NAME %n %U:%G\" {f}.missing 2> /dev/null"),
+    let node = host();
+    for cmd in [
+        format!("stat -c \"$NODE_NAME %n permissions=%a\" {f}"),
+        format!("stat -c \"$NODE_NAME %n %U:%G\" {f}"),
+        format!("stat -c \"$NODE_NAME %n %U:%G\" {f}.missing"),
+        format!("grep -B4 -A1 anonymous {f}"),
+        format!("grep clientCAFile {f}"),
+        format!("grep clientCAFile {f}.missing"),
+        format!("grep nothing {f}"),
+        format!("more {f}"),
     ] {
-        assert_same_as_sh(&script);
+        let native =
+            format!("NODE_NAME=n1\noc debug node/$NODE_NAME -- chroot /host {cmd} 2> /dev/null");
+        assert_eq!(audit::support(&native), Support::Native, "{native}");
+        let r = audit::run(&native, &node);
+        assert_eq!(r.unsupported, None, "{native}");
+        let (out, status) = sh(&format!("NODE_NAME=n1\n{cmd}"));
+        assert_eq!(
+            (r.output.as_str(), r.status),
+            (out.as_str(), i32::from(status != 0)),
+            "{cmd}"
+        );
     }
 }
 
@@ -232,7 +251,14 @@ fn openshift_debug_chroot_audits_run_against_the_root() {
     let c = find(&r, "4.1.9");
     assert_eq!(c.status, State::FAIL);
     assert_eq!(c.evaluation, Evaluation::Native);
-    assert!(c.reason.contains("exit status 1"), "{}", c.reason);
+    // stat's own message comes back through the debug pod's log.
+    assert!(
+        c.reason
+            .contains("/var/data/kubelet/config.json': No such file or directory")
+            && c.reason.ends_with("error: exit status 1"),
+        "{}",
+        c.reason
+    );
 }
 
 #[test]
