@@ -424,6 +424,32 @@ fn merge_aliases(mut found: Vec<VulnFinding>) -> Vec<VulnFinding> {
     out
 }
 
+/// OSV queries for a Kubernetes component: the `Kubernetes` ecosystem (schema 1.7) and
+/// kubernetes-sigs/cve-feed-osv's `kubernetes`, by the component's Go module
+/// (`kube-apiserver` -> `k8s.io/apiserver`) and `k8s.io/kubernetes`, at the release version.
+/// Empty when the version is not a Kubernetes release version (the feed path notes it).
+fn kubernetes_queries(pkg: &Package) -> Vec<Query> {
+    let Ok(version) = cluster_version(&pkg.version) else {
+        return Vec::new();
+    };
+    let mut names = Vec::new();
+    if let Some(c) = palisade_feed::component::lookup(&pkg.name) {
+        names.push(c.package);
+    }
+    names.push("k8s.io/kubernetes".to_owned());
+    names.dedup();
+    ["Kubernetes", "kubernetes"]
+        .into_iter()
+        .map(|base| Query {
+            base,
+            releases: Releases::None,
+            names: names.clone(),
+            version: version.0.to_string(),
+            scheme: Scheme::SemVer,
+        })
+        .collect()
+}
+
 fn feed_findings(feed: &JsonFeed, pkg: &Package, notes: &mut Vec<String>) -> Vec<VulnFinding> {
     let version = match cluster_version(&pkg.version) {
         Ok(v) => v,
@@ -479,11 +505,25 @@ pub fn match_report(inv: &Inventory, db: Option<&OsvDb>, feed: Option<&JsonFeed>
     let mut loader = db.map(OsvDb::loader);
     for pkg in &inv.packages {
         if pkg.kind == PackageKind::Kubernetes {
-            if let Some(feed) = feed {
-                report
-                    .findings
-                    .extend(feed_findings(feed, pkg, &mut report.notes));
+            let mut found = match feed {
+                Some(feed) => feed_findings(feed, pkg, &mut report.notes),
+                None => Vec::new(),
+            };
+            if let (Some(db), Some(loader)) = (db, loader.as_mut()) {
+                for q in kubernetes_queries(pkg) {
+                    for f in osv_findings(db, loader, pkg, &q, &mut report.notes) {
+                        // The feed and its OSV form name the same CVEs: report each once,
+                        // the feed's first.
+                        let dup = found.iter().any(|o| {
+                            o.id == f.id || o.aliases.contains(&f.id) || f.aliases.contains(&o.id)
+                        });
+                        if !dup {
+                            found.push(f);
+                        }
+                    }
+                }
             }
+            report.findings.extend(found);
             continue;
         }
         let (Some(db), Some(loader)) = (db, loader.as_mut()) else {

@@ -67,3 +67,34 @@ fn unparseable_component_versions_are_noted() {
     assert!(r.findings.is_empty());
     assert!(r.notes[0].contains("kube-apiserver"), "{:?}", r.notes);
 }
+
+#[test]
+fn components_against_the_cve_feed_osv_records() {
+    let db = palisade_vuln::OsvDb::open(&crate::testdata("cve-feed-osv")).unwrap();
+    assert!(db.warnings().is_empty(), "{:?}", db.warnings());
+    let found = match_inventory(&inv(vec![apiserver("v1.27.1")]), Some(&db), None);
+    assert_eq!(ids(&found), ["CVE-2023-2727", "CVE-2023-2728"]);
+    let f = &found[0];
+    assert_eq!((f.source.as_str(), f.installed.as_str()), ("osv", "1.27.1"));
+    assert_eq!(f.fixed, ["1.27.3"]);
+    // CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:N scores 6.5.
+    assert_eq!(f.score, Some(6.5));
+    assert_eq!(f.severity, palisade_core::Severity::Medium);
+    assert!(match_inventory(&inv(vec![apiserver("v1.27.3")]), Some(&db), None).is_empty());
+    let kubelet = pkg(PackageKind::Kubernetes, "kubelet", "v1.27.1");
+    assert_eq!(
+        ids(&match_inventory(&inv(vec![kubelet]), Some(&db), None)),
+        ["CVE-2023-3676"]
+    );
+    // With the feed too, each CVE once (the feed's finding).
+    let both = match_inventory(&inv(vec![apiserver("v1.27.1")]), Some(&db), Some(&feed()));
+    let n2727 = both.iter().filter(|x| x.id == "CVE-2023-2727").count();
+    assert_eq!(n2727, 1);
+    assert_eq!(
+        both.iter()
+            .find(|x| x.id == "CVE-2023-2727")
+            .unwrap()
+            .source,
+        "kubernetes-feed"
+    );
+}
