@@ -429,3 +429,78 @@ fn language_packages_and_binaries_carry_their_layer() {
     assert_eq!(kube2.len(), 1);
     assert_eq!(kube2[0].path.as_deref(), Some("usr/bin/kube-apiserver"));
 }
+
+#[test]
+fn compressed_image_archive_says_to_decompress() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("save.tar");
+    docker_save(&f, &[base_layer()], true);
+    let gz = dir.path().join("save.tar.gz");
+    std::fs::write(&gz, gzip(&std::fs::read(&f).unwrap())).unwrap();
+    let inv = inventory(&gz, &Options::default()).unwrap();
+    assert!(inv.packages.is_empty());
+    assert_eq!(inv.notes.len(), 1, "{:?}", inv.notes);
+    assert!(
+        inv.notes[0].message.contains("decompress it"),
+        "{:?}",
+        inv.notes
+    );
+}
+
+#[test]
+fn berkeleydb_rpm_database_is_named_not_silently_skipped() {
+    let layer = tar(&[
+        E::File("etc/os-release", &os_release("centos", "7")),
+        E::File("var/lib/rpm/Packages", &[0u8; 4096]),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("l.tar");
+    std::fs::write(&f, layer).unwrap();
+    let inv = inventory(&f, &Options::default()).unwrap();
+    assert!(inv.packages.is_empty());
+    assert_eq!(inv.notes.len(), 1, "{:?}", inv.notes);
+    assert_eq!(inv.notes[0].entry.as_deref(), Some("var/lib/rpm/Packages"));
+    assert!(inv.notes[0].message.contains("BerkeleyDB"));
+}
+
+#[test]
+fn missing_layer_blob_is_a_note_and_other_layers_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let lost = tar(&[E::File("usr/share/x", b"x")]);
+    oci_layout(dir.path(), &[lost.clone(), base_layer()]);
+    let d = digest(&lost);
+    std::fs::remove_file(
+        dir.path()
+            .join("blobs/sha256")
+            .join(d.strip_prefix("sha256:").unwrap()),
+    )
+    .unwrap();
+    let inv = inventory(dir.path(), &Options::default()).unwrap();
+    assert_eq!(names(&inv), ["a", "b"]);
+    assert_eq!(inv.notes.len(), 1, "{:?}", inv.notes);
+    assert_eq!(inv.notes[0].layer.as_deref(), Some(d.as_str()));
+    assert!(inv.notes[0].message.contains("cannot be opened"));
+}
+
+#[test]
+fn schema1_manifest_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = br#"{"schemaVersion":1,"name":"x","tag":"y","fsLayers":[]}"#;
+    let d = digest(m);
+    std::fs::create_dir_all(dir.path().join("blobs/sha256")).unwrap();
+    std::fs::write(
+        dir.path()
+            .join("blobs/sha256")
+            .join(d.strip_prefix("sha256:").unwrap()),
+        m,
+    )
+    .unwrap();
+    write_index(
+        dir.path(),
+        vec![
+            serde_json::json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": d, "size": m.len()}),
+        ],
+    );
+    let e = inventory(dir.path(), &Options::default()).unwrap_err();
+    assert!(e.to_string().contains("schema 1"), "{e}");
+}
