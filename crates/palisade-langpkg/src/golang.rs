@@ -321,7 +321,9 @@ pub(crate) fn stdlib_version(go_version: &str) -> Option<String> {
     let minor = parts.get(1).copied().unwrap_or("0");
     let patch = parts.get(2).copied().unwrap_or("0");
     let mut version = format!("{major}.{minor}.{patch}");
-    if !pre.is_empty() {
+    // Vendor toolchains append their own build suffix (`go1.22.5-1`, `go1.22.5+fips`); the
+    // standard library underneath is the upstream release.
+    if !pre.is_empty() && !pre.starts_with(['-', '+']) {
         let kind_end = pre.find(|c: char| c.is_ascii_digit()).unwrap_or(pre.len());
         let (kind, number) = pre.split_at(kind_end);
         if !matches!(kind, "rc" | "beta" | "alpha") || number.is_empty() {
@@ -506,6 +508,7 @@ mod tests {
             stdlib_version("go1.9beta1").as_deref(),
             Some("1.9.0-beta.1")
         );
+        assert_eq!(stdlib_version("go1.22.5-1").as_deref(), Some("1.22.5"));
         assert_eq!(stdlib_version("devel go1.23-abcdef Mon"), None);
         assert_eq!(stdlib_version("go1.2x"), None);
     }

@@ -25,9 +25,9 @@ const LOOKAHEAD: usize = 128;
 /// File head kept for the ELF header and program headers.
 const HEAD_MAX: usize = 64 * 1024;
 /// Go's modinfo of a large binary is tens of KiB; a corrupt length must not grow memory.
-const GO_BLOB_MAX: usize = 4 * 1024 * 1024;
+const GO_BLOB_MAX: usize = 1024 * 1024;
 /// Go build info candidates followed at once (stray magics are rare).
-const GO_CANDIDATES_MAX: usize = 8;
+const GO_CANDIDATES_MAX: usize = 4;
 /// cargo-auditable's maintainers suggest capping the inflated JSON at 8 MiB.
 const AUDITABLE_MAX: usize = 8 * 1024 * 1024;
 /// Input bytes inflated to recognise a cargo-auditable stream.

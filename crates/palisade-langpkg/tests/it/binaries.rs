@@ -196,3 +196,25 @@ fn pe_and_macho_build_info() {
         );
     }
 }
+
+/// 32-bit and big-endian ELF: pointer size and byte order come from the ELF header.
+#[test]
+fn elf32_and_big_endian_kubernetes_version() {
+    for file in [
+        "go-binaries/kube-apiserver-386.excerpt.gz",
+        "go-binaries/kube-apiserver-s390x.excerpt.gz",
+    ] {
+        let bytes = gunzip(file);
+        let packages = scan("usr/local/bin/kube-apiserver", &bytes, 100_000);
+        let component = packages
+            .iter()
+            .find(|p| p.kind == PackageKind::Kubernetes)
+            .unwrap_or_else(|| panic!("{file}: no component in {packages:?}"));
+        assert_eq!(
+            (component.name.as_str(), component.version.as_str()),
+            ("kube-apiserver", "v1.28.7"),
+            "{file}"
+        );
+        assert_eq!(packages[0].version, "1.19.8", "{file}");
+    }
+}
