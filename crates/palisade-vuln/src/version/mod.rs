@@ -10,6 +10,11 @@ pub mod semver;
 
 use std::cmp::Ordering;
 
+/// Longest version string compared. Real versions are far shorter (Debian's longest are
+/// about 100 bytes); the bound keeps hostile input (an SBOM with a megabyte "version" or
+/// thousands of Maven `-` sub-lists) from costing time or stack.
+pub const MAX_VERSION_LEN: usize = 256;
+
 /// Which ordering an OSV ecosystem uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scheme {
@@ -45,8 +50,12 @@ impl Scheme {
     }
 
     /// Compares two versions; `None` when one of them is not a version of this scheme
-    /// (SemVer and PEP 440 reject malformed strings; the others order any string).
+    /// (SemVer and PEP 440 reject malformed strings; the others order any string) or is
+    /// longer than [`MAX_VERSION_LEN`].
     pub fn compare(self, a: &str, b: &str) -> Option<Ordering> {
+        if a.len() > MAX_VERSION_LEN || b.len() > MAX_VERSION_LEN {
+            return None;
+        }
         match self {
             Scheme::Dpkg => Some(dpkg::compare(a, b)),
             Scheme::Apk => Some(apk::compare(a, b)),
@@ -59,6 +68,9 @@ impl Scheme {
 
     /// Whether `v` is a version of this scheme.
     pub fn is_valid(self, v: &str) -> bool {
+        if v.len() > MAX_VERSION_LEN {
+            return false;
+        }
         match self {
             Scheme::SemVer => semver::parse(v).is_some(),
             Scheme::Pep440 => pep440::parse(v).is_some(),

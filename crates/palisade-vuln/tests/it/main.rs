@@ -11,6 +11,7 @@ mod db;
 mod go;
 mod kube;
 mod os;
+mod props;
 mod versions;
 
 use std::path::{Path, PathBuf};
