@@ -136,5 +136,6 @@ fn a_malformed_config_dir_exits_2_naming_the_file() {
     .unwrap();
     let (code, out) = bench(dir.path(), &["--config-dir", cfg.to_str().unwrap()]);
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains("config.yaml"), "{out}");
+    // The file and the line of the error.
+    assert!(out.contains("config.yaml:3"), "{out}");
 }
