@@ -277,6 +277,40 @@ fn compare_with_trivy(input: &str, trivy: &str) {
         };
         check_class(class, side, key, kind, path, other, &owned);
     }
+    // Where both list a package of an image, both place it in the same layer (Trivy's
+    // LayerDiffID property, palisade's `layer`).
+    let layers = |items: &Value, key: &str| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = items
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| {
+                let layer = match key {
+                    "trivy" => p["properties"]
+                        .as_array()?
+                        .iter()
+                        .find(|q| q["name"] == "aquasecurity:trivy:LayerDiffID")?["value"]
+                        .as_str()?,
+                    _ => p["layer"].as_str()?,
+                };
+                Some((p["name"].as_str()?.to_owned(), layer.to_owned()))
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let pal_layers = layers(&report["inputs"][0]["packages"], "palisade");
+    let triv_layers = layers(&cdx["components"], "trivy");
+    let mut compared = 0;
+    for (name, layer) in &triv_layers {
+        if let Some((_, mine)) = pal_layers.iter().find(|(n, _)| n == name) {
+            assert_eq!(mine, layer, "{input}: layer of {name}");
+            compared += 1;
+        }
+    }
+    if input.ends_with(".tar") {
+        assert!(compared >= 8, "{input}: only {compared} layers compared");
+    }
     // Agreement is the rule: most packages are the same in both.
     let same = pal_keys.iter().filter(|k| triv_keys.contains(k)).count();
     assert!(same >= 11, "only {same} packages agree");
