@@ -546,7 +546,11 @@ impl BinaryScanner {
     }
 
     fn go_packages(&self) -> Result<Vec<Package>, LangError> {
-        if let Some(candidate) = self.go_candidates.first() {
+        // A candidate still waiting for bytes at the end of the file is only an error when no
+        // complete build info was found (a stray magic near the end must not hide a good one).
+        if self.go_found.is_empty()
+            && let Some(candidate) = self.go_candidates.first()
+        {
             return Err(self.error(format!(
                 "Go build info at offset {} is truncated ({} bytes present)",
                 candidate.start,

@@ -182,6 +182,18 @@ fn regressions() {
     ]);
     assert_eq!(scan_chunks("e", &bytes, &[1]).unwrap(), vec![]);
 
+    // A complete blob, then a stray aligned magic in the last bytes: the blob counts.
+    let mut blob = header(8, 2);
+    blob.push(8);
+    blob.extend_from_slice(b"go1.22.1");
+    blob.push(0);
+    let mut bytes = elf_with(&blob);
+    bytes.resize(bytes.len().div_ceil(16) * 16, 0);
+    bytes.extend_from_slice(&header(8, 2));
+    let packages = scan_chunks("g", &bytes, &[]).unwrap();
+    assert_eq!(packages.len(), 1);
+    assert_eq!(packages[0].purl, "pkg:golang/stdlib@1.22.1");
+
     // Empty and tiny files.
     assert_eq!(scan_chunks("f", b"", &[]).unwrap(), vec![]);
     assert_eq!(scan_chunks("f", b"\x7fE", &[]).unwrap(), vec![]);
