@@ -108,7 +108,7 @@ pub fn inventory(path: &Path, options: &Options) -> Result<Inventory, ImageError
             for (i, layer) in layers.iter().enumerate() {
                 walker.begin_layer(Some(layer.name.clone()));
                 let digest = match container.open(&layer.member) {
-                    Ok(raw) => read_layer(&mut walker, i, raw, layer.verify.as_deref()),
+                    Ok(raw) => read_layer(&mut walker, i, raw, layer.digest.as_deref()),
                     Err(e) => {
                         walker.note(
                             Some(&layer.member),

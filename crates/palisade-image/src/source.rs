@@ -38,9 +38,6 @@ pub(crate) struct LayerRef {
     /// The digest packages carry: the manifest's layer digest (OCI), the config's diff ID
     /// (docker save), else `None` (computed while reading).
     pub digest: Option<String>,
-    /// The digest the stored bytes must hash to, when the image names one for them (an OCI
-    /// blob's digest, a `blobs/sha256/<hex>` member's name).
-    pub verify: Option<String>,
     /// Member path inside the container.
     pub member: String,
 }
@@ -386,16 +383,14 @@ fn docker_plan(c: Container) -> Result<Plan, ImageError> {
             document: "manifest.json".to_string(),
             message: format!("Layers[{i}]: {e}"),
         })?;
-        // The stored blob may be compressed (containerd exports), so its name, not the diff
-        // ID, is what its bytes hash to.
-        let verify = member
-            .strip_prefix("blobs/sha256/")
-            .map(|h| format!("sha256:{h}"));
-        let digest = diff_ids.get(i).cloned().or_else(|| verify.clone());
+        let digest = diff_ids.get(i).cloned().or_else(|| {
+            member
+                .strip_prefix("blobs/sha256/")
+                .map(|h| format!("sha256:{h}"))
+        });
         layers.push(LayerRef {
             name: digest.clone().unwrap_or_else(|| member.clone()),
             digest,
-            verify,
             member,
         });
     }
@@ -513,7 +508,6 @@ fn oci_plan(c: Container) -> Result<Plan, ImageError> {
         layers.push(LayerRef {
             name: l.digest.clone(),
             digest: Some(l.digest.clone()),
-            verify: Some(l.digest.clone()),
             member,
         });
     }

@@ -130,9 +130,13 @@ pub fn cyclonedx_at(
         );
     }
     let mut doc = Value::Object(doc);
+    // From the input, not the output: hashing what we were given is cheaper than hashing
+    // the document and says the same.
     let serial = format!(
         "urn:uuid:{}",
-        content_uuid(&serde_json::to_vec(&doc).unwrap_or_default())
+        content_uuid(
+            &serde_json::to_vec(&("cyclonedx", tool_version, inv, vulns)).unwrap_or_default()
+        )
     );
     if let Some(obj) = doc.as_object_mut() {
         obj.insert("serialNumber".into(), serial.into());

@@ -1,10 +1,11 @@
 //! SPDX 2.2/2.3 (JSON and tag-value) -> [`Inventory`].
 //!
 //! Both syntaxes are read into one small document model first, then turned into an
-//! inventory the same way: packages (never files) with their purl `externalRefs`; the
-//! packages the document DESCRIBES that hold other packages (or are containers, or carry
-//! Palisade's subject annotation) are the subject, not packages; `OPERATING_SYSTEM`
-//! packages give the distribution.
+//! inventory the same way: packages (never files) with their purl `externalRefs`. Not
+//! packages: the subject (a package the document DESCRIBES that holds other packages and has
+//! no purl, or carries Palisade's subject annotation), containers (purpose `CONTAINER`, purl
+//! type `oci`/`docker`; the described one names the image), and `OPERATING_SYSTEM` packages,
+//! which give the distribution.
 
 use crate::cyclonedx_read::{go_toolchain_version, model_name, model_version, parse_kind};
 use crate::json::{Ctx, join};
@@ -389,11 +390,13 @@ fn inventory(doc: Doc, input: &str) -> Inventory {
             || purl
                 .as_ref()
                 .is_some_and(|u| u.ty == "oci" || u.ty == "docker");
+        // Containers are never packages (CycloneDX's reader skips them alike); the one the
+        // document describes names the image.
         if annotation(names::SOURCE).is_some()
-            || (is_described && is_container)
+            || is_container
             || (is_described && purl.is_none() && parents.contains(p.id.as_str()))
         {
-            if is_container && inv.image.is_none() {
+            if is_described && is_container && inv.image.is_none() {
                 inv.image = Some(p.name.clone());
             }
             continue;

@@ -140,11 +140,9 @@ pub fn spdx_at(inv: &[Inventory], tool_version: &str, created: i64) -> Value {
             .collect();
         doc.insert("hasExtractedLicensingInfos".into(), Value::Array(infos));
     }
-    // The namespace's UUID comes from everything but the creation time (which annotations
-    // repeat), so it changes exactly when the content does.
-    let mut hashed = Value::Object(doc.clone());
-    strip_dates(&mut hashed);
-    let uuid = content_uuid(&serde_json::to_vec(&(tool_version, &hashed)).unwrap_or_default());
+    // The namespace's UUID comes from the input, not the creation time, so it changes
+    // exactly when the content does.
+    let uuid = content_uuid(&serde_json::to_vec(&("spdx", tool_version, inv)).unwrap_or_default());
     doc.insert(
         "documentNamespace".into(),
         format!("{NAMESPACE_BASE}/{}-{uuid}", namespace_segment(&name)).into(),
@@ -269,15 +267,4 @@ fn namespace_segment(name: &str) -> String {
         })
         .collect();
     if s.is_empty() { "sbom".to_string() } else { s }
-}
-
-fn strip_dates(v: &mut Value) {
-    match v {
-        Value::Object(m) => {
-            m.remove("annotationDate");
-            m.values_mut().for_each(strip_dates);
-        }
-        Value::Array(a) => a.iter_mut().for_each(strip_dates),
-        _ => {}
-    }
 }

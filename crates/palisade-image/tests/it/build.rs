@@ -143,20 +143,7 @@ pub fn tar_dir(dir: &Path, out: &Path) {
 /// `docker save` archive: legacy (`<id>/layer.tar`) or Docker >= 25 (`blobs/sha256/<diffid>`,
 /// with an index.json too).
 pub fn docker_save(out: &Path, layers: &[Vec<u8>], legacy: bool) {
-    // diff IDs hash the uncompressed tar
-    let diff_ids: Vec<String> = layers
-        .iter()
-        .map(|l| {
-            if l.starts_with(&[0x1f, 0x8b]) {
-                let mut t = Vec::new();
-                std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(l.as_slice()), &mut t)
-                    .unwrap();
-                digest(&t)
-            } else {
-                digest(l)
-            }
-        })
-        .collect();
+    let diff_ids: Vec<String> = layers.iter().map(|l| digest(l)).collect();
     let config = serde_json::json!({
         "architecture": "amd64", "os": "linux",
         "rootfs": {"type": "layers", "diff_ids": diff_ids}

@@ -504,23 +504,3 @@ fn schema1_manifest_is_refused_by_name() {
     let e = inventory(dir.path(), &Options::default()).unwrap_err();
     assert!(e.to_string().contains("schema 1"), "{e}");
 }
-
-/// containerd-style export: manifest.json naming gzip blobs; packages carry the diff ID, the
-/// blob is checked against its own name.
-#[test]
-fn docker_archive_with_compressed_blobs() {
-    let plain = tar(&[
-        E::File("etc/os-release", &os_release("debian", "12")),
-        E::File("var/lib/dpkg/status", STATUS),
-    ]);
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("save.tar");
-    docker_save(&f, &[gzip(&plain)], false);
-    let inv = inventory(&f, &Options::default()).unwrap();
-    assert_eq!(names(&inv), ["a", "b"]);
-    assert!(inv.notes.is_empty(), "{:?}", inv.notes);
-    assert_eq!(
-        inv.packages[0].layer.as_deref(),
-        Some(digest(&plain).as_str())
-    );
-}
