@@ -647,3 +647,35 @@ fn sbom_matches_a_kubernetes_component_against_the_feed() {
         assert!(f["id"].as_str().unwrap().starts_with("CVE-"), "{f}");
     }
 }
+
+#[test]
+fn sbom_reads_spdx_tag_value_and_standard_input() {
+    // etcd's release SBOM (SPDX tag-value, Kubernetes' bom tool), vendored by palisade-sbom.
+    let (code, report, stderr) = run(&[
+        "sbom",
+        "testdata/sbom-k8s/etcd-v3.4.16.spdx",
+        "-f",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let pkgs = report["inputs"][0]["packages"].as_array().unwrap();
+    assert!(
+        pkgs.iter()
+            .any(|p| p["kind"] == "go" && p["name"] == "go.etcd.io/bbolt"),
+        "{pkgs:?}"
+    );
+
+    let bytes =
+        std::fs::read(root().join("testdata/images/kube-apiserver-v1.30.2.cdx.json")).unwrap();
+    let out = palisade()
+        .args(["sbom", "-", "-f", "json"])
+        .write_stdin(bytes)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["inputs"][0]["source"], "-");
+    assert_eq!(report["inputs"][0]["packages"][0]["name"], "kube-apiserver");
+}
