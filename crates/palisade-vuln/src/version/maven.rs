@@ -90,7 +90,7 @@ fn parse(version: &str) -> Vec<Item> {
     };
     for (i, &c) in bytes.iter().enumerate() {
         let piece = v.get(start..i).unwrap_or_default();
-        if c == b'.' {
+        if c == b'.' || c == b'-' {
             push(
                 &mut stack,
                 if i == start {
@@ -100,21 +100,13 @@ fn parse(version: &str) -> Vec<Item> {
                 },
             );
             start = i + 1;
-        } else if c == b'-' {
-            push(
-                &mut stack,
-                if i == start {
-                    Item::Int("0".into())
-                } else {
-                    parse_item(piece, false)
-                },
-            );
-            start = i + 1;
-            // `1.0-a` = `1-a`: the items before a hyphen lose their trailing nulls.
-            if let Some(top) = stack.last_mut() {
-                normalize(top);
+            if c == b'-' {
+                // `1.0-a` = `1-a`: the items before a hyphen lose their trailing nulls.
+                if let Some(top) = stack.last_mut() {
+                    normalize(top);
+                }
+                stack.push(Vec::new());
             }
-            stack.push(Vec::new());
         } else if c.is_ascii_digit() {
             if !digit && i > start {
                 // `.X1` is read as `-X1`: a qualifier opens a sub-list after `.` too.
