@@ -97,3 +97,68 @@ fn long_versions_are_refused_not_compared() {
         assert!(!s.is_valid(&long));
     }
 }
+
+#[test]
+fn mutated_real_records_never_panic_open_or_match() {
+    use palisade_core::inventory::PackageKind;
+    let mut rng = Rng(0xD1B5_4A32_D192_ED03);
+    let originals: Vec<Vec<u8>> = [
+        "GO-2023-2102",
+        "GO-2020-0006",
+        "GO-2021-0072",
+        "GO-2026-6218",
+    ]
+    .iter()
+    .map(|id| std::fs::read(crate::testdata(&format!("osv-go/Go/{id}.json"))).unwrap())
+    .collect();
+    let dir = tempfile::tempdir().unwrap();
+    const EDITS: &[&[u8]] = &[
+        b"",
+        b"\"",
+        b"{",
+        b"}",
+        b"[",
+        b"]",
+        b",",
+        b":",
+        b"0",
+        b"null",
+        b"\"x\"",
+        b"-",
+        b".",
+        b"\"fixed\"",
+        b"\"limit\"",
+        b"\"last_affected\"",
+        b"\"GIT\"",
+        b"\"*\"",
+        b"1.2.3",
+    ];
+    for i in 0..1500 {
+        let mut bytes = originals[i % originals.len()].clone();
+        for _ in 0..(1 + rng.next() % 4) {
+            let at = (rng.next() % bytes.len() as u64) as usize;
+            let len = (rng.next() % 6) as usize;
+            let end = (at + len).min(bytes.len());
+            let edit = EDITS[(rng.next() % EDITS.len() as u64) as usize];
+            bytes.splice(at..end, edit.iter().copied());
+            if bytes.is_empty() {
+                bytes.push(b'{');
+            }
+        }
+        std::fs::write(dir.path().join(format!("m{i}.json")), &bytes).unwrap();
+    }
+    let db = palisade_vuln::OsvDb::open(dir.path()).unwrap();
+    // Every file is either indexed, a repeat of an indexed id, or warned about.
+    assert!(db.records() + db.warnings().len() > 0);
+    let inv = crate::inv(vec![
+        crate::pkg(PackageKind::Go, "golang.org/x/net", "v0.16.0"),
+        crate::pkg(PackageKind::GoStdlib, "stdlib", "1.21.2"),
+        crate::pkg(PackageKind::Go, "github.com/miekg/dns", "v1.0.0"),
+        crate::pkg(
+            PackageKind::Go,
+            "github.com/docker/distribution",
+            "v2.6.0+incompatible",
+        ),
+    ]);
+    let _ = palisade_vuln::match_report(&inv, Some(&db), None);
+}
