@@ -2,21 +2,25 @@
 # Cost of `palisade scan --policy`: the corpus scanned with every gatekeeper-library template and
 # its sample constraints, against the same scan without policies (goal: under 3x the time).
 #
-#   scripts/bench-scan-policy.sh [--runs N] [CORPUS_DIR]
+#   scripts/bench-scan-policy.sh [--runs N] [--no-sync] [CORPUS_DIR]
 #
 # CORPUS_DIR defaults to testdata/corpus. Policies: every template.yaml under
-# testdata/gatekeeper-library/library and every samples/*/constraint.yaml (copied into one
-# directory, passed as one --policy). The two scans alternate run by run (release build,
-# default 5 runs each); prints medians of wall time, CPU time and peak RSS side by side, the
-# finding and error counts, and the ratio. PALISADE_BIN=path measures that binary instead.
+# testdata/gatekeeper-library/library, every samples/*/constraint.yaml and the sync.yaml files
+# the referential templates come with (Gatekeeper's sync configuration: data.inventory holds
+# only the kinds they name), copied into one directory, passed as one --policy. --no-sync
+# leaves the sync files out (data.inventory then holds every scanned object). The two scans
+# alternate run by run (release build, default 5 runs each); prints medians of wall time, CPU
+# time and peak RSS side by side, the finding and error counts, and the ratio.
+# PALISADE_BIN=path measures that binary instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-runs=5; corpus=testdata/corpus
+runs=5; corpus=testdata/corpus; sync=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
-    -h|--help) sed -n 2,11p "$0"; exit 0 ;;
+    --no-sync) sync=0; shift ;;
+    -h|--help) sed -n 2,14p "$0"; exit 0 ;;
     *) corpus=$1; shift ;;
   esac
 done
@@ -35,6 +39,11 @@ n=0
 while IFS= read -r f; do
   n=$((n + 1)); cp "$f" "$work/policies/$n-$(basename "$(dirname "$f")").yaml"
 done < <(find "$lib" -name template.yaml | sort; find "$lib" -path '*/samples/*/constraint.yaml' | sort)
+if [ "$sync" = 1 ]; then
+  for f in $(find "$lib" -name sync.yaml | sort); do
+    n=$((n + 1)); cp "$f" "$work/policies/$n-$(basename "$(dirname "$f")")-sync.yaml"
+  done
+fi
 templates=$(find "$lib" -name template.yaml | wc -l)
 constraints=$(find "$lib" -path '*/samples/*/constraint.yaml' | wc -l)
 
@@ -63,7 +72,7 @@ f = d["findings"]
 print(len(f), sum(1 for x in f if x["family"] == "policy"), len(d["errors"]))
 PY
 }
-echo "corpus: $corpus; policies: $templates templates, $constraints sample constraints; $runs runs each, alternated"
+echo "corpus: $corpus; policies: $templates templates, $constraints sample constraints, sync files: $([ "$sync" = 1 ] && echo yes || echo no); $runs runs each, alternated"
 echo
 echo "| scan | wall (median) | CPU | peak RSS | findings | of them policy | errors |"
 echo "|---|---:|---:|---:|---:|---:|---:|"

@@ -34,6 +34,9 @@ pub struct Policies {
     broken: HashSet<String>,
     /// Whether a template reads `data.inventory` (otherwise no inventory of objects is built).
     reads_inventory: bool,
+    /// (group, kind) pairs Gatekeeper's sync configuration (`Config` `spec.sync.syncOnly`,
+    /// `SyncSet` `spec.gvks`) names among the policies; None without one: every object.
+    sync: Option<HashSet<(String, String)>>,
     /// Load errors (file, line, the compiler's message).
     errors: Vec<InputError>,
 }
@@ -47,14 +50,22 @@ impl std::fmt::Debug for Policies {
     }
 }
 
-/// Objects that are policy machinery, not workloads: Gatekeeper's templates and constraints,
-/// and the admission configuration kinds the API server exempts from admission policies and
-/// webhooks. They are never reviewed by the policies nor put in the inventory.
+/// Objects that are policy machinery, not workloads: Gatekeeper's templates, constraints, sync
+/// configuration and gator suites, and the admission configuration kinds the API server
+/// exempts from admission policies and webhooks. They are never reviewed by the policies nor
+/// put in the inventory.
 pub(crate) fn is_policy_object(v: &Value) -> bool {
     let api = v.get("apiVersion").and_then(Value::as_str).unwrap_or("");
     let kind = v.get("kind").and_then(Value::as_str).unwrap_or("");
-    api.starts_with("templates.gatekeeper.sh/")
-        || api.starts_with("constraints.gatekeeper.sh/")
+    [
+        "templates.gatekeeper.sh/",
+        "constraints.gatekeeper.sh/",
+        "config.gatekeeper.sh/",
+        "syncset.gatekeeper.sh/",
+        "test.gatekeeper.sh/",
+    ]
+    .iter()
+    .any(|g| api.starts_with(g))
         || (api.starts_with("admissionregistration.k8s.io/")
             && matches!(
                 kind,
@@ -253,6 +264,7 @@ impl Policies {
                     .unwrap_or(Severity::High),
             ));
         }
+        let sync = sync_kinds(docs);
         rules.sort_by(|a, b| a.id.cmp(b.id));
         rules.dedup_by(|a, b| a.id == b.id);
         Policies {
@@ -261,8 +273,20 @@ impl Policies {
             ids,
             broken,
             reads_inventory,
+            sync,
             errors,
         }
+    }
+
+    /// Whether `v` goes into `data.inventory`.
+    fn synced(&self, v: &Value) -> bool {
+        let Some(sync) = &self.sync else {
+            return true;
+        };
+        let api = v.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+        let group = api.rsplit_once('/').map_or("", |(g, _)| g);
+        let kind = v.get("kind").and_then(Value::as_str).unwrap_or("");
+        sync.contains(&(group.to_owned(), kind.to_owned()))
     }
 
     /// A descriptor per policy (SARIF lists them with the catalog's rules).
@@ -278,6 +302,31 @@ impl Policies {
     pub fn set(&self) -> &PolicySet {
         &self.set
     }
+}
+
+/// The kinds Gatekeeper would replicate into `data.inventory`: the union of every `Config`'s
+/// `spec.sync.syncOnly` and every `SyncSet`'s `spec.gvks` (by group and kind; offline there is
+/// no version conversion, so an object's version does not matter). None when there is none.
+fn sync_kinds(docs: &[Document]) -> Option<HashSet<(String, String)>> {
+    let mut out: Option<HashSet<(String, String)>> = None;
+    for d in docs {
+        let v = &d.value;
+        let api = v.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+        let kind = v.get("kind").and_then(Value::as_str).unwrap_or("");
+        let list = if api.starts_with("config.gatekeeper.sh/") && kind == "Config" {
+            v.pointer("/spec/sync/syncOnly")
+        } else if api.starts_with("syncset.gatekeeper.sh/") && kind == "SyncSet" {
+            v.pointer("/spec/gvks")
+        } else {
+            continue;
+        };
+        let set = out.get_or_insert_with(HashSet::new);
+        for e in list.and_then(Value::as_array).into_iter().flatten() {
+            let s = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+            set.insert((s("group"), s("kind")));
+        }
+    }
+    out
 }
 
 fn meta(
@@ -347,6 +396,7 @@ pub(crate) fn review_all(
     let inventory = if policies.reads_inventory {
         let values: Vec<Value> = (0..docs.count())
             .filter_map(|i| docs.doc_value(i).map(|d| d.into_owned().value))
+            .filter(|v| policies.synced(v))
             .collect();
         Inventory::from_objects(&values)
     } else {

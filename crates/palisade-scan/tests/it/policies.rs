@@ -113,6 +113,30 @@ fn a_referential_constraint_sees_the_other_objects_of_the_scan() {
     assert!(other.findings.is_empty(), "{:?}", hits(&other));
 }
 
+/// Gatekeeper replicates into `data.inventory` only the kinds its sync configuration names.
+#[test]
+fn a_sync_configuration_among_the_policies_limits_the_inventory() {
+    let samples = library("general/uniqueserviceselector/samples/unique-service-selector");
+    let dir = tempfile::tempdir().unwrap();
+    let services = vec![
+        samples.join("example_disallowed.yaml"),
+        samples.join("example_inventory_disallowed.yaml"),
+    ];
+    let mut with_library_sync = unique_service_selector();
+    with_library_sync.push(library("general/uniqueserviceselector/sync.yaml"));
+    let o = scan(options(with_library_sync), services.clone());
+    assert_eq!(o.findings.len(), 2, "{:?}", hits(&o));
+    let pods_only = write(
+        dir.path(),
+        "sync.yaml",
+        "apiVersion: syncset.gatekeeper.sh/v1alpha1\nkind: SyncSet\nmetadata:\n  name: pods\nspec:\n  gvks:\n    - {group: \"\", version: v1, kind: Pod}\n",
+    );
+    let mut policies = unique_service_selector();
+    policies.push(pods_only);
+    let o = scan(options(policies), services);
+    assert!(o.findings.is_empty(), "{:?}", hits(&o));
+}
+
 #[test]
 fn cluster_objects_are_reviewed_with_the_inventory_of_every_page() {
     let svc = |name: &str| {
