@@ -583,7 +583,7 @@ impl BinaryScanner {
         let component =
             kube::component_from_main(&info.path).or_else(|| kube::component_from_file(&self.path));
         let version = if component.is_some() {
-            kube::version_from_buildinfo(&info).or_else(|| self.kube_version_from_data())
+            kube::version_from_buildinfo(&info).or_else(|| self.kube_version_from_data(&info))
         } else {
             None
         };
@@ -601,8 +601,9 @@ impl BinaryScanner {
         Ok(packages)
     }
 
-    fn kube_version_from_data(&self) -> Option<String> {
+    fn kube_version_from_data(&self, info: &golang::BuildInfo) -> Option<String> {
         let scan = self.kube.as_ref()?;
+        let _ = info;
         // Both copies (client-go and component-base) carry the same value in a release
         // build; a disagreement means the evidence is not trustworthy.
         let first = scan.found.first()?;

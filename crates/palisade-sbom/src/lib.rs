@@ -81,6 +81,8 @@ pub enum SbomError {
         size: usize,
         limit: usize,
     },
+    #[error("{input}: {message}")]
+    Io { input: String, message: String },
     #[error("{input}: not a supported SBOM: {reason}")]
     UnknownFormat { input: String, reason: String },
     #[error("{input}: invalid JSON at line {line} column {column}: {message}")]
@@ -107,6 +109,36 @@ pub enum SbomError {
 /// Reads an SBOM of any supported format (sniffed) with the default [`Limits`].
 pub fn read(bytes: &[u8], source: &str) -> Result<Inventory, SbomError> {
     read_with(bytes, source, &Limits::default())
+}
+
+/// Reads the SBOM in file `path` (`-`: standard input), never holding more than
+/// `limits.max_bytes + 1` bytes of it: a larger input is [`SbomError::TooLarge`] without being
+/// read to the end.
+pub fn read_path(path: &std::path::Path, limits: &Limits) -> Result<Inventory, SbomError> {
+    use std::io::Read as _;
+    let name = path.display().to_string();
+    let io = |e: std::io::Error| SbomError::Io {
+        input: name.clone(),
+        message: e.to_string(),
+    };
+    let cap = u64::try_from(limits.max_bytes)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
+    let mut bytes = Vec::new();
+    if path == std::path::Path::new("-") {
+        std::io::stdin()
+            .lock()
+            .take(cap)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+    } else {
+        std::fs::File::open(path)
+            .map_err(io)?
+            .take(cap)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+    }
+    read_with(&bytes, &name, limits)
 }
 
 /// Reads an SBOM of any supported format (sniffed from the content).

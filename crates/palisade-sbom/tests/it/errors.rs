@@ -34,6 +34,38 @@ fn size_limit_names_the_limit() {
 }
 
 #[test]
+fn read_path_stops_at_the_limit() {
+    let dir = std::env::temp_dir().join(format!("palisade-sbom-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("big.json");
+    std::fs::write(&file, vec![b' '; 1000]).unwrap();
+    let e = palisade_sbom::read_path(&file, &Limits { max_bytes: 100 }).unwrap_err();
+    // the size reported is what was read before stopping: limit + 1
+    assert!(
+        matches!(
+            e,
+            SbomError::TooLarge {
+                size: 101,
+                limit: 100,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let ok = crate::fixtures::testdata("sbom-trivy/centos-7-spdx.txt");
+    let inv = palisade_sbom::read_path(&ok, &Limits::default()).unwrap();
+    assert_eq!(inv.packages.len(), 2);
+    assert_eq!(inv.source, ok.display().to_string());
+    let e = palisade_sbom::read_path(&dir.join("missing.json"), &Limits::default()).unwrap_err();
+    assert!(matches!(e, SbomError::Io { .. }), "{e:?}");
+    assert!(
+        e.to_string()
+            .starts_with(&dir.join("missing.json").display().to_string())
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn unknown_formats_say_what_they_are() {
     for (input, needle) in [
         ("", "the input is empty"),

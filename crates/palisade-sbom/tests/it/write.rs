@@ -157,6 +157,17 @@ fn output_is_reproducible() {
     );
 }
 
+/// The whole documents, so any change to the output shows in review.
+#[test]
+fn snapshots() {
+    let img = image();
+    insta::assert_json_snapshot!(
+        "cyclonedx_image",
+        cyclonedx_at(std::slice::from_ref(&img), &findings(&img), "0.1.0", T)
+    );
+    insta::assert_json_snapshot!("spdx_image", spdx_at(&[img, rootfs()], "0.1.0", T));
+}
+
 #[test]
 fn cyclonedx_structure() {
     let img = image();
