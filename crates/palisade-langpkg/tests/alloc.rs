@@ -10,8 +10,14 @@ static ALLOCATOR: cap::Cap<std::alloc::System> = cap::Cap::new(std::alloc::Syste
 #[test]
 fn interest_does_not_allocate() {
     let paths = [
-        ("usr/lib/python3/dist-packages/PyYAML-6.0.dist-info/METADATA", false),
-        ("usr/lib/python3/dist-packages/six-1.16.0.egg-info/PKG-INFO", false),
+        (
+            "usr/lib/python3/dist-packages/PyYAML-6.0.dist-info/METADATA",
+            false,
+        ),
+        (
+            "usr/lib/python3/dist-packages/six-1.16.0.egg-info/PKG-INFO",
+            false,
+        ),
         ("srv/app/node_modules/@babel/core/package.json", false),
         ("opt/app/APP.WAR", false),
         ("usr/local/bin/kubelet", true),
@@ -29,5 +35,10 @@ fn interest_does_not_allocate() {
     }
     let after = ALLOCATOR.total_allocated();
     assert_eq!(streamed, 1000);
-    assert_eq!(after - before, 0, "interest allocated {} bytes", after - before);
+    assert_eq!(
+        after - before,
+        0,
+        "interest allocated {} bytes",
+        after - before
+    );
 }
