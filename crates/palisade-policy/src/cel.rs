@@ -18,11 +18,12 @@
 //! (message literals `Foo{...}`) are refused at compile time.
 
 use std::cell::RefCell;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use kube_cel::KubeCelExt;
+use kube_cel::cel::common::ast::operators::CONDITIONAL;
 use kube_cel::cel::common::ast::{CallExpr, EntryExpr, Expr, IdedExpr, LiteralValue};
 use kube_cel::cel::objects::{Key, Map};
 use kube_cel::cel::parser::Parser;
@@ -38,12 +39,17 @@ pub const MAX_STEPS: u64 = 1_000_000;
 pub const MAX_VALUE_BYTES: usize = 16 * 1024 * 1024;
 /// How many steps pass between two looks at the clock.
 const CLOCK_EVERY: u64 = 64;
+/// Whether Gatekeeper's `anyObject` is `oldObject` for this review (else `object`).
+const ANY_IS_OLD: &str = "variables.anyObject is oldObject";
 /// The guard the compiler wraps around every comprehension's loop condition.
 const GUARD: &str = "__palisade_step";
 
 /// The review's values bound once per review; every policy evaluates in a scope on top.
 pub(crate) struct CelReview {
     scope: Context<'static>,
+    /// Values of variables that do not read `params`, by (program, variable index): the
+    /// constraints of one template share them within a review (None: the variable errored).
+    shared: std::sync::Mutex<HashMap<(usize, usize), Option<Value>>>,
 }
 
 impl std::fmt::Debug for CelReview {
@@ -79,13 +85,9 @@ impl CelReview {
         } else {
             review.object().clone()
         };
-        // Gatekeeper's `anyObject`: the old object when a DELETE has no object.
-        let any = if delete && object.is_null() {
-            review.old_object()
-        } else {
-            &object
-        };
-        scope.add_variable_from_value("variables.anyObject", to_cel(any));
+        // Gatekeeper's `anyObject` is the old object when a DELETE has no object: compiled as
+        // `ANY_IS_OLD ? oldObject : object`, which borrows instead of binding a third copy.
+        scope.add_variable_from_value(ANY_IS_OLD, Value::Bool(delete && object.is_null()));
         scope.add_variable_from_value("object", to_cel(&object));
         scope.add_variable_from_value("oldObject", to_cel(review.old_object()));
         // The API server's `request` carries the AdmissionRequest's fields but not the objects.
@@ -110,7 +112,10 @@ impl CelReview {
             "namespaceObject",
             review.namespace_object.as_ref().map_or(Value::Null, to_cel),
         );
-        CelReview { scope }
+        CelReview {
+            scope,
+            shared: std::sync::Mutex::new(HashMap::new()),
+        }
     }
 }
 
@@ -205,8 +210,9 @@ type Found = (Vec<(String, Json)>, Vec<(String, String)>);
 
 pub(crate) struct CelProgram {
     gatekeeper: bool,
-    /// The template's variables in order, each bound as `variables.NAME`.
-    variables: Vec<(String, Compiled)>,
+    /// The template's variables in order, each bound as `variables.NAME`, and whether it
+    /// reads `params` (directly or through an earlier variable).
+    variables: Vec<(String, Compiled, bool)>,
     conditions: Vec<(String, Compiled)>,
     validations: Vec<Validation>,
     /// VAP `auditAnnotations`: key and valueExpression.
@@ -246,6 +252,15 @@ fn compile(
     })
 }
 
+/// Whether `declared` holds Gatekeeper's prelude (a template's own variable may not be called
+/// `anyObject`; a ValidatingAdmissionPolicy's may).
+fn gatekeeper_prelude(declared: &HashSet<String>) -> bool {
+    declared.contains(GATEKEEPER_MARK)
+}
+
+/// Put in the declared names of Gatekeeper programs; no variable name can contain a space.
+const GATEKEEPER_MARK: &str = "gatekeeper prelude";
+
 fn rewrite(e: &mut IdedExpr, declared: &HashSet<String>) -> Result<(), String> {
     let replacement = match &mut e.expr {
         Expr::Unspecified => return Err("incomplete expression".to_owned()),
@@ -260,8 +275,18 @@ fn rewrite(e: &mut IdedExpr, declared: &HashSet<String>) -> Result<(), String> {
                 && root == "variables"
                 && declared.contains(&sel.field)
             {
+                let ident = |name: &str| IdedExpr {
+                    id: e.id,
+                    expr: Expr::Ident(name.to_owned()),
+                };
                 Some(if sel.test {
                     Expr::Literal(LiteralValue::Boolean(true.into()))
+                } else if sel.field == "anyObject" && gatekeeper_prelude(declared) {
+                    Expr::Call(CallExpr {
+                        func_name: CONDITIONAL.to_owned(),
+                        target: None,
+                        args: vec![ident(ANY_IS_OLD), ident("oldObject"), ident("object")],
+                    })
                 } else {
                     Expr::Ident(format!("variables.{}", sel.field))
                 })
@@ -341,6 +366,7 @@ impl CelProgram {
         if gatekeeper {
             declared.insert("anyObject".to_owned());
             declared.insert("params".to_owned());
+            declared.insert(GATEKEEPER_MARK.to_owned());
         }
         let mut variables = Vec::new();
         for (i, v) in arr(source, "variables").iter().enumerate() {
@@ -360,7 +386,16 @@ impl CelProgram {
             // A variable sees the ones declared before it.
             let compiled = compile(expr, format!("variables[{i}].expression"), &declared)?;
             declared.insert(name.to_owned());
-            variables.push((format!("variables.{name}"), compiled));
+            let mut names = HashSet::new();
+            idents(&compiled.expr, &mut names);
+            let reads_params = names.iter().any(|n| {
+                n == "params"
+                    || n == "variables.params"
+                    || variables
+                        .iter()
+                        .any(|(v, _, p): &(String, Compiled, bool)| *p && v == n)
+            });
+            variables.push((format!("variables.{name}"), compiled, reads_params));
         }
         let mut conditions = Vec::new();
         // The key is singular in Gatekeeper's schema; the plural is accepted as well.
@@ -371,7 +406,9 @@ impl CelProgram {
         };
         // matchConditions cannot read the template's variables (only the prelude's).
         let prelude: HashSet<String> = if gatekeeper {
-            ["anyObject", "params"].map(str::to_owned).into()
+            ["anyObject", "params", GATEKEEPER_MARK]
+                .map(str::to_owned)
+                .into()
         } else {
             HashSet::new()
         };
@@ -465,7 +502,7 @@ impl CelProgram {
         // cel 0.13 has panicking paths on some values; a panic here must not take the
         // webhook's worker down with it.
         let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.eval_in(&r.scope, params, &armed)
+            self.eval_in(&r.scope, &r.shared, params, &armed)
         }));
         match run {
             Ok(result) => result,
@@ -473,7 +510,13 @@ impl CelProgram {
         }
     }
 
-    fn eval_in(&self, scope: &Context, params: &Value, armed: &Armed) -> Result<Found, String> {
+    fn eval_in(
+        &self,
+        scope: &Context,
+        shared: &std::sync::Mutex<HashMap<(usize, usize), Option<Value>>>,
+        params: &Value,
+        armed: &Armed,
+    ) -> Result<Found, String> {
         let mut ctx = scope.new_inner_scope();
         ctx.add_variable_from_value("params", params.clone());
         if self.gatekeeper {
@@ -505,8 +548,36 @@ impl CelProgram {
         // Variables in order, each seeing the earlier ones. A variable that errors is left
         // unbound, so the error surfaces only in an expression that reads it (as lazy
         // evaluation in the API server does).
-        for (name, p) in &self.variables {
-            match p.run(&ctx) {
+        let me = self as *const CelProgram as usize;
+        for (i, (name, p, reads_params)) in self.variables.iter().enumerate() {
+            let cached = if *reads_params {
+                None
+            } else {
+                shared
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .get(&(me, i))
+                    .cloned()
+            };
+            let result = match cached {
+                Some(Some(v)) => Ok(v),
+                Some(None) => Err(()),
+                None => {
+                    let r = p.run(&ctx).map_err(|_| ());
+                    // An error from the budget is this evaluation's, not the variable's.
+                    if r.is_err() {
+                        over(armed)?;
+                    }
+                    if !*reads_params {
+                        shared
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .insert((me, i), r.clone().ok());
+                    }
+                    r
+                }
+            };
+            match result {
                 Ok(v) => {
                     let size = value_size(&v, MAX_VALUE_BYTES);
                     if size > MAX_VALUE_BYTES {
@@ -557,6 +628,49 @@ impl CelProgram {
         }
         over(armed)?;
         Ok((out, annotations))
+    }
+}
+
+/// Every identifier `e` reads.
+fn idents(e: &IdedExpr, out: &mut HashSet<String>) {
+    match &e.expr {
+        Expr::Ident(n) => {
+            out.insert(n.clone());
+        }
+        Expr::Select(s) => idents(&s.operand, out),
+        Expr::Call(c) => {
+            if let Some(t) = &c.target {
+                idents(t, out);
+            }
+            for a in &c.args {
+                idents(a, out);
+            }
+        }
+        Expr::Comprehension(c) => {
+            for x in [
+                &c.iter_range,
+                &c.accu_init,
+                &c.loop_cond,
+                &c.loop_step,
+                &c.result,
+            ] {
+                idents(x, out);
+            }
+        }
+        Expr::List(l) => {
+            for x in &l.elements {
+                idents(x, out);
+            }
+        }
+        Expr::Map(m) => {
+            for entry in &m.entries {
+                if let EntryExpr::MapEntry(me) = &entry.expr {
+                    idents(&me.key, out);
+                    idents(&me.value, out);
+                }
+            }
+        }
+        Expr::Struct(_) | Expr::Literal(_) | Expr::Unspecified => {}
     }
 }
 

@@ -252,10 +252,7 @@ impl RegoProgram {
                         .map_err(|e| err(e.to_string()))?;
                     *loaded = Some(inventory.id);
                 }
-                // Reloading resets the registers and the per-evaluation rule cache.
-                if let Some(p) = &self.program {
-                    vm.load_program(p.clone());
-                }
+                // `execute` resets the registers and the per-evaluation rule cache itself.
                 vm.set_execution_timer_config(Some(timer));
                 vm.set_input(input);
                 vm.execute().map_err(|e| e.to_string())

@@ -4,4 +4,5 @@ mod conformance;
 mod fuzz_regressions;
 mod k8s_vap_examples;
 mod policies;
+mod requests;
 mod vap;
