@@ -534,7 +534,12 @@ async fn policies_read_user_info_old_object_and_operation() {
     // CREATE: the VAP's rules name UPDATE only; the Rego sees no oldObject.
     let resp = decide(&app, &review(deployments, &deployment(5), None)).await;
     assert_eq!(resp["allowed"], true, "{resp}");
-    assert!(resp["auditAnnotations"].get("palisade-policy-audit-annotations").is_none(), "{resp}");
+    assert!(
+        resp["auditAnnotations"]
+            .get("palisade-policy-audit-annotations")
+            .is_none(),
+        "{resp}"
+    );
     // alice scales down: denied with the messageExpression; the annotation names her.
     let mut req = review(deployments, &deployment(3), Some(&deployment(5)));
     req["request"]["dryRun"] = json!(true);
@@ -549,7 +554,11 @@ async fn policies_read_user_info_old_object_and_operation() {
         "no-scale-down.example.com/who=alice UPDATE (dry run)"
     );
     // Scaling up is fine, unless the old object was locked (Rego reads oldObject and userInfo).
-    let resp = decide(&app, &review(deployments, &deployment(6), Some(&deployment(5)))).await;
+    let resp = decide(
+        &app,
+        &review(deployments, &deployment(6), Some(&deployment(5))),
+    )
+    .await;
     assert_eq!(resp["allowed"], true, "{resp}");
     let mut locked = deployment(5);
     locked["metadata"]["labels"] = json!({"locked": "true"});
