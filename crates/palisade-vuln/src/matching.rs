@@ -62,11 +62,13 @@ fn major(v: &str) -> &str {
     v.split('.').next().unwrap_or(v)
 }
 
+/// `3.19.1` -> `3.19`; `3.21_alpha20240807` (edge) -> `3.21`.
 fn major_minor(v: &str) -> String {
+    let digits = |s: &str| -> String { s.chars().take_while(char::is_ascii_digit).collect() };
     let mut it = v.split('.');
     match (it.next(), it.next()) {
-        (Some(a), Some(b)) => format!("{a}.{b}"),
-        (Some(a), None) => a.to_owned(),
+        (Some(a), Some(b)) => format!("{}.{}", digits(a), digits(b)),
+        (Some(a), None) => digits(a),
         _ => String::new(),
     }
 }
@@ -116,10 +118,11 @@ fn os_releases(
                     .next()
                     .and_then(|y| y.parse::<u32>().ok())
                     .is_some_and(|y| y % 2 == 0);
-            let mut s = vec![v.to_owned()];
+            let mut s = Vec::new();
             if lts {
                 s.push(format!("{v}:LTS"));
             }
+            s.push(v.to_owned());
             exact("Ubuntu", s)
         }
         (PackageKind::Apk, "alpine") => {
