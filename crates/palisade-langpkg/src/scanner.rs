@@ -571,6 +571,14 @@ impl BinaryScanner {
             .find(|f| in_rw(f.start))
             .or_else(|| self.go_found.first())
         else {
+            // Go < 1.18 keeps its build info strings behind pointers into data that streamed
+            // past before the pointers were seen. A component's version does not depend on
+            // it (the string headers are found by themselves), and it is what matters most
+            // in the old releases such binaries come from.
+            let component = kube::component_from_file(&self.path);
+            if let (Some(component), Some(version)) = (component, self.kube_version_from_data()) {
+                return Ok(vec![kube_package(&self.path, component, version)]);
+            }
             if self.go_pointer_format {
                 return Err(self.error(
                     "Go build info in the pre-Go-1.18 pointer format is not read".to_string(),
@@ -583,27 +591,19 @@ impl BinaryScanner {
         let component =
             kube::component_from_main(&info.path).or_else(|| kube::component_from_file(&self.path));
         let version = if component.is_some() {
-            kube::version_from_buildinfo(&info).or_else(|| self.kube_version_from_data(&info))
+            kube::version_from_buildinfo(&info).or_else(|| self.kube_version_from_data())
         } else {
             None
         };
         let mut packages = golang::packages(&self.path, &info, version.as_deref());
         if let (Some(component), Some(version)) = (component, version) {
-            packages.push(Package {
-                kind: PackageKind::Kubernetes,
-                name: component.to_string(),
-                purl: purl::kubernetes(component, &version),
-                version,
-                path: Some(self.path.clone()),
-                ..Package::default()
-            });
+            packages.push(kube_package(&self.path, component, version));
         }
         Ok(packages)
     }
 
-    fn kube_version_from_data(&self, info: &golang::BuildInfo) -> Option<String> {
+    fn kube_version_from_data(&self) -> Option<String> {
         let scan = self.kube.as_ref()?;
-        let _ = info;
         // Both copies (client-go and component-base) carry the same value in a release
         // build; a disagreement means the evidence is not trustworthy.
         let first = scan.found.first()?;
@@ -624,6 +624,17 @@ impl BinaryScanner {
         }
         crate::cargo::packages(&self.path, &auditable.json)
             .map_err(|e| self.error(format!("cargo-auditable data: {e}")))
+    }
+}
+
+fn kube_package(path: &str, component: &str, version: String) -> Package {
+    Package {
+        kind: PackageKind::Kubernetes,
+        name: component.to_string(),
+        purl: purl::kubernetes(component, &version),
+        version,
+        path: Some(path.to_string()),
+        ..Package::default()
     }
 }
 

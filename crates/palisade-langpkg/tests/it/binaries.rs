@@ -218,3 +218,34 @@ fn elf32_and_big_endian_kubernetes_version() {
         assert_eq!(packages[0].version, "1.19.8", "{file}");
     }
 }
+
+/// A Go < 1.18 binary (build info in the pointer format, simulated by clearing the inline flag
+/// of the real go1.19 build): its Go packages cannot be read in one pass, but the component
+/// version is found from the string headers alone. Without a component name it is an error.
+#[test]
+fn pointer_format_build_info_still_yields_the_component() {
+    let mut bytes = gunzip("go-binaries/kube-apiserver.gz");
+    let magic = bytes
+        .windows(14)
+        .enumerate()
+        .find(|(i, w)| *w == b"\xff Go buildinf:" && i % 16 == 0)
+        .map(|(i, _)| i)
+        .unwrap();
+    bytes[magic + 15] = 0;
+    let packages = scan("usr/local/bin/kube-apiserver", &bytes, 65536);
+    let summary: Vec<(PackageKind, &str, &str)> = packages
+        .iter()
+        .map(|p| (p.kind, p.name.as_str(), p.version.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![(PackageKind::Kubernetes, "kube-apiserver", "v1.30.2")]
+    );
+    let mut scanner = BinaryScanner::new("usr/bin/app", bytes.len() as u64);
+    scanner.feed(&bytes);
+    let err = scanner.finish().unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "usr/bin/app: Go build info in the pre-Go-1.18 pointer format is not read"
+    );
+}
