@@ -278,7 +278,10 @@ pub fn affects(
     scheme: Option<Scheme>,
     version: &str,
 ) -> Result<Option<Vec<String>>, EvalError> {
-    let listed = entry.versions.iter().any(|v| v == version);
+    // Listed versions are equal in the ecosystem's order (Go's `v1.2.3` is OSV's `1.2.3`).
+    let listed = entry.versions.iter().any(|v| {
+        v == version || scheme.and_then(|s| s.compare(v, version)) == Some(Ordering::Equal)
+    });
     let mut hit = listed;
     let mut fixed = Vec::new();
     for r in &entry.ranges {

@@ -191,6 +191,7 @@ const RANGES: &str = r#"{
      "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.0.1"}]}]},
     {"package": {"ecosystem": "RubyGems", "name": "gem"}, "versions": ["1.0.0"],
      "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]},
+    {"package": {"ecosystem": "Go", "name": "example.com/listed"}, "versions": ["1.2.3", "2.0.0+incompatible"]},
     {"package": {"ecosystem": "crates.io", "name": "git-only"},
      "ranges": [{"type": "GIT", "repo": "https://example.com/r", "events": [{"introduced": "abc"}]}],
      "versions": ["0.3.0"]}
@@ -226,6 +227,10 @@ fn range_events_per_osv_schema() {
     // Maven ordering: 2.0.1-SNAPSHOT is before 2.0.1.
     assert!(hit(PackageKind::Maven, "org.example:lib", "2.0.1-SNAPSHOT"));
     assert!(!hit(PackageKind::Maven, "org.example:lib", "2.0.1"));
+    // A versions list compares in the ecosystem's order: Go's `v` prefix, build metadata.
+    assert!(hit(PackageKind::Go, "example.com/listed", "v1.2.3"));
+    assert!(hit(PackageKind::Go, "example.com/listed", "v2.0.0+incompatible"));
+    assert!(!hit(PackageKind::Go, "example.com/listed", "v1.2.4"));
     // GIT ranges are ignored; the versions list still counts.
     assert!(hit(PackageKind::Cargo, "git-only", "0.3.0"));
     assert!(!hit(PackageKind::Cargo, "git-only", "0.3.1"));
