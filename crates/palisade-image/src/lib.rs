@@ -108,7 +108,13 @@ pub fn inventory(path: &Path, options: &Options) -> Result<Inventory, ImageError
             for (i, layer) in layers.iter().enumerate() {
                 walker.begin_layer(Some(layer.name.clone()));
                 let digest = match container.open(&layer.member) {
-                    Ok(raw) => read_layer(&mut walker, i, raw, layer.digest.as_deref()),
+                    Ok(raw) => read_layer(
+                        &mut walker,
+                        i,
+                        raw,
+                        layer.verify.as_deref(),
+                        layer.digest.is_none(),
+                    ),
                     Err(e) => {
                         walker.note(
                             Some(&layer.member),
@@ -127,7 +133,7 @@ pub fn inventory(path: &Path, options: &Options) -> Result<Inventory, ImageError
                 source: e,
             })?;
             walker.begin_layer(Some(file.display().to_string()));
-            let digest = read_layer(&mut walker, 0, Box::new(raw), None);
+            let digest = read_layer(&mut walker, 0, Box::new(raw), None, true);
             // A compressed `docker save` or OCI archive cannot be indexed in place and reads
             // as one layer holding image files, which would silently list nothing.
             if walker.tree.nodes.contains_key("oci-layout")
@@ -157,43 +163,54 @@ pub fn inventory(path: &Path, options: &Options) -> Result<Inventory, ImageError
     Ok(inv)
 }
 
-/// Streams one layer into the walker; returns the stored bytes' digest when the whole blob was
-/// read (and notes a mismatch with `expected`).
+/// Streams one layer into the walker. Returns the layer's diff ID (digest of the uncompressed
+/// tar) when the whole layer was read and `want_diff` is set, and notes a stored-bytes digest
+/// that differs from `verify`.
 fn read_layer(
     walker: &mut Walker<'_>,
     index: usize,
     raw: Box<dyn std::io::Read>,
-    expected: Option<&str>,
+    verify: Option<&str>,
+    want_diff: bool,
 ) -> Option<String> {
     use sha2::Digest;
     let stored = Rc::new(RefCell::new((sha2::Sha256::new(), 0u64)));
+    let diff = want_diff.then(|| Rc::new(RefCell::new(sha2::Sha256::new())));
     let hit = Rc::new(Cell::new(false));
-    let mut stream = match walk::layer_stream(raw, walker.options, stored.clone(), hit) {
-        Ok(s) => s,
-        Err(e) => {
-            walker.note(None, format!("layer unreadable: {e}"));
-            return None;
-        }
-    };
+    let (mut stream, compressed) =
+        match walk::layer_stream(raw, walker.options, stored.clone(), hit, diff.clone()) {
+            Ok(s) => s,
+            Err(e) => {
+                walker.note(None, format!("layer unreadable: {e}"));
+                return None;
+            }
+        };
     if !walker.walk_tar(index, &mut stream) {
         return None;
     }
-    // The rest after the tar's end marker (padding, gzip trailer) completes the digest.
+    // The rest after the tar's end marker (padding, gzip trailer) completes the digests.
     if let Err(e) = std::io::copy(&mut stream, &mut std::io::sink()) {
         walker.note(None, format!("layer unreadable after its last entry: {e}"));
         return None;
     }
     drop(stream);
     let (hasher, _) = Rc::try_unwrap(stored).ok()?.into_inner();
-    let digest = format!("sha256:{:x}", hasher.finalize());
-    if let Some(exp) = expected
+    let stored_digest = format!("sha256:{:x}", hasher.finalize());
+    if let Some(exp) = verify
         && exp.starts_with("sha256:")
-        && exp != digest
+        && exp != stored_digest
     {
         walker.note(
             None,
-            format!("layer content hashes to {digest}, not the {exp} the image names"),
+            format!("layer content hashes to {stored_digest}, not the {exp} the image names"),
         );
     }
-    Some(digest)
+    if !want_diff {
+        return None;
+    }
+    if !compressed {
+        return Some(stored_digest);
+    }
+    let d = Rc::try_unwrap(diff?).ok()?.into_inner();
+    Some(format!("sha256:{:x}", d.finalize()))
 }

@@ -38,6 +38,9 @@ pub(crate) struct LayerRef {
     /// The digest packages carry: the manifest's layer digest (OCI), the config's diff ID
     /// (docker save), else `None` (computed while reading).
     pub digest: Option<String>,
+    /// The digest the stored bytes must hash to, when the image names one for them (an OCI
+    /// blob's digest, a `blobs/sha256/<hex>` member's name).
+    pub verify: Option<String>,
     /// Member path inside the container.
     pub member: String,
 }
@@ -383,14 +386,16 @@ fn docker_plan(c: Container) -> Result<Plan, ImageError> {
             document: "manifest.json".to_string(),
             message: format!("Layers[{i}]: {e}"),
         })?;
-        let digest = diff_ids.get(i).cloned().or_else(|| {
-            member
-                .strip_prefix("blobs/sha256/")
-                .map(|h| format!("sha256:{h}"))
-        });
+        // The stored blob may be compressed (containerd exports), so its name, not the diff
+        // ID, is what its bytes hash to.
+        let verify = member
+            .strip_prefix("blobs/sha256/")
+            .map(|h| format!("sha256:{h}"));
+        let digest = diff_ids.get(i).cloned();
         layers.push(LayerRef {
             name: digest.clone().unwrap_or_else(|| member.clone()),
             digest,
+            verify,
             member,
         });
     }
@@ -502,12 +507,48 @@ fn oci_plan(c: Container) -> Result<Plan, ImageError> {
         .or_else(|| desc.annotations.get("org.opencontainers.image.ref.name"))
         .cloned()
         .or_else(|| manifest.config.as_ref().map(|c| c.digest.clone()));
+    // Packages carry the layer's diff ID (as docker save archives name layers and Trivy
+    // reports them); from the config when it lists them, else computed while reading.
+    let diff_ids = match &manifest.config {
+        Some(cd) => match blob_path(c.root(), &cd.digest).and_then(|m| c.read_json::<Config>(&m)) {
+            Ok(cfg) => cfg.rootfs.map(|r| r.diff_ids).unwrap_or_default(),
+            Err(e) => {
+                notes.push(InventoryNote {
+                    layer: None,
+                    entry: Some(cd.digest.clone()),
+                    message: format!(
+                        "image config unreadable, layer diff IDs computed instead: {e}"
+                    ),
+                });
+                Vec::new()
+            }
+        },
+        None => Vec::new(),
+    };
+    if !diff_ids.is_empty() && diff_ids.len() != manifest.layers.len() {
+        notes.push(InventoryNote {
+            layer: None,
+            entry: None,
+            message: format!(
+                "the config lists {} diff IDs for {} layers; diff IDs computed instead",
+                diff_ids.len(),
+                manifest.layers.len()
+            ),
+        });
+    }
+    let diff_ids = if diff_ids.len() == manifest.layers.len() {
+        diff_ids
+    } else {
+        Vec::new()
+    };
     let mut layers = Vec::new();
-    for l in &manifest.layers {
+    for (i, l) in manifest.layers.iter().enumerate() {
         let member = blob_path(c.root(), &l.digest)?;
+        let digest = diff_ids.get(i).cloned();
         layers.push(LayerRef {
-            name: l.digest.clone(),
-            digest: Some(l.digest.clone()),
+            name: digest.clone().unwrap_or_else(|| l.digest.clone()),
+            digest,
+            verify: Some(l.digest.clone()),
             member,
         });
     }

@@ -92,12 +92,17 @@ struct Limited<R> {
     ratio_floor: u64,
     compressed: bool,
     hit: Rc<Cell<bool>>,
+    /// Hash of the uncompressed tar (the diff ID), when the caller needs it computed.
+    diff: Option<Rc<RefCell<Sha256>>>,
 }
 
 impl<R: Read> Read for Limited<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.out += n as u64;
+        if let Some(d) = &self.diff {
+            d.borrow_mut().update(buf.get(..n).unwrap_or_default());
+        }
         if self.out > self.max_layer_bytes {
             self.hit.set(true);
             return Err(io::Error::other(LimitHit(format!(
@@ -121,13 +126,15 @@ impl<R: Read> Read for Limited<R> {
 
 /// The layer's tar stream: the stored bytes sniffed for gzip (`1f 8b`) or zstd (`28 b5 2f fd`)
 /// magic (media types are not trusted: Docker >= 25 stores uncompressed layers under gzip
-/// names), decompressed, with the limits applied.
+/// names), decompressed, with the limits applied. Also says whether it was compressed; `diff`
+/// then receives the uncompressed bytes (for plain tars the stored hash is already the diff ID).
 pub(crate) fn layer_stream<'r>(
     raw: Box<dyn Read + 'r>,
     options: &Options,
     stored: Rc<RefCell<(Sha256, u64)>>,
     hit: Rc<Cell<bool>>,
-) -> io::Result<Box<dyn Read + 'r>> {
+    diff: Option<Rc<RefCell<Sha256>>>,
+) -> io::Result<(Box<dyn Read + 'r>, bool)> {
     let mut buffered = BufReader::with_capacity(
         256 << 10,
         Stored {
@@ -146,16 +153,20 @@ pub(crate) fn layer_stream<'r>(
     } else {
         (Box::new(buffered), false)
     };
-    Ok(Box::new(Limited {
-        inner,
-        out: 0,
-        stored,
-        max_layer_bytes: options.max_layer_bytes,
-        max_ratio: options.max_ratio,
-        ratio_floor: options.ratio_floor_bytes,
+    Ok((
+        Box::new(Limited {
+            inner,
+            out: 0,
+            stored,
+            max_layer_bytes: options.max_layer_bytes,
+            max_ratio: options.max_ratio,
+            ratio_floor: options.ratio_floor_bytes,
+            compressed,
+            hit,
+            diff: if compressed { diff } else { None },
+        }),
         compressed,
-        hit,
-    }))
+    ))
 }
 
 /// zstd streams may hold several frames back to back; ruzstd's streaming decoder reads one.

@@ -68,6 +68,17 @@ pub fn digest(data: &[u8]) -> String {
     format!("sha256:{:x}", Sha256::digest(data))
 }
 
+/// The diff ID (digest of the uncompressed tar); `None` for a broken gzip stream.
+pub fn diff_id(layer: &[u8]) -> Option<String> {
+    if layer.starts_with(&[0x1f, 0x8b]) {
+        let mut t = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(layer), &mut t).ok()?;
+        Some(digest(&t))
+    } else {
+        Some(digest(layer))
+    }
+}
+
 pub fn os_release(id: &str, version: &str) -> Vec<u8> {
     format!("PRETTY_NAME=\"test {id}\"\nID={id}\nVERSION_ID=\"{version}\"\n").into_bytes()
 }
@@ -81,11 +92,16 @@ fn put_blob(dir: &Path, data: &[u8]) -> String {
 }
 
 /// Writes one image manifest (+ config) into an OCI layout's blobs; returns the manifest
-/// descriptor JSON.
+/// descriptor JSON. The config lists the diff IDs unless a layer does not decompress.
 pub fn oci_manifest(dir: &Path, layers: &[Vec<u8>], arch: &str) -> serde_json::Value {
+    let diff_ids: Vec<String> = layers
+        .iter()
+        .map(|l| diff_id(l))
+        .collect::<Option<_>>()
+        .unwrap_or_default();
     let config = serde_json::json!({
         "architecture": arch, "os": "linux",
-        "rootfs": {"type": "layers", "diff_ids": []}
+        "rootfs": {"type": "layers", "diff_ids": diff_ids}
     });
     let config_bytes = serde_json::to_vec(&config).unwrap();
     let config_digest = put_blob(dir, &config_bytes);
@@ -143,7 +159,7 @@ pub fn tar_dir(dir: &Path, out: &Path) {
 /// `docker save` archive: legacy (`<id>/layer.tar`) or Docker >= 25 (`blobs/sha256/<diffid>`,
 /// with an index.json too).
 pub fn docker_save(out: &Path, layers: &[Vec<u8>], legacy: bool) {
-    let diff_ids: Vec<String> = layers.iter().map(|l| digest(l)).collect();
+    let diff_ids: Vec<String> = layers.iter().map(|l| diff_id(l).unwrap()).collect();
     let config = serde_json::json!({
         "architecture": "amd64", "os": "linux",
         "rootfs": {"type": "layers", "diff_ids": diff_ids}

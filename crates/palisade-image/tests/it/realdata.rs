@@ -74,7 +74,7 @@ fn upper_layer_status_replaces_lower_in_oci_layout() {
         .filter(|p| p.kind == PackageKind::Deb)
         .collect();
     assert_eq!(debs.len(), 88);
-    let l2d = digest(&l2);
+    let l2d = crate::build::diff_id(&l2).unwrap();
     assert!(
         debs.iter()
             .all(|p| p.layer.as_deref() == Some(l2d.as_str()))
