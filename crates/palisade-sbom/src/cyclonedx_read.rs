@@ -62,17 +62,7 @@ pub(crate) fn read(root: &Value, input: &str, path: &str) -> Result<Inventory, S
     }
     let mut inv = reader.inv;
     // The distribution: an operating-system component, else the first OS package's purl.
-    inv.distro = reader.os.or_else(|| {
-        inv.packages
-            .iter()
-            .filter(|p| {
-                matches!(
-                    p.kind,
-                    PackageKind::Deb | PackageKind::Apk | PackageKind::Rpm
-                )
-            })
-            .find_map(|p| Purl::parse(&p.purl).ok().and_then(|u| u.distro()))
-    });
+    inv.distro = reader.os.or_else(|| distro_from_purls(&inv.packages));
     Ok(inv)
 }
 
@@ -176,17 +166,13 @@ impl Reader<'_> {
         if let Some(k) = prop(names::KIND).and_then(|k| parse_kind(&k)) {
             kind = k;
         }
-        let name = component_name(kind, group, name, purl.as_ref());
-        let mut version = model_version(kind, version, purl.as_ref());
-        if kind == PackageKind::GoStdlib {
-            version = go_toolchain_version(&version);
-        }
-        let arch = prop(names::ARCH).or_else(|| {
-            purl.as_ref()
-                .and_then(|p| p.qualifier("arch"))
-                .filter(|a| !a.is_empty())
-                .map(str::to_string)
-        });
+        let (name, version, arch) = identity(
+            kind,
+            &joined_name(kind, group, name),
+            version,
+            purl.as_ref(),
+            prop(names::ARCH),
+        );
         let source_name = prop(names::SOURCE_NAME).or_else(|| prop("aquasecurity:trivy:SrcName"));
         let source_version = prop(names::SOURCE_VERSION).or_else(|| trivy_source_version(&prop));
         let package = Package {
@@ -250,23 +236,43 @@ impl Reader<'_> {
     }
 }
 
-/// The package name as the model spells it: the component's, with its `group` joined the way
-/// the ecosystem writes it (Maven `g:a`, npm `@scope/name`); the purl's when the component
-/// has none.
-fn component_name(kind: PackageKind, group: &str, name: &str, purl: Option<&Purl>) -> String {
-    let joined = match kind {
+/// The component's name with its `group` joined the way the ecosystem writes it (Maven
+/// `g:a`, npm `@scope/name`).
+fn joined_name(kind: PackageKind, group: &str, name: &str) -> String {
+    match kind {
         _ if group.is_empty() || name.is_empty() => name.to_string(),
         PackageKind::Maven => format!("{group}:{name}"),
         PackageKind::Npm | PackageKind::Go | PackageKind::Other => format!("{group}/{name}"),
         _ => name.to_string(),
-    };
-    model_name(kind, &joined, purl)
+    }
+}
+
+/// Name, version and architecture as the model has them, from what the SBOM says, its purl
+/// and an architecture the SBOM states apart from the purl (both readers end here).
+pub(crate) fn identity(
+    kind: PackageKind,
+    name: &str,
+    version: &str,
+    purl: Option<&Purl>,
+    arch: Option<String>,
+) -> (String, String, Option<String>) {
+    let name = model_name(kind, name, purl);
+    let mut version = model_version(kind, version, purl);
+    if kind == PackageKind::GoStdlib {
+        version = go_toolchain_version(&version);
+    }
+    let arch = arch.or_else(|| {
+        purl.and_then(|p| p.qualifier("arch"))
+            .filter(|a| !a.is_empty())
+            .map(str::to_string)
+    });
+    (name, version, arch)
 }
 
 /// The name an SBOM gives, unless it lacks what matching needs and the purl has it: an
 /// empty name, a Maven name without its group, an npm name without its scope. (SPDX names
 /// are free text: the example document names `pkg:maven/org.apache.jena/apache-jena` "Jena".)
-pub(crate) fn model_name(kind: PackageKind, name: &str, purl: Option<&Purl>) -> String {
+fn model_name(kind: PackageKind, name: &str, purl: Option<&Purl>) -> String {
     // Trivy names Kubernetes components `k8s.io/kubelet`; the model names the component.
     let name = match kind {
         PackageKind::Kubernetes => name.strip_prefix("k8s.io/").unwrap_or(name),
@@ -289,9 +295,9 @@ pub(crate) fn model_name(kind: PackageKind, name: &str, purl: Option<&Purl>) -> 
 /// which happens for OS packages: Trivy leaves the epoch out of the CycloneDX version
 /// (`1.0.2k-16.el7`, purl `epoch=1`) and older Trivy the release out of SPDX
 /// (`4.2.46` for `4.2.46-31.el7`).
-pub(crate) fn model_version(kind: PackageKind, version: &str, purl: Option<&Purl>) -> String {
+fn model_version(kind: PackageKind, version: &str, purl: Option<&Purl>) -> String {
     let from_purl = purl.map(Purl::package_version).unwrap_or_default();
-    let os = matches!(kind, PackageKind::Deb | PackageKind::Rpm | PackageKind::Apk);
+    let os = is_os_package(kind);
     if version.is_empty() || (os && from_purl.len() > version.len() && from_purl.contains(version))
     {
         from_purl
@@ -300,8 +306,21 @@ pub(crate) fn model_version(kind: PackageKind, version: &str, purl: Option<&Purl
     }
 }
 
+/// The distribution the first OS package's purl names (`distro=` qualifier).
+pub(crate) fn distro_from_purls(packages: &[Package]) -> Option<Distro> {
+    packages
+        .iter()
+        .filter(|p| is_os_package(p.kind))
+        .find_map(|p| Purl::parse(&p.purl).ok().and_then(|u| u.distro()))
+}
+
+/// Packages of the distribution's own package manager.
+pub(crate) fn is_os_package(kind: PackageKind) -> bool {
+    matches!(kind, PackageKind::Deb | PackageKind::Apk | PackageKind::Rpm)
+}
+
 /// Go's standard library carries the toolchain version without `go`/`v` (`1.22.3`).
-pub(crate) fn go_toolchain_version(v: &str) -> String {
+fn go_toolchain_version(v: &str) -> String {
     v.strip_prefix("go")
         .or_else(|| v.strip_prefix('v'))
         .unwrap_or(v)

@@ -1,6 +1,6 @@
 //! Inventories (+ vulnerability findings) -> CycloneDX 1.6 JSON.
 
-use crate::cyclonedx_read::kind_name;
+use crate::cyclonedx_read::{is_os_package, kind_name};
 use crate::ids::content_uuid;
 use crate::purl::Purl;
 use crate::{names, time};
@@ -82,10 +82,7 @@ pub fn cyclonedx_at(
             };
             used.insert(r.clone());
             components.push(package_component(p, &r));
-            let os_package = matches!(
-                p.kind,
-                PackageKind::Deb | PackageKind::Apk | PackageKind::Rpm
-            );
+            let os_package = is_os_package(p.kind);
             if os_package && os_ref.is_some() {
                 os_deps.push(r.clone());
             } else {

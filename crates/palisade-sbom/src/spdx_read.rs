@@ -7,7 +7,7 @@
 //! type `oci`/`docker`; the described one names the image), and `OPERATING_SYSTEM` packages,
 //! which give the distribution.
 
-use crate::cyclonedx_read::{go_toolchain_version, model_name, model_version, parse_kind};
+use crate::cyclonedx_read::{distro_from_purls, identity, parse_kind};
 use crate::json::{Ctx, join};
 use crate::purl::{self, Purl};
 use crate::{SbomError, names};
@@ -420,17 +420,13 @@ fn inventory(doc: Doc, input: &str) -> Inventory {
         if let Some(k) = kind_note {
             kind = k;
         }
-        let name = model_name(kind, &name, purl.as_ref());
-        let mut version = model_version(kind, &version, purl.as_ref());
-        if kind == PackageKind::GoStdlib {
-            version = go_toolchain_version(&version);
-        }
-        let arch = annotation(names::ARCH).or_else(|| {
-            purl.as_ref()
-                .and_then(|u| u.qualifier("arch"))
-                .filter(|a| !a.is_empty())
-                .map(str::to_string)
-        });
+        let (name, version, arch) = identity(
+            kind,
+            &name,
+            &version,
+            purl.as_ref(),
+            annotation(names::ARCH),
+        );
         let licenses = licenses(&p.concluded, &p.declared, &doc.extracted);
         let built_from = p
             .source_info
@@ -452,17 +448,7 @@ fn inventory(doc: Doc, input: &str) -> Inventory {
             path: annotation(names::PATH),
         });
     }
-    inv.distro = os.or_else(|| {
-        inv.packages
-            .iter()
-            .filter(|p| {
-                matches!(
-                    p.kind,
-                    PackageKind::Deb | PackageKind::Apk | PackageKind::Rpm
-                )
-            })
-            .find_map(|p| Purl::parse(&p.purl).ok().and_then(|u| u.distro()))
-    });
+    inv.distro = os.or_else(|| distro_from_purls(&inv.packages));
     inv
 }
 

@@ -1,6 +1,6 @@
 //! Inventories -> SPDX 2.3 JSON.
 
-use crate::cyclonedx_read::kind_name;
+use crate::cyclonedx_read::{is_os_package, kind_name};
 use crate::ids::{content_uuid, is_license_expression, spdx_idstring};
 use crate::purl::Purl;
 use crate::{names, time};
@@ -110,10 +110,7 @@ pub fn spdx_at(inv: &[Inventory], tool_version: &str, created: i64) -> Value {
                 }
             }
             packages.push(package(p, &id, notes, &mut extracted));
-            let os_package = matches!(
-                p.kind,
-                PackageKind::Deb | PackageKind::Apk | PackageKind::Rpm
-            );
+            let os_package = is_os_package(p.kind);
             let parent = match &os_id {
                 Some(os) if os_package => os.as_str(),
                 _ => subject_id.as_str(),
