@@ -42,6 +42,11 @@ enum Releases {
     None,
     /// One of these exact ecosystem strings.
     Exact(Vec<String>),
+    /// One of these, or the bare ecosystem (`Debian`, `Rocky Linux`: the release suffix is
+    /// optional in the schema, and a record without one applies to every release).
+    ExactOrBare(Vec<String>),
+    /// Any suffix (Maven's `:<repository URL>`).
+    Any,
     /// Red Hat: `Red Hat:enterprise_linux:<major>[:...]`.
     RedHat(String),
 }
@@ -51,11 +56,40 @@ impl Releases {
         match self {
             Releases::None => ecosystem == base,
             Releases::Exact(list) => list.iter().any(|e| e == ecosystem),
+            Releases::ExactOrBare(list) => ecosystem == base || list.iter().any(|e| e == ecosystem),
+            Releases::Any => ecosystem == base || ecosystem.starts_with(&format!("{base}:")),
             Releases::RedHat(major) => ecosystem
                 .strip_prefix("Red Hat:enterprise_linux:")
                 .is_some_and(|rest| rest == major || rest.starts_with(&format!("{major}:"))),
         }
     }
+}
+
+/// Debian's numeric release for a codename (distro-info-data), `sid` as itself.
+fn debian_release(d: &Distro) -> Option<String> {
+    let codename = d
+        .version_codename
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .or_else(|| {
+            // PRETTY_NAME="Debian GNU/Linux trixie/sid"
+            d.pretty_name
+                .as_deref()
+                .and_then(|p| p.split_whitespace().last())
+                .and_then(|w| w.split('/').next())
+                .map(str::to_ascii_lowercase)
+        })?;
+    let n = match codename.as_str() {
+        "buster" => "10",
+        "bullseye" => "11",
+        "bookworm" => "12",
+        "trixie" => "13",
+        "forky" => "14",
+        "duke" => "15",
+        "sid" => "sid",
+        _ => return None,
+    };
+    Some(n.to_owned())
 }
 
 fn major(v: &str) -> &str {
@@ -106,10 +140,31 @@ fn os_releases(
             ),
         ))
     };
+    let or_bare = |base: &'static str, suffixes: Vec<String>| {
+        Ok((
+            base,
+            Releases::ExactOrBare(
+                suffixes
+                    .into_iter()
+                    .map(|s| format!("{base}:{s}"))
+                    .collect(),
+            ),
+        ))
+    };
     match (kind, id.as_str()) {
         (PackageKind::Deb, "debian") => {
-            need_version()?;
-            exact("Debian", vec![major(v).to_owned()])
+            // Testing and unstable have no VERSION_ID: the codename names the release.
+            let release = if v.is_empty() {
+                debian_release(d).ok_or_else(|| {
+                    format!(
+                        "{} has no VERSION_ID or known codename: its OS packages are not matched",
+                        d.id
+                    )
+                })?
+            } else {
+                major(v).to_owned()
+            };
+            or_bare("Debian", vec![release])
         }
         (PackageKind::Deb, "ubuntu") => {
             need_version()?;
@@ -129,15 +184,19 @@ fn os_releases(
             need_version()?;
             exact("Alpine", vec![format!("v{}", major_minor(v))])
         }
+        (PackageKind::Apk, "alpaquita") => {
+            need_version()?;
+            exact("Alpaquita", vec![v.to_owned()])
+        }
         (PackageKind::Apk, "wolfi") => Ok(("Wolfi", Releases::None)),
         (PackageKind::Apk, "chainguard") => Ok(("Chainguard", Releases::None)),
         (PackageKind::Rpm, "rocky") => {
             need_version()?;
-            exact("Rocky Linux", vec![major(v).to_owned()])
+            or_bare("Rocky Linux", vec![major(v).to_owned()])
         }
         (PackageKind::Rpm, "almalinux") => {
             need_version()?;
-            exact("AlmaLinux", vec![major(v).to_owned()])
+            or_bare("AlmaLinux", vec![major(v).to_owned()])
         }
         (PackageKind::Rpm, "azurelinux") => {
             need_version()?;
@@ -190,7 +249,8 @@ pub fn osv_ecosystem(pkg: &Package, distro: Option<&Distro>) -> Option<String> {
     let q = query(pkg, distro).ok()??;
     Some(match q.releases {
         Releases::None => q.base.to_owned(),
-        Releases::Exact(list) => list.into_iter().next()?,
+        Releases::Exact(list) | Releases::ExactOrBare(list) => list.into_iter().next()?,
+        Releases::Any => q.base.to_owned(),
         Releases::RedHat(m) => format!("Red Hat:enterprise_linux:{m}"),
     })
 }
@@ -270,7 +330,10 @@ fn query(pkg: &Package, distro: Option<&Distro>) -> Result<Option<Query>, String
         PackageKind::Cargo => lang("crates.io", Scheme::SemVer),
         PackageKind::Npm => lang("npm", Scheme::SemVer),
         PackageKind::Pypi => lang("PyPI", Scheme::Pep440),
-        PackageKind::Maven => lang("Maven", Scheme::Maven),
+        PackageKind::Maven => Ok(Some(Query {
+            releases: Releases::Any,
+            ..lang("Maven", Scheme::Maven)?.ok_or_else(String::new)?
+        })),
         PackageKind::Kubernetes | PackageKind::Other => Ok(None),
     }
 }

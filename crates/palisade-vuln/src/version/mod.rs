@@ -39,7 +39,7 @@ impl Scheme {
         let base = ecosystem.split(':').next().unwrap_or(ecosystem);
         Some(match base {
             "Debian" | "Ubuntu" => Scheme::Dpkg,
-            "Alpine" | "Wolfi" | "Chainguard" | "MinimOS" => Scheme::Apk,
+            "Alpine" | "Wolfi" | "Chainguard" | "MinimOS" | "Alpaquita" => Scheme::Apk,
             "Red Hat" | "Rocky Linux" | "AlmaLinux" | "SUSE" | "openSUSE" | "Azure Linux"
             | "Photon OS" | "Mageia" | "openEuler" | "Mariner" => Scheme::Rpm,
             "Go" | "crates.io" | "npm" | "Kubernetes" | "kubernetes" => Scheme::SemVer,

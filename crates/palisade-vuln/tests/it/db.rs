@@ -229,7 +229,11 @@ fn range_events_per_osv_schema() {
     assert!(!hit(PackageKind::Maven, "org.example:lib", "2.0.1"));
     // A versions list compares in the ecosystem's order: Go's `v` prefix, build metadata.
     assert!(hit(PackageKind::Go, "example.com/listed", "v1.2.3"));
-    assert!(hit(PackageKind::Go, "example.com/listed", "v2.0.0+incompatible"));
+    assert!(hit(
+        PackageKind::Go,
+        "example.com/listed",
+        "v2.0.0+incompatible"
+    ));
     assert!(!hit(PackageKind::Go, "example.com/listed", "v1.2.4"));
     // GIT ranges are ignored; the versions list still counts.
     assert!(hit(PackageKind::Cargo, "git-only", "0.3.0"));

@@ -269,3 +269,82 @@ fn os_packages_without_a_distro_are_noted_once() {
     assert_eq!(r.notes.len(), 1, "{:?}", r.notes);
     assert!(r.notes[0].contains("no distribution known"));
 }
+
+#[test]
+fn debian_testing_by_codename_and_bare_ecosystem_records() {
+    let bare = r#"{"id": "TEST-BARE", "affected": [{"package": {"ecosystem": "Debian", "name": "zlib"},
+      "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1:1.3.dfsg-1"}]}]}]}"#;
+    let dir = write_tree(&[
+        ("Debian/DEBIAN-CVE-2023-4911.json", DEBIAN_GLIBC),
+        ("Debian/TEST-BARE.json", bare),
+    ]);
+    let db = OsvDb::open(dir.path()).unwrap();
+    // trixie before release: no VERSION_ID, VERSION_CODENAME=trixie -> Debian:13.
+    let mut inv = distro_inv(
+        "debian",
+        "",
+        vec![deb("libc6", "2.37-10", Some(("glibc", "2.37-10")))],
+    );
+    if let Some(d) = inv.distro.as_mut() {
+        d.version_codename = Some("trixie".into());
+    }
+    let found = match_inventory(&inv, Some(&db), None);
+    assert_eq!(ids(&found), ["DEBIAN-CVE-2023-4911"]);
+    assert_eq!(found[0].fixed, ["2.37-12"]);
+    // A record on bare `Debian` applies to every release.
+    let z = deb(
+        "zlib1g",
+        "1:1.2.13.dfsg-1",
+        Some(("zlib", "1:1.2.13.dfsg-1")),
+    );
+    assert_eq!(
+        ids(&match_inventory(
+            &distro_inv("debian", "12", vec![z.clone()]),
+            Some(&db),
+            None
+        )),
+        ["TEST-BARE"]
+    );
+    assert_eq!(
+        ids(&match_inventory(
+            &distro_inv("debian", "11", vec![z]),
+            Some(&db),
+            None
+        )),
+        ["TEST-BARE"]
+    );
+    // Unknown codename without VERSION_ID: said, not guessed.
+    let mut odd = distro_inv(
+        "debian",
+        "",
+        vec![deb("libc6", "2.37-10", Some(("glibc", "2.37-10")))],
+    );
+    if let Some(d) = odd.distro.as_mut() {
+        d.version_codename = Some("nonesuch".into());
+    }
+    let r = match_report(&odd, Some(&db), None);
+    assert!(r.findings.is_empty());
+    assert!(
+        r.notes[0].contains("no VERSION_ID or known codename"),
+        "{:?}",
+        r.notes
+    );
+}
+
+#[test]
+fn maven_records_with_a_repository_suffix() {
+    let google = r#"{"id": "TEST-MAVEN", "affected": [{"package": {"ecosystem": "Maven:https://maven.google.com", "name": "androidx.core:core"},
+      "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.12.0"}]}]}]}"#;
+    let dir = write_tree(&[("Maven/TEST-MAVEN.json", google)]);
+    let db = OsvDb::open(dir.path()).unwrap();
+    let p = |v: &str| pkg(PackageKind::Maven, "androidx.core:core", v);
+    assert_eq!(
+        ids(&match_inventory(
+            &crate::inv(vec![p("1.10.1")]),
+            Some(&db),
+            None
+        )),
+        ["TEST-MAVEN"]
+    );
+    assert!(match_inventory(&crate::inv(vec![p("1.12.0")]), Some(&db), None).is_empty());
+}
