@@ -934,9 +934,9 @@ fn check_batch(shared: &Shared, docs: Vec<Document>, origins: Vec<Origin>, dedup
         .collect::<BTreeSet<_>>()
         .len();
     c.objects = docs.len();
-    if shared.policies.is_some() {
+    if let Some(p) = &shared.policies {
         for (i, doc) in docs.iter().enumerate() {
-            if policies::is_policy_object(&doc.value) {
+            if !p.keeps(&doc.value) {
                 continue;
             }
             c.reviewed.push(doc, false);

@@ -37,6 +37,9 @@ pub struct Policies {
     /// (group, kind) pairs Gatekeeper's sync configuration (`Config` `spec.sync.syncOnly`,
     /// `SyncSet` `spec.gvks`) names among the policies; None without one: every object.
     sync: Option<HashSet<(String, String)>>,
+    /// (apiGroup, kind) patterns (`*` for any) the constraints' `match.kinds` name; None when
+    /// some policy may match any object (a constraint without kinds, any VAP).
+    kinds: Option<Vec<(String, String)>>,
     /// Load errors (file, line, the compiler's message).
     errors: Vec<InputError>,
 }
@@ -265,6 +268,13 @@ impl Policies {
             ));
         }
         let sync = sync_kinds(docs);
+        let has_vap = rules.len()
+            > set
+                .constraints()
+                .iter()
+                .filter(|c| c.action.is_some())
+                .count();
+        let kinds = if has_vap { None } else { match_kinds(&set) };
         rules.sort_by(|a, b| a.id.cmp(b.id));
         rules.dedup_by(|a, b| a.id == b.id);
         Policies {
@@ -274,8 +284,29 @@ impl Policies {
             broken,
             reads_inventory,
             sync,
+            kinds,
             errors,
         }
+    }
+
+    /// Whether the scan keeps `v` for the review: an object some policy may match, a
+    /// Namespace (namespaceSelector), or an object of `data.inventory`. Policy objects never.
+    pub(crate) fn keeps(&self, v: &Value) -> bool {
+        if is_policy_object(v) {
+            return false;
+        }
+        let api = v.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+        let group = api.rsplit_once('/').map_or("", |(g, _)| g);
+        let kind = v.get("kind").and_then(Value::as_str).unwrap_or("");
+        let matched = match &self.kinds {
+            None => true,
+            Some(k) => k
+                .iter()
+                .any(|(g, n)| (g == "*" || g == group) && (n == "*" || n == kind)),
+        };
+        matched
+            || (kind == "Namespace" && group.is_empty())
+            || (self.reads_inventory && self.synced(v))
     }
 
     /// Whether `v` goes into `data.inventory`.
@@ -302,6 +333,41 @@ impl Policies {
     pub fn set(&self) -> &PolicySet {
         &self.set
     }
+}
+
+/// What the constraints that apply offline can match by `spec.match.kinds` (apiGroups x kinds;
+/// an empty or missing list, or `*`, matches any), or None when one matches every kind.
+fn match_kinds(set: &PolicySet) -> Option<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for c in set.constraints().iter().filter(|c| c.action.is_some()) {
+        let entries = c
+            .object()
+            .pointer("/spec/match/kinds")
+            .and_then(Value::as_array)
+            .filter(|a| !a.is_empty())?;
+        for e in entries {
+            let list = |k: &str| -> Vec<String> {
+                let v: Vec<String> = e
+                    .get(k)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect();
+                if v.is_empty() {
+                    vec!["*".to_owned()]
+                } else {
+                    v
+                }
+            };
+            for g in list("apiGroups") {
+                for k in list("kinds") {
+                    out.push((g.clone(), k));
+                }
+            }
+        }
+    }
+    Some(out)
 }
 
 /// The kinds Gatekeeper would replicate into `data.inventory`: the union of every `Config`'s
