@@ -29,7 +29,7 @@ pub fn match_inventory(
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Query {
     base: &'static str,
-    /// Ecosystem strings (with release) that apply; empty: only the bare base.
+    /// Which ecosystem strings (with release suffix) of `base` apply.
     releases: Releases,
     names: Vec<String>,
     version: String,
