@@ -28,6 +28,12 @@ const TEMPLATES: [&str; 10] = [
     "pod-security-policy/read-only-root-filesystem",
 ];
 
+// The allocator the `palisade` binary runs with (crates/palisade/src/main.rs): the engines
+// allocate on every step, so glibc's malloc would measure a different program.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn library() -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
