@@ -8,16 +8,15 @@ use palisade_core::inventory::{Distro, Inventory, InventoryNote, Package};
 
 use crate::tree::{Content, Entry, Node, ResolveError, Tree};
 use crate::walk::Walker;
-use crate::{apk, dpkg, osrelease, rpm};
+use crate::{apk, bdb, dpkg, osrelease, rpm};
 
 const RPM_PATHS: [&str; 3] = [
     "var/lib/rpm/rpmdb.sqlite",
     "usr/lib/sysimage/rpm/rpmdb.sqlite",
     "usr/share/rpm/rpmdb.sqlite",
 ];
-const RPM_BDB_PATHS: [&str; 4] = [
-    "var/lib/rpm/Packages",
-    "usr/lib/sysimage/rpm/Packages",
+const RPM_BDB_PATHS: [&str; 2] = ["var/lib/rpm/Packages", "usr/lib/sysimage/rpm/Packages"];
+const RPM_NDB_PATHS: [&str; 2] = [
     "var/lib/rpm/Packages.db",
     "usr/lib/sysimage/rpm/Packages.db",
 ];
@@ -155,17 +154,31 @@ pub(crate) fn catalog(walker: Walker<'_>, digests: &[Option<String>], inv: &mut 
             ctx.note(layer.clone(), &real, p);
         }
     }
-    // rpm (sqlite); the same database is often reachable under two of these paths
+    // rpm: sqlite, else Berkeley DB; the same database is often reachable under two of these
+    // paths (var/lib/rpm -> ../../usr/lib/sysimage/rpm)
     let mut seen_rpm = HashSet::new();
-    for p in RPM_PATHS {
+    for (p, bdb) in RPM_PATHS
+        .iter()
+        .map(|p| (*p, false))
+        .chain(RPM_BDB_PATHS.iter().map(|p| (*p, true)))
+    {
+        if bdb && !seen_rpm.is_empty() {
+            break;
+        }
         if let Ok((real, _)) = tree.resolve(p, options.max_link_depth)
             && !seen_rpm.insert(real)
         {
             continue;
         }
         if let Some((real, layer, bytes)) = ctx.bytes(p) {
-            match rpm::packages(bytes, d, p) {
-                Ok((pkgs, problems)) => {
+            let headers = if bdb {
+                bdb::blobs(bytes)
+            } else {
+                rpm::blobs(bytes)
+            };
+            match headers {
+                Ok(headers) => {
+                    let (pkgs, problems) = rpm::packages(&headers, d, p);
                     packages.extend(with_layer(pkgs, layer.clone()));
                     for pr in problems {
                         ctx.note(layer.clone(), &real, pr);
@@ -176,13 +189,13 @@ pub(crate) fn catalog(walker: Walker<'_>, digests: &[Option<String>], inv: &mut 
         }
     }
     if seen_rpm.is_empty() {
-        for p in RPM_BDB_PATHS {
+        for p in RPM_NDB_PATHS {
             if let Ok((real, entry)) = tree.resolve(p, options.max_link_depth) {
                 let layer = ctx.layer(entry.layer);
                 ctx.note(
                     layer,
                     &real,
-                    "BerkeleyDB/NDB rpm databases are not read (only rpmdb.sqlite); rpm packages not listed".to_string(),
+                    "NDB rpm databases (SUSE) are not read (only rpmdb.sqlite and Berkeley DB Packages); rpm packages not listed".to_string(),
                 );
                 break;
             }

@@ -11,6 +11,7 @@ use std::rc::Rc;
 use palisade_core::inventory::Inventory;
 
 mod apk;
+mod bdb;
 mod catalog;
 mod dpkg;
 mod osrelease;

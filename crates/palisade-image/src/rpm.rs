@@ -149,25 +149,26 @@ pub(crate) fn blobs(db: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     Ok(out)
 }
 
+/// Packages from the header blobs of a database (`blobs` for sqlite, `bdb::blobs`).
 pub(crate) fn packages(
-    db: &[u8],
+    headers: &[Vec<u8>],
     distro: Option<&Distro>,
     path: &str,
-) -> Result<(Vec<Package>, Vec<String>), String> {
+) -> (Vec<Package>, Vec<String>) {
     let ns = purl::namespace(distro, "rpm");
     let distro_q = purl::distro_qualifier(distro);
     let mut pkgs = Vec::new();
     let mut problems = Vec::new();
-    for (i, blob) in blobs(db)?.iter().enumerate() {
+    for (i, blob) in headers.iter().enumerate() {
         let h = match parse_header(blob) {
             Ok(h) => h,
             Err(e) => {
-                problems.push(format!("Packages row {}: {e}", i + 1));
+                problems.push(format!("header {}: {e}", i + 1));
                 continue;
             }
         };
         let (Some(name), Some(version)) = (h.name, h.version) else {
-            problems.push(format!("Packages row {}: no NAME or VERSION tag", i + 1));
+            problems.push(format!("header {}: no NAME or VERSION tag", i + 1));
             continue;
         };
         // Public keys imported into rpm are stored as pseudo-packages.
@@ -217,7 +218,7 @@ pub(crate) fn packages(
             path: Some(path.to_string()),
         });
     }
-    Ok((pkgs, problems))
+    (pkgs, problems)
 }
 
 #[cfg(test)]

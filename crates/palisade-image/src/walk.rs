@@ -34,6 +34,7 @@ pub(crate) fn os_interest(path: &str) -> bool {
         || (path.contains("dpkg/status.d/") && !base.ends_with(".md5sums"))
         || path.ends_with("apk/db/installed")
         || base == "rpmdb.sqlite"
+        || path.ends_with("rpm/Packages")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -446,19 +446,36 @@ fn compressed_image_archive_says_to_decompress() {
 }
 
 #[test]
-fn berkeleydb_rpm_database_is_named_not_silently_skipped() {
+fn unreadable_and_ndb_rpm_databases_are_notes() {
     let layer = tar(&[
         E::File("etc/os-release", &os_release("centos", "7")),
         E::File("var/lib/rpm/Packages", &[0u8; 4096]),
     ]);
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("l.tar");
-    std::fs::write(&f, layer).unwrap();
-    let inv = inventory(&f, &Options::default()).unwrap();
-    assert!(inv.packages.is_empty());
-    assert_eq!(inv.notes.len(), 1, "{:?}", inv.notes);
-    assert_eq!(inv.notes[0].entry.as_deref(), Some("var/lib/rpm/Packages"));
-    assert!(inv.notes[0].message.contains("BerkeleyDB"));
+    let ndb = tar(&[E::File("usr/lib/sysimage/rpm/Packages.db", b"RpmP")]);
+    for (what, l, want) in [
+        ("zeros", layer, "not a Berkeley DB hash database"),
+        ("ndb", ndb, "NDB"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("l.tar");
+        std::fs::write(&f, l).unwrap();
+        let inv = inventory(&f, &Options::default()).unwrap();
+        assert!(inv.packages.is_empty(), "{what}");
+        assert_eq!(inv.notes.len(), 1, "{what}: {:?}", inv.notes);
+        assert!(
+            inv.notes[0]
+                .entry
+                .as_deref()
+                .unwrap()
+                .contains("rpm/Packages"),
+            "{what}"
+        );
+        assert!(
+            inv.notes[0].message.contains(want),
+            "{what}: {:?}",
+            inv.notes
+        );
+    }
 }
 
 #[test]

@@ -167,3 +167,60 @@ fn rpm_sqlite_amazon_linux() {
         Some("var/lib/rpm/rpmdb.sqlite")
     );
 }
+
+/// The same nine headers in a Berkeley DB hash database written by libdb 5.3 (DERIVED fixture,
+/// see PROVENANCE.md), reached through `var/lib/rpm -> ../../usr/lib/sysimage/rpm` the way
+/// newer images link it: the same seven packages as the sqlite database.
+#[test]
+fn rpm_berkeley_db_matches_sqlite() {
+    let rel = tar(&[E::File(
+        "etc/os-release",
+        b"ID=\"amzn\"\nVERSION_ID=\"2023\"\n",
+    )]);
+    let sqlite_dir = tempfile::tempdir().unwrap();
+    oci_layout(
+        sqlite_dir.path(),
+        &[
+            std::fs::read(testdata("image-pkgdb/rpmdb.tar.gz")).unwrap(),
+            rel.clone(),
+        ],
+    );
+    let want = inventory(sqlite_dir.path(), &Options::default()).unwrap();
+    let bdb = std::fs::read(testdata("image-pkgdb/rpm-bdb.tar.gz")).unwrap();
+    // move var/lib/rpm under usr/lib/sysimage and link it back
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(bdb.as_slice()),
+        &mut bytes,
+    )
+    .unwrap();
+    let mut db = Vec::new();
+    for e in tar::Archive::new(bytes.as_slice()).entries().unwrap() {
+        let mut e = e.unwrap();
+        if e.path().unwrap().ends_with("Packages") {
+            std::io::Read::read_to_end(&mut e, &mut db).unwrap();
+        }
+    }
+    assert!(db.len() > 300_000);
+    let moved = tar(&[
+        E::File("usr/lib/sysimage/rpm/Packages", &db),
+        E::Symlink("var/lib/rpm", "../../usr/lib/sysimage/rpm"),
+    ]);
+    for layers in [vec![bdb, rel.clone()], vec![moved, rel]] {
+        let dir = tempfile::tempdir().unwrap();
+        oci_layout(dir.path(), &layers);
+        let got = inventory(dir.path(), &Options::default()).unwrap();
+        assert!(got.notes.is_empty(), "{:?}", got.notes);
+        let strip = |inv: &palisade_core::inventory::Inventory| -> Vec<(String, String, String)> {
+            let mut v: Vec<_> = inv
+                .packages
+                .iter()
+                .map(|p| (p.name.clone(), p.version.clone(), p.purl.clone()))
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(strip(&got), strip(&want));
+        assert_eq!(got.packages.len(), 7);
+    }
+}
