@@ -1,6 +1,6 @@
 //! CycloneDX 1.4–1.6 JSON -> [`Inventory`].
 
-use crate::json::{Ctx, join};
+use crate::json::{Ctx, Top, join};
 use crate::purl::Purl;
 use crate::{SbomError, names};
 use palisade_core::inventory::{Distro, Inventory, InventoryNote, Package, PackageKind};
@@ -10,18 +10,17 @@ use serde_json::{Map, Value};
 /// what Trivy's main branch emits).
 const SPEC_VERSIONS: &[&str] = &["1.2", "1.3", "1.4", "1.5", "1.6", "1.7"];
 
-pub(crate) fn read(root: &Value, input: &str, path: &str) -> Result<Inventory, SbomError> {
+pub(crate) fn read(doc: &Top<'_>, input: &str, path: &str) -> Result<Inventory, SbomError> {
     let cx = Ctx { input };
-    let doc = cx.object(root, if path.is_empty() { "(document)" } else { path })?;
-    let format = cx.req_str(doc, "bomFormat", path)?;
+    let format = cx.top_str(doc, "bomFormat", path)?;
     if format != "CycloneDX" {
         return Err(cx.err(
             &join(path, "bomFormat"),
             format!("`{format}` is not `CycloneDX`"),
         ));
     }
-    let spec = cx.req_str(doc, "specVersion", path)?;
-    if !SPEC_VERSIONS.contains(&spec) {
+    let spec = cx.top_str(doc, "specVersion", path)?;
+    if !SPEC_VERSIONS.contains(&spec.as_str()) {
         return Err(cx.err(
             &join(path, "specVersion"),
             format!(
@@ -32,9 +31,10 @@ pub(crate) fn read(root: &Value, input: &str, path: &str) -> Result<Inventory, S
     }
     // Components that hold others in `dependencies` (for the grouping rule in `component`).
     let mut parents = std::collections::HashSet::new();
-    for (i, d) in cx.array(doc, "dependencies", path)?.iter().enumerate() {
+    for (i, raw) in cx.items(doc, "dependencies", path)?.into_iter().enumerate() {
         let dpath = format!("{}[{i}]", join(path, "dependencies"));
-        let d = cx.object(d, &dpath)?;
+        let tree = cx.tree(raw, &dpath)?;
+        let d = cx.object(&tree, &dpath)?;
         if !cx.array(d, "dependsOn", &dpath)?.is_empty()
             && let Some(r) = cx.opt_str(d, "ref", &dpath)?
         {
@@ -50,15 +50,17 @@ pub(crate) fn read(root: &Value, input: &str, path: &str) -> Result<Inventory, S
         },
         os: None,
     };
-    if let Some(metadata) = doc.get("metadata").filter(|v| !v.is_null()) {
+    if let Some(metadata) = cx.member(doc, "metadata", path)? {
         let mpath = join(path, "metadata");
-        let metadata = cx.object(metadata, &mpath)?;
+        let metadata = cx.object(&metadata, &mpath)?;
         if let Some(subject) = metadata.get("component").filter(|v| !v.is_null()) {
             reader.subject(subject, &join(&mpath, "component"))?;
         }
     }
-    for (i, c) in cx.array(doc, "components", path)?.iter().enumerate() {
-        reader.component(c, &format!("{}[{i}]", join(path, "components")))?;
+    // One component's tree at a time: memory stays near the input's size.
+    for (i, raw) in cx.items(doc, "components", path)?.into_iter().enumerate() {
+        let cpath = format!("{}[{i}]", join(path, "components"));
+        reader.component(&cx.tree(raw, &cpath)?, &cpath)?;
     }
     let mut inv = reader.inv;
     // The distribution: an operating-system component, else the first OS package's purl.

@@ -41,11 +41,11 @@ pub mod names {
     pub const SOURCE: &str = "palisade:source";
 }
 
-/// Default for [`Limits::max_bytes`]: 64 MiB. Real SBOMs are a few MB (Trivy's of a large
-/// image, the Kubernetes release SBOM); a JSON document is held as a tree of 8-12 times its
-/// size while read (measured: a 36 MB CycloneDX document of 50,000 packages peaks at 440 MB),
-/// so the limit bounds memory.
-pub const DEFAULT_MAX_BYTES: usize = 64 << 20;
+/// Default for [`Limits::max_bytes`]: 128 MiB. Real SBOMs are a few MB (Trivy's of a large
+/// image, the Kubernetes release SBOM). JSON is read one component/package tree at a time
+/// (`files` never), so a read peaks at 2-3 times the input (measured, debug build: 36 MB
+/// CycloneDX of 50,000 packages 77 MB peak; 71 MB SPDX of 50,000 packages 195 MB).
+pub const DEFAULT_MAX_BYTES: usize = 128 << 20;
 
 /// Bounds on what [`read_with`] accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,15 +160,7 @@ pub fn read_with(bytes: &[u8], source: &str, limits: &Limits) -> Result<Inventor
         .position(|b| !b.is_ascii_whitespace())
         .ok_or_else(|| unknown("the input is empty"))?;
     match bytes.get(start) {
-        Some(b'{') => {
-            let value: Value = serde_json::from_slice(bytes).map_err(|e| SbomError::Json {
-                input: source.to_string(),
-                line: e.line(),
-                column: e.column(),
-                message: e.to_string(),
-            })?;
-            read_json(&value, source)
-        }
+        Some(b'{') => read_json(&parse_top(bytes, source)?, source),
         Some(b'<') => Err(unknown(
             "XML (CycloneDX XML and SPDX RDF/XML are not read; use the JSON form)",
         )),
@@ -186,83 +178,85 @@ pub fn read_with(bytes: &[u8], source: &str, limits: &Limits) -> Result<Inventor
     }
 }
 
-/// A DSSE envelope (`cosign attest` output): its base64 payload is an in-toto statement.
-fn read_dsse(payload: &Value, source: &str) -> Result<Inventory, SbomError> {
-    use base64::Engine as _;
-    let field = |message: String| SbomError::Field {
+/// The top level of a JSON document, its members left as raw text.
+fn parse_top<'a>(bytes: &'a [u8], source: &str) -> Result<json::Top<'a>, SbomError> {
+    serde_json::from_slice(bytes).map_err(|e| SbomError::Json {
         input: source.to_string(),
-        field: "payload".to_string(),
-        message,
-    };
-    let text = payload
-        .as_str()
-        .ok_or_else(|| field("expected a base64 string".to_string()))?;
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+    })
+}
+
+/// A DSSE envelope (`cosign attest` output): its base64 payload is an in-toto statement.
+fn read_dsse(top: &json::Top<'_>, source: &str) -> Result<Inventory, SbomError> {
+    use base64::Engine as _;
+    let cx = json::Ctx { input: source };
+    let text = cx.top_str(top, "payload", "")?;
+    let field = |message: String| cx.err("payload", message);
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(text.trim())
         .map_err(|e| field(format!("not base64: {e}")))?;
-    let statement: Value = serde_json::from_slice(&bytes)
-        .map_err(|e| field(format!("the decoded payload is not JSON: {e}")))?;
-    if statement.get("payload").is_some() {
+    let statement = serde_json::from_slice::<json::Top<'_>>(&bytes)
+        .map_err(|e| field(format!("the decoded payload is not a JSON object: {e}")))?;
+    if statement.contains_key("payload") {
         // An envelope inside an envelope: refuse rather than recurse without bound.
         return Err(field("a DSSE envelope inside a DSSE envelope".to_string()));
     }
     read_json(&statement, source)
 }
 
-/// Which format `value` is, if any.
-fn sniff_json(value: &Value) -> Option<Format> {
-    if value.get("bomFormat").is_some() {
+/// Which format a top level is, if any.
+fn sniff_json(top: &json::Top<'_>) -> Option<Format> {
+    if top.contains_key("bomFormat") {
         Some(Format::CycloneDxJson)
-    } else if value.get("spdxVersion").is_some() {
+    } else if top.contains_key("spdxVersion") {
         Some(Format::SpdxJson)
     } else {
         None
     }
 }
 
-fn read_json(value: &Value, source: &str) -> Result<Inventory, SbomError> {
-    match sniff_json(value) {
-        Some(Format::CycloneDxJson) => cyclonedx_read::read(value, source, ""),
-        Some(Format::SpdxJson) => spdx_read::read_json(value, source, ""),
-        _ => {
-            // An in-toto statement (`cosign attest --type spdxjson|cyclonedx`) carries the
-            // SBOM as its predicate.
-            if let Some(predicate) = value
-                .get("predicate")
-                .filter(|_| value.get("_type").is_some())
-            {
-                return match sniff_json(predicate) {
-                    Some(Format::CycloneDxJson) => {
-                        cyclonedx_read::read(predicate, source, "predicate")
-                    }
-                    Some(Format::SpdxJson) => spdx_read::read_json(predicate, source, "predicate"),
-                    _ => Err(SbomError::UnknownFormat {
-                        input: source.to_string(),
-                        reason: format!(
-                            "an in-toto statement whose predicate ({}) is not a CycloneDX or SPDX document",
-                            value
-                                .get("predicateType")
-                                .and_then(Value::as_str)
-                                .unwrap_or("no predicateType")
-                        ),
-                    }),
-                };
-            }
-            let reason = if value.get("@context").is_some() {
-                "JSON-LD (SPDX 3 is not read; use SPDX 2.3 or CycloneDX)".to_string()
-            } else if let Some(payload) = value
-                .get("payload")
-                .filter(|_| value.get("payloadType").is_some())
-            {
-                return read_dsse(payload, source);
-            } else {
-                "a JSON object with neither `bomFormat` (CycloneDX) nor `spdxVersion` (SPDX)"
-                    .to_string()
-            };
-            Err(SbomError::UnknownFormat {
-                input: source.to_string(),
-                reason,
-            })
-        }
+fn read_json(top: &json::Top<'_>, source: &str) -> Result<Inventory, SbomError> {
+    let cx = json::Ctx { input: source };
+    let unknown = |reason: String| SbomError::UnknownFormat {
+        input: source.to_string(),
+        reason,
+    };
+    match sniff_json(top) {
+        Some(Format::CycloneDxJson) => return cyclonedx_read::read(top, source, ""),
+        Some(Format::SpdxJson) => return spdx_read::read_json(top, source, ""),
+        _ => {}
     }
+    // An in-toto statement (`cosign attest --type spdxjson|cyclonedx`) carries the SBOM as
+    // its predicate.
+    if top.contains_key("_type")
+        && let Some(raw) = top.get("predicate")
+    {
+        let predicate = cx.top(raw);
+        return match predicate
+            .as_ref()
+            .and_then(|p| sniff_json(p).map(|f| (p, f)))
+        {
+            Some((p, Format::CycloneDxJson)) => cyclonedx_read::read(p, source, "predicate"),
+            Some((p, _)) => spdx_read::read_json(p, source, "predicate"),
+            None => {
+                let ty = match cx.member(top, "predicateType", "")? {
+                    Some(Value::String(s)) => s,
+                    _ => "no predicateType".to_string(),
+                };
+                Err(unknown(format!(
+                    "an in-toto statement whose predicate ({ty}) is not a CycloneDX or SPDX document"
+                )))
+            }
+        };
+    }
+    if top.contains_key("payload") && top.contains_key("payloadType") {
+        return read_dsse(top, source);
+    }
+    Err(unknown(if top.contains_key("@context") {
+        "JSON-LD (SPDX 3 is not read; use SPDX 2.3 or CycloneDX)".to_string()
+    } else {
+        "a JSON object with neither `bomFormat` (CycloneDX) nor `spdxVersion` (SPDX)".to_string()
+    }))
 }

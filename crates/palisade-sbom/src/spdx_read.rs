@@ -8,11 +8,10 @@
 //! which give the distribution.
 
 use crate::cyclonedx_read::{distro_from_purls, identity, parse_kind};
-use crate::json::{Ctx, join};
+use crate::json::{Ctx, Top, join};
 use crate::purl::{self, Purl};
 use crate::{SbomError, names};
 use palisade_core::inventory::{Distro, Inventory, InventoryNote, Package, PackageKind};
-use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 
 const VERSIONS: &[&str] = &["SPDX-2.2", "SPDX-2.3"];
@@ -56,16 +55,17 @@ pub(crate) fn looks_like_tag_value(text: &str) -> bool {
         .is_some_and(|l| l.starts_with("SPDXVersion:"))
 }
 
-pub(crate) fn read_json(root: &Value, input: &str, path: &str) -> Result<Inventory, SbomError> {
+pub(crate) fn read_json(doc: &Top<'_>, input: &str, path: &str) -> Result<Inventory, SbomError> {
     let cx = Ctx { input };
-    let doc = cx.object(root, if path.is_empty() { "(document)" } else { path })?;
-    let version = cx.req_str(doc, "spdxVersion", path)?;
-    check_version(version).map_err(|m| cx.err(&join(path, "spdxVersion"), m))?;
+    let version = cx.top_str(doc, "spdxVersion", path)?;
+    check_version(&version).map_err(|m| cx.err(&join(path, "spdxVersion"), m))?;
     let mut out = Doc::default();
     let ppath = join(path, "packages");
-    for (i, p) in cx.array(doc, "packages", path)?.iter().enumerate() {
+    // One package's tree at a time; `files` and `snippets` are never built at all.
+    for (i, raw) in cx.items(doc, "packages", path)?.into_iter().enumerate() {
         let at = format!("{ppath}[{i}]");
-        let p = cx.object(p, &at)?;
+        let tree = cx.tree(raw, &at)?;
+        let p = cx.object(&tree, &at)?;
         let mut pkg = Pkg {
             id: cx.req_str(p, "SPDXID", &at)?.to_string(),
             name: cx.req_str(p, "name", &at)?.to_string(),
@@ -114,9 +114,14 @@ pub(crate) fn read_json(root: &Value, input: &str, path: &str) -> Result<Invento
         out.packages.push(pkg);
     }
     let rpath = join(path, "relationships");
-    for (i, r) in cx.array(doc, "relationships", path)?.iter().enumerate() {
+    for (i, raw) in cx
+        .items(doc, "relationships", path)?
+        .into_iter()
+        .enumerate()
+    {
         let at = format!("{rpath}[{i}]");
-        let r = cx.object(r, &at)?;
+        let tree = cx.tree(raw, &at)?;
+        let r = cx.object(&tree, &at)?;
         out.relationships.push((
             cx.req_str(r, "spdxElementId", &at)?.to_string(),
             cx.req_str(r, "relationshipType", &at)?.to_string(),
@@ -124,20 +129,26 @@ pub(crate) fn read_json(root: &Value, input: &str, path: &str) -> Result<Invento
         ));
     }
     let dpath = join(path, "documentDescribes");
-    for (i, d) in cx.array(doc, "documentDescribes", path)?.iter().enumerate() {
+    for (i, raw) in cx
+        .items(doc, "documentDescribes", path)?
+        .into_iter()
+        .enumerate()
+    {
+        let d = cx.tree(raw, &format!("{dpath}[{i}]"))?;
         let id = d
             .as_str()
             .ok_or_else(|| cx.err(&format!("{dpath}[{i}]"), "expected a string"))?;
         out.describes.push(id.to_string());
     }
     let epath = join(path, "hasExtractedLicensingInfos");
-    for (i, e) in cx
-        .array(doc, "hasExtractedLicensingInfos", path)?
-        .iter()
+    for (i, raw) in cx
+        .items(doc, "hasExtractedLicensingInfos", path)?
+        .into_iter()
         .enumerate()
     {
         let at = format!("{epath}[{i}]");
-        let e = cx.object(e, &at)?;
+        let tree = cx.tree(raw, &at)?;
+        let e = cx.object(&tree, &at)?;
         let id = cx.req_str(e, "licenseId", &at)?;
         if let Some(name) = cx.opt_str(e, "name", &at)?.filter(|n| !n.is_empty()) {
             out.extracted.insert(id.to_string(), name.to_string());
