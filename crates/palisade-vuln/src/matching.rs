@@ -397,6 +397,16 @@ fn osv_findings(
     if locs.is_empty() {
         return Vec::new();
     }
+    if !q.scheme.is_valid(&q.version) {
+        notes.push(format!(
+            "{} {:?} is not a {:?} version: not matched against its {} record(s)",
+            pkg.name,
+            q.version,
+            q.scheme,
+            locs.len()
+        ));
+        return Vec::new();
+    }
     let mut records = Vec::with_capacity(locs.len());
     for l in locs {
         match loader.get(l) {
