@@ -50,6 +50,7 @@ const ALPINE_OPENSSL: &str = r#"{
 
 const UBUNTU_CURL: &str = r#"{
   "id": "UBUNTU-CVE-2023-38545",
+  "modified": "2023-10-11T13:00:00Z",
   "details": "SOCKS5 heap buffer overflow",
   "severity": [{"type": "Ubuntu", "score": "high"}],
   "affected": [
@@ -62,6 +63,7 @@ const UBUNTU_CURL: &str = r#"{
 
 const ROCKY_OPENSSH: &str = r#"{
   "id": "RLSA-2024:4312",
+  "modified": "2024-07-08T00:00:00Z",
   "summary": "Important: openssh security update",
   "affected": [
     {"package": {"ecosystem": "Rocky Linux:9", "name": "openssh"},
@@ -347,4 +349,35 @@ fn maven_records_with_a_repository_suffix() {
         ["TEST-MAVEN"]
     );
     assert!(match_inventory(&crate::inv(vec![p("1.12.0")]), Some(&db), None).is_empty());
+}
+
+#[test]
+fn the_records_written_here_are_valid_osv() {
+    // OSV schema 1.7.5 (repository testdata/osv, see its PROVENANCE.md).
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../testdata/osv/schema.v1.7.5.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    for text in [
+        DEBIAN_GLIBC,
+        DEBIAN_OPENSSL,
+        ALPINE_OPENSSL,
+        UBUNTU_CURL,
+        ROCKY_OPENSSH,
+    ] {
+        let record: serde_json::Value = serde_json::from_str(text).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&record)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:#?}", record["id"]);
+    }
+    // The validator is live: a record without `modified` fails.
+    let bad: serde_json::Value = serde_json::from_str(r#"{"id": "X-1"}"#).unwrap();
+    assert!(!validator.is_valid(&bad));
 }
