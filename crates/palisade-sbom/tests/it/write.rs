@@ -546,3 +546,26 @@ mod generated {
         }
     }
 }
+
+/// A finding on a package no inventory holds still becomes a (schema-valid) vulnerability,
+/// without `affects`; CVSS v4 and v2 vectors get their methods.
+#[test]
+fn vulnerability_edge_cases() {
+    let img = image();
+    let mut vulns = findings(&img);
+    vulns[0].package.name = "not-in-the-inventory".into();
+    vulns[0].package.purl = "pkg:golang/example.com/gone@v1.0.0".into();
+    vulns[1].cvss = Some("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N".into());
+    vulns[1].score = Some(9.3);
+    vulns[2].cvss = Some("AV:N/AC:L/Au:N/C:P/I:P/A:P".into());
+    vulns[2].score = Some(f64::NAN);
+    let doc = cyclonedx_at(std::slice::from_ref(&img), &vulns, "0.1.0", T);
+    let v = &doc["vulnerabilities"];
+    assert_eq!(v[0]["affects"], serde_json::json!([]));
+    assert_eq!(v[1]["ratings"][0]["method"], "CVSSv4");
+    assert_eq!(v[1]["ratings"][0]["score"], 9.3);
+    assert_eq!(v[2]["ratings"][0]["method"], "CVSSv2");
+    assert!(v[2]["ratings"][0].get("score").is_none(), "NaN is no score");
+    let errors = cyclonedx_errors(&doc);
+    assert!(errors.is_empty(), "{errors:#?}");
+}
