@@ -128,7 +128,8 @@ pub fn inventory(path: &Path, options: &Options) -> Result<Inventory, ImageError
                 digests.push(layer.digest.clone().or(digest));
             }
         }
-        Plan::Layer(file) => {
+        Plan::Layer(file, notes) => {
+            walker.notes.extend(notes);
             let raw = std::fs::File::open(&file).map_err(|e| ImageError::Io {
                 path: file.clone(),
                 source: e,
@@ -153,7 +154,8 @@ pub fn inventory(path: &Path, options: &Options) -> Result<Inventory, ImageError
             walker.end_layer();
             digests.push(digest);
         }
-        Plan::RootFs(dir) => {
+        Plan::RootFs(dir, notes) => {
+            walker.notes.extend(notes);
             walker.begin_layer(None);
             rootfs::walk(&mut walker, &dir)?;
             walker.end_layer();

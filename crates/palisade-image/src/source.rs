@@ -53,9 +53,9 @@ pub(crate) enum Plan {
         layers: Vec<LayerRef>,
         notes: Vec<InventoryNote>,
     },
-    /// A single layer file.
-    Layer(PathBuf),
-    RootFs(PathBuf),
+    /// A single layer file (and notes on how it was recognised).
+    Layer(PathBuf, Vec<InventoryNote>),
+    RootFs(PathBuf, Vec<InventoryNote>),
 }
 
 fn io_err(path: &Path, source: io::Error) -> ImageError {
@@ -143,11 +143,20 @@ pub(crate) fn plan(path: &Path) -> Result<Plan, ImageError> {
     let meta = std::fs::metadata(path).map_err(|e| io_err(path, e))?;
     if meta.is_dir() {
         let c = Container::Dir(path.to_path_buf());
-        if c.has("manifest.json") || c.has("oci-layout") || (c.has("index.json") && c.has("blobs"))
-        {
+        let oci = c.has("oci-layout") || (c.has("index.json") && c.has("blobs"));
+        if oci {
             return image_plan(c);
         }
-        return Ok(Plan::RootFs(path.to_path_buf()));
+        if c.has("manifest.json") {
+            return match image_plan(c) {
+                Ok(plan) => Ok(plan),
+                Err(e) => Ok(Plan::RootFs(
+                    path.to_path_buf(),
+                    vec![not_docker(e, "a root filesystem")],
+                )),
+            };
+        }
+        return Ok(Plan::RootFs(path.to_path_buf(), Vec::new()));
     }
     let mut head = [0u8; 512];
     let mut f = File::open(path).map_err(|e| io_err(path, e))?;
@@ -163,7 +172,7 @@ pub(crate) fn plan(path: &Path) -> Result<Plan, ImageError> {
     let head = head.get(..n).unwrap_or_default();
     if head.starts_with(&[0x1f, 0x8b]) || head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
         // A compressed archive cannot be indexed in place; it is read as one layer.
-        return Ok(Plan::Layer(path.to_path_buf()));
+        return Ok(Plan::Layer(path.to_path_buf(), Vec::new()));
     }
     if !looks_like_tar(head) {
         return Err(ImageError::Unrecognised {
@@ -179,8 +188,19 @@ pub(crate) fn plan(path: &Path) -> Result<Plan, ImageError> {
         path: path.to_path_buf(),
         members,
     };
-    if c.has("manifest.json") || c.has("oci-layout") || c.has("index.json") && has_blobs(&c) {
-        let mut plan = image_plan(c)?;
+    let oci = c.has("oci-layout") || c.has("index.json") && has_blobs(&c);
+    if c.has("manifest.json") || oci {
+        let mut plan = match image_plan(c) {
+            Ok(p) => p,
+            // A root filesystem tarball may hold an unrelated manifest.json.
+            Err(e) if !oci => {
+                return Ok(Plan::Layer(
+                    path.to_path_buf(),
+                    vec![not_docker(e, "a single layer")],
+                ));
+            }
+            Err(e) => return Err(e),
+        };
         if let (Some(why), Plan::Image { notes, .. }) = (broken, &mut plan) {
             notes.push(InventoryNote {
                 layer: None,
@@ -193,7 +213,15 @@ pub(crate) fn plan(path: &Path) -> Result<Plan, ImageError> {
         return Ok(plan);
     }
     // Not an image: a layer, whose walk notes where it breaks.
-    Ok(Plan::Layer(path.to_path_buf()))
+    Ok(Plan::Layer(path.to_path_buf(), Vec::new()))
+}
+
+fn not_docker(e: ImageError, read_as: &str) -> InventoryNote {
+    InventoryNote {
+        layer: None,
+        entry: Some("manifest.json".to_string()),
+        message: format!("not a docker save manifest ({e}); read as {read_as}"),
+    }
 }
 
 fn has_blobs(c: &Container) -> bool {

@@ -539,3 +539,28 @@ fn docker_archive_with_compressed_blobs() {
         Some(digest(&plain).as_str())
     );
 }
+
+/// A root filesystem (directory or tarball) that happens to hold an unrelated manifest.json.
+#[test]
+fn unrelated_manifest_json_falls_back_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join("var/lib/dpkg")).unwrap();
+    std::fs::write(root.join("manifest.json"), br#"{"name": "my-app"}"#).unwrap();
+    std::fs::write(root.join("var/lib/dpkg/status"), STATUS).unwrap();
+    let layer = dir.path().join("root.tar");
+    std::fs::write(
+        &layer,
+        tar(&[
+            E::File("manifest.json", br#"{"name": "my-app"}"#),
+            E::File("var/lib/dpkg/status", STATUS),
+        ]),
+    )
+    .unwrap();
+    for p in [root, layer] {
+        let inv = inventory(&p, &Options::default()).unwrap();
+        assert_eq!(names(&inv), ["a", "b"], "{}", p.display());
+        assert_eq!(inv.notes.len(), 1, "{:?}", inv.notes);
+        assert!(inv.notes[0].message.contains("not a docker save manifest"));
+    }
+}
