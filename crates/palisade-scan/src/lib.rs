@@ -1,7 +1,8 @@
 //! The scan pipeline as a library: sources (files, directories, stdin, objects read from a
 //! cluster) -> documents -> `-n` placement -> per-object rules -> waivers -> the objects the
-//! cross-object rules read, kept packed -> cross-object rules -> waivers -> owner
-//! deduplication -> frameworks -> [`Outcome`] (the report's data). The `palisade scan`
+//! cross-object rules and the policies read, kept packed -> cross-object rules -> policies
+//! ([`policies`]: Gatekeeper constraints and ValidatingAdmissionPolicies, `--policy`) ->
+//! waivers -> owner deduplication -> frameworks -> [`Outcome`] (the report's data). The `palisade scan`
 //! command, and any other consumer, parse their own flags into [`Options`] and print the
 //! outcome with `palisade_report`.
 //!
