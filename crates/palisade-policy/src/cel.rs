@@ -218,6 +218,10 @@ pub(crate) struct CelProgram {
     /// VAP `auditAnnotations`: key and valueExpression.
     audit_annotations: Vec<(String, Compiled)>,
     fail: bool,
+    /// Whether any expression reads `params` / `variables.params`: binding the constraint
+    /// copies it, so a program that does not read it does not get it.
+    reads_params: bool,
+    reads_gatekeeper_params: bool,
 }
 
 struct Validation {
@@ -460,6 +464,20 @@ impl CelProgram {
             }
         }
         let fail = source.get("failurePolicy").and_then(Json::as_str) != Some("Ignore");
+        let mut read = HashSet::new();
+        for c in variables
+            .iter()
+            .map(|(_, c, _)| c)
+            .chain(conditions.iter().map(|(_, c)| c))
+            .chain(
+                validations
+                    .iter()
+                    .flat_map(|v| std::iter::once(&v.program).chain(v.message_expression.as_ref())),
+            )
+            .chain(audit_annotations.iter().map(|(_, c)| c))
+        {
+            idents(&c.expr, &mut read);
+        }
         // Build the shared function table now, not on the first review.
         let _ = base();
         Ok(CelProgram {
@@ -469,6 +487,8 @@ impl CelProgram {
             validations,
             audit_annotations,
             fail,
+            reads_params: read.contains("params"),
+            reads_gatekeeper_params: read.contains("variables.params"),
         })
     }
 
@@ -518,8 +538,10 @@ impl CelProgram {
         armed: &Armed,
     ) -> Result<Found, String> {
         let mut ctx = scope.new_inner_scope();
-        ctx.add_variable_from_value("params", params.clone());
-        if self.gatekeeper {
+        if self.reads_params {
+            ctx.add_variable_from_value("params", params.clone());
+        }
+        if self.gatekeeper && self.reads_gatekeeper_params {
             ctx.add_variable_from_value("variables.params", gatekeeper_params(params));
         }
         let over = |armed: &Armed| armed.exceeded().map_or(Ok(()), Err);
