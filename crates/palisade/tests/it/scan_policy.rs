@@ -153,3 +153,43 @@ fn a_dryrun_constraint_is_reported_with_its_action() {
         "{f}"
     );
 }
+
+#[test]
+fn objects_on_standard_input_are_reviewed_and_a_missing_policy_path_exits_2() {
+    let both = [
+        std::fs::read_to_string(root().join(SAMPLES).join("example_disallowed.yaml")).unwrap(),
+        std::fs::read_to_string(
+            root()
+                .join(SAMPLES)
+                .join("example_inventory_disallowed.yaml"),
+        )
+        .unwrap(),
+    ]
+    .join("---\n");
+    let run = |extra: &[&str]| {
+        palisade()
+            .args(["scan", "--no-config", "--ignore", "all", "-f", "json", "-"])
+            .args(["--policy", &format!("{LIB}/uniqueserviceselector")])
+            .args(extra)
+            .write_stdin(both.clone())
+            .output()
+            .unwrap()
+    };
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 2, "{v}");
+    assert!(
+        findings
+            .iter()
+            .all(|f| f["rule"] == RULE && f["file"] == "<stdin>")
+    );
+    // The suite, sync and example files in the directory are not policies: no error.
+    assert_eq!(v["errors"].as_array().unwrap().len(), 0, "{v}");
+
+    let missing = run(&["--policy", "no/such/policies"]);
+    assert_eq!(missing.status.code(), Some(2));
+    let err = String::from_utf8(missing.stderr).unwrap();
+    assert!(err.contains("no/such/policies"), "{err}");
+}
