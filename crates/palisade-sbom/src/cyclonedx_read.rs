@@ -190,8 +190,18 @@ impl Reader<'_> {
             source_version,
             arch,
             licenses: self.licenses(c, path)?,
-            layer: prop(names::LAYER).or_else(|| prop("aquasecurity:trivy:LayerDiffID")),
-            path: prop(names::PATH).or_else(|| prop("aquasecurity:trivy:FilePath")),
+            // Palisade's names, then Trivy's, then Syft's (first location); paths inside the
+            // image without the leading `/` Syft writes.
+            layer: prop(names::LAYER)
+                .or_else(|| prop("aquasecurity:trivy:LayerDiffID"))
+                .or_else(|| prop("syft:location:0:layerID")),
+            path: prop(names::PATH)
+                .or_else(|| prop("aquasecurity:trivy:FilePath"))
+                .or_else(|| {
+                    prop("syft:location:0:path")
+                        .map(|p| p.trim_start_matches('/').to_string())
+                        .filter(|p| !p.is_empty())
+                }),
         };
         self.inv.packages.push(package);
         self.nested(c, path)
@@ -342,7 +352,7 @@ fn trivy_source_version(prop: &dyn Fn(&str) -> Option<String>) -> Option<String>
 }
 
 /// `name` plus `version` as an image reference (`name:tag`, `name@sha256:...`).
-fn image_reference(name: &str, version: &str) -> String {
+pub(crate) fn image_reference(name: &str, version: &str) -> String {
     let last = name.rsplit('/').next().unwrap_or(name);
     if version.is_empty() || last.contains(':') || last.contains('@') {
         name.to_string()

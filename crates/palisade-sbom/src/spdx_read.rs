@@ -7,7 +7,7 @@
 //! type `oci`/`docker`; the described one names the image), and `OPERATING_SYSTEM` packages,
 //! which give the distribution.
 
-use crate::cyclonedx_read::{distro_from_purls, identity, parse_kind};
+use crate::cyclonedx_read::{distro_from_purls, identity, image_reference, parse_kind};
 use crate::json::{Ctx, Top, join};
 use crate::purl::{self, Purl};
 use crate::{SbomError, names};
@@ -408,7 +408,7 @@ fn inventory(doc: Doc, input: &str) -> Inventory {
             || (is_described && purl.is_none() && parents.contains(p.id.as_str()))
         {
             if is_described && is_container && inv.image.is_none() {
-                inv.image = Some(p.name.clone());
+                inv.image = Some(image_reference(&p.name, &p.version));
             }
             continue;
         }

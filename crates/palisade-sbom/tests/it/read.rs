@@ -320,3 +320,50 @@ fn spdx_spec_example_in_both_syntaxes() {
     assert_eq!(jena.version, "3.12.0");
     assert_eq!(find(&json, "Saxon").licenses, ["MPL-1.0"]);
 }
+
+/// Syft's own encoder snapshots (image input) in CycloneDX 1.7 JSON, SPDX 2.3 JSON and
+/// tag-value: the same two packages; Syft's location properties give layer and path; its
+/// test purl `a-purl-1` is not a package URL (a note, the package kept).
+#[test]
+fn syft_image_in_every_form() {
+    for rel in [
+        "sbom-syft/cyclonedxjson-TestCycloneDxImageEncoder.golden",
+        "sbom-syft/spdxjson-TestSPDXJSONImageEncoder.golden",
+        "sbom-syft/spdxtagvalue-TestSPDXTagValueImageEncoder.golden",
+    ] {
+        let inv = inv(rel);
+        let mut names: Vec<&str> = inv.packages.iter().map(|p| p.name.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["package-1", "package-2"], "{rel}");
+        let deb = find(&inv, "package-2");
+        assert_eq!(deb.kind, PackageKind::Deb, "{rel}");
+        assert_eq!(deb.version, "2.0.1");
+        let py = find(&inv, "package-1");
+        assert_eq!(
+            (py.kind, py.purl.as_str()),
+            (PackageKind::Other, ""),
+            "{rel}"
+        );
+        assert_eq!(py.licenses, ["MIT"], "{rel}");
+        assert_eq!(inv.notes.len(), 1, "{rel}: {:?}", inv.notes);
+        assert!(
+            inv.notes[0]
+                .message
+                .contains("`a-purl-1` is not a package URL")
+        );
+        assert!(
+            inv.image
+                .as_deref()
+                .unwrap()
+                .starts_with("user-image-input@sha256:"),
+            "{rel}: {:?}",
+            inv.image
+        );
+    }
+    let cdx = inv("sbom-syft/cyclonedxjson-TestCycloneDxImageEncoder.golden");
+    let d = cdx.distro.clone().unwrap();
+    assert_eq!((d.id.as_str(), d.version_id.as_str()), ("debian", "1.2.3"));
+    let deb = find(&cdx, "package-2");
+    assert_eq!(deb.path.as_deref(), Some("somefile-2.txt"));
+    assert_eq!(deb.layer.as_deref(), Some("sha256:redacted"));
+}
