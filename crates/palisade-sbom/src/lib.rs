@@ -1,8 +1,9 @@
 //! SBOMs in and out of Palisade's inventory model ([`palisade_core::inventory`]).
 //!
-//! Reading ([`read`]): CycloneDX 1.4–1.6 JSON, SPDX 2.2/2.3 JSON and SPDX tag-value, the
-//! format sniffed from the bytes (an in-toto statement whose predicate is one of them is
-//! unwrapped). Every package gets its [`PackageKind`](palisade_core::inventory::PackageKind)
+//! Reading ([`read`], [`read_path`]): CycloneDX 1.4–1.6 JSON (1.2, 1.3 and 1.7 too), SPDX
+//! 2.2/2.3 JSON and SPDX tag-value, the format sniffed from the bytes (an in-toto statement
+//! whose predicate is one of them, bare or in a DSSE envelope, is unwrapped). JSON is held as
+//! raw text and built one component/package at a time, so memory stays near the input's size. Every package gets its [`PackageKind`](palisade_core::inventory::PackageKind)
 //! from its purl; the document's subject (CycloneDX `metadata.component`, the SPDX package a
 //! document describes that holds the others) and operating-system components are not
 //! packages. Wrong types or missing required fields are errors naming the input and the
@@ -62,12 +63,11 @@ impl Default for Limits {
     }
 }
 
-/// The formats [`read`] recognises.
+/// The JSON formats a document's top level is sniffed as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+enum Format {
     CycloneDxJson,
     SpdxJson,
-    SpdxTagValue,
 }
 
 /// Why an SBOM could not be read. `input` is the name the caller passed (usually the path).
