@@ -138,14 +138,8 @@ pub fn inventory(path: &Path, options: &Options) -> Result<Inventory, ImageError
             let digest = read_layer(&mut walker, 0, Box::new(raw), None, true);
             // A compressed `docker save` or OCI archive cannot be indexed in place and reads
             // as one layer holding image files, which would silently list nothing.
-            if walker.tree.nodes.contains_key("oci-layout")
-                || (walker.tree.nodes.contains_key("manifest.json")
-                    && walker
-                        .tree
-                        .nodes
-                        .keys()
-                        .any(|k| k.ends_with("/layer.tar") || k.starts_with("blobs/sha256/")))
-            {
+            let (oci_layout, manifest, blobs) = walker.archive_markers;
+            if oci_layout || (manifest && blobs) {
                 walker.note(
                     None,
                     "this compressed file holds an image archive (docker save or OCI), not a layer; decompress it (gunzip/zstd -d) and pass the .tar".to_string(),

@@ -128,6 +128,16 @@ impl Tree {
         }
     }
 
+    /// Removes `path` and its subtree whatever layer wrote them: a file nobody needs replaced
+    /// them, and is not recorded itself (the tree holds only directories, links and kept files,
+    /// so its size follows what inventory needs, not the image's file count).
+    pub fn replace_with_nothing(&mut self, path: &str) {
+        if let Some(e) = self.nodes.remove(path) {
+            self.forget(&e);
+        }
+        self.remove_children(path, None);
+    }
+
     /// Adds an entry from a layer: a directory over a directory keeps the children, any other
     /// combination replaces the old path and its subtree.
     pub fn insert(&mut self, path: String, node: Node, layer: usize) {

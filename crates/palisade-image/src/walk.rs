@@ -218,6 +218,9 @@ pub(crate) struct Walker<'o> {
     pub notes: Vec<InventoryNote>,
     layer_notes: usize,
     layer_name: Option<String>,
+    /// Files seen that only image archives hold (`oci-layout`, `manifest.json` beside
+    /// `*/layer.tar` or `blobs/sha256/*`), for telling a compressed archive from a layer.
+    pub archive_markers: (bool, bool, bool),
 }
 
 impl<'o> Walker<'o> {
@@ -228,6 +231,7 @@ impl<'o> Walker<'o> {
             notes: Vec::new(),
             layer_notes: 0,
             layer_name: None,
+            archive_markers: (false, false, false),
         }
     }
 
@@ -403,20 +407,20 @@ impl<'o> Walker<'o> {
                 };
                 match node {
                     Some(node) => self.tree.insert(path, node, layer),
-                    None => {
-                        self.note(
-                            Some(raw_name),
-                            format!(
-                                "hard link target {:?} is not in this or a lower layer; link ignored",
-                                link.unwrap_or_default()
-                            ),
-                        );
-                    }
+                    // Files nobody needs are not recorded, so a link to one (or to nothing)
+                    // only replaces what was at its own path.
+                    None => self.tree.replace_with_nothing(&path),
                 }
             }
             Kind::File => {
-                let content = self.read_file(&path, raw_name, size, mode, data)?;
-                self.tree.insert(path, Node::File(Arc::new(content)), layer);
+                let m = &mut self.archive_markers;
+                m.0 |= path == "oci-layout";
+                m.1 |= path == "manifest.json";
+                m.2 |= path.ends_with("/layer.tar") || path.starts_with("blobs/sha256/");
+                match self.read_file(&path, raw_name, size, mode, data)? {
+                    Content::Ignored => self.tree.replace_with_nothing(&path),
+                    content => self.tree.insert(path, Node::File(Arc::new(content)), layer),
+                }
             }
         }
         Ok(())
@@ -431,6 +435,10 @@ impl<'o> Walker<'o> {
         data: Data<'_>,
     ) -> Result<Content, StreamBroken> {
         let executable = mode & 0o111 != 0;
+        // NDB rpm databases are not read, but their presence is reported.
+        if path.ends_with("rpm/Packages.db") {
+            return Ok(Content::Skipped);
+        }
         let interest = if os_interest(path) {
             Interest::Whole {
                 max_bytes: self.options.max_entry_bytes,
