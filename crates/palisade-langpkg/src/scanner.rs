@@ -9,8 +9,9 @@
 //!   data, so the payload is recognised by content instead);
 //! - for Kubernetes component binaries, the `-X …/version.gitVersion` string: NUL-terminated
 //!   version strings are remembered by file offset while read-only data streams past, then
-//!   the string headers in the ELF read-write segment are checked for the
-//!   `gitVersion, gitCommit(40), gitTreeState(5|7), buildDate(20)` run pointing at one of them.
+//!   the string headers in the ELF read-write segment are checked for a `gitVersion` header
+//!   pointing at one of them beside a `gitCommit` (40) and a `gitTreeState` (5|7) header, in
+//!   whatever order and number the version package and linker produced.
 
 use std::collections::HashMap;
 
@@ -126,8 +127,9 @@ struct KubeScan {
     candidates: HashMap<u64, String>,
     /// Next absolute offset of the read-write segment to examine.
     data_next: u64,
-    /// Versions whose string header run was found in the read-write segment.
-    found: Vec<String>,
+    /// File offset of each `gitVersion` string header found in the read-write segment, and
+    /// the version it points at.
+    found: Vec<(u64, String)>,
 }
 
 /// For [`crate::Interest::Stream`] (binaries: Go buildinfo, cargo-auditable, Kubernetes
@@ -536,8 +538,13 @@ impl BinaryScanner {
         while at < window_end && at < rw_end {
             if at >= rw_start {
                 let rel = usize::try_from(at - self.base).unwrap_or(usize::MAX);
-                if let Some(words) = self.window.get(rel..rel + 12 * elf.ptr) {
-                    check_header_run(elf, scan, words);
+                // The segment's last positions see fewer headers (the window ends there).
+                let end = usize::try_from(rw_end - self.base)
+                    .unwrap_or(usize::MAX)
+                    .min(rel.saturating_add(HEADER_RUN * 2 * elf.ptr))
+                    .min(self.window.len());
+                if let Some(words) = self.window.get(rel..end) {
+                    check_header_run(elf, scan, at, words);
                 }
             }
             at += ptr;
@@ -606,8 +613,11 @@ impl BinaryScanner {
         let scan = self.kube.as_ref()?;
         // Both copies (client-go and component-base) carry the same value in a release
         // build; a disagreement means the evidence is not trustworthy.
-        let first = scan.found.first()?;
-        scan.found.iter().all(|v| v == first).then(|| first.clone())
+        let (_, first) = scan.found.first()?;
+        scan.found
+            .iter()
+            .all(|(_, v)| v == first)
+            .then(|| first.clone())
     }
 
     fn cargo_packages(&self) -> Result<Vec<Package>, LangError> {
@@ -670,42 +680,70 @@ fn inflate(auditable: &mut Auditable, mut input: &[u8]) {
     }
 }
 
-/// Checks whether `words` (twelve pointer-sized words, six string headers, from the
-/// read-write segment) hold the six version variables in one of the two layouts linkers
-/// produce: declaration order (`gitVersion, gitCommit(40), gitTreeState(5|7), buildDate(20)`
-/// from header 0, seen with Go 1.22–1.24) or symbol-name order (`buildDate(20), gitCommit(40),
-/// gitMajor, gitMinor, gitTreeState(5|7), gitVersion`, seen with Go 1.19).
-fn check_header_run(elf: &ElfLayout, scan: &mut KubeScan, words: &[u8]) {
+/// Headers examined from each position of the read-write segment: enough for the six
+/// version variables of upstream's `base.go` in any order the linker lays them out.
+const HEADER_RUN: usize = 6;
+
+/// Checks whether `words` (up to [`HEADER_RUN`] string headers from the read-write segment)
+/// hold a `-X`-stamped `gitVersion` beside its `gitCommit` and `gitTreeState`: one header
+/// pointing at a remembered NUL-terminated version string of exactly its length, another of
+/// length 40 (the commit) and a third of length 5 or 7 (`clean`, `dirty`, `archive`), both
+/// pointing into the file. The order is not fixed: linkers have laid the variables out in
+/// declaration order (Go 1.22–1.24: `gitMajor, gitMinor, gitVersion, gitCommit, gitTreeState,
+/// buildDate`) and in symbol-name order (Go 1.19: `buildDate, gitCommit, …, gitVersion`), and
+/// vendor or trimmed version packages declare fewer than six variables (only those three, say),
+/// so neither `buildDate` nor `gitMajor`/`gitMinor` is required. `at` (the file offset of
+/// `words`) keeps each run counted once although it is seen from several positions.
+fn check_header_run(elf: &ElfLayout, scan: &mut KubeScan, at: u64, words: &[u8]) {
     let ptr = elf.ptr;
     let header = |i: usize| -> Option<(u64, u64)> {
-        let at = i * 2 * ptr;
+        let start = i * 2 * ptr;
         Some((
-            elf.word(words.get(at..)?)?,
-            elf.word(words.get(at + ptr..)?)?,
+            elf.word(words.get(start..)?)?,
+            elf.word(words.get(start + ptr..)?)?,
         ))
     };
-    let len = |i: usize| header(i).map(|(_, n)| n);
-    let state = |n: Option<u64>| matches!(n, Some(5 | 7));
+    let mut headers = [None; HEADER_RUN];
+    for (i, slot) in headers.iter_mut().enumerate() {
+        *slot = header(i);
+    }
+    // A header of length `n` whose pointer lands in the file.
+    let has = |i: usize, ok: fn(u64) -> bool| {
+        headers
+            .get(i)
+            .copied()
+            .flatten()
+            .is_some_and(|(p, n)| ok(n) && elf.file_offset(p).is_some())
+    };
+    let is_commit: fn(u64) -> bool = |n| n == 40;
+    let is_state: fn(u64) -> bool = |n| n == 5 || n == 7;
     // Lengths first: they reject nearly every position without a lookup.
-    let version_at = if len(1) == Some(40) && state(len(2)) && len(3) == Some(20) {
-        0
-    } else if len(0) == Some(20) && len(1) == Some(40) && state(len(4)) {
-        5
-    } else {
-        return;
-    };
-    let Some((pointer, n_version)) = header(version_at) else {
-        return;
-    };
-    if !(2..=64).contains(&n_version) {
+    if !(0..HEADER_RUN).any(|i| has(i, is_commit)) {
         return;
     }
-    let Some(offset) = elf.file_offset(pointer) else {
-        return;
-    };
-    if let Some(version) = scan.candidates.get(&offset)
-        && version.len() as u64 == n_version
-    {
-        scan.found.push(version.clone());
+    for i in 0..HEADER_RUN {
+        let Some((pointer, n)) = headers.get(i).copied().flatten() else {
+            continue;
+        };
+        if !(2..=64).contains(&n) {
+            continue;
+        }
+        // The version itself may be 7 bytes long (`v1.30.2`), like `archive`: the tree
+        // state must be another header.
+        let others = |ok: fn(u64) -> bool| (0..HEADER_RUN).any(|j| j != i && has(j, ok));
+        if !others(is_commit) || !others(is_state) {
+            continue;
+        }
+        let Some(offset) = elf.file_offset(pointer) else {
+            continue;
+        };
+        if let Some(version) = scan.candidates.get(&offset)
+            && version.len() as u64 == n
+        {
+            let header_at = at + (i * 2 * ptr) as u64;
+            if !scan.found.iter().any(|(h, _)| *h == header_at) {
+                scan.found.push((header_at, version.clone()));
+            }
+        }
     }
 }

@@ -249,3 +249,24 @@ fn pointer_format_build_info_still_yields_the_component() {
         "usr/bin/app: Go build info in the pre-Go-1.18 pointer format is not read"
     );
 }
+
+/// The image fixture's kube-apiserver (testdata/images/PROVENANCE.md): a version package that
+/// declares only `gitVersion`, `gitCommit` and `gitTreeState` and links the three with `-X`,
+/// so `.data` holds a run of three string headers (in symbol-name order), not the six of
+/// upstream's `base.go`. Vendor and trimmed builds do this too; the version must still be found.
+#[test]
+fn three_variable_version_package_is_recognised() {
+    let bytes = std::fs::read(crate::testdata(
+        "images/fixture/rootfs/usr/local/bin/kube-apiserver",
+    ))
+    .unwrap();
+    for chunk in [1 << 20, 4099, 13] {
+        let packages = scan("usr/local/bin/kube-apiserver", &bytes, chunk);
+        let find = |name: &str| packages.iter().find(|p| p.name == name).unwrap();
+        let component = find("kube-apiserver");
+        assert_eq!(component.kind, PackageKind::Kubernetes, "chunk {chunk}");
+        assert_eq!(component.version, "v1.30.2", "chunk {chunk}");
+        assert_eq!(find("k8s.io/kubernetes").version, "v1.30.2");
+        assert_eq!(find("k8s.io/component-base").version, "v0.30.2");
+    }
+}
