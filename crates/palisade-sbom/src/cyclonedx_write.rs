@@ -281,14 +281,22 @@ fn vulnerabilities(inv: &[Inventory], refs: &[Vec<String>], vulns: &[VulnFinding
                         recommendation.push(line);
                     }
                 }
-                let candidates = by_key.get(&package_key(&f.package));
-                let found = candidates
-                    .and_then(|c| c.iter().find(|(p, _)| **p == f.package).or(c.first()))
-                    .map(|(_, r)| *r);
-                let Some(r) = found else { continue };
-                if !seen.insert(r) {
+                // The same package in two inventories gives two equal findings: each takes
+                // the next component not yet listed, the equal one first.
+                let candidates = by_key
+                    .get(&package_key(&f.package))
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                let free = |exact: bool| {
+                    candidates
+                        .iter()
+                        .find(|(p, r)| (!exact || **p == f.package) && !seen.contains(r))
+                        .map(|(_, r)| *r)
+                };
+                let Some(r) = free(true).or_else(|| free(false)) else {
                     continue;
-                }
+                };
+                seen.insert(r);
                 let mut versions = vec![json!({"version": f.installed, "status": "affected"})];
                 versions.extend(
                     f.fixed

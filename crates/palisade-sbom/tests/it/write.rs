@@ -240,7 +240,7 @@ fn cyclonedx_vulnerabilities() {
     let mut again = vulns[1].clone();
     again.package = img.packages[2].clone();
     vulns.push(again);
-    let doc = cyclonedx_at(&[img], &vulns, "0.1.0", T);
+    let doc = cyclonedx_at(std::slice::from_ref(&img), &vulns, "0.1.0", T);
     let v = doc["vulnerabilities"].as_array().unwrap();
     assert_eq!(
         strs(&doc["vulnerabilities"], "id"),
@@ -568,4 +568,13 @@ fn vulnerability_edge_cases() {
     assert!(v[2]["ratings"][0].get("score").is_none(), "NaN is no score");
     let errors = cyclonedx_errors(&doc);
     assert!(errors.is_empty(), "{errors:#?}");
+
+    // Two images holding the same package, each with its finding: both components affected.
+    let twice = [img.clone(), img.clone()];
+    let finding = findings(&img).remove(0);
+    let doc = cyclonedx_at(&twice, &[finding.clone(), finding], "0.1.0", T);
+    assert_eq!(
+        strs(&doc["vulnerabilities"][0]["affects"], "ref"),
+        ["pkg:golang/golang.org/x/net@v0.23.0", "palisade:1:3"]
+    );
 }
