@@ -452,10 +452,15 @@ impl<'o> Walker<'o> {
             Interest::Whole { max_bytes } => {
                 let limit = max_bytes.min(self.options.max_entry_bytes);
                 if size > limit {
+                    let which = if max_bytes < self.options.max_entry_bytes {
+                        "palisade-langpkg's limit for this kind of file"
+                    } else {
+                        "max_entry_bytes"
+                    };
                     self.note(
                         Some(raw_name),
                         format!(
-                            "{size} bytes is over the {limit}-byte limit for files read whole (max_entry_bytes); not read"
+                            "{size} bytes is over the {limit}-byte limit for files read whole ({which}); not read"
                         ),
                     );
                     return Ok(Content::Skipped);
