@@ -397,19 +397,27 @@ pub(crate) fn packages(path: &str, info: &BuildInfo, kube_version: Option<&str>)
     }
     for dep in &info.deps {
         let (name, version) = match &dep.replace {
-            // A local directory replacement has no module identity of its own.
+            // A local directory replacement has no module identity of its own: it keeps the
+            // module path it stands for, and the version Go records for it, `(devel)` (what
+            // Syft reports; Trivy reports none). The purl omits it: nothing was released.
             Some(replace) if replace.path.starts_with('.') || replace.path.starts_with('/') => {
-                (dep.module.path.clone(), replace.version.clone())
+                let local = if replace.version.is_empty() {
+                    DEVEL.to_string()
+                } else {
+                    replace.version.clone()
+                };
+                (dep.module.path.clone(), local)
             }
             Some(replace) => (replace.path.clone(), replace.version.clone()),
             None => (dep.module.path.clone(), dep.module.version.clone()),
         };
-        let mut version = if no_release(&version) || version == "v0.0.0" {
+        let local = is_local(dep);
+        let mut version = if (no_release(&version) && !local) || version == "v0.0.0" {
             String::new()
         } else {
             version
         };
-        if version.is_empty()
+        if no_release(&version)
             && let Some(staging) = &staging
             && name.starts_with("k8s.io/")
         {
@@ -420,11 +428,22 @@ pub(crate) fn packages(path: &str, info: &BuildInfo, kube_version: Option<&str>)
     out
 }
 
+/// Go's version of the main module and of local directory replacements: built from a
+/// source tree, not a released module.
+const DEVEL: &str = "(devel)";
+
+fn is_local(dep: &Dep) -> bool {
+    dep.replace
+        .as_ref()
+        .is_some_and(|r| r.path.starts_with('.') || r.path.starts_with('/'))
+}
+
 fn go_package(name: &str, version: String, file: &Option<String>) -> Package {
+    let purl_version = if no_release(&version) { "" } else { &version };
     Package {
         kind: PackageKind::Go,
         name: name.to_string(),
-        purl: purl::golang(name, &version),
+        purl: purl::golang(name, purl_version),
         version,
         path: file.clone(),
         ..Package::default()

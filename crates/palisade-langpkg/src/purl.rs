@@ -92,12 +92,15 @@ pub(crate) fn maven(group: &str, artifact: &str, version: &str) -> String {
     )
 }
 
-/// `pkg:k8s/k8s.io%2F<component>@<version>`, the shape Trivy gives Kubernetes components
-/// (research §C.2); the purl spec has no Kubernetes type.
+/// `pkg:k8s/k8s.io%2F<component>@<version>`: the purl spec registers no Kubernetes type, so
+/// this follows the one producer of `pkg:k8s` purls, Trivy's KBOM: the name `k8s.io/<component>`
+/// with its `/` percent-encoded (as the spec's general rules require of a name), no namespace,
+/// and the release without its `v` (`pkg:k8s/k8s.io%2Fkubelet@1.27.0`). The package's own
+/// version keeps the binary's spelling (`v1.30.2`).
 pub(crate) fn kubernetes(component: &str, version: &str) -> String {
     with_version(
         format!("pkg:k8s/{}", encode(&format!("k8s.io/{component}"))),
-        version,
+        version.strip_prefix('v').unwrap_or(version),
     )
 }
 
@@ -127,7 +130,11 @@ mod tests {
         );
         assert_eq!(
             kubernetes("kubelet", "v1.30.2"),
-            "pkg:k8s/k8s.io%2Fkubelet@v1.30.2"
+            "pkg:k8s/k8s.io%2Fkubelet@1.30.2"
+        );
+        assert_eq!(
+            kubernetes("kubectl", "v1.32.4-dispatcher"),
+            "pkg:k8s/k8s.io%2Fkubectl@1.32.4-dispatcher"
         );
         assert_eq!(golang("example.com/m", ""), "pkg:golang/example.com/m");
     }

@@ -45,10 +45,12 @@ fn trimpath_kube_apiserver_version_from_data_headers() {
             "v1.30.2",
             "pkg:golang/k8s.io/kubernetes@v1.30.2",
         ),
+        // Replaced by a local directory: Go records `(devel)` as the replacement's version;
+        // the purl carries no version (none was released).
         row(
             PackageKind::Go,
             "example.com/dep",
-            "",
+            "(devel)",
             "pkg:golang/example.com/dep",
         ),
         row(
@@ -61,7 +63,7 @@ fn trimpath_kube_apiserver_version_from_data_headers() {
             PackageKind::Kubernetes,
             "kube-apiserver",
             "v1.30.2",
-            "pkg:k8s/k8s.io%2Fkube-apiserver@v1.30.2",
+            "pkg:k8s/k8s.io%2Fkube-apiserver@1.30.2",
         ),
     ];
     for chunk in [1 << 20, 65536, 4099, 13] {
@@ -103,7 +105,7 @@ fn ldflags_kube_apiserver_version_from_build_settings() {
     assert_eq!(kube[0].version, "v1.29.3+k3s1");
     assert_eq!(
         kube[0].purl,
-        "pkg:k8s/k8s.io%2Fkube-apiserver@v1.29.3%2Bk3s1"
+        "pkg:k8s/k8s.io%2Fkube-apiserver@1.29.3%2Bk3s1"
     );
 }
 
@@ -189,8 +191,8 @@ fn pe_and_macho_build_info() {
             vec![
                 ("stdlib", "1.19.8"),
                 ("k8s.io/kubernetes", ""),
-                ("example.com/dep", ""),
-                ("k8s.io/component-base", ""),
+                ("example.com/dep", "(devel)"),
+                ("k8s.io/component-base", "(devel)"),
             ],
             "{file}"
         );
@@ -268,5 +270,8 @@ fn three_variable_version_package_is_recognised() {
         assert_eq!(component.version, "v1.30.2", "chunk {chunk}");
         assert_eq!(find("k8s.io/kubernetes").version, "v1.30.2");
         assert_eq!(find("k8s.io/component-base").version, "v0.30.2");
+        let greeting = find("example.com/greeting");
+        assert_eq!(greeting.version, "(devel)");
+        assert_eq!(greeting.purl, "pkg:golang/example.com/greeting");
     }
 }
