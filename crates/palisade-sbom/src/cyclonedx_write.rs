@@ -1,7 +1,7 @@
 //! Inventories (+ vulnerability findings) -> CycloneDX 1.6 JSON.
 
 use crate::cyclonedx_read::{is_os_package, kind_name};
-use crate::ids::content_uuid;
+use crate::ids::{content_uuid, is_license_expression, is_listed_license};
 use crate::purl::Purl;
 use crate::{names, time};
 use palisade_core::Severity;
@@ -188,16 +188,8 @@ fn package_component(p: &Package, bom_ref: &str) -> Value {
     if !p.purl.is_empty() {
         c.insert("purl".into(), p.purl.as_str().into());
     }
-    // Licence names, not ids: an `id` must be on the SPDX list the schema enumerates, and
-    // package databases hold free text ("GPLv3+") as often as identifiers.
-    let licenses: Vec<Value> = p
-        .licenses
-        .iter()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| json!({"license": {"name": l}}))
-        .collect();
-    if !licenses.is_empty() {
-        c.insert("licenses".into(), Value::Array(licenses));
+    if let Some(licenses) = licenses(&p.licenses) {
+        c.insert("licenses".into(), licenses);
     }
     let mut props = Vec::new();
     let mut prop = |name: &str, value: &str| props.push(json!({"name": name, "value": value}));
@@ -225,6 +217,34 @@ fn package_component(p: &Package, bom_ref: &str) -> Value {
         c.insert("properties".into(), Value::Array(props));
     }
     Value::Object(c)
+}
+
+/// A package's licences: an SPDX-listed identifier as `id`, anything else (free text from a
+/// package database, "GPLv3+") as `name`; a single licence expression as `expression` (the
+/// schema allows an expression only alone).
+fn licenses(list: &[String]) -> Option<Value> {
+    let list: Vec<&str> = list
+        .iter()
+        .map(|l| l.trim())
+        .filter(|l| !l.is_empty())
+        .collect();
+    match list.as_slice() {
+        [] => None,
+        [one] if one.contains(' ') && is_license_expression(one) => {
+            Some(json!([{"expression": one}]))
+        }
+        _ => Some(Value::Array(
+            list.iter()
+                .map(|l| {
+                    if is_listed_license(l) {
+                        json!({"license": {"id": l}})
+                    } else {
+                        json!({"license": {"name": l}})
+                    }
+                })
+                .collect(),
+        )),
+    }
 }
 
 /// One entry per vulnerability ID (first-seen order), affecting every package it was found

@@ -24,6 +24,18 @@ pub(crate) fn content_uuid(content: &[u8]) -> String {
     )
 }
 
+/// The SPDX licence list identifiers (licence list 3.28.0) exactly as CycloneDX 1.6's
+/// `spdx.schema.json` enumerates them for `license.id`: copied from that file
+/// (CycloneDX/specification `schema/spdx.schema.json`, commit e02a34ae), one per line, sorted.
+const SPDX_LICENSE_IDS: &str = include_str!("spdx-license-ids.txt");
+
+/// Whether `id` is on that list (case-sensitive, as the schema's enum is).
+pub(crate) fn is_listed_license(id: &str) -> bool {
+    static IDS: std::sync::LazyLock<Vec<&'static str>> =
+        std::sync::LazyLock::new(|| SPDX_LICENSE_IDS.lines().collect());
+    IDS.binary_search(&id).is_ok()
+}
+
 /// Keeps letters, digits, `.` and `-` (what an SPDX identifier may hold), the rest becomes
 /// `-`.
 pub(crate) fn spdx_idstring(s: &str) -> String {
@@ -83,6 +95,25 @@ mod tests {
             parts[3].chars().next(),
             Some('8' | '9' | 'a' | 'b')
         ));
+    }
+
+    #[test]
+    fn listed_licenses() {
+        for id in [
+            "MIT",
+            "Apache-2.0",
+            "GPL-2.0-or-later",
+            "0BSD",
+            "Classpath-exception-2.0",
+        ] {
+            assert!(is_listed_license(id), "{id}");
+        }
+        for id in ["mit", "GPLv3+", "MIT OR Apache-2.0", "", "LicenseRef-x"] {
+            assert!(!is_listed_license(id), "{id}");
+        }
+        let ids: Vec<&str> = SPDX_LICENSE_IDS.lines().collect();
+        assert_eq!(ids.len(), 811);
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "sorted and unique");
     }
 
     #[test]
