@@ -435,6 +435,15 @@ impl<'o> Walker<'o> {
         data: Data<'_>,
     ) -> Result<Content, StreamBroken> {
         let executable = mode & 0o111 != 0;
+        // SQLite in memory cannot replay a write-ahead log: say what may be missing.
+        if path.ends_with("rpm/rpmdb.sqlite-wal") && size > 0 {
+            self.note(
+                Some(raw_name),
+                format!(
+                    "rpm's write-ahead log holds {size} bytes not yet checkpointed into rpmdb.sqlite; packages changed since the last checkpoint may be missing or stale"
+                ),
+            );
+        }
         // NDB rpm databases are not read, but their presence is reported.
         if path.ends_with("rpm/Packages.db") {
             return Ok(Content::Skipped);

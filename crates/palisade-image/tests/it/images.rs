@@ -564,3 +564,24 @@ fn unrelated_manifest_json_falls_back_with_a_note() {
         assert!(inv.notes[0].message.contains("not a docker save manifest"));
     }
 }
+
+#[test]
+fn non_empty_rpm_wal_is_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("l.tar");
+    std::fs::write(
+        &f,
+        tar(&[
+            E::File("var/lib/rpm/rpmdb.sqlite-wal", &[1u8; 100]),
+            E::File("var/lib/rpm/rpmdb.sqlite-shm", &[0u8; 100]),
+        ]),
+    )
+    .unwrap();
+    let inv = inventory(&f, &Options::default()).unwrap();
+    assert_eq!(inv.notes.len(), 1, "{:?}", inv.notes);
+    assert!(
+        inv.notes[0]
+            .message
+            .contains("write-ahead log holds 100 bytes")
+    );
+}
