@@ -1,0 +1,6 @@
+//! Fuzz target `binary`: see `palisade_langpkg_fuzz::binary` for the input layout and what is checked.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| palisade_langpkg_fuzz::binary(data));
