@@ -168,11 +168,15 @@ fn package_component(p: &Package, bom_ref: &str) -> Value {
     c.insert("type".into(), ty.into());
     // Maven and scoped npm names are split into CycloneDX's group and name, as Trivy and
     // Syft write them; the reader joins them back.
-    let (group, name) = match p.kind {
-        PackageKind::Maven => p.name.split_once(':').unwrap_or(("", &p.name)),
-        PackageKind::Npm if p.name.starts_with('@') => {
-            p.name.split_once('/').unwrap_or(("", &p.name))
-        }
+    // Only when both halves are there: `:` or `@/` stay whole (the reader would otherwise
+    // see no name and take the purl's).
+    let split = match p.kind {
+        PackageKind::Maven => p.name.split_once(':'),
+        PackageKind::Npm if p.name.len() > 1 && p.name.starts_with('@') => p.name.split_once('/'),
+        _ => None,
+    };
+    let (group, name) = match split {
+        Some((g, n)) if !g.is_empty() && !n.is_empty() => (g, n),
         _ => ("", p.name.as_str()),
     };
     if !group.is_empty() {

@@ -268,6 +268,33 @@ fn malformed_purl_becomes_a_note() {
     );
 }
 
+/// Found by fuzzing (`fuzz/open/read/maven-purl-without-namespace.spdx`): a Maven package
+/// named `:` was written as an empty CycloneDX name and read back under its purl's name.
+#[test]
+fn odd_maven_and_npm_names_round_trip() {
+    let doc = "SPDXVersion:SPDX-2.2\nPackageName::\nSPDXID:P\nExternalRef:PACKAGE-MANAGER purl pkg:maven/g";
+    let inv = read(doc.as_bytes(), "f.spdx").unwrap();
+    assert_eq!(inv.packages[0].name, ":");
+    let mut packages = inv.packages.clone();
+    for name in ["g:", ":a", "@", "@/", "@s/", "@/n"] {
+        let mut p = inv.packages[0].clone();
+        p.name = name.into();
+        if name.starts_with('@') {
+            p.kind = palisade_core::inventory::PackageKind::Npm;
+            p.purl = "pkg:npm/x".into();
+        }
+        packages.push(p);
+    }
+    let invs = [palisade_core::inventory::Inventory { packages, ..inv }];
+    for doc in [
+        palisade_sbom::cyclonedx_at(&invs, &[], "0", 0),
+        palisade_sbom::spdx_at(&invs, "0", 0),
+    ] {
+        let back = read(doc.to_string().as_bytes(), "w").unwrap();
+        assert_eq!(back.packages, invs[0].packages);
+    }
+}
+
 fn json_value() -> impl Strategy<Value = serde_json::Value> {
     let leaf = prop_oneof![
         Just(serde_json::Value::Null),
