@@ -11,7 +11,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::output::{ColorChoice, Output};
+use crate::output::{ColorChoice, Output, parse_fail_on};
 
 #[derive(Debug, clap::Args)]
 pub struct ScanArgs {
@@ -457,15 +457,6 @@ pub(crate) fn parse_format(s: &str) -> Result<Format, String> {
 
 fn parse_framework(s: &str) -> Result<Framework, String> {
     s.parse::<Framework>().map_err(|e| e.to_string())
-}
-
-fn parse_fail_on(s: &str) -> Result<FailOn, String> {
-    if s.eq_ignore_ascii_case("never") {
-        return Ok(FailOn::Never);
-    }
-    Severity::parse(s).map(FailOn::At).ok_or_else(|| {
-        format!("unknown severity {s:?}: use info, low, medium, high, critical or never")
-    })
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {

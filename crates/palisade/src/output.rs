@@ -118,10 +118,35 @@ pub fn parse_duration(text: &str) -> std::result::Result<std::time::Duration, St
     Ok(std::time::Duration::from_secs_f64(secs))
 }
 
+/// `--fail-on` of `scan`, `image` and `sbom`: a severity, or `never`.
+pub fn parse_fail_on(s: &str) -> std::result::Result<palisade_report::FailOn, String> {
+    use palisade_report::FailOn;
+    if s.eq_ignore_ascii_case("never") {
+        return Ok(FailOn::Never);
+    }
+    palisade_core::Severity::parse(s)
+        .map(FailOn::At)
+        .ok_or_else(|| {
+            format!("unknown severity {s:?}: use info, low, medium, high, critical or never")
+        })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse_listen;
+    use super::{parse_fail_on, parse_listen};
+    use palisade_core::Severity;
+    use palisade_report::FailOn;
     use std::net::SocketAddr;
+
+    #[test]
+    fn fail_on_is_a_severity_or_never() {
+        assert_eq!(parse_fail_on("never"), Ok(FailOn::Never));
+        assert_eq!(parse_fail_on("NEVER"), Ok(FailOn::Never));
+        assert_eq!(parse_fail_on("high"), Ok(FailOn::At(Severity::High)));
+        assert_eq!(parse_fail_on("info"), Ok(FailOn::At(Severity::Info)));
+        let err = parse_fail_on("urgent").unwrap_err();
+        assert!(err.contains("\"urgent\"") && err.contains("never"), "{err}");
+    }
 
     #[test]
     fn listen_addresses_as_servers_accept_them() {
