@@ -25,6 +25,7 @@
 mod checked;
 mod cluster;
 mod config;
+pub mod images;
 pub mod namespaces;
 mod owners;
 pub mod policies;
@@ -118,6 +119,8 @@ pub struct Options {
     pub policies: Vec<PathBuf>,
     /// Wall-clock budget of one Rego evaluation (`--policy-timeout`).
     pub policy_timeout: std::time::Duration,
+    /// Collect the images every scanned pod and workload uses ([`Outcome::images`]).
+    pub images: bool,
 }
 
 impl Default for Options {
@@ -140,6 +143,7 @@ impl Default for Options {
             collect_checked: false,
             policies: Vec::new(),
             policy_timeout: palisade_policy::Limits::default().rego_time,
+            images: false,
         }
     }
 }
@@ -187,6 +191,8 @@ pub struct Outcome {
     /// and the IDs of the rules that checked it, in input order (workloads held for their
     /// Namespace last); else empty.
     pub checked: Vec<palisade_report::CheckedObject>,
+    /// With [`Options::images`]: the images in use.
+    pub images: Option<images::ImageList>,
 }
 
 impl Outcome {
@@ -238,6 +244,8 @@ struct Shared {
     checked: Option<checked::RuleSets>,
     /// With [`Options::policies`]: the loaded policies.
     policies: Option<policies::Policies>,
+    /// [`Options::images`].
+    images: bool,
 }
 
 /// What the per-object pass keeps of one piece of input.
@@ -267,6 +275,8 @@ struct Checked {
     reviewed: palisade_graph::Packed,
     /// With policies: the Namespace objects (for namespaceSelector).
     namespaces: Vec<serde_json::Value>,
+    /// With [`Options::images`]: each object's containers.
+    images: images::Collector,
 }
 
 /// A scan in progress: add sources, then [`Scan::finish`].
@@ -386,6 +396,7 @@ impl Scan {
             policies: (!options.policies.is_empty()).then(|| {
                 policies::Policies::load(&options.policies, &options.limits, options.policy_timeout)
             }),
+            images: options.images,
         };
         Ok(Scan {
             shared,
@@ -572,6 +583,7 @@ impl Scan {
             checked: mut checked_objects,
             reviewed,
             namespaces,
+            images: collected,
             ..
         } = acc;
         if let Some(ns) = &shared.namespace {
@@ -742,6 +754,7 @@ impl Scan {
             rules: ran_rules,
             summary,
             checked,
+            images: shared.images.then(|| collected.finish()),
         }
     }
 }
@@ -764,6 +777,7 @@ impl State {
         a.checked.extend(c.checked);
         a.reviewed.append(c.reviewed);
         a.namespaces.extend(c.namespaces);
+        a.images.merge(c.images);
         self.origins.extend(c.origins);
         for (file, n) in c.placed {
             match a.placed.last_mut() {
@@ -919,6 +933,9 @@ fn check_batch(shared: &Shared, docs: Vec<Document>, origins: Vec<Origin>, dedup
                 level,
                 uid,
             ));
+        }
+        if shared.images {
+            c.images.record(doc, origins.get(i), dedup);
         }
         if dedup {
             c.owners.record(

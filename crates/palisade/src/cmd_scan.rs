@@ -196,6 +196,12 @@ pub struct ScanArgs {
     /// Colour in table output: auto (honours NO_COLOR and terminals), always, never.
     #[arg(long, default_value = "auto", value_enum)]
     pub color: ColorChoice,
+
+    /// List the images the scanned pods and workloads use (containers, init and ephemeral
+    /// containers; with --cluster, the digests the nodes resolved) instead of findings: no
+    /// rules run; -f table or json. See docs/images.md ("Images in use").
+    #[arg(long, conflicts_with_all = ["framework", "policies"])]
+    pub images: bool,
 }
 
 pub(crate) use palisade_scan::{place_all, placement_notes};
@@ -255,7 +261,12 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     let config = load_config(&args, &limits)?;
     let options = Options {
         select: args.select.clone(),
-        ignore: args.ignore.clone(),
+        // An image list runs no rules.
+        ignore: if args.images {
+            vec!["all".to_owned()]
+        } else {
+            args.ignore.clone()
+        },
         framework: args.framework,
         pss_level: args.pss_level,
         pss_version: args.pss_version,
@@ -277,7 +288,11 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         collect_checked: matches!(args.format, Format::PolicyReport | Format::OpenReports),
         policies: args.policies.clone(),
         policy_timeout: args.policy_timeout,
+        images: args.images,
     };
+    if args.images && !matches!(args.format, Format::Table | Format::Json) {
+        anyhow::bail!("--images prints -f table or -f json");
+    }
     let mut scan = Scan::new(options)?;
     let progress = crate::progress::Spinner::for_stderr(args.quiet);
     if let Some(p) = &progress {
@@ -296,6 +311,16 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     }
 
     let mut out = Output::open(args.output.as_deref(), args.color)?;
+    if let Some(images) = &outcome.images {
+        write_images(args.format, &outcome, images, out.writer())
+            .context("writing the image list")?;
+        out.finish()?;
+        return Ok(ExitCode::from(if outcome.errors.is_empty() {
+            0
+        } else {
+            2
+        }));
+    }
     let style = Style {
         color: out.color(),
         quiet: args.quiet,
@@ -312,6 +337,30 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::from(outcome.exit_status()))
+}
+
+/// `--images`: the image list with the scan's input errors (the table also its notes).
+fn write_images(
+    format: Format,
+    outcome: &palisade_scan::Outcome,
+    images: &palisade_scan::images::ImageList,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    if format == Format::Json {
+        let mut v = images.to_json();
+        v["errors"] = serde_json::to_value(&outcome.errors)?;
+        v["notes"] = serde_json::to_value(&outcome.notes)?;
+        serde_json::to_writer_pretty(&mut *out, &v)?;
+        return writeln!(out);
+    }
+    out.write_all(images.table().as_bytes())?;
+    for e in &outcome.errors {
+        writeln!(out, "error: {e}")?;
+    }
+    for n in &outcome.notes {
+        writeln!(out, "note: {n}")?;
+    }
+    Ok(())
 }
 
 /// The report in `format`; the report formats get `pass` results from the objects the scan
