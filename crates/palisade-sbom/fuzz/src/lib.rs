@@ -10,7 +10,10 @@ pub fn read(data: &[u8]) {
     let inv = match palisade_sbom::read(data, SOURCE) {
         Ok(inv) => inv,
         Err(e) => {
-            assert!(e.to_string().contains(SOURCE), "error does not name the input: {e}");
+            assert!(
+                e.to_string().contains(SOURCE),
+                "error does not name the input: {e}"
+            );
             return;
         }
     };
