@@ -166,6 +166,23 @@ pub struct Finding {
     /// Boxed: files' findings (nearly all) pay one pointer, not six strings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<Box<Origin>>,
+    /// For a finding of a user's policy (`--policy`): its enforcement action as the policy
+    /// spells it, a Gatekeeper constraint's `enforcementAction` (`deny`, `dryrun`, `warn`) or
+    /// a ValidatingAdmissionPolicy binding's `validationActions` joined by `,` (`Deny`,
+    /// `Warn`, `Audit`, e.g. `Warn,Audit`). Written only when set: catalog rules have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+}
+
+impl Finding {
+    /// Whether the finding's policy only warns or audits (`action` set and naming no deny):
+    /// PolicyReport's `warn` result rather than `fail`, as Gatekeeper's and Kyverno's
+    /// reporters write them.
+    pub fn warn_only(&self) -> bool {
+        self.action
+            .as_deref()
+            .is_some_and(|a| !a.split(',').any(|x| x.trim().eq_ignore_ascii_case("deny")))
+    }
 }
 
 /// The identity of an object read from a Kubernetes API server (`scan --cluster`).
@@ -352,6 +369,10 @@ pub struct RuleMeta {
     /// Documentation link for the rule.
     #[serde(skip_serializing_if = "str::is_empty")]
     pub help_uri: &'static str,
+    /// Whether the rule has its own page `docs/rules/<ID>.md` ([`RuleMeta::docs_url`]): every
+    /// catalog rule; not a user's policy (`scan --policy`), whose link is `help_uri` if any.
+    #[serde(skip)]
+    pub own_page: bool,
 }
 
 impl RuleMeta {
@@ -382,6 +403,19 @@ impl RuleMeta {
     /// upstream page (the standard or guide the rule comes from), which that page links.
     pub fn docs_url(&self) -> String {
         format!("{DOCS_BASE_URL}{}.md", self.id)
+    }
+
+    /// The link printers give a finding of this rule (SARIF `helpUri`, HTML, JUnit `help`,
+    /// PolicyReport `docs`): the rule's own page, or for a rule without one (a user's policy)
+    /// its `help_uri` when it has one; None when there is nothing to link.
+    pub fn link(&self) -> Option<String> {
+        if self.own_page {
+            Some(self.docs_url())
+        } else {
+            Some(self.help_uri)
+                .filter(|u| !u.is_empty())
+                .map(str::to_owned)
+        }
     }
 }
 
@@ -439,6 +473,65 @@ impl RuleFamily {
                 (FamilyHelp::FirstReference, [first, ..]) => first.url,
                 (FamilyHelp::FirstReference, []) => "",
             },
+            own_page: true,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_and_actions() {
+        let catalog = RuleFamily::new("x", "https://example.invalid/x").rule(
+            "X001",
+            "x",
+            "X",
+            Severity::Low,
+            "",
+            "",
+            &[],
+        );
+        assert_eq!(catalog.link(), Some(format!("{DOCS_BASE_URL}X001.md")));
+        let policy = RuleMeta {
+            own_page: false,
+            help_uri: "",
+            ..catalog
+        };
+        assert_eq!(policy.link(), None);
+        let linked = policy.with_help_uri("https://example.invalid/policy");
+        assert_eq!(
+            linked.link().as_deref(),
+            Some("https://example.invalid/policy")
+        );
+
+        let f = |action: Option<&str>| Finding {
+            rule: "K8sRequiredLabels/owner".to_owned(),
+            family: "policy".to_owned(),
+            severity: Severity::Medium,
+            message: String::new(),
+            file: String::new(),
+            line: 1,
+            column: 1,
+            document: 0,
+            object: ObjectRef::default(),
+            field: String::new(),
+            fields: Vec::new(),
+            paths: Vec::new(),
+            origin: None,
+            action: action.map(str::to_owned),
+        };
+        assert!(!f(None).warn_only());
+        assert!(!f(Some("deny")).warn_only());
+        assert!(!f(Some("Deny,Audit")).warn_only());
+        assert!(f(Some("dryrun")).warn_only());
+        assert!(f(Some("Warn,Audit")).warn_only());
+        let json = serde_json::to_value(f(None)).unwrap();
+        assert!(json.get("action").is_none());
+        let json = serde_json::to_value(f(Some("warn"))).unwrap();
+        assert_eq!(json["action"], "warn");
+        let back: Finding = serde_json::from_value(json).unwrap();
+        assert_eq!(back.action.as_deref(), Some("warn"));
     }
 }

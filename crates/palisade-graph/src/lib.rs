@@ -170,6 +170,7 @@ pub(crate) fn finding(
         fields: Vec::new(),
         paths: Vec::new(),
         origin: None,
+        action: None,
     }
 }
 

@@ -614,6 +614,7 @@ mod tests {
             fields: Vec::new(),
             paths: Vec::new(),
             origin: None,
+            action: None,
         };
         let mut findings = vec![finding(None, 0)];
         for ns in ["a", "b", "c"] {

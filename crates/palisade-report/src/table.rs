@@ -520,6 +520,7 @@ mod tests {
             fields: Vec::new(),
             paths: Vec::new(),
             origin: None,
+            action: None,
         };
         assert_eq!(location(&f), "cluster://prod/shop/Pod/web");
         f.file = "a.yaml".into();

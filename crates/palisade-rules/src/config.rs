@@ -173,9 +173,12 @@ impl Ctx<'_> {
         }
     }
 
-    fn check_rules(&mut self, items: &[String], path: &FieldPath) {
+    /// `waiver`: the items of an exception, which may also name `--policy` findings.
+    fn check_rules(&mut self, items: &[String], path: &FieldPath, waiver: bool) {
         for (i, item) in items.iter().enumerate() {
-            if !rule_pattern_known(item) {
+            if waiver && !waiver_pattern_known(item) {
+                self.err(&path.clone().index(i), unknown_waiver_rule(item));
+            } else if !waiver && !rule_pattern_known(item) {
                 self.err(
                     &path.clone().index(i),
                     format!("unknown rule {item:?}: give a rule ID, rule name, family or \"all\" (see `palisade rules`)"),
@@ -208,7 +211,79 @@ fn rule_pattern_known(item: &str) -> bool {
         })
 }
 
+/// Family of the findings of a user's policies (`scan --policy`; palisade-scan's
+/// `policies::FAMILY`). Their rule is a constraint's `KIND/NAME` or a
+/// ValidatingAdmissionPolicy's name, never a catalog ID.
+pub const POLICY_FAMILY: &str = "policy";
+
+/// How a waiver names one ValidatingAdmissionPolicy: `ValidatingAdmissionPolicy/NAME` (its
+/// finding's rule is the bare name, which alone could read as a catalog rule).
+const VAP_WAIVER_PREFIX: &str = "ValidatingAdmissionPolicy/";
+
+/// A waiver item naming `--policy` findings: the family `policy`, a constraint `KIND/NAME`
+/// or a policy `ValidatingAdmissionPolicy/NAME` (`*` as NAME: every constraint of the kind,
+/// every policy). Catalog IDs, names and families never hold a `/`, so these cannot be
+/// confused with them, and no form holds a `:` (the annotation's separator).
+fn policy_pattern(item: &str) -> bool {
+    if item.eq_ignore_ascii_case(POLICY_FAMILY) {
+        return true;
+    }
+    let Some((kind, name)) = item.split_once('/') else {
+        return false;
+    };
+    // A Kubernetes kind (a CRD's names.kind) and an object name (DNS subdomain, matched
+    // without regard to case like every waiver item).
+    kind.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && kind.chars().all(|c| c.is_ascii_alphanumeric())
+        && (name == "*"
+            || (!name.is_empty()
+                && name.len() <= 253
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')))
+}
+
+/// What an exception or waiver annotation may name: catalog patterns and policy findings.
+fn waiver_pattern_known(item: &str) -> bool {
+    rule_pattern_known(item) || policy_pattern(item)
+}
+
+fn unknown_waiver_rule(item: &str) -> String {
+    format!(
+        "unknown rule {item:?}: give a rule ID, rule name, family or \"all\" (see `palisade rules`), \
+         or for a --policy finding `policy`, the constraint's `KIND/NAME` or \
+         `ValidatingAdmissionPolicy/NAME`"
+    )
+}
+
+/// Whether waiver item `item` covers a `--policy` finding of rule `rule`: only `all`, the
+/// family and the policy forms do, so a catalog ID never waives a policy whose name happens
+/// to spell it.
+fn policy_item_matches(item: &str, rule: &str) -> bool {
+    if item.eq_ignore_ascii_case("all") || item.eq_ignore_ascii_case(POLICY_FAMILY) {
+        return true;
+    }
+    let Some((kind, name)) = item.split_once('/') else {
+        return false;
+    };
+    let vap = item
+        .get(..VAP_WAIVER_PREFIX.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(VAP_WAIVER_PREFIX));
+    match rule.split_once('/') {
+        // A constraint.
+        Some((rule_kind, rule_name)) => {
+            rule_kind.eq_ignore_ascii_case(kind)
+                && (name == "*" || rule_name.eq_ignore_ascii_case(name))
+        }
+        // A ValidatingAdmissionPolicy.
+        None => vap && (name == "*" || rule.eq_ignore_ascii_case(name)),
+    }
+}
+
 fn rule_pattern_matches(item: &str, rule: &str, family: &str) -> bool {
+    if family == POLICY_FAMILY {
+        return policy_item_matches(item, rule);
+    }
     item.eq_ignore_ascii_case("all")
         || (item.eq_ignore_ascii_case("default")
             && crate::rule(rule).is_some_and(crate::default_enabled))
@@ -268,9 +343,9 @@ impl Config {
             }
             cx.check_keys(rules, &rp, &["enable", "disable", "severity"]);
             cfg.enable = cx.strings(rules.get("enable"), &rp.clone().key("enable"));
-            cx.check_rules(&cfg.enable.clone(), &rp.clone().key("enable"));
+            cx.check_rules(&cfg.enable.clone(), &rp.clone().key("enable"), false);
             cfg.disable = cx.strings(rules.get("disable"), &rp.clone().key("disable"));
-            cx.check_rules(&cfg.disable.clone(), &rp.clone().key("disable"));
+            cx.check_rules(&cfg.disable.clone(), &rp.clone().key("disable"), false);
             if let Some(sev) = rules.get("severity").filter(|s| !s.is_null()) {
                 let sp = rp.clone().key("severity");
                 match sev.as_object() {
@@ -359,7 +434,7 @@ fn parse_exception(cx: &mut Ctx<'_>, v: &Value, path: &FieldPath) -> Option<Exce
             "an exception must name the rules it waives (IDs, names, families or \"all\")",
         );
     }
-    cx.check_rules(&rules, &path.clone().key("rules"));
+    cx.check_rules(&rules, &path.clone().key("rules"), true);
     let reason = v
         .get("reason")
         .and_then(Value::as_str)
@@ -507,8 +582,8 @@ fn parse_waiver_value(value: &str) -> Result<(Vec<String>, String), String> {
     if rules.is_empty() {
         return Err("the waiver names no rule before the colon".to_owned());
     }
-    if let Some(bad) = rules.iter().find(|r| !rule_pattern_known(r)) {
-        return Err(format!("unknown rule {bad:?} (see `palisade rules`)"));
+    if let Some(bad) = rules.iter().find(|r| !waiver_pattern_known(r)) {
+        return Err(unknown_waiver_rule(bad));
     }
     Ok((rules, reason.to_owned()))
 }
@@ -813,6 +888,7 @@ mod tests {
             fields: Vec::new(),
             paths: vec![rbac[0].to_owned(), rbac[1].to_owned()],
             origin: None,
+            action: None,
         };
         let items = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         assert!(!waiver_covers(&items(&[rbac[0]]), &f));
@@ -839,5 +915,138 @@ mod tests {
         assert!(parse_waiver_value("HRD001:  ").is_err());
         assert!(parse_waiver_value(": reason").is_err());
         assert!(parse_waiver_value("NOPE999: reason").is_err());
+        // `--policy` findings: a constraint `KIND/NAME`, a policy, the family; the `:` of the
+        // annotation still separates the reason.
+        assert_eq!(
+            parse_waiver_value("K8sRequiredLabels/must-have-owner: owners are set by CI").unwrap(),
+            (
+                vec!["K8sRequiredLabels/must-have-owner".to_owned()],
+                "owners are set by CI".to_owned()
+            )
+        );
+        assert_eq!(
+            parse_waiver_value("ValidatingAdmissionPolicy/demo.example.com, policy: r")
+                .unwrap()
+                .0,
+            ["ValidatingAdmissionPolicy/demo.example.com", "policy"]
+        );
+        for bad in [
+            "K8sRequiredLabels/: r",
+            "/name: r",
+            "8Kind/name: r",
+            "K8s-Labels/name: r",
+            "K8sRequiredLabels/a/b: r",
+            "K8sRequiredLabels/na_me: r",
+        ] {
+            let e = parse_waiver_value(bad).unwrap_err();
+            assert!(e.contains("KIND/NAME"), "{bad}: {e}");
+        }
+        // Why no form holds a `:`: the first one ends the rule list.
+        assert_eq!(
+            parse_waiver_value("policy:name: r").unwrap(),
+            (vec!["policy".to_owned()], "name: r".to_owned())
+        );
+    }
+
+    /// No catalog ID, name or family could be read as a policy form (they never hold a `/`),
+    /// and the policy family is not a catalog family.
+    #[test]
+    fn policy_forms_cannot_collide_with_the_catalog() {
+        for r in crate::catalog() {
+            for s in [r.id, r.name, r.family] {
+                assert!(!s.contains('/') && !s.contains(':'), "{s}");
+                assert!(!s.eq_ignore_ascii_case(POLICY_FAMILY), "{s}");
+            }
+        }
+    }
+
+    #[test]
+    fn policy_findings_are_waived_only_by_policy_forms() {
+        let finding = |rule: &str, family: &str| Finding {
+            rule: rule.to_owned(),
+            family: family.to_owned(),
+            severity: Severity::High,
+            message: String::new(),
+            file: "f.yaml".to_owned(),
+            line: 1,
+            column: 1,
+            document: 0,
+            object: palisade_core::ObjectRef::default(),
+            field: String::new(),
+            fields: Vec::new(),
+            paths: Vec::new(),
+            origin: None,
+            action: Some("deny".to_owned()),
+        };
+        let covers = |item: &str, f: &Finding| waiver_covers(&[item.to_owned()], f);
+        let constraint = finding("K8sRequiredLabels/must-have-owner", POLICY_FAMILY);
+        for yes in [
+            "K8sRequiredLabels/must-have-owner",
+            "k8srequiredlabels/MUST-HAVE-OWNER",
+            "K8sRequiredLabels/*",
+            "policy",
+            "all",
+        ] {
+            assert!(covers(yes, &constraint), "{yes}");
+        }
+        for no in [
+            "K8sRequiredLabels/other",
+            "K8sAllowedRepos/*",
+            "ValidatingAdmissionPolicy/must-have-owner",
+            "ValidatingAdmissionPolicy/*",
+            "default",
+        ] {
+            assert!(!covers(no, &constraint), "{no}");
+        }
+        // A policy whose name spells a catalog rule's: only its own form waives it.
+        let catalog = crate::catalog().first().unwrap();
+        let name = catalog.name.to_ascii_lowercase();
+        let vap = finding(&name, POLICY_FAMILY);
+        assert!(covers(&format!("ValidatingAdmissionPolicy/{name}"), &vap));
+        assert!(covers("ValidatingAdmissionPolicy/*", &vap));
+        assert!(!covers(catalog.id, &vap));
+        assert!(!covers(catalog.name, &vap));
+        assert!(!covers(catalog.family, &vap));
+        assert!(!covers(&format!("Other/{name}"), &vap));
+        // And the policy forms never waive a catalog finding.
+        let cat = finding(catalog.id, catalog.family);
+        assert!(covers(catalog.id, &cat));
+        assert!(!covers("policy", &cat));
+        assert!(!covers(
+            &format!("ValidatingAdmissionPolicy/{}", catalog.id),
+            &cat
+        ));
+    }
+
+    fn config(text: &str) -> Result<Config, Vec<ConfigError>> {
+        let mut loaded = palisade_yaml::load_bytes(
+            "cfg.yaml",
+            text.as_bytes(),
+            &palisade_yaml::Limits::default(),
+        );
+        Config::from_document(&loaded.documents.remove(0))
+    }
+
+    #[test]
+    fn exceptions_name_policies_but_enable_and_disable_do_not() {
+        let c = config(
+            "apiVersion: palisade.dev/v1alpha1\nkind: Config\nexceptions:\n  - rules: [K8sRequiredLabels/must-have-owner, ValidatingAdmissionPolicy/replicas-limit, policy]\n    reason: tracked in TICKET-1\n",
+        )
+        .unwrap();
+        assert_eq!(c.exceptions[0].rules.len(), 3);
+        let e = config(
+            "apiVersion: palisade.dev/v1alpha1\nkind: Config\nexceptions:\n  - rules: [NOPE999, K8sRequiredLabels/]\n    reason: r\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert_eq!(e[0].field, "exceptions[0].rules[0]");
+        assert!(e[1].message.contains("KIND/NAME"), "{e:?}");
+        // --select/--ignore and enable/disable choose catalog rules: a policy form there
+        // would do nothing, so it is refused.
+        let e = config(
+            "apiVersion: palisade.dev/v1alpha1\nkind: Config\nrules:\n  disable: [K8sRequiredLabels/must-have-owner]\n",
+        )
+        .unwrap_err();
+        assert_eq!(e[0].field, "rules.disable[0]");
     }
 }

@@ -313,6 +313,7 @@ pub fn check_document(doc: &Document, opts: &ScanOptions) -> Vec<Finding> {
                 fields: hit.fields.iter().map(ToString::to_string).collect(),
                 paths: Vec::new(),
                 origin: None,
+                action: None,
             });
         }
     }
@@ -418,6 +419,7 @@ fn pss_findings(doc: &Document, opts: &ScanOptions) -> Vec<Finding> {
                 fields: fields.iter().map(ToString::to_string).collect(),
                 paths: Vec::new(),
                 origin: None,
+                action: None,
             })
         })
         .collect()

@@ -418,7 +418,9 @@ fn meta(
             "Change the object so that it satisfies {source}, or waive the finding with a reason."
         )),
         references: &[],
+        // No page under docs/rules/ for a user's policy: printers give no link.
         help_uri: "",
+        own_page: false,
     }
 }
 
@@ -460,11 +462,12 @@ pub(crate) fn review_all(
 ) -> Reviewed {
     use palisade_graph::Docs;
     let inventory = if policies.reads_inventory {
-        let values: Vec<Value> = (0..docs.count())
-            .filter_map(|i| docs.doc_value(i).map(|d| d.into_owned().value))
-            .filter(|v| policies.synced(v))
-            .collect();
-        Inventory::from_objects(&values)
+        // Objects one at a time, each dropped once converted: never all held as JSON at once.
+        Inventory::from_objects(
+            (0..docs.count())
+                .filter_map(|i| docs.doc_value(i).map(|d| d.into_owned().value))
+                .filter(|v| policies.synced(v)),
+        )
     } else {
         // Only Namespaces: what namespaceSelector reads.
         Inventory::from_objects(namespaces)
@@ -710,19 +713,18 @@ fn review_one(
         } else {
             message
         };
-        let message = match binding {
-            // A Gatekeeper constraint: the action unless it is the default (deny).
-            None if actions.iter().all(|a| *a == Action::Deny) => message,
-            None => format!(
-                "{message} (enforcementAction: {})",
+        let (message, action) = match binding {
+            // A Gatekeeper constraint: its enforcementAction.
+            None => (
+                message,
                 actions
                     .iter()
                     .map(|a| a.name())
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    .join(","),
             ),
             Some(b) => {
-                // In the API's own order: Deny, Warn, Audit.
+                // validationActions in the API's own spelling and order: Deny, Warn, Audit.
                 let vap_actions = [
                     (Action::Deny, "Deny"),
                     (Action::Warn, "Warn"),
@@ -732,11 +734,11 @@ fn review_one(
                 .filter(|(a, _)| actions.contains(a))
                 .map(|(_, n)| *n)
                 .collect::<Vec<_>>()
-                .join(", ");
+                .join(",");
                 if b.is_empty() {
-                    format!("{message} (validationActions: {vap_actions})")
+                    (message, vap_actions)
                 } else {
-                    format!("{message} (binding {b}; validationActions: {vap_actions})")
+                    (format!("{message} (binding {b})"), vap_actions)
                 }
             }
         };
@@ -754,6 +756,7 @@ fn review_one(
             fields: Vec::new(),
             paths: Vec::new(),
             origin: origin.clone(),
+            action: Some(action).filter(|a| !a.is_empty()),
         });
     }
     let annotated = palisade_rules::config::has_waiver_annotations(doc);

@@ -106,6 +106,7 @@ impl At<'_> {
             fields: fields.iter().map(|s| (*s).to_owned()).collect(),
             paths: Vec::new(),
             origin: None,
+            action: None,
         }
     }
 }

@@ -294,6 +294,99 @@ fn waivers_apply_to_policy_findings() {
     assert_eq!(high_only.exit_status(), 0);
 }
 
+/// A waiver can name one policy: a constraint by `KIND/NAME` (annotation or exception), a
+/// ValidatingAdmissionPolicy by `ValidatingAdmissionPolicy/NAME`; the other policies still
+/// report on the same object.
+#[test]
+fn waivers_name_a_single_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let constraints = write(
+        dir.path(),
+        "constraints.yaml",
+        &format!(
+            "{REQUIRED_LABELS_IN_PROD}---\n{}",
+            REQUIRED_LABELS_IN_PROD
+                .replace("prod-pods-need-team", "prod-pods-need-owner")
+                .replace("key: team", "key: owner")
+        ),
+    );
+    let vap = write(
+        dir.path(),
+        "vap.yaml",
+        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata:\n  name: no-latest.example.com\nspec:\n  matchConstraints:\n    resourceRules:\n      - apiGroups: [\"\"]\n        apiVersions: [\"v1\"]\n        operations: [\"CREATE\"]\n        resources: [\"pods\"]\n  validations:\n    - expression: \"object.spec.containers.all(c, c.image.contains(':'))\"\n      message: pin the image\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata:\n  name: no-latest-binding\nspec:\n  policyName: no-latest.example.com\n  validationActions: [Deny]\n",
+    );
+    let manifests = format!(
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: prod\n  labels:\n    env: prod\n{}{}",
+        pod(
+            "annotated",
+            "prod",
+            "  annotations:\n    palisade.dev/ignore: \"K8sRequiredLabels/prod-pods-need-team: teams come from the namespace\"\n"
+        ),
+        pod("excepted", "prod", "")
+    );
+    let m = write(dir.path(), "app.yaml", &manifests);
+    let cfg = write(
+        dir.path(),
+        ".palisade.yaml",
+        "apiVersion: palisade.dev/v1alpha1\nkind: Config\nexceptions:\n  - rules: [k8srequiredlabels/prod-pods-need-owner, ValidatingAdmissionPolicy/no-latest.example.com]\n    names: [excepted]\n    reason: owned by the platform team\n",
+    );
+    let config = palisade_scan::load_config(&cfg, &palisade_yaml::Limits::default()).unwrap();
+    let o = scan(
+        Options {
+            config: Some(config),
+            ..options(vec![
+                library("general/requiredlabels/template.yaml"),
+                constraints,
+                vap,
+            ])
+        },
+        vec![m],
+    );
+    assert!(o.errors.is_empty(), "{:?}", o.errors);
+    assert!(o.notes.is_empty(), "{:?}", o.notes);
+    assert_eq!(
+        hits(&o),
+        [
+            "Pod prod/annotated K8sRequiredLabels/prod-pods-need-owner",
+            "Pod prod/annotated no-latest.example.com",
+            "Pod prod/excepted K8sRequiredLabels/prod-pods-need-team",
+        ]
+    );
+    let mut waived: Vec<String> = o
+        .suppressed
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {} {}",
+                s.finding.object.name.as_deref().unwrap(),
+                s.finding.rule,
+                s.suppression.kind
+            )
+        })
+        .collect();
+    waived.sort();
+    waived.dedup();
+    assert_eq!(
+        waived,
+        [
+            "annotated K8sRequiredLabels/prod-pods-need-team annotation",
+            "excepted K8sRequiredLabels/prod-pods-need-owner config",
+            "excepted no-latest.example.com config",
+        ]
+    );
+    // Every policy finding carries its action; a deny constraint's is `deny`.
+    assert!(
+        o.findings
+            .iter()
+            .chain(o.suppressed.iter().map(|s| &s.finding))
+            .all(
+                |f| f.action.as_deref() == Some(if f.rule.contains('/') { "deny" } else { "Deny" })
+            ),
+        "{:?}",
+        o.findings
+    );
+}
+
 #[test]
 fn a_template_that_does_not_compile_is_an_error_and_the_others_still_run() {
     let dir = tempfile::tempdir().unwrap();
@@ -480,18 +573,31 @@ spec:
     let by_rule = |r: &str| o.findings.iter().find(|f| f.rule == r).unwrap();
     let vap = by_rule("replicas-limit");
     assert_eq!(vap.severity, Severity::Medium);
+    // The action is a field of its own; the message names the binding only.
     assert_eq!(
         vap.message,
-        "at most 5 replicas (binding replicas-limit-binding; validationActions: Warn, Audit)"
+        "at most 5 replicas (binding replicas-limit-binding)"
     );
+    assert_eq!(vap.action.as_deref(), Some("Warn,Audit"));
+    assert!(vap.warn_only());
     let dry = by_rule("K8sRequiredLabels/deployments-need-team");
     assert_eq!(dry.severity, Severity::Medium);
+    assert_eq!(dry.action.as_deref(), Some("dryrun"));
     assert!(
-        dry.message.ends_with("(enforcementAction: dryrun)"),
+        !dry.message.contains("enforcementAction"),
         "{}",
         dry.message
     );
-    assert!(o.rules.iter().any(|r| r.id == "replicas-limit"));
+    assert!(dry.warn_only());
+    let rule = o.rules.iter().find(|r| r.id == "replicas-limit").unwrap();
+    // No docs/rules/ page for a user's policy: no link rather than a broken one.
+    assert_eq!(rule.link(), None);
+    assert!(
+        o.rules
+            .iter()
+            .filter(|r| r.family != "policy")
+            .all(|r| r.link() == Some(r.docs_url()))
+    );
 }
 
 #[test]
