@@ -8,6 +8,7 @@
 )]
 
 mod checked;
+mod images;
 mod namespace_level;
 mod owners;
 mod policies;
