@@ -4,7 +4,6 @@
 //! palisade-sbom and palisade-vuln; here: arguments, per-input errors, printing, exit status.
 
 use anyhow::{Context, Result};
-use palisade_core::Severity;
 use palisade_core::inventory::{Inventory, Package};
 use palisade_feed::feed::JsonFeed;
 use palisade_vuln::{OsvDb, VulnFinding};
@@ -12,7 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::image_report;
-use crate::output::{ColorChoice, Output};
+use crate::output::{ColorChoice, Output, parse_fail_on};
+use palisade_report::FailOn;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ImageFormat {
@@ -80,28 +80,15 @@ pub struct SbomArgs {
     pub common: MatchArgs,
 }
 
-/// `--fail-on`: a severity or never.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailOn {
-    Never,
-    At(Severity),
-}
-
-fn parse_fail_on(s: &str) -> Result<FailOn, String> {
-    if s.eq_ignore_ascii_case("never") {
-        return Ok(FailOn::Never);
-    }
-    Severity::parse(s).map(FailOn::At).ok_or_else(|| {
-        format!("unknown severity {s:?}: use info, low, medium, high, critical or never")
-    })
-}
-
 /// One input's result: its inventory and findings, or why it could not be read.
 #[derive(Debug)]
 pub struct InputReport {
     pub source: String,
     pub inventory: Option<Inventory>,
     pub findings: Vec<VulnFinding>,
+    /// What matching could not evaluate (a version its ecosystem cannot order, an unknown
+    /// distribution, a record that failed to load), from `palisade_vuln::match_report`.
+    pub match_notes: Vec<String>,
     pub error: Option<String>,
 }
 
@@ -153,11 +140,12 @@ fn run(
         let source = path.display().to_string();
         match read(path) {
             Ok(inv) => {
-                let findings = palisade_vuln::match_inventory(&inv, db.as_ref(), feed.as_ref());
+                let matched = palisade_vuln::match_report(&inv, db.as_ref(), feed.as_ref());
                 reports.push(InputReport {
                     source,
                     inventory: Some(inv),
-                    findings,
+                    findings: matched.findings,
+                    match_notes: matched.notes,
                     error: None,
                 });
             }
@@ -167,6 +155,7 @@ fn run(
                     source,
                     inventory: None,
                     findings: Vec::new(),
+                    match_notes: Vec::new(),
                     error: Some(message),
                 });
             }
@@ -175,6 +164,9 @@ fn run(
     for r in &reports {
         for note in r.inventory.iter().flat_map(|i| &i.notes) {
             eprintln!("note: {}", image_report::note_text(&r.source, note));
+        }
+        for note in &r.match_notes {
+            eprintln!("note: {}: not matched: {note}", r.source);
         }
     }
 

@@ -129,10 +129,9 @@ pub fn table(w: &mut dyn Write, reports: &[InputReport], color: bool) -> std::io
             "{head}: {} packages, {} vulnerabilities{}",
             inv.packages.len(),
             r.findings.len(),
-            if inv.notes.is_empty() {
-                String::new()
-            } else {
-                format!(", {} notes", inv.notes.len())
+            match inv.notes.len() + r.match_notes.len() {
+                0 => String::new(),
+                n => format!(", {n} notes (standard error)"),
             }
         )?;
         total_pkgs += inv.packages.len();
@@ -232,6 +231,30 @@ fn finding_json(f: &VulnFinding) -> Value {
     })
 }
 
+/// An input's notes: reading (`stage` `read`, with `layer` and `entry` when known), then
+/// matching (`stage` `match`: what could not be evaluated).
+fn notes_json(read: &[InventoryNote], matched: &[String]) -> Vec<Value> {
+    let mut out = Vec::with_capacity(read.len() + matched.len());
+    for n in read {
+        let mut v = json!({"stage": "read", "message": n.message});
+        if let Some(obj) = v.as_object_mut() {
+            if let Some(layer) = &n.layer {
+                obj.insert("layer".into(), json!(layer));
+            }
+            if let Some(entry) = &n.entry {
+                obj.insert("entry".into(), json!(entry));
+            }
+        }
+        out.push(v);
+    }
+    out.extend(
+        matched
+            .iter()
+            .map(|m| json!({"stage": "match", "message": m})),
+    );
+    out
+}
+
 /// The JSON report; field names are a contract (docs/images.md).
 pub fn json(reports: &[InputReport], version: &str) -> Value {
     let mut inputs = Vec::new();
@@ -254,7 +277,10 @@ pub fn json(reports: &[InputReport], version: &str) -> Value {
                             .collect(),
                     ),
                 );
-                obj.insert("notes".into(), json!(inv.notes));
+                obj.insert(
+                    "notes".into(),
+                    Value::Array(notes_json(&inv.notes, &r.match_notes)),
+                );
             }
             None => {
                 obj.insert("error".into(), json!(r.error));
@@ -277,6 +303,50 @@ pub fn json(reports: &[InputReport], version: &str) -> Value {
 }
 
 // ---------------------------------------------------------------- SARIF
+
+/// The run's invocation: unsuccessful when an input could not be read; one
+/// `toolExecutionNotification` per unreadable input (`error`), per reading note (`note`, at
+/// the entry) and per matching note (`warning`: a package or record not evaluated).
+fn invocation(reports: &[InputReport]) -> Value {
+    let mut notes = Vec::new();
+    let input = |source: &str| json!({"fullyQualifiedName": source, "kind": "module"});
+    for r in reports {
+        if let Some(error) = &r.error {
+            notes.push(json!({
+                "level": "error",
+                "message": {"text": error},
+                "locations": [{"logicalLocations": [input(&r.source)]}],
+            }));
+        }
+        for n in r.inventory.iter().flat_map(|i| &i.notes) {
+            let mut location = json!({"logicalLocations": [input(&r.source)]});
+            if let (Some(entry), Some(obj)) = (&n.entry, location.as_object_mut()) {
+                obj.insert(
+                    "physicalLocation".into(),
+                    json!({"artifactLocation": {"uri": uri_path(entry)}}),
+                );
+            }
+            notes.push(json!({
+                "level": "note",
+                "message": {"text": note_text(&r.source, n)},
+                "locations": [location],
+                "properties": {"stage": "read"},
+            }));
+        }
+        for m in &r.match_notes {
+            notes.push(json!({
+                "level": "warning",
+                "message": {"text": format!("{}: not matched: {m}", r.source)},
+                "locations": [{"logicalLocations": [input(&r.source)]}],
+                "properties": {"stage": "match"},
+            }));
+        }
+    }
+    json!({
+        "executionSuccessful": reports.iter().all(|r| r.error.is_none()),
+        "toolExecutionNotifications": notes,
+    })
+}
 
 fn level(sev: Severity) -> &'static str {
     match sev {
@@ -395,6 +465,7 @@ pub fn sarif(reports: &[InputReport], version: &str) -> Value {
                 "informationUri": env!("CARGO_PKG_REPOSITORY"),
                 "rules": rules,
             }},
+            "invocations": [invocation(reports)],
             "results": results,
         }],
     })
