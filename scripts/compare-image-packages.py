@@ -77,7 +77,7 @@ def classify(side, p, other, dpkg_owned):
             return "go-stdlib-v-prefix"
     if side == "trivy" and t == "(none)" and p["name"].startswith(("./", "../", "/")):
         return "go-local-replace"
-    if side == "palisade" and t == "golang" and v == "" and p["path"]:
+    if side == "palisade" and t == "golang" and v == "(devel)" and p["path"]:
         return "go-local-replace"
     if side == "palisade" and p["path"] in dpkg_owned and t != "deb":
         return "dpkg-owned-language-package"
