@@ -722,6 +722,30 @@ fn image_matches_the_fixture_kube_apiserver_against_the_feed() {
         text.contains(first) && text.contains("kube-apiserver"),
         "{text}"
     );
+    // Through palisade's own CycloneDX (purl `pkg:k8s/k8s.io%2Fkube-apiserver@1.30.2`, version
+    // `v1.30.2`) and `palisade sbom`, the same CVEs.
+    let cdx = dir.path().join("fixture.cdx.json");
+    let out = palisade()
+        .args(["image", ROOTFS, "-f", "cyclonedx", "-o"])
+        .arg(&cdx)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let (code, again, stderr) = run(&[
+        "sbom",
+        cdx.to_str().unwrap(),
+        "--feed",
+        feed_path.to_str().unwrap(),
+        "-f",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        ids(&again["inputs"][0]["findings"]),
+        ids(&input["findings"])
+    );
 }
 
 #[test]
