@@ -14,6 +14,7 @@ mod npm;
 pub mod purl;
 mod python;
 mod scanner;
+pub mod seek;
 
 use palisade_core::inventory::Package;
 
