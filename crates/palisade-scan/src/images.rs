@@ -29,7 +29,8 @@ pub struct ImageRef {
     pub repository: String,
     /// The tag; `latest` when the reference has neither tag nor digest ([`ImageRef::tag_implied`]).
     pub tag: Option<String>,
-    /// No tag was written: `latest` is what gets pulled.
+    /// No tag was written: `latest` is what gets pulled. On an [`Image`], only when no use
+    /// wrote a tag.
     pub tag_implied: bool,
     /// `algorithm:hex` when the reference pins a digest (the runtime then ignores any tag).
     pub digest: Option<String>,
@@ -495,7 +496,15 @@ impl Collector {
                     Ok(r) => r.canonical(),
                     Err(_) => written.clone(),
                 };
-                parsed.entry(key.clone()).or_insert(p);
+                // The image implies `latest` only if no use wrote a tag.
+                parsed
+                    .entry(key.clone())
+                    .and_modify(|e| {
+                        if let (Ok(a), Ok(b)) = (e, &p) {
+                            a.tag_implied &= b.tag_implied;
+                        }
+                    })
+                    .or_insert(p);
                 if let Some(d) = c.image_id.as_deref().and_then(resolved_digest) {
                     resolved
                         .entry(key.clone())

@@ -348,8 +348,10 @@ fn write_images(
 ) -> std::io::Result<()> {
     if format == Format::Json {
         let mut v = images.to_json();
-        v["errors"] = serde_json::to_value(&outcome.errors)?;
-        v["notes"] = serde_json::to_value(&outcome.notes)?;
+        if let Some(o) = v.as_object_mut() {
+            o.insert("errors".into(), serde_json::to_value(&outcome.errors)?);
+            o.insert("notes".into(), serde_json::to_value(&outcome.notes)?);
+        }
         serde_json::to_writer_pretty(&mut *out, &v)?;
         return writeln!(out);
     }

@@ -39,6 +39,7 @@ mod rbac;
 mod scan;
 mod scan_cluster_equivalence;
 mod scan_formats;
+mod scan_images;
 mod scan_limits;
 mod scan_pipeline;
 mod scan_policy;
