@@ -747,3 +747,88 @@ fn check_header_run(elf: &ElfLayout, scan: &mut KubeScan, at: u64, words: &[u8])
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One read-only segment at file offset 0, virtual address 0x1000; the version string
+    /// `v1.30.2` remembered at file offset 0x100.
+    fn layout() -> (ElfLayout, KubeScan) {
+        let elf = ElfLayout {
+            little: true,
+            ptr: 8,
+            loads: vec![Load {
+                vaddr: 0x1000,
+                offset: 0,
+                filesz: 0x1000,
+                writable: false,
+                executable: false,
+            }],
+            rw: None,
+        };
+        let mut scan = KubeScan::default();
+        scan.candidates.insert(0x100, "v1.30.2".to_string());
+        (elf, scan)
+    }
+
+    fn words(headers: &[(u64, u64)]) -> Vec<u8> {
+        headers
+            .iter()
+            .flat_map(|(p, n)| p.to_le_bytes().into_iter().chain(n.to_le_bytes()))
+            .collect()
+    }
+
+    const VERSION: (u64, u64) = (0x1100, 7);
+    const COMMIT: (u64, u64) = (0x1200, 40);
+    const CLEAN: (u64, u64) = (0x1300, 5);
+    const ARCHIVE: (u64, u64) = (0x1300, 7);
+
+    fn found(headers: &[(u64, u64)]) -> Vec<(u64, String)> {
+        let (elf, mut scan) = layout();
+        check_header_run(&elf, &mut scan, 0x5000, &words(headers));
+        scan.found
+    }
+
+    #[test]
+    fn version_header_beside_commit_and_tree_state_in_any_order() {
+        let at = |i: u64| vec![(0x5000 + 16 * i, "v1.30.2".to_string())];
+        // Three variables in symbol-name order (the image fixture).
+        assert_eq!(found(&[COMMIT, CLEAN, VERSION]), at(2));
+        // Upstream's six in declaration order, tree state `archive` (as long as the version).
+        let major = (0x1400, 1);
+        let minor = (0x1402, 2);
+        let date = (0x1500, 20);
+        assert_eq!(
+            found(&[major, minor, VERSION, COMMIT, ARCHIVE, date]),
+            at(2)
+        );
+        // Upstream's six in symbol-name order (Go 1.19).
+        assert_eq!(found(&[date, COMMIT, major, minor, CLEAN, VERSION]), at(5));
+        // Cut short by the end of the segment.
+        assert_eq!(found(&[VERSION, COMMIT, CLEAN]), at(0));
+    }
+
+    #[test]
+    fn weaker_evidence_is_not_a_version() {
+        // No tree state, or the version's only 7-byte neighbour is itself.
+        assert!(found(&[COMMIT, VERSION]).is_empty());
+        // No commit.
+        assert!(found(&[VERSION, CLEAN, (0x1500, 20)]).is_empty());
+        // Length disagrees with the remembered string.
+        assert!(found(&[COMMIT, CLEAN, (0x1100, 6)]).is_empty());
+        // Commit pointer outside every segment.
+        assert!(found(&[(0x9_0000, 40), CLEAN, VERSION]).is_empty());
+        // Pointer at a string that was never remembered as a version.
+        assert!(found(&[COMMIT, CLEAN, (0x1180, 7)]).is_empty());
+    }
+
+    #[test]
+    fn a_run_seen_from_two_positions_counts_once() {
+        let (elf, mut scan) = layout();
+        let bytes = words(&[COMMIT, CLEAN, VERSION, COMMIT]);
+        check_header_run(&elf, &mut scan, 0x5000, &bytes);
+        check_header_run(&elf, &mut scan, 0x5010, bytes.get(16..).unwrap());
+        assert_eq!(scan.found, vec![(0x5020, "v1.30.2".to_string())]);
+    }
+}
