@@ -589,8 +589,14 @@ fn summary(
 
 fn rule_link(w: &mut dyn Write, id: &str, meta: Option<&&RuleMeta>) -> io::Result<()> {
     let url = match meta {
-        Some(m) => m.docs_url(),
-        None => format!("{DOCS_BASE_URL}{id}.md"),
+        Some(m) => m.link(),
+        None => Some(format!("{DOCS_BASE_URL}{id}.md")),
+    };
+    // A user's policy has no page to link to: its ID alone.
+    let Some(url) = url else {
+        w.write_all(b"<span class=\"rule\">")?;
+        esc(w, id)?;
+        return w.write_all(b"</span>");
     };
     w.write_all(b"<a class=\"rule\" href=\"")?;
     esc(w, &url)?;
@@ -623,7 +629,7 @@ fn finding(
         w.write_all(b"</span>")?;
     }
     w.write_all(b"</header>\n<p class=\"msg\">")?;
-    esc(w, &f.message)?;
+    esc(w, &crate::table::shown_message(f))?;
     w.write_all(b"</p>\n")?;
     if let Some(s) = waiver {
         let by = if s.suppression.kind == "annotation" {

@@ -139,7 +139,9 @@ fn write_report(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             w.write_event(Event::Start(BytesStart::new("properties")))?;
             property(&mut w, "family", m.family)?;
             property(&mut w, "severity", m.severity.as_str())?;
-            property(&mut w, "help", &m.docs_url())?;
+            if let Some(url) = m.link() {
+                property(&mut w, "help", &url)?;
+            }
             end(&mut w, "properties")?;
         }
         let of_rule = |f: &&Finding| &*f.rule == rule_id;

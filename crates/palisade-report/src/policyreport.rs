@@ -6,7 +6,8 @@
 //! the objects in it, and one cluster report (`ClusterPolicyReport` / `ClusterReport`) for
 //! objects without a namespace: cluster-scoped kinds, and namespaced objects read from files
 //! that name no namespace (the scan cannot know where `kubectl apply` would put them). One
-//! result per finding: `fail` for findings, `skip` for waived findings, and `pass` for each
+//! result per finding: `fail` for findings (`warn` for a user's policy that only warns or
+//! audits: `Finding::action`), `skip` for waived findings, and `pass` for each
 //! rule that checked an object without finding anything, when the caller says which rules
 //! checked which object ([`CheckedObject`]). Input errors are `error` results (`policy:
 //! input`) in the cluster report.
@@ -100,6 +101,7 @@ impl Default for PolicyReportOptions<'_> {
 enum Outcome {
     Pass,
     Fail,
+    Warn,
     Error,
     Skip,
 }
@@ -109,6 +111,7 @@ impl Outcome {
         match self {
             Outcome::Pass => "pass",
             Outcome::Fail => "fail",
+            Outcome::Warn => "warn",
             Outcome::Error => "error",
             Outcome::Skip => "skip",
         }
@@ -153,6 +156,8 @@ enum Item<'a> {
 struct Documents<'a> {
     api: ReportApi,
     with_pass: bool,
+    /// Whether any finding is a `warn` result (OpenReports' `statusFilter` then lists it).
+    with_warn: bool,
     rules: HashMap<&'a str, &'a RuleMeta>,
     timestamp: Node,
     /// Namespace (None: cluster report) -> results in input order.
@@ -217,6 +222,7 @@ impl<'a> Documents<'a> {
         Documents {
             api,
             with_pass: !checked.is_empty(),
+            with_warn: report.findings.iter().any(Finding::warn_only),
             rules,
             timestamp: timestamp(options.now),
             groups: groups.into_iter(),
@@ -229,7 +235,16 @@ impl<'a> Documents<'a> {
         self.built += 1;
         let (rules, ts) = (&self.rules, &self.timestamp);
         match item {
-            Item::Fail(f) => (Outcome::Fail, result(f, None, Outcome::Fail, rules, ts)),
+            Item::Fail(f) => {
+                // A policy that only warns or audits (Gatekeeper warn/dryrun, VAP Warn/Audit)
+                // did not fail the object: `warn`, as Gatekeeper's and Kyverno's reporters say.
+                let outcome = if f.warn_only() {
+                    Outcome::Warn
+                } else {
+                    Outcome::Fail
+                };
+                (outcome, result(f, None, outcome, rules, ts))
+            }
             Item::Skip(s) => (
                 Outcome::Skip,
                 result(&s.finding, Some(s), Outcome::Skip, rules, ts),
@@ -284,7 +299,8 @@ impl Iterator for Documents<'_> {
             group.number += 1;
             let namespace = group.namespace;
             self.current = Some(group);
-            return Some(document(self.api, namespace, number, chunk, self.with_pass));
+            let with = (self.with_pass, self.with_warn);
+            return Some(document(self.api, namespace, number, chunk, with));
         }
     }
 }
@@ -327,13 +343,13 @@ fn document(
     namespace: Option<&str>,
     number: usize,
     results: Vec<(Outcome, Node)>,
-    with_pass: bool,
+    (with_pass, with_warn): (bool, bool),
 ) -> Node {
     let count = |o: Outcome| Node::Int(count_of(&results, o));
     let summary = Node::Map(vec![
         ("pass", count(Outcome::Pass)),
         ("fail", count(Outcome::Fail)),
-        ("warn", Node::Int(0)),
+        ("warn", count(Outcome::Warn)),
         ("error", count(Outcome::Error)),
         ("skip", count(Outcome::Skip)),
     ]);
@@ -355,7 +371,11 @@ fn document(
         if with_pass {
             statuses.push(Node::str("pass"));
         }
-        statuses.extend([Node::str("fail"), Node::str("error"), Node::str("skip")]);
+        statuses.push(Node::str("fail"));
+        if with_warn {
+            statuses.push(Node::str("warn"));
+        }
+        statuses.extend([Node::str("error"), Node::str("skip")]);
         doc.push(("source", Node::str(SOURCE)));
         doc.push((
             "configuration",
@@ -425,15 +445,17 @@ fn head(
     r.push(("category", Node::str(family)));
     r.push(("severity", Node::str(severity)));
     r.push(("result", Node::str(outcome.as_str())));
-    r.push(("scored", Node::Bool(true)));
+    // `warn` is "not met and not scored" in the PolicyReport API.
+    r.push(("scored", Node::Bool(outcome != Outcome::Warn)));
     r.push(("timestamp", timestamp.clone()));
     r
 }
 
-fn docs_url(meta: Option<&&RuleMeta>, id: &str) -> String {
+/// A rule's link; None for a user's policy, which has no page.
+fn docs_url(meta: Option<&&RuleMeta>, id: &str) -> Option<String> {
     match meta {
-        Some(m) => m.docs_url(),
-        None => format!("{DOCS_BASE_URL}{id}.md"),
+        Some(m) => m.link(),
+        None => Some(format!("{DOCS_BASE_URL}{id}.md")),
     }
 }
 
@@ -479,7 +501,19 @@ fn result(
     if let Some(o) = &f.origin {
         prop("context", o.context.clone());
     }
-    prop("docs", docs_url(meta, &f.rule));
+    if let Some(a) = &f.action {
+        // Under the policy's own field name: Gatekeeper's lower-case enforcementAction,
+        // a ValidatingAdmissionPolicy binding's capitalised validationActions.
+        let key = if a.starts_with(|c: char| c.is_ascii_uppercase()) {
+            "validationActions"
+        } else {
+            "enforcementAction"
+        };
+        prop(key, a.clone());
+    }
+    if let Some(url) = docs_url(meta, &f.rule) {
+        prop("docs", url);
+    }
     if let Some(s) = waiver {
         prop("waiver", s.suppression.kind.clone());
         prop("waiverReason", s.suppression.reason.clone());
@@ -533,10 +567,11 @@ fn pass_result(
     ));
     let title = meta.map_or(rule, |m| m.title);
     r.push(("message", Node::str(title)));
-    r.push((
-        "properties",
-        Node::Map(vec![("docs", Node::Str(docs_url(meta, rule)))]),
-    ));
+    let props = docs_url(meta, rule)
+        .map(|url| ("docs", Node::Str(url)))
+        .into_iter()
+        .collect();
+    r.push(("properties", Node::Map(props)));
     Node::Map(r)
 }
 

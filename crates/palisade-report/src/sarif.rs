@@ -267,9 +267,10 @@ fn descriptor(rule: &RuleMeta) -> ReportingDescriptor {
         .help(help)
         .default_configuration(config)
         .properties(rule_properties(rule.family, rule.severity));
-    // GitHub's "Learn more" link: the rule's page in the repository's docs.
+    // GitHub's "Learn more" link: the rule's page in the repository's docs (none for a
+    // user's policy, which has no page there).
     let mut d = builder.build();
-    d.help_uri = Some(rule.docs_url());
+    d.help_uri = rule.link();
     d
 }
 
@@ -422,6 +423,9 @@ fn result(f: &Finding, rule_index: Option<usize>) -> SarifResult {
     }
     if f.fields.len() > 1 {
         props.insert("fields".to_owned(), json!(f.fields));
+    }
+    if let Some(a) = &f.action {
+        props.insert("action".to_owned(), json!(a));
     }
     props.insert(
         "object".to_owned(),

@@ -11,6 +11,15 @@ use owo_colors::OwoColorize;
 use palisade_core::{Finding, InputError, RuleMeta, Severity};
 use std::io::{self, Write};
 
+/// A finding's message as people read it: a policy that only warns or audits says so
+/// (`Finding::action`; machine formats carry the action as a field of its own).
+pub(crate) fn shown_message(f: &Finding) -> std::borrow::Cow<'_, str> {
+    match &f.action {
+        Some(a) if f.warn_only() => format!("{} [{a}]", f.message).into(),
+        _ => f.message.as_str().into(),
+    }
+}
+
 /// Narrowest message column worth wrapping into; below it the message goes on its own line.
 const MIN_MESSAGE_WIDTH: usize = 32;
 /// Objects longer than this do not widen the object column for every row.
@@ -283,6 +292,7 @@ fn write_findings(
                 paint(&f.rule, style, |s| s.cyan().to_string())
             )?;
             let object = f.object.to_string();
+            let message = shown_message(f);
             let obj_len = width_of(&object);
             let head = loc_w + sev_w + rule_w + 3 * GAP.len() + obj_len;
             if head > width {
@@ -292,12 +302,7 @@ fn write_findings(
                 pad(out, 0, INDENT)?;
                 write_wrapped(out, &object, INDENT, width.max(INDENT + MIN_MESSAGE_WIDTH))?;
                 pad(out, 0, INDENT)?;
-                write_wrapped(
-                    out,
-                    &f.message,
-                    INDENT,
-                    width.max(INDENT + MIN_MESSAGE_WIDTH),
-                )?;
+                write_wrapped(out, &message, INDENT, width.max(INDENT + MIN_MESSAGE_WIDTH))?;
                 continue;
             }
             pad(out, width_of(&f.rule), rule_w)?;
@@ -305,9 +310,9 @@ fn write_findings(
             if obj_len <= obj_w && width >= msg_col + MIN_MESSAGE_WIDTH {
                 pad(out, obj_len, obj_w)?;
                 write!(out, "{GAP}")?;
-                write_wrapped(out, &f.message, msg_col, width)?;
+                write_wrapped(out, &message, msg_col, width)?;
             } else {
-                write_below(out, &f.message, width)?;
+                write_below(out, &message, width)?;
             }
         }
     }

@@ -15,6 +15,7 @@ mod html_browser;
 mod json;
 mod junit;
 mod junit_reference;
+mod policy_findings;
 mod policyreport;
 mod rules;
 mod sarif;
