@@ -303,3 +303,57 @@ fn corpus_images_point_at_their_image_fields() {
             .starts_with("sha256:594ceea76b01")
     );
 }
+
+/// Every reference of `testdata/distribution-reference/expected.tsv` parses (or fails) as
+/// the Go implementation does, with the same registry, path, tag and digest; the known
+/// deviations are listed in `deviations.txt` (a fixed one fails here until removed).
+#[test]
+fn parser_agrees_with_distribution_reference() {
+    use palisade_scan::images::parse_reference;
+    let dir =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/distribution-reference");
+    let expected = std::fs::read_to_string(dir.join("expected.tsv")).unwrap();
+    let allowed: std::collections::BTreeSet<String> =
+        std::fs::read_to_string(dir.join("deviations.txt"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_owned)
+            .collect();
+    let mut differ = std::collections::BTreeSet::new();
+    let (mut total, mut valid) = (0, 0);
+    for line in expected.lines() {
+        let cols: Vec<&str> = line.split('\t').collect();
+        total += 1;
+        let got = match parse_reference(cols[0]) {
+            Ok(r) => {
+                let tag = if r.tag_implied {
+                    String::new()
+                } else {
+                    r.tag.unwrap_or_default()
+                };
+                format!(
+                    "{}\tOK\t{}\t{}\t{tag}\t{}",
+                    cols[0],
+                    r.registry,
+                    r.repository,
+                    r.digest.unwrap_or_default()
+                )
+            }
+            Err(_) => format!("{}\tERR", cols[0]),
+        };
+        if cols[1] == "OK" {
+            valid += 1;
+        }
+        if got != line {
+            differ.insert(cols[0].to_owned());
+        }
+    }
+    assert_eq!((total, valid), (2628, 247));
+    let unexpected: Vec<_> = differ.difference(&allowed).collect();
+    let fixed: Vec<_> = allowed.difference(&differ).collect();
+    assert!(
+        unexpected.is_empty() && fixed.is_empty(),
+        "differ from Go: {unexpected:#?}\nlisted in deviations.txt but agree now: {fixed:#?}"
+    );
+}
