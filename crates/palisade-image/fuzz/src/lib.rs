@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use palisade_image::{Options, inventory};
 
 /// Small limits, so that the limit paths are reached and one input cannot take long.
+#[allow(clippy::needless_update)]
 pub fn small_options() -> Options {
     Options {
         max_entry_bytes: 64 << 10,
@@ -18,6 +19,8 @@ pub fn small_options() -> Options {
         ratio_floor_bytes: 256 << 10,
         max_entries: 10_000,
         max_link_depth: 8,
+        // Fields added later keep their defaults.
+        ..Options::default()
     }
 }
 
@@ -47,7 +50,10 @@ fn check(path: &Path) {
                 assert!(!p.purl.is_empty(), "{shown}: package without a purl: {p:?}");
             }
         }
-        Err(e) => assert!(e.to_string().contains(&shown), "error does not name {shown}: {e}"),
+        Err(e) => assert!(
+            e.to_string().contains(&shown),
+            "error does not name {shown}: {e}"
+        ),
     }
 }
 
