@@ -2,7 +2,8 @@
 //! cluster) -> documents -> `-n` placement -> per-object rules -> waivers -> the objects the
 //! cross-object rules and the policies read, kept packed -> cross-object rules -> policies
 //! ([`policies`]: Gatekeeper constraints and ValidatingAdmissionPolicies, `--policy`) ->
-//! waivers -> owner deduplication -> frameworks -> [`Outcome`] (the report's data). The `palisade scan`
+//! waivers -> owner deduplication -> frameworks -> [`Outcome`] (the report's data), and with
+//! [`Options::images`] the images in use ([`images`]). The `palisade scan`
 //! command, and any other consumer, parse their own flags into [`Options`] and print the
 //! outcome with `palisade_report`.
 //!
