@@ -98,6 +98,29 @@ impl Container {
         }
     }
 
+    /// Where a member's bytes lie in one host file, for reading it in place.
+    pub fn range(&self, member: &str) -> Option<Range> {
+        match self {
+            Container::Dir(d) => {
+                let path = d.join(member);
+                let len = std::fs::metadata(&path).ok().filter(|m| m.is_file())?.len();
+                Some(Range {
+                    path,
+                    start: 0,
+                    len,
+                })
+            }
+            Container::Tar { path, members } => {
+                let (start, len) = members.get(member).copied()?;
+                Some(Range {
+                    path: path.clone(),
+                    start,
+                    len,
+                })
+            }
+        }
+    }
+
     fn read_json<T: for<'de> Deserialize<'de>>(&self, member: &str) -> Result<T, ImageError> {
         let doc_err = |message: String| ImageError::Manifest {
             path: self.root().to_path_buf(),
@@ -113,6 +136,67 @@ impl Container {
             return Err(doc_err(format!("larger than {MAX_JSON} bytes")));
         }
         serde_json::from_slice(&bytes).map_err(|e| doc_err(format!("invalid JSON: {e}")))
+    }
+}
+
+/// A byte range of a host file: a layer blob inside an archive, or a whole file.
+#[derive(Debug, Clone)]
+pub(crate) struct Range {
+    pub path: PathBuf,
+    pub start: u64,
+    pub len: u64,
+}
+
+/// `Read + Seek` over a byte range of `F`, positions relative to the range's start; reads stop
+/// at its end.
+pub(crate) struct RangeReader<F> {
+    inner: F,
+    start: u64,
+    len: u64,
+    pos: u64,
+}
+
+impl<F: Read + Seek> RangeReader<F> {
+    pub fn new(mut inner: F, start: u64, len: u64) -> io::Result<Self> {
+        inner.seek(SeekFrom::Start(start))?;
+        Ok(RangeReader {
+            inner,
+            start,
+            len,
+            pos: 0,
+        })
+    }
+}
+
+impl<F: Read + Seek> Read for RangeReader<F> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.len.saturating_sub(self.pos);
+        let want = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = self.inner.read(buf.get_mut(..want).unwrap_or_default())?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl<F: Read + Seek> Seek for RangeReader<F> {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let target = match to {
+            SeekFrom::Start(n) => Some(n),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+            SeekFrom::End(d) => self.len.checked_add_signed(d),
+        };
+        let target = target.ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "seek before the range's start")
+        })?;
+        let abs = self.start.checked_add(target).ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "seek past the largest offset")
+        })?;
+        self.inner.seek(SeekFrom::Start(abs))?;
+        self.pos = target;
+        Ok(target)
     }
 }
 

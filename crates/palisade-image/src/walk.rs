@@ -4,6 +4,7 @@
 //! through its `BinaryScanner`; everything else is skipped without being buffered.
 
 use std::cell::{Cell, RefCell};
+use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 use std::rc::Rc;
@@ -14,6 +15,7 @@ use palisade_langpkg::{BinaryScanner, Interest};
 use sha2::{Digest, Sha256};
 
 use crate::Options;
+use crate::source::{Range, RangeReader};
 use crate::tree::{Content, Node, Tree, normalize};
 
 /// Notes kept per layer before the rest are only counted (a hostile layer can hold millions of
@@ -51,6 +53,15 @@ pub(crate) enum Kind {
 pub(crate) enum Data<'a> {
     Stream(&'a mut dyn Read),
     File(&'a Path),
+    /// An entry of an uncompressed layer read in place: `stream` for whole reads, and the
+    /// archive file (a handle of its own) with the entry's data offset for binaries, which are
+    /// read by ELF section instead of whole. `avail`: bytes of the layer from that offset on.
+    InPlace {
+        stream: &'a mut dyn Read,
+        file: &'a mut File,
+        start: u64,
+        avail: u64,
+    },
 }
 
 /// A failure reading a layer's stream: the rest of that layer cannot be read.
@@ -70,14 +81,16 @@ impl std::error::Error for LimitHit {}
 /// Counts and hashes the stored (possibly compressed) bytes of a layer as they are read.
 pub(crate) struct Stored<R> {
     inner: R,
-    pub state: Rc<RefCell<(Sha256, u64)>>,
+    pub state: Rc<RefCell<(Option<Sha256>, u64)>>,
 }
 
 impl<R: Read> Read for Stored<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         let mut st = self.state.borrow_mut();
-        st.0.update(buf.get(..n).unwrap_or_default());
+        if let Some(h) = st.0.as_mut() {
+            h.update(buf.get(..n).unwrap_or_default());
+        }
         st.1 += n as u64;
         Ok(n)
     }
@@ -87,7 +100,7 @@ impl<R: Read> Read for Stored<R> {
 struct Limited<R> {
     inner: R,
     out: u64,
-    stored: Rc<RefCell<(Sha256, u64)>>,
+    stored: Rc<RefCell<(Option<Sha256>, u64)>>,
     max_layer_bytes: u64,
     max_ratio: u64,
     ratio_floor: u64,
@@ -132,7 +145,7 @@ impl<R: Read> Read for Limited<R> {
 pub(crate) fn layer_stream<'r>(
     raw: Box<dyn Read + 'r>,
     options: &Options,
-    stored: Rc<RefCell<(Sha256, u64)>>,
+    stored: Rc<RefCell<(Option<Sha256>, u64)>>,
     hit: Rc<Cell<bool>>,
     diff: Option<Rc<RefCell<Sha256>>>,
 ) -> io::Result<(Box<dyn Read + 'r>, bool)> {
@@ -268,8 +281,6 @@ impl<'o> Walker<'o> {
     /// (what was read before stays applied) and `false`.
     pub fn walk_tar(&mut self, layer: usize, stream: &mut dyn Read) -> bool {
         let mut archive = tar::Archive::new(stream);
-        let mut last = String::from("(start of the layer)");
-        let mut count: u64 = 0;
         let entries = match archive.entries() {
             Ok(e) => e,
             Err(e) => {
@@ -277,6 +288,46 @@ impl<'o> Walker<'o> {
                 return false;
             }
         };
+        self.walk_entries(layer, entries, None)
+    }
+
+    /// Applies an uncompressed layer lying at `range` of a host file without streaming it:
+    /// the data of entries nobody needs is seeked over, binaries are read by section. `None`
+    /// (nothing applied) when the layer is compressed, over `max_layer_bytes` or cannot be
+    /// opened: the caller streams it instead, which applies the limits and words the errors.
+    pub fn walk_tar_in_place(&mut self, layer: usize, range: &Range) -> Option<bool> {
+        if range.len > self.options.max_layer_bytes {
+            return None;
+        }
+        let mut reader =
+            RangeReader::new(File::open(&range.path).ok()?, range.start, range.len).ok()?;
+        let mut magic = [0u8; 4];
+        let n = reader.read(&mut magic).ok()?;
+        let magic = magic.get(..n).unwrap_or_default();
+        if magic.starts_with(&[0x1f, 0x8b]) || magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            return None;
+        }
+        io::Seek::seek(&mut reader, io::SeekFrom::Start(0)).ok()?;
+        let mut side = File::open(&range.path).ok()?;
+        let mut archive = tar::Archive::new(reader);
+        let entries = match archive.entries_with_seek() {
+            Ok(e) => e,
+            Err(e) => {
+                self.note(None, format!("cannot read the layer as tar: {e}"));
+                return Some(false);
+            }
+        };
+        Some(self.walk_entries(layer, entries, Some((&mut side, range))))
+    }
+
+    fn walk_entries<R: Read>(
+        &mut self,
+        layer: usize,
+        entries: tar::Entries<'_, R>,
+        mut in_place: Option<(&mut File, &Range)>,
+    ) -> bool {
+        let mut last = String::from("(start of the layer)");
+        let mut count: u64 = 0;
         for entry in entries {
             let mut entry = match entry {
                 Ok(e) => e,
@@ -319,16 +370,18 @@ impl<'o> Walker<'o> {
             };
             let mode = header.mode().unwrap_or(0);
             let size = entry.size();
-            if let Err(StreamBroken(e)) = self.add(
-                layer,
-                &name,
-                kind,
-                size,
-                mode,
-                link,
-                Data::Stream(&mut entry),
-                true,
-            ) {
+            let offset = entry.raw_file_position();
+            let data = match in_place.as_mut() {
+                Some((file, range)) => Data::InPlace {
+                    stream: &mut entry,
+                    file,
+                    start: range.start.saturating_add(offset),
+                    avail: range.len.saturating_sub(offset),
+                },
+                None => Data::Stream(&mut entry),
+            };
+            if let Err(StreamBroken(e)) = self.add(layer, &name, kind, size, mode, link, data, true)
+            {
                 self.note(
                     Some(&name),
                     format!("layer unreadable inside this entry, rest of the layer not read: {e}"),
@@ -500,11 +553,46 @@ impl<'o> Walker<'o> {
                 }
             }
             Interest::Stream => {
+                // Seekable sources: only the ELF sections that hold package data are read.
+                let data = match data {
+                    Data::File(p) => {
+                        let found = std::fs::File::open(p).and_then(|mut f| {
+                            palisade_langpkg::seek::scan_seekable(path, size, &mut f)
+                        });
+                        return match found {
+                            Ok(found) => Ok(Content::Packages {
+                                read_as: path.to_string(),
+                                found: found.map_err(|e| e.to_string()),
+                            }),
+                            Err(e) => {
+                                self.note(Some(raw_name), format!("cannot read: {e}"));
+                                Ok(Content::Skipped)
+                            }
+                        };
+                    }
+                    // An entry cut short by the archive's end is streamed (and breaks there).
+                    Data::InPlace {
+                        file, start, avail, ..
+                    } if size <= avail => {
+                        let found = RangeReader::new(file, start, size).and_then(|mut r| {
+                            palisade_langpkg::seek::scan_seekable(path, size, &mut r)
+                        });
+                        return match found {
+                            Ok(found) => Ok(Content::Packages {
+                                read_as: path.to_string(),
+                                found: found.map_err(|e| e.to_string()),
+                            }),
+                            Err(e) => Err(StreamBroken(e)),
+                        };
+                    }
+                    Data::InPlace { stream, .. } => Data::Stream(stream),
+                    other => other,
+                };
                 let mut scanner = BinaryScanner::new(path, size);
                 let mut buf = vec![0u8; CHUNK];
                 let mut opened;
                 let reader: &mut dyn Read = match data {
-                    Data::Stream(r) => r,
+                    Data::Stream(r) | Data::InPlace { stream: r, .. } => r,
                     Data::File(p) => match std::fs::File::open(p) {
                         Ok(f) => {
                             opened = f;
@@ -538,7 +626,7 @@ impl<'o> Walker<'o> {
         let cap = usize::try_from(size).unwrap_or(usize::MAX);
         let mut buf = Vec::with_capacity(cap.min(64 << 20));
         match data {
-            Data::Stream(r) => {
+            Data::Stream(r) | Data::InPlace { stream: r, .. } => {
                 r.take(size).read_to_end(&mut buf).map_err(StreamBroken)?;
                 if (buf.len() as u64) < size {
                     return Err(StreamBroken(io::Error::new(

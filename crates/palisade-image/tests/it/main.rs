@@ -11,6 +11,7 @@
 mod build;
 mod hostile;
 mod images;
+mod inplace;
 mod realdata;
 
 use std::path::PathBuf;
