@@ -93,10 +93,15 @@ impl Default for Limits {
 
 /// Objects that referential templates read through `data.inventory`, and the Namespaces the
 /// matcher's `namespaceSelector` reads.
+///
+/// Built once, straight into regorus's value form (keys interned across objects), and shared
+/// by every engine: an evaluation only takes a reference-counted handle to it.
 #[derive(Debug, Clone)]
 pub struct Inventory {
-    tree: Value,
-    rego: Option<regorus::Value>,
+    /// Cluster-scoped `v1` Namespaces by name.
+    namespaces: BTreeMap<String, Value>,
+    /// `{"inventory": {cluster: ..., namespace: ...}}`, regorus's `data`.
+    rego: regorus::Value,
     /// Unique per built inventory: engines keep the last one merged into their data.
     pub(crate) id: u64,
 }
@@ -109,22 +114,30 @@ fn next_inventory_id() -> u64 {
 
 impl Default for Inventory {
     fn default() -> Self {
-        Inventory {
-            tree: Value::Null,
-            rego: None,
-            id: next_inventory_id(),
-        }
+        Inventory::from_objects(std::iter::empty::<Value>())
     }
 }
 
 impl Inventory {
     /// Builds `{cluster: {GV: {KIND: {NAME: obj}}}, namespace: {NS: {GV: {KIND: {NAME: obj}}}}}`.
-    /// Objects without apiVersion, kind or name are skipped (Gatekeeper rejects them).
-    pub fn from_objects<'a>(objects: impl IntoIterator<Item = &'a Value>) -> Inventory {
-        type Kinds = BTreeMap<String, BTreeMap<String, BTreeMap<String, Value>>>;
+    /// Objects without apiVersion, kind or name are skipped (Gatekeeper rejects them); of two
+    /// objects with the same place the later one stays. Takes objects by value or by
+    /// reference: given owned objects, each is dropped once converted, so the caller need
+    /// not hold them all.
+    pub fn from_objects<I>(objects: I) -> Inventory
+    where
+        I: IntoIterator,
+        I::Item: std::borrow::Borrow<Value>,
+    {
+        use std::borrow::Borrow;
+        type Names = BTreeMap<regorus::Value, regorus::Value>;
+        type Kinds = BTreeMap<String, BTreeMap<String, Names>>;
         let mut cluster: Kinds = BTreeMap::new();
         let mut namespaced: BTreeMap<String, Kinds> = BTreeMap::new();
-        for obj in objects {
+        let mut namespaces = BTreeMap::new();
+        let mut keys = rego::Interner::default();
+        for item in objects {
+            let obj: &Value = item.borrow();
             let (Some(gv), Some(kind), Some(name)) = (
                 obj.get("apiVersion").and_then(Value::as_str),
                 obj.get("kind").and_then(Value::as_str),
@@ -134,18 +147,51 @@ impl Inventory {
             };
             let slot = match obj.pointer("/metadata/namespace").and_then(Value::as_str) {
                 Some(ns) if !ns.is_empty() => namespaced.entry(ns.to_owned()).or_default(),
-                _ => &mut cluster,
+                _ => {
+                    if gv == "v1" && kind == "Namespace" {
+                        namespaces.insert(name.to_owned(), obj.clone());
+                    }
+                    &mut cluster
+                }
             };
             slot.entry(gv.to_owned())
                 .or_default()
                 .entry(kind.to_owned())
                 .or_default()
-                .insert(name.to_owned(), obj.clone());
+                .insert(regorus::Value::from(name), keys.convert(obj));
         }
-        let tree = json!({"cluster": cluster, "namespace": namespaced});
-        let rego = Some(regorus::Value::from(json!({ "inventory": tree.clone() })));
+        let kinds = |k: Kinds| {
+            let m: BTreeMap<regorus::Value, regorus::Value> = k
+                .into_iter()
+                .map(|(gv, kinds)| {
+                    let kinds: BTreeMap<regorus::Value, regorus::Value> = kinds
+                        .into_iter()
+                        .map(|(kind, names)| {
+                            (regorus::Value::from(kind), regorus::Value::from(names))
+                        })
+                        .collect();
+                    (regorus::Value::from(gv), regorus::Value::from(kinds))
+                })
+                .collect();
+            regorus::Value::from(m)
+        };
+        let namespaced: BTreeMap<regorus::Value, regorus::Value> = namespaced
+            .into_iter()
+            .map(|(ns, k)| (regorus::Value::from(ns), kinds(k)))
+            .collect();
+        let tree = BTreeMap::from([
+            (regorus::Value::from("cluster"), kinds(cluster)),
+            (
+                regorus::Value::from("namespace"),
+                regorus::Value::from(namespaced),
+            ),
+        ]);
+        let rego = regorus::Value::from(BTreeMap::from([(
+            regorus::Value::from("inventory"),
+            regorus::Value::from(tree),
+        )]));
         Inventory {
-            tree,
+            namespaces,
             rego,
             id: next_inventory_id(),
         }
@@ -153,17 +199,12 @@ impl Inventory {
 
     /// The Namespace object of that name, when the inventory holds it.
     pub fn namespace(&self, name: &str) -> Option<&Value> {
-        self.tree
-            .get("cluster")?
-            .get("v1")?
-            .get("Namespace")?
-            .get(name)
+        self.namespaces.get(name)
     }
 
+    /// regorus's `data` (a reference-counted handle: cheap to clone).
     pub(crate) fn rego_data(&self) -> regorus::Value {
-        self.rego.clone().unwrap_or_else(|| {
-            regorus::Value::from(json!({"inventory": {"cluster": {}, "namespace": {}}}))
-        })
+        self.rego.clone()
     }
 }
 
@@ -541,5 +582,108 @@ fn eval_error(
         policy: c.id(),
         engine,
         message: message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Inventory, Review};
+    use serde_json::{Value, json};
+
+    /// Objects covering every JSON shape: integers of each sign and size, floats, nested
+    /// arrays and objects, empty containers, an object in the "" namespace, a duplicate
+    /// (the later one stays) and objects Gatekeeper skips.
+    fn objects() -> Vec<Value> {
+        vec![
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a", "labels": {"x": "1"}}}),
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "b", "namespace": ""}}),
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                   "metadata": {"name": "d", "namespace": "a"},
+                   "spec": {"replicas": 3, "min": -7, "big": u64::MAX, "ratio": 0.25, "e": 1e300,
+                            "list": [[1, "two", null, true], {}, []], "none": null, "empty": {}}}),
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                   "metadata": {"name": "d", "namespace": "a"}, "spec": {"replicas": 4}}),
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"namespace": "a"}}),
+            json!({"kind": "Service", "metadata": {"name": "no-api-version"}}),
+            json!("not an object"),
+        ]
+    }
+
+    /// The inventory as it was built before it went straight to regorus values: the JSON tree
+    /// converted by regorus's own serde reading.
+    fn through_json(objects: &[Value]) -> regorus::Value {
+        let mut tree = json!({"cluster": {}, "namespace": {}});
+        for obj in objects {
+            let (Some(gv), Some(kind), Some(name)) = (
+                obj.get("apiVersion").and_then(Value::as_str),
+                obj.get("kind").and_then(Value::as_str),
+                obj.pointer("/metadata/name").and_then(Value::as_str),
+            ) else {
+                continue;
+            };
+            let path = match obj.pointer("/metadata/namespace").and_then(Value::as_str) {
+                Some(ns) if !ns.is_empty() => vec!["namespace", ns, gv, kind],
+                _ => vec!["cluster", gv, kind],
+            };
+            let mut at = &mut tree;
+            for p in path {
+                at = at
+                    .as_object_mut()
+                    .map(|m| m.entry(p).or_insert_with(|| json!({})))
+                    .unwrap_or_else(|| unreachable!());
+            }
+            if let Some(m) = at.as_object_mut() {
+                m.insert(name.to_owned(), obj.clone());
+            }
+        }
+        regorus::Value::from(json!({ "inventory": tree }))
+    }
+
+    #[test]
+    fn inventory_holds_what_the_json_tree_held() {
+        let objects = objects();
+        let inv = Inventory::from_objects(&objects);
+        assert_eq!(inv.rego_data(), through_json(&objects));
+        // Owned objects give the same inventory.
+        assert_eq!(
+            Inventory::from_objects(objects.clone()).rego_data(),
+            inv.rego_data()
+        );
+        assert_eq!(
+            inv.rego_data()["inventory"]["namespace"]["a"]["apps/v1"]["Deployment"]["d"]["spec"]["replicas"],
+            regorus::Value::from(4u64)
+        );
+        assert_eq!(inv.namespace("a"), objects.first());
+        assert_eq!(inv.namespace("b"), objects.get(1));
+        assert_eq!(inv.namespace("c"), None);
+        assert_eq!(Inventory::default().rego_data(), through_json(&[]));
+    }
+
+    #[test]
+    fn review_input_is_the_request_converted_by_regorus() {
+        let objects = objects();
+        let ns = objects.first();
+        for object in &objects {
+            let review = Review::of_object(object, ns);
+            let mut expected = review.request.clone();
+            if let Some(m) = expected.as_object_mut() {
+                m.insert("namespaceObject".into(), ns.cloned().unwrap_or(Value::Null));
+            }
+            assert_eq!(
+                crate::rego::review_value(&review),
+                regorus::Value::from(expected)
+            );
+        }
+        // DELETE: Rego's object is the old object.
+        let old = objects.get(2).cloned().unwrap_or_default();
+        let review = Review::new(
+            json!({"operation": "DELETE", "object": null, "oldObject": old.clone()}),
+            None,
+        );
+        assert_eq!(
+            crate::rego::review_value(&review),
+            regorus::Value::from(json!({"operation": "DELETE", "object": old.clone(),
+                "oldObject": old, "namespaceObject": null}))
+        );
     }
 }

@@ -222,21 +222,7 @@ impl RegoProgram {
             // the overrun small.
             check_interval: CHECK_INTERVAL,
         };
-        let rv = review.rego.get_or_init(|| {
-            let mut request = review.request.clone();
-            if let Value::Object(m) = &mut request {
-                // Rego sees DELETE's oldObject as object (Gatekeeper copies it).
-                if review.operation() == "DELETE" && review.object().is_null() {
-                    let old = review.old_object().clone();
-                    m.insert("object".into(), old);
-                }
-                m.insert(
-                    "namespaceObject".into(),
-                    review.namespace_object.clone().unwrap_or(Value::Null),
-                );
-            }
-            regorus::Value::from(request)
-        });
+        let rv = review.rego.get_or_init(|| review_value(review));
         let mut input = std::collections::BTreeMap::new();
         input.insert(regorus::Value::from("review"), rv.clone());
         input.insert(
@@ -306,6 +292,84 @@ impl RegoProgram {
                 (msg, details)
             })
             .collect())
+    }
+}
+
+/// Gatekeeper's `input.review` for Rego: the request with `namespaceObject`, and on DELETE the
+/// old object as `object`.
+pub(crate) fn review_value(review: &Review) -> regorus::Value {
+    let mut keys = Interner::default();
+    let mut request: std::collections::BTreeMap<regorus::Value, regorus::Value> =
+        match &review.request {
+            Value::Object(m) => m
+                .iter()
+                .map(|(k, x)| (regorus::Value::String(keys.key(k)), keys.convert(x)))
+                .collect(),
+            _ => std::collections::BTreeMap::new(),
+        };
+    if review.request.is_object() {
+        // Rego sees DELETE's oldObject as object (Gatekeeper copies it).
+        if review.operation() == "DELETE" && review.object().is_null() {
+            request.insert(
+                regorus::Value::from("object"),
+                keys.convert(review.old_object()),
+            );
+        }
+        request.insert(
+            regorus::Value::from("namespaceObject"),
+            review
+                .namespace_object
+                .as_ref()
+                .map_or(regorus::Value::Null, |n| keys.convert(n)),
+        );
+        regorus::Value::from(request)
+    } else {
+        keys.convert(&review.request)
+    }
+}
+
+/// Converts JSON into regorus values directly (no intermediate copy, unlike
+/// `regorus::Value::from(serde_json::Value)`, which takes the value by ownership and goes
+/// through serde), sharing one allocation per distinct object key: the inventory's thousands
+/// of objects repeat the same few hundred keys.
+#[derive(Default)]
+pub(crate) struct Interner {
+    keys: std::collections::HashSet<Arc<str>>,
+}
+
+impl Interner {
+    pub(crate) fn convert(&mut self, v: &Value) -> regorus::Value {
+        match v {
+            Value::Null => regorus::Value::Null,
+            Value::Bool(b) => regorus::Value::from(*b),
+            Value::String(s) => regorus::Value::from(s.as_str()),
+            Value::Array(a) => {
+                regorus::Value::from(a.iter().map(|x| self.convert(x)).collect::<Vec<_>>())
+            }
+            Value::Object(m) => {
+                let map: std::collections::BTreeMap<regorus::Value, regorus::Value> = m
+                    .iter()
+                    .map(|(k, x)| (regorus::Value::String(self.key(k)), self.convert(x)))
+                    .collect();
+                regorus::Value::from(map)
+            }
+            // As regorus's deserializer reads them: unsigned, signed, else float.
+            Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+                (Some(u), _, _) => regorus::Value::from(u),
+                (None, Some(i), _) => regorus::Value::from(i),
+                (None, None, Some(f)) => regorus::Value::from(f),
+                (None, None, None) => regorus::Value::Undefined,
+            },
+        }
+    }
+
+    fn key(&mut self, k: &str) -> Arc<str> {
+        if let Some(have) = self.keys.get(k) {
+            return Arc::clone(have);
+        }
+        let new: Arc<str> = Arc::from(k);
+        self.keys.insert(Arc::clone(&new));
+        new
     }
 }
 
