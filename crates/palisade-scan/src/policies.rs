@@ -16,8 +16,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-/// Family of every policy finding.
-pub const FAMILY: &str = "policy";
+/// Family of every policy finding (the one waivers know: `policy`, `KIND/NAME`,
+/// `ValidatingAdmissionPolicy/NAME`).
+pub const FAMILY: &str = palisade_rules::config::POLICY_FAMILY;
 
 /// Kind of the input errors and notes about policies.
 const KIND: &str = "policy";
