@@ -511,6 +511,18 @@ fn image_table_lists_packages_then_vulnerabilities() {
     assert!(!text.contains('\x1b'), "no colour when not a terminal");
 }
 
+fn sarif_schema_errors(sarif: &Value) -> Vec<String> {
+    let schema: Value = serde_json::from_slice(
+        &std::fs::read(root().join("testdata/sarif-schema/sarif-schema-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    validator
+        .iter_errors(sarif)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
 #[test]
 fn image_sarif_is_valid_one_rule_per_id_located_at_the_binary() {
     let (code, sarif, stderr) = run(&[
@@ -524,15 +536,7 @@ fn image_sarif_is_valid_one_rule_per_id_located_at_the_binary() {
         "never",
     ]);
     assert_eq!(code, 0, "{stderr}");
-    let schema: Value = serde_json::from_slice(
-        &std::fs::read(root().join("testdata/sarif-schema/sarif-schema-2.1.0.json")).unwrap(),
-    )
-    .unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(&sarif)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
+    let errors = sarif_schema_errors(&sarif);
     assert!(errors.is_empty(), "{errors:#?}");
     let run0 = &sarif["runs"][0];
     let rules: Vec<&str> = run0["tool"]["driver"]["rules"]
@@ -869,6 +873,8 @@ fn image_sarif_invocation_reports_unreadable_inputs() {
         "never",
     ]);
     assert_eq!(code, 2, "{stderr}");
+    let errors = sarif_schema_errors(&sarif);
+    assert!(errors.is_empty(), "{errors:#?}");
     let inv = &sarif["runs"][0]["invocations"][0];
     assert_eq!(inv["executionSuccessful"], false);
     let errors: Vec<&Value> = inv["toolExecutionNotifications"]
