@@ -460,12 +460,18 @@ fn scan_cluster(args: &ScanArgs, scan: &mut Scan) -> Result<()> {
         Some(ns) => palisade_kube::Scope::One(ns.clone()),
         None => palisade_kube::Scope::All,
     };
+    // An image list reads pod templates only: ConfigMaps, Secrets and RBAC are not listed.
+    let kinds: Vec<&palisade_kube::Kind> = palisade_kube::KINDS
+        .iter()
+        .copied()
+        .filter(|k| !args.images || has_pod_template(k))
+        .collect();
     let (context, summary) = palisade_kube::block_on(async {
         let cluster = palisade_kube::connect(&opts).await?;
         let context = cluster.context().to_owned();
         let summary = cluster
             .list(
-                palisade_kube::KINDS,
+                &kinds,
                 &scope,
                 &palisade_kube::ListOptions::default(),
                 |page| scan.add_page(&context, page.items),
@@ -484,6 +490,14 @@ fn scan_cluster(args: &ScanArgs, scan: &mut Scan) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// The kind holds a pod template where Pod Security Admission looks for one (asked of the
+/// rules' own table through an object that has every template position).
+fn has_pod_template(k: &palisade_kube::Kind) -> bool {
+    let probe = serde_json::json!({"apiVersion": k.api_version(), "kind": k.kind, "template": {},
+        "spec": {"template": {}, "jobTemplate": {"spec": {"template": {}}}}});
+    palisade_rules::pss::pod_template(&probe).is_some()
 }
 
 fn parse_level(s: &str) -> Result<PssLevel, String> {

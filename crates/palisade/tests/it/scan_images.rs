@@ -89,6 +89,24 @@ fn cluster_images_name_the_top_owner_and_the_resolved_digest() {
     );
     assert_eq!(bad["registry"], Value::Null);
     assert_eq!(v["summary"]["invalid"], 1);
+    // Only kinds with pod templates are listed.
+    let paths: Vec<String> = server.seen().into_iter().map(|s| s.path).collect();
+    for listed in [
+        "/api/v1/pods",
+        "/apis/apps/v1/replicasets",
+        "/apis/batch/v1/cronjobs",
+    ] {
+        assert!(
+            paths.iter().any(|p| p == listed),
+            "{listed} not in {paths:?}"
+        );
+    }
+    assert!(
+        !paths
+            .iter()
+            .any(|p| p.ends_with("/secrets") || p.ends_with("/configmaps") || p.contains("rbac")),
+        "{paths:?}"
+    );
 }
 
 #[test]
