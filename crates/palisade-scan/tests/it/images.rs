@@ -357,3 +357,44 @@ fn parser_agrees_with_distribution_reference() {
         "differ from Go: {unexpected:#?}\nlisted in deviations.txt but agree now: {fixed:#?}"
     );
 }
+
+/// The corpus read as files and handed over as cluster objects (owner deduplication off on
+/// both sides) lists the same images, used by the same workloads and containers.
+#[test]
+fn corpus_as_files_and_as_objects_lists_the_same_images() {
+    let uses = |list: &ImageList| {
+        let mut v: Vec<String> = list
+            .images
+            .iter()
+            .flat_map(|i| {
+                i.workloads.iter().map(move |u| {
+                    format!(
+                        "{} {} {} {} {}",
+                        i.image,
+                        u.workload(),
+                        u.container_list,
+                        u.container,
+                        u.reference
+                    )
+                })
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let mut scan = Scan::new(options()).unwrap();
+    scan.add(Source::Paths(vec![corpus()]));
+    let files = scan.finish().images.unwrap();
+    let loaded = palisade_yaml::load_paths(&[corpus()], &palisade_yaml::Limits::default());
+    let values: Vec<Value> = loaded.documents.into_iter().map(|d| d.value).collect();
+    let objects = scan_objects(
+        Options {
+            dedup_owned: Some(false),
+            ..options()
+        },
+        values,
+    );
+    let from_objects = objects.images.unwrap();
+    assert_eq!(uses(&files), uses(&from_objects));
+    assert_eq!(uses(&files).len(), 181);
+}
