@@ -24,7 +24,9 @@ pub(crate) fn packages(
         if line.trim().is_empty() {
             if any {
                 let [p, v, a, o, l] = std::mem::take(&mut rec);
-                match (p, v) {
+                // An empty field is no field (found by fuzzing).
+                let nonempty = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
+                match (nonempty(p), nonempty(v)) {
                     (Some(name), Some(version)) => {
                         let purl = purl::build(
                             "apk",

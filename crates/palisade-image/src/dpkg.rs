@@ -97,9 +97,12 @@ pub(crate) fn packages(
         if !installed(s.status.as_deref()) {
             continue;
         }
-        let (Some(name), Some(version)) = (s.package, s.version) else {
+        // An empty field is no field: a package without a name or version cannot be
+        // identified or matched (found by fuzzing).
+        let nonempty = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
+        let (Some(name), Some(version)) = (nonempty(s.package), nonempty(s.version)) else {
             problems.push(format!(
-                "stanza at line {} has no Package or no Version field; skipped",
+                "stanza at line {} has no (or an empty) Package or Version field; skipped",
                 s.line
             ));
             continue;
