@@ -170,7 +170,10 @@ pub(crate) fn packages(
         // An empty tag is no tag (found by fuzzing).
         let nonempty = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
         let (Some(name), Some(version)) = (nonempty(h.name), nonempty(h.version)) else {
-            problems.push(format!("header {}: no (or an empty) NAME or VERSION tag", i + 1));
+            problems.push(format!(
+                "header {}: no (or an empty) NAME or VERSION tag",
+                i + 1
+            ));
             continue;
         };
         // Public keys imported into rpm are stored as pseudo-packages.
