@@ -182,14 +182,17 @@ pub fn inventory(path: &Path, options: &Options) -> Result<Inventory, ImageError
 fn read_layer(
     walker: &mut Walker<'_>,
     index: usize,
-    raw: Box<dyn std::io::Read>,
+    raw: Box<dyn std::io::Read + Send>,
     verify: Option<&str>,
     want_diff: bool,
 ) -> Option<String> {
     use sha2::Digest;
     // The stored bytes are hashed only when they are checked or are the diff ID (plain tar).
     let hash_stored = verify.is_some() || want_diff;
-    let stored = Rc::new(RefCell::new((hash_stored.then(sha2::Sha256::new), 0u64)));
+    let stored = std::sync::Arc::new(std::sync::Mutex::new((
+        hash_stored.then(sha2::Sha256::new),
+        0u64,
+    )));
     let diff = want_diff.then(|| Rc::new(RefCell::new(sha2::Sha256::new())));
     let hit = Rc::new(Cell::new(false));
     let (mut stream, compressed) =
@@ -212,7 +215,7 @@ fn read_layer(
         return None;
     }
     drop(stream);
-    let (hasher, _) = Rc::try_unwrap(stored).ok()?.into_inner();
+    let (hasher, _) = std::sync::Arc::try_unwrap(stored).ok()?.into_inner().ok()?;
     let stored_digest = format!("sha256:{:x}", hasher?.finalize());
     if let Some(exp) = verify
         && exp.starts_with("sha256:")

@@ -81,7 +81,7 @@ impl Container {
     }
 
     /// Opens a member for streaming.
-    pub fn open(&self, member: &str) -> io::Result<Box<dyn Read>> {
+    pub fn open(&self, member: &str) -> io::Result<Box<dyn Read + Send>> {
         match self {
             Container::Dir(d) => Ok(Box::new(File::open(d.join(member))?)),
             Container::Tar { path, members } => {

@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use palisade_core::inventory::InventoryNote;
 use palisade_langpkg::{BinaryScanner, Interest};
@@ -81,13 +81,26 @@ impl std::error::Error for LimitHit {}
 /// Counts and hashes the stored (possibly compressed) bytes of a layer as they are read.
 pub(crate) struct Stored<R> {
     inner: R,
-    pub state: Rc<RefCell<(Option<Sha256>, u64)>>,
+    pub state: StoredState,
+}
+
+/// The stored bytes' hash (when wanted) and count, shared with the decoding thread.
+pub(crate) type StoredState = Arc<Mutex<(Option<Sha256>, u64)>>;
+
+fn stored_count(state: &StoredState) -> u64 {
+    match state.lock() {
+        Ok(g) => g.1,
+        Err(poisoned) => poisoned.into_inner().1,
+    }
 }
 
 impl<R: Read> Read for Stored<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        let mut st = self.state.borrow_mut();
+        let mut st = match self.state.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
         if let Some(h) = st.0.as_mut() {
             h.update(buf.get(..n).unwrap_or_default());
         }
@@ -100,7 +113,7 @@ impl<R: Read> Read for Stored<R> {
 struct Limited<R> {
     inner: R,
     out: u64,
-    stored: Rc<RefCell<(Option<Sha256>, u64)>>,
+    stored: StoredState,
     max_layer_bytes: u64,
     max_ratio: u64,
     ratio_floor: u64,
@@ -125,7 +138,7 @@ impl<R: Read> Read for Limited<R> {
             ))));
         }
         if self.compressed && self.out > self.ratio_floor {
-            let stored = self.stored.borrow().1.max(1);
+            let stored = stored_count(&self.stored).max(1);
             if self.out / stored > self.max_ratio {
                 self.hit.set(true);
                 return Err(io::Error::other(LimitHit(format!(
@@ -142,13 +155,13 @@ impl<R: Read> Read for Limited<R> {
 /// magic (media types are not trusted: Docker >= 25 stores uncompressed layers under gzip
 /// names), decompressed, with the limits applied. Also says whether it was compressed; `diff`
 /// then receives the uncompressed bytes (for plain tars the stored hash is already the diff ID).
-pub(crate) fn layer_stream<'r>(
-    raw: Box<dyn Read + 'r>,
+pub(crate) fn layer_stream(
+    raw: Box<dyn Read + Send>,
     options: &Options,
-    stored: Rc<RefCell<(Option<Sha256>, u64)>>,
+    stored: StoredState,
     hit: Rc<Cell<bool>>,
     diff: Option<Rc<RefCell<Sha256>>>,
-) -> io::Result<(Box<dyn Read + 'r>, bool)> {
+) -> io::Result<(Box<dyn Read>, bool)> {
     let mut buffered = BufReader::with_capacity(
         256 << 10,
         Stored {
@@ -157,13 +170,14 @@ pub(crate) fn layer_stream<'r>(
         },
     );
     let head = buffered.fill_buf()?;
-    let (inner, compressed): (Box<dyn Read + 'r>, bool) = if head.starts_with(&[0x1f, 0x8b]) {
+    // Decompression runs on a thread of its own, overlapping the tar walk and binary scans.
+    let (inner, compressed): (Box<dyn Read>, bool) = if head.starts_with(&[0x1f, 0x8b]) {
         (
-            Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
+            Box::new(Piped::spawn(flate2::bufread::MultiGzDecoder::new(buffered))),
             true,
         )
     } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        (Box::new(ZstdFrames::new(buffered)), true)
+        (Box::new(Piped::spawn(ZstdFrames::new(buffered))), true)
     } else {
         (Box::new(buffered), false)
     };
@@ -181,6 +195,110 @@ pub(crate) fn layer_stream<'r>(
         }),
         compressed,
     ))
+}
+
+/// Chunks of decompressed bytes in flight between the decoding thread and the reader.
+const PIPE_CHUNKS: usize = 3;
+const PIPE_CHUNK: usize = 1 << 20;
+
+/// A reader whose bytes are produced by `R` on another thread (memory: a few chunks).
+struct Piped {
+    rx: Option<std::sync::mpsc::Receiver<io::Result<Vec<u8>>>>,
+    /// Spent chunks go back to the thread (no allocation or page release per chunk).
+    back: std::sync::mpsc::Sender<Vec<u8>>,
+    handle: Option<std::thread::JoinHandle<()>>,
+    current: Vec<u8>,
+    at: usize,
+}
+
+impl Piped {
+    fn spawn<R: Read + Send + 'static>(mut source: R) -> Self {
+        let (tx, rx) = std::sync::mpsc::sync_channel(PIPE_CHUNKS);
+        let (back, spent) = std::sync::mpsc::channel::<Vec<u8>>();
+        let handle = std::thread::spawn(move || {
+            loop {
+                let mut buf = spent.try_recv().unwrap_or_default();
+                buf.resize(PIPE_CHUNK, 0);
+                let mut filled = 0;
+                let result = loop {
+                    match source.read(buf.get_mut(filled..).unwrap_or_default()) {
+                        Ok(0) => break Ok(()),
+                        Ok(n) => {
+                            filled += n;
+                            if filled == buf.len() {
+                                break Ok(());
+                            }
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => break Err(e),
+                    }
+                };
+                let end = filled < buf.len();
+                buf.truncate(filled);
+                if filled > 0 && tx.send(Ok(buf)).is_err() {
+                    return;
+                }
+                if let Err(e) = result {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+                if end {
+                    return;
+                }
+            }
+        });
+        Piped {
+            rx: Some(rx),
+            back,
+            handle: Some(handle),
+            current: Vec::new(),
+            at: 0,
+        }
+    }
+}
+
+impl Read for Piped {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.at >= self.current.len() {
+            let Some(rx) = self.rx.as_ref() else {
+                return Ok(0);
+            };
+            match rx.recv() {
+                Ok(Ok(chunk)) => {
+                    let spent = std::mem::replace(&mut self.current, chunk);
+                    let _ = self.back.send(spent);
+                    self.at = 0;
+                }
+                Ok(Err(e)) => {
+                    self.rx = None;
+                    return Err(e);
+                }
+                // The thread finished: end of stream.
+                Err(_) => {
+                    self.rx = None;
+                    return Ok(0);
+                }
+            }
+        }
+        let avail = self.current.get(self.at..).unwrap_or_default();
+        let n = avail.len().min(buf.len());
+        if let (Some(dst), Some(src)) = (buf.get_mut(..n), avail.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        self.at += n;
+        Ok(n)
+    }
+}
+
+impl Drop for Piped {
+    fn drop(&mut self) {
+        // Closing the channel stops the thread at its next chunk; joining it releases the
+        // shared stored-bytes state before the caller reads it.
+        self.rx = None;
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
 }
 
 /// zstd streams may hold several frames back to back; ruzstd's streaming decoder reads one.
