@@ -71,6 +71,7 @@ fn base() -> &'static Context<'static> {
         let mut base = Context::default().with_all();
         base.add_function("dyn", dyn_fn);
         base.add_function(GUARD, step_guard);
+        crate::authz::register(&mut base);
         base
     })
 }
@@ -112,6 +113,7 @@ impl CelReview {
             "namespaceObject",
             review.namespace_object.as_ref().map_or(Value::Null, to_cel),
         );
+        crate::authz::bind(&mut scope, review.authorizer.as_ref(), &review.request);
         CelReview {
             scope,
             shared: std::sync::Mutex::new(HashMap::new()),
@@ -294,6 +296,13 @@ fn rewrite(e: &mut IdedExpr, declared: &HashSet<String>) -> Result<(), String> {
                 } else {
                     Expr::Ident(format!("variables.{}", sel.field))
                 })
+            } else if let Expr::Ident(root) = &sel.operand.expr
+                && root == "authorizer"
+                && sel.field == "requestResource"
+                && !sel.test
+            {
+                // Bound as a variable of its own, as the API server declares it.
+                Some(Expr::Ident("authorizer.requestResource".to_owned()))
             } else {
                 rewrite(&mut sel.operand, declared)?;
                 None

@@ -3,6 +3,7 @@
 //! `data.inventory` for referential templates, and gator-format test suites (`suite`).
 //! [`PolicySet`] is the one entry point the scanner and the binary use; it never prints.
 
+mod authz;
 mod cel;
 mod matching;
 mod model;
@@ -13,6 +14,7 @@ mod vap;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+pub use authz::Authorizer;
 pub use cel::{MAX_STEPS as CEL_MAX_STEPS, MAX_VALUE_BYTES as CEL_MAX_VALUE_BYTES};
 pub use model::{Action, Constraint, Template};
 use palisade_core::Severity;
@@ -218,6 +220,8 @@ pub struct Review {
     /// The review converted for each engine once, shared by every constraint.
     pub(crate) rego: std::sync::OnceLock<regorus::Value>,
     pub(crate) cel: std::sync::OnceLock<std::sync::Arc<cel::CelReview>>,
+    /// The RBAC set CEL's `authorizer` answers from (None: its checks are errored).
+    pub(crate) authorizer: Option<std::sync::Arc<Authorizer>>,
 }
 
 impl Review {
@@ -228,7 +232,14 @@ impl Review {
             namespace_object,
             rego: std::sync::OnceLock::new(),
             cel: std::sync::OnceLock::new(),
+            authorizer: None,
         }
+    }
+
+    /// The RBAC set CEL's `authorizer` answers from for this review.
+    pub fn with_authorizer(mut self, authorizer: Option<std::sync::Arc<Authorizer>>) -> Review {
+        self.authorizer = authorizer;
+        self
     }
 
     /// A plain object as audit and gator review it: `{kind, object, name, namespace}`,
@@ -312,6 +323,8 @@ pub struct PolicySet {
     constraints: Vec<Constraint>,
     vaps: vap::VapSet,
     limits: Limits,
+    /// The RBAC set CEL's `authorizer` answers from in the reviews this set builds.
+    authorizer: Option<std::sync::Arc<Authorizer>>,
 }
 
 impl PolicySet {
@@ -331,6 +344,13 @@ impl PolicySet {
         let (set, more) = PolicySet::from_documents(&loaded.documents, Limits::default());
         errors.extend(more);
         (set, errors)
+    }
+
+    /// The RBAC set CEL's `authorizer` answers from in [`PolicySet::evaluate`],
+    /// [`PolicySet::evaluate_request`] and [`PolicySet::evaluate_vaps`] (None: every check is
+    /// errored, saying no RBAC objects were given).
+    pub fn set_authorizer(&mut self, authorizer: Option<std::sync::Arc<Authorizer>>) {
+        self.authorizer = authorizer;
     }
 
     /// Same as [`PolicySet::load`] over documents already read.
@@ -410,7 +430,8 @@ impl PolicySet {
                 ns_owned.as_ref()
             }
         };
-        let review = Review::of_object(object, namespace_object);
+        let review =
+            Review::of_object(object, namespace_object).with_authorizer(self.authorizer.clone());
         let mut out = Vec::new();
         let mut errors = Vec::new();
         for c in &self.constraints {
@@ -442,7 +463,8 @@ impl PolicySet {
         deadline: Option<std::time::Instant>,
     ) -> Outcome {
         let mut out = Outcome::default();
-        let review = Review::new(request.clone(), namespace_object.cloned());
+        let review = Review::new(request.clone(), namespace_object.cloned())
+            .with_authorizer(self.authorizer.clone());
         let object = match review.object() {
             Value::Object(_) => review.object(),
             _ => review.old_object(),
@@ -498,10 +520,21 @@ impl PolicySet {
         object: &Value,
         namespace_object: Option<&Value>,
     ) -> (Vec<Violation>, Vec<PolicyError>) {
+        self.evaluate_vaps_with(object, namespace_object, self.authorizer.clone())
+    }
+
+    /// [`PolicySet::evaluate_vaps`] with `authorizer` answering from that RBAC set.
+    pub fn evaluate_vaps_with(
+        &self,
+        object: &Value,
+        namespace_object: Option<&Value>,
+        authorizer: Option<std::sync::Arc<Authorizer>>,
+    ) -> (Vec<Violation>, Vec<PolicyError>) {
         let (mut out, mut errors) = (Vec::new(), Vec::new());
         if !self.vaps.is_empty() {
             // A scanned object is reviewed as its CREATE.
-            let mut review = Review::of_object(object, namespace_object);
+            let mut review =
+                Review::of_object(object, namespace_object).with_authorizer(authorizer);
             if let Value::Object(m) = &mut review.request {
                 m.insert("operation".into(), Value::String("CREATE".into()));
             }

@@ -1,4 +1,5 @@
 //! Integration tests: gatekeeper-library conformance, loader errors, limits, evaluate().
+mod authorizer;
 mod cel_limits;
 mod conformance;
 mod fuzz_regressions;
