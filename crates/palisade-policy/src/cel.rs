@@ -224,6 +224,8 @@ pub(crate) struct CelProgram {
     /// copies it, so a program that does not read it does not get it.
     reads_params: bool,
     reads_gatekeeper_params: bool,
+    /// Whether any expression reads `authorizer` (the caller then needs an RBAC set).
+    reads_authorizer: bool,
 }
 
 struct Validation {
@@ -498,7 +500,14 @@ impl CelProgram {
             fail,
             reads_params: read.contains("params"),
             reads_gatekeeper_params: read.contains("variables.params"),
+            reads_authorizer: read.contains("authorizer")
+                || read.contains("authorizer.requestResource"),
         })
+    }
+
+    /// Whether any expression reads `authorizer` or `authorizer.requestResource`.
+    pub(crate) fn reads_authorizer(&self) -> bool {
+        self.reads_authorizer
     }
 
     /// Whether errors deny (`failurePolicy: Fail`, the default).

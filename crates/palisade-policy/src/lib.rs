@@ -507,6 +507,17 @@ impl PolicySet {
         out
     }
 
+    /// Whether a ValidatingAdmissionPolicy or a CEL template reads `authorizer`: only then
+    /// does a caller need to build the RBAC set ([`PolicySet::set_authorizer`]).
+    pub fn reads_authorizer(&self) -> bool {
+        self.vaps.reads_authorizer()
+            || self.templates.iter().any(|t| {
+                t.cel
+                    .as_ref()
+                    .is_some_and(cel::CelProgram::reads_authorizer)
+            })
+    }
+
     /// Constraints plus ValidatingAdmissionPolicyBindings loaded.
     pub fn policy_count(&self) -> usize {
         self.constraints.len() + self.vaps.binding_count()

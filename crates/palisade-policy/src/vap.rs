@@ -53,6 +53,13 @@ impl VapSet {
         self.policies.is_empty()
     }
 
+    /// Whether a policy's expressions read `authorizer`.
+    pub(crate) fn reads_authorizer(&self) -> bool {
+        self.policies
+            .iter()
+            .any(|p| p.program.as_ref().is_ok_and(CelProgram::reads_authorizer))
+    }
+
     pub(crate) fn binding_count(&self) -> usize {
         self.bindings.len()
     }

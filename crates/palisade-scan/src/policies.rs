@@ -8,7 +8,7 @@ use palisade_core::{
     Document, FieldPath, Finding, InputError, ObjectRef, Origin, RuleMeta, Severity,
     SuppressedFinding,
 };
-use palisade_policy::{Action, Inventory, PolicyError, PolicySet, Review, Violation};
+use palisade_policy::{Action, Authorizer, Inventory, PolicyError, PolicySet, Review, Violation};
 use palisade_rules::config::{Config, Date};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -41,6 +41,9 @@ pub struct Policies {
     /// (apiGroup, kind) patterns (`*` for any) the constraints' `match.kinds` name; None when
     /// some policy may match any object (a constraint without kinds, any VAP).
     kinds: Option<Vec<(String, String)>>,
+    /// Whether a CEL expression reads `authorizer`: the scanned RBAC objects are then kept and
+    /// answer its checks.
+    reads_authorizer: bool,
     /// Load errors (file, line, the compiler's message).
     errors: Vec<InputError>,
 }
@@ -279,6 +282,7 @@ impl Policies {
         rules.sort_by(|a, b| a.id.cmp(b.id));
         rules.dedup_by(|a, b| a.id == b.id);
         Policies {
+            reads_authorizer: set.reads_authorizer(),
             set,
             rules,
             ids,
@@ -308,6 +312,12 @@ impl Policies {
         matched
             || (kind == "Namespace" && group.is_empty())
             || (self.reads_inventory && self.synced(v))
+            || (self.reads_authorizer
+                && group == "rbac.authorization.k8s.io"
+                && matches!(
+                    kind,
+                    "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding"
+                ))
     }
 
     /// Whether `v` goes into `data.inventory`.
@@ -473,6 +483,12 @@ pub(crate) fn review_all(
         // Only Namespaces: what namespaceSelector reads.
         Inventory::from_objects(namespaces)
     };
+    // `authorizer` answers from the scanned Roles and bindings. A scanned object has no
+    // requesting user, so checks on `authorizer` itself are errored (failurePolicy decides);
+    // `authorizer.serviceAccount(ns, name)` checks are answered.
+    let authorizer = policies
+        .reads_authorizer
+        .then(|| std::sync::Arc::new(Authorizer::from_documents(docs, false)));
     let ns_by_name: HashMap<&str, &Value> = namespaces
         .iter()
         .filter_map(|n| Some((n.pointer("/metadata/name")?.as_str()?, n)))
@@ -500,6 +516,7 @@ pub(crate) fn review_all(
                         policies,
                         &doc,
                         &inventory,
+                        authorizer.as_ref(),
                         &ns_by_name,
                         &disabled,
                         origins,
@@ -601,6 +618,7 @@ fn review_one(
     policies: &Policies,
     doc: &Document,
     inventory: &Inventory,
+    authorizer: Option<&std::sync::Arc<Authorizer>>,
     namespaces: &HashMap<&str, &Value>,
     disabled: &[AtomicBool],
     origins: &HashMap<String, Origin>,
@@ -613,7 +631,7 @@ fn review_one(
         .pointer("/metadata/namespace")
         .and_then(Value::as_str)
         .and_then(|n| namespaces.get(n).copied());
-    let review = Review::of_object(v, ns_obj);
+    let review = Review::of_object(v, ns_obj).with_authorizer(authorizer.cloned());
     let mut violations: Vec<(Violation, Option<String>)> = Vec::new();
     let mut problems: Vec<PolicyError> = Vec::new();
     let set = &policies.set;
@@ -631,7 +649,7 @@ fn review_one(
             }
         }
     }
-    let (found, errs) = set.evaluate_vaps(v, ns_obj);
+    let (found, errs) = set.evaluate_vaps_with(v, ns_obj, authorizer.cloned());
     problems.extend(errs);
     // A VAP violation names `POLICY/BINDING`: the rule is the policy, the binding goes in the
     // message.

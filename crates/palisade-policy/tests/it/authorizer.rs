@@ -443,3 +443,10 @@ fn documented_examples() {
         );
     }
 }
+
+#[test]
+fn sets_say_whether_they_read_the_authorizer() {
+    assert!(policy("authorizer.path('/x').check('get').allowed()", "Fail").reads_authorizer());
+    assert!(policy("authorizer.requestResource.check('get').allowed()", "Fail").reads_authorizer());
+    assert!(!policy("object.data.size() > 0", "Fail").reads_authorizer());
+}

@@ -628,3 +628,94 @@ fn owner_deduplication_treats_policy_findings_like_the_others() {
     let all = scan(options(policies), vec![m]);
     assert_eq!(hits(&all).len(), 2, "{:?}", hits(&all));
 }
+
+/// A ValidatingAdmissionPolicy that asks `authorizer` about the workload's service account:
+/// answered from the Roles and bindings of the scan (any file). Checks on the request's own
+/// user cannot be answered offline (a scanned object has no user): an error, which
+/// failurePolicy turns into a finding (Fail) or nothing (Ignore).
+#[test]
+fn authorizer_answers_from_the_scanned_rbac_objects() {
+    let dir = tempfile::tempdir().unwrap();
+    let vap = |name: &str, expr: &str, failure: &str| {
+        format!(
+            r#"apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata:
+  name: {name}
+spec:
+  failurePolicy: {failure}
+  matchConstraints:
+    resourceRules:
+      - apiGroups: ["apps"]
+        apiVersions: ["v1"]
+        operations: ["CREATE"]
+        resources: ["deployments"]
+  validations:
+    - expression: "{expr}"
+      message: "{name} failed"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata:
+  name: {name}-binding
+spec:
+  policyName: {name}
+  validationActions: [Deny]
+---
+"#
+        )
+    };
+    let sa_reads_secrets = "!authorizer.serviceAccount(object.metadata.namespace, object.spec.template.spec.serviceAccountName).group('').resource('secrets').namespace(object.metadata.namespace).check('get').allowed()";
+    let own = "authorizer.group('apps').resource('deployments').namespace(object.metadata.namespace).check('create').allowed()";
+    let policies = write(
+        dir.path(),
+        "vap.yaml",
+        &format!(
+            "{}{}{}",
+            vap("sa-no-secrets", sa_reads_secrets, "Fail"),
+            vap("own-fail", own, "Fail"),
+            vap("own-ignore", own, "Ignore"),
+        ),
+    );
+    let rbac = write(
+        dir.path(),
+        "rbac.yaml",
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: secret-reader\nrules:\n  - apiGroups: [\"\"]\n    resources: [secrets]\n    verbs: [get, list]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: reader-reads\n  namespace: shop\nsubjects:\n  - kind: ServiceAccount\n    name: reader\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: secret-reader\n",
+    );
+    let deploy = |name: &str, sa: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  namespace: shop\nspec:\n  template:\n    spec:\n      serviceAccountName: {sa}\n      containers:\n        - name: c\n          image: nginx:1\n---\n"
+        )
+    };
+    let m = write(
+        dir.path(),
+        "deploy.yaml",
+        &format!("{}{}", deploy("reads", "reader"), deploy("plain", "plain")),
+    );
+    let o = scan(options(vec![policies.clone()]), vec![m.clone(), rbac]);
+    assert!(o.errors.is_empty(), "{:?}", o.errors);
+    assert_eq!(
+        hits(&o),
+        [
+            "Deployment shop/plain own-fail",
+            "Deployment shop/reads own-fail",
+            "Deployment shop/reads sa-no-secrets",
+        ]
+    );
+    let own_fail = o.findings.iter().find(|f| f.rule == "own-fail").unwrap();
+    assert!(
+        own_fail.message.contains("request has no user"),
+        "{}",
+        own_fail.message
+    );
+    // Without the RBAC objects nothing grants the service account anything.
+    let o = scan(options(vec![policies]), vec![m]);
+    assert!(o.errors.is_empty(), "{:?}", o.errors);
+    assert_eq!(
+        hits(&o),
+        [
+            "Deployment shop/plain own-fail",
+            "Deployment shop/reads own-fail",
+        ]
+    );
+}
