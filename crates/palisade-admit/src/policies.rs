@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
-use palisade_policy::{Action, Inventory, PolicyError, PolicySet};
+use palisade_policy::{Action, Authorizer, Inventory, PolicyError, PolicySet};
 use serde_json::{Value, json};
 
 use crate::metrics::Metrics;
@@ -70,6 +70,8 @@ pub struct PolicyStore {
     current: RwLock<Arc<Loaded>>,
     fingerprint: Mutex<Vec<(PathBuf, Option<SystemTime>, u64)>>,
     inventory: Inventory,
+    /// The RBAC set CEL's `authorizer` answers from (bound to each request's userInfo).
+    authorizer: Arc<Authorizer>,
 }
 
 /// What the policies found for one review.
@@ -85,7 +87,10 @@ pub struct Outcome {
     pub annotations: Vec<String>,
 }
 
-fn load(opts: &PolicyOptions) -> Result<Loaded, PolicyLoadError> {
+/// Until [`PolicyStore::with_rbac_objects`]: every `authorizer` check is errored with this.
+const NO_RBAC: &str = "admit was given no RBAC objects to answer authorizer checks from (pass the Roles, ClusterRoles and bindings with --objects)";
+
+fn load(opts: &PolicyOptions, authorizer: &Arc<Authorizer>) -> Result<Loaded, PolicyLoadError> {
     let limits = palisade_policy::Limits {
         rego_time: opts.timeout,
     };
@@ -98,7 +103,8 @@ fn load(opts: &PolicyOptions) -> Result<Loaded, PolicyLoadError> {
             message: e.to_string(),
         })
         .collect();
-    let (gatekeeper, more) = PolicySet::from_documents(&read.documents, limits);
+    let (mut gatekeeper, more) = PolicySet::from_documents(&read.documents, limits);
+    gatekeeper.set_authorizer(Some(authorizer.clone()));
     errors.extend(more);
     if !errors.is_empty() {
         return Err(PolicyLoadError { errors });
@@ -157,13 +163,38 @@ impl PolicyStore {
     /// single Constraint or binding.
     pub fn load(opts: PolicyOptions) -> Result<PolicyStore, PolicyLoadError> {
         let fp = fingerprint(&opts.paths);
-        let loaded = load(&opts)?;
+        let authorizer = Arc::new(Authorizer::unavailable(NO_RBAC));
+        let loaded = load(&opts, &authorizer)?;
         Ok(PolicyStore {
             opts,
             current: RwLock::new(Arc::new(loaded)),
             fingerprint: Mutex::new(fp),
             inventory: Inventory::default(),
+            authorizer,
         })
+    }
+
+    /// CEL's `authorizer` answers from the Roles, ClusterRoles, RoleBindings and
+    /// ClusterRoleBindings in `paths` (the `--objects` files; other objects are ignored) for
+    /// the request's user and groups. An unreadable file or bad YAML is an error naming it.
+    pub fn with_rbac_objects(mut self, paths: &[PathBuf]) -> Result<PolicyStore, PolicyLoadError> {
+        let read = palisade_yaml::load_paths(paths, &palisade_yaml::Limits::default());
+        if !read.errors.is_empty() {
+            return Err(PolicyLoadError {
+                errors: read
+                    .errors
+                    .iter()
+                    .map(|e| PolicyError::Read {
+                        file: e.file.clone(),
+                        message: format!("--objects (RBAC for authorizer): {e}"),
+                    })
+                    .collect(),
+            });
+        }
+        self.authorizer = Arc::new(Authorizer::from_documents(&read.documents, false));
+        let loaded = load(&self.opts, &self.authorizer)?;
+        self.current = RwLock::new(Arc::new(loaded));
+        Ok(self)
     }
 
     pub fn options(&self) -> &PolicyOptions {
@@ -197,7 +228,7 @@ impl PolicyStore {
             }
             *last = fp;
         }
-        let loaded = load(&self.opts)?;
+        let loaded = load(&self.opts, &self.authorizer)?;
         *self.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(loaded);
         Ok(true)
     }

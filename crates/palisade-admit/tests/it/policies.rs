@@ -576,3 +576,78 @@ async fn policies_read_user_info_old_object_and_operation() {
     let resp = decide(&app, &admin).await;
     assert_eq!(resp["allowed"], true, "{resp}");
 }
+
+/// CEL `authorizer` in admit: bound to the request's userInfo (user and groups), answered from
+/// the RBAC objects of `--objects` ([`PolicyStore::with_rbac_objects`]).
+#[tokio::test]
+async fn authorizer_answers_for_the_request_user_from_the_rbac_objects() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("vap.yaml");
+    std::fs::write(
+        &file,
+        VAP.replace("ACTIONS", "Deny").replace(
+            "\"object.spec.replicas <= 5\"",
+            "\"object.spec.replicas <= 5 || authorizer.group('apps').resource('deployments').subresource('scale').namespace(object.metadata.namespace).check('update').allowed()\"",
+        ),
+    )
+    .unwrap();
+    let rbac = dir.path().join("rbac.yaml");
+    std::fs::write(
+        &rbac,
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: scaler\nrules:\n- apiGroups: [apps]\n  resources: [deployments/scale]\n  verbs: [update]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: scalers\n  namespace: default\nsubjects:\n- kind: Group\n  name: scalers\n  apiGroup: rbac.authorization.k8s.io\nroleRef:\n  kind: ClusterRole\n  name: scaler\n  apiGroup: rbac.authorization.k8s.io\n",
+    )
+    .unwrap();
+    let by = |user: &str, groups: &[&str]| {
+        let mut r = review(("apps", "deployments"), &deployment(6), None);
+        r["request"]["userInfo"] = json!({"username": user, "groups": groups});
+        r
+    };
+    let store = PolicyStore::load(PolicyOptions::new(vec![file.clone()]))
+        .unwrap()
+        .with_rbac_objects(std::slice::from_ref(&rbac))
+        .unwrap();
+    let app = Arc::new(
+        Admitter::new(
+            Config::default(),
+            Arc::new(ObjectsState::from_parts(
+                vec![ns("default", &[])],
+                Vec::new(),
+            )),
+            Arc::new(Metrics::new()),
+        )
+        .with_policies(Arc::new(store)),
+    );
+    let resp = decide(&app, &by("bob", &["scalers", "system:authenticated"])).await;
+    assert_eq!(resp["allowed"], true, "{resp}");
+    let resp = decide(&app, &by("alice", &["system:authenticated"])).await;
+    assert_eq!(resp["allowed"], false, "{resp}");
+    assert!(
+        resp["status"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("replicas must be no greater than 5"),
+        "{resp}"
+    );
+    // Without RBAC objects the check is errored: failurePolicy Fail denies, saying why.
+    let (app, _) = with_policies(
+        Config::default(),
+        vec![ns("default", &[])],
+        PolicyOptions::new(vec![file.clone()]),
+    );
+    let resp = decide(&app, &by("bob", &["scalers"])).await;
+    assert_eq!(resp["allowed"], false, "{resp}");
+    assert!(
+        resp["status"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no RBAC objects"),
+        "{resp}"
+    );
+    // An unreadable objects file is an error naming it.
+    let missing = dir.path().join("missing.yaml");
+    let err = PolicyStore::load(PolicyOptions::new(vec![file]))
+        .unwrap()
+        .with_rbac_objects(&[missing])
+        .unwrap_err();
+    assert!(err.to_string().contains("missing.yaml"), "{err}");
+}
