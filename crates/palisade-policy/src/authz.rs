@@ -349,6 +349,11 @@ fn check(
 ) -> Result<Value, ExecutionError> {
     if let Ok(r) = this_as::<ResourceCheck>(ftx, &this, "ResourceCheck") {
         if r.resource.is_empty() {
+            // Only `authorizer.requestResource` of a review without a resource gets here; a
+            // missing user or RBAC set is the better reason.
+            if let Err(e) = r.p.who.as_ref() {
+                return Ok(opaque(errored_decision(e)));
+            }
             return Ok(opaque(errored_decision(
                 "the check names no resource (the request has none)",
             )));

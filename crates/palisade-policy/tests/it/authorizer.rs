@@ -450,3 +450,32 @@ fn sets_say_whether_they_read_the_authorizer() {
     assert!(policy("authorizer.requestResource.check('get').allowed()", "Fail").reads_authorizer());
     assert!(!policy("object.data.size() > 0", "Fail").reads_authorizer());
 }
+
+#[test]
+fn scanned_objects_have_no_user_and_no_request_resource() {
+    // PolicySet::evaluate_vaps reviews an object as a CREATE without userInfo or resource.
+    let mut set = policy(
+        "authorizer.requestResource.check('create').allowed()",
+        "Fail",
+    );
+    set.set_authorizer(Some(authorizer(RBAC)));
+    let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "team-a"}});
+    let (found, errors) = set.evaluate_vaps(&cm, None);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(found.len(), 1);
+    assert!(
+        found[0].message.contains("request has no user"),
+        "{}",
+        found[0].message
+    );
+    let mut set = policy(
+        "authorizer.serviceAccount('team-a', 'builder').group('').resource('configmaps').namespace('team-a').name('settings').check('update').allowed()",
+        "Fail",
+    );
+    set.set_authorizer(Some(authorizer(RBAC)));
+    let (found, errors) = set.evaluate_vaps(&cm, None);
+    assert!(
+        errors.is_empty() && found.is_empty(),
+        "{errors:?} {found:?}"
+    );
+}
