@@ -44,6 +44,8 @@ pub struct Policies {
     /// Whether a CEL expression reads `authorizer`: the scanned RBAC objects are then kept and
     /// answer its checks.
     reads_authorizer: bool,
+    /// `--rbac-defaults`: the bootstrap roles and bindings join the scanned RBAC objects.
+    rbac_defaults: bool,
     /// Load errors (file, line, the compiler's message).
     errors: Vec<InputError>,
 }
@@ -283,6 +285,7 @@ impl Policies {
         rules.dedup_by(|a, b| a.id == b.id);
         Policies {
             reads_authorizer: set.reads_authorizer(),
+            rbac_defaults: false,
             set,
             rules,
             ids,
@@ -292,6 +295,13 @@ impl Policies {
             kinds,
             errors,
         }
+    }
+
+    /// With `on`, `authorizer` also answers from the roles and bindings every cluster is
+    /// created with (`--rbac-defaults`).
+    pub fn with_rbac_defaults(mut self, on: bool) -> Policies {
+        self.rbac_defaults = on;
+        self
     }
 
     /// Whether the scan keeps `v` for the review: an object some policy may match, a
@@ -488,7 +498,7 @@ pub(crate) fn review_all(
     // `authorizer.serviceAccount(ns, name)` checks are answered.
     let authorizer = policies
         .reads_authorizer
-        .then(|| std::sync::Arc::new(Authorizer::from_documents(docs, false)));
+        .then(|| std::sync::Arc::new(Authorizer::from_documents(docs, policies.rbac_defaults)));
     let ns_by_name: HashMap<&str, &Value> = namespaces
         .iter()
         .filter_map(|n| Some((n.pointer("/metadata/name")?.as_str()?, n)))
@@ -792,4 +802,48 @@ fn review_one(
 
 fn is_timeout(e: &PolicyError) -> bool {
     matches!(e, PolicyError::Eval { message, .. } if message.contains("time limit"))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+
+    /// `--rbac-defaults` adds the bootstrap roles to what `authorizer` answers from: a scanned
+    /// ClusterRoleBinding of `system:discovery` grants only when that role exists.
+    #[test]
+    fn rbac_defaults_join_the_authorizer_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let vap = dir.path().join("vap.yaml");
+        std::fs::write(
+            &vap,
+            "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata:\n  name: no-jwks\nspec:\n  matchConstraints:\n    resourceRules:\n    - apiGroups: [\"\"]\n      apiVersions: [v1]\n      operations: [CREATE]\n      resources: [configmaps]\n  validations:\n  - expression: \"!authorizer.serviceAccount('a', 'b').path('/version').check('get').allowed()\"\n    message: discovers\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata:\n  name: no-jwks-binding\nspec:\n  policyName: no-jwks\n  validationActions: [Deny]\n",
+        )
+        .unwrap();
+        let cm = palisade_yaml::load_str(
+            "cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: a\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: b-discovers\nsubjects:\n- kind: ServiceAccount\n  name: b\n  namespace: a\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: system:discovery\n",
+            &palisade_yaml::Limits::default(),
+        );
+        let mut docs = palisade_graph::Packed::new();
+        for d in &cm.documents {
+            docs.push(d, false);
+        }
+        let today = Date::parse("2026-01-01").unwrap();
+        let run = |defaults: bool| {
+            let p = Policies::load(
+                std::slice::from_ref(&vap),
+                &palisade_yaml::Limits::default(),
+                Duration::from_secs(5),
+            )
+            .with_rbac_defaults(defaults);
+            assert!(p.errors().is_empty(), "{:?}", p.errors());
+            let r = review_all(&p, &docs, &[], &HashMap::new(), None, today);
+            assert!(r.errors.is_empty(), "{:?}", r.errors);
+            r.findings.len()
+        };
+        assert_eq!(run(false), 0);
+        assert_eq!(run(true), 1);
+    }
 }
