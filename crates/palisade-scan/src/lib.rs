@@ -396,6 +396,7 @@ impl Scan {
             }),
             policies: (!options.policies.is_empty()).then(|| {
                 policies::Policies::load(&options.policies, &options.limits, options.policy_timeout)
+                    .with_rbac_defaults(options.rbac_defaults)
             }),
             images: options.images,
         };

@@ -28,7 +28,8 @@ pub struct AdmitArgs {
     /// PodSecurityConfiguration, AdmissionConfiguration or palisade AdmitConfiguration file.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Files or directories of Namespace (and Pod) objects to decide against. Without it
+    /// Files or directories of Namespace (and Pod) objects to decide against; RBAC objects
+    /// among them answer the CEL `authorizer` of --policy. Without it
     /// the server lists and watches them in the cluster: credentials from --kubeconfig,
     /// $KUBECONFIG, the in-cluster service account, then ~/.kube/config.
     #[arg(long, value_name = "PATH", num_args = 1..)]
@@ -126,6 +127,13 @@ pub fn run(args: AdmitArgs) -> anyhow::Result<ExitCode> {
             failure_policy: args.policy_failure_policy,
             reload_interval: args.policy_reload_interval,
         })?;
+        // CEL's `authorizer` answers for the request's user from the RBAC objects among
+        // --objects (without them its checks are errored and failurePolicy decides).
+        let store = if args.objects.is_empty() {
+            store
+        } else {
+            store.with_rbac_objects(&args.objects)?
+        };
         tracing::info!(policies = store.policy_count(), "loaded --policy");
         Some(Arc::new(store))
     };
