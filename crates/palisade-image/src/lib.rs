@@ -118,7 +118,10 @@ pub fn inventory(path: &Path, options: &Options) -> Result<Inventory, ImageError
             for (i, layer) in layers.iter().enumerate() {
                 walker.begin_layer(Some(layer.name.clone()));
                 let verify = layer.verify.as_deref().filter(|_| options.verify_digests);
-                let want_diff = layer.digest.is_none();
+                // With verify_digests the uncompressed content is also checked against the
+                // diff ID the config names (a legacy `docker save` has no other digest).
+                let check_diff = options.verify_digests && layer.digest.is_some();
+                let want_diff = layer.digest.is_none() || check_diff;
                 // Nothing to hash: an uncompressed layer is walked in place, seeking over
                 // the data of entries nobody needs.
                 if verify.is_none()
@@ -131,7 +134,21 @@ pub fn inventory(path: &Path, options: &Options) -> Result<Inventory, ImageError
                     continue;
                 }
                 let digest = match container.open(&layer.member) {
-                    Ok(raw) => read_layer(&mut walker, i, raw, verify, want_diff),
+                    Ok(raw) => {
+                        let found = read_layer(&mut walker, i, raw, verify, want_diff);
+                        if check_diff
+                            && let (Some(found), Some(named)) = (&found, &layer.digest)
+                            && found != named
+                        {
+                            walker.note(
+                                None,
+                                format!(
+                                    "layer content's diff ID is {found}, not the {named} the image config names"
+                                ),
+                            );
+                        }
+                        found
+                    }
                     Err(e) => {
                         walker.note(
                             Some(&layer.member),

@@ -66,6 +66,13 @@ pub struct ImageArgs {
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
 
+    /// Check every layer blob against its digest (a mismatch is a note naming the layer).
+    /// Off by default: the manifest and the blobs of a local archive come from the same
+    /// file, so the check proves nothing a forger could not also rewrite, and it costs a
+    /// full read of every layer.
+    #[arg(long)]
+    pub verify_digests: bool,
+
     #[command(flatten)]
     pub common: MatchArgs,
 }
@@ -93,7 +100,10 @@ pub struct InputReport {
 }
 
 pub fn run_image(args: ImageArgs) -> Result<ExitCode> {
-    let options = palisade_image::Options::default();
+    let options = palisade_image::Options {
+        verify_digests: args.verify_digests,
+        ..palisade_image::Options::default()
+    };
     run(&args.paths, &args.common, |path| {
         palisade_image::inventory(path, &options).map_err(|e| e.to_string())
     })
@@ -101,16 +111,8 @@ pub fn run_image(args: ImageArgs) -> Result<ExitCode> {
 
 pub fn run_sbom(args: SbomArgs) -> Result<ExitCode> {
     run(&args.paths, &args.common, |path| {
-        let (bytes, source) = if path == Path::new("-") {
-            let mut buf = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut buf)
-                .map_err(|e| format!("reading standard input: {e}"))?;
-            (buf, "-".to_owned())
-        } else {
-            let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            (bytes, path.display().to_string())
-        };
-        palisade_sbom::read(&bytes, &source).map_err(|e| e.to_string())
+        // Bounded read: an SBOM over the limit is refused without being read to the end.
+        palisade_sbom::read_path(path, &palisade_sbom::Limits::default()).map_err(|e| e.to_string())
     })
 }
 

@@ -891,3 +891,60 @@ fn image_sarif_invocation_reports_unreadable_inputs() {
             .contains("no-such-image.tar")
     );
 }
+
+/// `--verify-digests` checks each layer against the diff ID its config names (a legacy
+/// `docker save` has no other digest); by default nothing is hashed and nothing is said.
+#[test]
+fn image_verify_digests_names_a_layer_whose_content_differs_from_its_diff_id() {
+    let bytes = std::fs::read(fixture("image-docker.tar")).unwrap();
+    let marker = b"\"diff_ids\":[\"sha256:";
+    let at = bytes
+        .windows(marker.len())
+        .position(|w| w == marker)
+        .unwrap()
+        + marker.len();
+    let mut forged = bytes.clone();
+    // Same length, so the tar stays well-formed; only the config's claim changes.
+    forged[at] = if forged[at] == b'0' { b'1' } else { b'0' };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("forged.tar");
+    std::fs::write(&path, &forged).unwrap();
+    let path = path.to_str().unwrap();
+
+    let (code, json, stderr) = run(&["image", path, "-f", "json", "--verify-digests"]);
+    assert_eq!(code, 0, "{stderr}");
+    let notes = json["inputs"][0]["notes"].as_array().unwrap();
+    assert!(
+        notes.iter().any(|n| n["message"].as_str().is_some_and(|m| m
+            .contains("diff ID is sha256:")
+            && m.contains("the image config names"))),
+        "{notes:?}"
+    );
+    assert!(stderr.contains("the image config names"), "{stderr}");
+    // The packages are still read.
+    assert!(!json["inputs"][0]["packages"].as_array().unwrap().is_empty());
+
+    let (code, json, stderr) = run(&["image", path, "-f", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        json["inputs"][0]["notes"]
+            .as_array()
+            .is_none_or(|n| n.is_empty()),
+        "{json}"
+    );
+
+    // The untouched archive verifies cleanly.
+    let (_, json, _) = run(&[
+        "image",
+        fixture("image-docker.tar").to_str().unwrap(),
+        "-f",
+        "json",
+        "--verify-digests",
+    ]);
+    assert!(
+        json["inputs"][0]["notes"]
+            .as_array()
+            .is_none_or(|n| n.is_empty()),
+        "{json}"
+    );
+}
