@@ -207,7 +207,8 @@ impl Compiled {
     }
 }
 
-/// Failed validations `(message, null)` and VAP audit annotations `(key, value)`.
+/// Failed validations `(message, null)` (a VAP validation's `reason` string instead of null
+/// when set) and VAP audit annotations `(key, value)`.
 type Found = (Vec<(String, Json)>, Vec<(String, String)>);
 
 pub(crate) struct CelProgram {
@@ -232,6 +233,8 @@ struct Validation {
     program: Compiled,
     message: Option<String>,
     message_expression: Option<Compiled>,
+    /// VAP `reason` (checked by the caller); reported with the failure.
+    reason: Option<String>,
 }
 
 impl std::fmt::Debug for CelProgram {
@@ -454,6 +457,11 @@ impl CelProgram {
                 program: compile(expr, format!("validations[{i}].expression"), &declared)?,
                 message: v.get("message").and_then(Json::as_str).map(str::to_owned),
                 message_expression,
+                reason: if gatekeeper {
+                    None
+                } else {
+                    v.get("reason").and_then(Json::as_str).map(str::to_owned)
+                },
             });
         }
         let mut audit_annotations = Vec::new();
@@ -633,7 +641,10 @@ impl CelProgram {
         for v in &self.validations {
             match v.program.run(&ctx) {
                 Ok(Value::Bool(true)) => {}
-                Ok(_) => out.push((message(v, &ctx), Json::Null)),
+                Ok(_) => out.push((
+                    message(v, &ctx),
+                    v.reason.clone().map_or(Json::Null, Json::String),
+                )),
                 Err(e) => {
                     over(armed)?;
                     if self.fail {

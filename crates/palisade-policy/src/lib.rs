@@ -301,6 +301,27 @@ pub struct Violation {
     /// Rego `details` (`{}` when absent; null for CEL).
     pub details: Value,
     pub engine: EngineKind,
+    /// A ValidatingAdmissionPolicy violation's `reason` (a Kubernetes `StatusReason`, one of
+    /// [`VAP_REASONS`]; `Invalid` when the validation sets none); None for constraints.
+    pub reason: Option<String>,
+}
+
+/// The `reason`s a ValidatingAdmissionPolicy validation may set (the API server's sorted list)
+/// and the HTTP code of each.
+pub const VAP_REASONS: [(&str, u16); 4] = [
+    ("Forbidden", 403),
+    ("Invalid", 422),
+    ("RequestEntityTooLarge", 413),
+    ("Unauthorized", 401),
+];
+
+/// The HTTP code of a ValidatingAdmissionPolicy `reason`; 400 (BadRequest) for any other,
+/// as the API server answers.
+pub fn vap_reason_code(reason: &str) -> u16 {
+    VAP_REASONS
+        .iter()
+        .find(|(r, _)| *r == reason)
+        .map_or(400, |(_, c)| *c)
 }
 
 /// What the policies found for one admission request ([`PolicySet::evaluate_request`]).
@@ -612,6 +633,7 @@ impl PolicySet {
                 }),
                 details,
                 engine,
+                reason: None,
             })
             .collect())
     }

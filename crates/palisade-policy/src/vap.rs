@@ -1,7 +1,7 @@
 //! ValidatingAdmissionPolicy (`admissionregistration.k8s.io/v1`): policies, their bindings and
 //! param objects; matchConstraints / binding matchResources (resource rules with operations
 //! and subresources, excludeResourceRules, namespaceSelector, objectSelector), params by name
-//! or selector, matchConditions, variables, validations with message/messageExpression,
+//! or selector, matchConditions, variables, validations with message/messageExpression/reason,
 //! auditAnnotations, failurePolicy, validationActions. Each (binding, param) evaluation that
 //! denies is one violation. Admission requests are reviewed as they come (operation, userInfo,
 //! oldObject, ...); a scanned object is reviewed as a CREATE.
@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::cel::{CelProgram, to_cel};
 use crate::matching::selector;
-use crate::{Action, EngineKind, Limits, Outcome, PolicyError, Review, Violation};
+use crate::{Action, EngineKind, Limits, Outcome, PolicyError, Review, VAP_REASONS, Violation};
 
 #[derive(Debug)]
 pub(crate) struct Vap {
@@ -78,16 +78,28 @@ impl VapSet {
             let line_of = |p: &str| d.spans.locate(&FieldPath::parse(p)).line;
             if is(v, "ValidatingAdmissionPolicy") {
                 let spec = v.get("spec").cloned().unwrap_or(Value::Null);
-                let program = CelProgram::compile_as(&spec, false).map_err(|(field, message)| {
-                    errors.push(PolicyError::Compile {
-                        file: file.clone(),
-                        line: line_of(&format!("spec.{field}")),
-                        template: name.clone(),
-                        engine: "CEL",
-                        message: message.clone(),
-                    });
-                    format!("spec.{field}: {message}")
-                });
+                let program = match bad_reason(&spec) {
+                    // The API server refuses such a policy; here it errors every evaluation.
+                    Some((field, message)) => {
+                        errors.push(PolicyError::Invalid {
+                            file: file.clone(),
+                            line: line_of(&format!("spec.{field}")),
+                            what: format!("ValidatingAdmissionPolicy {name}"),
+                            message: format!("spec.{field}: {message}"),
+                        });
+                        Err(format!("spec.{field}: {message}"))
+                    }
+                    None => CelProgram::compile_as(&spec, false).map_err(|(field, message)| {
+                        errors.push(PolicyError::Compile {
+                            file: file.clone(),
+                            line: line_of(&format!("spec.{field}")),
+                            template: name.clone(),
+                            engine: "CEL",
+                            message: message.clone(),
+                        });
+                        format!("spec.{field}: {message}")
+                    }),
+                };
                 let param_kind = spec.get("paramKind").map(|p| {
                     let s = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
                     // v1alpha1's `{group, version, kind}` shape names the same thing.
@@ -224,7 +236,9 @@ impl VapSet {
                             }
                         },
                     };
-                    for (message, _) in found {
+                    for (message, reason) in found {
+                        // Unset, and for evaluation errors: Invalid, as the API server does.
+                        let reason = reason.as_str().unwrap_or("Invalid").to_owned();
                         for &action in &b.actions {
                             out.violations.push(Violation {
                                 policy: id.clone(),
@@ -236,6 +250,7 @@ impl VapSet {
                                 }),
                                 details: Value::Null,
                                 engine: EngineKind::Cel,
+                                reason: Some(reason.clone()),
                             });
                         }
                     }
@@ -294,6 +309,29 @@ impl VapSet {
         }
         Ok(found)
     }
+}
+
+/// The first validation whose `reason` is not one the API server accepts:
+/// `(validations[i].reason, message)` in apimachinery's `field.NotSupported` wording.
+fn bad_reason(spec: &Value) -> Option<(String, String)> {
+    let validations = spec.get("validations").and_then(Value::as_array)?;
+    validations.iter().enumerate().find_map(|(i, v)| {
+        let r = v.get("reason").filter(|r| !r.is_null())?;
+        let ok = r
+            .as_str()
+            .is_some_and(|s| VAP_REASONS.iter().any(|(k, _)| *k == s));
+        if ok {
+            return None;
+        }
+        let supported: Vec<String> = VAP_REASONS.iter().map(|(k, _)| format!("{k:?}")).collect();
+        Some((
+            format!("validations[{i}].reason"),
+            format!(
+                "Unsupported value: {r}: supported values: {}",
+                supported.join(", ")
+            ),
+        ))
+    })
 }
 
 /// What MatchResources are matched against, from the request (or the object's own fields).

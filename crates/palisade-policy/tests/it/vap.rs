@@ -161,3 +161,75 @@ fn params_message_expression_and_missing_params() {
         v[0].message
     );
 }
+
+const REASONS: &str = r#"apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata:
+  name: reasons
+spec:
+  matchConstraints:
+    resourceRules:
+    - apiGroups: ["apps"]
+      apiVersions: ["v1"]
+      operations: ["CREATE"]
+      resources: ["deployments"]
+  validations:
+  - expression: "object.spec.replicas <= 5"
+  - expression: "object.spec.replicas <= 10"
+    reason: RequestEntityTooLarge
+  - expression: "object.spec.replicas <= 20"
+    reason: Forbidden
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata:
+  name: reasons-binding
+spec:
+  policyName: reasons
+  validationActions: [Deny]
+"#;
+
+#[test]
+fn validation_reason_is_carried_and_defaults_to_invalid() {
+    let set = load(REASONS);
+    let inv = Inventory::default();
+    let reasons = |replicas| {
+        let (v, e) = set.evaluate(&deployment("t", replicas), None, &inv);
+        assert!(e.is_empty(), "{e:?}");
+        v.into_iter()
+            .map(|v| v.reason.unwrap_or_default())
+            .collect::<Vec<_>>()
+    };
+    assert!(reasons(5).is_empty());
+    assert_eq!(reasons(6), ["Invalid"]);
+    assert_eq!(reasons(11), ["Invalid", "RequestEntityTooLarge"]);
+    assert_eq!(
+        reasons(21),
+        ["Invalid", "RequestEntityTooLarge", "Forbidden"]
+    );
+    assert_eq!(
+        palisade_policy::vap_reason_code("RequestEntityTooLarge"),
+        413
+    );
+    assert_eq!(palisade_policy::vap_reason_code("Unauthorized"), 401);
+    assert_eq!(palisade_policy::vap_reason_code("Invalid"), 422);
+    assert_eq!(palisade_policy::vap_reason_code("Forbidden"), 403);
+}
+
+#[test]
+fn unsupported_validation_reason_is_rejected_at_load_naming_policy_and_index() {
+    let text = REASONS.replace("reason: Forbidden", "reason: Conflict");
+    let loaded = palisade_yaml::load_str("vap.yaml", &text, &palisade_yaml::Limits::default());
+    let (set, errors) = PolicySet::from_documents(&loaded.documents, Default::default());
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let e = errors[0].to_string();
+    assert!(e.contains("ValidatingAdmissionPolicy reasons"), "{e}");
+    assert!(e.contains("spec.validations[2].reason"), "{e}");
+    assert!(e.contains("Unsupported value: \"Conflict\""), "{e}");
+    assert!(e.starts_with("vap.yaml:17:"), "{e}");
+    // The policy is not enforced as written: every evaluation errors instead.
+    let (v, e) = set.evaluate(&deployment("t", 1), None, &Inventory::default());
+    assert!(v.is_empty(), "{v:?}");
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].to_string().contains("validations[2].reason"), "{e:?}");
+}
