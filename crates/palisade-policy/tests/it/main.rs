@@ -5,5 +5,6 @@ mod conformance;
 mod fuzz_regressions;
 mod k8s_vap_examples;
 mod policies;
+mod regorus_repro;
 mod requests;
 mod vap;
