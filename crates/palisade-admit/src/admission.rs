@@ -163,7 +163,7 @@ impl Admitter {
         resp.warnings = bound_warnings(std::mem::take(&mut resp.warnings));
         let decision = match (&resp.allowed, resp.status.as_ref().map(|s| s.code)) {
             (true, _) => Decision::Allow,
-            (false, Some(403 | 422)) => Decision::Deny,
+            (false, Some(401 | 403 | 413 | 422)) => Decision::Deny,
             (false, _) => Decision::Error,
         };
         self.metrics.review(
@@ -714,7 +714,8 @@ impl Admitter {
 
 impl Admitter {
     /// `--policy`: denials are appended after PSA's and the Palisade rules' (one 403 whose
-    /// message lists them in that order), warnings after theirs, dryrun/Audit violations go
+    /// message lists them in that order; when only policies deny and the first denial is a
+    /// ValidatingAdmissionPolicy's, its validation `reason` and that reason's code), warnings after theirs, dryrun/Audit violations go
     /// to the `palisade-policy-audit` annotation. Errors follow the failure policy.
     fn apply_policies(
         &self,
@@ -767,6 +768,12 @@ impl Admitter {
             let annotations = std::mem::take(&mut resp.audit_annotations);
             let warnings = std::mem::take(&mut resp.warnings);
             *resp = forbidden_response(req, &detail);
+            // As the API server's VAP plugin: NewForbidden with the first denying validation's
+            // reason and that reason's code.
+            if let (Some(reason), Some(status)) = (outcome.deny_reason, resp.status.as_mut()) {
+                status.code = i32::from(palisade_policy::vap_reason_code(&reason));
+                status.reason = reason;
+            }
             resp.audit_annotations = annotations;
             resp.warnings = warnings;
         } else if let Some(status) = resp.status.as_mut().filter(|s| s.code == 403) {

@@ -79,6 +79,9 @@ pub struct PolicyStore {
 pub struct Outcome {
     /// `KIND/NAME: message` (constraints) or `POLICY/BINDING: message` (VAPs), in load order.
     pub deny: Vec<String>,
+    /// The ValidatingAdmissionPolicy `reason` (`Invalid` when unset) when the first denial is
+    /// a VAP's; None when it is a constraint's (Gatekeeper answers 403 Forbidden) or none.
+    pub deny_reason: Option<String>,
     pub warn: Vec<String>,
     pub audit: Vec<String>,
     /// Errors and budget overruns, as text naming the policy.
@@ -284,7 +287,12 @@ impl PolicyStore {
             metrics.policy_violation(v.action.name());
             let line = format!("{}: {}", v.policy, v.message);
             match v.action {
-                Action::Deny => out.deny.push(line),
+                Action::Deny => {
+                    if out.deny.is_empty() {
+                        out.deny_reason = v.reason;
+                    }
+                    out.deny.push(line);
+                }
                 Action::Warn => out.warn.push(line),
                 Action::Dryrun => out.audit.push(line),
             }

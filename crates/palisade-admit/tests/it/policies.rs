@@ -302,6 +302,110 @@ async fn validating_admission_policy_deny_warn_audit() {
     assert_eq!(resp["auditAnnotations"]["palisade-policy-audit"], line);
 }
 
+/// The first denying validation's `reason` and its code, as the API server's VAP plugin
+/// answers: RequestEntityTooLarge 413, unset -> Invalid 422; an unsupported reason is a load
+/// error naming the policy and the validation.
+#[tokio::test]
+async fn validating_admission_policy_reason_sets_status_reason_and_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("vap.yaml");
+    let with_reason = |reason: &str| {
+        VAP.replace("ACTIONS", "Deny").replace(
+            "    message: \"replicas must be no greater than 5\"\n",
+            &format!("    message: \"replicas must be no greater than 5\"\n{reason}"),
+        )
+    };
+    let cases = [
+        (
+            "    reason: RequestEntityTooLarge\n",
+            "RequestEntityTooLarge",
+            413,
+        ),
+        ("", "Invalid", 422),
+        ("    reason: Unauthorized\n", "Unauthorized", 401),
+    ];
+    for (field, reason, code) in cases {
+        std::fs::write(&file, with_reason(field)).unwrap();
+        let metrics = Arc::new(Metrics::new());
+        let store = Arc::new(PolicyStore::load(PolicyOptions::new(vec![file.clone()])).unwrap());
+        let app = Arc::new(
+            Admitter::new(
+                Config::default(),
+                Arc::new(ObjectsState::from_parts(
+                    vec![ns("default", &[])],
+                    Vec::new(),
+                )),
+                metrics.clone(),
+            )
+            .with_policies(store),
+        );
+        let resp = decide(&app, &review(("apps", "deployments"), &deployment(6), None)).await;
+        assert_eq!(resp["allowed"], false, "{resp}");
+        assert_eq!(resp["status"]["reason"], reason, "{resp}");
+        assert_eq!(resp["status"]["code"], code, "{resp}");
+        assert_eq!(
+            resp["status"]["message"],
+            "deployments.apps \"web\" is forbidden: violates policies: demo-policy.example.com/demo-binding-test.example.com: replicas must be no greater than 5"
+        );
+        // Counted as a denial, not an error.
+        let text = metrics.encode();
+        assert!(
+            text.lines()
+                .any(|l| l.contains("decision=\"deny\"") && !l.starts_with('#')),
+            "{text}"
+        );
+        let resp = decide(&app, &review(("apps", "deployments"), &deployment(5), None)).await;
+        assert_eq!(resp["allowed"], true, "{resp}");
+    }
+    std::fs::write(&file, with_reason("    reason: Conflict\n")).unwrap();
+    let err = PolicyStore::load(PolicyOptions::new(vec![file])).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("ValidatingAdmissionPolicy demo-policy.example.com")
+            && text.contains("spec.validations[0].reason: Unsupported value: \"Conflict\""),
+        "{text}"
+    );
+}
+
+/// A Pod Security denial keeps its 403 Forbidden; a VAP's denial is appended to its message.
+#[tokio::test]
+async fn pod_security_denial_keeps_forbidden_over_a_vap_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("vap.yaml");
+    let text = VAP
+        .replace("ACTIONS", "Deny")
+        .replace("[\"apps\"]", "[\"\"]")
+        .replace("[\"deployments\"]", "[\"pods\"]")
+        .replace("object.spec.replicas <= 5", "object.metadata.name != 'web'")
+        .replace(
+            "replicas must be no greater than 5",
+            "not web\"\n    reason: \"RequestEntityTooLarge",
+        );
+    std::fs::write(&file, text).unwrap();
+    let (app, _) = with_policies(
+        Config::default(),
+        vec![ns(
+            "default",
+            &[("pod-security.kubernetes.io/enforce", "restricted")],
+        )],
+        PolicyOptions::new(vec![file]),
+    );
+    let pod = json!({"apiVersion": "v1", "kind": "Pod",
+                     "metadata": {"name": "web", "namespace": "default"},
+                     "spec": {"containers": [{"name": "c", "image": "nginx",
+                                              "securityContext": {"privileged": true}}]}});
+    let resp = decide(&app, &review(("", "pods"), &pod, None)).await;
+    assert_eq!(resp["allowed"], false, "{resp}");
+    assert_eq!(resp["status"]["reason"], "Forbidden", "{resp}");
+    assert_eq!(resp["status"]["code"], 403, "{resp}");
+    let message = resp["status"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("violates PodSecurity")
+            && message.ends_with("demo-policy.example.com/demo-binding-test.example.com: not web"),
+        "{message}"
+    );
+}
+
 #[test]
 fn load_errors_name_file_and_line_and_nothing_starts() {
     let dir = tempfile::tempdir().unwrap();
