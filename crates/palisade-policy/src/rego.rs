@@ -83,11 +83,8 @@ impl RegoProgram {
             )
             .map_err(|e| e.to_string())?;
         let fix = |src: &str| {
-            if v1 {
-                src.to_owned()
-            } else {
-                opa_v0_compat(src)
-            }
+            let src = sprintf_missing_arguments(src);
+            if v1 { src } else { opa_v0_compat(&src) }
         };
         // regorus does not refuse recursion as OPA does, and a recursive function overflows
         // the native stack (the process aborts) before any time limit can stop it.
@@ -550,9 +547,224 @@ pub(crate) fn opa_v0_compat(src: &str) -> String {
     out
 }
 
+/// OPA's `sprintf` (Go's fmt) prints `%!v(MISSING)` for a verb without an argument; regorus's
+/// fails, leaving the message, and the violation it is part of, undefined
+/// (`general/horizontalpodautoscaler`'s message has six verbs and five arguments). Where a
+/// call's format is a string literal and its arguments an array literal with fewer elements
+/// than verbs, the verbs without an argument are rewritten to OPA's output (`%%!v(MISSING)`,
+/// which `sprintf` prints as `%!v(MISSING)`). Other calls, and formats with `*` or explicit
+/// argument indexes, are left alone. No line breaks are added or removed.
+pub(crate) fn sprintf_missing_arguments(src: &str) -> String {
+    const CALL: &str = "sprintf";
+    let b = src.as_bytes();
+    let mut out = String::with_capacity(src.len());
+    // Start of the source not yet copied to `out`.
+    let mut copied = 0;
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'#' => {
+                i = src
+                    .get(i..)
+                    .and_then(|r| r.find('\n'))
+                    .map_or(b.len(), |n| i + n);
+                continue;
+            }
+            b'"' => {
+                i = string_end(b, i).unwrap_or(b.len());
+                continue;
+            }
+            b'`' => {
+                i = src
+                    .get(i + 1..)
+                    .and_then(|r| r.find('`'))
+                    .map_or(b.len(), |n| i + 1 + n + 1);
+                continue;
+            }
+            _ => {}
+        }
+        let word_start = i == 0
+            || !b
+                .get(i - 1)
+                .is_some_and(|p| p.is_ascii_alphanumeric() || matches!(p, b'_' | b'.'));
+        if word_start
+            && src.get(i..).is_some_and(|r| r.starts_with(CALL))
+            && let Some((fmt_start, fmt_end, args)) = sprintf_call(b, i + CALL.len())
+            && let Some(fmt) = src.get(fmt_start + 1..fmt_end - 1)
+            && let Some(fixed) = mark_missing(fmt, args)
+        {
+            out.push_str(src.get(copied..=fmt_start).unwrap_or_default());
+            out.push_str(&fixed);
+            copied = fmt_end - 1;
+            i = fmt_end;
+            continue;
+        }
+        i += 1;
+    }
+    out.push_str(src.get(copied..).unwrap_or_default());
+    out
+}
+
+/// Index just past the `"..."` literal starting at `start`.
+fn string_end(b: &[u8], start: usize) -> Option<usize> {
+    let mut j = start + 1;
+    loop {
+        match b.get(j)? {
+            b'\\' => j += 2,
+            b'"' => return Some(j + 1),
+            b'\n' => return None,
+            _ => j += 1,
+        }
+    }
+}
+
+/// For `("fmt", [a, b])` at `i`: the format literal's span (quotes included) and the number of
+/// array elements; `None` for any other shape.
+fn sprintf_call(b: &[u8], mut i: usize) -> Option<(usize, usize, usize)> {
+    let skip_ws = |mut j: usize| {
+        while b.get(j).is_some_and(|c| c.is_ascii_whitespace()) {
+            j += 1;
+        }
+        j
+    };
+    i = skip_ws(i);
+    (b.get(i)? == &b'(').then_some(())?;
+    let fmt_start = skip_ws(i + 1);
+    (b.get(fmt_start)? == &b'"').then_some(())?;
+    let fmt_end = string_end(b, fmt_start)?;
+    i = skip_ws(fmt_end);
+    (b.get(i)? == &b',').then_some(())?;
+    i = skip_ws(i + 1);
+    (b.get(i)? == &b'[').then_some(())?;
+    i += 1;
+    // Top-level elements of the array literal: separated by commas outside brackets/strings.
+    let mut depth = 0usize;
+    let mut elems = 0usize;
+    let mut pending = false;
+    loop {
+        match b.get(i)? {
+            b'"' => {
+                i = string_end(b, i)?;
+                pending = true;
+                continue;
+            }
+            b'`' | b'#' => return None,
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' if depth > 0 => depth -= 1,
+            b']' => break,
+            b')' | b'}' => return None,
+            b',' if depth == 0 => {
+                if pending {
+                    elems += 1;
+                }
+                pending = false;
+                i += 1;
+                continue;
+            }
+            c if c.is_ascii_whitespace() => {
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        pending = true;
+        i += 1;
+    }
+    if pending {
+        elems += 1;
+    }
+    i = skip_ws(i + 1);
+    (b.get(i)? == &b')').then_some((fmt_start, fmt_end, elems))
+}
+
+/// The format with verbs past the `args`-th replaced by OPA's `%!v(MISSING)`; `None` when every
+/// verb has an argument or the format uses `*` or `[n]`.
+fn mark_missing(fmt: &str, args: usize) -> Option<String> {
+    let mut out = String::with_capacity(fmt.len() + 16);
+    let mut verbs = 0usize;
+    let mut chars = fmt.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        if chars.peek().is_some_and(|&(_, n)| n == '%') {
+            chars.next();
+            out.push_str("%%");
+            continue;
+        }
+        let mut spec = String::from('%');
+        let verb = loop {
+            let (_, n) = chars.next()?;
+            spec.push(n);
+            if n.is_ascii_alphabetic() {
+                break n;
+            }
+            if !matches!(n, '+' | '-' | '#' | ' ' | '.' | '0'..='9') {
+                return None;
+            }
+        };
+        if verbs >= args {
+            out.push_str(&format!("%%!{verb}(MISSING)"));
+        } else {
+            out.push_str(&spec);
+        }
+        verbs += 1;
+    }
+    (verbs > args).then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::opa_v0_compat;
+
+    #[test]
+    fn sprintf_verbs_without_an_argument_print_opas_missing_marker() {
+        use super::sprintf_missing_arguments as fix;
+        let src = "m := sprintf(\"%v <%v> %d: %v\", [a, f(b, c)])\n";
+        assert_eq!(
+            fix(src),
+            "m := sprintf(\"%v <%v> %%!d(MISSING): %%!v(MISSING)\", [a, f(b, c)])\n"
+        );
+        // Across lines, with strings and nested arrays among the arguments.
+        let src = "m := sprintf(\"%v%v%v\", [\n  \"x,]\",\n  [1, 2]\n])";
+        assert_eq!(
+            fix(src),
+            "m := sprintf(\"%v%v%%!v(MISSING)\", [\n  \"x,]\",\n  [1, 2]\n])"
+        );
+        // Unchanged: enough arguments, `%%`, a variable as arguments, comments, other names.
+        for same in [
+            "sprintf(\"%v %v\", [a, b])",
+            "sprintf(\"100%% %v\", [a])",
+            "sprintf(\"%v %v\", args)",
+            "# sprintf(\"%v %v\", [a])",
+            "x.sprintf(\"%v %v\", [a])",
+            "my_sprintf(\"%v %v\", [a])",
+            "sprintf(\"%*d\", [a])",
+        ] {
+            assert_eq!(fix(same), same);
+        }
+        // regorus prints the rewritten verb as OPA prints the missing one.
+        let mut e = regorus::Engine::new();
+        let got = e
+            .eval_query(fix("sprintf(\"%v %v\", [1])"), false)
+            .map(|r| {
+                format!(
+                    "{:?}",
+                    r.result
+                        .first()
+                        .and_then(|x| x.expressions.first())
+                        .map(|x| &x.value)
+                )
+            });
+        assert_eq!(
+            got.ok(),
+            Some(format!(
+                "{:?}",
+                Some(&regorus::Value::from("1 %!v(MISSING)"))
+            ))
+        );
+    }
 
     #[test]
     fn recursion_is_found_and_ordinary_modules_pass() {

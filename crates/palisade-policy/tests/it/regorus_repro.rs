@@ -1,8 +1,10 @@
-//! Minimal reproduction of the regorus behaviour behind the one gatekeeper-library failure
-//! (`general/horizontalpodautoscaler` `example-disallowed-hpa-replicas`): its message has six
-//! `%v` verbs and five arguments. OPA (Go's fmt) writes `%!v(MISSING)` for the sixth and
-//! reports the violation; regorus 0.14.1's `sprintf` fails instead, so the message, and with it
-//! the violation, is undefined. `not f(x)` is evaluated correctly on both regorus engines.
+//! Minimal reproduction of the regorus behaviour behind `general/horizontalpodautoscaler`
+//! `example-disallowed-hpa-replicas`: its message has six `%v` verbs and five arguments. OPA
+//! (Go's fmt) writes `%!v(MISSING)` for the sixth and reports the violation; regorus 0.14.1's
+//! `sprintf` fails instead, so the message, and with it the violation, is undefined. `not f(x)`
+//! is evaluated correctly on both regorus engines. palisade-policy rewrites such calls
+//! (`rego::sprintf_missing_arguments`); this test runs regorus directly, without the rewrite,
+//! and fails once regorus prints OPA's marker itself.
 #![allow(clippy::unwrap_used)] // test helpers
 use regorus::languages::rego::compiler::Compiler;
 use regorus::rvm::RegoVM;
