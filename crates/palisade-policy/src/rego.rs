@@ -86,8 +86,17 @@ impl RegoProgram {
             let src = sprintf_missing_arguments(src);
             if v1 { src } else { opa_v0_compat(&src) }
         };
+        for (i, lib) in libs.iter().enumerate() {
+            engine
+                .add_policy(format!("{name}/libs[{i}].rego"), fix(lib))
+                .map_err(|e| e.to_string())?;
+        }
+        let pkg = engine
+            .add_policy(format!("{name}.rego"), fix(rego))
+            .map_err(|e| e.to_string())?;
         // regorus does not refuse recursion as OPA does, and a recursive function overflows
-        // the native stack (the process aborts) before any time limit can stop it.
+        // the native stack (the process aborts) before any time limit can stop it. Checked
+        // after parsing, so a syntax error is reported with its own line first.
         for (what, src) in std::iter::once((name.to_owned(), rego)).chain(
             libs.iter()
                 .enumerate()
@@ -99,14 +108,6 @@ impl RegoProgram {
                 ));
             }
         }
-        for (i, lib) in libs.iter().enumerate() {
-            engine
-                .add_policy(format!("{name}/libs[{i}].rego"), fix(lib))
-                .map_err(|e| e.to_string())?;
-        }
-        let pkg = engine
-            .add_policy(format!("{name}.rego"), fix(rego))
-            .map_err(|e| e.to_string())?;
         let rule = format!("{pkg}.violation");
         // Compile now so that errors in rule bodies surface at load, not at the first review.
         let mut probe = engine.clone();
