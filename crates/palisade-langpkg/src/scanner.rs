@@ -26,11 +26,11 @@ const LOOKAHEAD: usize = 128;
 /// File head kept for the ELF header and program headers.
 const HEAD_MAX: usize = 64 * 1024;
 /// Go's modinfo of a large binary is tens of KiB; a corrupt length must not grow memory.
-const GO_BLOB_MAX: usize = 1024 * 1024;
+pub(crate) const GO_BLOB_MAX: usize = 1024 * 1024;
 /// Go build info candidates followed at once (stray magics are rare).
 const GO_CANDIDATES_MAX: usize = 4;
 /// cargo-auditable's maintainers suggest capping the inflated JSON at 8 MiB.
-const AUDITABLE_MAX: usize = 8 * 1024 * 1024;
+pub(crate) const AUDITABLE_MAX: usize = 8 * 1024 * 1024;
 /// Input bytes inflated to recognise a cargo-auditable stream.
 const ZLIB_PROBE: usize = 64;
 /// Remembered version-string candidates (a component binary holds a handful).
@@ -637,7 +637,7 @@ impl BinaryScanner {
     }
 }
 
-fn kube_package(path: &str, component: &str, version: String) -> Package {
+pub(crate) fn kube_package(path: &str, component: &str, version: String) -> Package {
     Package {
         kind: PackageKind::Kubernetes,
         name: component.to_string(),

@@ -15,15 +15,12 @@
 use std::io::{self, Read, Seek, SeekFrom};
 
 use flate2::{Decompress, FlushDecompress, Status};
-use palisade_core::inventory::{Package, PackageKind};
+use palisade_core::inventory::Package;
 
 use crate::golang::{self, Blob};
+use crate::scanner::{AUDITABLE_MAX, GO_BLOB_MAX, kube_package};
 use crate::{BinaryScanner, LangError, kube};
 
-/// Go's modinfo of a large binary is tens of KiB (as the streaming scanner's cap).
-const GO_BLOB_MAX: usize = 1024 * 1024;
-/// cargo-auditable's inflated JSON cap (as the streaming scanner's).
-const AUDITABLE_MAX: usize = 8 * 1024 * 1024;
 /// Section header tables and name tables larger than this are not ELF files a linker wrote.
 const TABLE_MAX: u64 = 4 * 1024 * 1024;
 /// Chunk size when falling back to streaming.
@@ -262,14 +259,7 @@ fn sections<R: Read + Seek>(
         };
         packages = golang::packages(path, &info, version.as_deref());
         if let (Some(component), Some(version)) = (component, version) {
-            packages.push(Package {
-                kind: PackageKind::Kubernetes,
-                name: component.to_string(),
-                purl: crate::purl::kubernetes(component, &version),
-                version,
-                path: Some(path.to_string()),
-                ..Package::default()
-            });
+            packages.push(kube_package(path, component, version));
         }
     } else if kube::may_be_component(path) && kube::component_from_file(path).is_some() {
         return Ok(None);
