@@ -129,27 +129,17 @@ fn os_releases(
             Ok(())
         }
     };
+    let suffixed = |base: &'static str, suffixes: Vec<String>| -> Vec<String> {
+        suffixes
+            .into_iter()
+            .map(|s| format!("{base}:{s}"))
+            .collect()
+    };
     let exact = |base: &'static str, suffixes: Vec<String>| {
-        Ok((
-            base,
-            Releases::Exact(
-                suffixes
-                    .into_iter()
-                    .map(|s| format!("{base}:{s}"))
-                    .collect(),
-            ),
-        ))
+        Ok((base, Releases::Exact(suffixed(base, suffixes))))
     };
     let or_bare = |base: &'static str, suffixes: Vec<String>| {
-        Ok((
-            base,
-            Releases::ExactOrBare(
-                suffixes
-                    .into_iter()
-                    .map(|s| format!("{base}:{s}"))
-                    .collect(),
-            ),
-        ))
+        Ok((base, Releases::ExactOrBare(suffixed(base, suffixes))))
     };
     match (kind, id.as_str()) {
         (PackageKind::Deb, "debian") => {
@@ -258,15 +248,16 @@ pub fn osv_ecosystem(pkg: &Package, distro: Option<&Distro>) -> Option<String> {
 /// `Ok(None)`: not an OSV package (Kubernetes components, other); `Err`: should be matched
 /// but cannot be (said in the report).
 fn query(pkg: &Package, distro: Option<&Distro>) -> Result<Option<Query>, String> {
-    let lang = |base: &'static str, scheme: Scheme| -> Result<Option<Query>, String> {
+    let lang_in = |base: &'static str, releases: Releases, scheme: Scheme| {
         Ok(Some(Query {
             base,
-            releases: Releases::None,
+            releases,
             names: vec![pkg.name.clone()],
             version: pkg.version.clone(),
             scheme,
         }))
     };
+    let lang = |base: &'static str, scheme: Scheme| lang_in(base, Releases::None, scheme);
     match pkg.kind {
         PackageKind::Deb | PackageKind::Apk | PackageKind::Rpm => {
             let (base, releases) = os_releases(pkg.kind, distro)?;
@@ -330,10 +321,7 @@ fn query(pkg: &Package, distro: Option<&Distro>) -> Result<Option<Query>, String
         PackageKind::Cargo => lang("crates.io", Scheme::SemVer),
         PackageKind::Npm => lang("npm", Scheme::SemVer),
         PackageKind::Pypi => lang("PyPI", Scheme::Pep440),
-        PackageKind::Maven => Ok(Some(Query {
-            releases: Releases::Any,
-            ..lang("Maven", Scheme::Maven)?.ok_or_else(String::new)?
-        })),
+        PackageKind::Maven => lang_in("Maven", Releases::Any, Scheme::Maven),
         PackageKind::Kubernetes | PackageKind::Other => Ok(None),
     }
 }
