@@ -56,18 +56,12 @@ pub struct PolicyLoadError {
     pub errors: Vec<PolicyError>,
 }
 
-/// One loaded generation.
-#[derive(Debug)]
-struct Loaded {
-    set: PolicySet,
-    policies: usize,
-}
-
 /// The policies in force, and how to reload them.
 #[derive(Debug)]
 pub struct PolicyStore {
     opts: PolicyOptions,
-    current: RwLock<Arc<Loaded>>,
+    /// The loaded generation in force.
+    current: RwLock<Arc<PolicySet>>,
     fingerprint: Mutex<Vec<(PathBuf, Option<SystemTime>, u64)>>,
     inventory: Inventory,
     /// The RBAC set CEL's `authorizer` answers from (bound to each request's userInfo).
@@ -93,7 +87,7 @@ pub struct Outcome {
 /// Until [`PolicyStore::with_rbac_objects`]: every `authorizer` check is errored with this.
 const NO_RBAC: &str = "admit was given no RBAC objects to answer authorizer checks from (pass the Roles, ClusterRoles and bindings with --objects)";
 
-fn load(opts: &PolicyOptions, authorizer: &Arc<Authorizer>) -> Result<Loaded, PolicyLoadError> {
+fn load(opts: &PolicyOptions, authorizer: &Arc<Authorizer>) -> Result<PolicySet, PolicyLoadError> {
     let limits = palisade_policy::Limits {
         rego_time: opts.timeout,
     };
@@ -112,8 +106,7 @@ fn load(opts: &PolicyOptions, authorizer: &Arc<Authorizer>) -> Result<Loaded, Po
     if !errors.is_empty() {
         return Err(PolicyLoadError { errors });
     }
-    let policies = gatekeeper.policy_count();
-    if policies == 0 {
+    if gatekeeper.policy_count() == 0 {
         return Err(PolicyLoadError {
             errors: vec![PolicyError::Read {
                 file: opts
@@ -126,10 +119,7 @@ fn load(opts: &PolicyOptions, authorizer: &Arc<Authorizer>) -> Result<Loaded, Po
             }],
         });
     }
-    Ok(Loaded {
-        set: gatekeeper,
-        policies,
-    })
+    Ok(gatekeeper)
 }
 
 /// Every file under `paths` with its mtime and size, sorted: any change means reload.
@@ -206,10 +196,10 @@ impl PolicyStore {
 
     /// Constraints plus VAP bindings in force.
     pub fn policy_count(&self) -> usize {
-        self.snapshot().policies
+        self.snapshot().policy_count()
     }
 
-    fn snapshot(&self) -> Arc<Loaded> {
+    fn snapshot(&self) -> Arc<PolicySet> {
         self.current
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -265,7 +255,7 @@ impl PolicyStore {
             m.entry("name").or_insert_with(|| json!(req.name));
             m.entry("namespace").or_insert_with(|| json!(req.namespace));
         }
-        let found = set.set.evaluate_request(
+        let found = set.evaluate_request(
             &request,
             namespace,
             &self.inventory,
