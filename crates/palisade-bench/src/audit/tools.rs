@@ -562,7 +562,9 @@ fn grep(sh: &mut Shell<'_>, args: &[String], stdin: &str) -> Res {
     let Some(pattern) = pattern else {
         return fail("grep: no pattern\n".into(), 2);
     };
-    if only && after + before > 0 {
+    // Lengths come from the audit text: any size, so never added together.
+    let context = after > 0 || before > 0;
+    if only && context {
         // GNU grep then prints separators but no context lines; no shipped audit does this.
         return fail(
             "grep: -o with context is not evaluated natively\n".into(),
@@ -628,7 +630,7 @@ fn grep(sh: &mut Shell<'_>, args: &[String], stdin: &str) -> Res {
                 let first = n
                     .saturating_sub(before)
                     .max(last_printed.map_or(0, |lp| lp + 1));
-                if after + before > 0
+                if context
                     && let Some(lp) = last_printed
                     && lp + 1 < first
                 {

@@ -91,6 +91,18 @@ fn grep_context_and_more_match_the_shell() {
     }
 }
 
+/// Context lengths from the audit text are numbers of any size: `-A` and `-B` near
+/// `usize::MAX` together print the whole context, never overflow.
+#[test]
+fn grep_huge_context_lengths_do_not_overflow() {
+    let tmp = TempDir::new().unwrap();
+    let many = tmp.path().join("many");
+    std::fs::write(&many, "a\nx1\nb\n").unwrap();
+    let script = format!("grep -A {} -B 1 x {}", usize::MAX, many.display());
+    let r = audit::run(&script, &host());
+    assert_eq!((r.output.as_str(), r.status), ("a\nx1\nb\n", 0), "{script}");
+}
+
 /// `oc debug node/N -- chroot /host CMD 2> /dev/null` prints what CMD writes to stdout and
 /// stderr (the debug pod's log) and exits 1 when CMD fails: compared with CMD under `/bin/sh`
 /// with `2>&1`, over the host as the node.
