@@ -4,7 +4,7 @@
 //! only the bytes inventory needs kept (bounded), links resolved inside the image root. OS
 //! package databases are parsed here; every other file goes to `palisade-langpkg`.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -211,9 +211,8 @@ fn read_layer(
         0u64,
     )));
     let diff = want_diff.then(|| Rc::new(RefCell::new(sha2::Sha256::new())));
-    let hit = Rc::new(Cell::new(false));
     let (mut stream, compressed) =
-        match walk::layer_stream(raw, walker.options, stored.clone(), hit, diff.clone()) {
+        match walk::layer_stream(raw, walker.options, stored.clone(), diff.clone()) {
             Ok(s) => s,
             Err(e) => {
                 walker.note(None, format!("layer unreadable: {e}"));

@@ -3,7 +3,7 @@
 //! as bytes, manifests `palisade-langpkg` wants whole are parsed at once, binaries are streamed
 //! through its `BinaryScanner`; everything else is skipped without being buffered.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
@@ -118,7 +118,6 @@ struct Limited<R> {
     max_ratio: u64,
     ratio_floor: u64,
     compressed: bool,
-    hit: Rc<Cell<bool>>,
     /// Hash of the uncompressed tar (the diff ID), when the caller needs it computed.
     diff: Option<Rc<RefCell<Sha256>>>,
 }
@@ -131,7 +130,6 @@ impl<R: Read> Read for Limited<R> {
             d.borrow_mut().update(buf.get(..n).unwrap_or_default());
         }
         if self.out > self.max_layer_bytes {
-            self.hit.set(true);
             return Err(io::Error::other(LimitHit(format!(
                 "layer is larger than {} bytes uncompressed (max_layer_bytes)",
                 self.max_layer_bytes
@@ -140,7 +138,6 @@ impl<R: Read> Read for Limited<R> {
         if self.compressed && self.out > self.ratio_floor {
             let stored = stored_count(&self.stored).max(1);
             if self.out / stored > self.max_ratio {
-                self.hit.set(true);
                 return Err(io::Error::other(LimitHit(format!(
                     "decompression ratio over {}:1 ({} bytes from {stored}) (max_ratio): a decompression bomb?",
                     self.max_ratio, self.out
@@ -159,7 +156,6 @@ pub(crate) fn layer_stream(
     raw: Box<dyn Read + Send>,
     options: &Options,
     stored: StoredState,
-    hit: Rc<Cell<bool>>,
     diff: Option<Rc<RefCell<Sha256>>>,
 ) -> io::Result<(Box<dyn Read>, bool)> {
     let mut buffered = BufReader::with_capacity(
@@ -190,7 +186,6 @@ pub(crate) fn layer_stream(
             max_ratio: options.max_ratio,
             ratio_floor: options.ratio_floor_bytes,
             compressed,
-            hit,
             diff: if compressed { diff } else { None },
         }),
         compressed,
