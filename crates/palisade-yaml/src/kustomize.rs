@@ -10,6 +10,7 @@
 //! kustomization lists is still recognized by its shape (see [`is_json_patch`]). A chart is a
 //! directory with a `Chart.yaml` above the file; its `crds/` are plain manifests and scanned.
 
+use crate::render::shown;
 use crate::{Limits, Loaded, Sink};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
@@ -145,11 +146,7 @@ pub(crate) fn roles(files: &[PathBuf], limits: &Limits) -> HashMap<usize, Role> 
         let Ok(kcanon) = std::fs::canonicalize(&kfile) else {
             continue;
         };
-        let shown_dir = if dir.as_os_str().is_empty() {
-            ".".to_owned()
-        } else {
-            dir.display().to_string()
-        };
+        let shown_dir = shown(dir);
         if let Some(&i) = canonical.get(&kcanon) {
             out.insert(
                 i,
@@ -193,12 +190,10 @@ fn helm_role(file: &Path, charts: &BTreeSet<&Path>) -> Option<Role> {
         "Chart.yaml" | "Chart.lock" => HelmFile::ChartMetadata,
         _ => HelmFile::Values,
     };
-    let chart = if chart.as_os_str().is_empty() {
-        ".".to_owned()
-    } else {
-        chart.display().to_string()
-    };
-    Some(Role::Helm { chart, what })
+    Some(Role::Helm {
+        chart: shown(chart),
+        what,
+    })
 }
 
 /// The patch files a kustomization names: (field, path relative to its directory).

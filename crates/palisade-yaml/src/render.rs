@@ -95,7 +95,8 @@ impl Target {
     }
 }
 
-fn shown(d: &Path) -> String {
+/// A directory as shown to users: `.` for the current one.
+pub(crate) fn shown(d: &Path) -> String {
     if d.as_os_str().is_empty() {
         ".".to_owned()
     } else {
