@@ -242,18 +242,11 @@ pub(crate) fn plan(path: &Path) -> Result<Plan, ImageError> {
         }
         return Ok(Plan::RootFs(path.to_path_buf(), Vec::new()));
     }
-    let mut head = [0u8; 512];
-    let mut f = File::open(path).map_err(|e| io_err(path, e))?;
-    let mut n = 0;
-    while n < head.len() {
-        match f.read(head.get_mut(n..).unwrap_or_default()) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(io_err(path, e)),
-        }
-    }
-    let head = head.get(..n).unwrap_or_default();
+    let mut head = Vec::with_capacity(512);
+    File::open(path)
+        .and_then(|f| f.take(512).read_to_end(&mut head))
+        .map_err(|e| io_err(path, e))?;
+    let head = head.as_slice();
     if head.starts_with(&[0x1f, 0x8b]) || head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
         // A compressed archive cannot be indexed in place; it is read as one layer.
         return Ok(Plan::Layer(path.to_path_buf(), Vec::new()));
