@@ -70,11 +70,7 @@ pub fn cyclonedx_at(
             subject_deps.push(r.clone());
         }
         for (j, p) in one.packages.iter().enumerate() {
-            let base = if p.purl.is_empty() {
-                format!("{}:{}@{}", kind_name(p.kind), p.name, p.version)
-            } else {
-                p.purl.clone()
-            };
+            let base = package_key(p);
             let r = if used.contains(&base) {
                 format!("palisade:{i}:{j}")
             } else {
@@ -117,6 +113,7 @@ pub fn cyclonedx_at(
     if let Some(s) = subject_meta {
         metadata.insert("component".into(), s);
     }
+    metadata.insert("timestamp".into(), time::rfc3339(created).into());
     doc.insert("metadata".into(), Value::Object(metadata));
     doc.insert("components".into(), Value::Array(components));
     doc.insert("dependencies".into(), Value::Array(dependencies));
@@ -126,7 +123,6 @@ pub fn cyclonedx_at(
             Value::Array(vulnerabilities(inv, &refs, vulns)),
         );
     }
-    let mut doc = Value::Object(doc);
     // From the input, not the output: hashing what we were given is cheaper than hashing
     // the document and says the same.
     let serial = format!(
@@ -135,13 +131,8 @@ pub fn cyclonedx_at(
             &serde_json::to_vec(&("cyclonedx", tool_version, inv, vulns)).unwrap_or_default()
         )
     );
-    if let Some(obj) = doc.as_object_mut() {
-        obj.insert("serialNumber".into(), serial.into());
-        if let Some(Value::Object(m)) = obj.get_mut("metadata") {
-            m.insert("timestamp".into(), time::rfc3339(created).into());
-        }
-    }
-    doc
+    doc.insert("serialNumber".into(), serial.into());
+    Value::Object(doc)
 }
 
 fn subject_component(inv: &Inventory, bom_ref: &str) -> Value {
