@@ -381,6 +381,22 @@ impl Shell<'_> {
         }
     }
 
+    /// The text of `path` on the node, recorded as evidence: read, or missing with the error.
+    pub(crate) fn read_noted(&mut self, path: &str) -> std::io::Result<String> {
+        let r = self.node.read(path);
+        self.note(match &r {
+            Ok(t) => Evidence::Read {
+                path: path.to_string(),
+                bytes: t.len(),
+            },
+            Err(e) => Evidence::Missing {
+                path: path.to_string(),
+                error: e.to_string(),
+            },
+        });
+        r
+    }
+
     fn list(&mut self, stmts: &[Stmt], stdin: &str) -> (Out, i32) {
         let mut out = Out::default();
         let mut status = 0;

@@ -253,19 +253,9 @@ fn openssl(sh: &mut Shell<'_>, args: &[String]) -> Res {
     let (Some(file), true) = (file, noout) else {
         return unsupported("only `-in FILE ... -noout`");
     };
-    let text = match sh.node.read(&file) {
-        Ok(t) => {
-            sh.note(Evidence::Read {
-                path: file.clone(),
-                bytes: t.len(),
-            });
-            t
-        }
-        Err(e) => {
-            sh.note(Evidence::Missing {
-                path: file.clone(),
-                error: e.to_string(),
-            });
+    let text = match sh.read_noted(&file) {
+        Ok(t) => t,
+        Err(_) => {
             // OpenSSL's own lines in between name source files and addresses.
             return fail(
                 format!(
@@ -459,19 +449,11 @@ fn more(sh: &mut Shell<'_>, args: &[String]) -> Res {
     let mut out = String::new();
     let mut err = String::new();
     for f in args {
-        match sh.node.read(f) {
+        match sh.read_noted(f) {
             Ok(t) => {
-                sh.note(Evidence::Read {
-                    path: f.clone(),
-                    bytes: t.len(),
-                });
                 out.push_str(&format!("::::::::::::::\n{f}\n::::::::::::::\n{t}"));
             }
             Err(e) => {
-                sh.note(Evidence::Missing {
-                    path: f.clone(),
-                    error: e.to_string(),
-                });
                 err.push_str(&format!("more: cannot open {f}: {}\n", io_text(&e)));
             }
         }
@@ -590,19 +572,11 @@ fn grep(sh: &mut Shell<'_>, args: &[String], stdin: &str) -> Res {
         input.push_str(stdin);
     } else {
         for f in &files {
-            match sh.node.read(f) {
+            match sh.read_noted(f) {
                 Ok(t) => {
-                    sh.note(Evidence::Read {
-                        path: f.clone(),
-                        bytes: t.len(),
-                    });
                     input.push_str(&t);
                 }
-                Err(e) => {
-                    sh.note(Evidence::Missing {
-                        path: f.clone(),
-                        error: e.to_string(),
-                    });
+                Err(_) => {
                     stderr.push_str(&format!("grep: {f}: No such file or directory\n"));
                     read_err = true;
                 }
@@ -792,19 +766,11 @@ fn cat(sh: &mut Shell<'_>, args: &[String], stdin: &str) -> Res {
             status = 1;
             continue;
         }
-        match sh.node.read(f) {
+        match sh.read_noted(f) {
             Ok(t) => {
-                sh.note(Evidence::Read {
-                    path: f.clone(),
-                    bytes: t.len(),
-                });
                 out.push_str(&t);
             }
             Err(e) => {
-                sh.note(Evidence::Missing {
-                    path: f.clone(),
-                    error: e.to_string(),
-                });
                 err.push_str(&format!("cat: {f}: {}\n", io_text(&e)));
                 status = 1;
             }
