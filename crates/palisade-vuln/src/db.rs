@@ -288,7 +288,12 @@ pub(crate) struct Loader<'a> {
     cache: HashMap<Loc, Result<Rc<Record>, String>>,
 }
 
-impl Loader<'_> {
+impl<'a> Loader<'a> {
+    /// [`OsvDb::lookup`] on the database this loader reads.
+    pub(crate) fn lookup(&self, base: &str, name: &str) -> &'a [Loc] {
+        self.db.lookup(base, name)
+    }
+
     /// The record at `loc`; `Err` when it no longer reads (the files changed since opening).
     pub(crate) fn get(&mut self, loc: Loc) -> Result<Rc<Record>, String> {
         if let Some(r) = self.cache.get(&loc) {

@@ -368,7 +368,6 @@ fn rate(rec: &Record, entry: &Affected) -> (Severity, Option<String>, Option<f64
 }
 
 fn osv_findings(
-    db: &OsvDb,
     loader: &mut Loader<'_>,
     pkg: &Package,
     q: &Query,
@@ -376,7 +375,7 @@ fn osv_findings(
 ) -> Vec<VulnFinding> {
     let mut locs = Vec::new();
     for n in &q.names {
-        for l in db.lookup(q.base, n) {
+        for l in loader.lookup(q.base, n) {
             if !locs.contains(l) {
                 locs.push(*l);
             }
@@ -573,9 +572,9 @@ pub fn match_report(inv: &Inventory, db: Option<&OsvDb>, feed: Option<&JsonFeed>
                 Some(feed) => feed_findings(feed, pkg, &mut report.notes),
                 None => Vec::new(),
             };
-            if let (Some(db), Some(loader)) = (db, loader.as_mut()) {
+            if let Some(loader) = loader.as_mut() {
                 for q in kubernetes_queries(pkg) {
-                    for f in osv_findings(db, loader, pkg, &q, &mut report.notes) {
+                    for f in osv_findings(loader, pkg, &q, &mut report.notes) {
                         // The feed and its OSV form name the same CVEs: report each once,
                         // the feed's first.
                         let dup = found.iter().any(|o| {
@@ -590,12 +589,12 @@ pub fn match_report(inv: &Inventory, db: Option<&OsvDb>, feed: Option<&JsonFeed>
             report.findings.extend(found);
             continue;
         }
-        let (Some(db), Some(loader)) = (db, loader.as_mut()) else {
+        let Some(loader) = loader.as_mut() else {
             continue;
         };
         match query(pkg, inv.distro.as_ref()) {
             Ok(Some(q)) => {
-                let found = osv_findings(db, loader, pkg, &q, &mut report.notes);
+                let found = osv_findings(loader, pkg, &q, &mut report.notes);
                 report.findings.extend(found);
             }
             Ok(None) => {}
