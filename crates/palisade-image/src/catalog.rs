@@ -79,11 +79,24 @@ impl<'a> Ctx<'a> {
     }
 }
 
-fn with_layer(mut pkgs: Vec<Package>, layer: Option<String>) -> Vec<Package> {
-    for p in &mut pkgs {
-        p.layer.clone_from(&layer);
+impl Ctx<'_> {
+    /// A database's packages, each tagged with the layer it came from, and its problems as
+    /// notes on the file (`real`) it was read from.
+    fn add(
+        &mut self,
+        packages: &mut Vec<Package>,
+        (pkgs, problems): (Vec<Package>, Vec<String>),
+        real: &str,
+        layer: Option<String>,
+    ) {
+        packages.extend(pkgs.into_iter().map(|mut p| {
+            p.layer.clone_from(&layer);
+            p
+        }));
+        for p in problems {
+            self.note(layer.clone(), real, p);
+        }
     }
-    pkgs
 }
 
 pub(crate) fn catalog(walker: Walker<'_>, digests: &[Option<String>], inv: &mut Inventory) {
@@ -113,11 +126,8 @@ pub(crate) fn catalog(walker: Walker<'_>, digests: &[Option<String>], inv: &mut 
 
     // dpkg
     if let Some((real, layer, bytes)) = ctx.bytes("var/lib/dpkg/status") {
-        let (pkgs, problems) = dpkg::packages(bytes, d, "var/lib/dpkg/status");
-        packages.extend(with_layer(pkgs, layer.clone()));
-        for p in problems {
-            ctx.note(layer.clone(), &real, p);
-        }
+        let found = dpkg::packages(bytes, d, "var/lib/dpkg/status");
+        ctx.add(&mut packages, found, &real, layer);
     }
     // distroless: one stanza per file, *.md5sums beside them
     if let Ok((
@@ -138,21 +148,15 @@ pub(crate) fn catalog(walker: Walker<'_>, digests: &[Option<String>], inv: &mut 
                 name.rsplit('/').next().unwrap_or(&name)
             );
             if let Some((real, layer, bytes)) = ctx.bytes(&name) {
-                let (pkgs, problems) = dpkg::packages(bytes, d, &shown);
-                packages.extend(with_layer(pkgs, layer.clone()));
-                for p in problems {
-                    ctx.note(layer.clone(), &real, p);
-                }
+                let found = dpkg::packages(bytes, d, &shown);
+                ctx.add(&mut packages, found, &real, layer);
             }
         }
     }
     // apk
     if let Some((real, layer, bytes)) = ctx.bytes("lib/apk/db/installed") {
-        let (pkgs, problems) = apk::packages(bytes, d, "lib/apk/db/installed");
-        packages.extend(with_layer(pkgs, layer.clone()));
-        for p in problems {
-            ctx.note(layer.clone(), &real, p);
-        }
+        let found = apk::packages(bytes, d, "lib/apk/db/installed");
+        ctx.add(&mut packages, found, &real, layer);
     }
     // rpm: sqlite, else Berkeley DB; the same database is often reachable under two of these
     // paths (var/lib/rpm -> ../../usr/lib/sysimage/rpm)
@@ -178,11 +182,8 @@ pub(crate) fn catalog(walker: Walker<'_>, digests: &[Option<String>], inv: &mut 
             };
             match headers {
                 Ok(headers) => {
-                    let (pkgs, problems) = rpm::packages(&headers, d, p);
-                    packages.extend(with_layer(pkgs, layer.clone()));
-                    for pr in problems {
-                        ctx.note(layer.clone(), &real, pr);
-                    }
+                    let found = rpm::packages(&headers, d, p);
+                    ctx.add(&mut packages, found, &real, layer);
                 }
                 Err(e) => ctx.note(layer, &real, format!("rpm database unreadable: {e}")),
             }
