@@ -227,8 +227,10 @@ impl Metrics {
             .inc();
     }
 
-    pub fn policy_evaluation(&self) {
-        self.policy_evaluations.inc();
+    /// `n` more policy evaluations.
+    pub fn policy_evaluations(&self, n: usize) {
+        self.policy_evaluations
+            .inc_by(u64::try_from(n).unwrap_or(u64::MAX));
     }
 
     /// `action`: deny, warn or dryrun.

@@ -261,9 +261,7 @@ impl PolicyStore {
             &self.inventory,
             start.checked_add(self.opts.timeout),
         );
-        for _ in 0..found.evaluated {
-            metrics.policy_evaluation();
-        }
+        metrics.policy_evaluations(found.evaluated);
         for e in found.errors {
             metrics.policy_error(error_reason(&e));
             out.errors.push(e.to_string());
