@@ -298,6 +298,9 @@ const UNIT_PATH: [&str; 7] = [
     "/run/systemd/generator.late",
 ];
 
+/// The configuration directories of [`UNIT_PATH`], where `enable` and `mask` put their links.
+const CONF_DIRS: [&str; 2] = ["/etc/systemd/system", "/run/systemd/system"];
+
 /// `systemctl is-enabled UNIT.service` answered from the unit files under the root, as
 /// systemd decides it for a plain unit: `masked` (a `/dev/null` link in `/etc` or `/run`),
 /// `enabled` (a link to it in a `.wants`/`.requires`/`.upholds` directory or an alias link
@@ -321,12 +324,13 @@ fn systemctl(sh: &mut Shell<'_>, args: &[String]) -> Res {
     if !unit.ends_with(".service") || unit.contains(['/', '@']) {
         return unsupported(format!("unit {unit:?}"));
     }
+    let present = |path: &str| std::fs::symlink_metadata(sh.node.resolve_nofollow(path)).is_ok();
     let link_target = |path: &str| -> Option<String> {
         std::fs::read_link(sh.node.resolve_nofollow(path))
             .ok()
             .map(|t| t.to_string_lossy().into_owned())
     };
-    for dir in ["/etc/systemd/system", "/run/systemd/system"] {
+    for dir in CONF_DIRS {
         if link_target(&format!("{dir}/{unit}")).as_deref() == Some("/dev/null") {
             sh.note(Evidence::Read {
                 path: format!("{dir}/{unit}"),
@@ -343,7 +347,7 @@ fn systemctl(sh: &mut Shell<'_>, args: &[String]) -> Res {
     let mut found = None;
     for dir in UNIT_PATH {
         let path = format!("{dir}/{unit}");
-        if std::fs::symlink_metadata(sh.node.resolve_nofollow(&path)).is_ok() {
+        if present(&path) {
             found = Some((dir, path));
             break;
         }
@@ -369,15 +373,14 @@ fn systemctl(sh: &mut Shell<'_>, args: &[String]) -> Res {
         bytes: text.len(),
     });
     // Links to the unit in the configuration directories enable it.
-    for conf in ["/etc/systemd/system", "/run/systemd/system"] {
+    for conf in CONF_DIRS {
         for entry in sh.node.list_dir(conf).unwrap_or_default() {
             let sub = format!("{conf}/{entry}");
             if [".wants", ".requires", ".upholds"]
                 .iter()
                 .any(|s| entry.ends_with(s))
                 && sh.node.is_dir(&sub)
-                && std::fs::symlink_metadata(sh.node.resolve_nofollow(&format!("{sub}/{unit}")))
-                    .is_ok()
+                && present(&format!("{sub}/{unit}"))
             {
                 sh.note(Evidence::Read {
                     path: format!("{sub}/{unit}"),
@@ -414,7 +417,7 @@ fn systemctl(sh: &mut Shell<'_>, args: &[String]) -> Res {
     }
     // An alias link made by `systemctl enable` enables it too.
     for alias in &aliases {
-        for conf in ["/etc/systemd/system", "/run/systemd/system"] {
+        for conf in CONF_DIRS {
             let link = format!("{conf}/{alias}");
             if link_target(&link).is_some() {
                 sh.note(Evidence::Read {
