@@ -36,8 +36,7 @@ impl Scheme {
     /// The ordering of an OSV ecosystem (`Debian:12` -> dpkg); `None` for ecosystems whose
     /// order is not implemented (only their `versions` lists are used).
     pub fn for_ecosystem(ecosystem: &str) -> Option<Scheme> {
-        let base = ecosystem.split(':').next().unwrap_or(ecosystem);
-        Some(match base {
+        Some(match crate::db::ecosystem_base(ecosystem) {
             "Debian" | "Ubuntu" => Scheme::Dpkg,
             "Alpine" | "Wolfi" | "Chainguard" | "MinimOS" | "Alpaquita" => Scheme::Apk,
             "Red Hat" | "Rocky Linux" | "AlmaLinux" | "SUSE" | "openSUSE" | "Azure Linux"
