@@ -318,7 +318,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 const BOUND_RATIO: usize = 96;
 const BOUND_BASE: usize = 4 << 20;
 
-/// Inputs shaped to cost the most memory per byte (issue 14 item 7), each ~100-800 KB.
+/// Inputs shaped to cost the most memory per byte (issue 14 item 7), each ~90 KB-1.8 MB.
 fn costly_shapes() -> Vec<(&'static str, String)> {
     let n = 60_000;
     let rep = |s: &str, k: usize, sep: &str| vec![s; k].join(sep);
