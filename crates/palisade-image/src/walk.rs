@@ -614,14 +614,14 @@ impl<'o> Walker<'o> {
         if path.ends_with("rpm/Packages.db") {
             return Ok(Content::Skipped);
         }
-        let interest = if os_interest(path) {
+        let os = os_interest(path);
+        let interest = if os {
             Interest::Whole {
                 max_bytes: self.options.max_entry_bytes,
             }
         } else {
             palisade_langpkg::interest(path, size, executable)
         };
-        let os = os_interest(path);
         match interest {
             Interest::Skip => Ok(Content::Ignored),
             Interest::Whole { max_bytes } => {
@@ -667,7 +667,7 @@ impl<'o> Walker<'o> {
             }
             Interest::Stream => {
                 // Seekable sources: only the ELF sections that hold package data are read.
-                let data = match data {
+                let reader: &mut dyn Read = match data {
                     Data::File(p) => {
                         let found = std::fs::File::open(p).and_then(|mut f| {
                             palisade_langpkg::seek::scan_seekable(path, size, &mut f)
@@ -698,25 +698,10 @@ impl<'o> Walker<'o> {
                             Err(e) => Err(StreamBroken(e)),
                         };
                     }
-                    Data::InPlace { stream, .. } => Data::Stream(stream),
-                    other => other,
+                    Data::Stream(r) | Data::InPlace { stream: r, .. } => r,
                 };
                 let mut scanner = BinaryScanner::new(path, size);
                 let mut buf = vec![0u8; CHUNK];
-                let mut opened;
-                let reader: &mut dyn Read = match data {
-                    Data::Stream(r) | Data::InPlace { stream: r, .. } => r,
-                    Data::File(p) => match std::fs::File::open(p) {
-                        Ok(f) => {
-                            opened = f;
-                            &mut opened
-                        }
-                        Err(e) => {
-                            self.note(Some(raw_name), format!("cannot open: {e}"));
-                            return Ok(Content::Skipped);
-                        }
-                    },
-                };
                 loop {
                     match reader.read(&mut buf) {
                         Ok(0) => break,
