@@ -256,8 +256,9 @@ impl Node {
     /// The name the node is registered under, as `oc get pod $HOSTNAME -o
     /// jsonpath={.spec.nodeName}` answers it for a pod on this node: the kubelet's
     /// `--hostname-override`, else the host name (`etc/hostname`, lower-cased as the kubelet
-    /// registers it). With the file it was read from, `None` when neither is known.
-    pub fn node_name(&self) -> Option<(String, Option<String>)> {
+    /// registers it). With the file it was read from and its size in bytes, `None` when
+    /// neither is known.
+    pub fn node_name(&self) -> Option<(String, Option<(String, usize)>)> {
         let over = self
             .processes
             .iter()
@@ -268,7 +269,7 @@ impl Node {
         }
         let text = self.read("/etc/hostname").ok()?;
         let name = text.lines().next()?.trim().to_lowercase();
-        (!name.is_empty()).then(|| (name, Some("/etc/hostname".to_string())))
+        (!name.is_empty()).then(|| (name, Some(("/etc/hostname".to_string(), text.len()))))
     }
 
     /// Processes `ps -C NAME` selects (comm equal to the first 15 bytes of NAME).

@@ -707,8 +707,7 @@ impl Shell<'_> {
             ["get", "pod", "-o=jsonpath={.spec.nodeName}"]
             | ["get", "pod", _, "-o=jsonpath={.spec.nodeName}"] => match self.node.node_name() {
                 Some((name, file)) => {
-                    if let Some(path) = file {
-                        let bytes = self.node.read(&path).map(|t| t.len()).unwrap_or(0);
+                    if let Some((path, bytes)) = file {
                         self.note(Evidence::Read { bytes, path });
                     }
                     Res::ok(name)
