@@ -548,7 +548,6 @@ impl Collector {
                     && !entry.image_ids.contains(id)
                 {
                     entry.image_ids.push(id.clone());
-                    entry.image_ids.sort();
                 }
             }
         }
@@ -556,6 +555,9 @@ impl Collector {
             .into_iter()
             .map(|(image, by_use)| {
                 let mut workloads: Vec<Use> = by_use.into_values().collect();
+                for w in &mut workloads {
+                    w.image_ids.sort();
+                }
                 workloads.sort_by(|a, b| {
                     (
                         &a.namespace,

@@ -310,9 +310,7 @@ impl Policies {
         if is_policy_object(v) {
             return false;
         }
-        let api = v.get("apiVersion").and_then(Value::as_str).unwrap_or("");
-        let group = api.rsplit_once('/').map_or("", |(g, _)| g);
-        let kind = v.get("kind").and_then(Value::as_str).unwrap_or("");
+        let (group, kind) = group_kind(v);
         let matched = match &self.kinds {
             None => true,
             Some(k) => k
@@ -335,9 +333,7 @@ impl Policies {
         let Some(sync) = &self.sync else {
             return true;
         };
-        let api = v.get("apiVersion").and_then(Value::as_str).unwrap_or("");
-        let group = api.rsplit_once('/').map_or("", |(g, _)| g);
-        let kind = v.get("kind").and_then(Value::as_str).unwrap_or("");
+        let (group, kind) = group_kind(v);
         sync.contains(&(group.to_owned(), kind.to_owned()))
     }
 
@@ -354,6 +350,13 @@ impl Policies {
     pub fn set(&self) -> &PolicySet {
         &self.set
     }
+}
+
+/// An object's API group (empty for the core group) and kind.
+fn group_kind(v: &Value) -> (&str, &str) {
+    let api = v.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    let group = api.rsplit_once('/').map_or("", |(g, _)| g);
+    (group, v.get("kind").and_then(Value::as_str).unwrap_or(""))
 }
 
 /// What the constraints that apply offline can match by `spec.match.kinds` (apiGroups x kinds;
