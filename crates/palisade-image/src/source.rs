@@ -247,7 +247,7 @@ pub(crate) fn plan(path: &Path) -> Result<Plan, ImageError> {
         .and_then(|f| f.take(512).read_to_end(&mut head))
         .map_err(|e| io_err(path, e))?;
     let head = head.as_slice();
-    if head.starts_with(&[0x1f, 0x8b]) || head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+    if crate::walk::compressed_magic(head) {
         // A compressed archive cannot be indexed in place; it is read as one layer.
         return Ok(Plan::Layer(path.to_path_buf(), Vec::new()));
     }

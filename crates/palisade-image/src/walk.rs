@@ -148,6 +148,16 @@ impl<R: Read> Read for Limited<R> {
     }
 }
 
+/// gzip magic (`1f 8b`).
+const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
+/// zstd frame magic (`28 b5 2f fd`).
+const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
+
+/// Whether `head` starts with gzip or zstd magic (such data cannot be walked in place).
+pub(crate) fn compressed_magic(head: &[u8]) -> bool {
+    head.starts_with(GZIP_MAGIC) || head.starts_with(ZSTD_MAGIC)
+}
+
 /// The layer's tar stream: the stored bytes sniffed for gzip (`1f 8b`) or zstd (`28 b5 2f fd`)
 /// magic (media types are not trusted: Docker >= 25 stores uncompressed layers under gzip
 /// names), decompressed, with the limits applied. Also says whether it was compressed; `diff`
@@ -167,12 +177,12 @@ pub(crate) fn layer_stream(
     );
     let head = buffered.fill_buf()?;
     // Decompression runs on a thread of its own, overlapping the tar walk and binary scans.
-    let (inner, compressed): (Box<dyn Read>, bool) = if head.starts_with(&[0x1f, 0x8b]) {
+    let (inner, compressed): (Box<dyn Read>, bool) = if head.starts_with(GZIP_MAGIC) {
         (
             Box::new(Piped::spawn(flate2::bufread::MultiGzDecoder::new(buffered))),
             true,
         )
-    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+    } else if head.starts_with(ZSTD_MAGIC) {
         (Box::new(Piped::spawn(ZstdFrames::new(buffered))), true)
     } else {
         (Box::new(buffered), false)
@@ -417,7 +427,7 @@ impl<'o> Walker<'o> {
         let mut magic = [0u8; 4];
         let n = reader.read(&mut magic).ok()?;
         let magic = magic.get(..n).unwrap_or_default();
-        if magic.starts_with(&[0x1f, 0x8b]) || magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        if compressed_magic(magic) {
             return None;
         }
         io::Seek::seek(&mut reader, io::SeekFrom::Start(0)).ok()?;
