@@ -70,7 +70,7 @@ impl ElfLayout {
         self.loads
             .iter()
             .find(|l| vaddr >= l.vaddr && vaddr - l.vaddr < l.filesz)
-            .map(|l| l.offset + (vaddr - l.vaddr))
+            .and_then(|l| l.offset.checked_add(vaddr - l.vaddr))
     }
 
     fn word(&self, bytes: &[u8]) -> Option<u64> {
@@ -788,6 +788,15 @@ mod tests {
         let (elf, mut scan) = layout();
         check_header_run(&elf, &mut scan, 0x5000, &words(headers));
         scan.found
+    }
+
+    #[test]
+    fn segment_offset_near_u64_max_maps_no_address() {
+        let (mut elf, _) = layout();
+        if let Some(load) = elf.loads.first_mut() {
+            load.offset = u64::MAX - 0x10;
+        }
+        assert_eq!(elf.file_offset(0x1800), None);
     }
 
     #[test]
