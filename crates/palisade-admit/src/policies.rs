@@ -185,8 +185,16 @@ impl PolicyStore {
             });
         }
         self.authorizer = Arc::new(Authorizer::from_documents(&read.documents, false));
-        let loaded = load(&self.opts, &self.authorizer)?;
-        self.current = RwLock::new(Arc::new(loaded));
+        // The store is not shared yet: point the loaded set at the new RBAC set instead of
+        // reading and compiling the policy files again.
+        let current = self
+            .current
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        match Arc::get_mut(current) {
+            Some(set) => set.set_authorizer(Some(self.authorizer.clone())),
+            None => *current = Arc::new(load(&self.opts, &self.authorizer)?),
+        }
         Ok(self)
     }
 
