@@ -205,20 +205,17 @@ impl VapSet {
                         continue;
                     }
                 };
-                let params: Vec<Value> = match self.params_for(p, b, target.namespace) {
-                    Ok(ps) => ps,
-                    Err(message) => {
+                let params: Vec<Result<&Value, String>> =
+                    match self.params_for(p, b, target.namespace) {
+                        Ok(ps) => ps.into_iter().map(Ok).collect(),
                         // A configuration error: denied under failurePolicy Fail.
-                        vec![Value::String(format!("\0{message}"))]
-                    }
-                };
-                for param in &params {
-                    let found = match param.as_str().and_then(|s| s.strip_prefix('\0')) {
-                        Some(message) if program.fails_closed() => {
-                            vec![(message.to_owned(), Value::Null)]
-                        }
-                        Some(_) => Vec::new(),
-                        None => match program.eval_all(&to_cel(param), review, limits) {
+                        Err(message) => vec![Err(message)],
+                    };
+                for param in params {
+                    let found = match param {
+                        Err(message) if program.fails_closed() => vec![(message, Value::Null)],
+                        Err(_) => Vec::new(),
+                        Ok(param) => match program.eval_all(&to_cel(param), review, limits) {
                             Ok((found, annotations)) => {
                                 for (key, value) in annotations {
                                     out.audit_annotations
@@ -261,14 +258,15 @@ impl VapSet {
 
     /// The params of one evaluation each: `[null]` without paramKind or paramRef; none when
     /// nothing is found and parameterNotFoundAction is Allow; Err when it is Deny.
-    fn params_for(
-        &self,
+    fn params_for<'s>(
+        &'s self,
         p: &Vap,
         b: &Binding,
         request_namespace: Option<&str>,
-    ) -> Result<Vec<Value>, String> {
+    ) -> Result<Vec<&'s Value>, String> {
+        static NO_PARAMS: Value = Value::Null;
         let (Some((api, kind)), Some(r)) = (&p.param_kind, &b.param_ref) else {
-            return Ok(vec![Value::Null]);
+            return Ok(vec![&NO_PARAMS]);
         };
         let want_ns = r
             .get("namespace")
@@ -276,7 +274,7 @@ impl VapSet {
             .filter(|s| !s.is_empty())
             .or(request_namespace);
         let name = r.get("name").and_then(Value::as_str);
-        let found: Vec<Value> = self
+        let found: Vec<&Value> = self
             .params
             .iter()
             .filter(|o| {
@@ -295,7 +293,6 @@ impl VapSet {
                         (None, None) => false,
                     }
             })
-            .cloned()
             .collect();
         if found.is_empty()
             && r.get("parameterNotFoundAction").and_then(Value::as_str) == Some("Deny")
