@@ -18,7 +18,7 @@
 //! [`EXCERPT_MAX_LINES`] lines of at most [`EXCERPT_MAX_LINE_CHARS`] characters.
 
 use crate::{Format, Report, ReportError};
-use palisade_core::{DOCS_BASE_URL, Finding, InputError, RuleMeta, Severity, SuppressedFinding};
+use palisade_core::{Finding, InputError, RuleMeta, Severity, SuppressedFinding};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, BufWriter, Write};
 
@@ -588,12 +588,8 @@ fn summary(
 }
 
 fn rule_link(w: &mut dyn Write, id: &str, meta: Option<&&RuleMeta>) -> io::Result<()> {
-    let url = match meta {
-        Some(m) => m.link(),
-        None => Some(format!("{DOCS_BASE_URL}{id}.md")),
-    };
     // A user's policy has no page to link to: its ID alone.
-    let Some(url) = url else {
+    let Some(url) = crate::policyreport::docs_url(meta, id) else {
         w.write_all(b"<span class=\"rule\">")?;
         esc(w, id)?;
         return w.write_all(b"</span>");

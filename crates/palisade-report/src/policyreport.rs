@@ -451,8 +451,9 @@ fn head(
     r
 }
 
-/// A rule's link; None for a user's policy, which has no page.
-fn docs_url(meta: Option<&&RuleMeta>, id: &str) -> Option<String> {
+/// A rule's link (the catalog's page for an ID without metadata); None for a user's policy,
+/// which has no page. HTML links rules with it too.
+pub(crate) fn docs_url(meta: Option<&&RuleMeta>, id: &str) -> Option<String> {
     match meta {
         Some(m) => m.link(),
         None => Some(format!("{DOCS_BASE_URL}{id}.md")),
