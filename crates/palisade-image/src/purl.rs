@@ -7,15 +7,7 @@ use palisade_core::inventory::Distro;
 /// Percent-encodes everything but the unreserved characters and `:` (the spec's own deb example
 /// keeps the epoch colon and encodes `+`: `pkg:deb/debian/attr@1:2.4.47-2%2Bb1`).
 pub(crate) fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'~' | b':') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    palisade_langpkg::purl::encode_keeping(s, b":")
 }
 
 /// `<ID>-<VERSION_ID>`, or `<ID>-<VERSION_CODENAME>` when there is no version (Debian sid).

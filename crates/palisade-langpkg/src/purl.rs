@@ -3,9 +3,18 @@
 /// Percent-encodes one purl component: everything but the spec's unreserved set
 /// (`A-Z a-z 0-9 . - _ ~`) becomes `%XX` (so `@` → `%40`, `+` → `%2B`, `/` → `%2F`).
 pub(crate) fn encode(component: &str) -> String {
+    encode_keeping(component, b"")
+}
+
+/// The same, also leaving the ASCII bytes of `keep` as they are (OS package versions keep the
+/// epoch colon, as the spec's deb example does).
+pub fn encode_keeping(component: &str, keep: &[u8]) -> String {
     let mut out = String::with_capacity(component.len());
     for byte in component.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'-' | b'_' | b'~') {
+        if byte.is_ascii_alphanumeric()
+            || matches!(byte, b'.' | b'-' | b'_' | b'~')
+            || keep.contains(&byte)
+        {
             out.push(char::from(byte));
         } else {
             out.push('%');
