@@ -148,23 +148,20 @@ pub(crate) fn bind(scope: &mut Context, set: Option<&Arc<Authorizer>>, request: 
         set,
         who: Arc::new(request_user(request)),
     };
-    let s = |keys: &[&str]| {
-        let mut v = request;
-        for k in keys {
-            match v.get(k) {
-                Some(x) => v = x,
-                None => return String::new(),
-            }
-        }
-        v.as_str().unwrap_or("").to_owned()
+    let s = |at: &str| {
+        request
+            .pointer(at)
+            .and_then(Json::as_str)
+            .unwrap_or("")
+            .to_owned()
     };
     let rr = ResourceCheck {
         p: p.clone(),
-        group: s(&["resource", "group"]),
-        resource: s(&["resource", "resource"]),
-        sub: s(&["subResource"]),
-        namespace: s(&["namespace"]),
-        name: s(&["name"]),
+        group: s("/resource/group"),
+        resource: s("/resource/resource"),
+        sub: s("/subResource"),
+        namespace: s("/namespace"),
+        name: s("/name"),
     };
     scope.add_variable_from_value("authorizer", Value::Opaque(Arc::new(p)));
     scope.add_variable_from_value("authorizer.requestResource", Value::Opaque(Arc::new(rr)));
