@@ -42,16 +42,21 @@ pub(crate) fn stanzas(bytes: &[u8]) -> Vec<Stanza> {
         let Some((field, value)) = line.split_once(':') else {
             continue;
         };
-        let value = Some(value.trim().to_string());
-        // Field names are case-insensitive (Debian policy 5.1).
-        match field.to_ascii_lowercase().as_str() {
-            "package" => s.package = value,
-            "version" => s.version = value,
-            "architecture" => s.arch = value,
-            "source" => s.source = value,
-            "status" => s.status = value,
-            _ => {}
-        }
+        // Field names are case-insensitive (Debian policy 5.1). Only the fields kept are copied.
+        let slot = if field.eq_ignore_ascii_case("package") {
+            &mut s.package
+        } else if field.eq_ignore_ascii_case("version") {
+            &mut s.version
+        } else if field.eq_ignore_ascii_case("architecture") {
+            &mut s.arch
+        } else if field.eq_ignore_ascii_case("source") {
+            &mut s.source
+        } else if field.eq_ignore_ascii_case("status") {
+            &mut s.status
+        } else {
+            continue;
+        };
+        *slot = Some(value.trim().to_string());
     }
     if let Some(s) = cur {
         out.push(s);
