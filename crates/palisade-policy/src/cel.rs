@@ -380,12 +380,15 @@ impl CelProgram {
         source: &Json,
         gatekeeper: bool,
     ) -> Result<CelProgram, (String, String)> {
-        let mut declared: HashSet<String> = HashSet::new();
-        if gatekeeper {
-            declared.insert("anyObject".to_owned());
-            declared.insert("params".to_owned());
-            declared.insert(GATEKEEPER_MARK.to_owned());
-        }
+        // Gatekeeper's prelude variables; matchConditions see only these.
+        let prelude: HashSet<String> = if gatekeeper {
+            ["anyObject", "params", GATEKEEPER_MARK]
+                .map(str::to_owned)
+                .into()
+        } else {
+            HashSet::new()
+        };
+        let mut declared = prelude.clone();
         let mut variables = Vec::new();
         for (i, v) in arr(source, "variables").iter().enumerate() {
             let name = v.get("name").and_then(Json::as_str).unwrap_or("");
@@ -423,13 +426,6 @@ impl CelProgram {
             "matchConditions"
         };
         // matchConditions cannot read the template's variables (only the prelude's).
-        let prelude: HashSet<String> = if gatekeeper {
-            ["anyObject", "params", GATEKEEPER_MARK]
-                .map(str::to_owned)
-                .into()
-        } else {
-            HashSet::new()
-        };
         for (i, c) in arr(source, mc).iter().enumerate() {
             let name = c
                 .get("name")
