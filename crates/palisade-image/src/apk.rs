@@ -19,8 +19,8 @@ pub(crate) fn packages(
     let mut rec: [Option<String>; 5] = Default::default();
     let mut start = 1usize;
     let mut any = false;
-    let lines: Vec<&str> = text.lines().collect();
-    for (i, line) in lines.iter().chain(std::iter::once(&"")).enumerate() {
+    // A blank line after the last one closes the last record.
+    for (i, line) in text.lines().chain(std::iter::once("")).enumerate() {
         if line.trim().is_empty() {
             if any {
                 let [p, v, a, o, l] = std::mem::take(&mut rec);
