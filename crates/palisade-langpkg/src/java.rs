@@ -18,11 +18,6 @@ pub(crate) fn packages(path: &str, bytes: &[u8]) -> Result<Vec<Package>, String>
     Ok(out)
 }
 
-fn is_archive(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    lower.ends_with(".jar") || lower.ends_with(".war") || lower.ends_with(".ear")
-}
-
 fn is_pom_properties(name: &str) -> bool {
     name.strip_prefix("META-INF/maven/")
         .and_then(|rest| rest.strip_suffix("/pom.properties"))
@@ -51,7 +46,7 @@ fn scan(path: &str, bytes: &[u8], outer: bool, out: &mut Vec<Package>) -> Result
             {
                 out.push(package);
             }
-        } else if outer && is_archive(&name) && entry.size() <= NESTED_MAX {
+        } else if outer && crate::is_java_archive(&name) && entry.size() <= NESTED_MAX {
             let mut inner = Vec::new();
             entry
                 .by_ref()

@@ -63,6 +63,13 @@ fn ends_with_ignore_case(s: &str, suffix: &str) -> bool {
             .is_some_and(|tail| tail.eq_ignore_ascii_case(suffix))
 }
 
+/// `*.jar`, `*.war` or `*.ear`, in any case; no allocation.
+fn is_java_archive(path: &str) -> bool {
+    ends_with_ignore_case(path, ".jar")
+        || ends_with_ignore_case(path, ".war")
+        || ends_with_ignore_case(path, ".ear")
+}
+
 /// Which manifest reader a path belongs to; no allocation (hot path of image inventory).
 fn manifest_kind(path: &str) -> Option<Manifest> {
     if path.ends_with(".dist-info/METADATA")
@@ -78,10 +85,7 @@ fn manifest_kind(path: &str) -> Option<Manifest> {
         let under_node_modules = dir.starts_with("node_modules/") || dir.contains("/node_modules/");
         return under_node_modules.then_some(Manifest::Npm);
     }
-    if ends_with_ignore_case(path, ".jar")
-        || ends_with_ignore_case(path, ".war")
-        || ends_with_ignore_case(path, ".ear")
-    {
+    if is_java_archive(path) {
         return Some(Manifest::Java);
     }
     None
