@@ -469,35 +469,40 @@ pub(crate) fn recursion(src: &str) -> Option<String> {
             }
         }
     }
-    // Depth-first search for a back edge.
-    fn visit<'a>(
-        n: &'a str,
-        edges: &std::collections::BTreeMap<&'a str, std::collections::BTreeSet<&'a str>>,
-        path: &mut Vec<&'a str>,
-        done: &mut std::collections::BTreeSet<&'a str>,
-    ) -> Option<String> {
-        if let Some(i) = path.iter().position(|p| *p == n) {
-            let mut cycle: Vec<&str> = path.get(i..).map(<[&str]>::to_vec).unwrap_or_default();
-            cycle.push(n);
-            return Some(cycle.join(" -> "));
-        }
-        if done.contains(n) {
-            return None;
-        }
-        path.push(n);
-        for m in edges.get(n).into_iter().flatten() {
-            if let Some(c) = visit(m, edges, path, done) {
-                return Some(c);
-            }
-        }
-        path.pop();
-        done.insert(n);
-        None
-    }
+    // Depth-first search for a back edge, with an explicit stack: a long chain of rules
+    // must not overflow the native one.
     let mut done = std::collections::BTreeSet::new();
-    for n in edges.keys() {
-        if let Some(c) = visit(n, &edges, &mut Vec::new(), &mut done) {
-            return Some(c);
+    for &start in edges.keys() {
+        if done.contains(start) {
+            continue;
+        }
+        let mut path: Vec<&str> = vec![start];
+        let mut on_path: std::collections::HashSet<&str> = std::collections::HashSet::from([start]);
+        let mut next = vec![edges.get(start).into_iter().flatten()];
+        while let Some(it) = next.last_mut() {
+            match it.next() {
+                Some(&m) if on_path.contains(m) => {
+                    let i = path.iter().position(|p| *p == m).unwrap_or(0);
+                    let mut cycle: Vec<&str> =
+                        path.get(i..).map(<[&str]>::to_vec).unwrap_or_default();
+                    cycle.push(m);
+                    return Some(cycle.join(" -> "));
+                }
+                Some(&m) => {
+                    if !done.contains(m) {
+                        path.push(m);
+                        on_path.insert(m);
+                        next.push(edges.get(m).into_iter().flatten());
+                    }
+                }
+                None => {
+                    next.pop();
+                    if let Some(n) = path.pop() {
+                        on_path.remove(n);
+                        done.insert(n);
+                    }
+                }
+            }
         }
     }
     None
@@ -781,6 +786,21 @@ mod tests {
         // Names in strings, comments, after dots, and local variables: no edges.
         let ok = "package p\n# f calls f\nf(x) = y {\n  y := input.f\n  msg := \"f(f)\"\n}\nviolation[{\"msg\": m}] {\n  f(1)\n  m := \"x\"\n}\n";
         assert_eq!(recursion(ok), None);
+    }
+
+    #[test]
+    fn a_long_chain_of_rules_does_not_overflow_the_stack() {
+        use super::recursion;
+        use std::fmt::Write as _;
+        let mut src = String::from("package p\n");
+        let n = 100_000;
+        for i in 0..n {
+            let _ = writeln!(src, "r{i} {{ r{} }}", i + 1);
+        }
+        let _ = writeln!(src, "r{n} {{ true }}");
+        let small_stack = std::thread::Builder::new().stack_size(256 * 1024);
+        let found = small_stack.spawn(move || recursion(&src)).map(|h| h.join());
+        assert!(matches!(found, Ok(Ok(None))), "{found:?}");
     }
 
     #[test]
