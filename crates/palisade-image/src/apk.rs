@@ -25,8 +25,7 @@ pub(crate) fn packages(
             if any {
                 let [p, v, a, o, l] = std::mem::take(&mut rec);
                 // An empty field is no field (found by fuzzing).
-                let nonempty = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
-                match (nonempty(p), nonempty(v)) {
+                match (crate::nonempty(p), crate::nonempty(v)) {
                     (Some(name), Some(version)) => {
                         let purl = purl::build(
                             "apk",

@@ -104,8 +104,8 @@ pub(crate) fn packages(
         }
         // An empty field is no field: a package without a name or version cannot be
         // identified or matched (found by fuzzing).
-        let nonempty = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
-        let (Some(name), Some(version)) = (nonempty(s.package), nonempty(s.version)) else {
+        let (Some(name), Some(version)) = (crate::nonempty(s.package), crate::nonempty(s.version))
+        else {
             problems.push(format!(
                 "stanza at line {} has no (or an empty) Package or Version field; skipped",
                 s.line

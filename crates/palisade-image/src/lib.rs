@@ -25,6 +25,12 @@ mod walk;
 use source::Plan;
 use walk::Walker;
 
+/// A package database field that is empty or blank is no field: a package without a name or
+/// version cannot be identified or matched (found by fuzzing).
+fn nonempty(v: Option<String>) -> Option<String> {
+    v.filter(|v| !v.trim().is_empty())
+}
+
 /// Limits applied while reading an input. Every limit, when hit, becomes a note naming the layer
 /// and entry (the rest of the input is still read) or, for limits on the whole input, an error
 /// naming the limit.

@@ -168,8 +168,8 @@ pub(crate) fn packages(
             }
         };
         // An empty tag is no tag (found by fuzzing).
-        let nonempty = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
-        let (Some(name), Some(version)) = (nonempty(h.name), nonempty(h.version)) else {
+        let (Some(name), Some(version)) = (crate::nonempty(h.name), crate::nonempty(h.version))
+        else {
             problems.push(format!(
                 "header {}: no (or an empty) NAME or VERSION tag",
                 i + 1
