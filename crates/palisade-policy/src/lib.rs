@@ -627,10 +627,7 @@ impl PolicySet {
                 policy: c.id(),
                 action,
                 message,
-                severity: c.severity.unwrap_or(match action {
-                    Action::Deny => Severity::High,
-                    Action::Warn | Action::Dryrun => Severity::Medium,
-                }),
+                severity: c.severity.unwrap_or(action.default_severity()),
                 details,
                 engine,
                 reason: None,

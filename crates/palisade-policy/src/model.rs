@@ -21,6 +21,14 @@ impl Action {
             Action::Warn => "warn",
         }
     }
+
+    /// The severity of a violation whose policy sets none: high for deny, else medium.
+    pub(crate) fn default_severity(self) -> Severity {
+        match self {
+            Action::Deny => Severity::High,
+            Action::Warn | Action::Dryrun => Severity::Medium,
+        }
+    }
     fn parse(s: &str) -> Option<Action> {
         match s.to_ascii_lowercase().as_str() {
             "deny" => Some(Action::Deny),

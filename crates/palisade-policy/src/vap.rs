@@ -241,10 +241,7 @@ impl VapSet {
                                 policy: id.clone(),
                                 action,
                                 message: message.clone(),
-                                severity: p.severity.unwrap_or(match action {
-                                    Action::Deny => Severity::High,
-                                    _ => Severity::Medium,
-                                }),
+                                severity: p.severity.unwrap_or(action.default_severity()),
                                 details: Value::Null,
                                 engine: EngineKind::Cel,
                                 reason: Some(reason.clone()),
