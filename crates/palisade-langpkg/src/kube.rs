@@ -64,8 +64,12 @@ pub(crate) fn is_git_version(s: &str) -> bool {
     if pre.is_some_and(|p| !ident_chars(p)) {
         return false;
     }
-    let parts: Vec<&str> = core.split('.').collect();
-    (parts.len() == 2 || parts.len() == 3) && parts.iter().all(|p| digits(p))
+    // Checked per candidate string of a binary's read-only data: no allocation.
+    let mut parts = 0;
+    core.split('.').all(|p| {
+        parts += 1;
+        digits(p)
+    }) && (parts == 2 || parts == 3)
 }
 
 /// The in-tree default (`v0.0.0-master+$Format:%H$`) and `v0.0.0` mean "not stamped".
