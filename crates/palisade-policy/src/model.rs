@@ -29,6 +29,7 @@ impl Action {
             Action::Warn | Action::Dryrun => Severity::Medium,
         }
     }
+
     fn parse(s: &str) -> Option<Action> {
         match s.to_ascii_lowercase().as_str() {
             "deny" => Some(Action::Deny),
