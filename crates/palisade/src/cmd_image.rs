@@ -175,11 +175,9 @@ fn run(
     let mut out = Output::open(args.output.as_deref(), args.color)?;
     let color = out.color();
     let w = out.writer();
-    let inventories: Vec<Inventory> = reports.iter().filter_map(|r| r.inventory.clone()).collect();
-    let findings: Vec<VulnFinding> = reports
-        .iter()
-        .flat_map(|r| r.findings.iter().cloned())
-        .collect();
+    // Only the SBOM formats take the inventories and findings as slices of their own.
+    let inventories =
+        || -> Vec<Inventory> { reports.iter().filter_map(|r| r.inventory.clone()).collect() };
     let version = env!("CARGO_PKG_VERSION");
     match args.format {
         ImageFormat::Table => image_report::table(w, &reports, color)?,
@@ -192,12 +190,16 @@ fn run(
             writeln!(w)?;
         }
         ImageFormat::Cyclonedx => {
-            let doc = palisade_sbom::cyclonedx(&inventories, &findings, version);
+            let findings: Vec<VulnFinding> = reports
+                .iter()
+                .flat_map(|r| r.findings.iter().cloned())
+                .collect();
+            let doc = palisade_sbom::cyclonedx(&inventories(), &findings, version);
             serde_json::to_writer_pretty(&mut *w, &doc)?;
             writeln!(w)?;
         }
         ImageFormat::Spdx => {
-            let doc = palisade_sbom::spdx(&inventories, version);
+            let doc = palisade_sbom::spdx(&inventories(), version);
             serde_json::to_writer_pretty(&mut *w, &doc)?;
             writeln!(w)?;
         }
@@ -206,7 +208,10 @@ fn run(
 
     let failed = match args.fail_on {
         FailOn::Never => false,
-        FailOn::At(sev) => findings.iter().any(|f| f.severity >= sev),
+        FailOn::At(sev) => reports
+            .iter()
+            .flat_map(|r| &r.findings)
+            .any(|f| f.severity >= sev),
     };
     Ok(ExitCode::from(
         if reports.iter().any(|r| r.error.is_some()) {
