@@ -42,7 +42,7 @@ pub use policyreport::{
     CheckedObject, MAX_RESULT_BYTES, MAX_RESULTS, PolicyReportOptions, ReportApi, is_dns1123_label,
     render_policy_reports, report_name,
 };
-pub use sarif::{fingerprint, security_severity, to_sarif_uri};
+pub use sarif::{fingerprint, level as sarif_level, security_severity, to_sarif_uri};
 
 /// Output formats of `palisade scan`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

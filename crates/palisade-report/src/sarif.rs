@@ -185,8 +185,9 @@ fn log<'a>(report: &'a Report<'a>) -> Log<'a> {
     }
 }
 
-/// SARIF level: GitHub shows `error` as "Error", `warning`, `note`.
-fn level(sev: Severity) -> &'static str {
+/// SARIF level: GitHub shows `error` as "Error", `warning`, `note`. (`palisade image`'s SARIF
+/// uses it too.)
+pub fn level(sev: Severity) -> &'static str {
     match sev {
         Severity::Critical | Severity::High => "error",
         Severity::Medium => "warning",

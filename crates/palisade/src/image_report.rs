@@ -348,14 +348,6 @@ fn invocation(reports: &[InputReport]) -> Value {
     })
 }
 
-fn level(sev: Severity) -> &'static str {
-    match sev {
-        Severity::Critical | Severity::High => "error",
-        Severity::Medium => "warning",
-        Severity::Low | Severity::Info => "note",
-    }
-}
-
 /// A path inside the image as a relative URI reference (RFC 3986: unreserved characters and
 /// `/` kept, everything else percent-encoded).
 fn uri_path(path: &str) -> String {
@@ -417,7 +409,7 @@ pub fn sarif(reports: &[InputReport], version: &str) -> Value {
             results.push(json!({
                 "ruleId": f.id,
                 "ruleIndex": idx,
-                "level": level(f.severity),
+                "level": palisade_report::sarif_level(f.severity),
                 "message": {"text": format!(
                     "{} {} is affected by {} ({fixed}): {}",
                     f.package.name, f.installed, f.id, f.summary
@@ -445,7 +437,7 @@ pub fn sarif(reports: &[InputReport], version: &str) -> Value {
             let mut rule = json!({
                 "id": f.id,
                 "shortDescription": {"text": text},
-                "defaultConfiguration": {"level": level(sev)},
+                "defaultConfiguration": {"level": palisade_report::sarif_level(sev)},
                 "properties": props,
             });
             if let (Some(url), Some(obj)) = (&f.url, rule.as_object_mut()) {
