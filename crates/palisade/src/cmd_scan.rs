@@ -188,7 +188,7 @@ pub struct ScanArgs {
     #[arg(long = "policy", value_name = "PATH")]
     pub policies: Vec<PathBuf>,
 
-    /// With --policy: longest one Rego evaluation may run (`1s`, `500ms`); a policy that
+    /// With --policy: longest one Rego or CEL evaluation may run (`1s`, `500ms`); a policy that
     /// overruns is an input error naming it and the object, and is not run on further objects.
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = crate::output::parse_duration)]
     pub policy_timeout: std::time::Duration,
